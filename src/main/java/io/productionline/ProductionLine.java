@@ -1,0 +1,131 @@
+package io.productionline;
+
+import io.productionline.executor.ExecutorRegistry;
+import io.productionline.line.LineDefinition;
+import io.productionline.line.Lines;
+import io.productionline.store.Migrations;
+import io.productionline.track.LineCatalog;
+import io.productionline.track.LineOrchestrator;
+import io.productionline.track.Node;
+import io.productionline.track.ProductionView;
+import io.productionline.track.TrackSupervisor;
+import io.productionline.web.WebVerticle;
+import io.productionline.work.RescueSweeper;
+import io.productionline.work.WorkService;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.spi.cluster.ClusterManager;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisAPI;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One server node, assembled: connections, migrations, line catalog, supervisor, work service,
+ * rescue sweeper and the web verticle. {@link Main} starts one on the embedded default; tests start
+ * them on a Vert.x of their own.
+ */
+public final class ProductionLine {
+
+  private static final Logger log = LoggerFactory.getLogger(ProductionLine.class);
+
+  private final Services services;
+  private final TrackSupervisor supervisor;
+  private final LineOrchestrator orchestrator;
+  private final WorkService work;
+  private final RescueSweeper sweeper;
+  private final WebVerticle web;
+  private final Redis redisClient;
+
+  private ProductionLine(Services services, Redis redisClient) {
+    this.services = services;
+    this.redisClient = redisClient;
+    this.supervisor = new TrackSupervisor(services);
+    this.orchestrator = new LineOrchestrator(services, supervisor);
+    ExecutorRegistry registry = new ExecutorRegistry(services.redis,
+        services.config.getJsonObject("redis", new JsonObject()).getString("prefix", "pl:"), services.clock, services.staleSeconds());
+    this.work = new WorkService(services, registry, supervisor);
+    this.sweeper = new RescueSweeper(services, registry, supervisor);
+    this.web = new WebVerticle(services, supervisor, orchestrator, work, new ProductionView(services, registry));
+  }
+
+  /**
+   * Starts a node on {@code vertx}. {@code config} must name {@code pg.url} and {@code redis.url};
+   * {@code clusterManager} is null on a Vert.x that is not clustered.
+   */
+  public static Future<ProductionLine> start(Vertx vertx, JsonObject config, ClusterManager clusterManager, Clock clock) {
+    Map<String, LineDefinition> lines;
+    try {
+      lines = Lines.loadDirectory(Json.MAPPER, Path.of(config.getString("lines_dir", "conf/lines")));
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    JsonObject pg = config.getJsonObject("pg", new JsonObject());
+    Pool pool = PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(pg.getInteger("pool_size", 8)))
+        .connectingTo(PgConnectOptions.fromUri(pg.getString("url")).setCachePreparedStatements(true))
+        .using(vertx)
+        .build();
+    Redis redisClient = Redis.createClient(vertx, new RedisOptions()
+        .setConnectionString(config.getJsonObject("redis", new JsonObject()).getString("url"))
+        .setMaxPoolSize(16).setMaxPoolWaiting(1024));
+    Services services = new Services(vertx, config, clock, pool, RedisAPI.api(redisClient), new Node(clusterManager),
+        new LineCatalog(lines));
+    ProductionLine node = new ProductionLine(services, redisClient);
+    return Migrations.apply(pool)
+        .compose(v -> node.work.start())
+        .compose(v -> vertx.deployVerticle(node.web))
+        .compose(v -> node.supervisor.adoptOrphans())
+        .map(adopted -> {
+          node.sweeper.start(config.getJsonObject("work", new JsonObject()).getLong("sweep_interval_ms", 2000L));
+          log.info("Node {} ready on port {} (lines: {})", services.node.id(), node.port(), String.join(", ", lines.keySet()));
+          return node;
+        });
+  }
+
+  public int port() {
+    return web.port();
+  }
+
+  public Services services() {
+    return services;
+  }
+
+  public LineOrchestrator orchestrator() {
+    return orchestrator;
+  }
+
+  public TrackSupervisor supervisor() {
+    return supervisor;
+  }
+
+  public WorkService work() {
+    return work;
+  }
+
+  public RescueSweeper sweeper() {
+    return sweeper;
+  }
+
+  /** Stops claiming and sweeping, closes the HTTP server and the connections. */
+  public Future<Void> close() {
+    sweeper.stop();
+    work.stopClaiming();
+    supervisor.stopAccepting();
+    return services.vertx.undeploy(web.deploymentID()).recover(e -> Future.succeededFuture())
+        .compose(v -> services.pool.close())
+        .eventually(() -> {
+          redisClient.close();
+          return Future.succeededFuture();
+        });
+  }
+}

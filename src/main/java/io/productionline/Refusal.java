@@ -1,0 +1,84 @@
+package io.productionline;
+
+import io.productionline.line.IllegalMoveException;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * A request the product refuses, with the HTTP status it maps to and a body that says what was
+ * wrong. Crosses the event bus as {@code message.fail(status, body)} and comes back as itself.
+ */
+public final class Refusal extends RuntimeException {
+
+  private final int status;
+  private final JsonObject body;
+
+  public Refusal(int status, String title, String detail) {
+    this(status, new JsonObject().put("title", title).put("detail", detail));
+  }
+
+  private Refusal(int status, JsonObject body) {
+    super(body.getString("detail", body.getString("title")), null, false, false);
+    this.status = status;
+    this.body = body.put("status", status);
+  }
+
+  public static Refusal badRequest(String detail) {
+    return new Refusal(400, "Bad request", detail);
+  }
+
+  public static Refusal notFound(String detail) {
+    return new Refusal(404, "Not found", detail);
+  }
+
+  public static Refusal conflict(String detail) {
+    return new Refusal(409, "Conflict", detail);
+  }
+
+  public Refusal with(String key, Object value) {
+    body.put(key, value);
+    return this;
+  }
+
+  public int status() {
+    return status;
+  }
+
+  public JsonObject body() {
+    return body.copy();
+  }
+
+  /** Any throwable as the refusal it means: illegal moves are 409, bus timeouts 503, the rest 500. */
+  public static Refusal of(Throwable t) {
+    if (t instanceof Refusal r) {
+      return r;
+    }
+    if (t instanceof IllegalMoveException m) {
+      return new Refusal(409, "Illegal move", m.getMessage())
+          .with("current_state", m.current().wire()).with("attempted", m.attempted());
+    }
+    if (t instanceof DecodeException) {
+      return badRequest("the body is not valid JSON");
+    }
+    if (t instanceof ReplyException re) {
+      if (re.failureType() == ReplyFailure.RECIPIENT_FAILURE && re.failureCode() >= 400 && re.failureCode() < 600) {
+        try {
+          return new Refusal(re.failureCode(), new JsonObject(re.getMessage()));
+        } catch (DecodeException e) {
+          return new Refusal(re.failureCode(), "Refused", re.getMessage());
+        }
+      }
+      return new Refusal(503, "Unavailable", "the line did not answer in time; ask again");
+    }
+    return new Refusal(500, "Internal problem", t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage()));
+  }
+
+  /** Answers a bus request with this refusal. */
+  public static void reply(Message<?> message, Throwable t) {
+    Refusal r = of(t);
+    message.fail(r.status, r.body.encode());
+  }
+}

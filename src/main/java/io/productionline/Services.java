@@ -1,0 +1,57 @@
+package io.productionline;
+
+import io.productionline.line.TrackMachine;
+import io.productionline.store.InterruptRepository;
+import io.productionline.store.ProjectRepository;
+import io.productionline.store.TaskRepository;
+import io.productionline.store.TrackRepository;
+import io.productionline.track.LineCatalog;
+import io.productionline.track.Node;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.RedisAPI;
+import io.vertx.sqlclient.Pool;
+import java.time.Clock;
+
+/**
+ * What the verticles of one node share: the connections, the repositories, the pure state machine,
+ * the line catalog and the node's identity. Built once by {@link ProductionLine}.
+ */
+public final class Services {
+
+  public final Vertx vertx;
+  public final JsonObject config;
+  public final Clock clock;
+  public final Pool pool;
+  public final RedisAPI redis;
+  public final Node node;
+  public final LineCatalog lines;
+  public final TrackMachine machine;
+  public final ProjectRepository projects = new ProjectRepository();
+  public final TrackRepository tracks = new TrackRepository();
+  public final TaskRepository tasks = new TaskRepository();
+  public final InterruptRepository interrupts = new InterruptRepository();
+
+  public Services(Vertx vertx, JsonObject config, Clock clock, Pool pool, RedisAPI redis, Node node, LineCatalog lines) {
+    this.vertx = vertx;
+    this.config = config;
+    this.clock = clock;
+    this.pool = pool;
+    this.redis = redis;
+    this.node = node;
+    this.lines = lines;
+    this.machine = new TrackMachine(clock);
+  }
+
+  public int leaseSeconds() {
+    return config.getJsonObject("work", new JsonObject()).getInteger("lease_seconds", 60);
+  }
+
+  public int staleSeconds() {
+    return config.getJsonObject("executors", new JsonObject()).getInteger("stale_seconds", 60);
+  }
+
+  public int heartbeatSeconds() {
+    return config.getJsonObject("executors", new JsonObject()).getInteger("heartbeat_seconds", 15);
+  }
+}

@@ -1,0 +1,113 @@
+package io.productionline.embedded;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded default's PostgreSQL: real binaries (zonky) in a persistent data directory, so a
+ * restart resumes the same data. The port is chosen once per data directory and kept beside it.
+ * A {@code postgres} left running by a JVM that was killed with -9 keeps the data directory; it
+ * is stopped before the new start (see FACTS: the kill -9 trap).
+ */
+public final class EmbeddedPostgres implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(EmbeddedPostgres.class);
+
+  private final io.zonky.test.db.postgres.embedded.EmbeddedPostgres pg;
+  private final int port;
+
+  private EmbeddedPostgres(io.zonky.test.db.postgres.embedded.EmbeddedPostgres pg, int port) {
+    this.pg = pg;
+    this.port = port;
+  }
+
+  /** Starts (or restarts) PostgreSQL on {@code dataDir}; blocking, call it before Vert.x starts. */
+  public static EmbeddedPostgres start(Path dataDir) throws IOException {
+    Files.createDirectories(dataDir.getParent());
+    Path pgData = dataDir.resolve("pgdata");
+    int port = portFor(dataDir);
+    stopOrphan(pgData);
+    log.info("Starting embedded PostgreSQL on 127.0.0.1:{} with data in {}", port, pgData);
+    var pg = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
+        .setDataDirectory(pgData)
+        .setCleanDataDirectory(false)
+        .setPort(port)
+        .setPGStartupWait(Duration.ofSeconds(30))
+        .setServerConfig("listen_addresses", "127.0.0.1")
+        .setServerConfig("max_connections", "200")
+        .setServerConfig("fsync", "on")
+        .start();
+    return new EmbeddedPostgres(pg, port);
+  }
+
+  public int port() {
+    return port;
+  }
+
+  /** A URL for the Vert.x PG client. */
+  public String url() {
+    return "postgresql://postgres@127.0.0.1:" + port + "/postgres";
+  }
+
+  @Override
+  public void close() throws IOException {
+    pg.close();
+  }
+
+  static int portFor(Path dataDir) throws IOException {
+    Files.createDirectories(dataDir);
+    Path portFile = dataDir.resolve("port");
+    if (Files.exists(portFile)) {
+      return Integer.parseInt(Files.readString(portFile).trim());
+    }
+    int port = freePort();
+    Files.writeString(portFile, Integer.toString(port));
+    return port;
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** Stops a postgres that still holds {@code pgData} after its JVM died. */
+  private static void stopOrphan(Path pgData) throws IOException {
+    Path pidFile = pgData.resolve("postmaster.pid");
+    if (!Files.exists(pidFile)) {
+      return;
+    }
+    List<String> lines = Files.readAllLines(pidFile);
+    if (lines.isEmpty()) {
+      return;
+    }
+    long pid;
+    try {
+      pid = Long.parseLong(lines.get(0).trim());
+    } catch (NumberFormatException e) {
+      return;
+    }
+    Optional<ProcessHandle> orphan = ProcessHandle.of(pid)
+        .filter(ProcessHandle::isAlive)
+        .filter(p -> p.info().command().map(c -> c.contains("postgres")).orElse(false));
+    if (orphan.isEmpty()) {
+      return;
+    }
+    log.warn("Stopping PostgreSQL left running by an earlier run (pid {})", pid);
+    ProcessHandle p = orphan.get();
+    p.destroy();
+    try {
+      p.onExit().get(20, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      p.destroyForcibly();
+    }
+  }
+}

@@ -1,0 +1,54 @@
+package io.productionline.events;
+
+/** Every event-bus address of the product, built in one place. */
+public final class Addresses {
+
+  private static final String TRACK = "pl.track.";
+  private static final String PROJECT = "pl.project.";
+  private static final String EXECUTOR = "pl.executor.";
+
+  /** Publish: executor status changes and queue depth. */
+  public static final String EXECUTORS = "pl.executors";
+  /** Publish: wakes long-polling claims on every node. */
+  public static final String WORK_AVAILABLE = "pl.work.available";
+  /** Request/reply: claims by executors that joined the cluster. */
+  public static final String WORK_CLAIM = "pl.work.claim";
+  /** Request/reply: completions by executors that joined the cluster. */
+  public static final String WORK_COMPLETE = "pl.work.complete";
+  /** Request/reply: progress of executors that joined the cluster. */
+  public static final String WORK_PROGRESS = "pl.work.progress";
+
+  /** Operator commands the dashboard may send over the bridge. */
+  public static final String COMMAND_START = "pl.command.start";
+  public static final String COMMAND_RESOLVE = "pl.command.resolve";
+  public static final String COMMAND_ESCALATE = "pl.command.escalate";
+  public static final String COMMAND_CANCEL = "pl.command.cancel";
+
+  private Addresses() {
+  }
+
+  /** Request/reply: commands to one track's verticle. */
+  public static String track(String trackId) {
+    return TRACK + trackId;
+  }
+
+  /** Publish: every event of one project's line. */
+  public static String project(String projectId) {
+    return PROJECT + projectId;
+  }
+
+  /** Send: cancellation notices to one cluster executor. */
+  public static String executor(String executorId) {
+    return EXECUTOR + executorId;
+  }
+
+  /** Publish: log lines of one station task, for watchers of its logs. */
+  public static String taskLogs(String taskId) {
+    return "pl.task." + taskId + ".logs";
+  }
+
+  /** The regex the bridge uses to let project events out. */
+  public static String projectPattern() {
+    return "pl\\.project\\.[A-Za-z0-9_.-]+";
+  }
+}

@@ -1,0 +1,18 @@
+package io.productionline.events;
+
+/** The names of the events of SPEC §7, as they appear on every channel. */
+public final class EventType {
+
+  public static final String STATION_TRANSITION = "station_transition";
+  public static final String LINE_STOPPED = "line_stopped";
+  public static final String INTERRUPT_RESOLVED = "interrupt_resolved";
+  public static final String PRODUCTION_COMPLETE = "production_complete";
+  public static final String LINE_PROGRESS = "line_progress";
+  public static final String EXECUTOR_STATUS = "executor_status";
+  public static final String QUEUE_DEPTH = "queue_depth";
+  public static final String TASK_PROGRESS = "task_progress";
+  public static final String TASK_REQUEUED = "task_requeued";
+
+  private EventType() {
+  }
+}

@@ -1,0 +1,515 @@
+package io.productionline.line;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+
+/**
+ * Checks a {@link LineDefinition} on load and on submit. Every problem is one sentence that names
+ * the document type and the field, for example
+ * {@code document type "epics": depends_on names unknown type "prd"}.
+ *
+ * <p>Rules:
+ * <ul>
+ *   <li>the line and each document type have a name matching {@link #NAME}; type names are unique;
+ *       a line has at least one document type;</li>
+ *   <li>{@code depends_on}: no unknown type, no self-dependency, no cycle (the cycle is named in order),
+ *       and no type that could never start because it depends, directly or not, on a missing or cyclic type;</li>
+ *   <li>each type has at least one station, with unique ids, a known kind (long or short name),
+ *       automation level, environment, step type and trust level; {@code timeout_seconds > 0},
+ *       {@code work_items} 1–100, {@code max_remediations >= 0}, {@code max_attempts >= 1},
+ *       {@code priority} 1–10;</li>
+ *   <li>the first station is neither an audit nor a remediation; an audit comes after a bind or
+ *       assemble station; a remediation comes directly after an audit;</li>
+ *   <li>a {@code fully_auto} station runs only a {@code vetted} step (a step without trust counts as
+ *       experimental); a station that is not {@code manual} needs a step;</li>
+ *   <li>gates only on audit stations, each of a type in {@link GateDef#TYPES} with its fields.</li>
+ * </ul>
+ * {@link #problems(LineDefinition)} never throws, whatever it is given.
+ */
+public final class LineValidator {
+
+  /** Line, document type names: lowercase letters, digits, {@code _} and {@code -}, at most 64 characters. */
+  public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
+  public static final List<String> ENVIRONMENTS = List.of("local", "server", "either");
+  public static final List<String> OPERATORS = List.of(">", ">=", "<", "<=", "==");
+  public static final int MAX_WORK_ITEMS = 100;
+  public static final int MIN_PRIORITY = 1;
+  public static final int MAX_PRIORITY = 10;
+  public static final int MIN_VERIFICATION_LEVEL = 1;
+  public static final int MAX_VERIFICATION_LEVEL = 6;
+
+  private static final String NAME_RULE =
+      "use lowercase letters, digits, \"_\" and \"-\", starting with a letter or a digit, at most 64 characters";
+  private static final String KINDS = "bind, assemble (asm), audit (aud) or remediate (rem)";
+  private static final String AUTOMATIONS = "fully_auto, auto_notify, human_approval or manual";
+  private static final String STEP_TYPES = "shell, http or sim";
+  private static final String TRUST_LEVELS = "vetted, community or experimental";
+
+  private LineValidator() {
+  }
+
+  /** Every problem of {@code line}; empty when it can be used. Never throws. */
+  public static List<String> problems(LineDefinition line) {
+    List<String> out = new ArrayList<>();
+    try {
+      checkLine(line, out);
+    } catch (RuntimeException e) {
+      // A belt under the braces: a definition this class cannot read is not a usable definition.
+      out.add("line definition could not be checked completely (" + e.getClass().getSimpleName() + ")");
+    }
+    return List.copyOf(out);
+  }
+
+  /**
+   * Checks {@code line} and hands it back.
+   *
+   * @throws LineValidationException carrying every problem when there is at least one
+   */
+  public static LineDefinition validate(LineDefinition line) {
+    List<String> problems = problems(line);
+    if (!problems.isEmpty()) {
+      throw new LineValidationException(problems);
+    }
+    return line;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The line and its names
+
+  private static void checkLine(LineDefinition line, List<String> out) {
+    if (line == null) {
+      out.add("line definition is missing");
+      return;
+    }
+    String lineLabel = blank(line.name()) ? "line" : "line \"" + line.name() + "\"";
+    if (blank(line.name())) {
+      out.add("line: name is missing");
+    } else if (!NAME.matcher(line.name()).matches()) {
+      out.add(lineLabel + ": name is invalid; " + NAME_RULE);
+    }
+    List<DocumentType> types = nullToEmpty(line.documentTypes());
+    if (types.isEmpty()) {
+      out.add(lineLabel + ": document_types is empty; a line needs at least one document type");
+      return;
+    }
+
+    Map<String, Integer> firstIndex = new HashMap<>();
+    for (int i = 0; i < types.size(); i++) {
+      DocumentType t = types.get(i);
+      if (t == null) {
+        out.add("document_types[" + i + "] is empty");
+        continue;
+      }
+      if (blank(t.name())) {
+        out.add("document_types[" + i + "]: name is missing");
+        continue;
+      }
+      if (!NAME.matcher(t.name()).matches()) {
+        out.add(typeLabel(t, i) + ": name is invalid; " + NAME_RULE);
+      }
+      Integer first = firstIndex.putIfAbsent(t.name(), i);
+      if (first != null) {
+        out.add(typeLabel(t, i) + ": name is used by more than one document type (document_types["
+            + first + "] and document_types[" + i + "])");
+      }
+    }
+
+    checkGraph(types, out);
+    for (int i = 0; i < types.size(); i++) {
+      DocumentType t = types.get(i);
+      if (t != null) {
+        checkType(t, typeLabel(t, i), out);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The dependency graph
+
+  private static void checkGraph(List<DocumentType> types, List<String> out) {
+    // The graph holds the first type of each name; a duplicate is already reported.
+    Map<String, DocumentType> byName = new LinkedHashMap<>();
+    for (DocumentType t : types) {
+      if (t != null && !blank(t.name())) {
+        byName.putIfAbsent(t.name(), t);
+      }
+    }
+
+    Map<String, List<String>> edges = new LinkedHashMap<>();
+    Map<String, List<String>> unknown = new LinkedHashMap<>();
+    Set<String> selfDependent = new LinkedHashSet<>();
+    for (int i = 0; i < types.size(); i++) {
+      DocumentType t = types.get(i);
+      if (t == null || blank(t.name()) || byName.get(t.name()) != t) {
+        continue;
+      }
+      String label = typeLabel(t, i);
+      Set<String> seen = new LinkedHashSet<>();
+      List<String> known = new ArrayList<>();
+      List<String> missing = new ArrayList<>();
+      for (String dep : nullToEmpty(t.dependsOn())) {
+        if (blank(dep)) {
+          out.add(label + ": depends_on holds an empty name");
+          continue;
+        }
+        if (!seen.add(dep)) {
+          out.add(label + ": depends_on lists \"" + dep + "\" more than once");
+          continue;
+        }
+        if (dep.equals(t.name())) {
+          out.add(label + ": depends_on names the type itself");
+          selfDependent.add(dep);
+        } else if (!byName.containsKey(dep)) {
+          out.add(label + ": depends_on names unknown type \"" + dep + "\"");
+          missing.add(dep);
+        } else {
+          known.add(dep);
+        }
+      }
+      edges.put(t.name(), known);
+      unknown.put(t.name(), missing);
+    }
+
+    // Cycles: a type is in one when it can reach itself. Each cyclic type is named in at least
+    // one reported cycle, the shortest through the first uncovered member in definition order.
+    Set<String> cyclic = new LinkedHashSet<>(selfDependent);
+    Set<String> covered = new HashSet<>();
+    for (String name : edges.keySet()) {
+      if (covered.contains(name)) {
+        cyclic.add(name);
+        continue;
+      }
+      List<String> path = shortestPath(edges, name, name::equals);
+      if (path != null) {
+        cyclic.add(name);
+        covered.addAll(path);
+        out.add(typeLabel(name) + ": depends_on forms a dependency cycle: " + String.join(" -> ", path));
+      }
+    }
+
+    // Types that could never start: they reach, directly or not, a type with an unknown
+    // dependency or a type in a cycle (their own problems are reported above).
+    for (String name : edges.keySet()) {
+      if (cyclic.contains(name) || !unknown.get(name).isEmpty()) {
+        continue;
+      }
+      List<String> path = shortestPath(edges, name, n -> cyclic.contains(n) || !unknown.get(n).isEmpty());
+      if (path == null) {
+        continue;
+      }
+      String stuck = path.get(path.size() - 1);
+      List<String> missing = unknown.get(stuck);
+      if (!missing.isEmpty()) {
+        List<String> chain = new ArrayList<>(path);
+        chain.add(missing.get(0));
+        out.add(typeLabel(name) + ": could never start; its depends_on chain " + String.join(" -> ", chain)
+            + " reaches unknown type \"" + missing.get(0) + "\"");
+      } else {
+        String why = selfDependent.contains(stuck) && !reachesItself(edges, stuck)
+            ? "which depends on itself" : "which is in a dependency cycle";
+        out.add(typeLabel(name) + ": could never start; its depends_on chain " + String.join(" -> ", path)
+            + " reaches \"" + stuck + "\", " + why);
+      }
+    }
+  }
+
+  private static boolean reachesItself(Map<String, List<String>> edges, String name) {
+    return shortestPath(edges, name, name::equals) != null;
+  }
+
+  /**
+   * The shortest path of at least one edge from {@code start} to a node that {@code target}
+   * accepts, as the list of names from {@code start} to that node; null when there is none.
+   * Breadth first, following {@code depends_on} in the order written, so the answer is stable.
+   */
+  private static List<String> shortestPath(Map<String, List<String>> edges, String start,
+                                           Predicate<String> target) {
+    Map<String, String> parent = new HashMap<>();
+    Deque<String> queue = new ArrayDeque<>();
+    Set<String> visited = new HashSet<>();
+    for (String dep : edges.getOrDefault(start, List.of())) {
+      if (visited.add(dep)) {
+        parent.put(dep, start);
+        queue.add(dep);
+      }
+    }
+    while (!queue.isEmpty()) {
+      String n = queue.poll();
+      if (target.test(n)) {
+        // Walk the parents back to start (when n is start itself, its parent is the cycle's last hop).
+        List<String> path = new ArrayList<>();
+        path.add(n);
+        String p = parent.get(n);
+        while (p != null) {
+          path.add(0, p);
+          p = p.equals(start) ? null : parent.get(p);
+        }
+        return path;
+      }
+      for (String dep : edges.getOrDefault(n, List.of())) {
+        if (visited.add(dep)) {
+          parent.put(dep, n);
+          queue.add(dep);
+        }
+      }
+    }
+    return null;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // One document type and its stations
+
+  private static void checkType(DocumentType t, String label, List<String> out) {
+    if (t.maxRemediations() != null && t.maxRemediations() < 0) {
+      out.add(label + ": max_remediations is " + t.maxRemediations() + "; it must be 0 or more");
+    }
+    if (t.maxAttempts() != null && t.maxAttempts() < 1) {
+      out.add(label + ": max_attempts is " + t.maxAttempts() + "; it must be 1 or more");
+    }
+    if (t.priority() != null && (t.priority() < MIN_PRIORITY || t.priority() > MAX_PRIORITY)) {
+      out.add(label + ": priority is " + t.priority() + "; it must be between " + MIN_PRIORITY + " and " + MAX_PRIORITY);
+    }
+    Backoff b = t.backoff();
+    if (b != null) {
+      if (b.initialMs() != null && b.initialMs() <= 0) {
+        out.add(label + ": backoff.initial_ms is " + b.initialMs() + "; it must be more than 0");
+      }
+      if (b.maxMs() != null && b.initialMs() != null && b.maxMs() < b.initialMs()) {
+        out.add(label + ": backoff.max_ms is " + b.maxMs() + "; it must be at least initial_ms (" + b.initialMs() + ")");
+      }
+      if (b.multiplier() != null && !(b.multiplier() >= 1.0 && Double.isFinite(b.multiplier()))) {
+        out.add(label + ": backoff.multiplier is " + b.multiplier() + "; it must be 1 or more");
+      }
+    }
+
+    List<StationDef> stations = nullToEmpty(t.stations());
+    if (stations.isEmpty()) {
+      out.add(label + ": stations is empty; a document type needs at least one station");
+      return;
+    }
+    Map<String, Integer> firstId = new HashMap<>();
+    boolean somethingToAudit = false;
+    StationKind previous = null;
+    for (int i = 0; i < stations.size(); i++) {
+      StationDef s = stations.get(i);
+      if (s == null) {
+        out.add(label + ": stations[" + i + "] is empty");
+        previous = null;
+        continue;
+      }
+      String at = label + ": " + stationLabel(s, i);
+      if (blank(s.id())) {
+        out.add(at + " id is missing");
+      } else {
+        Integer first = firstId.putIfAbsent(s.id(), i);
+        if (first != null) {
+          out.add(at + " id is used by more than one station (stations[" + first + "] and stations[" + i + "])");
+        }
+      }
+
+      StationKind kind = null;
+      if (blank(s.kind())) {
+        out.add(at + " kind is missing; use " + KINDS);
+      } else {
+        kind = StationKind.parse(s.kind()).orElse(null);
+        if (kind == null) {
+          out.add(at + " kind \"" + s.kind() + "\" is unknown; use " + KINDS);
+        }
+      }
+      if (kind != null) {
+        if (i == 0 && (kind == StationKind.AUDIT || kind == StationKind.REMEDIATE)) {
+          out.add(at + " kind " + kind.wire() + " cannot be the first station");
+        } else if (kind == StationKind.AUDIT && !somethingToAudit) {
+          out.add(at + " kind audit has nothing to audit; put a bind or assemble station before it");
+        } else if (kind == StationKind.REMEDIATE && previous != StationKind.AUDIT && previous != null) {
+          out.add(at + " kind remediate must come directly after an audit station, not after kind " + previous.wire());
+        }
+        if (kind == StationKind.BIND || kind == StationKind.ASSEMBLE) {
+          somethingToAudit = true;
+        }
+      }
+      previous = kind;
+
+      checkStation(s, kind, at, out);
+    }
+  }
+
+  private static void checkStation(StationDef s, StationKind kind, String at, List<String> out) {
+    if (s.capability() != null && s.capability().isBlank()) {
+      out.add(at + " capability is empty");
+    }
+    if (s.environment() != null && !ENVIRONMENTS.contains(s.environment())) {
+      out.add(at + " environment \"" + s.environment() + "\" is unknown; use local, server or either");
+    }
+    if (s.timeoutSeconds() != null && s.timeoutSeconds() <= 0) {
+      out.add(at + " timeout_seconds is " + s.timeoutSeconds() + "; it must be more than 0");
+    }
+    if (s.workItems() != null && (s.workItems() < 1 || s.workItems() > MAX_WORK_ITEMS)) {
+      out.add(at + " work_items is " + s.workItems() + "; it must be between 1 and " + MAX_WORK_ITEMS);
+    }
+
+    AutomationLevel automation = null;
+    if (blank(s.automation())) {
+      out.add(at + " automation is missing; use " + AUTOMATIONS);
+    } else {
+      automation = AutomationLevel.parse(s.automation()).orElse(null);
+      if (automation == null) {
+        out.add(at + " automation \"" + s.automation() + "\" is unknown; use " + AUTOMATIONS);
+      }
+    }
+
+    StepDef step = s.step();
+    if (step == null) {
+      if (automation != null && automation != AutomationLevel.MANUAL) {
+        out.add(at + " automation " + automation.wire() + " needs a step (only a manual station runs without one)");
+      }
+    } else {
+      checkStep(step, automation, at, out);
+    }
+
+    List<GateDef> gates = nullToEmpty(s.gates());
+    if (!gates.isEmpty() && kind != null && kind != StationKind.AUDIT) {
+      out.add(at + " gates are allowed only on audit stations, not on kind " + kind.wire());
+    }
+    for (int g = 0; g < gates.size(); g++) {
+      checkGate(gates.get(g), at + " gates[" + g + "]", out);
+    }
+  }
+
+  private static void checkStep(StepDef step, AutomationLevel automation, String at, List<String> out) {
+    StepType type = null;
+    if (blank(step.type())) {
+      if (blank(step.skill())) {
+        out.add(at + " step.type is missing; use " + STEP_TYPES + " (or name a skill)");
+      }
+    } else {
+      type = StepType.parse(step.type()).orElse(null);
+      if (type == null) {
+        out.add(at + " step.type \"" + step.type() + "\" is unknown; use " + STEP_TYPES);
+      }
+    }
+
+    boolean trustKnown = true;
+    if (step.trust() != null && TrustLevel.parse(step.trust()).isEmpty()) {
+      trustKnown = false;
+      out.add(at + " step.trust \"" + step.trust() + "\" is unknown; use " + TRUST_LEVELS);
+    }
+    if (automation == AutomationLevel.FULLY_AUTO && trustKnown && step.trustLevel() != TrustLevel.VETTED) {
+      out.add(at + " automation fully_auto runs only vetted steps; step.trust is "
+          + (step.trust() == null ? "experimental (none given)" : step.trust()));
+    }
+
+    Map<String, Object> params = step.params() == null ? Map.of() : step.params();
+    if (type == StepType.SIM) {
+      nonNegative(params, "duration_ms", at, out);
+      nonNegative(params, "reject_limit", at, out);
+      share(params, "reject_share", at, out);
+      share(params, "needs_input_share", at, out);
+      share(params, "halt_share", at, out);
+    } else if (type == StepType.SHELL && blank(step.skill()) && !(params.get("command") instanceof String c && !c.isBlank())) {
+      out.add(at + " step.params.command is missing; a shell step needs a command line");
+    } else if (type == StepType.HTTP && blank(step.skill()) && !(params.get("url") instanceof String u && !u.isBlank())) {
+      out.add(at + " step.params.url is missing; an http step needs a URL");
+    }
+  }
+
+  private static void nonNegative(Map<String, Object> params, String key, String at, List<String> out) {
+    Object v = params.get(key);
+    if (v != null && !(v instanceof Number n && n.doubleValue() >= 0 && Double.isFinite(n.doubleValue()))) {
+      out.add(at + " step.params." + key + " is " + v + "; it must be a number of 0 or more");
+    }
+  }
+
+  private static void share(Map<String, Object> params, String key, String at, List<String> out) {
+    Object v = params.get(key);
+    if (v != null && !(v instanceof Number n && n.doubleValue() >= 0 && n.doubleValue() <= 1)) {
+      out.add(at + " step.params." + key + " is " + v + "; it must be a number between 0 and 1");
+    }
+  }
+
+  private static void checkGate(GateDef gate, String at, List<String> out) {
+    if (gate == null) {
+      out.add(at + " is empty");
+      return;
+    }
+    if (blank(gate.type())) {
+      out.add(at + " type is missing; use " + String.join(", ", GateDef.TYPES));
+      return;
+    }
+    switch (gate.type()) {
+      case "artifact_exists" -> {
+        if (blank(gate.pattern())) {
+          out.add(at + " (artifact_exists) pattern is missing");
+        }
+      }
+      case "content_check" -> {
+        if (blank(gate.artifact())) {
+          out.add(at + " (content_check) artifact is missing");
+        }
+        List<String> sections = nullToEmpty(gate.sections());
+        if (sections.isEmpty()) {
+          out.add(at + " (content_check) sections is empty; name at least one required section");
+        } else if (sections.stream().anyMatch(LineValidator::blank)) {
+          out.add(at + " (content_check) sections holds an empty name");
+        }
+      }
+      case "metric_threshold" -> {
+        if (blank(gate.metric())) {
+          out.add(at + " (metric_threshold) metric is missing");
+        }
+        if (blank(gate.operator())) {
+          out.add(at + " (metric_threshold) operator is missing; use " + String.join(" ", OPERATORS));
+        } else if (!OPERATORS.contains(gate.operator())) {
+          out.add(at + " (metric_threshold) operator \"" + gate.operator() + "\" is unknown; use " + String.join(" ", OPERATORS));
+        }
+        if (gate.threshold() == null) {
+          out.add(at + " (metric_threshold) threshold is missing");
+        } else if (!Double.isFinite(gate.threshold())) {
+          out.add(at + " (metric_threshold) threshold is " + gate.threshold() + "; it must be a finite number");
+        }
+      }
+      case "verification" -> {
+        if (gate.level() == null) {
+          out.add(at + " (verification) level is missing; use " + MIN_VERIFICATION_LEVEL + " to " + MAX_VERIFICATION_LEVEL);
+        } else if (gate.level() < MIN_VERIFICATION_LEVEL || gate.level() > MAX_VERIFICATION_LEVEL) {
+          out.add(at + " (verification) level is " + gate.level() + "; it must be between "
+              + MIN_VERIFICATION_LEVEL + " and " + MAX_VERIFICATION_LEVEL);
+        }
+      }
+      default -> out.add(at + " type \"" + gate.type() + "\" is unknown; use " + String.join(", ", GateDef.TYPES));
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private static String typeLabel(DocumentType t, int index) {
+    return blank(t.name()) ? "document_types[" + index + "]" : typeLabel(t.name());
+  }
+
+  private static String typeLabel(String name) {
+    return "document type \"" + name + "\"";
+  }
+
+  private static String stationLabel(StationDef s, int index) {
+    return blank(s.id()) ? "stations[" + index + "]" : "stations[" + index + "] (\"" + s.id() + "\")";
+  }
+
+  private static boolean blank(String s) {
+    return s == null || s.isBlank();
+  }
+
+  private static <T> List<T> nullToEmpty(Collection<T> c) {
+    return c == null ? List.of() : new ArrayList<>(c);
+  }
+}

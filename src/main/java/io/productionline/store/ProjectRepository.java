@@ -1,0 +1,65 @@
+package io.productionline.store;
+
+import static io.productionline.store.TrackRepository.utc;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/** PostgreSQL access for projects: an instance of a line with its definition as it was at creation. */
+public final class ProjectRepository {
+
+  /** A stored project. */
+  public record ProjectRow(String id, String line, JsonObject lineDefinition, JsonObject params, String idempotencyKey,
+                           String createdBy, Instant createdAt) {
+
+    public JsonObject toJson() {
+      return new JsonObject().put("project_id", id).put("line", line).put("params", params)
+          .put("created_by", createdBy).put("created_at", createdAt.toString());
+    }
+  }
+
+  private static final String INSERT = """
+      INSERT INTO projects (id, line, line_definition, params, idempotency_key, created_by, created_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7)
+      ON CONFLICT DO NOTHING""";
+  private static final String FIND = "SELECT * FROM projects WHERE id = $1";
+  private static final String BY_KEY = "SELECT * FROM projects WHERE idempotency_key = $1";
+  private static final String LIST = "SELECT * FROM projects ORDER BY created_at DESC, id LIMIT $1";
+  private static final String UPDATE_DEFINITION = "UPDATE projects SET line_definition = $2 WHERE id = $1";
+
+  /** Inserts a project; false when its id or idempotency key already exists (nothing changes). */
+  public Future<Boolean> insert(SqlClient db, String id, String line, JsonObject definition, JsonObject params,
+                                String idempotencyKey, String createdBy, Instant now) {
+    return db.preparedQuery(INSERT).execute(Tuple.of(id, line, definition, params, idempotencyKey, createdBy, utc(now)))
+        .map(rows -> rows.rowCount() == 1);
+  }
+
+  public Future<Optional<ProjectRow>> find(SqlClient db, String id) {
+    return db.preparedQuery(FIND).execute(Tuple.of(id)).map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(of(rows.iterator().next())));
+  }
+
+  public Future<Optional<ProjectRow>> byIdempotencyKey(SqlClient db, String key) {
+    return db.preparedQuery(BY_KEY).execute(Tuple.of(key)).map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(of(rows.iterator().next())));
+  }
+
+  public Future<List<ProjectRow>> list(SqlClient db, int limit) {
+    return db.preparedQuery(LIST).execute(Tuple.of(limit)).map(rows -> TaskRepository.all(rows, ProjectRepository::of));
+  }
+
+  /** Redesign: the project follows the current line definition from now on. */
+  public Future<Void> updateDefinition(SqlClient db, String id, JsonObject definition) {
+    return db.preparedQuery(UPDATE_DEFINITION).execute(Tuple.of(id, definition)).mapEmpty();
+  }
+
+  static ProjectRow of(Row r) {
+    return new ProjectRow(r.getString("id"), r.getString("line"), (JsonObject) r.getValue("line_definition"),
+        (JsonObject) r.getValue("params"), r.getString("idempotency_key"), r.getString("created_by"),
+        TrackRow.instant(r, "created_at"));
+  }
+}

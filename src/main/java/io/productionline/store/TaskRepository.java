@@ -1,0 +1,169 @@
+package io.productionline.store;
+
+import static io.productionline.store.TrackRepository.utc;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/** PostgreSQL access for station tasks: claims, leases, completion, rescue, logs and artifacts. */
+public final class TaskRepository {
+
+  /** A task the sweeper put back on the queue. */
+  public record Requeued(String taskId, String trackId, String projectId, int attempt, String capability, Instant availableAt) {
+  }
+
+  /** A lost task with no attempts left. */
+  public record Exhausted(String taskId, String trackId, int attempt, String leaseToken) {
+  }
+
+  public Future<Optional<TaskRow>> find(SqlClient db, String taskId) {
+    return db.preparedQuery(TaskSql.FIND).execute(Tuple.of(taskId)).map(TaskRepository::first);
+  }
+
+  public Future<List<TaskRow>> ofTrack(SqlClient db, String trackId) {
+    return db.preparedQuery(TaskSql.OF_TRACK).execute(Tuple.of(trackId)).map(rows -> all(rows, TaskRow::of));
+  }
+
+  public Future<List<TaskRow>> ofProject(SqlClient db, String projectId) {
+    return db.preparedQuery(TaskSql.OF_PROJECT).execute(Tuple.of(projectId)).map(rows -> all(rows, TaskRow::of));
+  }
+
+  public Future<Optional<TaskRow>> claim(SqlClient db, String executorId, List<String> capabilities, String environment,
+                                         int leaseSeconds, Instant now) {
+    Tuple t = Tuple.of(executorId, Ids.secret(), utc(now), leaseSeconds, capabilities.toArray(String[]::new), environment);
+    return db.preparedQuery(TaskSql.CLAIM).execute(t).map(TaskRepository::first);
+  }
+
+  /** Completes a claimed task if {@code leaseToken} still holds it; empty when it does not. */
+  public Future<Optional<TaskRow>> complete(SqlClient db, String taskId, String leaseToken, String outcome, JsonObject result, Instant now) {
+    return db.preparedQuery(TaskSql.COMPLETE).execute(Tuple.of(taskId, leaseToken, utc(now), outcome, result))
+        .map(TaskRepository::first);
+  }
+
+  public Future<Optional<TaskRow>> progress(SqlClient db, String taskId, String leaseToken, Double progress, String message,
+                                            int leaseSeconds, Instant now) {
+    return db.preparedQuery(TaskSql.PROGRESS).execute(Tuple.of(taskId, leaseToken, progress, message, utc(now), leaseSeconds))
+        .map(TaskRepository::first);
+  }
+
+  /** Renews the leases an executor holds; returns task id → whether an operator asked to cancel it. */
+  public Future<Map<String, Boolean>> renewLeases(SqlClient db, String executorId, int leaseSeconds, Instant now) {
+    return db.preparedQuery(TaskSql.RENEW_EXECUTOR_LEASES).execute(Tuple.of(executorId, utc(now), leaseSeconds))
+        .map(rows -> {
+          Map<String, Boolean> out = new LinkedHashMap<>();
+          rows.forEach(r -> out.put(r.getString("id"), r.getBoolean("cancel_requested")));
+          return out;
+        });
+  }
+
+  /** Tasks this executor held that were cancelled since {@code since}: it should stop them. */
+  public Future<List<String>> cancelledHeldBy(SqlClient db, String executorId, Instant since) {
+    return db.preparedQuery(TaskSql.CANCELLED_HELD_BY).execute(Tuple.of(executorId, utc(since)))
+        .map(rows -> all(rows, r -> r.getString("id")));
+  }
+
+  public Future<List<Requeued>> requeueLost(SqlClient db, List<String> deadExecutors, Instant now) {
+    return db.preparedQuery(TaskSql.REQUEUE_LOST).execute(Tuple.tuple().addOffsetDateTime(utc(now)).addArrayOfString(deadExecutors.toArray(String[]::new)))
+        .map(rows -> all(rows, r -> new Requeued(r.getString("id"), r.getString("track_id"), r.getString("project_id"),
+            r.getInteger("attempt"), r.getString("capability"), TrackRow.instant(r, "available_at"))));
+  }
+
+  public Future<List<Exhausted>> exhausted(SqlClient db, List<String> deadExecutors, Instant now) {
+    return db.preparedQuery(TaskSql.EXHAUSTED).execute(Tuple.tuple().addOffsetDateTime(utc(now)).addArrayOfString(deadExecutors.toArray(String[]::new)))
+        .map(rows -> all(rows, r -> new Exhausted(r.getString("id"), r.getString("track_id"), r.getInteger("attempt"),
+            r.getString("lease_token"))));
+  }
+
+  /** Drops a lost task with no attempts left; false when the lease moved on meanwhile. */
+  public Future<Boolean> drop(SqlClient db, String taskId, String leaseToken, Instant now) {
+    return db.preparedQuery(TaskSql.DROP).execute(Tuple.of(taskId, leaseToken, utc(now))).map(rows -> rows.rowCount() == 1);
+  }
+
+  public Future<List<String>> holders(SqlClient db) {
+    return db.preparedQuery(TaskSql.HOLDERS).execute().map(rows -> all(rows, r -> r.getString(0)));
+  }
+
+  public Future<Map<String, Integer>> queueDepth(SqlClient db) {
+    return db.preparedQuery(TaskSql.QUEUE_DEPTH).execute().map(rows -> {
+      Map<String, Integer> out = new LinkedHashMap<>();
+      rows.forEach(r -> out.put(r.getString("capability"), r.getInteger("n")));
+      return out;
+    });
+  }
+
+  public Future<Void> appendLogs(SqlClient db, String taskId, JsonArray lines, Instant now) {
+    int n = lines.size();
+    String[] levels = new String[n];
+    String[] messages = new String[n];
+    JsonObject[] fields = new JsonObject[n];
+    for (int i = 0; i < n; i++) {
+      JsonObject l = lines.getJsonObject(i);
+      levels[i] = l.getString("level", "info");
+      messages[i] = l.getString("message", "");
+      fields[i] = l.getJsonObject("fields", new JsonObject());
+    }
+    return db.preparedQuery(TaskSql.INSERT_LOG).execute(Tuple.of(taskId, utc(now), levels, messages, fields)).mapEmpty();
+  }
+
+  public Future<JsonArray> logs(SqlClient db, String taskId, long afterId, int limit) {
+    return db.preparedQuery(TaskSql.LOGS).execute(Tuple.of(taskId, afterId, limit)).map(rows -> {
+      JsonArray out = new JsonArray();
+      rows.forEach(r -> out.add(new JsonObject().put("id", r.getLong("id")).put("at", TrackRow.instant(r, "at").toString())
+          .put("level", r.getString("level")).put("message", r.getString("message")).put("fields", r.getValue("fields"))));
+      return out;
+    });
+  }
+
+  public Future<Void> putArtifact(SqlClient db, TaskRow task, String name, String kind, String contentType, String content,
+                                  String url, int size, Instant now) {
+    Tuple t = Tuple.tuple().addString(task.id()).addString(task.trackId()).addString(task.projectId()).addString(name)
+        .addString(kind).addString(contentType).addString(content).addString(url).addInteger(size).addOffsetDateTime(utc(now));
+    return db.preparedQuery(TaskSql.UPSERT_ARTIFACT).execute(t).mapEmpty();
+  }
+
+  /** Artifacts of a track, oldest first; {@code withContent} includes text content. */
+  public Future<JsonArray> artifactsOfTrack(SqlClient db, String trackId, boolean withContent) {
+    return db.preparedQuery(TaskSql.ARTIFACTS_OF_TRACK).execute(Tuple.of(trackId)).map(rows -> artifacts(rows, withContent));
+  }
+
+  public Future<JsonArray> artifactsOfTask(SqlClient db, String taskId, boolean withContent) {
+    return db.preparedQuery(TaskSql.ARTIFACTS_OF_TASK).execute(Tuple.of(taskId)).map(rows -> artifacts(rows, withContent));
+  }
+
+  private static JsonArray artifacts(RowSet<Row> rows, boolean withContent) {
+    JsonArray out = new JsonArray();
+    for (Row r : rows) {
+      JsonObject a = new JsonObject().put("name", r.getString("name")).put("kind", r.getString("kind"))
+          .put("task_id", r.getString("task_id")).put("content_type", r.getString("content_type"))
+          .put("url", r.getString("url")).put("size_bytes", r.getInteger("size_bytes"))
+          .put("created_at", TrackRow.instant(r, "created_at").toString());
+      if (withContent) {
+        a.put("content", r.getString("content"));
+      }
+      out.add(a);
+    }
+    return out;
+  }
+
+  private static Optional<TaskRow> first(RowSet<Row> rows) {
+    return rows.size() == 0 ? Optional.empty() : Optional.of(TaskRow.of(rows.iterator().next()));
+  }
+
+  static <T> List<T> all(RowSet<Row> rows, Function<Row, T> f) {
+    List<T> out = new ArrayList<>();
+    rows.forEach(r -> out.add(f.apply(r)));
+    return out;
+  }
+}

@@ -1,0 +1,181 @@
+package io.productionline.store;
+
+import io.productionline.line.DocumentType;
+import io.productionline.line.TrackMachine.InterruptSpec;
+import io.productionline.line.TrackMachine.StationRun;
+import io.productionline.line.TrackState;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** PostgreSQL access for tracks, their tasks' creation, interrupts they open and the history. */
+public final class TrackRepository {
+
+  /** An event to append to the history: its type and payload (without {@code seq}). */
+  public record NewEvent(String type, JsonObject payload) {
+  }
+
+  /** The new position of a track, written by {@link #transition}. */
+  public record Move(TrackState state, int stationIndex, int remediationCount, int runs, String currentTaskId, String reason) {
+  }
+
+  public Future<Optional<TrackRow>> find(SqlClient db, String trackId) {
+    return db.preparedQuery(TrackSql.FIND).execute(Tuple.of(trackId))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(TrackRow.of(rows.iterator().next())));
+  }
+
+  public Future<List<TrackRow>> ofProject(SqlClient db, String projectId) {
+    return db.preparedQuery(TrackSql.OF_PROJECT).execute(Tuple.of(projectId))
+        .map(rows -> {
+          List<TrackRow> out = new ArrayList<>();
+          rows.forEach(r -> out.add(TrackRow.of(r)));
+          return out;
+        });
+  }
+
+  public Future<Void> insert(SqlClient db, String trackId, String projectId, String documentType, String replaces, Instant now) {
+    return db.preparedQuery(TrackSql.INSERT).execute(Tuple.of(trackId, projectId, documentType, replaces, utc(now))).mapEmpty();
+  }
+
+  /**
+   * Compare-and-set of a track's position. Fails with {@link StaleWriteException} when the track's
+   * version moved (someone else wrote it), so a lost race changes nothing.
+   */
+  public Future<Void> transition(SqlClient db, TrackRow from, Move to, Instant now) {
+    Tuple t = Tuple.tuple()
+        .addString(from.id()).addLong(from.version())
+        .addString(to.state().wire()).addInteger(to.stationIndex()).addInteger(to.remediationCount())
+        .addInteger(to.runs()).addString(to.currentTaskId()).addString(to.reason())
+        .addOffsetDateTime(utc(now)).addOffsetDateTime(to.state().terminal() ? utc(now) : null);
+    return db.preparedQuery(TrackSql.TRANSITION).execute(t).compose(rows -> rows.rowCount() == 1
+        ? Future.succeededFuture()
+        : Future.failedFuture(new StaleWriteException("track " + from.id() + " moved since version " + from.version())));
+  }
+
+  /** Queues the task of a station run; returns its id. */
+  public Future<String> insertTask(SqlClient db, TrackRow track, DocumentType type, StationRun run, int runNo, int remediationCount,
+                                   Instant now) {
+    String id = Ids.next("task");
+    var station = run.station();
+    Tuple t = Tuple.tuple()
+        .addString(id).addString(track.id()).addString(track.projectId()).addString(track.documentType())
+        .addInteger(runNo).addInteger(run.stationIndex()).addString(station.id()).addString(station.stationKind().wire())
+        .addString(station.automation().equals("manual") ? "manual" : station.capability())
+        .addString(station.environment()).addInteger(type.priority())
+        .addValue(stepJson(station.step()))
+        .addValue(new JsonObject(new LinkedHashMap<>(run.input())).put("remediation_count", remediationCount))
+        .addInteger(type.maxAttempts()).addLong(type.backoff().initialMs()).addLong(type.backoff().maxMs())
+        .addDouble(type.backoff().multiplier()).addInteger(station.timeoutSeconds()).addOffsetDateTime(utc(now));
+    return db.preparedQuery(TrackSql.INSERT_TASK).execute(t).map(id);
+  }
+
+  /** Withdraws the track's queued or claimed tasks except {@code keepTaskId}; a holder learns it on its next call. */
+  public Future<Integer> dropOpenTasks(SqlClient db, String trackId, String keepTaskId, Instant now) {
+    return db.preparedQuery(TrackSql.DROP_OPEN_TASKS).execute(Tuple.of(trackId, keepTaskId == null ? "" : keepTaskId, utc(now)))
+        .map(rows -> rows.rowCount());
+  }
+
+  public Future<String> insertInterrupt(SqlClient db, TrackRow track, int stationIndex, InterruptSpec spec, Instant now) {
+    String id = Ids.next("int");
+    Tuple t = Tuple.tuple().addString(id).addString(track.projectId()).addString(track.id()).addString(track.documentType())
+        .addString(spec.type().wire()).addInteger(stationIndex).addString(spec.reason())
+        .addValue(new JsonObject(new LinkedHashMap<>(spec.payload()))).addOffsetDateTime(utc(now));
+    return db.preparedQuery(TrackSql.INSERT_INTERRUPT).execute(t).map(id);
+  }
+
+  public Future<Integer> withdrawInterrupts(SqlClient db, String trackId, String why, Instant now) {
+    return db.preparedQuery(TrackSql.WITHDRAW_INTERRUPTS)
+        .execute(Tuple.of(trackId, utc(now), new JsonObject().put("withdrawn", why)))
+        .map(rows -> rows.rowCount());
+  }
+
+  /** Counts of the project's tracks by state, every state present (zero where none). */
+  public Future<JsonObject> summary(SqlClient db, String projectId) {
+    return db.preparedQuery(TrackSql.SUMMARY).execute(Tuple.of(projectId)).map(rows -> {
+      Map<String, Integer> counts = new LinkedHashMap<>();
+      for (TrackState s : TrackState.values()) {
+        counts.put(s.wire(), 0);
+      }
+      int total = 0;
+      for (Row r : rows) {
+        int n = r.getInteger("n");
+        counts.put(r.getString("state"), n);
+        total += n;
+      }
+      JsonObject out = new JsonObject().put("total", total);
+      counts.forEach(out::put);
+      int active = counts.get("binding") + counts.get("assembling") + counts.get("auditing") + counts.get("remediating");
+      return out.put("active", active);
+    });
+  }
+
+  /** Appends events to the history in order; returns them with their {@code seq} and {@code type} set. */
+  public Future<List<JsonObject>> append(SqlClient db, String projectId, String trackId, List<NewEvent> events, Instant now) {
+    if (events.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    String[] types = events.stream().map(NewEvent::type).toArray(String[]::new);
+    JsonObject[] payloads = events.stream().map(NewEvent::payload).toArray(JsonObject[]::new);
+    return db.preparedQuery(TrackSql.APPEND_EVENTS)
+        .execute(Tuple.of(projectId, trackId, types, payloads, utc(now)))
+        .map(rows -> {
+          List<Long> seqs = new ArrayList<>();
+          rows.forEach(r -> seqs.add(r.getLong("seq")));
+          seqs.sort(Long::compare);
+          List<JsonObject> out = new ArrayList<>();
+          for (int i = 0; i < events.size(); i++) {
+            NewEvent e = events.get(i);
+            out.add(new JsonObject().put("type", e.type()).put("seq", seqs.get(i)).mergeIn(e.payload()));
+          }
+          return out;
+        });
+  }
+
+  public Future<Optional<TrackRow>> takeOwnership(SqlClient db, String trackId, String node, List<String> liveNodes) {
+    return db.preparedQuery(TrackSql.TAKE_OWNERSHIP).execute(Tuple.tuple().addString(trackId).addString(node).addArrayOfString(liveNodes.toArray(String[]::new)))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(TrackRow.of(rows.iterator().next())));
+  }
+
+  public Future<Void> releaseOwnership(SqlClient db, String trackId, String node) {
+    return db.preparedQuery(TrackSql.RELEASE_OWNERSHIP).execute(Tuple.of(trackId, node)).mapEmpty();
+  }
+
+  public Future<List<String>> orphans(SqlClient db, List<String> liveNodes) {
+    return db.preparedQuery(TrackSql.ORPHANS).execute(Tuple.tuple().addArrayOfString(liveNodes.toArray(String[]::new)))
+        .map(rows -> {
+          List<String> out = new ArrayList<>();
+          rows.forEach(r -> out.add(r.getString("id")));
+          return out;
+        });
+  }
+
+  public Future<Void> audit(SqlClient db, String actor, String action, String target, JsonObject detail, Instant now) {
+    return db.preparedQuery(TrackSql.AUDIT).execute(Tuple.of(utc(now), actor, action, target, detail)).mapEmpty();
+  }
+
+  static JsonObject stepJson(io.productionline.line.StepDef step) {
+    if (step == null) {
+      return new JsonObject();
+    }
+    JsonObject o = new JsonObject().put("type", step.type()).put("trust", step.trust());
+    if (step.skill() != null) {
+      o.put("skill", step.skill());
+    }
+    return o.put("params", new JsonObject(new LinkedHashMap<>(step.params())));
+  }
+
+  public static OffsetDateTime utc(Instant t) {
+    return t == null ? null : t.atOffset(ZoneOffset.UTC);
+  }
+
+}

@@ -1,0 +1,49 @@
+package io.productionline.store;
+
+import io.productionline.line.TrackState;
+import io.vertx.sqlclient.Row;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+
+/** One row of {@code tracks}: where a track stands. */
+public record TrackRow(
+    String id,
+    String projectId,
+    String documentType,
+    TrackState state,
+    int stationIndex,
+    int remediationCount,
+    int runs,
+    String currentTaskId,
+    String reason,
+    long version,
+    String ownerNode,
+    String replaces,
+    Instant createdAt,
+    Instant stateEnteredAt,
+    Instant finalizedAt) {
+
+  static TrackRow of(Row r) {
+    return new TrackRow(
+        r.getString("id"),
+        r.getString("project_id"),
+        r.getString("document_type"),
+        TrackState.parse(r.getString("state")).orElseThrow(),
+        r.getInteger("station_index"),
+        r.getInteger("remediation_count"),
+        r.getInteger("runs"),
+        r.getString("current_task_id"),
+        r.getString("reason"),
+        r.getLong("version"),
+        r.getString("owner_node"),
+        r.getString("replaces"),
+        instant(r, "created_at"),
+        instant(r, "state_entered_at"),
+        instant(r, "finalized_at"));
+  }
+
+  static Instant instant(Row r, String column) {
+    OffsetDateTime t = r.getOffsetDateTime(column);
+    return t == null ? null : t.toInstant();
+  }
+}

@@ -1,0 +1,70 @@
+package io.productionline.store;
+
+/** The SQL of {@link TrackRepository}. */
+final class TrackSql {
+
+  static final String FIND = "SELECT * FROM tracks WHERE id = $1";
+
+  static final String OF_PROJECT = "SELECT * FROM tracks WHERE project_id = $1 ORDER BY created_at, id";
+
+  static final String INSERT = """
+      INSERT INTO tracks (id, project_id, document_type, state, replaces, created_at, state_entered_at)
+      VALUES ($1, $2, $3, 'queued', $4, $5, $5)""";
+
+  /** Compare-and-set on version: the only way a track's state changes. */
+  static final String TRANSITION = """
+      UPDATE tracks
+         SET state = $3, station_index = $4, remediation_count = $5, runs = $6, current_task_id = $7,
+             reason = $8, state_entered_at = $9, finalized_at = $10, version = version + 1
+       WHERE id = $1 AND version = $2""";
+
+  static final String TAKE_OWNERSHIP = """
+      UPDATE tracks SET owner_node = $2
+       WHERE id = $1
+         AND (owner_node IS NULL OR owner_node = $2 OR NOT (owner_node = ANY ($3)))
+      RETURNING *""";
+
+  static final String RELEASE_OWNERSHIP = "UPDATE tracks SET owner_node = NULL WHERE id = $1 AND owner_node = $2";
+
+  /** Unfinished, started tracks that no live node supervises. */
+  static final String ORPHANS = """
+      SELECT id FROM tracks
+       WHERE finalized_at IS NULL AND state <> 'queued'
+         AND (owner_node IS NULL OR NOT (owner_node = ANY ($1)))
+       ORDER BY created_at""";
+
+  static final String SUMMARY = "SELECT state, count(*) AS n FROM tracks WHERE project_id = $1 GROUP BY state";
+
+  static final String DROP_OPEN_TASKS = """
+      UPDATE station_tasks
+         SET status = 'cancelled', cancel_requested = true, completed_at = $3
+       WHERE track_id = $1 AND status IN ('queued', 'claimed') AND id <> $2""";
+
+  static final String INSERT_TASK = """
+      INSERT INTO station_tasks (id, track_id, project_id, document_type, run_no, station_index, station_id,
+                                 station_kind, capability, environment, priority, step, input, status, attempt,
+                                 max_attempts, backoff_initial_ms, backoff_max_ms, backoff_multiplier,
+                                 timeout_seconds, available_at, created_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'queued', 1, $14, $15, $16, $17, $18, $19, $19)""";
+
+  static final String INSERT_INTERRUPT = """
+      INSERT INTO interrupts (id, project_id, track_id, document_type, type, station_index, reason, payload, status, created_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9)""";
+
+  static final String WITHDRAW_INTERRUPTS = """
+      UPDATE interrupts SET status = 'withdrawn', resolved_at = $2, resolution = $3
+       WHERE track_id = $1 AND status = 'open'""";
+
+  /** Appends events in the given order; each gets the next global sequence number. */
+  static final String APPEND_EVENTS = """
+      INSERT INTO track_events (project_id, track_id, type, payload, created_at)
+      SELECT $1, $2, x.type, x.payload, $5
+        FROM unnest($3::text[], $4::jsonb[]) WITH ORDINALITY AS x (type, payload, ord)
+       ORDER BY x.ord
+      RETURNING seq, type""";
+
+  static final String AUDIT = "INSERT INTO audit_log (at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)";
+
+  private TrackSql() {
+  }
+}

@@ -1,0 +1,164 @@
+package io.productionline.track;
+
+import io.productionline.Json;
+import io.productionline.Refusal;
+import io.productionline.Services;
+import io.productionline.executor.ExecutorRegistry;
+import io.productionline.line.DocumentType;
+import io.productionline.line.LineDefinition;
+import io.productionline.line.StationDef;
+import io.productionline.line.StationKind;
+import io.productionline.store.InterruptRepository.InterruptRow;
+import io.productionline.store.ProjectRepository.ProjectRow;
+import io.productionline.store.TaskRow;
+import io.productionline.store.TrackRow;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * The read model behind {@code GET /production} and {@code GET /production/track/{id}}: every track
+ * with its stations and elapsed times, open interrupts, summary counts, executors and queue.
+ */
+public final class ProductionView {
+
+  private final Services s;
+  private final ExecutorRegistry executors;
+
+  public ProductionView(Services services, ExecutorRegistry executors) {
+    this.s = services;
+    this.executors = executors;
+  }
+
+  public Future<JsonObject> project(String projectId) {
+    return s.projects.find(s.pool, projectId).compose(p -> {
+      ProjectRow project = p.orElseThrow(() -> Refusal.notFound("no project " + projectId));
+      LineDefinition line = Json.line(project.lineDefinition());
+      Future<List<TrackRow>> tracks = s.tracks.ofProject(s.pool, projectId);
+      Future<List<TaskRow>> tasks = s.tasks.ofProject(s.pool, projectId);
+      Future<List<InterruptRow>> interrupts = s.interrupts.openOfProject(s.pool, projectId);
+      Future<JsonObject> summary = s.tracks.summary(s.pool, projectId);
+      Future<JsonObject> floor = floor();
+      Future<Long> lastSeq = s.pool.preparedQuery("SELECT coalesce(max(seq), 0) FROM track_events WHERE project_id = $1")
+          .execute(io.vertx.sqlclient.Tuple.of(projectId)).map(rows -> rows.iterator().next().getLong(0));
+      return Future.all(List.of(tracks, tasks, interrupts, summary, floor, lastSeq)).map(all -> {
+        Instant now = s.clock.instant();
+        Map<String, List<TaskRow>> byTrack = tasks.result().stream().collect(Collectors.groupingBy(TaskRow::trackId));
+        JsonArray trackJson = new JsonArray();
+        for (TrackRow t : tracks.result()) {
+          trackJson.add(track(line, t, byTrack.getOrDefault(t.id(), List.of()), now));
+        }
+        JsonArray interruptJson = new JsonArray();
+        interrupts.result().forEach(i -> interruptJson.add(i.toJson()));
+        JsonObject out = new JsonObject()
+            .put("project_id", projectId).put("line", line.name()).put("line_title", line.title())
+            .put("line_state", TrackEvents.lineState(summary.result()))
+            .put("last_seq", lastSeq.result())
+            .put("tracks", trackJson).put("interrupts", interruptJson).put("summary", summary.result());
+        return out.mergeIn(floor.result());
+      });
+    });
+  }
+
+  /** Executors, queue depth by capability, and the capabilities with queued work and nobody to do it. */
+  public Future<JsonObject> floor() {
+    return Future.all(executors.list(), s.tasks.queueDepth(s.pool)).map(all -> {
+      List<JsonObject> list = all.resultAt(0);
+      Map<String, Integer> depth = all.resultAt(1);
+      Set<String> live = new HashSet<>();
+      list.stream().filter(e -> !"offline".equals(e.getString("status")))
+          .forEach(e -> e.getJsonArray("capabilities").forEach(c -> live.add(c.toString())));
+      JsonArray missing = new JsonArray();
+      new TreeMap<>(depth).keySet().stream().filter(c -> !c.equals("manual") && !live.contains(c)).forEach(missing::add);
+      JsonObject byCap = new JsonObject();
+      depth.forEach(byCap::put);
+      return new JsonObject()
+          .put("executors", new JsonArray(list))
+          .put("queue", new JsonObject().put("depth", depth.values().stream().mapToInt(Integer::intValue).sum()).put("by_capability", byCap))
+          .put("no_executors_for", missing);
+    });
+  }
+
+  public Future<JsonObject> track(String trackId) {
+    return s.tracks.find(s.pool, trackId).compose(found -> {
+      TrackRow t = found.orElseThrow(() -> Refusal.notFound("no track " + trackId));
+      return Future.all(s.projects.find(s.pool, t.projectId()), s.tasks.ofTrack(s.pool, trackId),
+              s.tasks.artifactsOfTrack(s.pool, trackId, false))
+          .map(all -> {
+            ProjectRow p = all.<java.util.Optional<ProjectRow>>resultAt(0).orElseThrow();
+            List<TaskRow> tasks = all.resultAt(1);
+            JsonObject view = track(Json.line(p.lineDefinition()), t, tasks, s.clock.instant());
+            JsonArray runs = new JsonArray();
+            tasks.forEach(task -> runs.add(task.toJson()));
+            return view.put("runs", runs).put("artifacts", all.resultAt(2));
+          });
+    });
+  }
+
+  static JsonObject track(LineDefinition line, TrackRow t, List<TaskRow> tasks, Instant now) {
+    DocumentType type = line.type(t.documentType()).orElse(null);
+    JsonObject out = new JsonObject()
+        .put("track_id", t.id()).put("document_type", t.documentType())
+        .put("title", type == null ? t.documentType() : type.title())
+        .put("state", t.state().wire())
+        .put("depends_on", new JsonArray(type == null ? List.of() : type.dependsOn()))
+        .put("station_index", t.stationIndex())
+        .put("remediation_count", t.remediationCount())
+        .put("max_remediations", type == null ? 0 : type.maxRemediations())
+        .put("reason", t.reason())
+        .put("state_entered_at", t.stateEnteredAt().toString())
+        .put("elapsed_ms", Duration.between(t.stateEnteredAt(), t.finalizedAt() == null ? now : t.finalizedAt()).toMillis())
+        .put("replaces", t.replaces());
+    if (type == null) {
+      return out.put("stations", new JsonArray());
+    }
+    JsonArray stations = new JsonArray();
+    for (int i = 0; i < type.stations().size(); i++) {
+      StationDef def = type.station(i);
+      int index = i;
+      List<TaskRow> runs = tasks.stream().filter(r -> r.stationIndex() == index).toList();
+      long elapsed = 0;
+      boolean completed = false;
+      for (TaskRow r : runs) {
+        Instant end = r.completedAt() != null ? r.completedAt() : now;
+        if ("completed".equals(r.status())) {
+          completed = true;
+          elapsed += Duration.between(r.createdAt(), end).toMillis();
+        }
+      }
+      String state;
+      if (i == t.stationIndex() && t.state().atStation()) {
+        state = "active";
+        elapsed = Duration.between(t.stateEnteredAt(), now).toMillis();
+        out.put("current_station", def.id());
+        runs.stream().filter(r -> "claimed".equals(r.status()) || "queued".equals(r.status())).findFirst().ifPresent(r -> out
+            .put("current_task", new JsonObject().put("task_id", r.id()).put("status", r.status()).put("attempt", r.attempt())
+                .put("executor_id", r.executorId()).put("progress", r.progress()).put("progress_message", r.progressMessage())
+                .put("capability", r.capability())));
+      } else if (i == t.stationIndex() && (t.state().wire().equals("awaiting_operator") || t.state().wire().equals("halted"))) {
+        state = t.state().wire();
+        out.put("current_station", def.id());
+      } else if (completed) {
+        state = "complete";
+      } else if (def.stationKind() == StationKind.REMEDIATE) {
+        state = "idle";
+      } else {
+        state = "queued";
+      }
+      stations.add(new JsonObject().put("id", def.id()).put("kind", def.stationKind().wire())
+          .put("short", def.stationKind().shortName()).put("state", state).put("elapsed_ms", elapsed)
+          .put("runs", runs.size()).put("capability", def.capability()).put("automation", def.automation()));
+    }
+    return out.put("stations", stations);
+  }
+
+}

@@ -1,0 +1,82 @@
+package io.productionline.track;
+
+import io.productionline.events.EventType;
+import io.productionline.line.DocumentType;
+import io.productionline.line.TrackMachine.Decision;
+import io.productionline.line.TrackState;
+import io.productionline.store.TrackRepository.NewEvent;
+import io.productionline.store.TrackRow;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+
+/** The events one decided move of a track produces, in the shapes of SPEC §7. */
+final class TrackEvents {
+
+  private TrackEvents() {
+  }
+
+  static List<NewEvent> of(TrackRow from, DocumentType type, Decision d, String taskId, String interruptId, JsonObject summary) {
+    List<NewEvent> out = new ArrayList<>();
+    String station = type.stations().isEmpty() ? null : type.station(d.stationIndex()).id();
+    JsonObject transition = base(from)
+        .put("from", d.from().wire()).put("state", d.to().wire())
+        .put("station", station)
+        .put("station_kind", type.station(d.stationIndex()).stationKind().wire())
+        .put("station_index", d.stationIndex())
+        .put("elapsed_ms", Duration.between(from.stateEnteredAt(), d.at()).toMillis())
+        .put("remediation_count", d.remediationCount())
+        .put("max_remediations", type.maxRemediations())
+        .put("reason", d.reason())
+        .put("task_id", taskId)
+        .put("at", d.at().toString());
+    out.add(new NewEvent(EventType.STATION_TRANSITION, transition));
+    if (d.interrupt() != null) {
+      out.add(new NewEvent(EventType.LINE_STOPPED, base(from)
+          .put("reason", d.interrupt().reason()).put("interrupt_id", interruptId)
+          .put("interrupt_type", d.interrupt().type().wire())
+          .put("station", station)
+          .put("payload", new JsonObject(new LinkedHashMap<>(d.interrupt().payload())))
+          .put("at", d.at().toString())));
+    }
+    if (d.to().terminal()) {
+      out.add(new NewEvent(EventType.PRODUCTION_COMPLETE, base(from).put("outcome", d.to().wire())
+          .put("reason", d.reason()).put("at", d.at().toString())));
+    }
+    out.add(progress(from.projectId(), summary, d));
+    return out;
+  }
+
+  static NewEvent interruptResolved(TrackRow track, String interruptId, String how, JsonObject resolution, String actor, Decision d) {
+    return new NewEvent(EventType.INTERRUPT_RESOLVED, base(track).put("interrupt_id", interruptId)
+        .put("how", how).put("resolution", resolution).put("resolved_by", actor).put("at", d.at().toString()));
+  }
+
+  private static NewEvent progress(String projectId, JsonObject summary, Decision d) {
+    return new NewEvent(EventType.LINE_PROGRESS, new JsonObject().put("project", projectId)
+        .put("summary", summary).put("line_state", lineState(summary)).put("at", d.at().toString()));
+  }
+
+  /** {@code stopped} while a track awaits an operator or is halted, {@code complete} when every track is terminal. */
+  static String lineState(JsonObject summary) {
+    int total = summary.getInteger("total", 0);
+    int done = summary.getInteger(TrackState.STABILIZED.wire(), 0) + summary.getInteger(TrackState.ESCALATED.wire(), 0)
+        + summary.getInteger(TrackState.CANCELLED.wire(), 0);
+    if (summary.getInteger(TrackState.AWAITING_OPERATOR.wire(), 0) + summary.getInteger(TrackState.HALTED.wire(), 0) > 0) {
+      return "stopped";
+    }
+    if (total > 0 && done == total) {
+      return "complete";
+    }
+    if (summary.getInteger(TrackState.QUEUED.wire(), 0) == total) {
+      return "idle";
+    }
+    return "active";
+  }
+
+  private static JsonObject base(TrackRow t) {
+    return new JsonObject().put("project", t.projectId()).put("track_id", t.id()).put("document_type", t.documentType());
+  }
+}

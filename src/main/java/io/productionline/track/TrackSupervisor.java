@@ -1,0 +1,129 @@
+package io.productionline.track;
+
+import io.productionline.Refusal;
+import io.productionline.Services;
+import io.productionline.events.Addresses;
+import io.productionline.line.LineDefinition;
+import io.productionline.line.TrackState;
+import io.productionline.store.Ids;
+import io.productionline.store.TrackRow;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.SqlConnection;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Places track verticles on this node: sends a command to a track, deploying its verticle here
+ * when no node supervises it yet; adopts unfinished tracks whose node is gone; retires verticles of
+ * finished tracks.
+ */
+public final class TrackSupervisor {
+
+  private static final Logger log = LoggerFactory.getLogger(TrackSupervisor.class);
+  private static final int SEND_ATTEMPTS = 5;
+
+  private final Services s;
+  private final Map<String, Future<String>> local = new ConcurrentHashMap<>();
+  private volatile boolean accepting = true;
+
+  public TrackSupervisor(Services services) {
+    this.s = services;
+  }
+
+  /** Sends a command to a track wherever it is supervised, placing it here if nowhere. */
+  public Future<JsonObject> send(String trackId, JsonObject command) {
+    return send(trackId, command, 1);
+  }
+
+  private Future<JsonObject> send(String trackId, JsonObject command, int attempt) {
+    DeliveryOptions opts = new DeliveryOptions().setSendTimeout(30_000);
+    return s.vertx.eventBus().<JsonObject>request(Addresses.track(trackId), command, opts)
+        .map(m -> m.body())
+        .recover(err -> {
+          if (err instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS && attempt < SEND_ATTEMPTS) {
+            return place(trackId).recover(e -> e instanceof OwnedElsewhereException ? later(200L * attempt) : Future.failedFuture(e))
+                .compose(v -> send(trackId, command, attempt + 1));
+          }
+          return Future.failedFuture(err);
+        });
+  }
+
+  private Future<Void> later(long ms) {
+    Promise<Void> p = Promise.promise();
+    s.vertx.setTimer(ms, id -> p.complete());
+    return p.future();
+  }
+
+  /** Deploys the track's verticle on this node (once, however many callers ask at the same time). */
+  public Future<Void> place(String trackId) {
+    if (!accepting) {
+      return Future.failedFuture(new OwnedElsewhereException(trackId));
+    }
+    Future<String> f = local.computeIfAbsent(trackId, id -> s.vertx.deployVerticle(new TrackVerticle(id, s, this),
+        new DeploymentOptions()).onFailure(e -> local.remove(id)));
+    return f.mapEmpty();
+  }
+
+  void retire(String trackId, String deploymentId) {
+    if (local.remove(trackId) != null) {
+      s.vertx.setTimer(1, t -> s.vertx.undeploy(deploymentId));
+    }
+  }
+
+  /** Wakes the blocked dependents of a track that stabilized or escalated. */
+  void clearDependents(TrackRow track, LineDefinition line) {
+    s.tracks.ofProject(s.pool, track.projectId()).onSuccess(rows -> {
+      for (var dependent : line.dependentsOf(track.documentType())) {
+        rows.stream()
+            .filter(r -> r.documentType().equals(dependent.name()) && r.state() == TrackState.BLOCKED)
+            .forEach(r -> send(r.id(), new JsonObject().put("type", "dependency_cleared"))
+                .onFailure(e -> log.warn("Track {} did not take its dependency clearance: {}", r.id(), e.getMessage())));
+      }
+    });
+  }
+
+  /** qc_reject: a new queued track for the same document, linked to the one it replaces. */
+  Future<String> insertReplacement(SqlConnection conn, TrackRow rejected, Instant now) {
+    String id = Ids.next("trk");
+    return s.tracks.insert(conn, id, rejected.projectId(), rejected.documentType(), rejected.id(), now).map(id);
+  }
+
+  /** Places every unfinished, started track that no live node supervises. */
+  public Future<Integer> adoptOrphans() {
+    return s.tracks.orphans(s.pool, s.node.liveNodes()).compose(ids -> {
+      if (!ids.isEmpty()) {
+        log.info("Adopting {} unfinished tracks", ids.size());
+      }
+      Future<Void> all = Future.succeededFuture();
+      for (String id : ids) {
+        all = all.compose(v -> place(id).recover(e -> {
+          log.debug("Track {} not adopted: {}", id, e.getMessage());
+          return Future.succeededFuture();
+        }));
+      }
+      return all.map(ids.size());
+    });
+  }
+
+  public int supervised() {
+    return local.size();
+  }
+
+  /** Stops placing tracks here (graceful leave). */
+  public void stopAccepting() {
+    accepting = false;
+  }
+
+  static Refusal unknownTrack(String trackId) {
+    return Refusal.notFound("no track " + trackId);
+  }
+}

@@ -1,0 +1,152 @@
+package io.productionline.web;
+
+import io.productionline.Refusal;
+import io.vertx.core.Future;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/** Small helpers shared by the handlers: JSON replies, body and parameter checks. */
+final class Http {
+
+  static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}");
+
+  private Http() {
+  }
+
+  static void json(RoutingContext ctx, int status, Object body) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+        .end(body instanceof JsonObject o ? o.encode() : body instanceof JsonArray a ? a.encode() : String.valueOf(body));
+  }
+
+  /** Replies 200 (or {@code status}) with the future's value, or with the refusal it failed with. */
+  static <T> void reply(RoutingContext ctx, int status, Future<T> f) {
+    f.onComplete(ar -> {
+      if (ar.succeeded()) {
+        json(ctx, status, ar.result());
+      } else {
+        ctx.fail(ar.cause());
+      }
+    });
+  }
+
+  static <T> void reply(RoutingContext ctx, Future<T> f) {
+    reply(ctx, 200, f);
+  }
+
+  /** Runs {@code handler} and turns anything it throws into the refusal it means. */
+  static void guarded(RoutingContext ctx, Function<RoutingContext, Future<?>> handler) {
+    Future<?> f;
+    try {
+      f = handler.apply(ctx);
+    } catch (RuntimeException e) {
+      ctx.fail(e);
+      return;
+    }
+    reply(ctx, f);
+  }
+
+  /** The request body as a JSON object; an empty body is an empty object. Refuses anything else. */
+  static JsonObject body(RoutingContext ctx) {
+    if (ctx.body() == null || ctx.body().length() == 0) {
+      return new JsonObject();
+    }
+    String type = ctx.request().getHeader("Content-Type");
+    if (type != null && !type.toLowerCase().startsWith("application/json")) {
+      throw new Refusal(415, "Unsupported media type", "send the body as application/json");
+    }
+    Object parsed;
+    try {
+      parsed = io.vertx.core.json.Json.decodeValue(ctx.body().buffer());
+    } catch (DecodeException e) {
+      throw Refusal.badRequest("the body is not valid JSON");
+    }
+    if (!(parsed instanceof JsonObject o)) {
+      throw Refusal.badRequest("the body must be a JSON object");
+    }
+    return o;
+  }
+
+  /** Refuses fields outside {@code allowed}, naming the first. */
+  static JsonObject only(JsonObject body, Set<String> allowed) {
+    for (String k : body.fieldNames()) {
+      if (!allowed.contains(k)) {
+        throw Refusal.badRequest("unknown field \"" + k + "\"; allowed: " + String.join(", ", allowed.stream().sorted().toList()));
+      }
+    }
+    return body;
+  }
+
+  static String string(JsonObject body, String field, boolean required, int max) {
+    Object v = body.getValue(field);
+    if (v == null) {
+      if (required) {
+        throw Refusal.badRequest(field + " is required");
+      }
+      return null;
+    }
+    if (!(v instanceof String s)) {
+      throw Refusal.badRequest(field + " must be a string");
+    }
+    if (s.length() > max) {
+      throw Refusal.badRequest(field + " must be at most " + max + " characters");
+    }
+    return s;
+  }
+
+  static JsonObject object(JsonObject body, String field) {
+    Object v = body.getValue(field);
+    if (v == null) {
+      return new JsonObject();
+    }
+    if (!(v instanceof JsonObject o)) {
+      throw Refusal.badRequest(field + " must be a JSON object");
+    }
+    return o;
+  }
+
+  static String id(RoutingContext ctx, String param) {
+    String v = ctx.pathParam(param);
+    if (v == null || !ID.matcher(v).matches()) {
+      throw Refusal.badRequest(param + " is not a valid identifier");
+    }
+    return v;
+  }
+
+  static String query(RoutingContext ctx, String name, boolean required) {
+    String v = ctx.queryParams().get(name);
+    if (v == null || v.isEmpty()) {
+      if (required) {
+        throw Refusal.badRequest("query parameter " + name + " is required");
+      }
+      return null;
+    }
+    if (!ID.matcher(v).matches()) {
+      throw Refusal.badRequest("query parameter " + name + " is not a valid identifier");
+    }
+    return v;
+  }
+
+  static int intQuery(RoutingContext ctx, String name, int dflt, int min, int max) {
+    String v = ctx.queryParams().get(name);
+    if (v == null || v.isEmpty()) {
+      return dflt;
+    }
+    try {
+      int n = Integer.parseInt(v);
+      if (n < min || n > max) {
+        throw Refusal.badRequest("query parameter " + name + " must be between " + min + " and " + max);
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw Refusal.badRequest("query parameter " + name + " must be a whole number");
+    }
+  }
+}

@@ -1,0 +1,108 @@
+package io.productionline.web;
+
+import io.productionline.Refusal;
+import io.productionline.Services;
+import io.productionline.events.Addresses;
+import io.productionline.track.LineOrchestrator;
+import io.productionline.track.ProductionView;
+import io.productionline.track.TrackSupervisor;
+import io.productionline.work.WorkService;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.bridge.PermittedOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.FileSystemAccess;
+import io.vertx.ext.web.handler.StaticHandler;
+import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
+import io.vertx.ext.web.handler.sockjs.SockJSHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP face of one node: the REST API, SSE, the SockJS event-bus bridge and the dashboard.
+ * Owns no domain state; every handler calls the node's services. Refusals become JSON bodies with
+ * their status in one place ({@link #refuse}).
+ */
+public final class WebVerticle extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger(WebVerticle.class);
+
+  private final Services s;
+  private final TrackSupervisor supervisor;
+  private final LineOrchestrator orchestrator;
+  private final WorkService work;
+  private final ProductionView view;
+  private HttpServer server;
+
+  public WebVerticle(Services s, TrackSupervisor supervisor, LineOrchestrator orchestrator, WorkService work, ProductionView view) {
+    this.s = s;
+    this.supervisor = supervisor;
+    this.orchestrator = orchestrator;
+    this.work = work;
+    this.view = view;
+  }
+
+  @Override
+  public Future<?> start() {
+    JsonObject http = s.config.getJsonObject("http", new JsonObject());
+    long maxBody = s.config.getJsonObject("work", new JsonObject()).getLong("max_body_bytes", 1_048_576L);
+    OperatorCommands commands = new OperatorCommands(s, orchestrator, supervisor);
+
+    Router router = Router.router(vertx);
+    router.route().handler(BodyHandler.create(false).setBodyLimit(maxBody));
+    new HealthApi(s).mount(router);
+    new ProductionApi(commands, view).mount(router);
+    new EventsApi(s).mount(router);
+    new ProjectsApi(s, orchestrator).mount(router);
+    new InterruptsApi(s, commands).mount(router);
+    new WorkApi(s, work, view).mount(router);
+    router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx).bridge(bridgeOptions()));
+    router.get("/assembly-line/dashboard").handler(ctx -> ctx.reroute("/index.html"));
+    router.route("/api/*").handler(ctx -> ctx.fail(Refusal.notFound("no such endpoint: " + ctx.request().method() + " " + ctx.request().path())));
+    router.route().handler(StaticHandler.create(FileSystemAccess.RELATIVE, s.config.getString("webroot", "webroot"))
+        .setCachingEnabled(false));
+    router.route().failureHandler(this::refuse);
+
+    return commands.listen()
+        .compose(v -> vertx.createHttpServer().requestHandler(router)
+            .listen(http.getInteger("port", 8950), http.getString("host", "127.0.0.1")))
+        .onSuccess(srv -> {
+          server = srv;
+          log.info("HTTP listening on {}:{}", http.getString("host", "127.0.0.1"), srv.actualPort());
+        });
+  }
+
+  public int port() {
+    return server.actualPort();
+  }
+
+  private static SockJSBridgeOptions bridgeOptions() {
+    return new SockJSBridgeOptions()
+        .addOutboundPermitted(new PermittedOptions().setAddressRegex(Addresses.projectPattern()))
+        .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.EXECUTORS))
+        .addInboundPermitted(new PermittedOptions().setAddress(Addresses.COMMAND_START))
+        .addInboundPermitted(new PermittedOptions().setAddress(Addresses.COMMAND_RESOLVE))
+        .addInboundPermitted(new PermittedOptions().setAddress(Addresses.COMMAND_ESCALATE))
+        .addInboundPermitted(new PermittedOptions().setAddress(Addresses.COMMAND_CANCEL));
+  }
+
+  /** Every refusal and every unexpected throwable ends here, as a JSON body with its status. */
+  private void refuse(RoutingContext ctx) {
+    Refusal r;
+    if (ctx.failure() != null) {
+      r = Refusal.of(ctx.failure());
+      if (r.status() >= 500) {
+        log.warn("Request {} {} could not be served: {}", ctx.request().method(), ctx.request().path(), ctx.failure().toString());
+      }
+    } else {
+      int code = ctx.statusCode();
+      r = new Refusal(code, code == 413 ? "Body too large" : code == 404 ? "Not found" : "Refused",
+          code == 413 ? "the request body is larger than the limit" : "request refused with status " + code);
+    }
+    Http.json(ctx, r.status(), r.body());
+  }
+}

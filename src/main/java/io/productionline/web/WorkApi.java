@@ -1,0 +1,184 @@
+package io.productionline.web;
+
+import io.productionline.Refusal;
+import io.productionline.Services;
+import io.productionline.events.Addresses;
+import io.productionline.executor.ExecutorInfo;
+import io.productionline.track.ProductionView;
+import io.productionline.work.WorkService;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Duration;
+import java.util.Set;
+
+/** Executors and their work: register, heartbeat, claim (long-poll), progress, events, artifacts, complete, logs. */
+final class WorkApi {
+
+  private static final Set<String> HEARTBEAT_FIELDS = Set.of("status", "current_task");
+  private static final Set<String> PROGRESS_FIELDS = Set.of("lease_token", "progress", "message");
+  private static final Set<String> EVENTS_FIELDS = Set.of("lease_token", "events");
+  private static final Set<String> ARTIFACTS_FIELDS = Set.of("lease_token", "artifacts");
+  private static final Set<String> COMPLETE_FIELDS = Set.of("lease_token", "outcome", "reason", "findings", "questions",
+      "score", "metrics", "verification_level", "artifacts", "conflicts", "summary", "exit_code", "status_code");
+  private static final Set<String> OUTCOMES = Set.of("stabilized", "audit_rejected", "needs_input", "halted");
+
+  private final Services s;
+  private final WorkService work;
+  private final ProductionView view;
+  private final int maxWaitSeconds;
+
+  WorkApi(Services s, WorkService work, ProductionView view) {
+    this.s = s;
+    this.work = work;
+    this.view = view;
+    this.maxWaitSeconds = s.config.getJsonObject("work", new JsonObject()).getInteger("long_poll_max_seconds", 30);
+  }
+
+  void mount(Router router) {
+    router.post("/api/v1/executors").handler(ctx -> Http.guarded(ctx, c -> work.executors().register(ExecutorInfo.from(Http.body(c)))
+        .onSuccess(e -> c.response().setStatusCode(201))));
+    router.get("/api/v1/executors").handler(ctx -> Http.guarded(ctx, c -> view.floor()));
+    router.get("/api/v1/executors/:id").handler(ctx -> Http.guarded(ctx, c -> {
+      String id = Http.id(c, "id");
+      return work.executors().get(id).map(e -> e.orElseThrow(() -> Refusal.notFound("no executor " + id)));
+    }));
+    router.post("/api/v1/executors/:id/heartbeat").handler(ctx -> Http.guarded(ctx, c -> {
+      JsonObject body = Http.only(Http.body(c), HEARTBEAT_FIELDS);
+      String status = Http.string(body, "status", false, 16);
+      if (status != null && !Set.of("idle", "busy").contains(status)) {
+        throw Refusal.badRequest("status must be idle or busy");
+      }
+      return work.heartbeat(Http.id(c, "id"), status, Http.string(body, "current_task", false, 128));
+    }));
+    router.get("/api/v1/work/next").handler(this::next);
+    router.post("/api/v1/work/:task/progress").handler(ctx -> Http.guarded(ctx, c -> {
+      JsonObject body = Http.only(Http.body(c), PROGRESS_FIELDS);
+      Object p = body.getValue("progress");
+      if (p != null && !(p instanceof Number)) {
+        throw Refusal.badRequest("progress must be a number between 0.0 and 1.0");
+      }
+      return work.progress(Http.id(c, "task"), token(c, body), p == null ? null : ((Number) p).doubleValue(),
+          Http.string(body, "message", false, 2000));
+    }));
+    router.post("/api/v1/work/:task/events").handler(ctx -> Http.guarded(ctx, c -> {
+      JsonObject body = Http.only(Http.body(c), EVENTS_FIELDS);
+      Object events = body.getValue("events");
+      if (!(events instanceof JsonArray a)) {
+        throw Refusal.badRequest("events must be an array of log lines");
+      }
+      return work.logs(Http.id(c, "task"), token(c, body), a);
+    }));
+    router.post("/api/v1/work/:task/artifacts").handler(ctx -> Http.guarded(ctx, c -> {
+      JsonObject body = Http.only(Http.body(c), ARTIFACTS_FIELDS);
+      Object artifacts = body.getValue("artifacts");
+      if (!(artifacts instanceof JsonArray a)) {
+        throw Refusal.badRequest("artifacts must be an array");
+      }
+      return work.artifacts(Http.id(c, "task"), token(c, body), a);
+    }));
+    router.post("/api/v1/work/:task/complete").handler(ctx -> Http.guarded(ctx, c -> {
+      JsonObject body = Http.only(Http.body(c), COMPLETE_FIELDS);
+      String outcome = Http.string(body, "outcome", true, 32);
+      if (!OUTCOMES.contains(outcome)) {
+        throw Refusal.badRequest("outcome must be one of stabilized, audit_rejected, needs_input, halted");
+      }
+      if (body.containsKey("artifacts") && !(body.getValue("artifacts") instanceof JsonArray)) {
+        throw Refusal.badRequest("artifacts must be an array");
+      }
+      if (body.containsKey("score") && !(body.getValue("score") instanceof Number)) {
+        throw Refusal.badRequest("score must be a number");
+      }
+      String token = token(c, body);
+      JsonObject rest = body.copy();
+      rest.remove("lease_token");
+      return work.complete(Http.id(c, "task"), token, rest);
+    }));
+    router.get("/api/v1/runs/:task/logs").handler(this::logs);
+    router.get("/api/v1/runs/:task/artifacts").handler(ctx -> Http.guarded(ctx, c -> {
+      String task = Http.id(c, "task");
+      return s.tasks.find(s.pool, task).compose(t -> t.isEmpty()
+          ? Future.failedFuture(Refusal.notFound("no station task " + task))
+          : s.tasks.artifactsOfTask(s.pool, task, true).map(a -> new JsonObject().put("task_id", task).put("artifacts", a)));
+    }));
+    router.get("/api/v1/tracks/:id/artifacts").handler(ctx -> Http.guarded(ctx, c -> {
+      String track = Http.id(c, "id");
+      return s.tracks.find(s.pool, track).compose(t -> t.isEmpty()
+          ? Future.failedFuture(Refusal.notFound("no track " + track))
+          : s.tasks.artifactsOfTrack(s.pool, track, true).map(a -> new JsonObject().put("track_id", track).put("artifacts", a)));
+    }));
+  }
+
+  private static String token(RoutingContext ctx, JsonObject body) {
+    String header = ctx.request().getHeader("X-Lease-Token");
+    String token = header != null ? header : Http.string(body, "lease_token", false, 256);
+    if (token == null) {
+      throw Refusal.badRequest("lease_token (or the X-Lease-Token header) is required");
+    }
+    return token;
+  }
+
+  private void next(RoutingContext ctx) {
+    String executorId;
+    int wait;
+    try {
+      executorId = Http.query(ctx, "executor_id", true);
+      wait = Http.intQuery(ctx, "wait", 0, 0, maxWaitSeconds);
+    } catch (RuntimeException e) {
+      ctx.fail(e);
+      return;
+    }
+    Future<java.util.Optional<JsonObject>> claim = work.claim(executorId, Duration.ofSeconds(wait));
+    ctx.request().connection().closeHandler(v -> {
+      // A client that leaves while parked gets nothing; a task claimed meanwhile is rescued by its lease.
+    });
+    claim.onSuccess(task -> Http.json(ctx, 200, task.map(t -> new JsonObject().put("assigned", true).put("task", t))
+            .orElse(new JsonObject().put("assigned", false))))
+        .onFailure(ctx::fail);
+  }
+
+  /** Logs of a task as JSON, or as SSE ({@code stream=true}): the stored lines, then live ones. */
+  private void logs(RoutingContext ctx) {
+    String task;
+    try {
+      task = Http.id(ctx, "task");
+    } catch (RuntimeException e) {
+      ctx.fail(e);
+      return;
+    }
+    boolean stream = "true".equals(ctx.queryParams().get("stream"));
+    s.tasks.find(s.pool, task).onComplete(ar -> {
+      if (ar.failed()) {
+        ctx.fail(ar.cause());
+        return;
+      }
+      if (ar.result().isEmpty()) {
+        ctx.fail(Refusal.notFound("no station task " + task));
+        return;
+      }
+      if (!stream) {
+        Http.reply(ctx, s.tasks.logs(s.pool, task, 0, 10_000).map(l -> new JsonObject().put("task_id", task).put("logs", l)));
+        return;
+      }
+      HttpServerResponse res = ctx.response().setChunked(true)
+          .putHeader("Content-Type", "text/event-stream").putHeader("Cache-Control", "no-cache");
+      MessageConsumer<JsonObject> live = s.vertx.eventBus().consumer(Addresses.taskLogs(task),
+          m -> Sse.write(res, null, "log", m.body()));
+      long ping = s.vertx.setPeriodic(15_000, t -> Sse.comment(res, "keep-alive"));
+      res.endHandler(v -> {
+        live.unregister();
+        s.vertx.cancelTimer(ping);
+      });
+      ctx.request().connection().closeHandler(v -> {
+        live.unregister();
+        s.vertx.cancelTimer(ping);
+      });
+      live.completion().compose(v -> s.tasks.logs(s.pool, task, 0, 10_000))
+          .onSuccess(lines -> lines.forEach(l -> Sse.write(res, null, "log", (JsonObject) l)));
+    });
+  }
+}

@@ -1,0 +1,99 @@
+package io.productionline.work;
+
+import io.productionline.Services;
+import io.productionline.events.Addresses;
+import io.productionline.events.EventType;
+import io.productionline.executor.ExecutorRegistry;
+import io.productionline.store.TaskRepository.Exhausted;
+import io.productionline.store.TaskRepository.Requeued;
+import io.productionline.track.TrackSupervisor;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Rescues lost work: a claimed task whose lease ran out, or whose executor's heartbeat expired, goes
+ * back to the queue with attempt + 1 after its backoff; past {@code max_attempts} its track halts.
+ * Runs once cluster-wide at a time (a PostgreSQL advisory lock); {@link #runOnce()} is what the
+ * timer calls and what tests call with a settable clock.
+ */
+public final class RescueSweeper {
+
+  private static final Logger log = LoggerFactory.getLogger(RescueSweeper.class);
+  private static final long LOCK_KEY = 0x50_4c_72_65_73L;
+
+  /** What one sweep did; {@code ran} is false when another node held the lock. */
+  public record Sweep(boolean ran, List<Requeued> requeued, List<Exhausted> exhausted, List<String> deadExecutors) {
+  }
+
+  private final Services s;
+  private final ExecutorRegistry executors;
+  private final TrackSupervisor supervisor;
+  private long timer = -1;
+  private boolean running;
+
+  public RescueSweeper(Services services, ExecutorRegistry executors, TrackSupervisor supervisor) {
+    this.s = services;
+    this.executors = executors;
+    this.supervisor = supervisor;
+  }
+
+  public void start(long intervalMs) {
+    timer = s.vertx.setPeriodic(intervalMs, id -> {
+      if (running) {
+        return;
+      }
+      running = true;
+      runOnce().onComplete(ar -> {
+        running = false;
+        if (ar.failed()) {
+          log.warn("Rescue sweep did not complete: {}", ar.cause().toString());
+        }
+      });
+    });
+  }
+
+  public void stop() {
+    if (timer >= 0) {
+      s.vertx.cancelTimer(timer);
+    }
+  }
+
+  public Future<Sweep> runOnce() {
+    Instant now = s.clock.instant();
+    return s.tasks.holders(s.pool).compose(executors::dead).compose(dead -> s.pool.withTransaction(conn ->
+        conn.query("SELECT pg_try_advisory_xact_lock(" + LOCK_KEY + ") AS locked").execute().compose(rows -> {
+          if (!rows.iterator().next().getBoolean("locked")) {
+            return Future.succeededFuture(new Sweep(false, List.of(), List.of(), dead));
+          }
+          return s.tasks.requeueLost(conn, dead, now).compose(requeued -> s.tasks.exhausted(conn, dead, now)
+              .map(exhausted -> new Sweep(true, requeued, exhausted, dead)));
+        })))
+        .compose(sweep -> {
+          for (Requeued r : sweep.requeued()) {
+            log.info("Task {} of track {} queued again as attempt {} (available at {})", r.taskId(), r.trackId(), r.attempt(), r.availableAt());
+            s.vertx.eventBus().publish(Addresses.project(r.projectId()), new JsonObject().put("type", EventType.TASK_REQUEUED)
+                .put("project", r.projectId()).put("track_id", r.trackId()).put("task_id", r.taskId())
+                .put("attempt", r.attempt()).put("available_at", r.availableAt().toString()));
+          }
+          if (!sweep.requeued().isEmpty()) {
+            s.vertx.eventBus().publish(Addresses.WORK_AVAILABLE, new JsonObject());
+          }
+          Future<Void> halts = Future.succeededFuture();
+          for (Exhausted e : sweep.exhausted()) {
+            halts = halts.compose(v -> supervisor.send(e.trackId(), new JsonObject().put("type", "task_lost")
+                    .put("task_id", e.taskId()).put("lease_token", e.leaseToken()).put("attempt", e.attempt())
+                    .put("reason", "its executor stopped answering"))
+                .<Void>mapEmpty()
+                .recover(err -> {
+                  log.warn("Track {} did not take the loss of task {}: {}", e.trackId(), e.taskId(), err.getMessage());
+                  return Future.succeededFuture();
+                }));
+          }
+          return halts.map(sweep);
+        });
+  }
+}
