@@ -1,0 +1,77 @@
+package io.productionline.support;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+
+/** A blocking HTTP client for tests: real HTTP against a node's port, JSON in and out. */
+public final class Api {
+
+  /** A response: status and JSON body (an empty object when the body is not JSON). */
+  public record Reply(int status, JsonObject json, String text, HttpResponse<String> raw) {
+  }
+
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final String base;
+  private volatile String token;
+
+  public Api(int port) {
+    this.base = "http://127.0.0.1:" + port;
+  }
+
+  public Api withToken(String token) {
+    this.token = token;
+    return this;
+  }
+
+  public String base() {
+    return base;
+  }
+
+  public Reply get(String path) {
+    return send(builder(path).GET());
+  }
+
+  public Reply post(String path, JsonObject body) {
+    return post(path, body == null ? "" : body.encode(), Map.of());
+  }
+
+  public Reply post(String path, String body, Map<String, String> headers) {
+    HttpRequest.Builder b = builder(path).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    headers.forEach(b::header);
+    return send(b);
+  }
+
+  public Reply send(HttpRequest.Builder b) {
+    try {
+      HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      JsonObject json;
+      try {
+        json = r.body() == null || r.body().isBlank() || !r.body().trim().startsWith("{") ? new JsonObject() : new JsonObject(r.body());
+      } catch (RuntimeException e) {
+        json = new JsonObject();
+      }
+      return new Reply(r.statusCode(), json, r.body(), r);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public HttpRequest.Builder builder(String path) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    return b;
+  }
+}
