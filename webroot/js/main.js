@@ -1,0 +1,319 @@
+// Production Line dashboard: wires the snapshot (/production, fetched once and after a bridge
+// reconnect), the live events of the SockJS event-bus bridge, the renderers and the operator
+// commands. Nothing here polls: the only timer re-renders clock texts locally.
+
+import { captureToken, token, remember, getJson } from './auth.js';
+import { Bridge } from './bridge.js';
+import * as store from './store.js';
+import { renderStatus } from './status.js';
+import { renderGraph } from './graph.js';
+import { renderTracks, bindTrackActions, toggleFamily, flashDocument } from './tracks.js';
+import { renderInterrupts, bindInterruptActions, focusInterrupt } from './interrupts.js';
+import { renderExecutors } from './executors.js';
+import { clock, ago, humanize } from './vocab.js';
+
+const $ = (id) => document.getElementById(id);
+const els = {
+  lineStatus: $('line-status'),
+  lineNote: $('line-note'),
+  lineTitle: $('line-title'),
+  summary: $('summary'),
+  queueDepth: $('queue-depth'),
+  bridgeState: $('bridge-state'),
+  runFullLine: $('run-full-line'),
+  runNote: $('run-note'),
+  banners: $('banners'),
+  loadNote: $('load-note'),
+  tokenPrompt: $('token-prompt'),
+  tokenInput: $('token-input'),
+  tokenWhy: $('token-why'),
+  projectSelect: $('project-select'),
+  projectName: $('project-name'),
+  graph: $('dependency-graph'),
+  tracks: $('tracks'),
+  interruptList: $('interrupt-list'),
+  interruptCount: $('interrupt-count'),
+  executors: $('executors'),
+  queue: $('queue'),
+};
+
+captureToken();
+const params = new URLSearchParams(window.location.search);
+let projectId = params.get('project') || 'demo';
+const focusDoc = params.get('focus');
+let bridgeState = 'connecting';
+const refetchedFor = new Set();
+const MAX_BUFFER = 5000;
+
+// ---- rendering -------------------------------------------------------------------------
+
+let scheduled = false;
+function schedule() {
+  if (scheduled) return;
+  scheduled = true;
+  requestAnimationFrame(() => {
+    scheduled = false;
+    renderAll();
+  });
+}
+
+function renderAll() {
+  renderStatus(els, bridgeState);
+  renderGraph(els.graph, { onPick: pickDocument });
+  renderTracks(els.tracks);
+  renderInterrupts(els.interruptList, els.interruptCount);
+  renderExecutors(els.executors, els.queue);
+}
+
+store.subscribe(schedule);
+new ResizeObserver(schedule).observe(els.graph.parentElement);
+
+/** A graph node (or ?focus=) picks a document type: show its track, expanded when it is one. */
+function pickDocument(doc) {
+  const family = [...store.state.tracks.values()].filter((t) => t.document_type === doc);
+  if (family.length === 1) store.expandDocument(doc);
+  requestAnimationFrame(() => requestAnimationFrame(() => flashDocument(doc)));
+}
+
+// Clocks tick locally once a second: elapsed timers, interrupt waits, heartbeat ages.
+function tick() {
+  const now = Date.now();
+  for (const el of document.querySelectorAll('.elapsed[data-base-ms], .live-clock[data-base-ms]')) {
+    const text = clock(Number(el.dataset.baseMs) + Math.max(0, now - Number(el.dataset.at)));
+    if (el.textContent !== text) el.textContent = text;
+  }
+  for (const el of document.querySelectorAll('.waited[data-since]')) {
+    el.textContent = clock(now - Number(el.dataset.since));
+  }
+  for (const el of document.querySelectorAll('.x-beat[data-since]')) {
+    el.textContent = `beat ${ago(now - Number(el.dataset.since))}`;
+  }
+  renderExecutors(els.executors, els.queue); // an executor silent for 60 s turns offline
+}
+setInterval(tick, 1000);
+
+// ---- loading ---------------------------------------------------------------------------
+
+let loadSerial = 0;
+
+async function loadProduction(why) {
+  const serial = ++loadSerial;
+  store.beginLoad();
+  try {
+    const snap = await getJson(`/production?project=${encodeURIComponent(projectId)}`);
+    if (serial !== loadSerial) return;
+    showLoadNote(null);
+    hideTokenPrompt('http');
+    store.applySnapshot(snap);
+    if (why === 'initial' && focusDoc) pickDocument(focusDoc);
+  } catch (p) {
+    if (serial !== loadSerial) return;
+    store.abandonLoad();
+    if (p.unauthorized) {
+      showTokenPrompt('http', 'The server asks for an operator token to show this line.');
+      if (!store.state.loaded) store.waitingFor('Waiting for an operator token — enter it above to load the line');
+    } else if (p.status === 0) {
+      showLoadNote('Line state not available — the server is not reachable. It loads again when the bridge reconnects.');
+      if (!store.state.loaded) store.waitingFor('Waiting for the server — line state loads when it answers');
+    } else {
+      showLoadNote(`Line state of project ${projectId} not available — the server answered ${p.status}: ${p.message}`);
+      if (!store.state.loaded) store.waitingFor(`Project ${projectId} not available — choose another project`);
+    }
+  }
+}
+
+async function loadProjects() {
+  try {
+    const body = await getJson('/api/v1/projects');
+    const projects = Array.isArray(body.projects) ? body.projects : [];
+    const ids = new Set(projects.map((p) => p.project_id));
+    const options = projects.map((p) => {
+      const s = p.summary ?? {};
+      const frac = s.total != null ? ` · ${s.stabilized ?? 0}/${s.total}` : '';
+      return new Option(`${p.project_id} — ${humanize(p.line ?? '')}${frac}`, p.project_id);
+    });
+    if (!ids.has(projectId)) options.unshift(new Option(`${projectId} — not listed`, projectId));
+    els.projectSelect.replaceChildren(...options);
+    els.projectSelect.value = projectId;
+    els.projectSelect.hidden = false;
+    els.projectName.hidden = true;
+  } catch (p) {
+    els.projectSelect.hidden = true;
+    els.projectName.hidden = false;
+    if (p.unauthorized) showTokenPrompt('http', 'The server asks for an operator token to list projects.');
+  }
+}
+
+function switchProject(id) {
+  if (!id || id === projectId) return;
+  bridge.unsubscribe(`pl.project.${projectId}`);
+  projectId = id;
+  const url = new URL(window.location.href);
+  url.searchParams.set('project', id);
+  window.history.replaceState(window.history.state, '', url.pathname + url.search + url.hash);
+  els.projectName.textContent = id;
+  refetchedFor.clear();
+  store.reset(id);
+  bridge.subscribe(`pl.project.${id}`, onEvent);
+  loadProduction('switch');
+}
+
+// ---- live events -----------------------------------------------------------------------
+
+function onEvent(body) {
+  if (store.state.buffer.length > MAX_BUFFER) store.state.buffer.splice(0, store.state.buffer.length - MAX_BUFFER);
+  const outcome = store.ingest(body);
+  if (outcome === 'unknown') {
+    const key = body.track_id ?? body.interrupt_id ?? '?';
+    if (!refetchedFor.has(key)) {
+      refetchedFor.add(key);
+      loadProduction('unknown');
+    }
+  }
+}
+
+const bridge = new Bridge({
+  token,
+  onState: (s) => {
+    bridgeState = s;
+    schedule();
+  },
+  onOpen: (reconnected) => {
+    // after a reconnect the snapshot is fetched again; so is one that could not load before
+    if (reconnected || (!store.state.loaded && !store.state.loading)) loadProduction('reconnect');
+  },
+  onRefused: (reason) => {
+    showTokenPrompt('bridge', `The event-bus bridge refused this dashboard (${reason}). An operator token lets it subscribe.`);
+  },
+});
+bridge.subscribe(`pl.project.${projectId}`, onEvent);
+bridge.subscribe('pl.executors', onEvent);
+
+// ---- commands --------------------------------------------------------------------------
+
+const noteTimers = new WeakMap();
+function say(note, tone, text) {
+  if (!note) return;
+  clearTimeout(noteTimers.get(note));
+  note.dataset.tone = tone;
+  note.textContent = text;
+  if (tone === 'ok') noteTimers.set(note, setTimeout(() => { note.textContent = ''; delete note.dataset.tone; }, 6000));
+}
+
+function refusedText(p) {
+  const code = p.code != null && p.code !== -1 ? ` (${p.code})` : '';
+  return `Refused${code}: ${p.message || 'the line did not accept the command'}`;
+}
+
+async function command(address, body, note, sendingText, okText) {
+  say(note, 'sending', sendingText);
+  try {
+    const reply = await bridge.command(address, body);
+    say(note, 'ok', (reply && reply.message) || okText);
+    return reply;
+  } catch (p) {
+    say(note, 'refused', refusedText(p));
+    return null;
+  }
+}
+
+els.runFullLine.addEventListener('click', async () => {
+  els.runFullLine.disabled = true;
+  await command('pl.command.start', { project: projectId }, els.runNote,
+    'Starting the line…', 'Line started — first-tier tracks are queued');
+  els.runFullLine.disabled = bridgeState !== 'live' || !store.state.loaded;
+});
+
+bindTrackActions({
+  start: async (doc, note, button) => {
+    if (button) button.disabled = true;
+    const reply = await command('pl.command.start', { project: projectId, doc }, note,
+      `Starting ${humanize(doc)}…`, 'Production started');
+    if (!reply && button) button.disabled = false;
+  },
+  cancel: async (trackId, kind, reason, note, close) => {
+    const reply = await command('pl.command.cancel', { track_id: trackId, kind, reason }, note,
+      'Sending cancellation…', 'Cancellation accepted');
+    if (reply) close();
+  },
+  toggle: (trackId) => store.toggleExpanded(trackId),
+  showInterrupt: (id) => focusInterrupt(id),
+  toggleFamily: (doc) => {
+    toggleFamily(doc);
+    schedule();
+  },
+});
+
+bindInterruptActions({
+  resolve: async (i, resolution, note, done, unlock) => {
+    const reply = await command('pl.command.resolve', { interrupt_id: i.interrupt_id, resolution }, note,
+      'Sending answer to the line…', 'Answer accepted — the track resumes');
+    if (reply) {
+      done();
+      setTimeout(() => store.resolvedLocally(i.interrupt_id), 1200);
+    } else {
+      unlock();
+    }
+  },
+  escalate: async (i, notes, note, done, unlock) => {
+    const reply = await command('pl.command.escalate', { interrupt_id: i.interrupt_id, notes }, note,
+      'Sending acknowledgement…', 'Acknowledged — the track is escalated and its dependents proceed');
+    if (reply) {
+      done();
+      setTimeout(() => store.resolvedLocally(i.interrupt_id), 1200);
+    } else {
+      unlock();
+    }
+  },
+});
+
+// ---- token prompt and notes ------------------------------------------------------------
+
+const promptReasons = new Map();
+
+function showTokenPrompt(source, why) {
+  promptReasons.set(source, why);
+  els.tokenWhy.textContent = why;
+  if (els.tokenPrompt.hidden) {
+    els.tokenPrompt.hidden = false;
+    els.tokenInput.value = token() ?? '';
+    els.tokenInput.focus();
+  }
+}
+
+function hideTokenPrompt(source) {
+  promptReasons.delete(source);
+  if (promptReasons.size === 0) els.tokenPrompt.hidden = true;
+  else els.tokenWhy.textContent = [...promptReasons.values()].pop();
+}
+
+els.tokenPrompt.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const value = els.tokenInput.value.trim();
+  if (!value) {
+    els.tokenInput.focus();
+    return;
+  }
+  remember(value);
+  promptReasons.clear();
+  els.tokenPrompt.hidden = true;
+  bridge.restart();
+  loadProduction('token');
+  loadProjects();
+});
+
+function showLoadNote(text) {
+  els.loadNote.hidden = !text;
+  els.loadNote.textContent = text ?? '';
+}
+
+els.projectSelect.addEventListener('change', () => switchProject(els.projectSelect.value));
+
+// ---- start -----------------------------------------------------------------------------
+
+els.projectName.textContent = projectId;
+store.reset(projectId);
+bridge.connect();
+loadProduction('initial');
+loadProjects();
+schedule();

@@ -1,0 +1,107 @@
+// The line status bar ("Production Line: Active | 3/7 Stabilized"), the state counts, the
+// queue depth, the bridge state and the "No executors available" banners.
+
+import { h, reconcile } from './dom.js';
+import { state, summary, lineState } from './store.js';
+import { LINE_STATE_TEXT, humanize, plural } from './vocab.js';
+
+const COUNTS = [
+  ['active', 'active', 's-assembling'],
+  ['queued', 'queued', 's-queued'],
+  ['blocked', 'blocked', 's-blocked'],
+  ['awaiting_operator', 'input required', 's-awaiting_operator'],
+  ['halted', 'halted', 's-halted'],
+  ['escalated', 'escalated', 's-escalated'],
+  ['cancelled', 'cancelled', 's-cancelled'],
+  ['stabilized', 'stabilized', 's-stabilized'],
+];
+
+const BRIDGE_TEXT = {
+  connecting: 'Connecting…',
+  live: 'Live',
+  reconnecting: 'Reconnecting…',
+};
+
+let lastSig = null;
+
+export function renderStatus(els, bridgeState) {
+  const s = summary();
+  const ls = state.loaded ? lineState() : 'loading';
+  const sig = JSON.stringify([s, ls, bridgeState, state.queue, state.noExecutorsFor, state.loaded, state.waitNote, state.interrupts.size, state.lineTitle, state.projectId]);
+  if (sig === lastSig) return;
+  lastSig = sig;
+
+  // "Production Line: Active | 3/7 Stabilized" — textContent is exactly that sentence
+  const lineText = ls === 'loading' ? 'Loading' : (LINE_STATE_TEXT[ls] ?? humanize(ls));
+  els.lineStatus.dataset.lineState = ls;
+  els.lineStatus.replaceChildren(
+    h('span', { class: 'ls-name' }, 'Production Line: '),
+    h('span', { class: 'ls-state' }, lineText),
+    h('span', { class: 'ls-sep' }, ' | '),
+    h('span', { class: 'ls-frac mono' }, `${s.stabilized}/${s.total}`),
+    h('span', { class: 'ls-word' }, ' Stabilized'));
+  els.lineNote.textContent = lineNote(ls, s);
+  els.lineTitle.textContent = state.lineTitle || (state.line ? humanize(state.line) : '');
+
+  els.summary.replaceChildren(...COUNTS.map(([key, label, cls]) => h('span', {
+    class: ['count', cls, !s[key] && 'zero'], dataset: { key, count: s[key] ?? 0 }, title: `${s[key] ?? 0} ${label}`,
+  }, h('i', { class: 'dot' }), h('b', { class: 'mono' }, String(s[key] ?? 0)), ` ${label}`)));
+
+  const depth = state.queue?.depth ?? 0;
+  els.queueDepth.dataset.depth = String(depth);
+  els.queueDepth.replaceChildren(h('span', { class: 'qd-label' }, 'Queue '), h('b', { class: 'mono' }, String(depth)));
+  els.queueDepth.title = `${plural(depth, 'station task')} waiting for an executor`;
+
+  els.bridgeState.dataset.state = bridgeState;
+  els.bridgeState.replaceChildren(h('i', { class: 'dot' }), BRIDGE_TEXT[bridgeState] ?? humanize(bridgeState));
+  els.bridgeState.title = bridgeState === 'live'
+    ? 'Live updates over the event-bus bridge'
+    : 'The event-bus bridge is not connected; updates resume when it is';
+
+  els.runFullLine.disabled = bridgeState !== 'live' || !state.loaded;
+  els.runFullLine.title = bridgeState !== 'live'
+    ? 'Waiting for the event-bus bridge'
+    : 'Start every track whose dependencies are stabilized';
+
+  renderBanners(els.banners);
+  document.title = `${lineText} ${s.stabilized}/${s.total} · ${state.projectId ?? ''} · Production Line`;
+}
+
+function lineNote(ls, s) {
+  if (ls === 'loading') return state.waitNote ?? `Loading line state of project ${state.projectId ?? ''}…`;
+  const open = state.interrupts.size;
+  switch (ls) {
+    case 'idle':
+      return s.total ? 'Idle — press Run Full Line to start every track whose dependencies are clear' : 'Idle — no tracks yet';
+    case 'active': {
+      const bits = [];
+      if (s.active) bits.push(`${plural(s.active, 'track')} at a station`);
+      if (s.queued) bits.push(`${s.queued} queued`);
+      if (s.blocked) bits.push(`${s.blocked} blocked on dependencies`);
+      return `Active — ${bits.join(', ') || 'tracks moving'}`;
+    }
+    case 'stopped': {
+      const bits = [];
+      if (open) bits.push(`${plural(open, 'interrupt')} ${open === 1 ? 'awaits' : 'await'} an operator`);
+      if (s.halted) bits.push(`${plural(s.halted, 'track')} halted, requires review`);
+      return `Stopped — ${bits.join('; ') || 'input required'}. Other tracks keep moving.`;
+    }
+    case 'complete':
+      return `Complete — ${s.stabilized} stabilized${s.escalated ? `, ${s.escalated} escalated` : ''}${s.cancelled ? `, ${s.cancelled} cancelled` : ''}`;
+    default:
+      return '';
+  }
+}
+
+function renderBanners(root) {
+  const nodes = [];
+  for (const cap of state.noExecutorsFor ?? []) {
+    const waiting = state.queue?.by_capability?.[cap] ?? 0;
+    nodes.push(h('div', { class: 'banner no-executors', role: 'status', dataset: { capability: cap } },
+      h('b', null, `No executors available for ${cap}`),
+      h('span', null, waiting
+        ? ` — ${plural(waiting, 'station task')} queued; work starts as soon as an executor with capability ${cap} connects.`
+        : ` — work starts as soon as an executor with capability ${cap} connects.`)));
+  }
+  reconcile(root, nodes);
+}

@@ -1,0 +1,485 @@
+// The track list: one row per track, grouped by document type in dependency order. Each row
+// shows its station sequence as chips (bind → asm → aud, the remediation station drawn as a
+// loop back into its audit), a live timer on the station at work, and expands into station
+// detail. Fan-out families above FANOUT_LIMIT tracks collapse into a "+N more" row.
+
+import { h, svg, reconcile } from './dom.js';
+import {
+  state, tiers, isExpanded, interruptFor, executorOnTrack, liveElapsed, urgentState,
+} from './store.js';
+import {
+  ACTIVE, TERMINAL, STOPPING, URGENCY, CANCEL_KINDS, INTERRUPT_TYPE_TEXT, KIND_TITLE,
+  STATION_STATE_TEXT, trackStateText, shortStateText, remediationText, stationLabel,
+  humanize, took, clock, timeOfDay,
+} from './vocab.js';
+
+export const FANOUT_LIMIT = 15;
+const FANOUT_VISIBLE = 5;
+
+// Loop geometry: keep in step with --chip-w and --conn-w in line.css.
+const CHIP_W = 84;
+const CONN_W = 22;
+
+const rows = new Map();          // track_id -> { el, parts, sig }
+const familyHeads = new Map();   // document_type -> element
+const fanoutRows = new Map();    // document_type -> element
+const openFamilies = new Set();  // fan-out families the operator opened
+
+let actions = null;
+let docStates = new Map();       // document_type -> most urgent state of its tracks
+
+/** Wire the row controls to the page: { start, cancel, toggle, showInterrupt, toggleFamily }. */
+export function bindTrackActions(handlers) {
+  actions = handlers;
+}
+
+export function toggleFamily(doc) {
+  if (openFamilies.has(doc)) openFamilies.delete(doc);
+  else openFamilies.add(doc);
+}
+
+export function renderTracks(root) {
+  if (!state.loaded) {
+    reconcile(root, [h('p', { class: 'empty-note' }, state.waitNote ?? `Loading tracks of project ${state.projectId ?? ''}…`)]);
+    return;
+  }
+  if (state.tracks.size === 0) {
+    reconcile(root, [h('p', { class: 'empty-note' },
+      'No tracks yet — press Run Full Line to create a track for every document type.')]);
+    return;
+  }
+  const { families, ordered } = tiers();
+  docStates = new Map([...families].map(([doc, list]) => [doc, urgentState(list)]));
+  const nodes = [];
+  const seen = new Set();
+  for (const doc of ordered) {
+    const list = families.get(doc);
+    if (list.length > 1) nodes.push(familyHead(doc, list));
+    let visible = list;
+    let hidden = [];
+    if (list.length > FANOUT_LIMIT && !openFamilies.has(doc)) {
+      const sorted = [...list].sort((a, b) => URGENCY.indexOf(a.state) - URGENCY.indexOf(b.state));
+      visible = sorted.slice(0, FANOUT_VISIBLE);
+      hidden = sorted.slice(FANOUT_VISIBLE);
+    }
+    for (const t of visible) {
+      nodes.push(trackRow(t));
+      seen.add(t.track_id);
+    }
+    if (list.length > FANOUT_LIMIT) nodes.push(fanoutRow(doc, list, hidden));
+  }
+  for (const id of [...rows.keys()]) if (!seen.has(id)) rows.delete(id);
+  reconcile(root, nodes);
+}
+
+// ---- one track -------------------------------------------------------------------------
+
+function trackRow(t) {
+  let row = rows.get(t.track_id);
+  if (!row) {
+    row = createRow(t);
+    rows.set(t.track_id, row);
+  }
+  const view = viewOf(t);
+  const sig = JSON.stringify(view);
+  if (sig !== row.sig) {
+    row.sig = sig;
+    paintRow(row, t, view);
+  }
+  paintProgress(row, t);
+  return row.el;
+}
+
+function createRow(t) {
+  const parts = {};
+  parts.ident = h('div', { class: 'track-ident', role: 'button', tabindex: '0' });
+  parts.stations = h('div', { class: 'stations' });
+  parts.buttons = h('div', { class: 'track-buttons' });
+  parts.note = h('span', { class: 'cmd-note', role: 'status' });
+  parts.menu = cancelMenu(t, parts.note);
+  parts.actions = h('div', { class: 'track-actions' }, parts.buttons, parts.menu, parts.note);
+  parts.progress = h('div', { class: 'track-progress' }, h('i'));
+  parts.detail = h('div', { class: 'track-detail' });
+  const el = h('article', { class: 'track', dataset: { trackId: t.track_id } },
+    h('div', { class: 'track-row' }, parts.ident, parts.stations, parts.actions),
+    parts.progress,
+    parts.detail);
+  const toggle = () => actions && actions.toggle(t.track_id);
+  parts.ident.addEventListener('click', toggle);
+  parts.ident.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); toggle(); }
+  });
+  return { el, parts, sig: null };
+}
+
+/** Everything a row shows, as plain data: the row is repainted only when this changes. */
+function viewOf(t) {
+  const interrupt = interruptFor(t.track_id);
+  return {
+    state: t.state,
+    title: t.title || humanize(t.document_type),
+    doc: t.document_type,
+    stateText: trackStateText(t),
+    sub: waitText(t, interrupt),
+    expanded: isExpanded(t),
+    rem: [t.remediation_count ?? 0, t.max_remediations ?? null],
+    reason: t.reason ?? null,
+    interrupt: interrupt ? interrupt.interrupt_id : null,
+    timer: t._timer ? [t._timer.baseMs, t._timer.at] : null,
+    stations: (t.stations ?? []).map((s) => [s.id, s.kind, s.state, s.elapsed_ms, s.capability, s.short]),
+    deps: (t.depends_on ?? []).map((d) => [d, depState(d)]),
+    entered: t.state_entered_at ?? null,
+  };
+}
+
+function paintRow(row, t, view) {
+  const { el, parts } = row;
+  el.dataset.documentType = t.document_type ?? '';
+  el.dataset.state = t.state;
+  el.dataset.expanded = String(view.expanded);
+  el.className = `track s-${t.state}${view.expanded ? ' expanded' : ''}`;
+
+  parts.ident.setAttribute('aria-expanded', String(view.expanded));
+  parts.ident.replaceChildren(
+    h('span', { class: 'caret', 'aria-hidden': 'true' }),
+    h('div', { class: 'track-title' },
+      h('span', { class: 'title-text', title: view.title }, view.title),
+      h('span', { class: 'doc-type' }, view.doc)),
+    h('span', { class: 'state-text', dataset: { state: t.state }, title: view.stateText }, view.stateText),
+    h('span', { class: 'wait-text', title: view.sub }, view.sub),
+  );
+
+  parts.stations.replaceChildren(...stationChips(t));
+
+  const buttons = [];
+  if (t.state === 'queued') {
+    buttons.push(h('button', {
+      class: 'btn start-production', type: 'button', dataset: { doc: t.document_type },
+      onclick: (e) => actions && actions.start(t.document_type, parts.note, e.currentTarget),
+    }, 'Start Production'));
+  }
+  if (view.interrupt) {
+    buttons.push(h('button', {
+      class: ['btn', 'answer', t.state === 'halted' ? 'btn-halted' : 'btn-attention'], type: 'button',
+      onclick: () => actions && actions.showInterrupt(view.interrupt),
+    }, t.state === 'halted' ? 'Review' : 'Answer'));
+  }
+  parts.buttons.replaceChildren(...buttons);
+  parts.menu.hidden = TERMINAL.has(t.state);
+
+  parts.detail.hidden = !view.expanded;
+  if (view.expanded) parts.detail.replaceChildren(...detail(t, view));
+  else parts.detail.replaceChildren();
+}
+
+function paintProgress(row, t) {
+  const p = t._progress;
+  const bar = row.parts.progress;
+  const show = p && p.value != null && (ACTIVE.has(t.state));
+  bar.hidden = !show;
+  if (show) bar.firstChild.style.width = `${(p.value * 100).toFixed(1)}%`;
+  const chipBar = row.parts.stations.querySelector('.station[data-state="active"] .chip-progress i');
+  if (chipBar) chipBar.style.width = show ? `${(p.value * 100).toFixed(1)}%` : '0%';
+  const msg = row.parts.detail.querySelector('.progress-message');
+  if (msg) {
+    msg.textContent = p && p.message ? p.message : 'No progress reported by the executor yet';
+    const pct = row.parts.detail.querySelector('.progress-pct');
+    if (pct) pct.textContent = p && p.value != null ? `${Math.round(p.value * 100)}%` : '—';
+    const dbar = row.parts.detail.querySelector('.detail-progress i');
+    if (dbar) dbar.style.width = p && p.value != null ? `${(p.value * 100).toFixed(1)}%` : '0%';
+  }
+  const wait = row.parts.ident.querySelector('.wait-text');
+  if (wait && p && p.message && ACTIVE.has(t.state)) {
+    const pct = p.value != null ? `${Math.round(p.value * 100)}% · ` : '';
+    wait.textContent = `${pct}${p.message}`;
+  }
+}
+
+function depState(doc) {
+  return docStates.get(doc) ?? 'queued';
+}
+
+function capabilityOf(t) {
+  const list = t.stations ?? [];
+  const current = list.find((s) => s.id === t.current_station) ?? list.find((s) => s.state === 'active')
+    ?? list.find((s) => s.state === 'queued');
+  return (current && current.capability) || t.capability || null;
+}
+
+/** Every waiting state names what it waits for. */
+function waitText(t, interrupt) {
+  const cap = capabilityOf(t);
+  const starved = cap && state.noExecutorsFor.includes(cap);
+  switch (t.state) {
+    case 'queued':
+      if (state.serverLineState === 'idle' || !state.serverLineState) return 'Queued — press Start Production or Run Full Line';
+      return cap ? `Queued — waiting for an executor with capability ${cap}` : 'Queued — waiting for an executor';
+    case 'blocked': {
+      const open = (t.depends_on ?? []).filter((d) => !['stabilized', 'escalated'].includes(depState(d)));
+      return open.length ? `Waiting on ${open.map(humanize).join(', ')}` : 'Waiting for its dependencies to clear';
+    }
+    case 'binding':
+    case 'assembling':
+    case 'auditing':
+    case 'remediating': {
+      const station = (t.stations ?? []).find((s) => s.state === 'active');
+      const where = station ? `${KIND_TITLE[station.kind] ?? humanize(station.kind)} station ${stationLabel(station)}` : 'station';
+      if (starved) return `${where} — waiting for an executor with capability ${cap}`;
+      const x = executorOnTrack(t.track_id);
+      if (x) return `${where} — executor ${x.executor_id} at work`;
+      if (t.state === 'remediating' && t.reason) return `Audit rejected — ${t.reason}`;
+      return `${where} — task handed to the executor queue`;
+    }
+    case 'awaiting_operator':
+      return interrupt
+        ? `${INTERRUPT_TYPE_TEXT[interrupt.type] ?? humanize(interrupt.type)} — ${interrupt.reason || 'answer in the interrupt panel'}`
+        : (t.reason || 'Waiting for an operator answer');
+    case 'halted':
+      return t.reason ? `Requires review — ${t.reason}` : 'Requires review — see the interrupt panel';
+    case 'stabilized': {
+      const total = (t.stations ?? []).reduce((sum, s) => sum + (s.state === 'complete' ? Number(s.elapsed_ms) || 0 : 0), 0);
+      return total > 0 ? `Production complete in ${took(total)}` : 'Production complete';
+    }
+    case 'escalated':
+      return t.reason ? `Acknowledged by an operator — ${t.reason}` : 'Acknowledged by an operator; dependents proceed';
+    case 'cancelled':
+      return t.reason ? `Cancelled — ${t.reason}` : 'Cancelled by an operator';
+    default:
+      return t.reason || '';
+  }
+}
+
+// ---- station chips ---------------------------------------------------------------------
+
+function stationChips(t) {
+  const list = t.stations ?? [];
+  if (!list.length) return [h('span', { class: 'no-stations' }, 'No stations reported')];
+  const items = [];
+  list.forEach((s, i) => {
+    const last = items[items.length - 1];
+    if (s.kind === 'remediate' && last && last.kind === 'chip' && last.station.kind === 'audit') {
+      items[items.length - 1] = { kind: 'loop', audit: last.station, rem: s };
+    } else {
+      items.push({ kind: 'chip', station: s, index: i });
+    }
+  });
+  const loops = items.filter((item) => item.kind === 'loop').length;
+  // each connector travels with the item after it, so a wrapped line starts with an arrow
+  return items.map((item, n) => {
+    const body = item.kind === 'loop' ? loop(t, item.audit, item.rem, loops === 1) : chip(t, item.station);
+    if (n === 0) return body;
+    const prev = items[n - 1];
+    const prevStation = prev.kind === 'loop' ? prev.audit : prev.station;
+    return h('div', { class: 'step' },
+      h('span', { class: ['conn', prevStation.state === 'complete' && 'done'], 'aria-hidden': 'true' }),
+      body);
+  });
+}
+
+function chip(t, s) {
+  const st = s.state || 'queued';
+  const label = stationLabel(s);
+  let timing;
+  if (st === 'active' || st === 'awaiting_operator') {
+    timing = h('span', {
+      class: 'elapsed', dataset: { baseMs: t._timer ? t._timer.baseMs : 0, at: t._timer ? t._timer.at : Date.now() },
+    }, clock(liveElapsed(t)));
+  } else if (st === 'complete') {
+    timing = h('span', { class: 'took' }, took(s.elapsed_ms));
+  } else {
+    timing = h('span', { class: 'took dim' }, st === 'idle' ? '—' : (STATION_STATE_TEXT[st] ?? st));
+  }
+  const title = `${KIND_TITLE[s.kind] ?? humanize(s.kind)} · ${s.id} — ${STATION_STATE_TEXT[st] ?? st}`
+    + (s.capability ? ` · capability ${s.capability}` : '');
+  return h('div', {
+    class: ['station', `st-${st}`], title,
+    dataset: { station: s.id, state: st, kind: s.kind },
+  },
+  h('span', { class: 'station-label' }, st === 'complete' ? h('b', { class: 'tick', 'aria-hidden': 'true' }, '✓ ') : null, label),
+  timing,
+  st === 'active' ? h('span', { class: 'chip-progress' }, h('i')) : null);
+}
+
+function loop(t, audit, rem, onlyLoop) {
+  const active = rem.state === 'active';
+  // remediation_count is per track: with several loops it cannot be pinned on one of them
+  const used = onlyLoop && (t.remediation_count ?? 0) > 0;
+  const w = CHIP_W * 2 + CONN_W;
+  const fromX = CHIP_W + CONN_W + CHIP_W / 2;
+  const toX = CHIP_W / 2;
+  let label = null;
+  if (active) label = `Remediating (${remediationText(t)})`;
+  else if (used) label = `remediations ${remediationText(t)}`;
+  const curve = svg('svg', {
+    class: 'loop-curve', width: w, height: 24, viewBox: `0 0 ${w} 24`, 'aria-hidden': 'true',
+  },
+  svg('path', {
+    class: 'loop-path',
+    d: `M ${fromX} 1 C ${fromX} 18, ${toX} 18, ${toX} 3`,
+    'marker-end': 'url(#loop-arrow)',
+  }),
+  label ? svg('text', { class: 'loop-label', x: w / 2, y: 23, 'text-anchor': 'middle' }, label) : null);
+  return h('div', {
+    class: ['loop', active && 'loop-active', used && 'loop-used'],
+    dataset: { remediationCount: t.remediation_count ?? 0 },
+    title: `Audit rejected → remediate → audit again (${remediationText(t)})`,
+  },
+  chip(t, audit),
+  h('span', { class: ['conn', 'conn-reject', active && 'hot'], 'aria-hidden': 'true' }),
+  chip(t, rem),
+  curve);
+}
+
+// ---- expanded detail -------------------------------------------------------------------
+
+function detail(t, view) {
+  const stationsTable = h('div', { class: 'detail-stations' },
+    ...(t.stations ?? []).map((s) => h('div', { class: ['ds', `st-${s.state}`], dataset: { station: s.id } },
+      h('span', { class: 'ds-name' }, stationLabel(s)),
+      h('span', { class: 'ds-kind' }, KIND_TITLE[s.kind] ?? humanize(s.kind)),
+      h('span', { class: 'ds-state' }, STATION_STATE_TEXT[s.state] ?? s.state),
+      h('span', { class: 'ds-time' }, s.state === 'active' || s.state === 'awaiting_operator'
+        ? h('span', {
+          class: 'live-clock', dataset: { baseMs: t._timer ? t._timer.baseMs : 0, at: t._timer ? t._timer.at : Date.now() },
+        }, clock(liveElapsed(t)))
+        : s.state === 'complete' ? took(s.elapsed_ms) : '—'),
+      s.capability ? h('span', { class: 'ds-cap' }, s.capability) : null)));
+
+  const facts = h('dl', { class: 'facts' },
+    h('dt', null, 'Track'), h('dd', { class: 'mono' }, t.track_id),
+    h('dt', null, 'In state since'), h('dd', { class: 'mono' }, t.state_entered_at ? timeOfDay(t.state_entered_at) : '—'),
+    h('dt', null, 'Remediations'), h('dd', { class: 'mono' }, `${t.remediation_count ?? 0}/${t.max_remediations ?? '?'}`),
+    h('dt', null, 'Depends on'), h('dd', null, (t.depends_on ?? []).length
+      ? (t.depends_on).map((d) => h('span', { class: ['dep', `s-${depState(d)}`], dataset: { state: depState(d) } }, humanize(d)))
+      : h('span', { class: 'dim' }, 'nothing — first tier')));
+
+  const parts = [facts, stationsTable];
+  if (ACTIVE.has(t.state)) {
+    parts.push(h('div', { class: 'detail-progress-row' },
+      h('div', { class: 'detail-progress' }, h('i')),
+      h('span', { class: 'progress-pct mono' }, '—'),
+      h('span', { class: 'progress-message' }, 'No progress reported by the executor yet')));
+  }
+  if (view.reason && !view.sub.includes(view.reason)) {
+    parts.push(h('p', { class: 'detail-reason' }, h('span', { class: 'dim' }, 'Reason '), view.reason));
+  }
+  if (STOPPING.has(t.state) && view.interrupt) {
+    parts.push(h('p', { class: 'detail-reason attention' },
+      t.state === 'halted'
+        ? 'Review the findings in the interrupt panel: resume the station, or acknowledge and continue.'
+        : 'Answer the interrupt in the panel on the right; the track resumes with the answer.'));
+  }
+  return parts;
+}
+
+// ---- cancel menu -----------------------------------------------------------------------
+
+function cancelMenu(t, note) {
+  const kind = h('select', { class: 'cancel-kind', 'aria-label': 'Cancellation kind' },
+    ...CANCEL_KINDS.map((k) => h('option', { value: k.kind }, `${k.text} — ${k.hint}`)));
+  const reason = h('input', {
+    class: 'cancel-reason', type: 'text', placeholder: 'Reason (kept in the audit log)', 'aria-label': 'Reason',
+  });
+  const menu = h('details', { class: 'track-menu' },
+    h('summary', { title: 'Track actions', 'aria-label': 'Track actions' }, '⋯'),
+    h('form', {
+      class: 'menu-panel',
+      onsubmit: (e) => {
+        e.preventDefault();
+        if (!reason.value.trim()) {
+          note.textContent = 'Give a reason for the cancellation';
+          note.dataset.tone = 'refused';
+          reason.focus();
+          return;
+        }
+        actions && actions.cancel(t.track_id, kind.value, reason.value.trim(), note, () => {
+          menu.open = false;
+          reason.value = '';
+        });
+      },
+    },
+    h('div', { class: 'menu-title' }, 'Cancel this track'),
+    kind, reason,
+    h('button', { class: 'btn btn-danger cancel-track', type: 'submit' }, 'Cancel track')));
+  return menu;
+}
+
+// ---- family rows -----------------------------------------------------------------------
+
+function familyHead(doc, list) {
+  let el = familyHeads.get(doc);
+  if (!el) {
+    el = h('div', { class: 'family-head', dataset: { documentType: doc } });
+    familyHeads.set(doc, el);
+  }
+  const done = list.filter((t) => t.state === 'stabilized').length;
+  const st = urgentState(list);
+  const sig = `${list.length}|${done}|${st}`;
+  if (el.dataset.sig !== sig) {
+    el.dataset.sig = sig;
+    el.dataset.state = st;
+    el.className = `family-head s-${st}`;
+    el.replaceChildren(
+      h('span', { class: 'family-title' }, humanize(doc)),
+      h('span', { class: 'family-count mono' }, `${list.length} tracks · ${done}/${list.length} stabilized`),
+      list.length > FANOUT_LIMIT ? h('span', { class: 'fanout-tag' }, 'fan-out') : null,
+      distribution(list));
+  }
+  return el;
+}
+
+function fanoutRow(doc, list, hidden) {
+  let el = fanoutRows.get(doc);
+  if (!el) {
+    el = h('div', { class: 'fanout-summary', dataset: { documentType: doc } });
+    fanoutRows.set(doc, el);
+  }
+  const open = openFamilies.has(doc);
+  const counts = countStates(hidden);
+  const sig = `${open}|${list.length}|${hidden.length}|${JSON.stringify(counts)}`;
+  if (el.dataset.sig !== sig) {
+    el.dataset.sig = sig;
+    el.dataset.open = String(open);
+    el.dataset.hidden = String(hidden.length);
+    const breakdown = Object.entries(counts)
+      .sort((a, b) => URGENCY.indexOf(a[0]) - URGENCY.indexOf(b[0]))
+      .map(([s, n]) => h('span', { class: ['fo-count', `s-${s}`] }, h('i'), `${n} ${shortStateText(s).toLowerCase()}`));
+    el.replaceChildren(
+      h('button', {
+        class: 'btn btn-ghost fanout-toggle', type: 'button', 'aria-expanded': String(open),
+        onclick: () => actions && actions.toggleFamily(doc),
+      }, open ? `Show fewer (${FANOUT_VISIBLE} of ${list.length})` : `+${hidden.length} more`),
+      open
+        ? h('span', { class: 'dim' }, `all ${list.length} ${humanize(doc).toLowerCase()} tracks shown`)
+        : h('span', { class: 'fo-breakdown' }, ...breakdown));
+  }
+  return el;
+}
+
+function countStates(list) {
+  const counts = {};
+  for (const t of list) counts[t.state] = (counts[t.state] ?? 0) + 1;
+  return counts;
+}
+
+function distribution(list) {
+  const counts = countStates(list);
+  const bar = h('span', { class: 'distribution', title: Object.entries(counts).map(([s, n]) => `${n} ${shortStateText(s)}`).join(' · ') });
+  for (const s of URGENCY.slice().reverse()) {
+    if (!counts[s]) continue;
+    bar.append(h('i', { class: `s-${s}`, style: { flex: String(counts[s]) } }));
+  }
+  return bar;
+}
+
+/** Bring a document type's first row into view and flash it. */
+export function flashDocument(doc) {
+  const el = document.querySelector(`.track[data-document-type="${CSS.escape(doc)}"]`)
+    ?? document.querySelector(`.family-head[data-document-type="${CSS.escape(doc)}"]`);
+  if (!el) return;
+  el.scrollIntoView({ behavior: 'smooth', block: 'center' });
+  el.classList.remove('flash');
+  void el.offsetWidth;
+  el.classList.add('flash');
+}
+
