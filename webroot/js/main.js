@@ -163,7 +163,9 @@ function switchProject(id) {
 function onEvent(body) {
   if (store.state.buffer.length > MAX_BUFFER) store.state.buffer.splice(0, store.state.buffer.length - MAX_BUFFER);
   const outcome = store.ingest(body);
-  if (outcome === 'unknown') {
+  if (outcome === 'gap') {
+    loadProduction('gap');
+  } else if (outcome === 'unknown') {
     const key = body.track_id ?? body.interrupt_id ?? '?';
     if (!refetchedFor.has(key)) {
       refetchedFor.add(key);

@@ -62,11 +62,7 @@ export function waitingFor(note) {
 
 export function abandonLoad() {
   state.loading = false;
-  if (state.loaded) {
-    const buffered = state.buffer;
-    state.buffer = [];
-    for (const ev of buffered) applyEvent(ev);
-  }
+  if (state.loaded) replayBuffer();
   changed();
 }
 
@@ -113,10 +109,19 @@ export function applySnapshot(snap) {
   state.waitNote = null;
   refocus();
 
+  dropCovered();
+  replayBuffer();
+  changed();
+}
+
+/** Events that arrived while a snapshot was loading, applied as if they arrived now. */
+function replayBuffer() {
   const buffered = state.buffer;
   state.buffer = [];
-  for (const ev of buffered) applyEvent(ev);
-  changed();
+  for (const ev of buffered) {
+    if (typeof ev.seq === 'number' && !isExecutorEvent(ev)) ingestInOrder(ev);
+    else applyEvent(ev);
+  }
 }
 
 // ---- events ----------------------------------------------------------------------------
@@ -137,9 +142,48 @@ export function ingest(ev) {
     }
     return undefined;
   }
+  if (typeof ev.seq === 'number' && !isExecutorEvent(ev)) {
+    return ingestInOrder(ev);
+  }
   const outcome = applyEvent(ev);
   changed();
   return outcome;
+}
+
+// A project's events carry seq 1, 2, 3, … with no hole. Delivery over the bridge can cross event
+// loops and nodes, so an event may arrive before the one just ahead of it: hold it back and apply
+// the project's events strictly in order. A hole that stays open means a missed event: the
+// caller then reloads the snapshot (returns 'gap').
+const early = new Map();
+let gapSince = 0;
+const GAP_GRACE_MS = 1500;
+
+function ingestInOrder(ev) {
+  if (ev.seq <= state.lastSeq) return undefined;
+  early.set(ev.seq, ev);
+  let outcome;
+  while (early.has(state.lastSeq + 1)) {
+    const next = early.get(state.lastSeq + 1);
+    early.delete(next.seq);
+    if (applyEvent(next) === 'unknown') outcome = 'unknown';
+    state.lastSeq = Math.max(state.lastSeq, next.seq);
+  }
+  changed();
+  if (early.size === 0) {
+    gapSince = 0;
+  } else if (gapSince === 0) {
+    gapSince = Date.now();
+  } else if (Date.now() - gapSince > GAP_GRACE_MS) {
+    gapSince = 0;
+    return 'gap';
+  }
+  return outcome;
+}
+
+/** The snapshot moved lastSeq on: forget held events it already covers. */
+export function dropCovered() {
+  for (const seq of [...early.keys()]) if (seq <= state.lastSeq) early.delete(seq);
+  if (early.size === 0) gapSince = 0;
 }
 
 function isExecutorEvent(ev) {

@@ -8,7 +8,8 @@ CREATE TABLE projects (
   params          jsonb NOT NULL DEFAULT '{}',
   idempotency_key text UNIQUE,
   created_by      text,
-  created_at      timestamptz NOT NULL
+  created_at      timestamptz NOT NULL,
+  last_seq        bigint NOT NULL DEFAULT 0
 );
 
 CREATE TABLE tracks (
@@ -33,16 +34,19 @@ CREATE TABLE tracks (
 CREATE INDEX tracks_project ON tracks (project_id);
 CREATE INDEX tracks_unfinished ON tracks (owner_node) WHERE finalized_at IS NULL;
 
--- Every event of a line, in one global order. SSE replay (Last-Event-ID) reads these rows.
+-- Every event of a line. seq counts a project's events 1, 2, 3, … with no hole: it is taken from
+-- projects.last_seq under that row's lock, so seq order is commit order within a project and a
+-- reader that sees seq n knows 1 … n-1 are committed. SSE replay (Last-Event-ID) reads these rows.
 CREATE TABLE track_events (
-  seq        bigserial PRIMARY KEY,
+  id         bigserial PRIMARY KEY,
+  seq        bigint NOT NULL,
   project_id text NOT NULL,
   track_id   text,
   type       text NOT NULL,
   payload    jsonb NOT NULL,
   created_at timestamptz NOT NULL
 );
-CREATE INDEX track_events_project ON track_events (project_id, seq);
+CREATE UNIQUE INDEX track_events_project_seq ON track_events (project_id, seq);
 
 -- One row per station run (track_id, run_no). A lost task is queued again on the same row with
 -- attempt + 1, so a station run completes at most once.

@@ -2,115 +2,140 @@ package io.productionline.web;
 
 import io.productionline.Refusal;
 import io.productionline.Services;
-import io.productionline.events.Addresses;
-import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.Tuple;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * {@code GET /production/events?project=}: the project's events as SSE. Resumable: with
- * {@code Last-Event-ID} (or {@code ?after=}) the client first receives every stored event after that
- * sequence number, then the live stream, with no gap and no duplicate — the live consumer is
- * registered before the replay is read, and live events at or below the last replayed sequence are
- * dropped.
+ * Live events of a project for clients outside the event bus:
+ * {@code GET /production/events?project=} as SSE (resumable with {@code Last-Event-ID} or
+ * {@code ?after=}), and the WebSocket {@code /production/ws}, where a client subscribes by message:
+ * {@code {"subscribe":"<project>","after":<seq>}}. Both send the same JSON as the bus.
  */
 final class EventsApi {
 
-  private static final String REPLAY = """
-      SELECT seq, type, payload FROM track_events WHERE project_id = $1 AND seq > $2 ORDER BY seq LIMIT 10000""";
-
   private final Services s;
+  private final AtomicInteger clients = new AtomicInteger();
 
   EventsApi(Services s) {
     this.s = s;
   }
 
   void mount(Router router) {
-    router.get("/production/events").handler(this::stream);
+    router.get("/production/events").handler(this::sse);
+    router.get("/production/ws").handler(this::websocket);
   }
 
-  private void stream(RoutingContext ctx) {
+  int clients() {
+    return clients.get();
+  }
+
+  private void sse(RoutingContext ctx) {
     String project;
     long after;
     try {
       project = Http.query(ctx, "project", true);
-      after = lastEventId(ctx);
+      after = sequence(ctx.request().getHeader("Last-Event-ID") != null
+          ? ctx.request().getHeader("Last-Event-ID") : ctx.queryParams().get("after"));
     } catch (RuntimeException e) {
       ctx.fail(e);
       return;
     }
-    s.projects.find(s.pool, project).onComplete(ar -> {
-      if (ar.failed() || ar.result().isEmpty()) {
-        ctx.fail(ar.failed() ? ar.cause() : Refusal.notFound("no project " + project));
-        return;
-      }
-      open(ctx, project, after);
+    knownProject(project).onFailure(ctx::fail).onSuccess(v -> {
+      HttpServerResponse res = ctx.response().setChunked(true)
+          .putHeader("Content-Type", "text/event-stream").putHeader("Cache-Control", "no-cache")
+          .putHeader("X-Accel-Buffering", "no");
+      Sse.comment(res, "production line events for " + project);
+      clients.incrementAndGet();
+      ProjectStream.open(s, project, after, e -> Sse.write(res, e.getLong("seq"), e.getString("type"), e))
+          .onSuccess(stream -> {
+            long ping = s.vertx.setPeriodic(15_000, t -> Sse.comment(res, "keep-alive"));
+            Runnable release = () -> {
+              if (s.vertx.cancelTimer(ping)) {
+                clients.decrementAndGet();
+              }
+              stream.close();
+            };
+            res.closeHandler(x -> release.run());
+            res.endHandler(x -> release.run());
+            if (res.closed()) {
+              release.run();
+            }
+          })
+          .onFailure(e -> {
+            clients.decrementAndGet();
+            res.end();
+          });
     });
   }
 
-  private void open(RoutingContext ctx, String project, long after) {
-    HttpServerResponse res = ctx.response().setChunked(true)
-        .putHeader("Content-Type", "text/event-stream").putHeader("Cache-Control", "no-cache")
-        .putHeader("X-Accel-Buffering", "no");
-    long[] lastSent = {after};
-    List<JsonObject> buffered = new ArrayList<>();
-    boolean[] replaying = {true};
-    MessageConsumer<JsonObject> live = s.vertx.eventBus().consumer(Addresses.project(project), m -> {
-      if (replaying[0]) {
-        buffered.add(m.body());
-      } else {
-        send(res, m.body(), lastSent);
-      }
-    });
-    long ping = s.vertx.setPeriodic(15_000, t -> Sse.comment(res, "keep-alive"));
-    Runnable release = () -> {
-      live.unregister();
-      s.vertx.cancelTimer(ping);
-    };
-    res.closeHandler(v -> release.run());
-    res.endHandler(v -> release.run());
-    Sse.comment(res, "production line events for " + project);
-    live.completion()
-        .compose(v -> s.pool.preparedQuery(REPLAY).execute(Tuple.of(project, after)))
-        .onSuccess(rows -> {
-          for (Row r : rows) {
-            JsonObject e = new JsonObject().put("type", r.getString("type")).put("seq", r.getLong("seq"))
-                .mergeIn((JsonObject) r.getValue("payload"));
-            send(res, e, lastSent);
-          }
-          replaying[0] = false;
-          buffered.forEach(e -> send(res, e, lastSent));
-          buffered.clear();
-        })
-        .onFailure(e -> {
-          release.run();
-          res.end();
-        });
+  private void websocket(RoutingContext ctx) {
+    ctx.request().toWebSocket().onSuccess(ws -> {
+      clients.incrementAndGet();
+      ProjectStream[] current = new ProjectStream[1];
+      ws.textMessageHandler(text -> {
+        JsonObject msg;
+        try {
+          msg = new JsonObject(text);
+        } catch (DecodeException e) {
+          refuse(ws, Refusal.badRequest("send {\"subscribe\":\"<project>\",\"after\":<seq>}"));
+          return;
+        }
+        Object project = msg.getValue("subscribe");
+        if (!(project instanceof String p) || !Http.ID.matcher(p).matches()) {
+          refuse(ws, Refusal.badRequest("subscribe must name a project"));
+          return;
+        }
+        long after;
+        try {
+          after = sequence(msg.getValue("after") == null ? null : String.valueOf(msg.getValue("after")));
+        } catch (Refusal r) {
+          refuse(ws, r);
+          return;
+        }
+        knownProject(p)
+            .compose(v -> {
+              if (current[0] != null) {
+                current[0].close();
+              }
+              return ProjectStream.open(s, p, after, e -> {
+                if (!ws.isClosed()) {
+                  ws.writeTextMessage(e.encode());
+                }
+              });
+            })
+            .onSuccess(stream -> {
+              current[0] = stream;
+              ws.writeTextMessage(new JsonObject().put("type", "subscribed").put("project", p).encode());
+            })
+            .onFailure(e -> refuse(ws, e));
+      });
+      ws.closeHandler(v -> {
+        clients.decrementAndGet();
+        if (current[0] != null) {
+          current[0].close();
+        }
+      });
+    }).onFailure(e -> ctx.fail(Refusal.badRequest("/production/ws takes a WebSocket upgrade (" + e.getMessage() + ")")));
   }
 
-  /** Sends an event unless it was sent already; events without a sequence (progress) always go. */
-  private static void send(HttpServerResponse res, JsonObject e, long[] lastSent) {
-    Long seq = e.getLong("seq");
-    if (seq != null) {
-      if (seq <= lastSent[0]) {
-        return;
-      }
-      lastSent[0] = seq;
-    }
-    Sse.write(res, seq, e.getString("type"), e);
+  private static void refuse(ServerWebSocket ws, Throwable t) {
+    Refusal r = Refusal.of(t);
+    ws.writeTextMessage(r.body().put("type", "refused").encode());
   }
 
-  private static long lastEventId(RoutingContext ctx) {
-    String v = ctx.request().getHeader("Last-Event-ID");
-    if (v == null) {
-      v = ctx.queryParams().get("after");
-    }
+  private Future<Void> knownProject(String project) {
+    return s.projects.find(s.pool, project).compose(p -> p.isPresent()
+        ? Future.succeededFuture()
+        : Future.failedFuture(Refusal.notFound("no project " + project)));
+  }
+
+  private static long sequence(String v) {
     if (v == null || v.isEmpty()) {
       return 0;
     }

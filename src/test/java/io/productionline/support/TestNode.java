@@ -30,7 +30,8 @@ public final class TestNode implements AutoCloseable {
   public final Api api;
   public final JsonObject config;
   private final List<ExecutorAgent> agents = new ArrayList<>();
-  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private final List<EventStream> streams = new ArrayList<>();
+  private final java.util.Map<String, List<EventStream>> recorders = new java.util.concurrent.ConcurrentHashMap<>();
 
   private TestNode(Vertx vertx, ProductionLine node, JsonObject config) {
     this.vertx = vertx;
@@ -75,13 +76,15 @@ public final class TestNode implements AutoCloseable {
     return agent;
   }
 
-  /** Records every event published for {@code project} from now on. */
+  /**
+   * Records every event of {@code project} as a client of the event stream gets them (SSE, in
+   * history order); the returned list keeps growing as events arrive.
+   */
   public List<JsonObject> record(String project) {
-    List<JsonObject> events = new CopyOnWriteArrayList<>();
-    MessageConsumer<JsonObject> c = vertx.eventBus().consumer(Addresses.project(project), m -> events.add(m.body()));
-    c.completion().await();
-    consumers.add(c);
-    return events;
+    EventStream stream = EventStream.open(node.port(), project, 0);
+    streams.add(stream);
+    recorders.computeIfAbsent(project, k -> new ArrayList<>()).add(stream);
+    return stream.live();
   }
 
   /** Creates a project on {@code line} through the API; returns its id. */
@@ -115,6 +118,11 @@ public final class TestNode implements AutoCloseable {
         }
         signals.clear();
         view = production(project);
+      }
+      long lastSeq = view.getLong("last_seq", 0L);
+      for (EventStream recorder : recorders.getOrDefault(project, List.of())) {
+        recorder.awaitUntil(seen -> seen.stream().anyMatch(e -> e.getLong("seq", 0L) >= lastSeq), timeout,
+            "the recorded event stream to reach seq " + lastSeq);
       }
       return view;
     } catch (InterruptedException e) {
@@ -155,7 +163,7 @@ public final class TestNode implements AutoCloseable {
     } catch (java.util.concurrent.TimeoutException e) {
       throw new AssertionError("executors did not stop within 20 s", e);
     }
-    consumers.forEach(c -> c.unregister());
+    streams.forEach(EventStream::close);
     node.close().await();
     vertx.close().await();
   }
