@@ -12,6 +12,10 @@ public final class EventType {
   public static final String QUEUE_DEPTH = "queue_depth";
   public static final String TASK_PROGRESS = "task_progress";
   public static final String TASK_REQUEUED = "task_requeued";
+  /** An {@code auto_notify} station completed: the line went on, and the operator is told. */
+  public static final String OPERATOR_NOTICE = "operator_notice";
+  /** One work item of a multi-operator station completed; the station waits for the rest. */
+  public static final String WORK_ITEM_COMPLETE = "work_item_complete";
 
   private EventType() {
   }

@@ -33,7 +33,9 @@ import java.util.regex.Pattern;
  *       assemble station; a remediation comes directly after an audit;</li>
  *   <li>a {@code fully_auto} station runs only a {@code vetted} step (a step without trust counts as
  *       experimental); a station that is not {@code manual} needs a step;</li>
- *   <li>gates only on audit stations, each of a type in {@link GateDef#TYPES} with its fields.</li>
+ *   <li>gates only on audit stations, each of a type in {@link GateDef#TYPES} with its fields;</li>
+ *   <li>with a skill catalog: every {@code step.skill} names a loaded skill, the station keeps the
+ *       skill's step type and trust, and the {@code fully_auto} rule applies to the skill's trust.</li>
  * </ul>
  * {@link #problems(LineDefinition)} never throws, whatever it is given.
  */
@@ -59,11 +61,20 @@ public final class LineValidator {
   private LineValidator() {
   }
 
-  /** Every problem of {@code line}; empty when it can be used. Never throws. */
+  /** Every problem of {@code line}; empty when it can be used. Never throws. Skill references are not looked up. */
   public static List<String> problems(LineDefinition line) {
+    return problems(line, null);
+  }
+
+  /**
+   * Every problem of {@code line}, skill references checked against {@code skills} (each must
+   * exist; a station cannot change a skill's step type or trust; the {@code fully_auto} rule uses the
+   * skill's trust level). With {@code skills} null, references are not looked up. Never throws.
+   */
+  public static List<String> problems(LineDefinition line, Map<String, Skill> skills) {
     List<String> out = new ArrayList<>();
     try {
-      checkLine(line, out);
+      checkLine(line, skills, out);
     } catch (RuntimeException e) {
       // A belt under the braces: a definition this class cannot read is not a usable definition.
       out.add("line definition could not be checked completely (" + e.getClass().getSimpleName() + ")");
@@ -77,7 +88,16 @@ public final class LineValidator {
    * @throws LineValidationException carrying every problem when there is at least one
    */
   public static LineDefinition validate(LineDefinition line) {
-    List<String> problems = problems(line);
+    return validate(line, null);
+  }
+
+  /**
+   * Checks {@code line} against the skill catalog and hands it back as written.
+   *
+   * @throws LineValidationException carrying every problem when there is at least one
+   */
+  public static LineDefinition validate(LineDefinition line, Map<String, Skill> skills) {
+    List<String> problems = problems(line, skills);
     if (!problems.isEmpty()) {
       throw new LineValidationException(problems);
     }
@@ -87,7 +107,7 @@ public final class LineValidator {
   // ---------------------------------------------------------------------------------------------
   // The line and its names
 
-  private static void checkLine(LineDefinition line, List<String> out) {
+  private static void checkLine(LineDefinition line, Map<String, Skill> skills, List<String> out) {
     if (line == null) {
       out.add("line definition is missing");
       return;
@@ -129,7 +149,7 @@ public final class LineValidator {
     for (int i = 0; i < types.size(); i++) {
       DocumentType t = types.get(i);
       if (t != null) {
-        checkType(t, typeLabel(t, i), out);
+        checkType(t, typeLabel(t, i), skills, out);
       }
     }
   }
@@ -270,7 +290,7 @@ public final class LineValidator {
   // ---------------------------------------------------------------------------------------------
   // One document type and its stations
 
-  private static void checkType(DocumentType t, String label, List<String> out) {
+  private static void checkType(DocumentType t, String label, Map<String, Skill> skills, List<String> out) {
     if (t.maxRemediations() != null && t.maxRemediations() < 0) {
       out.add(label + ": max_remediations is " + t.maxRemediations() + "; it must be 0 or more");
     }
@@ -341,11 +361,11 @@ public final class LineValidator {
       }
       previous = kind;
 
-      checkStation(s, kind, at, out);
+      checkStation(s, kind, at, skills, out);
     }
   }
 
-  private static void checkStation(StationDef s, StationKind kind, String at, List<String> out) {
+  private static void checkStation(StationDef s, StationKind kind, String at, Map<String, Skill> skills, List<String> out) {
     if (s.capability() != null && s.capability().isBlank()) {
       out.add(at + " capability is empty");
     }
@@ -374,6 +394,8 @@ public final class LineValidator {
       if (automation != null && automation != AutomationLevel.MANUAL) {
         out.add(at + " automation " + automation.wire() + " needs a step (only a manual station runs without one)");
       }
+    } else if (skills != null && !blank(step.skill())) {
+      checkSkillStep(step, automation, at, skills, out);
     } else {
       checkStep(step, automation, at, out);
     }
@@ -422,6 +444,31 @@ public final class LineValidator {
     } else if (type == StepType.HTTP && blank(step.skill()) && !(params.get("url") instanceof String u && !u.isBlank())) {
       out.add(at + " step.params.url is missing; an http step needs a URL");
     }
+  }
+
+  private static void checkSkillStep(StepDef step, AutomationLevel automation, String at, Map<String, Skill> skills,
+                                     List<String> out) {
+    Skill skill = skills.get(step.skill());
+    if (skill == null) {
+      out.add(at + " step.skill \"" + step.skill() + "\" is unknown; "
+          + (skills.isEmpty() ? "no skills are loaded" : "known skills: " + String.join(", ", new java.util.TreeSet<>(skills.keySet()))));
+      return;
+    }
+    if (step.type() != null && !step.type().equals(skill.step().type())) {
+      out.add(at + " step.type \"" + step.type() + "\" does not match skill \"" + skill.id() + "\", which is a "
+          + skill.step().type() + " step");
+    }
+    if (step.trust() != null && !step.trust().equals(skill.trust())) {
+      out.add(at + " step.trust \"" + step.trust() + "\" does not match skill \"" + skill.id() + "\", which is "
+          + skill.trust() + "; a station cannot change a skill's trust");
+    }
+    if (automation == AutomationLevel.FULLY_AUTO && skill.trustLevel() != TrustLevel.VETTED) {
+      out.add(at + " automation fully_auto runs only vetted steps; skill \"" + skill.id() + "\" is " + skill.trust());
+    }
+    // The rest of the step rules on the step the station will run.
+    List<String> rest = new ArrayList<>();
+    checkStep(Skills.effective(step, skill), null, at, rest);
+    out.addAll(rest);
   }
 
   private static void nonNegative(Map<String, Object> params, String key, String at, List<String> out) {

@@ -55,6 +55,17 @@ public final class Lines {
   }
 
   /**
+   * Reads and checks one line definition against the skill catalog, and resolves its skill
+   * references: each station that names a skill runs the skill's step.
+   *
+   * @throws LineValidationException as {@link #parse(ObjectMapper, String)}, and for an unknown
+   *     skill or a station that changes a skill's type or trust
+   */
+  public static LineDefinition parse(ObjectMapper mapper, String json, Map<String, Skill> skills) {
+    return Skills.resolve(LineValidator.validate(read(strictReader(mapper), json), skills), skills);
+  }
+
+  /**
    * Reads and checks every {@code *.json} file of {@code dir}, in file-name order, keyed by line
    * name in that order.
    *
@@ -62,6 +73,14 @@ public final class Lines {
    *     defined by two files, or a directory that does not exist
    */
   public static Map<String, LineDefinition> loadDirectory(ObjectMapper mapper, Path dir) {
+    return loadDirectory(mapper, dir, null);
+  }
+
+  /**
+   * Reads and checks every {@code *.json} file of {@code dir} against the skill catalog (null:
+   * references are not looked up), with skill references resolved.
+   */
+  public static Map<String, LineDefinition> loadDirectory(ObjectMapper mapper, Path dir, Map<String, Skill> skills) {
     if (dir == null || !Files.isDirectory(dir)) {
       throw new LineValidationException("line directory " + dir + " does not exist or is not a directory");
     }
@@ -81,7 +100,7 @@ public final class Lines {
     List<String> problems = new ArrayList<>();
     for (Path file : files) {
       try {
-        LineDefinition line = LineValidator.validate(read(reader, Files.readString(file)));
+        LineDefinition line = Skills.resolve(LineValidator.validate(read(reader, Files.readString(file)), skills), skills);
         Path other = definedIn.putIfAbsent(line.name(), file);
         if (other != null) {
           problems.add(file + ": line \"" + line.name() + "\" is already defined in " + other);

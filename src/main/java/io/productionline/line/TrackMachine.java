@@ -25,7 +25,7 @@ public final class TrackMachine {
   }
 
   /** What can happen to a track. */
-  public sealed interface Input permits Start, TaskOutcome, TaskLost, OperatorAnswer, Escalate, Cancel {
+  public sealed interface Input permits Start, TaskOutcome, TaskLost, OperatorAnswer, Escalate, Cancel, DependencyCancelled {
   }
 
   /** Run Full Line, Start Production, or a dependency that cleared. */
@@ -49,6 +49,13 @@ public final class TrackMachine {
   }
 
   public record Cancel(CancelKind kind, String reason) implements Input {
+  }
+
+  /**
+   * A document this track waits for (directly or not) was cancelled for good ({@code permanent}):
+   * a blocked track stays blocked, and its reason says why it can no longer clear.
+   */
+  public record DependencyCancelled(String dependency, String reason) implements Input {
   }
 
   /** A station task to queue. {@code input} is handed to the executor (findings, an operator's answer). */
@@ -101,6 +108,8 @@ public final class TrackMachine {
       d = answer(type, track, a);
     } else if (input instanceof Escalate e) {
       d = escalate(track, e);
+    } else if (input instanceof DependencyCancelled c) {
+      d = dependencyCancelled(track, c);
     } else {
       d = cancel(track, (Cancel) input);
     }
@@ -163,8 +172,12 @@ public final class TrackMachine {
         if (o.reason() != null) {
           input.put("reason", o.reason());
         }
+        if (detail.get("gate") != null) {
+          input.put("gate", detail.get("gate"));
+        }
         yield new Decision(t.state(), TrackState.REMEDIATING, rem, t.remediationCount() + 1,
-            new StationRun(rem, type.station(rem), input), null, "audit rejected", clock.instant());
+            new StationRun(rem, type.station(rem), input), null,
+            o.reason() == null ? "audit rejected" : "audit rejected: " + o.reason(), clock.instant());
       }
       case NEEDS_INPUT -> {
         InterruptType it = kind == StationKind.BIND && detail.containsKey("conflicts")
@@ -205,6 +218,15 @@ public final class TrackMachine {
     }
     String notes = e.notes() == null || e.notes().isBlank() ? "acknowledged" : e.notes();
     return move(t, TrackState.ESCALATED, t.stationIndex(), t.remediationCount(), null, null, "escalated: " + notes);
+  }
+
+  private Decision dependencyCancelled(Snapshot t, DependencyCancelled c) {
+    if (t.state() != TrackState.BLOCKED) {
+      // Queued tracks learn it when they start; running or finished ones no longer wait for it.
+      return null;
+    }
+    String why = c.reason() == null || c.reason().isBlank() ? "" : " (" + c.reason() + ")";
+    return move(t, TrackState.BLOCKED, 0, 0, null, null, "blocked: dependency " + c.dependency() + " was cancelled for good" + why);
   }
 
   private Decision cancel(Snapshot t, Cancel c) {

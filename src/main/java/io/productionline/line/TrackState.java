@@ -10,7 +10,7 @@ import java.util.Optional;
 public enum TrackState {
   /** Created by a project and not started yet. Leaves when Run Full Line or Start Production starts it. */
   QUEUED,
-  /** Started, but a dependency is neither stabilized nor escalated. Leaves when the last one clears. */
+  /** Started, but a dependency is neither stabilized nor escalated. Leaves when the last one clears; when a dependency is cancelled for good it stays, and its reason says so. */
   BLOCKED,
   /** A {@code bind} station task is queued or held by an executor. Leaves on that task's outcome. */
   BINDING,

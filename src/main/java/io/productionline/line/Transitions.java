@@ -19,7 +19,8 @@ public final class Transitions {
   static {
     // Starting: a queued track is blocked or enters its first station (or waits for an approval before it).
     LEGAL.put(QUEUED, EnumSet.of(BLOCKED, BINDING, ASSEMBLING, AUDITING, AWAITING_OPERATOR, CANCELLED));
-    LEGAL.put(BLOCKED, EnumSet.of(QUEUED, BINDING, ASSEMBLING, AUDITING, AWAITING_OPERATOR, CANCELLED));
+    // A blocked track stays blocked with a new reason when a dependency is cancelled for good.
+    LEGAL.put(BLOCKED, EnumSet.of(QUEUED, BLOCKED, BINDING, ASSEMBLING, AUDITING, AWAITING_OPERATOR, CANCELLED));
     // At a station: the next station, an operator stop, a halt, the end; redesign sends it back to queued.
     LEGAL.put(BINDING, EnumSet.of(BINDING, ASSEMBLING, AUDITING, AWAITING_OPERATOR, HALTED, STABILIZED, CANCELLED, QUEUED));
     LEGAL.put(ASSEMBLING, EnumSet.of(BINDING, ASSEMBLING, AUDITING, AWAITING_OPERATOR, HALTED, STABILIZED, CANCELLED, QUEUED));

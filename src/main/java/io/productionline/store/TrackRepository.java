@@ -62,27 +62,64 @@ public final class TrackRepository {
         : Future.failedFuture(new StaleWriteException("track " + from.id() + " moved since version " + from.version())));
   }
 
-  /** Queues the task of a station run; returns its id. */
+  /** The capability of a manual station's tasks; no executor is ever handed one. */
+  public static final String MANUAL = "manual";
+
+  /**
+   * Queues the tasks of a station run, one per work item (items 1..{@code work_items}); returns the
+   * id of item 1. A task of a multi-operator station carries {@code item} and {@code work_items} in
+   * its input. A manual station's tasks have capability {@code manual} and are never available to
+   * executors: an operator reports their outcome.
+   */
   public Future<String> insertTask(SqlClient db, TrackRow track, DocumentType type, StationRun run, int runNo, int remediationCount,
                                    Instant now) {
-    String id = Ids.next("task");
     var station = run.station();
-    Tuple t = Tuple.tuple()
-        .addString(id).addString(track.id()).addString(track.projectId()).addString(track.documentType())
-        .addInteger(runNo).addInteger(run.stationIndex()).addString(station.id()).addString(station.stationKind().wire())
-        .addString(station.automation().equals("manual") ? "manual" : station.capability())
-        .addString(station.environment()).addInteger(type.priority())
-        .addValue(stepJson(station.step()))
-        .addValue(new JsonObject(new LinkedHashMap<>(run.input())).put("remediation_count", remediationCount))
-        .addInteger(type.maxAttempts()).addLong(type.backoff().initialMs()).addLong(type.backoff().maxMs())
-        .addDouble(type.backoff().multiplier()).addInteger(station.timeoutSeconds()).addOffsetDateTime(utc(now));
-    return db.preparedQuery(TrackSql.INSERT_TASK).execute(t).map(id);
+    int items = Math.max(1, station.workItems());
+    boolean manual = station.automation().equals(MANUAL);
+    List<Tuple> batch = new ArrayList<>();
+    String first = null;
+    for (int item = 1; item <= items; item++) {
+      String id = Ids.next("task");
+      first = first == null ? id : first;
+      JsonObject input = new JsonObject(new LinkedHashMap<>(run.input())).put("remediation_count", remediationCount);
+      if (items > 1) {
+        input.put("item", item).put("work_items", items);
+      }
+      batch.add(Tuple.tuple()
+          .addString(id).addString(track.id()).addString(track.projectId()).addString(track.documentType())
+          .addInteger(runNo).addInteger(run.stationIndex()).addString(station.id()).addString(station.stationKind().wire())
+          .addString(manual ? MANUAL : station.capability())
+          .addString(station.environment()).addInteger(type.priority())
+          .addValue(stepJson(station.step()))
+          .addValue(input)
+          .addInteger(type.maxAttempts()).addLong(type.backoff().initialMs()).addLong(type.backoff().maxMs())
+          .addDouble(type.backoff().multiplier()).addInteger(station.timeoutSeconds()).addOffsetDateTime(utc(now))
+          .addOffsetDateTime(manual ? OffsetDateTime.MAX : utc(now))
+          .addInteger(item));
+    }
+    String id = first;
+    return db.preparedQuery(TrackSql.INSERT_TASK).executeBatch(batch).map(id);
   }
 
-  /** Withdraws the track's queued or claimed tasks except {@code keepTaskId}; a holder learns it on its next call. */
-  public Future<Integer> dropOpenTasks(SqlClient db, String trackId, String keepTaskId, Instant now) {
-    return db.preparedQuery(TrackSql.DROP_OPEN_TASKS).execute(Tuple.of(trackId, keepTaskId == null ? "" : keepTaskId, utc(now)))
+  /**
+   * Withdraws the track's queued or claimed tasks of every station run but {@code keepRun} (-1: of
+   * every run); a holder learns it on its next call.
+   */
+  public Future<Integer> dropOpenTasks(SqlClient db, String trackId, int keepRun, Instant now) {
+    return db.preparedQuery(TrackSql.DROP_OPEN_TASKS).execute(Tuple.of(trackId, keepRun, utc(now)))
         .map(rows -> rows.rowCount());
+  }
+
+  /** Completes a queued manual task with an operator's outcome; empty when it is not open (any more). */
+  public Future<Optional<TaskRow>> completeManual(SqlClient db, String taskId, String actor, String outcome, JsonObject result,
+                                                  Instant now) {
+    return db.preparedQuery(TrackSql.COMPLETE_MANUAL).execute(Tuple.of(taskId, actor, utc(now), outcome, result))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(TaskRow.of(rows.iterator().next())));
+  }
+
+  /** Keeps the server's audit (gates, verdict) in a completed task's result, and the combined verdict as its outcome. */
+  public Future<Void> annotateTask(SqlClient db, String taskId, String outcome, JsonObject audit) {
+    return db.preparedQuery(TrackSql.ANNOTATE_TASK).execute(Tuple.of(taskId, outcome, audit)).mapEmpty();
   }
 
   public Future<String> insertInterrupt(SqlClient db, TrackRow track, int stationIndex, InterruptSpec spec, Instant now) {
@@ -93,10 +130,15 @@ public final class TrackRepository {
     return db.preparedQuery(TrackSql.INSERT_INTERRUPT).execute(t).map(id);
   }
 
-  public Future<Integer> withdrawInterrupts(SqlClient db, String trackId, String why, Instant now) {
+  /** Withdraws the track's open interrupts (its track was cancelled); returns their ids. */
+  public Future<List<String>> withdrawInterrupts(SqlClient db, String trackId, String why, Instant now) {
     return db.preparedQuery(TrackSql.WITHDRAW_INTERRUPTS)
         .execute(Tuple.of(trackId, utc(now), new JsonObject().put("withdrawn", why)))
-        .map(rows -> rows.rowCount());
+        .map(rows -> {
+          List<String> ids = new ArrayList<>();
+          rows.forEach(r -> ids.add(r.getString("id")));
+          return ids;
+        });
   }
 
   /** Counts of the project's tracks by state, every state present (zero where none). */
@@ -119,25 +161,30 @@ public final class TrackRepository {
     });
   }
 
-  /** Appends events to the history in order; returns them with their {@code seq} and {@code type} set. */
+  /**
+   * Appends events to the project's history in order; returns them with {@code seq} and {@code type}
+   * set. Takes the project's row lock until the caller's transaction ends, so keep it the last
+   * write of a transaction.
+   */
   public Future<List<JsonObject>> append(SqlClient db, String projectId, String trackId, List<NewEvent> events, Instant now) {
     if (events.isEmpty()) {
       return Future.succeededFuture(List.of());
     }
     String[] types = events.stream().map(NewEvent::type).toArray(String[]::new);
     JsonObject[] payloads = events.stream().map(NewEvent::payload).toArray(JsonObject[]::new);
-    return db.preparedQuery(TrackSql.APPEND_EVENTS)
-        .execute(Tuple.of(projectId, trackId, types, payloads, utc(now)))
-        .map(rows -> {
-          List<Long> seqs = new ArrayList<>();
-          rows.forEach(r -> seqs.add(r.getLong("seq")));
-          seqs.sort(Long::compare);
-          List<JsonObject> out = new ArrayList<>();
-          for (int i = 0; i < events.size(); i++) {
-            NewEvent e = events.get(i);
-            out.add(new JsonObject().put("type", e.type()).put("seq", seqs.get(i)).mergeIn(e.payload()));
-          }
-          return out;
+    return db.preparedQuery(TrackSql.NEXT_SEQ).execute(Tuple.of(projectId, events.size()))
+        .compose(rows -> {
+          long first = rows.iterator().next().getLong(0) - events.size();
+          return db.preparedQuery(TrackSql.APPEND_EVENTS)
+              .execute(Tuple.of(projectId, trackId, first, types, payloads, utc(now)))
+              .map(done -> {
+                List<JsonObject> out = new ArrayList<>();
+                for (int i = 0; i < events.size(); i++) {
+                  NewEvent e = events.get(i);
+                  out.add(new JsonObject().put("type", e.type()).put("seq", first + i + 1).mergeIn(e.payload()));
+                }
+                return out;
+              });
         });
   }
 

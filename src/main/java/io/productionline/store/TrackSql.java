@@ -35,17 +35,43 @@ final class TrackSql {
 
   static final String SUMMARY = "SELECT state, count(*) AS n FROM tracks WHERE project_id = $1 GROUP BY state";
 
+  /** Withdraws the open tasks of every station run but {@code $2} (the current one, or -1 for none). */
   static final String DROP_OPEN_TASKS = """
       UPDATE station_tasks
          SET status = 'cancelled', cancel_requested = true, completed_at = $3
-       WHERE track_id = $1 AND status IN ('queued', 'claimed') AND id <> $2""";
+       WHERE track_id = $1 AND status IN ('queued', 'claimed') AND run_no <> $2""";
 
+  /**
+   * Queues a station task. A project's params {@code priority} (1–10) and {@code environment}
+   * (local, server, either), when present and valid, override the line's for every task of the
+   * project (build intents set them).
+   */
   static final String INSERT_TASK = """
       INSERT INTO station_tasks (id, track_id, project_id, document_type, run_no, station_index, station_id,
                                  station_kind, capability, environment, priority, step, input, status, attempt,
                                  max_attempts, backoff_initial_ms, backoff_max_ms, backoff_multiplier,
-                                 timeout_seconds, available_at, created_at)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'queued', 1, $14, $15, $16, $17, $18, $19, $19)""";
+                                 timeout_seconds, available_at, created_at, item)
+      SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9,
+             CASE WHEN p.params->>'environment' IN ('local', 'server', 'either') THEN p.params->>'environment' ELSE $10 END,
+             CASE WHEN p.params->>'priority' ~ '^([1-9]|10)$' THEN (p.params->>'priority')::int ELSE $11 END,
+             $12, $13, 'queued', 1, $14, $15, $16, $17, $18, $20, $19, $21
+        FROM projects p WHERE p.id = $3""";
+
+  /**
+   * An operator reports the outcome of a manual station's task: it was never claimed (manual tasks
+   * are never available to executors), so it completes from queued, once.
+   */
+  static final String COMPLETE_MANUAL = """
+      UPDATE station_tasks
+         SET status = 'completed', executor_id = $2, claimed_at = $3, completed_at = $3, outcome = $4, result = $5, progress = 1
+       WHERE id = $1 AND status = 'queued' AND capability = 'manual'
+      RETURNING *""";
+
+  /** The server's audit of a completed task (gates, combined verdict) kept beside what the executor reported. */
+  static final String ANNOTATE_TASK = """
+      UPDATE station_tasks
+         SET outcome = $2, result = coalesce(result, '{}'::jsonb) || jsonb_build_object('audit', $3::jsonb)
+       WHERE id = $1 AND status = 'completed'""";
 
   static final String INSERT_INTERRUPT = """
       INSERT INTO interrupts (id, project_id, track_id, document_type, type, station_index, reason, payload, status, created_at)
@@ -53,15 +79,17 @@ final class TrackSql {
 
   static final String WITHDRAW_INTERRUPTS = """
       UPDATE interrupts SET status = 'withdrawn', resolved_at = $2, resolution = $3
-       WHERE track_id = $1 AND status = 'open'""";
+       WHERE track_id = $1 AND status = 'open'
+      RETURNING id""";
 
-  /** Appends events in the given order; each gets the next global sequence number. */
+  /** Takes the project's next sequence numbers; the row lock orders the project's commits. */
+  static final String NEXT_SEQ = "UPDATE projects SET last_seq = last_seq + $2 WHERE id = $1 RETURNING last_seq";
+
+  /** Appends events with their sequence numbers, in order. */
   static final String APPEND_EVENTS = """
-      INSERT INTO track_events (project_id, track_id, type, payload, created_at)
-      SELECT $1, $2, x.type, x.payload, $5
-        FROM unnest($3::text[], $4::jsonb[]) WITH ORDINALITY AS x (type, payload, ord)
-       ORDER BY x.ord
-      RETURNING seq, type""";
+      INSERT INTO track_events (project_id, track_id, seq, type, payload, created_at)
+      SELECT $1, $2, $3::bigint + x.ord, x.type, x.payload, $6
+        FROM unnest($4::text[], $5::jsonb[]) WITH ORDINALITY AS x (type, payload, ord)""";
 
   static final String AUDIT = "INSERT INTO audit_log (at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)";
 

@@ -73,7 +73,8 @@ public final class LineOrchestrator {
           }))
           .compose(v -> s.projects.find(s.pool, projectId))
           .map(p -> new Created(p.orElseThrow(), true))
-          .recover(e -> idempotencyKey != null && !(e instanceof Refusal)
+          // A simultaneous request with the same key inserted first: answer with its project.
+          .recover(e -> idempotencyKey != null && (!(e instanceof Refusal r) || r.status() == 409)
               ? s.projects.byIdempotencyKey(s.pool, idempotencyKey).map(p -> new Created(p.orElseThrow(() -> Refusal.of(e)), false))
               : Future.failedFuture(e));
     });

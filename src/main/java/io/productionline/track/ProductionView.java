@@ -4,6 +4,7 @@ import io.productionline.Json;
 import io.productionline.Refusal;
 import io.productionline.Services;
 import io.productionline.executor.ExecutorRegistry;
+import io.productionline.line.AutomationLevel;
 import io.productionline.line.DocumentType;
 import io.productionline.line.LineDefinition;
 import io.productionline.line.StationDef;
@@ -48,7 +49,7 @@ public final class ProductionView {
       Future<List<InterruptRow>> interrupts = s.interrupts.openOfProject(s.pool, projectId);
       Future<JsonObject> summary = s.tracks.summary(s.pool, projectId);
       Future<JsonObject> floor = floor();
-      Future<Long> lastSeq = s.pool.preparedQuery("SELECT coalesce(max(seq), 0) FROM track_events WHERE project_id = $1")
+      Future<Long> lastSeq = s.pool.preparedQuery("SELECT last_seq FROM projects WHERE id = $1")
           .execute(io.vertx.sqlclient.Tuple.of(projectId)).map(rows -> rows.iterator().next().getLong(0));
       return Future.all(List.of(tracks, tasks, interrupts, summary, floor, lastSeq)).map(all -> {
         Instant now = s.clock.instant();
@@ -78,13 +79,21 @@ public final class ProductionView {
       list.stream().filter(e -> !"offline".equals(e.getString("status")))
           .forEach(e -> e.getJsonArray("capabilities").forEach(c -> live.add(c.toString())));
       JsonArray missing = new JsonArray();
-      new TreeMap<>(depth).keySet().stream().filter(c -> !c.equals("manual") && !live.contains(c)).forEach(missing::add);
+      JsonArray warnings = new JsonArray();
+      new TreeMap<>(depth).forEach((c, n) -> {
+        if (!c.equals("manual") && !live.contains(c)) {
+          missing.add(c);
+          warnings.add(new JsonObject().put("capability", c).put("queued", n)
+              .put("message", "No executors available for " + c + " (" + n + " queued)"));
+        }
+      });
       JsonObject byCap = new JsonObject();
       depth.forEach(byCap::put);
       return new JsonObject()
           .put("executors", new JsonArray(list))
           .put("queue", new JsonObject().put("depth", depth.values().stream().mapToInt(Integer::intValue).sum()).put("by_capability", byCap))
-          .put("no_executors_for", missing);
+          .put("no_executors_for", missing)
+          .put("no_executors", warnings);
     });
   }
 
@@ -102,6 +111,21 @@ public final class ProductionView {
             return view.put("runs", runs).put("artifacts", all.resultAt(2));
           });
     });
+  }
+
+  /** The work items of a station's latest run: who holds each, where it stands, what it reported. */
+  private static JsonArray items(TreeMap<Integer, List<TaskRow>> byRun) {
+    JsonArray out = new JsonArray();
+    if (byRun.isEmpty()) {
+      return out;
+    }
+    List<TaskRow> latest = new ArrayList<>(byRun.lastEntry().getValue());
+    latest.sort(java.util.Comparator.comparingInt(TrackVerticle::item));
+    for (TaskRow r : latest) {
+      out.add(new JsonObject().put("item", TrackVerticle.item(r)).put("task_id", r.id()).put("status", r.status())
+          .put("executor_id", r.executorId()).put("progress", r.progress()).put("outcome", r.outcome()));
+    }
+    return out;
   }
 
   static JsonObject track(LineDefinition line, TrackRow t, List<TaskRow> tasks, Instant now) {
@@ -126,13 +150,16 @@ public final class ProductionView {
       StationDef def = type.station(i);
       int index = i;
       List<TaskRow> runs = tasks.stream().filter(r -> r.stationIndex() == index).toList();
+      // A station run is one task, or one per work item at a multi-operator station.
+      TreeMap<Integer, List<TaskRow>> byRun = new TreeMap<>(runs.stream().collect(Collectors.groupingBy(TaskRow::runNo)));
       long elapsed = 0;
       boolean completed = false;
-      for (TaskRow r : runs) {
-        Instant end = r.completedAt() != null ? r.completedAt() : now;
-        if ("completed".equals(r.status())) {
+      for (List<TaskRow> run : byRun.values()) {
+        if (run.stream().allMatch(r -> "completed".equals(r.status()))) {
           completed = true;
-          elapsed += Duration.between(r.createdAt(), end).toMillis();
+          Instant start = run.stream().map(TaskRow::createdAt).min(Instant::compareTo).orElse(now);
+          Instant end = run.stream().map(TaskRow::completedAt).max(Instant::compareTo).orElse(now);
+          elapsed += Duration.between(start, end).toMillis();
         }
       }
       String state;
@@ -154,9 +181,16 @@ public final class ProductionView {
       } else {
         state = "queued";
       }
-      stations.add(new JsonObject().put("id", def.id()).put("kind", def.stationKind().wire())
+      JsonObject stationJson = new JsonObject().put("id", def.id()).put("kind", def.stationKind().wire())
           .put("short", def.stationKind().shortName()).put("state", state).put("elapsed_ms", elapsed)
-          .put("runs", runs.size()).put("capability", def.capability()).put("automation", def.automation()));
+          .put("runs", byRun.size()).put("capability", def.capability()).put("automation", def.automation());
+      if (def.workItems() > 1) {
+        stationJson.put("work_items", def.workItems()).put("items", items(byRun));
+      }
+      if (state.equals("active") && def.automationLevel() == AutomationLevel.MANUAL) {
+        stationJson.put("awaiting", "operator outcome");
+      }
+      stations.add(stationJson);
     }
     return out.put("stations", stations);
   }

@@ -2,6 +2,7 @@ package io.productionline.track;
 
 import io.productionline.events.EventType;
 import io.productionline.line.DocumentType;
+import io.productionline.line.StationDef;
 import io.productionline.line.TrackMachine.Decision;
 import io.productionline.line.TrackState;
 import io.productionline.store.TrackRepository.NewEvent;
@@ -19,6 +20,12 @@ final class TrackEvents {
   }
 
   static List<NewEvent> of(TrackRow from, DocumentType type, Decision d, String taskId, String interruptId, JsonObject summary) {
+    return of(from, type, d, taskId, interruptId, summary, null);
+  }
+
+  /** The events of a move; {@code audit} (the server's audit of the station: verdict, decided_by, gates) goes on the transition. */
+  static List<NewEvent> of(TrackRow from, DocumentType type, Decision d, String taskId, String interruptId, JsonObject summary,
+                           JsonObject audit) {
     List<NewEvent> out = new ArrayList<>();
     String station = type.stations().isEmpty() ? null : type.station(d.stationIndex()).id();
     JsonObject transition = base(from)
@@ -32,6 +39,9 @@ final class TrackEvents {
         .put("reason", d.reason())
         .put("task_id", taskId)
         .put("at", d.at().toString());
+    if (audit != null) {
+      transition.put("audit", audit);
+    }
     out.add(new NewEvent(EventType.STATION_TRANSITION, transition));
     if (d.interrupt() != null) {
       out.add(new NewEvent(EventType.LINE_STOPPED, base(from)
@@ -52,6 +62,23 @@ final class TrackEvents {
   static NewEvent interruptResolved(TrackRow track, String interruptId, String how, JsonObject resolution, String actor, Decision d) {
     return new NewEvent(EventType.INTERRUPT_RESOLVED, base(track).put("interrupt_id", interruptId)
         .put("how", how).put("resolution", resolution).put("resolved_by", actor).put("at", d.at().toString()));
+  }
+
+  /** An {@code auto_notify} station completed: what it did and where the track went. */
+  static NewEvent operatorNotice(TrackRow track, StationDef station, String outcome, Decision d) {
+    String message = station.id() + " of " + track.documentType() + " reported " + outcome + "; the track is now " + d.to().wire();
+    return new NewEvent(EventType.OPERATOR_NOTICE, base(track).put("station", station.id())
+        .put("station_kind", station.stationKind().wire()).put("automation", station.automation())
+        .put("outcome", outcome).put("state", d.to().wire()).put("reason", d.reason())
+        .put("message", message).put("at", d.at().toString()));
+  }
+
+  /** One item of a multi-operator station completed; {@code done} of {@code of} items have. */
+  static NewEvent workItemComplete(TrackRow track, StationDef station, int item, int done, int of, String outcome, String executor,
+                                   java.time.Instant at) {
+    return new NewEvent(EventType.WORK_ITEM_COMPLETE, base(track).put("station", station.id())
+        .put("item", item).put("items_complete", done).put("work_items", of).put("outcome", outcome)
+        .put("executor_id", executor).put("state", track.state().wire()).put("at", at.toString()));
   }
 
   private static NewEvent progress(String projectId, JsonObject summary, Decision d) {

@@ -7,15 +7,19 @@ import io.productionline.line.LineDefinition;
 import io.productionline.line.TrackState;
 import io.productionline.store.Ids;
 import io.productionline.store.TrackRow;
+import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlConnection;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -32,11 +36,19 @@ public final class TrackSupervisor {
   private static final int SEND_ATTEMPTS = 5;
 
   private final Services s;
+  /**
+   * The context track verticles are deployed from. A deployment made on a verticle's context is that
+   * verticle's child and is undeployed with it, so a track placed by another track (a qc_reject
+   * replacement, a dependent woken by a stabilized track) would stop when the placing track retires.
+   * Deployed from this context, which belongs to no deployment, each track verticle stands alone.
+   */
+  private final Context home;
   private final Map<String, Future<String>> local = new ConcurrentHashMap<>();
   private volatile boolean accepting = true;
 
   public TrackSupervisor(Services services) {
     this.s = services;
+    this.home = ((VertxInternal) services.vertx).createEventLoopContext();
   }
 
   /** Sends a command to a track wherever it is supervised, placing it here if nowhere. */
@@ -68,8 +80,11 @@ public final class TrackSupervisor {
     if (!accepting) {
       return Future.failedFuture(new OwnedElsewhereException(trackId));
     }
-    Future<String> f = local.computeIfAbsent(trackId, id -> s.vertx.deployVerticle(new TrackVerticle(id, s, this),
-        new DeploymentOptions()).onFailure(e -> local.remove(id)));
+    Future<String> f = local.computeIfAbsent(trackId, id -> {
+      Promise<String> deployed = Promise.promise();
+      home.runOnContext(v -> s.vertx.deployVerticle(new TrackVerticle(id, s, this), new DeploymentOptions()).onComplete(deployed));
+      return deployed.future().onFailure(e -> local.remove(id));
+    });
     return f.mapEmpty();
   }
 
@@ -88,6 +103,26 @@ public final class TrackSupervisor {
             .forEach(r -> send(r.id(), new JsonObject().put("type", "dependency_cleared"))
                 .onFailure(e -> log.warn("Track {} did not take its dependency clearance: {}", r.id(), e.getMessage())));
       }
+    });
+  }
+
+  /**
+   * permanent: the blocked tracks downstream of a track cancelled for good stay blocked, and their
+   * reason names the cancelled document and why. Completes when each has taken it; returns how many.
+   */
+  Future<Integer> blockDependents(TrackRow cancelled, LineDefinition line, String reason) {
+    return s.tracks.ofProject(s.pool, cancelled.projectId()).compose(rows -> {
+      List<Future<JsonObject>> sent = new ArrayList<>();
+      for (String type : Tracks.downstream(line, cancelled.documentType())) {
+        Tracks.current(rows, type).filter(r -> r.state() == TrackState.BLOCKED).ifPresent(r -> sent.add(
+            send(r.id(), new JsonObject().put("type", "dependency_cancelled").put("dependency", cancelled.documentType())
+                .put("reason", reason))
+                .recover(e -> {
+                  log.warn("Track {} did not take the cancellation of {}: {}", r.id(), cancelled.documentType(), e.getMessage());
+                  return Future.succeededFuture(new JsonObject());
+                })));
+      }
+      return Future.all(sent).map(sent.size());
     });
   }
 

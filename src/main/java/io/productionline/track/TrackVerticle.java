@@ -4,15 +4,22 @@ import io.productionline.Json;
 import io.productionline.Refusal;
 import io.productionline.Services;
 import io.productionline.events.Addresses;
+import io.productionline.line.AutomationLevel;
 import io.productionline.line.CancelKind;
 import io.productionline.line.DocumentType;
+import io.productionline.line.Gates;
+import io.productionline.line.Gates.Verdict;
+import io.productionline.line.IllegalMoveException;
 import io.productionline.line.InterruptType;
 import io.productionline.line.LineDefinition;
 import io.productionline.line.Outcome;
+import io.productionline.line.StationDef;
+import io.productionline.line.StationKind;
 import io.productionline.line.TrackMachine;
 import io.productionline.line.TrackMachine.Decision;
 import io.productionline.line.TrackMachine.Input;
 import io.productionline.line.TrackState;
+import io.productionline.line.WorkItems;
 import io.productionline.store.InterruptRepository.InterruptRow;
 import io.productionline.store.TaskRow;
 import io.productionline.store.TrackRepository.Move;
@@ -22,10 +29,13 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlConnection;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,8 +47,14 @@ import org.slf4j.LoggerFactory;
  * are handled one at a time, in order. Each command is decided by the pure {@link TrackMachine},
  * written in one transaction (task, track row, interrupt, history) and only then published.
  *
- * <p>Commands ({@code type}): {@code start}, {@code dependency_cleared}, {@code task_completed},
- * {@code task_lost}, {@code resolve}, {@code escalate}, {@code cancel}.
+ * <p>Commands ({@code type}): {@code start}, {@code dependency_cleared}, {@code dependency_cancelled},
+ * {@code task_completed}, {@code task_lost}, {@code manual_outcome}, {@code resolve}, {@code escalate},
+ * {@code cancel}.
+ *
+ * <p>At an audit station the verticle evaluates the station's gates ({@link Gates}) on the track's
+ * artifacts and the completion before the machine decides: a gate that is not met turns a
+ * stabilized audit into {@code audit_rejected}. A station with {@code work_items: N} moves only
+ * when all N items of its run have completed ({@link WorkItems}).
  */
 public final class TrackVerticle extends VerticleBase {
 
@@ -111,8 +127,10 @@ public final class TrackVerticle extends VerticleBase {
     String type = cmd.getString("type", "");
     return switch (type) {
       case "start", "dependency_cleared" -> start(type.equals("start"));
+      case "dependency_cancelled" -> dependencyCancelled(cmd);
       case "task_completed" -> taskCompleted(cmd);
       case "task_lost" -> taskLost(cmd);
+      case "manual_outcome" -> manualOutcome(cmd);
       case "resolve", "escalate" -> answer(cmd, type.equals("escalate"));
       case "cancel" -> cancel(cmd);
       default -> Future.failedFuture(Refusal.badRequest("unknown track command " + type));
@@ -137,6 +155,16 @@ public final class TrackVerticle extends VerticleBase {
     });
   }
 
+  /** A document this one waits for was cancelled for good: a blocked track says so in its reason. */
+  private Future<JsonObject> dependencyCancelled(JsonObject cmd) {
+    var input = new TrackMachine.DependencyCancelled(cmd.getString("dependency", "a dependency"), cmd.getString("reason"));
+    var d = s.machine.decide(type(), snapshot(), input);
+    if (d.isEmpty()) {
+      return Future.succeededFuture(view());
+    }
+    return s.pool.withTransaction(conn -> persist(conn, d.get(), List.of(), "line")).compose(this::afterCommit);
+  }
+
   private Future<JsonObject> taskCompleted(JsonObject cmd) {
     String taskId = cmd.getString("task_id");
     String token = cmd.getString("lease_token");
@@ -147,20 +175,93 @@ public final class TrackVerticle extends VerticleBase {
     JsonObject result = cmd.getJsonObject("result", new JsonObject());
     Instant now = s.clock.instant();
     return s.pool.withTransaction(conn -> s.tasks.complete(conn, taskId, token, outcome.wire(), result, now)
-        .compose(done -> {
-          if (done.isEmpty()) {
-            return s.tasks.find(conn, taskId).compose(this::refuseCompletion).map(repeat -> (Written) null);
-          }
-          TaskRow task = done.get();
-          if (!taskId.equals(track.currentTaskId())) {
-            return Future.failedFuture(Refusal.conflict("task " + taskId + " is not the track's current station task"));
-          }
-          Map<String, Object> detail = result.getMap();
-          var input = new TrackMachine.TaskOutcome(task.stationIndex(), outcome, result.getString("reason"), detail);
-          Decision d = s.machine.decide(type(), snapshot(), input).orElseThrow();
-          return persist(conn, d, List.of(), cmd.getString("executor_id", "executor"));
-        }))
+        .compose(done -> done.isEmpty()
+            ? s.tasks.find(conn, taskId).compose(this::refuseCompletion).map(repeat -> (Written) null)
+            : itemDone(conn, done.get(), cmd.getString("executor_id", "executor"), now)))
         .compose(w -> w == null ? Future.succeededFuture(view().put("repeated", true)) : afterCommit(w));
+  }
+
+  /**
+   * A task of the current station run has completed (its row is written, in {@code conn}'s
+   * transaction). While other work items of the run are open, only that is recorded. When it was the
+   * last: the items' verdicts (with the gates at an audit) are combined, the machine decides, and the
+   * move is written.
+   */
+  private Future<Written> itemDone(SqlConnection conn, TaskRow task, String actor, Instant now) {
+    if (!trackId.equals(task.trackId()) || !track.state().atStation() || task.runNo() != track.runs()
+        || task.stationIndex() != track.stationIndex()) {
+      return Future.failedFuture(Refusal.conflict("task " + task.id() + " is not a task of the track's current station run")
+          .with("current_state", track.state().wire()));
+    }
+    StationDef station = type().station(track.stationIndex());
+    Outcome outcome = Outcome.parse(task.outcome()).orElseThrow();
+    if (outcome == Outcome.AUDIT_REJECTED && station.stationKind() != StationKind.AUDIT) {
+      return Future.failedFuture(new IllegalMoveException(track.state(), "report audit_rejected at a " + station.stationKind().wire() + " station"));
+    }
+    return s.tasks.ofTrack(conn, trackId).compose(all -> {
+      List<TaskRow> run = all.stream().filter(t -> t.runNo() == task.runNo())
+          .sorted(Comparator.comparingInt(TrackVerticle::item)).toList();
+      long complete = run.stream().filter(t -> "completed".equals(t.status())).count();
+      if (complete < run.size()) {
+        NewEvent e = TrackEvents.workItemComplete(track, station, item(task), (int) complete, run.size(), outcome.wire(), actor, now);
+        return s.tracks.append(conn, track.projectId(), trackId, List.of(e), now).map(events -> new Written(track, events));
+      }
+      boolean audit = station.stationKind() == StationKind.AUDIT;
+      Future<List<Gates.Artifact>> artifacts = audit && !station.gates().isEmpty()
+          ? s.tasks.artifactsOfTrack(conn, trackId, true).map(TrackVerticle::artifacts)
+          : Future.succeededFuture(List.of());
+      return artifacts.compose(arts -> {
+        List<Verdict> verdicts = run.stream().map(t -> verdict(station, t, arts)).toList();
+        Verdict v = WorkItems.combine(verdicts);
+        Decision d = s.machine.decide(type(), snapshot(), new TrackMachine.TaskOutcome(track.stationIndex(), v.outcome(), v.reason(),
+            v.detail())).orElseThrow();
+        Future<Void> kept = Future.succeededFuture();
+        for (int i = 0; i < run.size() && audit; i++) {
+          TaskRow t = run.get(i);
+          Verdict own = verdicts.get(i);
+          kept = kept.compose(x -> s.tracks.annotateTask(conn, t.id(), own.outcome().wire(), new JsonObject(own.audit())));
+        }
+        List<NewEvent> after = station.automationLevel() == AutomationLevel.AUTO_NOTIFY
+            ? List.of(TrackEvents.operatorNotice(track, station, v.outcome().wire(), d)) : List.of();
+        JsonObject auditJson = v.audit() == null ? null : new JsonObject(v.audit());
+        if (auditJson != null && "gate".equals(auditJson.getString("decided_by"))) {
+          log.info("Audit {} of track {} rejected by a gate: {}", station.id(), trackId, v.reason());
+        }
+        return kept.compose(x -> persist(conn, d, List.of(), after, actor, auditJson));
+      });
+    });
+  }
+
+  /** One item's verdict: at an audit, the executor's outcome combined with the station's gates. */
+  private static Verdict verdict(StationDef station, TaskRow t, List<Gates.Artifact> artifacts) {
+    Outcome o = Outcome.parse(t.outcome()).orElseThrow();
+    Map<String, Object> completion = plain(t.result());
+    if (station.stationKind() != StationKind.AUDIT) {
+      return Gates.passThrough(o, completion);
+    }
+    List<Gates.Check> checks = o == Outcome.STABILIZED || o == Outcome.AUDIT_REJECTED
+        ? Gates.evaluate(station.gates(), Gates.Evidence.of(artifacts, completion)) : List.of();
+    return Gates.audit(o, completion, checks);
+  }
+
+  private static List<Gates.Artifact> artifacts(JsonArray rows) {
+    List<Gates.Artifact> out = new ArrayList<>();
+    for (Object o : rows) {
+      JsonObject a = (JsonObject) o;
+      out.add(new Gates.Artifact(a.getString("name"), a.getString("kind"), a.getString("content")));
+    }
+    return out;
+  }
+
+  /** A task's item number (1 for a station without work items). */
+  static int item(TaskRow t) {
+    return t.input() == null ? 1 : t.input().getInteger("item", 1);
+  }
+
+  /** A JSON object as plain Java maps and lists, all the way down. */
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> plain(JsonObject o) {
+    return o == null ? Map.of() : (Map<String, Object>) io.vertx.core.json.Json.decodeValue(o.encode(), Map.class);
   }
 
   /** A completion that matched no claimed task: a harmless repeat, or a stale lease (409). */
@@ -185,17 +286,77 @@ public final class TrackVerticle extends VerticleBase {
     String taskId = cmd.getString("task_id");
     String token = cmd.getString("lease_token");
     int attempts = cmd.getInteger("attempt", 0);
-    if (!track.state().atStation() || !taskId.equals(track.currentTaskId())) {
+    if (!track.state().atStation() || taskId == null) {
       return Future.succeededFuture(view());
     }
-    return s.pool.withTransaction(conn -> s.tasks.drop(conn, taskId, token, s.clock.instant()).compose(dropped -> {
-      if (!dropped) {
-        return Future.succeededFuture((Written) null);
+    return s.tasks.find(s.pool, taskId).compose(found -> {
+      if (found.isEmpty() || !trackId.equals(found.get().trackId()) || found.get().runNo() != track.runs()) {
+        return Future.succeededFuture(view());
       }
-      var input = new TrackMachine.TaskLost(track.stationIndex(), attempts, cmd.getString("reason", "executor stopped answering"));
-      Decision d = s.machine.decide(type(), snapshot(), input).orElseThrow();
-      return persist(conn, d, List.of(), "rescue");
-    })).compose(w -> w == null ? Future.succeededFuture(view()) : afterCommit(w));
+      return s.pool.withTransaction(conn -> s.tasks.drop(conn, taskId, token, s.clock.instant()).compose(dropped -> {
+        if (!dropped) {
+          return Future.succeededFuture((Written) null);
+        }
+        var input = new TrackMachine.TaskLost(track.stationIndex(), attempts, cmd.getString("reason", "executor stopped answering"));
+        Decision d = s.machine.decide(type(), snapshot(), input).orElseThrow();
+        return persist(conn, d, List.of(), "rescue");
+      })).compose(w -> w == null ? Future.succeededFuture(view()) : afterCommit(w));
+    });
+  }
+
+  /**
+   * An operator reports the outcome of the current station, which must be {@code manual}: its open
+   * task (or the given work item's) completes with that outcome, artifacts the operator sent are
+   * kept, and the track moves as it would on an executor's report (gates included).
+   */
+  private Future<JsonObject> manualOutcome(JsonObject cmd) {
+    Outcome outcome = Outcome.parse(cmd.getString("outcome", "")).orElse(null);
+    if (outcome == null) {
+      return Future.failedFuture(Refusal.badRequest("outcome must be one of stabilized, audit_rejected, needs_input, halted"));
+    }
+    if (!track.state().atStation()) {
+      return Future.failedFuture(new IllegalMoveException(track.state(), "report a manual station outcome"));
+    }
+    StationDef station = type().station(track.stationIndex());
+    if (station.automationLevel() != AutomationLevel.MANUAL) {
+      return Future.failedFuture(Refusal.conflict("station " + station.id() + " runs " + station.automation()
+              + "; its executor reports the outcome, not an operator")
+          .with("station", station.id()).with("automation", station.automation()));
+    }
+    String actor = cmd.getString("actor", "operator");
+    Integer item = cmd.getInteger("item");
+    JsonObject result = cmd.getJsonObject("result", new JsonObject());
+    JsonArray sent = cmd.getJsonArray("artifacts", new JsonArray());
+    Instant now = s.clock.instant();
+    return s.pool.withTransaction(conn -> s.tasks.ofTrack(conn, trackId).compose(all -> {
+      List<TaskRow> open = all.stream()
+          .filter(t -> t.runNo() == track.runs() && "queued".equals(t.status()) && (item == null || item(t) == item))
+          .sorted(Comparator.comparingInt(TrackVerticle::item)).toList();
+      if (open.isEmpty()) {
+        return Future.failedFuture(Refusal.conflict("no open task at manual station " + station.id()
+            + (item == null ? "" : " for work item " + item)));
+      }
+      Future<TaskRow> last = Future.succeededFuture();
+      for (TaskRow t : open) {
+        last = last.compose(x -> s.tracks.completeManual(conn, t.id(), actor, outcome.wire(), result, now)
+            .map(r -> r.orElseThrow(() -> Refusal.conflict("task " + t.id() + " was reported meanwhile"))));
+      }
+      return last.compose(done -> {
+        Future<Void> stored = Future.succeededFuture();
+        for (Object o : sent) {
+          JsonObject a = (JsonObject) o;
+          Object c = a.getValue("content");
+          String content = c == null ? null : c instanceof String str ? str : io.vertx.core.json.Json.encode(c);
+          int size = content == null ? 0 : content.getBytes(StandardCharsets.UTF_8).length;
+          stored = stored.compose(x -> s.tasks.putArtifact(conn, done, a.getString("name"), a.getString("kind"),
+              a.getString("content_type"), content, a.getString("url"), size, now));
+        }
+        return stored.compose(x -> itemDone(conn, done, actor, now))
+            .compose(w -> s.tracks.audit(conn, actor, "manual_outcome", trackId, new JsonObject()
+                .put("document_type", track.documentType()).put("station", station.id()).put("outcome", outcome.wire())
+                .put("reason", result.getString("reason")).put("item", item), now).map(w));
+      });
+    })).compose(this::afterCommit);
   }
 
   private Future<JsonObject> answer(JsonObject cmd, boolean escalate) {
@@ -210,9 +371,21 @@ public final class TrackVerticle extends VerticleBase {
       if (!"open".equals(it.status())) {
         return Future.failedFuture(Refusal.conflict("interrupt " + interruptId + " is already " + it.status()).with("interrupt_status", it.status()));
       }
+      String expected = cmd.getString("expected_type");
+      if (expected != null && !expected.equals(it.type())) {
+        return Future.failedFuture(Refusal.conflict("interrupt " + interruptId + " is " + article(it.type()) + " " + it.type()
+                + " interrupt, not " + article(expected) + " " + expected + "; nothing was changed")
+            .with("interrupt_type", it.type()).with("attempted", expected));
+      }
+      InterruptType itType = InterruptType.parse(it.type()).orElseThrow();
+      if (!escalate && (itType == InterruptType.CLARIFICATION || itType == InterruptType.CONSTRAINT_CONFLICT)
+          && resolution.fieldNames().stream().noneMatch(k -> !k.equals("notes") && !isEmpty(resolution.getValue(k)))) {
+        return Future.failedFuture(Refusal.badRequest("a " + it.type() + " interrupt needs an answer: send answers (an object) or a resolution")
+            .with("interrupt_type", it.type()).with("payload", it.payload()));
+      }
       Input input = escalate
           ? new TrackMachine.Escalate(notes)
-          : new TrackMachine.OperatorAnswer(InterruptType.parse(it.type()).orElseThrow(), resolution.getMap());
+          : new TrackMachine.OperatorAnswer(itType, plain(resolution));
       Decision d = s.machine.decide(type(), snapshot(), input).orElseThrow();
       JsonObject stored = escalate ? new JsonObject().put("notes", notes) : resolution;
       NewEvent resolved = TrackEvents.interruptResolved(track, interruptId, escalate ? "escalated" : "resolved", stored, actor, d);
@@ -238,8 +411,10 @@ public final class TrackVerticle extends VerticleBase {
     Decision d = s.machine.decide(type(), snapshot(), new TrackMachine.Cancel(kind, reason)).orElseThrow();
     record Cancelled(Written written, String replacement) {
     }
-    return s.pool.withTransaction(conn -> s.tracks.withdrawInterrupts(conn, trackId, "track cancelled (" + kind.wire() + ")", now)
-            .compose(n -> persist(conn, d, List.of(), actor))
+    String why = "track cancelled (" + kind.wire() + ")";
+    return s.pool.withTransaction(conn -> s.tracks.withdrawInterrupts(conn, trackId, why, now)
+            .compose(ids -> persist(conn, d, ids.stream().map(id -> TrackEvents.interruptResolved(track, id, "withdrawn",
+                new JsonObject().put("withdrawn", why), actor, d)).toList(), actor))
             .compose(w -> s.tracks.audit(conn, actor, "cancel", trackId,
                 new JsonObject().put("kind", kind.wire()).put("reason", reason).put("document_type", track.documentType()), now)
                 .compose(v -> kind == CancelKind.QC_REJECT ? supervisor.insertReplacement(conn, track, now) : Future.succeededFuture((String) null))
@@ -252,6 +427,9 @@ public final class TrackVerticle extends VerticleBase {
           }
           if (kind == CancelKind.REDESIGN) {
             return start(true);
+          }
+          if (kind == CancelKind.PERMANENT) {
+            return supervisor.blockDependents(track, line, track.reason()).map(n -> view.put("dependents_blocked", n));
           }
           return Future.succeededFuture(view);
         }));
@@ -273,20 +451,31 @@ public final class TrackVerticle extends VerticleBase {
 
   /** Writes a decided move in the caller's transaction: new task, old tasks dropped, track row, interrupt, history. */
   private Future<Written> persist(SqlConnection conn, Decision d, List<NewEvent> extra, String actor) {
+    return persist(conn, d, extra, List.of(), actor, null);
+  }
+
+  /**
+   * Writes a decided move: {@code before} events precede the move's own, {@code after} events
+   * follow them; {@code audit} (the server's audit of the station) goes on the transition event.
+   */
+  private Future<Written> persist(SqlConnection conn, Decision d, List<NewEvent> extra, List<NewEvent> after, String actor,
+                                  JsonObject audit) {
     Instant now = d.at();
     DocumentType type = type();
     int runs = track.runs() + (d.run() != null ? 1 : 0);
     Future<String> task = d.run() != null
         ? s.tracks.insertTask(conn, track, type, d.run(), runs, d.remediationCount(), now)
         : Future.succeededFuture(d.to().atStation() ? track.currentTaskId() : null);
-    return task.compose(taskId -> s.tracks.dropOpenTasks(conn, trackId, taskId, now).map(taskId))
+    int keepRun = d.to().atStation() ? runs : -1;
+    return task.compose(taskId -> s.tracks.dropOpenTasks(conn, trackId, keepRun, now).map(taskId))
         .compose(taskId -> s.tracks.transition(conn, track, new Move(d.to(), d.stationIndex(), d.remediationCount(), runs, taskId, d.reason()), now)
             .compose(v -> d.interrupt() == null
                 ? Future.succeededFuture((String) null)
                 : s.tracks.insertInterrupt(conn, track, d.stationIndex(), d.interrupt(), now))
             .compose(interruptId -> s.tracks.summary(conn, track.projectId()).compose(summary -> {
               List<NewEvent> events = new ArrayList<>(extra);
-              events.addAll(TrackEvents.of(track, type, d, taskId, interruptId, summary));
+              events.addAll(TrackEvents.of(track, type, d, taskId, interruptId, summary, audit));
+              events.addAll(after);
               return s.tracks.append(conn, track.projectId(), trackId, events, now);
             }))
             .map(published -> {
@@ -318,13 +507,40 @@ public final class TrackVerticle extends VerticleBase {
     return Future.succeededFuture(view());
   }
 
+  /**
+   * The dependencies that are not stabilized or escalated, judged by the newest track of each
+   * document type (a qc_reject replacement supersedes the track it replaces). One cancelled for good
+   * is named with its reason.
+   */
   private Future<List<String>> openDependencies() {
     List<String> deps = type().dependsOn();
     if (deps.isEmpty()) {
       return Future.succeededFuture(List.of());
     }
-    return s.tracks.ofProject(s.pool, track.projectId()).map(rows -> deps.stream().filter(dep -> rows.stream()
-        .noneMatch(r -> r.documentType().equals(dep) && r.state().clearsDependents())).toList());
+    return s.tracks.ofProject(s.pool, track.projectId()).map(rows -> {
+      List<String> open = new ArrayList<>();
+      for (String dep : deps) {
+        Optional<TrackRow> current = Tracks.current(rows, dep);
+        if (current.isPresent() && current.get().state().clearsDependents()) {
+          continue;
+        }
+        if (current.isPresent() && current.get().state() == TrackState.CANCELLED) {
+          open.add(dep + " (cancelled: " + current.get().reason() + ")");
+        } else {
+          open.add(dep);
+        }
+      }
+      return open;
+    });
+  }
+
+  private static boolean isEmpty(Object v) {
+    return v == null || (v instanceof String str && str.isBlank()) || (v instanceof JsonObject o && o.isEmpty())
+        || (v instanceof JsonArray a && a.isEmpty());
+  }
+
+  private static String article(String word) {
+    return word != null && !word.isEmpty() && "aeiou".indexOf(word.charAt(0)) >= 0 ? "an" : "a";
   }
 
   private TrackMachine.Snapshot snapshot() {

@@ -11,10 +11,14 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 import java.util.Set;
 
-/** Operator interrupts: list pending ones, resolve, escalate ("Acknowledge &amp; Continue"). */
+/**
+ * Operator interrupts: list the open ones (of a project, or across projects), read one, resolve
+ * ({@code answers}, {@code resolution}, {@code notes}; {@code type} when given must be the
+ * interrupt's type), escalate ("Acknowledge &amp; Continue", with {@code notes}).
+ */
 final class InterruptsApi {
 
-  private static final Set<String> RESOLVE_FIELDS = Set.of("resolution", "answers", "notes");
+  private static final Set<String> RESOLVE_FIELDS = Set.of("resolution", "answers", "notes", "type");
   private static final Set<String> ESCALATE_FIELDS = Set.of("notes");
 
   private final Services s;
@@ -31,15 +35,7 @@ final class InterruptsApi {
     router.get("/api/v1/interrupts/:id").handler(ctx -> Http.guarded(ctx, c -> one(Http.id(c, "id"))));
     router.post("/api/v1/interrupts/:id/resolve").handler(ctx -> Http.guarded(ctx, c -> {
       JsonObject body = Http.only(Http.body(c), RESOLVE_FIELDS);
-      JsonObject resolution = Http.object(body, "resolution").copy();
-      if (body.containsKey("answers")) {
-        resolution.put("answers", Http.object(body, "answers"));
-      }
-      String notes = Http.string(body, "notes", false, 4000);
-      if (notes != null) {
-        resolution.put("notes", notes);
-      }
-      return commands.resolve(Http.id(c, "id"), resolution, Actors.of(c));
+      return commands.resolve(Http.id(c, "id"), OperatorCommands.resolution(body), Http.string(body, "type", false, 32), Actors.of(c));
     }));
     router.post("/api/v1/interrupts/:id/escalate").handler(ctx -> Http.guarded(ctx, c -> {
       JsonObject body = Http.only(Http.body(c), ESCALATE_FIELDS);

@@ -415,7 +415,7 @@ class TrackMachineTest {
 
     @ParameterizedTest(name = "{1} from {0}")
     @MethodSource("cancels")
-    @DisplayName("redesign sends a track back to queued; qc_reject and permanent cancel it")
+    @DisplayName("redesign sends a track back to queued, from its first station; qc_reject and permanent cancel it where it stood")
     void cancelKinds(TrackState from, CancelKind kind) {
       Snapshot t = at(from, 1, 1);
       if (kind == CancelKind.REDESIGN && from == TrackState.QUEUED) {
@@ -424,9 +424,11 @@ class TrackMachineTest {
         return;
       }
       Decision d = decide(DOC, t, new Cancel(kind, "wrong audience"));
-      assertEquals(kind == CancelKind.REDESIGN ? TrackState.QUEUED : TrackState.CANCELLED, d.to());
-      assertEquals(0, d.stationIndex());
-      assertEquals(0, d.remediationCount());
+      boolean redesign = kind == CancelKind.REDESIGN;
+      assertEquals(redesign ? TrackState.QUEUED : TrackState.CANCELLED, d.to());
+      // A cancelled track keeps the station it was cancelled at, so the line shows where it stopped.
+      assertEquals(redesign ? 0 : 1, d.stationIndex());
+      assertEquals(redesign ? 0 : 1, d.remediationCount());
       assertNull(d.run());
       assertTrue(d.reason().startsWith(kind.wire()) && d.reason().contains("wrong audience"), d.reason());
     }
@@ -496,6 +498,40 @@ class TrackMachineTest {
     void lostAwayFromStation(TrackState state) {
       assertThrows(IllegalMoveException.class,
           () -> MACHINE.decide(DOC, at(state, 0, 0), new TaskLost(0, 3, "lease expired")));
+    }
+  }
+
+  @Nested
+  @DisplayName("gates and cancelled dependencies")
+  class GatesAndDependencies {
+
+    @Test
+    @DisplayName("a gate's rejection names the gate in the move's reason and hands it to the remediation station")
+    void gateRejectionReachesRemediation() {
+      Map<String, Object> gate = Map.of("gate", 0, "type", "content_check", "passed", false, "finding", "lacks ## Scope");
+      Decision d = decide(DOC, at(TrackState.AUDITING, 2, 0), new TaskOutcome(2, Outcome.AUDIT_REJECTED,
+          "gate content_check: lacks ## Scope", Map.of("findings", List.of("lacks ## Scope"), "gate", gate)));
+      assertEquals(TrackState.REMEDIATING, d.to());
+      assertEquals("audit rejected: gate content_check: lacks ## Scope", d.reason());
+      assertEquals(gate, d.run().input().get("gate"));
+      assertEquals(List.of("lacks ## Scope"), d.run().input().get("findings"));
+    }
+
+    @Test
+    @DisplayName("a blocked track whose dependency was cancelled for good stays blocked and says why")
+    void blockedTrackLearnsOfCancelledDependency() {
+      Decision d = decide(DOC, at(TrackState.BLOCKED, 0, 0), new TrackMachine.DependencyCancelled("prd", "permanent: scope dropped"));
+      assertEquals(TrackState.BLOCKED, d.to());
+      assertNull(d.run());
+      assertNull(d.interrupt());
+      assertEquals("blocked: dependency prd was cancelled for good (permanent: scope dropped)", d.reason());
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = TrackState.class, names = {"BLOCKED"}, mode = EnumSource.Mode.EXCLUDE)
+    @DisplayName("a track that is not blocked is not moved by a cancelled dependency")
+    void otherStatesIgnoreCancelledDependency(TrackState state) {
+      assertTrue(MACHINE.decide(DOC, at(state, 1, 0), new TrackMachine.DependencyCancelled("prd", "permanent")).isEmpty());
     }
   }
 }

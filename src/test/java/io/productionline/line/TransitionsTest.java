@@ -27,7 +27,7 @@ class TransitionsTest {
    */
   private static final String[] EXPECTED = {
       "queued            -> blocked binding assembling auditing awaiting_operator cancelled",
-      "blocked           -> queued binding assembling auditing awaiting_operator cancelled",
+      "blocked           -> queued blocked binding assembling auditing awaiting_operator cancelled",
       "binding           -> binding assembling auditing awaiting_operator halted stabilized cancelled queued",
       "assembling        -> binding assembling auditing awaiting_operator halted stabilized cancelled queued",
       "auditing          -> binding assembling auditing remediating awaiting_operator halted stabilized cancelled queued",

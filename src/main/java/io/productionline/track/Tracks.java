@@ -1,0 +1,51 @@
+package io.productionline.track;
+
+import io.productionline.line.LineDefinition;
+import io.productionline.store.TrackRow;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/** Questions about a project's tracks that several parts of the line ask. */
+final class Tracks {
+
+  private Tracks() {
+  }
+
+  /**
+   * The current track of a document type: the one no other track replaces (a qc_reject replacement
+   * supersedes the track it replaces). Empty when the project has none of that type.
+   */
+  static Optional<TrackRow> current(List<TrackRow> rows, String documentType) {
+    Set<String> replaced = new java.util.HashSet<>();
+    rows.forEach(r -> {
+      if (r.replaces() != null) {
+        replaced.add(r.replaces());
+      }
+    });
+    TrackRow found = null;
+    for (TrackRow r : rows) {
+      if (r.documentType().equals(documentType) && !replaced.contains(r.id())) {
+        found = r;
+      }
+    }
+    return Optional.ofNullable(found);
+  }
+
+  /** Every document type downstream of {@code documentType}: its dependents, theirs, and so on. */
+  static Set<String> downstream(LineDefinition line, String documentType) {
+    Set<String> out = new LinkedHashSet<>();
+    Deque<String> queue = new ArrayDeque<>(List.of(documentType));
+    while (!queue.isEmpty()) {
+      for (var t : line.dependentsOf(queue.poll())) {
+        if (out.add(t.name())) {
+          queue.add(t.name());
+        }
+      }
+    }
+    return out;
+  }
+}
