@@ -1,31 +1,61 @@
 package io.productionline.agent;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
- * Runs the three step types. {@code sim}: waits {@code duration_ms} while reporting progress, then
- * reports an outcome drawn from {@code reject_share} (audits, only while the track's remediation
- * count is below {@code reject_limit}), {@code needs_input_share} and {@code halt_share}.
- * {@code shell}: runs {@code command} with the task's input in {@code $PL_INPUT} and a work
- * directory; its output lines become log events, exit 0 stabilizes (an audit rejects otherwise), and
- * a JSON file written to {@code $PL_RESULT} overrides the outcome. {@code http}: sends the input to
- * {@code url}; a 2xx answer stabilizes.
+ * Runs the three step types.
+ *
+ * <p>{@code sim}: waits {@code duration_ms} while reporting progress, then reports an outcome
+ * drawn from {@code reject_share} (audits, only while the track's remediation count is below
+ * {@code reject_limit}), {@code needs_input_share} and {@code halt_share}.
+ *
+ * <p>{@code shell}: runs {@code command} with {@code sh -c} in a fresh work directory holding
+ * the task's input ({@code $PL_INPUT}, one file per field under {@code $PL_INPUTS}, and
+ * {@code PL_INPUT_<FIELD>} variables for plain values) and the artifacts earlier stations of the
+ * track produced ({@code $PL_ARTIFACTS}). Its stdout and stderr lines are streamed as log events
+ * while it runs. Exit 0 stabilizes (an audit rejects otherwise, other stations halt); a JSON file
+ * written to {@code $PL_RESULT} decides the outcome instead. Files left in {@code $PL_OUTPUT}, and
+ * those named by {@code artifact} / {@code artifacts}, are handed in as artifacts. A cancel kills
+ * the whole process tree.
+ *
+ * <p>{@code http}: sends the task's input to {@code url} ({@code {server}} in it stands for the
+ * server's base URL) with {@code method} (default POST; GET and DELETE send no body); a 2xx answer
+ * stabilizes; {@code artifact} keeps the answer's body under that name.
  */
 final class StepRunners {
+
+  private static final long FLUSH_MS = 200;
+  private static final int MAX_LINE = 8000;
 
   private final Vertx vertx;
   private final ExecutorAgent agent;
@@ -35,9 +65,12 @@ final class StepRunners {
     this.agent = agent;
   }
 
-  RunningStep start(JsonObject task) {
-    RunningStep step = new RunningStep(task);
-    JsonObject stepDef = task.getJsonObject("step", new JsonObject());
+  RunningStep prepare(JsonObject task) {
+    return new RunningStep(task);
+  }
+
+  void start(RunningStep step) {
+    JsonObject stepDef = step.task().getJsonObject("step", new JsonObject());
     String type = stepDef.getString("type", "sim");
     JsonObject params = stepDef.getJsonObject("params", new JsonObject());
     try {
@@ -49,7 +82,6 @@ final class StepRunners {
     } catch (RuntimeException e) {
       step.finish(halted("the step could not start: " + e.getMessage()));
     }
-    return step;
   }
 
   private static boolean isAudit(JsonObject task) {
@@ -133,18 +165,54 @@ final class StepRunners {
       step.finish(halted("the shell step has no command"));
       return;
     }
-    vertx.<JsonObject>executeBlocking(() -> runShell(step, command, params), false)
-        .onComplete(ar -> step.finish(ar.succeeded() ? ar.result() : halted("the shell step stopped: " + ar.cause().getMessage())));
+    LogPump pump = new LogPump(vertx, agent, step);
+    agent.get("/api/v1/tracks/" + step.task().getString("track_id") + "/artifacts")
+        .map(r -> r.getJsonArray("artifacts", new JsonArray()))
+        .otherwise(new JsonArray())
+        .compose(earlier -> vertx.executeBlocking(() -> runShell(step, command, params, earlier, pump), false))
+        .onComplete(ar -> {
+          pump.stop();
+          step.finish(ar.succeeded() ? ar.result() : halted("the shell step stopped: " + ar.cause().getMessage()));
+        });
   }
 
-  private JsonObject runShell(RunningStep step, String command, JsonObject params) throws IOException, InterruptedException {
+  private JsonObject runShell(RunningStep step, String command, JsonObject params, JsonArray earlier, LogPump pump)
+      throws IOException, InterruptedException {
     JsonObject task = step.task();
+    JsonObject input = task.getJsonObject("input", new JsonObject());
     Path dir = Files.createTempDirectory("pl-" + step.taskId() + "-");
-    Path input = dir.resolve("input.json");
+    Path inputFile = dir.resolve("input.json");
+    Path inputs = Files.createDirectories(dir.resolve("inputs"));
+    Path artifactsIn = Files.createDirectories(dir.resolve("artifacts"));
+    Path output = Files.createDirectories(dir.resolve("out"));
     Path result = dir.resolve("result.json");
-    Files.writeString(input, task.getJsonObject("input", new JsonObject()).encodePrettily());
-    ProcessBuilder pb = new ProcessBuilder("sh", "-c", command).directory(dir.toFile()).redirectErrorStream(true);
+    Files.writeString(inputFile, input.encodePrettily());
+    ProcessBuilder pb = new ProcessBuilder("sh", "-c", command).directory(dir.toFile());
     Map<String, String> env = pb.environment();
+    for (String key : input.fieldNames()) {
+      if (!key.matches("[A-Za-z0-9_]{1,64}")) {
+        continue;
+      }
+      Object v = input.getValue(key);
+      Files.writeString(inputs.resolve(key), v instanceof String str ? str : io.vertx.core.json.Json.encode(v));
+      if (v instanceof String || v instanceof Number || v instanceof Boolean) {
+        env.put("PL_INPUT_" + key.toUpperCase(Locale.ROOT), String.valueOf(v));
+      }
+    }
+    for (Object o : earlier) {
+      JsonObject a = (JsonObject) o;
+      String name = a.getString("name", "");
+      if (name.isEmpty() || name.contains("/") || name.startsWith(".")) {
+        continue;
+      }
+      if ("url".equals(a.getString("kind"))) {
+        Files.writeString(artifactsIn.resolve(name + ".url"), a.getString("url", ""));
+      } else if ("file".equals(a.getString("kind")) && a.getString("content") != null) {
+        Files.write(artifactsIn.resolve(name), Base64.getDecoder().decode(a.getString("content")));
+      } else if (a.getValue("content") != null) {
+        Files.writeString(artifactsIn.resolve(name), a.getValue("content").toString());
+      }
+    }
     env.put("PL_TASK_ID", step.taskId());
     env.put("PL_PROJECT", task.getString("project_id"));
     env.put("PL_TRACK_ID", task.getString("track_id"));
@@ -152,31 +220,43 @@ final class StepRunners {
     env.put("PL_STATION", task.getString("station"));
     env.put("PL_STATION_KIND", task.getString("station_kind"));
     env.put("PL_ATTEMPT", String.valueOf(task.getInteger("attempt")));
-    env.put("PL_INPUT", input.toString());
+    env.put("PL_EXECUTOR_ID", agent.id());
+    env.put("PL_INPUT", inputFile.toString());
+    env.put("PL_INPUTS", inputs.toString());
+    env.put("PL_ARTIFACTS", artifactsIn.toString());
+    env.put("PL_OUTPUT", output.toString());
     env.put("PL_RESULT", result.toString());
     env.put("PL_WORKDIR", dir.toString());
     Process process = pb.start();
-    step.onCancel(process::destroy);
-    List<JsonObject> batch = new ArrayList<>();
-    try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = out.readLine()) != null) {
-        batch.add(new JsonObject().put("level", "info").put("message", line).put("fields", new JsonObject().put("stream", "output")));
-        if (batch.size() >= 20) {
-          flush(step, batch);
-        }
-      }
+    step.onCancel(() -> killTree(process));
+    if (step.cancelled()) {
+      killTree(process);
     }
-    flush(step, batch);
-    boolean exited = process.waitFor(task.getInteger("timeout_seconds", 300), TimeUnit.SECONDS);
+    Thread out = reader(process.getInputStream(), "stdout", "info", pump, step.taskId());
+    Thread err = reader(process.getErrorStream(), "stderr", "warn", pump, step.taskId());
+    int timeout = task.getInteger("timeout_seconds", 300);
+    boolean exited = process.waitFor(timeout, TimeUnit.SECONDS);
     if (!exited) {
-      process.destroyForcibly();
-      return halted("the command ran past the station timeout");
+      killTree(process);
+    }
+    // Output of children that outlive the command is not waited for long.
+    out.join(5_000);
+    err.join(5_000);
+    pump.drain();
+    if (step.cancelled()) {
+      return halted("cancelled");
+    }
+    if (!exited) {
+      return halted("the command ran past the station timeout of " + timeout + " s");
     }
     int code = process.exitValue();
     JsonObject outcome;
     if (Files.exists(result)) {
-      outcome = new JsonObject(Files.readString(result));
+      try {
+        outcome = new JsonObject(Files.readString(result));
+      } catch (RuntimeException e) {
+        outcome = halted("the command wrote a result file that is not a JSON object");
+      }
     } else if (code == 0) {
       outcome = new JsonObject().put("outcome", "stabilized");
     } else if (isAudit(task)) {
@@ -185,27 +265,170 @@ final class StepRunners {
     } else {
       outcome = halted("the command exited with " + code);
     }
-    String artifact = params.getString("artifact");
-    if (artifact != null && Files.exists(dir.resolve(artifact))) {
-      String content = Files.readString(dir.resolve(artifact));
-      JsonArray artifacts = outcome.getJsonArray("artifacts", new JsonArray());
-      artifacts.add(new JsonObject().put("name", Path.of(artifact).getFileName().toString()).put("kind", "text")
-          .put("content_type", artifact.endsWith(".md") ? "text/markdown" : "text/plain").put("content", content));
+    JsonArray artifacts = outcome.getJsonArray("artifacts", new JsonArray());
+    List<Path> files = new ArrayList<>();
+    String one = params.getString("artifact");
+    if (one != null) {
+      files.add(dir.resolve(one).normalize());
+    }
+    for (Object named : params.getJsonArray("artifacts", new JsonArray())) {
+      files.add(dir.resolve(String.valueOf(named)).normalize());
+    }
+    try (Stream<Path> left = Files.list(output)) {
+      left.filter(Files::isRegularFile).sorted(Comparator.naturalOrder()).forEach(files::add);
+    }
+    Map<String, Path> byName = new LinkedHashMap<>();
+    for (Path f : files) {
+      if (f.startsWith(dir) && Files.isRegularFile(f)) {
+        byName.putIfAbsent(f.getFileName().toString(), f);
+      }
+    }
+    for (Map.Entry<String, Path> e : byName.entrySet()) {
+      JsonObject artifact = fileArtifact(e.getKey(), e.getValue(), pump);
+      if (artifact != null) {
+        artifacts.add(artifact);
+      }
+    }
+    pump.drain();
+    if (!artifacts.isEmpty()) {
       outcome.put("artifacts", artifacts);
     }
+    deleteQuietly(dir);
     return outcome.put("exit_code", code);
   }
 
-  private void flush(RunningStep step, List<JsonObject> batch) {
-    if (batch.isEmpty()) {
-      return;
+  private JsonObject fileArtifact(String name, Path file, LogPump pump) throws IOException {
+    byte[] bytes = Files.readAllBytes(file);
+    int limit = agent.maxArtifactBytes();
+    String text = utf8(bytes);
+    int size = text != null ? bytes.length : (bytes.length + 2) / 3 * 4;
+    if (size > limit) {
+      pump.add("warn", "artifact " + name + " not handed in: " + size + " bytes, the server takes at most " + limit, "agent");
+      return null;
     }
-    JsonArray lines = new JsonArray(new ArrayList<>(batch));
-    batch.clear();
+    if (text != null) {
+      return new JsonObject().put("name", name).put("kind", "text").put("content_type", contentType(name)).put("content", text);
+    }
+    return new JsonObject().put("name", name).put("kind", "file").put("content_type", "application/octet-stream")
+        .put("content", Base64.getEncoder().encodeToString(bytes));
+  }
+
+  private static String utf8(byte[] bytes) {
     try {
-      agent.logs(step, lines).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      // Log lines are best effort; the outcome is what counts.
+      return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+    } catch (CharacterCodingException e) {
+      return null;
+    }
+  }
+
+  private static String contentType(String name) {
+    String n = name.toLowerCase(Locale.ROOT);
+    if (n.endsWith(".md")) {
+      return "text/markdown";
+    }
+    if (n.endsWith(".json")) {
+      return "application/json";
+    }
+    if (n.endsWith(".html")) {
+      return "text/html";
+    }
+    return "text/plain";
+  }
+
+  private static Thread reader(InputStream in, String stream, String level, LogPump pump, String taskId) {
+    Thread t = new Thread(() -> {
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = r.readLine()) != null) {
+          pump.add(level, line.length() > MAX_LINE ? line.substring(0, MAX_LINE) : line, stream);
+        }
+      } catch (IOException e) {
+        // The process is gone; what was read is kept.
+      }
+    }, "pl-" + stream + "-" + taskId);
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  /** Stops the command and everything it started: TERM to the tree, KILL to what is left after 2 s. */
+  private static void killTree(Process process) {
+    List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
+    tree.forEach(ProcessHandle::destroy);
+    process.destroy();
+    CompletableFuture.runAsync(() -> {
+      try {
+        process.waitFor(2, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      tree.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+      if (process.isAlive()) {
+        process.destroyForcibly();
+      }
+    });
+  }
+
+  private static void deleteQuietly(Path dir) {
+    try (Stream<Path> all = Files.walk(dir)) {
+      all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // A temp directory left behind is harmless.
+    }
+  }
+
+  /**
+   * Streams a running command's output lines to the server in order: lines queue up from any
+   * thread; a timer on the executor's context sends them in batches, one request after another.
+   */
+  static final class LogPump {
+    private final Vertx vertx;
+    private final ExecutorAgent agent;
+    private final RunningStep step;
+    private final Context ctx;
+    private final ConcurrentLinkedQueue<JsonObject> queue = new ConcurrentLinkedQueue<>();
+    private final long timer;
+    private Future<Void> tail = Future.succeededFuture();
+
+    LogPump(Vertx vertx, ExecutorAgent agent, RunningStep step) {
+      this.vertx = vertx;
+      this.agent = agent;
+      this.step = step;
+      this.ctx = vertx.getOrCreateContext();
+      this.timer = vertx.setPeriodic(FLUSH_MS, t -> flush());
+    }
+
+    void add(String level, String message, String stream) {
+      queue.add(new JsonObject().put("level", level).put("message", message).put("fields", new JsonObject().put("stream", stream)));
+    }
+
+    /** On the context: sends what is queued after what was sent before. */
+    private Future<Void> flush() {
+      while (!queue.isEmpty()) {
+        JsonArray batch = new JsonArray();
+        JsonObject line;
+        while (batch.size() < 200 && (line = queue.poll()) != null) {
+          batch.add(line);
+        }
+        tail = tail.compose(v -> agent.logs(step, batch));
+      }
+      return tail;
+    }
+
+    /** From the command's thread: waits until every queued line is sent (at most 10 s). */
+    void drain() {
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      ctx.runOnContext(v -> flush().onComplete(ar -> done.complete(null)));
+      try {
+        done.get(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        // Log lines are best effort; the outcome is what counts.
+      }
+    }
+
+    void stop() {
+      vertx.cancelTimer(timer);
     }
   }
 
@@ -213,29 +436,41 @@ final class StepRunners {
 
   private void http(RunningStep step, JsonObject params) {
     String url = params.getString("url");
-    String method = params.getString("method", "POST");
     if (url == null) {
       step.finish(halted("the http step has no url"));
       return;
     }
-    Future<io.vertx.ext.web.client.HttpResponse<io.vertx.core.buffer.Buffer>> call = agent.client()
-        .requestAbs(io.vertx.core.http.HttpMethod.valueOf(method), url)
-        .timeout(step.task().getInteger("timeout_seconds", 300) * 1000L)
-        .sendJsonObject(step.task().getJsonObject("input", new JsonObject()));
+    String target = url.replace("{server}", agent.serverUrl());
+    HttpMethod method = HttpMethod.valueOf(params.getString("method", "POST").toUpperCase(Locale.ROOT));
+    HttpRequest<Buffer> request = agent.client().requestAbs(method, target)
+        .timeout(step.task().getInteger("timeout_seconds", 300) * 1000L);
+    Future<HttpResponse<Buffer>> call = method == HttpMethod.GET || method == HttpMethod.DELETE
+        ? request.send()
+        : request.sendJsonObject(step.task().getJsonObject("input", new JsonObject()));
+    step.onCancel(() -> { });
     call.onComplete(ar -> {
       if (ar.failed()) {
-        step.finish(halted("the http step could not reach " + url + ": " + ar.cause().getMessage()));
+        step.finish(halted("the http step could not reach " + target + ": " + ar.cause().getMessage()));
         return;
       }
       int code = ar.result().statusCode();
+      JsonObject outcome;
       if (code >= 200 && code < 300) {
-        step.finish(new JsonObject().put("outcome", "stabilized").put("status_code", code));
+        outcome = new JsonObject().put("outcome", "stabilized").put("status_code", code);
       } else if (isAudit(step.task())) {
-        step.finish(new JsonObject().put("outcome", "audit_rejected").put("reason", url + " answered " + code)
-            .put("findings", new JsonArray().add(new JsonObject().put("finding", "status " + code))));
+        outcome = new JsonObject().put("outcome", "audit_rejected").put("reason", target + " answered " + code)
+            .put("status_code", code).put("findings", new JsonArray().add(new JsonObject().put("finding", "status " + code)));
       } else {
-        step.finish(halted(url + " answered " + code));
+        outcome = halted(target + " answered " + code).put("status_code", code);
       }
+      String artifact = params.getString("artifact");
+      Buffer body = ar.result().body();
+      if (artifact != null && body != null && body.length() <= agent.maxArtifactBytes()) {
+        String type = ar.result().getHeader("Content-Type");
+        outcome.put("artifacts", new JsonArray().add(new JsonObject().put("name", artifact).put("kind", "text")
+            .put("content_type", type == null ? contentType(artifact) : type).put("content", body.toString(StandardCharsets.UTF_8))));
+      }
+      step.finish(outcome);
     });
   }
 }

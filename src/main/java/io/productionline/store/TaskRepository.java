@@ -21,11 +21,13 @@ import java.util.function.Function;
 public final class TaskRepository {
 
   /** A task the sweeper put back on the queue. */
-  public record Requeued(String taskId, String trackId, String projectId, int attempt, String capability, Instant availableAt) {
+  public record Requeued(String taskId, String trackId, String projectId, int attempt, String capability, Instant availableAt,
+                         String lostBy) {
   }
 
-  /** A lost task with no attempts left. */
-  public record Exhausted(String taskId, String trackId, int attempt, String leaseToken) {
+  /** A lost task with no attempts left; {@code leaseRanOut} when its executor was alive but let the lease lapse. */
+  public record Exhausted(String taskId, String trackId, String projectId, int attempt, String leaseToken, String executorId,
+                          boolean leaseRanOut) {
   }
 
   public Future<Optional<TaskRow>> find(SqlClient db, String taskId) {
@@ -40,10 +42,20 @@ public final class TaskRepository {
     return db.preparedQuery(TaskSql.OF_PROJECT).execute(Tuple.of(projectId)).map(rows -> all(rows, TaskRow::of));
   }
 
+  /**
+   * Claims the best queued task an executor can do (capability, environment, priority, then age),
+   * with a fresh lease; {@code line}, when not null, limits it to projects of that line.
+   */
   public Future<Optional<TaskRow>> claim(SqlClient db, String executorId, List<String> capabilities, String environment,
-                                         int leaseSeconds, Instant now) {
-    Tuple t = Tuple.of(executorId, Ids.secret(), utc(now), leaseSeconds, capabilities.toArray(String[]::new), environment);
+                                         int leaseSeconds, Instant now, String line) {
+    Tuple t = Tuple.tuple().addString(executorId).addString(Ids.secret()).addOffsetDateTime(utc(now)).addInteger(leaseSeconds)
+        .addArrayOfString(capabilities.toArray(String[]::new)).addString(environment).addString(line);
     return db.preparedQuery(TaskSql.CLAIM).execute(t).map(TaskRepository::first);
+  }
+
+  /** The holder hands a task back: queued again now, same attempt. Empty when the token no longer holds it. */
+  public Future<Optional<TaskRow>> release(SqlClient db, String taskId, String leaseToken, Instant now) {
+    return db.preparedQuery(TaskSql.RELEASE).execute(Tuple.of(taskId, leaseToken, utc(now))).map(TaskRepository::first);
   }
 
   /** Completes a claimed task if {@code leaseToken} still holds it; empty when it does not. */
@@ -68,6 +80,11 @@ public final class TaskRepository {
         });
   }
 
+  /** Ends the leases an executor's earlier run still holds (see {@link TaskSql#EXPIRE_EXECUTOR_LEASES}); returns how many. */
+  public Future<Integer> expireLeasesOf(SqlClient db, String executorId, Instant now) {
+    return db.preparedQuery(TaskSql.EXPIRE_EXECUTOR_LEASES).execute(Tuple.of(executorId, utc(now))).map(rows -> rows.rowCount());
+  }
+
   /** Tasks this executor held that were cancelled since {@code since}: it should stop them. */
   public Future<List<String>> cancelledHeldBy(SqlClient db, String executorId, Instant since) {
     return db.preparedQuery(TaskSql.CANCELLED_HELD_BY).execute(Tuple.of(executorId, utc(since)))
@@ -77,13 +94,13 @@ public final class TaskRepository {
   public Future<List<Requeued>> requeueLost(SqlClient db, List<String> deadExecutors, Instant now) {
     return db.preparedQuery(TaskSql.REQUEUE_LOST).execute(Tuple.tuple().addOffsetDateTime(utc(now)).addArrayOfString(deadExecutors.toArray(String[]::new)))
         .map(rows -> all(rows, r -> new Requeued(r.getString("id"), r.getString("track_id"), r.getString("project_id"),
-            r.getInteger("attempt"), r.getString("capability"), TrackRow.instant(r, "available_at"))));
+            r.getInteger("attempt"), r.getString("capability"), TrackRow.instant(r, "available_at"), r.getString("lost_by"))));
   }
 
   public Future<List<Exhausted>> exhausted(SqlClient db, List<String> deadExecutors, Instant now) {
     return db.preparedQuery(TaskSql.EXHAUSTED).execute(Tuple.tuple().addOffsetDateTime(utc(now)).addArrayOfString(deadExecutors.toArray(String[]::new)))
-        .map(rows -> all(rows, r -> new Exhausted(r.getString("id"), r.getString("track_id"), r.getInteger("attempt"),
-            r.getString("lease_token"))));
+        .map(rows -> all(rows, r -> new Exhausted(r.getString("id"), r.getString("track_id"), r.getString("project_id"),
+            r.getInteger("attempt"), r.getString("lease_token"), r.getString("executor_id"), Boolean.TRUE.equals(r.getBoolean("lease_ran_out")))));
   }
 
   /** Drops a lost task with no attempts left; false when the lease moved on meanwhile. */
@@ -103,7 +120,8 @@ public final class TaskRepository {
     });
   }
 
-  public Future<Void> appendLogs(SqlClient db, String taskId, JsonArray lines, Instant now) {
+  /** Appends log lines; returns their ids in the order of {@code lines}. */
+  public Future<List<Long>> appendLogs(SqlClient db, String taskId, JsonArray lines, Instant now) {
     int n = lines.size();
     String[] levels = new String[n];
     String[] messages = new String[n];
@@ -114,7 +132,11 @@ public final class TaskRepository {
       messages[i] = l.getString("message", "");
       fields[i] = l.getJsonObject("fields", new JsonObject());
     }
-    return db.preparedQuery(TaskSql.INSERT_LOG).execute(Tuple.of(taskId, utc(now), levels, messages, fields)).mapEmpty();
+    return db.preparedQuery(TaskSql.INSERT_LOG).execute(Tuple.of(taskId, utc(now), levels, messages, fields)).map(rows -> {
+      List<Long> ids = all(rows, r -> r.getLong("id"));
+      ids.sort(Long::compare);
+      return ids;
+    });
   }
 
   public Future<JsonArray> logs(SqlClient db, String taskId, long afterId, int limit) {
@@ -140,6 +162,43 @@ public final class TaskRepository {
 
   public Future<JsonArray> artifactsOfTask(SqlClient db, String taskId, boolean withContent) {
     return db.preparedQuery(TaskSql.ARTIFACTS_OF_TASK).execute(Tuple.of(taskId)).map(rows -> artifacts(rows, withContent));
+  }
+
+  // --- build intents ---------------------------------------------------------------------------
+
+  /** Counts of a line's intents by where they stand (see {@link TaskSql#INTENT_COUNTS}). */
+  public Future<JsonObject> intentCounts(SqlClient db, String line) {
+    return db.preparedQuery(TaskSql.INTENT_COUNTS).execute(Tuple.of(line)).map(rows -> {
+      Row r = rows.iterator().next();
+      JsonObject out = new JsonObject();
+      for (String k : List.of("total", "waiting", "at_executor", "not_started", "stabilized", "stopped", "closed")) {
+        out.put(k, r.getLong(k));
+      }
+      return out;
+    });
+  }
+
+  public Future<Optional<TaskRow>> heldInProject(SqlClient db, String projectId, String executorId) {
+    return db.preparedQuery(TaskSql.HELD_IN_PROJECT).execute(Tuple.of(projectId, executorId)).map(TaskRepository::first);
+  }
+
+  public Future<Optional<TaskRow>> lastHeldInProject(SqlClient db, String projectId, String executorId) {
+    return db.preparedQuery(TaskSql.LAST_HELD_IN_PROJECT).execute(Tuple.of(projectId, executorId)).map(TaskRepository::first);
+  }
+
+  /** Mean claim-to-completion seconds of the capability's recent tasks; empty before the first one. */
+  public Future<Optional<Double>> recentStationSeconds(SqlClient db, String capability) {
+    return db.preparedQuery(TaskSql.RECENT_STATION_SECONDS).execute(Tuple.of(capability)).map(rows -> {
+      Row r = rows.iterator().next();
+      return r.getLong("n") == 0 || r.getValue("seconds") == null ? Optional.<Double>empty()
+          : Optional.of(((Number) r.getValue("seconds")).doubleValue());
+    });
+  }
+
+  /** Open tasks of {@code capability} that an executor takes before the first task of {@code projectId}. */
+  public Future<Long> aheadOf(SqlClient db, String capability, int priority, String projectId) {
+    return db.preparedQuery(TaskSql.AHEAD_OF).execute(Tuple.of(capability, priority, projectId))
+        .map(rows -> rows.iterator().next().getLong("n"));
   }
 
   private static JsonArray artifacts(RowSet<Row> rows, boolean withContent) {

@@ -21,13 +21,25 @@ final class TaskSql {
                                       $3::timestamptz + make_interval(secs => t.timeout_seconds)),
              claimed_at = $3, progress = 0, progress_message = NULL
        WHERE t.id = (
-             SELECT id FROM station_tasks
-              WHERE status = 'queued' AND available_at <= $3 AND capability = ANY ($5)
-                AND (environment = 'either' OR $6 = 'either' OR environment = $6)
-              ORDER BY priority DESC, created_at, id
+             SELECT q.id FROM station_tasks q
+              WHERE q.status = 'queued' AND q.available_at <= $3 AND q.capability = ANY ($5)
+                AND (q.environment = 'either' OR $6 = 'either' OR q.environment = $6)
+                AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM projects p WHERE p.id = q.project_id AND p.line = $7))
+              ORDER BY q.priority DESC, q.created_at, q.id
               LIMIT 1
               FOR UPDATE SKIP LOCKED)
       RETURNING t.*""";
+
+  /**
+   * The holder hands a task back (graceful stop): queued again at once, same attempt; the lease
+   * token it held is void, since the next claim draws a new one.
+   */
+  static final String RELEASE = """
+      UPDATE station_tasks
+         SET status = 'queued', executor_id = NULL, lease_token = NULL, lease_expires_at = NULL, claimed_at = NULL,
+             progress = NULL, progress_message = NULL, available_at = $3
+       WHERE id = $1 AND lease_token = $2 AND status = 'claimed'
+      RETURNING *""";
 
   /** Compare-and-set on the lease: only the holder completes, once. */
   static final String COMPLETE = """
@@ -45,30 +57,43 @@ final class TaskSql {
        WHERE id = $1 AND lease_token = $2 AND status = 'claimed'
       RETURNING *""";
 
-  /** Renews every lease an executor holds (its heartbeat). */
+  /** Renews every lease an executor holds (its heartbeat); a lease that already ran out stays out, for the sweeper. */
   static final String RENEW_EXECUTOR_LEASES = """
       UPDATE station_tasks
          SET lease_expires_at = LEAST($2::timestamptz + make_interval(secs => $3),
                                       claimed_at + make_interval(secs => timeout_seconds))
-       WHERE executor_id = $1 AND status = 'claimed'
+       WHERE executor_id = $1 AND status = 'claimed' AND lease_expires_at >= $2::timestamptz
       RETURNING id, cancel_requested""";
+
+  /**
+   * A registration starts a new run of an executor: the leases its earlier run still holds (it was
+   * killed, or its node was) run out now, so the sweeper hands that work back instead of the new
+   * run's heartbeats keeping it claimed until the station's timeout.
+   */
+  static final String EXPIRE_EXECUTOR_LEASES = """
+      UPDATE station_tasks SET lease_expires_at = $2
+       WHERE executor_id = $1 AND status = 'claimed' AND lease_expires_at > $2""";
 
   static final String CANCELLED_HELD_BY = """
       SELECT id FROM station_tasks WHERE executor_id = $1 AND status = 'cancelled' AND completed_at > $2""";
 
   /** Lost work with attempts left goes back to the queue after its backoff. */
   static final String REQUEUE_LOST = """
-      UPDATE station_tasks
-         SET status = 'queued', attempt = attempt + 1, executor_id = NULL, lease_token = NULL,
+      UPDATE station_tasks s
+         SET status = 'queued', attempt = s.attempt + 1, executor_id = NULL, lease_token = NULL,
              lease_expires_at = NULL, claimed_at = NULL, progress = NULL, progress_message = NULL,
              available_at = $1::timestamptz + make_interval(secs =>
-                 LEAST(backoff_max_ms, backoff_initial_ms * power(backoff_multiplier, attempt - 1)) / 1000.0)
-       WHERE status = 'claimed' AND (lease_expires_at < $1 OR executor_id = ANY ($2)) AND attempt < max_attempts
-      RETURNING id, track_id, project_id, attempt, capability, available_at""";
+                 LEAST(s.backoff_max_ms, s.backoff_initial_ms * power(s.backoff_multiplier, s.attempt - 1)) / 1000.0)
+        FROM (SELECT id, executor_id FROM station_tasks
+               WHERE status = 'claimed' AND (lease_expires_at < $1 OR executor_id = ANY ($2)) AND attempt < max_attempts
+               FOR UPDATE) lost
+       WHERE s.id = lost.id AND s.status = 'claimed'
+      RETURNING s.id, s.track_id, s.project_id, s.attempt, s.capability, s.available_at, lost.executor_id AS lost_by""";
 
   /** Lost work with no attempts left: the track halts. */
   static final String EXHAUSTED = """
-      SELECT id, track_id, attempt, lease_token FROM station_tasks
+      SELECT id, track_id, project_id, attempt, lease_token, executor_id, NOT (executor_id = ANY ($2)) AS lease_ran_out
+        FROM station_tasks
        WHERE status = 'claimed' AND (lease_expires_at < $1 OR executor_id = ANY ($2)) AND attempt >= max_attempts""";
 
   static final String DROP = """
@@ -80,10 +105,13 @@ final class TaskSql {
   static final String QUEUE_DEPTH = """
       SELECT capability, count(*) AS n FROM station_tasks WHERE status = 'queued' GROUP BY capability""";
 
+  /** Appends log lines in the given order; returns their ids. */
   static final String INSERT_LOG = """
       INSERT INTO task_logs (task_id, at, level, message, fields)
       SELECT $1, $2, x.level, x.message, x.fields
-        FROM unnest($3::text[], $4::text[], $5::jsonb[]) AS x (level, message, fields)""";
+        FROM unnest($3::text[], $4::text[], $5::jsonb[]) WITH ORDINALITY AS x (level, message, fields, ord)
+       ORDER BY x.ord
+      RETURNING id""";
 
   static final String LOGS = "SELECT * FROM task_logs WHERE task_id = $1 AND id > $2 ORDER BY id LIMIT $3";
 
@@ -99,6 +127,43 @@ final class TaskSql {
        WHERE a.track_id = $1 ORDER BY a.id""";
 
   static final String ARTIFACTS_OF_TASK = "SELECT * FROM artifacts WHERE task_id = $1 ORDER BY id";
+
+  // --- build intents (projects on the assembly line) ----------------------------------------------
+
+  /** The task of an intent that an executor holds now. */
+  static final String HELD_IN_PROJECT = """
+      SELECT * FROM station_tasks WHERE project_id = $1 AND executor_id = $2 AND status = 'claimed'
+       ORDER BY run_no DESC LIMIT 1""";
+
+  /** The last task of an intent that an executor held, whatever became of it. */
+  static final String LAST_HELD_IN_PROJECT = """
+      SELECT * FROM station_tasks WHERE project_id = $1 AND executor_id = $2 ORDER BY run_no DESC LIMIT 1""";
+
+  /** Intents of a line by where they stand: waiting for an executor, at an executor, done, stopped. */
+  static final String INTENT_COUNTS = """
+      SELECT count(*) AS total,
+             count(*) FILTER (WHERE c.status = 'queued') AS waiting,
+             count(*) FILTER (WHERE c.status = 'claimed') AS at_executor,
+             count(*) FILTER (WHERE t.state = 'queued') AS not_started,
+             count(*) FILTER (WHERE t.state = 'stabilized') AS stabilized,
+             count(*) FILTER (WHERE t.state IN ('halted', 'awaiting_operator')) AS stopped,
+             count(*) FILTER (WHERE t.state IN ('escalated', 'cancelled')) AS closed
+        FROM projects p JOIN tracks t ON t.project_id = p.id
+        LEFT JOIN station_tasks c ON c.id = t.current_task_id
+       WHERE p.line = $1""";
+
+  /** Mean claim-to-completion time of the last 50 completed tasks of a capability, in seconds. */
+  static final String RECENT_STATION_SECONDS = """
+      SELECT avg(extract(epoch FROM x.completed_at - x.claimed_at)) AS seconds, count(*) AS n
+        FROM (SELECT completed_at, claimed_at FROM station_tasks
+               WHERE capability = $1 AND status = 'completed' AND claimed_at IS NOT NULL
+               ORDER BY completed_at DESC LIMIT 50) x""";
+
+  /** Open tasks of a capability that come before a project's: claimed ones, and queued ones of at least its priority. */
+  static final String AHEAD_OF = """
+      SELECT count(*) AS n FROM station_tasks
+       WHERE capability = $1 AND project_id <> $3
+         AND (status = 'claimed' OR (status = 'queued' AND priority >= $2))""";
 
   private TaskSql() {
   }

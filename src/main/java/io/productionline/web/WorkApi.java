@@ -4,9 +4,11 @@ import io.productionline.Refusal;
 import io.productionline.Services;
 import io.productionline.events.Addresses;
 import io.productionline.executor.ExecutorInfo;
+import io.productionline.store.TaskRow;
 import io.productionline.track.ProductionView;
 import io.productionline.work.WorkService;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
@@ -14,18 +16,26 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 
-/** Executors and their work: register, heartbeat, claim (long-poll), progress, events, artifacts, complete, logs. */
+/**
+ * Executors and their work (see {@code docs/executors.md}): register, heartbeat, leave, claim
+ * (long-poll), progress, events, artifacts, complete, release; task logs (JSON or SSE) and
+ * artifacts for readers.
+ */
 final class WorkApi {
 
   private static final Set<String> HEARTBEAT_FIELDS = Set.of("status", "current_task");
   private static final Set<String> PROGRESS_FIELDS = Set.of("lease_token", "progress", "message");
   private static final Set<String> EVENTS_FIELDS = Set.of("lease_token", "events");
   private static final Set<String> ARTIFACTS_FIELDS = Set.of("lease_token", "artifacts");
+  private static final Set<String> RELEASE_FIELDS = Set.of("lease_token", "reason");
   private static final Set<String> COMPLETE_FIELDS = Set.of("lease_token", "outcome", "reason", "findings", "questions",
       "score", "metrics", "verification_level", "artifacts", "conflicts", "summary", "exit_code", "status_code");
   private static final Set<String> OUTCOMES = Set.of("stabilized", "audit_rejected", "needs_input", "halted");
+  private static final Set<String> FINISHED = Set.of("completed", "cancelled", "dropped");
 
   private final Services s;
   private final WorkService work;
@@ -40,13 +50,23 @@ final class WorkApi {
   }
 
   void mount(Router router) {
-    router.post("/api/v1/executors").handler(ctx -> Http.guarded(ctx, c -> work.executors().register(ExecutorInfo.from(Http.body(c)))
-        .onSuccess(e -> c.response().setStatusCode(201))));
-    router.get("/api/v1/executors").handler(ctx -> Http.guarded(ctx, c -> view.floor()));
+    router.post("/api/v1/executors").handler(ctx -> {
+      ExecutorInfo info;
+      try {
+        info = ExecutorInfo.from(Http.body(ctx));
+      } catch (RuntimeException e) {
+        ctx.fail(e);
+        return;
+      }
+      Http.reply(ctx, 201, work.register(info));
+    });
+    router.get("/api/v1/executors").handler(ctx -> Http.guarded(ctx, c -> view.floor()
+        .map(floor -> floor.put("parked_claims", work.parkedClaims()))));
     router.get("/api/v1/executors/:id").handler(ctx -> Http.guarded(ctx, c -> {
       String id = Http.id(c, "id");
       return work.executors().get(id).map(e -> e.orElseThrow(() -> Refusal.notFound("no executor " + id)));
     }));
+    router.delete("/api/v1/executors/:id").handler(ctx -> Http.guarded(ctx, c -> work.leave(Http.id(c, "id"))));
     router.post("/api/v1/executors/:id/heartbeat").handler(ctx -> Http.guarded(ctx, c -> {
       JsonObject body = Http.only(Http.body(c), HEARTBEAT_FIELDS);
       String status = Http.string(body, "status", false, 16);
@@ -63,7 +83,7 @@ final class WorkApi {
         throw Refusal.badRequest("progress must be a number between 0.0 and 1.0");
       }
       return work.progress(Http.id(c, "task"), token(c, body), p == null ? null : ((Number) p).doubleValue(),
-          Http.string(body, "message", false, 2000));
+          Http.string(body, "message", false, 2000), idempotencyKey(c));
     }));
     router.post("/api/v1/work/:task/events").handler(ctx -> Http.guarded(ctx, c -> {
       JsonObject body = Http.only(Http.body(c), EVENTS_FIELDS);
@@ -93,10 +113,21 @@ final class WorkApi {
       if (body.containsKey("score") && !(body.getValue("score") instanceof Number)) {
         throw Refusal.badRequest("score must be a number");
       }
+      if (body.containsKey("verification_level") && !(body.getValue("verification_level") instanceof Integer v && v >= 0 && v <= 6)) {
+        throw Refusal.badRequest("verification_level must be a whole number from 0 to 6");
+      }
       String token = token(c, body);
       JsonObject rest = body.copy();
       rest.remove("lease_token");
-      return work.complete(Http.id(c, "task"), token, rest);
+      return work.complete(Http.id(c, "task"), token, rest, idempotencyKey(c));
+    }));
+    router.post("/api/v1/work/:task/release").handler(ctx -> Http.guarded(ctx, c -> {
+      JsonObject body = Http.only(Http.body(c), RELEASE_FIELDS);
+      return work.release(Http.id(c, "task"), token(c, body), Http.string(body, "reason", false, 500));
+    }));
+    router.get("/api/v1/runs/:task").handler(ctx -> Http.guarded(ctx, c -> {
+      String task = Http.id(c, "task");
+      return s.tasks.find(s.pool, task).map(t -> t.map(TaskRow::toJson).orElseThrow(() -> Refusal.notFound("no station task " + task)));
     }));
     router.get("/api/v1/runs/:task/logs").handler(this::logs);
     router.get("/api/v1/runs/:task/artifacts").handler(ctx -> Http.guarded(ctx, c -> {
@@ -122,6 +153,15 @@ final class WorkApi {
     return token;
   }
 
+  /** The {@code Idempotency-Key} header, checked; null when absent. */
+  static String idempotencyKey(RoutingContext ctx) {
+    String key = ctx.request().getHeader("Idempotency-Key");
+    if (key != null && (key.isEmpty() || key.length() > 200 || !key.chars().allMatch(ch -> ch > 32 && ch < 127))) {
+      throw Refusal.badRequest("Idempotency-Key must be 1 to 200 visible ASCII characters");
+    }
+    return key;
+  }
+
   private void next(RoutingContext ctx) {
     String executorId;
     int wait;
@@ -132,20 +172,38 @@ final class WorkApi {
       ctx.fail(e);
       return;
     }
-    Future<java.util.Optional<JsonObject>> claim = work.claim(executorId, Duration.ofSeconds(wait));
-    ctx.request().connection().closeHandler(v -> {
-      // A client that leaves while parked gets nothing; a task claimed meanwhile is rescued by its lease.
-    });
-    claim.onSuccess(task -> Http.json(ctx, 200, task.map(t -> new JsonObject().put("assigned", true).put("task", t))
-            .orElse(new JsonObject().put("assigned", false))))
+    Promise<Void> gone = Promise.promise();
+    ctx.response().closeHandler(v -> gone.tryComplete());
+    work.claim(executorId, Duration.ofSeconds(wait), null, gone.future())
+        .onSuccess(task -> {
+          if (ctx.response().closed()) {
+            task.ifPresent(t -> work.handBack(t, "its executor left before the reply"));
+            return;
+          }
+          Http.json(ctx, 200, task.map(t -> new JsonObject().put("assigned", true).put("task", t))
+              .orElse(new JsonObject().put("assigned", false)));
+        })
         .onFailure(ctx::fail);
   }
 
-  /** Logs of a task as JSON, or as SSE ({@code stream=true}): the stored lines, then live ones. */
+  /**
+   * Logs of a task as JSON, or as SSE ({@code stream=true}): the stored lines (after
+   * {@code Last-Event-ID} or {@code ?after=}), then live ones, each with its id; an {@code end}
+   * event closes the stream when the task is finished.
+   */
   private void logs(RoutingContext ctx) {
     String task;
+    long after;
     try {
       task = Http.id(ctx, "task");
+      String from = ctx.request().getHeader("Last-Event-ID") != null ? ctx.request().getHeader("Last-Event-ID") : ctx.queryParams().get("after");
+      after = from == null || from.isBlank() ? 0 : Long.parseLong(from.trim());
+      if (after < 0) {
+        throw new NumberFormatException();
+      }
+    } catch (NumberFormatException e) {
+      ctx.fail(Refusal.badRequest("Last-Event-ID (or after) must be a log line id, a whole number"));
+      return;
     } catch (RuntimeException e) {
       ctx.fail(e);
       return;
@@ -161,24 +219,75 @@ final class WorkApi {
         return;
       }
       if (!stream) {
-        Http.reply(ctx, s.tasks.logs(s.pool, task, 0, 10_000).map(l -> new JsonObject().put("task_id", task).put("logs", l)));
+        Http.reply(ctx, s.tasks.logs(s.pool, task, after, 10_000).map(l -> new JsonObject().put("task_id", task)
+            .put("task_status", ar.result().get().status()).put("logs", l)));
         return;
       }
-      HttpServerResponse res = ctx.response().setChunked(true)
-          .putHeader("Content-Type", "text/event-stream").putHeader("Cache-Control", "no-cache");
-      MessageConsumer<JsonObject> live = s.vertx.eventBus().consumer(Addresses.taskLogs(task),
-          m -> Sse.write(res, null, "log", m.body()));
-      long ping = s.vertx.setPeriodic(15_000, t -> Sse.comment(res, "keep-alive"));
-      res.endHandler(v -> {
-        live.unregister();
-        s.vertx.cancelTimer(ping);
-      });
-      ctx.request().connection().closeHandler(v -> {
-        live.unregister();
-        s.vertx.cancelTimer(ping);
-      });
-      live.completion().compose(v -> s.tasks.logs(s.pool, task, 0, 10_000))
-          .onSuccess(lines -> lines.forEach(l -> Sse.write(res, null, "log", (JsonObject) l)));
+      streamLogs(ctx, task, after);
     });
+  }
+
+  private void streamLogs(RoutingContext ctx, String task, long after) {
+    HttpServerResponse res = ctx.response().setChunked(true)
+        .putHeader("Content-Type", "text/event-stream").putHeader("Cache-Control", "no-cache")
+        .putHeader("X-Accel-Buffering", "no");
+    Sse.comment(res, "log lines of task " + task);
+    long[] last = {after};
+    List<JsonObject> held = new ArrayList<>();
+    boolean[] replaying = {true};
+    Runnable[] deliver = new Runnable[1];
+    MessageConsumer<JsonObject> live = s.vertx.eventBus().consumer(Addresses.taskLogs(task), m -> {
+      held.add(m.body());
+      if (!replaying[0]) {
+        deliver[0].run();
+      }
+    });
+    deliver[0] = () -> {
+      for (JsonObject line : held) {
+        if (line.getBoolean("end", false)) {
+          Sse.write(res, null, "end", new JsonObject().put("task_id", task).put("task_status", line.getString("task_status"))
+              .put("outcome", line.getString("outcome")));
+          if (!res.ended()) {
+            res.end();
+          }
+          break;
+        }
+        long id = line.getLong("id", 0L);
+        if (id > last[0]) {
+          last[0] = id;
+          Sse.write(res, id, "log", line);
+        }
+      }
+      held.clear();
+    };
+    long ping = s.vertx.setPeriodic(15_000, t -> Sse.comment(res, "keep-alive"));
+    Runnable release = () -> {
+      s.vertx.cancelTimer(ping);
+      live.unregister();
+    };
+    res.closeHandler(v -> release.run());
+    res.endHandler(v -> release.run());
+    live.completion()
+        .compose(v -> s.tasks.logs(s.pool, task, after, 10_000))
+        .compose(lines -> s.tasks.find(s.pool, task).map(t -> {
+          for (Object o : lines) {
+            JsonObject l = (JsonObject) o;
+            last[0] = Math.max(last[0], l.getLong("id"));
+            Sse.write(res, l.getLong("id"), "log", l);
+          }
+          return t.orElseThrow();
+        }))
+        .onSuccess(t -> {
+          replaying[0] = false;
+          if (FINISHED.contains(t.status())) {
+            held.add(new JsonObject().put("end", true).put("task_status", t.status()).put("outcome", t.outcome()));
+          }
+          deliver[0].run();
+        })
+        .onFailure(e -> {
+          if (!res.ended()) {
+            res.end();
+          }
+        });
   }
 }

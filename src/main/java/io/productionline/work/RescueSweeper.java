@@ -15,18 +15,30 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Rescues lost work: a claimed task whose lease ran out, or whose executor's heartbeat expired, goes
- * back to the queue with attempt + 1 after its backoff; past {@code max_attempts} its track halts.
- * Runs once cluster-wide at a time (a PostgreSQL advisory lock); {@link #runOnce()} is what the
- * timer calls and what tests call with a settable clock.
+ * Rescues lost work. A claimed task is lost when its lease ran out (its executor stopped renewing
+ * it, or it ran past the station's timeout) or when its executor's heartbeat expired (or it left).
+ * A lost task goes back to the queue with {@code attempt + 1}, available after an exponential
+ * backoff ({@code initial_ms × multiplier^(attempt-1)}, capped at {@code max_ms}); past
+ * {@code max_attempts} it is dropped and its track halts with the reason and an interrupt
+ * ({@code task_lost} to the track's verticle). Executors whose heartbeat lapsed are announced
+ * offline on {@code pl.executors}, once.
+ *
+ * <p>Runs once cluster-wide at a time: each sweep takes a PostgreSQL advisory lock for its
+ * transaction and skips when another node holds it. {@link #runOnce()} is what the timer calls and
+ * what tests call with a settable clock.
  */
 public final class RescueSweeper {
 
   private static final Logger log = LoggerFactory.getLogger(RescueSweeper.class);
   private static final long LOCK_KEY = 0x50_4c_72_65_73L;
 
-  /** What one sweep did; {@code ran} is false when another node held the lock. */
-  public record Sweep(boolean ran, List<Requeued> requeued, List<Exhausted> exhausted, List<String> deadExecutors) {
+  /**
+   * What one sweep did; {@code ran} is false when another node held the lock. {@code deadExecutors}
+   * are the holders of claimed tasks that are not alive; {@code wentOffline} the executors announced
+   * offline by this sweep.
+   */
+  public record Sweep(boolean ran, List<Requeued> requeued, List<Exhausted> exhausted, List<String> deadExecutors,
+                      List<String> wentOffline) {
   }
 
   private final Services s;
@@ -67,27 +79,41 @@ public final class RescueSweeper {
     return s.tasks.holders(s.pool).compose(executors::dead).compose(dead -> s.pool.withTransaction(conn ->
         conn.query("SELECT pg_try_advisory_xact_lock(" + LOCK_KEY + ") AS locked").execute().compose(rows -> {
           if (!rows.iterator().next().getBoolean("locked")) {
-            return Future.succeededFuture(new Sweep(false, List.of(), List.of(), dead));
+            return Future.succeededFuture(new Sweep(false, List.of(), List.of(), dead, List.of()));
           }
           return s.tasks.requeueLost(conn, dead, now).compose(requeued -> s.tasks.exhausted(conn, dead, now)
-              .map(exhausted -> new Sweep(true, requeued, exhausted, dead)));
+              .compose(exhausted -> executors.markLapsed().map(offline -> {
+                for (JsonObject e : offline) {
+                  log.info("Executor {} went offline: no heartbeat for {} s", e.getString("executor_id"), executors.staleSeconds());
+                  s.vertx.eventBus().publish(Addresses.EXECUTORS, e.copy().put("type", EventType.EXECUTOR_STATUS));
+                }
+                return new Sweep(true, requeued, exhausted, dead, offline.stream().map(e -> e.getString("executor_id")).toList());
+              })));
         })))
         .compose(sweep -> {
           for (Requeued r : sweep.requeued()) {
-            log.info("Task {} of track {} queued again as attempt {} (available at {})", r.taskId(), r.trackId(), r.attempt(), r.availableAt());
+            String why = sweep.deadExecutors().contains(r.lostBy()) ? "its executor " + r.lostBy() + " stopped answering" : "its lease ran out";
+            log.info("Task {} of track {} queued again as attempt {} (available at {}): {}", r.taskId(), r.trackId(), r.attempt(),
+                r.availableAt(), why);
             s.vertx.eventBus().publish(Addresses.project(r.projectId()), new JsonObject().put("type", EventType.TASK_REQUEUED)
                 .put("project", r.projectId()).put("track_id", r.trackId()).put("task_id", r.taskId())
-                .put("attempt", r.attempt()).put("available_at", r.availableAt().toString()));
+                .put("attempt", r.attempt()).put("available_at", r.availableAt().toString()).put("reason", why));
           }
           if (!sweep.requeued().isEmpty()) {
             s.vertx.eventBus().publish(Addresses.WORK_AVAILABLE, new JsonObject());
           }
           Future<Void> halts = Future.succeededFuture();
           for (Exhausted e : sweep.exhausted()) {
+            String why = e.leaseRanOut() ? "its lease ran out" : "its executor " + e.executorId() + " stopped answering";
             halts = halts.compose(v -> supervisor.send(e.trackId(), new JsonObject().put("type", "task_lost")
                     .put("task_id", e.taskId()).put("lease_token", e.leaseToken()).put("attempt", e.attempt())
-                    .put("reason", "its executor stopped answering"))
-                .<Void>mapEmpty()
+                    .put("reason", why))
+                .<Void>map(reply -> {
+                  log.info("Task {} of track {} lost after {} attempts: {}; the track halts", e.taskId(), e.trackId(),
+                      e.attempt(), why);
+                  s.vertx.eventBus().publish(Addresses.taskLogs(e.taskId()), new JsonObject().put("end", true).put("task_status", "dropped"));
+                  return null;
+                })
                 .recover(err -> {
                   log.warn("Track {} did not take the loss of task {}: {}", e.trackId(), e.taskId(), err.getMessage());
                   return Future.succeededFuture();

@@ -4,9 +4,11 @@ import io.productionline.Refusal;
 import io.productionline.Services;
 import io.productionline.events.Addresses;
 import io.productionline.events.EventType;
+import io.productionline.executor.ExecutorInfo;
 import io.productionline.executor.ExecutorRegistry;
 import io.productionline.store.TaskRow;
 import io.productionline.track.TrackSupervisor;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonArray;
@@ -19,29 +21,57 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Station tasks from an executor's side: claim (with long-poll), progress, log events, artifacts,
- * completion and heartbeats. One instance per node; the same calls serve HTTP executors, executors
- * that joined the cluster, and the in-process demo executors.
+ * Station tasks from an executor's side: registration, heartbeats, claim (with long-poll),
+ * progress, log events, artifacts, completion and hand-back. One instance per node; the same calls
+ * serve HTTP executors, the build-intent API and the in-process demo executors.
+ *
+ * <p>Claims: a claim that finds nothing parks until work is queued anywhere in the cluster
+ * ({@code pl.work.available}, published after every commit that queues a task) or its wait runs
+ * out; a once-a-second tick catches backoffs that ran out. Parked claims live on one Vert.x
+ * context, so they are handed work one at a time, oldest first. A task is claimed by exactly one
+ * executor: the claim is one {@code UPDATE … FOR UPDATE SKIP LOCKED} in PostgreSQL.
+ *
+ * <p>Leases: the lease token names the task and its attempt; every later call must carry it, and a
+ * token that no longer holds the task is refused with 409 and changes nothing.
  */
 public final class WorkService {
 
   private static final Logger log = LoggerFactory.getLogger(WorkService.class);
   private static final Set<String> ARTIFACT_KINDS = Set.of("text", "json", "file", "url");
+  private static final long IDEMPOTENCY_SECONDS = 86_400;
 
   private final Services s;
   private final ExecutorRegistry executors;
   private final TrackSupervisor supervisor;
   private final int maxArtifactBytes;
+  private final String redisPrefix;
+  /** Parked claims, oldest first; touched only on {@link #ctx}. */
   private final Deque<Waiter> waiters = new ArrayDeque<>();
+  private Context ctx;
   private boolean draining;
+  private boolean wokenWhileDraining;
+  private long generation;
+  private long tick = -1;
   private volatile boolean claiming = true;
+  private volatile int parked;
 
-  /** A parked long-poll claim. */
-  private record Waiter(JsonObject executor, Promise<Optional<JsonObject>> promise, long timer) {
+  /** A parked long-poll claim: who claims, for which line (or any), and where its outcome goes. */
+  private static final class Waiter {
+    final JsonObject executor;
+    final String line;
+    final Promise<Optional<JsonObject>> result;
+    long timer;
+
+    Waiter(JsonObject executor, String line, Promise<Optional<JsonObject>> result) {
+      this.executor = executor;
+      this.line = line;
+      this.result = result;
+    }
   }
 
   public WorkService(Services services, ExecutorRegistry executors, TrackSupervisor supervisor) {
@@ -49,57 +79,160 @@ public final class WorkService {
     this.executors = executors;
     this.supervisor = supervisor;
     this.maxArtifactBytes = services.config.getJsonObject("work", new JsonObject()).getInteger("max_artifact_bytes", 262_144);
+    this.redisPrefix = services.config.getJsonObject("redis", new JsonObject()).getString("prefix", "pl:");
   }
 
-  /** Wakes parked claims when work is queued anywhere in the cluster, and once a second for backoffs that ran out. */
+  /**
+   * Wakes parked claims when work is queued anywhere in the cluster, and on a tick
+   * ({@code work.claim_tick_ms}, default once a second) for backoffs that ran out.
+   */
   public Future<Void> start() {
-    s.vertx.setPeriodic(1000, id -> wake());
-    return s.vertx.eventBus().consumer(Addresses.WORK_AVAILABLE, m -> wake()).completion();
+    ctx = s.vertx.getOrCreateContext();
+    Promise<Void> started = Promise.promise();
+    ctx.runOnContext(v -> {
+      long every = s.config.getJsonObject("work", new JsonObject()).getLong("claim_tick_ms", 1000L);
+      tick = s.vertx.setPeriodic(every, id -> wake());
+      s.vertx.eventBus().consumer(Addresses.WORK_AVAILABLE, m -> wake()).completion().onComplete(started);
+    });
+    return started.future();
   }
 
   /** Stops handing out work on this node (graceful leave); parked claims get nothing. */
   public void stopClaiming() {
     claiming = false;
-    while (!waiters.isEmpty()) {
-      Waiter w = waiters.poll();
-      s.vertx.cancelTimer(w.timer());
-      w.promise().tryComplete(Optional.empty());
+    if (ctx == null) {
+      return;
     }
+    ctx.runOnContext(v -> {
+      s.vertx.cancelTimer(tick);
+      while (!waiters.isEmpty()) {
+        Waiter w = waiters.poll();
+        s.vertx.cancelTimer(w.timer);
+        w.result.tryComplete(Optional.empty());
+      }
+      parked = 0;
+    });
   }
 
   public ExecutorRegistry executors() {
     return executors;
   }
 
-  /**
-   * Claims the next task for a registered executor; waits up to {@code wait} for one to be queued.
-   * Empty when none came.
-   */
-  public Future<Optional<JsonObject>> claim(String executorId, Duration wait) {
-    return executors.get(executorId).compose(found -> {
-      JsonObject executor = found.orElseThrow(() -> Refusal.notFound("executor " + executorId + " is not registered; register first"));
-      return tryClaim(executor).compose(task -> {
-        if (task.isPresent() || wait.isZero() || !claiming) {
-          return Future.succeededFuture(task);
-        }
-        Promise<Optional<JsonObject>> p = Promise.promise();
-        long timer = s.vertx.setTimer(wait.toMillis(), t -> {
-          waiters.removeIf(w -> w.promise() == p);
-          p.tryComplete(Optional.empty());
-        });
-        waiters.add(new Waiter(executor, p, timer));
-        return p.future();
-      });
+  /** Claims parked on this node, waiting for work. */
+  public int parkedClaims() {
+    return parked;
+  }
+
+  // --- registration and heartbeats ------------------------------------------------------------
+
+  /** Registers an executor; the reply tells it how often to heartbeat. */
+  public Future<JsonObject> register(ExecutorInfo info) {
+    Instant now = s.clock.instant();
+    return executors.register(info).compose(view -> s.tasks.expireLeasesOf(s.pool, info.id(), now).map(expired -> {
+      if (expired > 0) {
+        log.info("Executor {} registered again: {} tasks its earlier run held go back to the queue", info.id(), expired);
+      }
+      return view;
+    })).map(view -> {
+      log.info("Executor {} registered ({} in {}, capabilities {})", info.id(), info.type(), info.environment(), info.capabilities());
+      publishExecutor(view);
+      return view.copy().put("heartbeat_seconds", s.heartbeatSeconds()).put("stale_seconds", s.staleSeconds())
+          .put("lease_seconds", s.leaseSeconds()).put("max_artifact_bytes", maxArtifactBytes);
     });
   }
 
-  private Future<Optional<JsonObject>> tryClaim(JsonObject executor) {
+  /** A heartbeat: liveness in Redis, the executor's leases renewed, and cancel notices for its tasks. */
+  public Future<JsonObject> heartbeat(String executorId, String status, String currentTask) {
+    Instant now = s.clock.instant();
+    return executors.heartbeat(executorId, status, currentTask)
+        .compose(view -> s.tasks.renewLeases(s.pool, executorId, s.leaseSeconds(), now)
+            .compose(held -> s.tasks.cancelledHeldBy(s.pool, executorId, now.minusSeconds(cancelGraceSeconds()))
+                .map(cancelled -> {
+                  publishExecutor(view);
+                  return new JsonObject().put("executor", view).put("held_tasks", new JsonArray(List.copyOf(held.keySet())))
+                      .put("cancel_tasks", new JsonArray(cancelled))
+                      .put("heartbeat_seconds", s.heartbeatSeconds());
+                })));
+  }
+
+  /** An executor leaves: offline at once; tasks it still holds are rescued by the next sweep. */
+  public Future<JsonObject> leave(String executorId) {
+    return executors.leave(executorId).map(found -> {
+      JsonObject view = found.orElseThrow(() -> Refusal.notFound("no executor " + executorId));
+      log.info("Executor {} left", executorId);
+      ctx.runOnContext(v -> {
+        // Its parked claims end empty: nothing is handed to an executor that left.
+        waiters.removeIf(w -> {
+          if (!executorId.equals(w.executor.getString("executor_id"))) {
+            return false;
+          }
+          s.vertx.cancelTimer(w.timer);
+          w.result.tryComplete(Optional.empty());
+          return true;
+        });
+        parked = waiters.size();
+      });
+      publishExecutor(view);
+      return view;
+    });
+  }
+
+  // --- claims ---------------------------------------------------------------------------------
+
+  /**
+   * Claims the next task for a registered executor; waits up to {@code wait} for one to be queued.
+   * Empty when none came, or when {@code clientGone} completes first. {@code line}, when not null,
+   * limits the claim to projects of that line (the build-intent API).
+   */
+  public Future<Optional<JsonObject>> claim(String executorId, Duration wait, String line, Future<Void> clientGone) {
+    Context caller = s.vertx.getOrCreateContext();
+    // A claim is a sign of life: it renews the executor's liveness (404 when it never registered).
+    return executors.heartbeat(executorId, null, null).compose(executor -> {
+      Promise<Optional<JsonObject>> result = Promise.promise();
+      ctx.runOnContext(v -> {
+        long seen = generation;
+        tryClaim(executor, line).onComplete(ar -> {
+          if (ar.failed() || ar.result().isPresent() || wait.isZero() || !claiming || clientGone.isComplete()) {
+            result.handle(ar);
+            return;
+          }
+          park(new Waiter(executor, line, result), wait, clientGone);
+          if (generation != seen) {
+            wake();
+          }
+        });
+      });
+      Promise<Optional<JsonObject>> back = Promise.promise();
+      result.future().onComplete(ar -> caller.runOnContext(x -> back.handle(ar)));
+      return back.future();
+    });
+  }
+
+  /** On {@link #ctx}: parks a claim until work comes, its wait runs out, or its client leaves. */
+  private void park(Waiter w, Duration wait, Future<Void> clientGone) {
+    w.timer = s.vertx.setTimer(wait.toMillis(), t -> {
+      waiters.remove(w);
+      parked = waiters.size();
+      w.result.tryComplete(Optional.empty());
+    });
+    waiters.add(w);
+    parked = waiters.size();
+    clientGone.onComplete(x -> ctx.runOnContext(v -> {
+      if (waiters.remove(w)) {
+        parked = waiters.size();
+        s.vertx.cancelTimer(w.timer);
+        w.result.tryComplete(Optional.empty());
+      }
+    }));
+  }
+
+  private Future<Optional<JsonObject>> tryClaim(JsonObject executor, String line) {
     if (!claiming) {
       return Future.succeededFuture(Optional.empty());
     }
     String id = executor.getString("executor_id");
     List<String> caps = executor.getJsonArray("capabilities").stream().map(Object::toString).toList();
-    return s.tasks.claim(s.pool, id, caps, executor.getString("environment", "server"), s.leaseSeconds(), s.clock.instant())
+    return s.tasks.claim(s.pool, id, caps, executor.getString("environment", "server"), s.leaseSeconds(), s.clock.instant(), line)
         .compose(task -> {
           if (task.isEmpty()) {
             return Future.succeededFuture(Optional.<JsonObject>empty());
@@ -112,12 +245,18 @@ public final class WorkService {
         });
   }
 
-  /** Hands queued work to parked claims, oldest first, until the queue has nothing for the next one. */
+  /** On {@link #ctx}: hands queued work to parked claims, oldest first; a wake during a round starts another. */
   private void wake() {
-    if (draining || waiters.isEmpty()) {
+    generation++;
+    if (draining) {
+      wokenWhileDraining = true;
+      return;
+    }
+    if (waiters.isEmpty()) {
       return;
     }
     draining = true;
+    wokenWhileDraining = false;
     drainNext(waiters.size());
   }
 
@@ -125,43 +264,55 @@ public final class WorkService {
     Waiter w = waiters.peek();
     if (w == null || budget == 0) {
       draining = false;
+      if (wokenWhileDraining) {
+        wake();
+      }
       return;
     }
-    if (w.promise().future().isComplete()) {
-      waiters.poll();
-      drainNext(budget);
-      return;
-    }
-    tryClaim(w.executor()).onComplete(ar -> {
+    tryClaim(w.executor, w.line).onComplete(ar -> {
       if (ar.succeeded() && ar.result().isPresent()) {
-        waiters.remove(w);
-        s.vertx.cancelTimer(w.timer());
-        if (!w.promise().tryComplete(ar.result())) {
-          log.warn("A claim completed after its long-poll ended; the lease will expire and the task returns to the queue");
+        boolean stillParked = waiters.remove(w);
+        parked = waiters.size();
+        s.vertx.cancelTimer(w.timer);
+        if (!stillParked || !w.result.tryComplete(ar.result())) {
+          handBack(ar.result().get(), "its long-poll ended before the claim");
         }
-        drainNext(budget - 1);
-      } else {
-        // Nothing for this executor: rotate it to the back so others with other capabilities get a look.
-        waiters.remove(w);
+      } else if (waiters.remove(w)) {
+        // Nothing for this executor: to the back, so others with other capabilities get a look.
         waiters.add(w);
-        drainNext(budget - 1);
+      }
+      drainNext(budget - 1);
+    });
+  }
+
+  /** Puts a claimed task whose executor never got it back on the queue, same attempt. */
+  public void handBack(JsonObject claimed, String why) {
+    String taskId = claimed.getString("task_id");
+    s.tasks.release(s.pool, taskId, claimed.getString("lease_token"), s.clock.instant()).onComplete(ar -> {
+      if (ar.succeeded() && ar.result().isPresent()) {
+        log.info("Task {} handed back to the queue: {}", taskId, why);
+        s.vertx.eventBus().publish(Addresses.WORK_AVAILABLE, new JsonObject().put("task_id", taskId));
       }
     });
   }
+
+  // --- reports from the holder ----------------------------------------------------------------
 
   /** The task, if {@code leaseToken} holds it; 404 or 409 otherwise. */
   public Future<TaskRow> held(String taskId, String leaseToken) {
     return s.tasks.find(s.pool, taskId).map(found -> {
       TaskRow t = found.orElseThrow(() -> Refusal.notFound("no station task " + taskId));
       if (leaseToken == null || !leaseToken.equals(t.leaseToken())) {
-        throw Refusal.conflict("stale lease: this lease token does not hold task " + taskId).with("task_status", t.status());
+        throw Refusal.conflict("stale lease: this lease token does not hold task " + taskId
+            + (t.attempt() > 1 || "queued".equals(t.status()) ? " (it is at attempt " + t.attempt() + ", " + t.status() + ")" : ""))
+            .with("task_status", t.status()).with("attempt", t.attempt());
       }
       return t;
     });
   }
 
   /** Progress from the holder; the reply says whether an operator cancelled the task. */
-  public Future<JsonObject> progress(String taskId, String leaseToken, Double progress, String message) {
+  public Future<JsonObject> progress(String taskId, String leaseToken, Double progress, String message, String idempotencyKey) {
     if (progress != null && (progress < 0 || progress > 1)) {
       return Future.failedFuture(Refusal.badRequest("progress must be between 0.0 and 1.0"));
     }
@@ -169,26 +320,31 @@ public final class WorkService {
       if (!"claimed".equals(t.status())) {
         return Future.succeededFuture(cancelNotice(t));
       }
-      return s.tasks.progress(s.pool, taskId, leaseToken, progress, message, s.leaseSeconds(), s.clock.instant()).map(updated -> {
-        if (updated.isEmpty()) {
-          return cancelNotice(t);
-        }
-        TaskRow u = updated.get();
-        s.vertx.eventBus().publish(Addresses.project(u.projectId()), new JsonObject().put("type", EventType.TASK_PROGRESS)
-            .put("project", u.projectId()).put("track_id", u.trackId()).put("task_id", u.id())
-            .put("station", u.stationId()).put("progress", u.progress()).put("message", u.progressMessage()));
-        return new JsonObject().put("updated", true).put("cancel", false)
-            .put("lease_expires_at", u.leaseExpiresAt().toString());
-      });
+      return once(taskId, "progress", idempotencyKey, () -> s.tasks.progress(s.pool, taskId, leaseToken, progress, message,
+          s.leaseSeconds(), s.clock.instant()).map(updated -> {
+            if (updated.isEmpty()) {
+              return cancelNotice(t);
+            }
+            TaskRow u = updated.get();
+            s.vertx.eventBus().publish(Addresses.project(u.projectId()), new JsonObject().put("type", EventType.TASK_PROGRESS)
+                .put("project", u.projectId()).put("track_id", u.trackId()).put("task_id", u.id())
+                .put("document_type", u.documentType()).put("station", u.stationId()).put("executor_id", u.executorId())
+                .put("progress", u.progress()).put("message", u.progressMessage()));
+            return new JsonObject().put("updated", true).put("cancel", false)
+                .put("lease_expires_at", u.leaseExpiresAt().toString());
+          }));
     });
   }
 
   private static JsonObject cancelNotice(TaskRow t) {
     return new JsonObject().put("updated", false).put("cancel", true).put("task_status", t.status())
-        .put("reason", "cancelled".equals(t.status()) ? "an operator cancelled the track; stop and hand back" : "the task is " + t.status());
+        .put("reason", "cancelled".equals(t.status()) ? "an operator cancelled the track; stop and do not complete" : "the task is " + t.status());
   }
 
-  /** Structured log lines from the holder, kept per task and streamed to watchers. */
+  /**
+   * Structured log lines from the holder, kept per task and streamed to watchers. The reply says
+   * {@code cancel: true} once the task is no longer the holder's to run.
+   */
   public Future<JsonObject> logs(String taskId, String leaseToken, JsonArray lines) {
     if (lines == null || lines.isEmpty() || lines.size() > 500) {
       return Future.failedFuture(Refusal.badRequest("events must be an array of 1 to 500 log lines"));
@@ -197,13 +353,24 @@ public final class WorkService {
       if (!(o instanceof JsonObject l) || !(l.getValue("message") instanceof String) || ((String) l.getValue("message")).length() > 8192) {
         return Future.failedFuture(Refusal.badRequest("each event needs a message string of at most 8192 characters"));
       }
+      if (l.getValue("level") != null && !(l.getValue("level") instanceof String)) {
+        return Future.failedFuture(Refusal.badRequest("an event's level must be a string such as info or warn"));
+      }
+      if (l.getValue("fields") != null && !(l.getValue("fields") instanceof JsonObject)) {
+        return Future.failedFuture(Refusal.badRequest("an event's fields must be a JSON object"));
+      }
     }
-    return held(taskId, leaseToken).compose(t -> s.tasks.appendLogs(s.pool, taskId, lines, s.clock.instant())
-        .map(v -> {
-          for (Object o : lines) {
-            s.vertx.eventBus().publish(Addresses.taskLogs(taskId), (JsonObject) o);
+    Instant now = s.clock.instant();
+    return held(taskId, leaseToken).compose(t -> s.tasks.appendLogs(s.pool, taskId, lines, now)
+        .map(ids -> {
+          for (int i = 0; i < lines.size(); i++) {
+            JsonObject l = lines.getJsonObject(i);
+            s.vertx.eventBus().publish(Addresses.taskLogs(taskId), new JsonObject().put("id", ids.get(i)).put("at", now.toString())
+                .put("level", l.getString("level", "info")).put("message", l.getString("message"))
+                .put("fields", l.getJsonObject("fields", new JsonObject())));
           }
-          return new JsonObject().put("accepted", lines.size());
+          boolean running = "claimed".equals(t.status());
+          return new JsonObject().put("accepted", lines.size()).put("cancel", !running).put("task_status", t.status());
         }));
   }
 
@@ -223,7 +390,8 @@ public final class WorkService {
     }
     return held(taskId, leaseToken).compose(t -> {
       if (!"claimed".equals(t.status())) {
-        return Future.failedFuture(Refusal.conflict("task " + taskId + " is " + t.status()).with("task_status", t.status()));
+        return Future.failedFuture(Refusal.conflict("task " + taskId + " is " + t.status() + "; artifacts are taken while it runs")
+            .with("task_status", t.status()));
       }
       Instant now = s.clock.instant();
       return s.pool.withTransaction(conn -> {
@@ -232,7 +400,7 @@ public final class WorkService {
           JsonObject a = (JsonObject) o;
           String content = content(a);
           chain = chain.compose(v -> s.tasks.putArtifact(conn, t, a.getString("name"), a.getString("kind"),
-              a.getString("content_type"), content, a.getString("url"), size(a, content), now));
+              a.getString("content_type"), content, a.getString("url"), size(content), now));
         }
         return chain;
       }).map(v -> new JsonObject().put("stored", artifacts.size()));
@@ -248,6 +416,9 @@ public final class WorkService {
     if (!(kind instanceof String k) || !ARTIFACT_KINDS.contains(k)) {
       return Refusal.badRequest("artifact " + n + ": kind must be one of text, json, file, url");
     }
+    if (a.getValue("content_type") != null && !(a.getValue("content_type") instanceof String)) {
+      return Refusal.badRequest("artifact " + n + ": content_type must be a string");
+    }
     if (k.equals("url")) {
       return a.getValue("url") instanceof String u && (u.startsWith("http://") || u.startsWith("https://")) && u.length() <= 2048
           ? null : Refusal.badRequest("artifact " + n + ": url must be an http(s) URL of at most 2048 characters");
@@ -259,7 +430,7 @@ public final class WorkService {
     if (!k.equals("json") && !(c instanceof String)) {
       return Refusal.badRequest("artifact " + n + ": content must be a string for kind " + k);
     }
-    if (size(a, content(a)) > maxArtifactBytes) {
+    if (size(content(a)) > maxArtifactBytes) {
       return new Refusal(413, "Artifact too large", "artifact " + n + " is larger than " + maxArtifactBytes + " bytes")
           .with("max_artifact_bytes", maxArtifactBytes);
     }
@@ -274,18 +445,19 @@ public final class WorkService {
     return c instanceof String str ? str : io.vertx.core.json.Json.encode(c);
   }
 
-  private static int size(JsonObject a, String content) {
+  private static int size(String content) {
     return content == null ? 0 : content.getBytes(StandardCharsets.UTF_8).length;
   }
 
   /**
    * The holder's outcome: artifacts (if any) stored first, then the track's verticle makes the
-   * transition. A repeated call with the same lease token is answered again and changes nothing.
+   * transition. A repeated call with the same lease token (or the same Idempotency-Key) is answered
+   * again with {@code repeated: true} and changes nothing.
    */
-  public Future<JsonObject> complete(String taskId, String leaseToken, JsonObject body) {
+  public Future<JsonObject> complete(String taskId, String leaseToken, JsonObject body, String idempotencyKey) {
     String outcome = body.getString("outcome");
     JsonArray artifacts = body.getJsonArray("artifacts");
-    return held(taskId, leaseToken).compose(t -> {
+    return held(taskId, leaseToken).compose(t -> once(taskId, "complete", idempotencyKey, () -> {
       Future<JsonObject> stored = artifacts == null || artifacts.isEmpty() || !"claimed".equals(t.status())
           ? Future.succeededFuture(new JsonObject())
           : artifacts(taskId, leaseToken, artifacts);
@@ -298,27 +470,49 @@ public final class WorkService {
         if (reply.getBoolean("repeated", false)) {
           return Future.succeededFuture(reply.put("completed", true));
         }
+        s.vertx.eventBus().publish(Addresses.taskLogs(taskId), new JsonObject().put("end", true).put("task_status", "completed")
+            .put("outcome", outcome));
         long ms = t.claimedAt() == null ? 0 : Duration.between(t.claimedAt(), s.clock.instant()).toMillis();
         return executors.recordStation(t.executorId(), ms, "stabilized".equals(outcome))
             .compose(v -> executors.setStatus(t.executorId(), "idle", null))
             .onSuccess(v -> publishExecutor(t.executorId()))
-            .map(v -> reply.put("completed", true));
+            .map(v -> reply.put("completed", true).put("repeated", false));
+      });
+    }));
+  }
+
+  /** The holder hands its task back (it is stopping): queued again at once, same attempt. */
+  public Future<JsonObject> release(String taskId, String leaseToken, String reason) {
+    return held(taskId, leaseToken).compose(t -> {
+      if (!"claimed".equals(t.status())) {
+        return Future.succeededFuture(new JsonObject().put("released", false).put("task_status", t.status()));
+      }
+      return s.tasks.release(s.pool, taskId, leaseToken, s.clock.instant()).compose(r -> {
+        if (r.isEmpty()) {
+          return Future.succeededFuture(new JsonObject().put("released", false).put("task_status", t.status()));
+        }
+        log.info("Executor {} handed task {} back: {}", t.executorId(), taskId, reason == null ? "stopping" : reason);
+        s.vertx.eventBus().publish(Addresses.WORK_AVAILABLE, new JsonObject().put("task_id", taskId));
+        return executors.setStatus(t.executorId(), "idle", null)
+            .onSuccess(v -> publishExecutor(t.executorId()))
+            .map(v -> new JsonObject().put("released", true).put("task_status", "queued").put("attempt", t.attempt()));
       });
     });
   }
 
-  /** A heartbeat: liveness in Redis, the executor's leases renewed, and cancel notices for its tasks. */
-  public Future<JsonObject> heartbeat(String executorId, String status, String currentTask) {
-    Instant now = s.clock.instant();
-    return executors.heartbeat(executorId, status, currentTask)
-        .compose(view -> s.tasks.renewLeases(s.pool, executorId, s.leaseSeconds(), now)
-            .compose(held -> s.tasks.cancelledHeldBy(s.pool, executorId, now.minusSeconds(cancelGraceSeconds()))
-                .map(cancelled -> {
-                  publishExecutor(view);
-                  return new JsonObject().put("executor", view).put("held_tasks", new JsonArray(List.copyOf(held.keySet())))
-                      .put("cancel_tasks", new JsonArray(cancelled))
-                      .put("heartbeat_seconds", s.heartbeatSeconds());
-                })));
+  /**
+   * Runs {@code action} once per Idempotency-Key (per task and call): a repeat within a day gets the
+   * first reply again, marked {@code repeated: true}. Without a key, runs it.
+   */
+  private Future<JsonObject> once(String taskId, String call, String key, Supplier<Future<JsonObject>> action) {
+    if (key == null) {
+      return action.get();
+    }
+    String k = redisPrefix + "idempotency:" + taskId + ":" + call + ":" + key;
+    return s.redis.get(k).compose(prior -> prior != null
+        ? Future.succeededFuture(new JsonObject(prior.toString()).put("repeated", true))
+        : action.get().compose(reply -> s.redis.set(List.of(k, reply.encode(), "EX", Long.toString(IDEMPOTENCY_SECONDS), "NX"))
+            .map(ok -> reply)));
   }
 
   private int cancelGraceSeconds() {
@@ -329,7 +523,7 @@ public final class WorkService {
     executors.get(executorId).onSuccess(v -> v.ifPresent(this::publishExecutor));
   }
 
-  private void publishExecutor(JsonObject view) {
+  void publishExecutor(JsonObject view) {
     s.vertx.eventBus().publish(Addresses.EXECUTORS, view.copy().put("type", EventType.EXECUTOR_STATUS));
   }
 }

@@ -1,0 +1,156 @@
+package io.productionline.executor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.productionline.events.Addresses;
+import io.productionline.support.Api;
+import io.productionline.support.MutableClock;
+import io.productionline.support.TestNode;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** The executor registry in Redis: registration, heartbeats, live status and figures, staleness on a settable clock. */
+@DisplayName("Executor registry: idle, busy, offline; heartbeats with a stale time; live figures; executor_status events")
+class ExecutorRegistryTest {
+
+  private final MutableClock clock = new MutableClock();
+  private final LinkedBlockingQueue<JsonObject> events = new LinkedBlockingQueue<>();
+  private TestNode node;
+  private Api api;
+  private MessageConsumer<JsonObject> consumer;
+
+  @BeforeEach
+  void start() {
+    JsonObject config = TestNode.config();
+    config.put("executors", new JsonObject().put("heartbeat_seconds", 15).put("stale_seconds", 60));
+    node = TestNode.start(config, clock);
+    api = node.api;
+    consumer = node.vertx.eventBus().consumer(Addresses.EXECUTORS, m -> events.offer(m.body()));
+    consumer.completion().await();
+  }
+
+  @AfterEach
+  void stop() {
+    consumer.unregister();
+    node.close();
+  }
+
+  /** The next executor_status event of {@code id}, as it arrives. */
+  private JsonObject nextEvent(String id) throws InterruptedException {
+    while (true) {
+      JsonObject e = events.poll(10, TimeUnit.SECONDS);
+      if (e == null) {
+        throw new AssertionError("no executor_status event for " + id + " within 10 s");
+      }
+      if (id.equals(e.getString("executor_id"))) {
+        assertEquals("executor_status", e.getString("type"));
+        return e;
+      }
+    }
+  }
+
+  private Api.Reply register(String id, JsonObject extra) {
+    return api.post("/api/v1/executors", new JsonObject().put("executor_id", id).put("type", "claude_code").put("environment", "local")
+        .put("capabilities", new JsonArray().add("sim")).mergeIn(extra));
+  }
+
+  @Test
+  @DisplayName("Register, heartbeat busy, go stale (offline, announced once), come back with a heartbeat, leave")
+  void lifecycle() throws Exception {
+    Api.Reply r = register("e1", new JsonObject());
+    assertEquals(201, r.status(), r.text());
+    assertEquals("idle", r.json().getString("status"));
+    assertEquals(15, r.json().getInteger("heartbeat_seconds"));
+    assertEquals(60, r.json().getInteger("stale_seconds"));
+    assertEquals("idle", nextEvent("e1").getString("status"));
+
+    JsonObject hb = api.post("/api/v1/executors/e1/heartbeat", new JsonObject().put("status", "busy").put("current_task", "task_x")).json();
+    assertEquals("busy", hb.getJsonObject("executor").getString("status"));
+    assertEquals(new JsonArray(), hb.getJsonArray("cancel_tasks"));
+    JsonObject busy = nextEvent("e1");
+    assertEquals("busy", busy.getString("status"));
+    assertEquals("task_x", busy.getString("current_task"));
+
+    clock.advance(Duration.ofSeconds(59));
+    assertEquals("busy", api.get("/api/v1/executors/e1").json().getString("status"), "within the stale time");
+    clock.advance(Duration.ofSeconds(2));
+    JsonObject stale = api.get("/api/v1/executors/e1").json();
+    assertEquals("offline", stale.getString("status"), "no heartbeat for longer than stale_seconds");
+    assertNull(stale.getString("current_task"));
+    assertEquals(List.of("e1"), node.node.sweeper().runOnce().await().wentOffline());
+    assertEquals("offline", nextEvent("e1").getString("status"));
+    assertEquals(List.of(), node.node.sweeper().runOnce().await().wentOffline(), "announced once");
+
+    api.post("/api/v1/executors/e1/heartbeat", new JsonObject());
+    assertEquals("idle", nextEvent("e1").getString("status"), "a heartbeat brings it back");
+    assertEquals("idle", api.get("/api/v1/executors/e1").json().getString("status"));
+    clock.advance(Duration.ofSeconds(61));
+    assertEquals("offline", api.get("/api/v1/executors/e1").json().getString("status"));
+    assertEquals(200, api.get("/api/v1/work/next?executor_id=e1").status());
+    assertEquals("idle", api.get("/api/v1/executors/e1").json().getString("status"), "so does a claim");
+
+    assertEquals(200, api.send(api.builder("/api/v1/executors/e1").DELETE()).status());
+    assertEquals("offline", nextEvent("e1").getString("status"), "leaving is offline at once");
+    assertEquals("offline", api.get("/api/v1/executors/e1").json().getString("status"));
+    clock.advance(Duration.ofDays(1).plusSeconds(1));
+    node.node.sweeper().runOnce().await();
+    assertEquals(404, api.get("/api/v1/executors/e1").status(), "forgotten a day after it went offline");
+    assertEquals(new JsonArray(), api.get("/api/v1/executors").json().getJsonArray("executors"));
+  }
+
+  @Test
+  @DisplayName("Bad registrations are refused with 400 naming the field; unknown executors get 404")
+  void refusals() {
+    Map<JsonObject, String> bad = Map.of(
+        new JsonObject().put("capabilities", new JsonArray()), "capabilities",
+        new JsonObject().put("environment", "mars"), "environment",
+        new JsonObject().put("executor_id", "bad id!"), "executor_id",
+        new JsonObject().put("colour", "red"), "colour");
+    bad.forEach((extra, field) -> {
+      Api.Reply r = register("e2", extra);
+      assertEquals(400, r.status(), extra.encode());
+      assertTrue(r.json().getString("detail").contains(field), r.text());
+    });
+    assertEquals(404, api.get("/api/v1/executors/e2").status(), "nothing was registered");
+    Api.Reply hb = api.post("/api/v1/executors/ghost/heartbeat", new JsonObject());
+    assertEquals(404, hb.status());
+    assertTrue(hb.json().getString("detail").contains("register first"));
+    assertEquals(400, api.post("/api/v1/executors/e2/heartbeat", new JsonObject().put("status", "sleeping")).status());
+    assertEquals(404, api.get("/api/v1/work/next?executor_id=ghost").status());
+  }
+
+  @Test
+  @DisplayName("Live figures: stations completed, average station time, stabilized share")
+  void figures() {
+    register("fig", new JsonObject());
+    node.createProject("fg", "single");
+    api.post("/production/start?project=fg&doc=doc", new JsonObject());
+    JsonObject bind = api.get("/api/v1/work/next?executor_id=fig").json().getJsonObject("task");
+    clock.advance(Duration.ofSeconds(2));
+    assertEquals(200, api.post("/api/v1/work/" + bind.getString("task_id") + "/complete",
+        new JsonObject().put("lease_token", bind.getString("lease_token")).put("outcome", "stabilized")).status());
+    JsonObject asm = api.get("/api/v1/work/next?executor_id=fig").json().getJsonObject("task");
+    clock.advance(Duration.ofSeconds(1));
+    assertEquals(200, api.post("/api/v1/work/" + asm.getString("task_id") + "/complete",
+        new JsonObject().put("lease_token", asm.getString("lease_token")).put("outcome", "halted").put("reason", "no inputs")).status());
+
+    JsonObject fig = api.get("/api/v1/executors/fig").json();
+    assertEquals(2, fig.getInteger("stations_completed"));
+    assertEquals(1500, fig.getInteger("average_station_ms"));
+    assertEquals(0.5, fig.getDouble("stabilized_share"));
+    assertEquals("idle", fig.getString("status"));
+    assertNull(fig.getString("current_task"));
+  }
+}
