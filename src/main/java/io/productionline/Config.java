@@ -29,6 +29,7 @@ public final class Config {
       Map.entry("PL_STALE_SECONDS", "executors.stale_seconds"),
       Map.entry("PL_LEASE_SECONDS", "work.lease_seconds"),
       Map.entry("PL_LINES_DIR", "lines_dir"),
+      Map.entry("PL_SKILLS_DIR", "skills_dir"),
       Map.entry("PL_DEMO", "demo.enabled"),
       Map.entry("PL_DEMO_EXECUTORS", "demo.executors"));
 

@@ -134,25 +134,7 @@ public final class Main {
   }
 
   static void executor(String[] args, Map<String, String> env) throws Exception {
-    Map<String, String> opts = new java.util.HashMap<>();
-    for (int i = 0; i + 1 < args.length; i += 2) {
-      opts.put(args[i].replaceFirst("^--", ""), args[i + 1]);
-    }
-    String server = opts.getOrDefault("server", env.getOrDefault("PL_SERVER", "http://127.0.0.1:8950"));
-    String id = opts.getOrDefault("id", env.getOrDefault("PL_EXECUTOR_ID", "executor-" + ProcessHandle.current().pid()));
-    List<String> caps = List.of(opts.getOrDefault("capabilities", env.getOrDefault("PL_CAPABILITIES", "sim")).split(","));
-    String token = opts.getOrDefault("token", env.get("PL_TOKEN"));
-    String environment = opts.getOrDefault("environment", "local");
-    Vertx vertx = Vertx.vertx();
-    ExecutorAgent agent = new ExecutorAgent(vertx, new ExecutorAgent.Settings(server, token, id, caps, environment, "reference", 20));
-    agent.start().await();
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        agent.stop().await();
-        vertx.close().await();
-      } catch (Exception e) {
-        log.warn("Executor stop did not complete cleanly: {}", e.toString());
-      }
-    }, "executor-stop"));
+    io.productionline.agent.ExecutorCommand.run(args, env);
   }
+
 }

@@ -3,6 +3,8 @@ package io.productionline;
 import io.productionline.executor.ExecutorRegistry;
 import io.productionline.line.LineDefinition;
 import io.productionline.line.Lines;
+import io.productionline.line.Skill;
+import io.productionline.line.Skills;
 import io.productionline.store.Migrations;
 import io.productionline.track.LineCatalog;
 import io.productionline.track.LineOrchestrator;
@@ -64,8 +66,10 @@ public final class ProductionLine {
    */
   public static Future<ProductionLine> start(Vertx vertx, JsonObject config, ClusterManager clusterManager, Clock clock) {
     Map<String, LineDefinition> lines;
+    Map<String, Skill> skills;
     try {
-      lines = Lines.loadDirectory(Json.MAPPER, Path.of(config.getString("lines_dir", "conf/lines")));
+      skills = Skills.loadDirectory(Json.MAPPER, Path.of(config.getString("skills_dir", "conf/skills")));
+      lines = Lines.loadDirectory(Json.MAPPER, Path.of(config.getString("lines_dir", "conf/lines")), skills);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
@@ -79,7 +83,7 @@ public final class ProductionLine {
         .setConnectionString(config.getJsonObject("redis", new JsonObject()).getString("url"))
         .setMaxPoolSize(16).setMaxPoolWaiting(1024));
     Services services = new Services(vertx, config, clock, pool, RedisAPI.api(redisClient), new Node(clusterManager),
-        new LineCatalog(lines));
+        new LineCatalog(lines, skills));
     ProductionLine node = new ProductionLine(services, redisClient);
     return Migrations.apply(pool)
         .compose(v -> node.work.start())

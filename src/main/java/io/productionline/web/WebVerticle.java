@@ -53,19 +53,31 @@ public final class WebVerticle extends VerticleBase {
     OperatorCommands commands = new OperatorCommands(s, orchestrator, supervisor);
 
     Router router = Router.router(vertx);
-    router.route().handler(BodyHandler.create(false).setBodyLimit(maxBody));
+    BodyHandler bodies = BodyHandler.create(false).setBodyLimit(maxBody);
+    // An upgrade has no body to read; reading one (a client may send Content-Length: 0) would end the request before toWebSocket().
+    router.route().handler(ctx -> {
+      if ("websocket".equalsIgnoreCase(ctx.request().getHeader("Upgrade"))) {
+        ctx.next();
+      } else {
+        bodies.handle(ctx);
+      }
+    });
     new HealthApi(s).mount(router);
     new ProductionApi(commands, view).mount(router);
     new EventsApi(s).mount(router);
     new ProjectsApi(s, orchestrator).mount(router);
     new InterruptsApi(s, commands).mount(router);
+    new SkillsApi(s).mount(router);
     new WorkApi(s, work, view).mount(router);
+    new AssemblyLineApi(s, orchestrator, work).mount(router);
     router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx).bridge(bridgeOptions()));
     router.get("/assembly-line/dashboard").handler(ctx -> ctx.reroute("/index.html"));
     router.route("/api/*").handler(ctx -> ctx.fail(Refusal.notFound("no such endpoint: " + ctx.request().method() + " " + ctx.request().path())));
     router.route().handler(StaticHandler.create(FileSystemAccess.RELATIVE, s.config.getString("webroot", "webroot"))
         .setCachingEnabled(false));
     router.route().failureHandler(this::refuse);
+    // Requests no route took (unknown paths and methods) get the same JSON refusal as the API.
+    router.errorHandler(404, this::refuse).errorHandler(405, this::refuse);
 
     return commands.listen()
         .compose(v -> vertx.createHttpServer().requestHandler(router)
@@ -100,8 +112,10 @@ public final class WebVerticle extends VerticleBase {
       }
     } else {
       int code = ctx.statusCode();
-      r = new Refusal(code, code == 413 ? "Body too large" : code == 404 ? "Not found" : "Refused",
-          code == 413 ? "the request body is larger than the limit" : "request refused with status " + code);
+      r = new Refusal(code, code == 413 ? "Body too large" : code == 404 ? "Not found" : code == 405 ? "Method not allowed" : "Refused",
+          code == 413 ? "the request body is larger than the limit"
+              : code == 404 || code == 405 ? "no such endpoint: " + ctx.request().method() + " " + ctx.request().path()
+              : "request refused with status " + code);
     }
     Http.json(ctx, r.status(), r.body());
   }

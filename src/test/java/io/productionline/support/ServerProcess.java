@@ -1,0 +1,201 @@
+package io.productionline.support;
+
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The real server as a child JVM: {@code java -cp <test classpath> io.productionline.Main serve}
+ * with the environment a test gives it (and none of the parent's {@code PL_*} variables). Its
+ * stdout and stderr go to files for diagnosis; readiness is the line {@code Main} prints once the
+ * node and its demo are up, read from the child's stdout as it is written.
+ */
+public final class ServerProcess {
+
+  /** What {@code Main} prints when the node serves and the demo runs. */
+  public static final String READY = "Production Line is running.";
+
+  private final String name;
+  private final Process process;
+  private final CompletableFuture<Void> ready = new CompletableFuture<>();
+  private final Path stdout;
+  private final Path stderr;
+  private final int port;
+
+  private ServerProcess(String name, Process process, Path stdout, Path stderr, int port) {
+    this.name = name;
+    this.process = process;
+    this.stdout = stdout;
+    this.stderr = stderr;
+    this.port = port;
+  }
+
+  /**
+   * Starts {@code Main serve} with {@code env} (which must name {@code PL_HTTP_PORT}); output goes
+   * to {@code logDir/name.out} and {@code .err}.
+   */
+  public static ServerProcess start(String name, Map<String, String> env, Path logDir) {
+    try {
+      Files.createDirectories(logDir);
+      Path out = logDir.resolve(name + ".out");
+      Path err = logDir.resolve(name + ".err");
+      List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-XX:TieredStopAtLevel=1", "-Xmx512m", "-XX:+UseSerialGC",
+          "-cp", classpath(), "io.productionline.Main", "serve"));
+      ProcessBuilder pb = new ProcessBuilder(cmd).directory(baseDir().toFile())
+          .redirectErrorStream(false)
+          .redirectError(err.toFile());
+      pb.environment().keySet().removeIf(k -> k.startsWith("PL_"));
+      pb.environment().putAll(env);
+      Process p = pb.start();
+      ServerProcess server = new ServerProcess(name, p, out, err, Integer.parseInt(env.get("PL_HTTP_PORT")));
+      server.pumpStdout();
+      return server;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Copies the child's stdout to its file line by line and completes {@link #ready} on the ready line. */
+  private void pumpStdout() {
+    Thread t = new Thread(() -> {
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+           BufferedWriter file = Files.newBufferedWriter(stdout, StandardCharsets.UTF_8)) {
+        String line;
+        while ((line = in.readLine()) != null) {
+          file.write(line);
+          file.newLine();
+          file.flush();
+          if (line.contains(READY)) {
+            ready.complete(null);
+          }
+        }
+      } catch (IOException e) {
+        // The child went away mid-line (kill -9); what was read is in the file.
+      } finally {
+        ready.completeExceptionally(new IllegalStateException("server " + name + " ended its output before it was ready"));
+      }
+    }, "server-" + name + "-stdout");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /** Waits for the ready line; fails with the tail of the child's output when it exits first or takes too long. */
+  public ServerProcess awaitReady(Duration timeout) {
+    try {
+      ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return this;
+    } catch (TimeoutException e) {
+      throw new AssertionError("server " + name + " was not ready within " + timeout + "\n" + tail());
+    } catch (ExecutionException e) {
+      throw new AssertionError("server " + name + " exited before it was ready (exit "
+          + (process.isAlive() ? "?" : process.exitValue()) + ")\n" + tail());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  public boolean alive() {
+    return process.isAlive();
+  }
+
+  public Api api() {
+    return new Api(port);
+  }
+
+  /**
+   * kill -9: {@link Process#destroyForcibly()} is SIGKILL on Linux, so no shutdown hook runs. Returns
+   * the exit status, 137 (128 + 9) when the signal was SIGKILL.
+   */
+  public int kill9() {
+    process.destroyForcibly();
+    try {
+      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        throw new AssertionError("server " + name + " still runs 20 s after SIGKILL");
+      }
+      return process.exitValue();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** SIGTERM and a graceful stop within {@code grace}; SIGKILL after that. Safe to call on a dead process. */
+  public void stop(Duration grace) {
+    if (!process.isAlive()) {
+      return;
+    }
+    process.destroy();
+    try {
+      if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+        process.destroyForcibly();
+        process.waitFor(20, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroyForcibly();
+    }
+  }
+
+  /** The last lines of the child's stdout and stderr, for a failure message. */
+  public String tail() {
+    return "--- " + stdout + " ---\n" + lastLines(stdout, 40) + "--- " + stderr + " ---\n" + lastLines(stderr, 40);
+  }
+
+  private static String lastLines(Path file, int n) {
+    try {
+      if (!Files.exists(file)) {
+        return "";
+      }
+      List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size())) + "\n";
+    } catch (IOException | UncheckedIOException e) {
+      return "(unreadable: " + e + ")\n";
+    }
+  }
+
+  /**
+   * The test classpath. Surefire forks with a manifest-only jar, so {@code java.class.path} may be
+   * only its booter; it names the real classpath in {@code surefire.test.class.path}.
+   */
+  public static String classpath() {
+    String cp = System.getProperty("surefire.test.class.path");
+    if (cp == null || cp.isBlank()) {
+      cp = System.getProperty("java.class.path");
+    }
+    if (!cp.contains("target" + java.io.File.separator + "classes")) {
+      throw new IllegalStateException("the test classpath does not name target/classes; cannot start the server as a child: " + cp);
+    }
+    return cp;
+  }
+
+  /** The project directory (surefire's {@code basedir}), where {@code conf/} and {@code webroot/} are. */
+  public static Path baseDir() {
+    return Path.of(System.getProperty("basedir", System.getProperty("user.dir"))).toAbsolutePath();
+  }
+
+  private static String javaBinary() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+}

@@ -1,0 +1,424 @@
+package io.productionline.web;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.productionline.support.Api;
+import io.productionline.support.TestNode;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Executors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Bad input on every endpoint of {@code /production}, {@code /api/v1/projects}, {@code /api/v1/lines},
+ * {@code /api/v1/interrupts} and {@code /health}: each is refused with a 4xx and a JSON body that
+ * says what was wrong, and the database does not change.
+ */
+@DisplayName("Hostile input is refused with a 4xx JSON body and changes nothing")
+class HostileInputTest {
+
+  private static final String PROJECT = "h1";
+  private static final Set<Integer> BAD_ID = Set.of(400, 404);
+
+  private TestNode node;
+
+  @BeforeEach
+  void start() {
+    node = TestNode.start();
+  }
+
+  @AfterEach
+  void stop() {
+    node.close();
+  }
+
+  /** A project standing still: one track awaiting an operator (open interrupt), one stabilized, one blocked. */
+  private JsonObject standingLine() {
+    node.createProject(PROJECT, "clarify");
+    node.executor("e1");
+    assertEquals(200, node.api.post("/production/start?project=" + PROJECT, new JsonObject()).status());
+    return node.awaitProduction(PROJECT, p -> "awaiting_operator".equals(TestNode.track(p, "brief").getString("state"))
+        && "stabilized".equals(TestNode.track(p, "other").getString("state"))
+        && "blocked".equals(TestNode.track(p, "plan").getString("state")), Duration.ofSeconds(30));
+  }
+
+  @TestFactory
+  @DisplayName("Every endpoint refuses the corpus with a 4xx JSON body, and the database is unchanged")
+  Stream<DynamicTest> corpus() {
+    JsonObject view = standingLine();
+    String brief = TestNode.track(view, "brief").getString("track_id");
+    String other = TestNode.track(view, "other").getString("track_id");
+    String interrupt = view.getJsonArray("interrupts").getJsonObject(0).getString("interrupt_id");
+    Map<String, String> before = snapshot();
+
+    List<Case> cases = new ArrayList<>();
+    Map<String, String> bodyEndpoints = new LinkedHashMap<>();
+    bodyEndpoints.put("create project", "/api/v1/projects");
+    bodyEndpoints.put("cancel", "/production/track/" + brief + "/cancel");
+    bodyEndpoints.put("resolve", "/api/v1/interrupts/" + interrupt + "/resolve");
+    bodyEndpoints.put("escalate", "/api/v1/interrupts/" + interrupt + "/escalate");
+    String oversize = new JsonObject().put("notes", "x".repeat(1_100_000)).encode();
+    String deep = "[".repeat(5000) + "]".repeat(5000);
+    bodyEndpoints.forEach((name, path) -> {
+      cases.add(Case.post(name + ": malformed JSON", path, "{\"line\": ", 400));
+      cases.add(Case.post(name + ": a JSON array instead of an object", path, "[1, 2, 3]", 400));
+      cases.add(Case.post(name + ": a JSON string instead of an object", path, "\"clarify\"", 400));
+      cases.add(Case.post(name + ": a JSON number instead of an object", path, "42", 400));
+      cases.add(Case.post(name + ": JSON null", path, "null", 400));
+      cases.add(Case.post(name + ": arrays nested 5000 deep", path, deep, 400));
+      cases.add(Case.post(name + ": bytes that are not UTF-8", path, new byte[] {'{', '"', (byte) 0xff, (byte) 0xfe, '"', ':', '1', '}'}, 400));
+      cases.add(Case.post(name + ": an unknown field", path, "{\"bogus_field\": true}", 400).mentioning("bogus_field"));
+      cases.add(Case.post(name + ": a body over max_body_bytes", path, oversize, 413));
+      cases.add(Case.post(name + ": text/plain instead of JSON", path, "{\"notes\": \"x\"}", 415).type("text/plain"));
+      cases.add(Case.post(name + ": form encoding instead of JSON", path, "notes=x", 415).type("application/x-www-form-urlencoded"));
+    });
+
+    // Wrong types, missing and out-of-range fields, per endpoint.
+    String projects = "/api/v1/projects";
+    cases.add(Case.post("create project: line missing", projects, "{}", 400).mentioning("line"));
+    cases.add(Case.post("create project: line null", projects, "{\"line\": null}", 400).mentioning("line"));
+    cases.add(Case.post("create project: line a number", projects, "{\"line\": 5}", 400).mentioning("line"));
+    cases.add(Case.post("create project: line an array", projects, "{\"line\": [\"clarify\"]}", 400).mentioning("line"));
+    cases.add(Case.post("create project: line too long", projects, new JsonObject().put("line", "l".repeat(100)).encode(), 400));
+    cases.add(Case.post("create project: project_id a number", projects, "{\"line\": \"clarify\", \"project_id\": 7}", 400).mentioning("project_id"));
+    cases.add(Case.post("create project: project_id with a path", projects, "{\"line\": \"clarify\", \"project_id\": \"../etc\"}", 400));
+    cases.add(Case.post("create project: project_id with a quote", projects, "{\"line\": \"clarify\", \"project_id\": \"a'b\"}", 400));
+    cases.add(Case.post("create project: project_id with NUL", projects, "{\"line\": \"clarify\", \"project_id\": \"a\\u0000b\"}", 400));
+    cases.add(Case.post("create project: params a string", projects, "{\"line\": \"clarify\", \"params\": \"x\"}", 400).mentioning("params"));
+    cases.add(Case.post("create project: start a string", projects, "{\"line\": \"clarify\", \"start\": \"yes\"}", 400).mentioning("start"));
+    cases.add(Case.post("create project: an existing id", projects, "{\"line\": \"clarify\", \"project_id\": \"" + PROJECT + "\"}", 409));
+    cases.add(Case.post("create project: an unknown line", projects, "{\"line\": \"no_such_line\"}", 404).mentioning("no_such_line"));
+    cases.add(Case.post("create project: an Idempotency-Key of 300 characters", projects, "{\"line\": \"clarify\"}", 400)
+        .header("Idempotency-Key", "k".repeat(300)));
+
+    String cancel = "/production/track/" + brief + "/cancel";
+    cases.add(Case.post("cancel: kind missing", cancel, "{}", 400).mentioning("kind"));
+    cases.add(Case.post("cancel: kind a number", cancel, "{\"kind\": 5}", 400).mentioning("kind"));
+    cases.add(Case.post("cancel: an unknown kind", cancel, "{\"kind\": \"obliterate\"}", 400).mentioning("kind"));
+    cases.add(Case.post("cancel a stabilized track with an unknown kind", "/production/track/" + other + "/cancel",
+        "{\"kind\": \"obliterate\"}", 400).mentioning("kind"));
+    cases.add(Case.post("cancel: reason an object", cancel, "{\"kind\": \"permanent\", \"reason\": {}}", 400).mentioning("reason"));
+    cases.add(Case.post("cancel: reason too long", cancel, new JsonObject().put("kind", "permanent").put("reason", "r".repeat(3000)).encode(), 400));
+
+    String resolve = "/api/v1/interrupts/" + interrupt + "/resolve";
+    cases.add(Case.post("resolve: resolution a string", resolve, "{\"resolution\": \"yes\"}", 400).mentioning("resolution"));
+    cases.add(Case.post("resolve: answers an array", resolve, "{\"answers\": [1]}", 400).mentioning("answers"));
+    cases.add(Case.post("resolve: notes a number", resolve, "{\"notes\": 5}", 400).mentioning("notes"));
+    cases.add(Case.post("resolve: notes too long", resolve, new JsonObject().put("notes", "n".repeat(5000)).encode(), 400));
+
+    String escalate = "/api/v1/interrupts/" + interrupt + "/escalate";
+    cases.add(Case.post("escalate: notes a number", escalate, "{\"notes\": 5}", 400).mentioning("notes"));
+    cases.add(Case.post("escalate: notes an object", escalate, "{\"notes\": {}}", 400).mentioning("notes"));
+
+    // Illegal moves: 409 with the current state and the attempted move.
+    cases.add(Case.post("start an already-running document", "/production/start?project=" + PROJECT + "&doc=brief", "", 409)
+        .move("awaiting_operator", "start production"));
+    cases.add(Case.post("start a stabilized document", "/production/start?project=" + PROJECT + "&doc=other", "", 409)
+        .move("stabilized", "start production"));
+    cases.add(Case.post("escalate a track that is not halted, through its interrupt", escalate, "{\"notes\": \"ship it\"}", 409)
+        .move("awaiting_operator", "escalate"));
+
+    // Unknown ids and unknown endpoints.
+    cases.add(Case.get("production of an unknown project", "/production?project=nope", 404).mentioning("nope"));
+    cases.add(Case.get("an unknown track", "/production/track/trk_nope", 404).mentioning("trk_nope"));
+    cases.add(Case.post("cancel an unknown track", "/production/track/trk_nope/cancel", "{\"kind\": \"permanent\"}", 404));
+    cases.add(Case.post("start an unknown project", "/production/start?project=nope", "", 404).mentioning("nope"));
+    cases.add(Case.post("start an unknown document", "/production/start?project=" + PROJECT + "&doc=nope", "", 404).mentioning("nope"));
+    cases.add(Case.get("events of an unknown project", "/production/events?project=nope", 404));
+    cases.add(Case.get("an unknown project", "/api/v1/projects/nope", 404).mentioning("nope"));
+    cases.add(Case.get("interrupts of an unknown project", "/api/v1/projects/nope/interrupts", 404));
+    cases.add(Case.get("an unknown line", "/api/v1/lines/no_such_line", 404).mentioning("no_such_line"));
+    cases.add(Case.get("an unknown interrupt", "/api/v1/interrupts/int_nope", 404).mentioning("int_nope"));
+    cases.add(Case.post("resolve an unknown interrupt", "/api/v1/interrupts/int_nope/resolve", "{}", 404));
+    cases.add(Case.post("escalate an unknown interrupt", "/api/v1/interrupts/int_nope/escalate", "{}", 404));
+    cases.add(Case.get("an unknown API endpoint", "/api/v1/no-such-thing", 404));
+    cases.add(new Case("DELETE a project", "DELETE", "/api/v1/projects/" + PROJECT, Map.of(), null, Set.of(404, 405), null, null, null));
+    cases.add(new Case("PUT a line", "PUT", "/api/v1/lines/clarify", Map.of("Content-Type", "application/json"),
+        "{}".getBytes(StandardCharsets.UTF_8), Set.of(404, 405), null, null, null));
+    cases.add(new Case("DELETE a track", "DELETE", "/production/track/" + brief, Map.of(), null, Set.of(404, 405), null, null, null));
+    cases.add(Case.post("POST to /health", "/health", "{}", Set.of(404, 405)));
+
+    // Missing and hostile query parameters.
+    cases.add(Case.get("production without a project", "/production", 400).mentioning("project"));
+    cases.add(Case.post("start without a project", "/production/start", "", 400).mentioning("project"));
+    cases.add(Case.get("events without a project", "/production/events", 400));
+    for (String sql : List.of("'%20OR%20'1'%3D'1", "h1'%3B%20DROP%20TABLE%20tracks%3B--", "h1%00", "h1%22%20OR%20%221%22%3D%221",
+        "%3Cscript%3E", "p".repeat(300), "..%2F..%2Fetc%2Fpasswd")) {
+      cases.add(Case.get("production?project=" + abbreviate(sql), "/production?project=" + sql, 400));
+      cases.add(Case.post("start?project=" + abbreviate(sql), "/production/start?project=" + sql, "", 400));
+      cases.add(Case.post("start?doc=" + abbreviate(sql), "/production/start?project=" + PROJECT + "&doc=" + sql, "", 400));
+      cases.add(Case.get("events?project=" + abbreviate(sql), "/production/events?project=" + sql, 400));
+    }
+    cases.add(Case.get("events after a negative sequence", "/production/events?project=" + PROJECT + "&after=-5", 400));
+    cases.add(Case.get("events after SQL", "/production/events?project=" + PROJECT + "&after=1%3BDROP%20TABLE%20track_events", 400));
+    cases.add(Case.get("events with a Last-Event-ID of SQL", "/production/events?project=" + PROJECT, 400)
+        .header("Last-Event-ID", "1 OR 1=1"));
+
+    // Hostile ids in the path, on every endpoint that takes one.
+    List<String> idPaths = List.of("/production/track/%s", "/api/v1/projects/%s", "/api/v1/projects/%s/interrupts",
+        "/api/v1/lines/%s", "/api/v1/interrupts/%s");
+    List<String> idPosts = List.of("/production/track/%s/cancel", "/api/v1/interrupts/%s/resolve", "/api/v1/interrupts/%s/escalate");
+    List<String> hostileIds = List.of("..%2F..%2Fetc%2Fpasswd", "..%2F" + PROJECT, "a%00b", "%00", "'%20OR%20'1'%3D'1",
+        "%22quoted%22", "x".repeat(300), "%3Cscript%3Ealert(1)%3C%2Fscript%3E", "%C3%A9t%C3%A9", "a%3BDROP%20TABLE%20tracks",
+        "%252e%252e", "~root", "a%0d%0aX-Injected:%201");
+    for (String id : hostileIds) {
+      for (String p : idPaths) {
+        cases.add(Case.get("GET " + p.formatted(abbreviate(id)), p.formatted(id), BAD_ID));
+      }
+      for (String p : idPosts) {
+        String valid = p.endsWith("/cancel") ? "{\"kind\": \"permanent\"}" : "{}";
+        cases.add(Case.post("POST " + p.formatted(abbreviate(id)), p.formatted(id), valid, BAD_ID));
+      }
+    }
+    for (String raw : List.of("/api/v1/projects/../../etc/passwd", "/production/track/../../conf/config.json",
+        "/api/v1/interrupts/./../lines/clarify/../../../pom.xml")) {
+      cases.add(Case.get("a dot-segment path " + raw, raw, Set.of(400, 404)));
+    }
+
+    Stream<DynamicTest> refusals = cases.stream().map(c -> DynamicTest.dynamicTest(c.name(), () -> check(c)));
+    DynamicTest unchanged = DynamicTest.dynamicTest("the database is unchanged after the whole corpus", () -> {
+      Map<String, String> after = snapshot();
+      assertEquals(before, after, "projects, tracks, history, tasks, interrupts and the audit log are as they were");
+    });
+    return Stream.concat(refusals, Stream.of(unchanged));
+  }
+
+  @Test
+  @DisplayName("The events WebSocket answers hostile subscribe messages with a JSON refusal, and a plain GET of it is a 4xx")
+  void websocketRefusals() throws Exception {
+    standingLine();
+    Map<String, String> before = snapshot();
+    LinkedBlockingQueue<String> replies = new LinkedBlockingQueue<>();
+    WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder()
+        .buildAsync(URI.create("ws://127.0.0.1:" + node.node.port() + "/production/ws"), new WebSocket.Listener() {
+          private final StringBuilder text = new StringBuilder();
+
+          @Override
+          public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
+            text.append(data);
+            if (last) {
+              replies.offer(text.toString());
+              text.setLength(0);
+            }
+            socket.request(1);
+            return null;
+          }
+        }).get(10, TimeUnit.SECONDS);
+    try {
+      Map<String, Integer> corpus = new LinkedHashMap<>();
+      corpus.put("not json at all", 400);
+      corpus.put("[\"subscribe\", \"h1\"]", 400);
+      corpus.put("{\"subscribe\": 5}", 400);
+      corpus.put("{\"subscribe\": \"../etc/passwd\"}", 400);
+      corpus.put("{\"subscribe\": \"h1' OR '1'='1\"}", 400);
+      corpus.put("{\"subscribe\": \"" + "p".repeat(300) + "\"}", 400);
+      corpus.put("{\"subscribe\": \"nope\"}", 404);
+      corpus.put("{\"subscribe\": \"" + PROJECT + "\", \"after\": \"1; DROP TABLE track_events\"}", 400);
+      corpus.put("{\"subscribe\": \"" + PROJECT + "\", \"after\": -1}", 400);
+      for (var c : corpus.entrySet()) {
+        ws.sendText(c.getKey(), true).get(5, TimeUnit.SECONDS);
+        String reply = replies.poll(10, TimeUnit.SECONDS);
+        assertTrue(reply != null, "an answer to " + abbreviate(c.getKey()));
+        JsonObject r = new JsonObject(reply);
+        assertEquals("refused", r.getString("type"), abbreviate(c.getKey()) + " → " + reply);
+        assertEquals(c.getValue(), r.getInteger("status"), abbreviate(c.getKey()) + " → " + reply);
+        assertTrue(r.getString("detail", r.getString("title", "")).length() > 0, reply);
+      }
+    } finally {
+      ws.abort();
+    }
+    Api.Reply plain = node.api.get("/production/ws");
+    assertTrue(plain.status() >= 400 && plain.status() < 500, "a plain GET of the WebSocket: " + plain.status() + " " + plain.text());
+    assertEquals(plain.status(), plain.json().getInteger("status", -1), plain.text());
+    assertEquals(before, snapshot(), "the database is unchanged");
+  }
+
+  @Test
+  @DisplayName("Creating a project twice with one Idempotency-Key makes one project; the second answer is 200 with the same project")
+  void idempotentCreate() {
+    Api.Reply first = create("{\"project_id\": \"idem\", \"line\": \"single\"}", "key-1");
+    assertEquals(201, first.status(), first.text());
+    Api.Reply second = create("{\"project_id\": \"idem\", \"line\": \"single\"}", "key-1");
+    assertEquals(200, second.status(), second.text());
+    assertEquals("idem", second.json().getString("project_id"));
+    assertEquals(first.json().getString("created_at"), second.json().getString("created_at"));
+    assertEquals(Boolean.FALSE, second.json().getBoolean("created"));
+    Api.Reply other = create("{\"project_id\": \"idem2\", \"line\": \"single\"}", "key-1");
+    assertEquals(200, other.status(), "the key names the first request, whatever the body says");
+    assertEquals("idem", other.json().getString("project_id"));
+    assertEquals(1L, count("SELECT count(*) FROM projects"));
+    assertEquals(1L, count("SELECT count(*) FROM tracks"));
+    assertEquals(1L, count("SELECT count(*) FROM audit_log WHERE action = 'create_project'"));
+  }
+
+  @Test
+  @DisplayName("Eight simultaneous creates with one Idempotency-Key make one project; every answer carries it")
+  void idempotentCreateUnderRace() throws Exception {
+    var pool = Executors.newFixedThreadPool(8);
+    try {
+      List<CompletableFuture<Api.Reply>> replies = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        replies.add(CompletableFuture.supplyAsync(() -> create("{\"project_id\": \"race\", \"line\": \"fast\"}", "race-key"), pool));
+      }
+      List<Api.Reply> all = replies.stream().map(CompletableFuture::join).toList();
+      assertEquals(1L, all.stream().filter(r -> r.status() == 201).count(), "one request created it: " + statuses(all));
+      assertTrue(all.stream().allMatch(r -> (r.status() == 201 || r.status() == 200) && "race".equals(r.json().getString("project_id"))),
+          "the others answered 200 with the same project: " + statuses(all));
+    } finally {
+      pool.shutdownNow();
+    }
+    assertEquals(1L, count("SELECT count(*) FROM projects"));
+    assertEquals(4L, count("SELECT count(*) FROM tracks"));
+  }
+
+  @Test
+  @DisplayName("Creating a project on an unknown line is 404 naming the line and the lines there are")
+  void unknownLine() {
+    Api.Reply r = create("{\"line\": \"no_such_line\"}", null);
+    assertEquals(404, r.status());
+    assertTrue(r.json().getString("detail").contains("no_such_line"), r.text());
+    assertTrue(r.json().getJsonArray("lines", new JsonArray()).contains("clarify"), "the refusal lists the lines: " + r.text());
+    assertEquals(0L, count("SELECT count(*) FROM projects"));
+  }
+
+  @Test
+  @DisplayName("Illegal moves are 409 with the current state and the attempted move")
+  void illegalMoves() {
+    JsonObject view = standingLine();
+    String interrupt = view.getJsonArray("interrupts").getJsonObject(0).getString("interrupt_id");
+    Api.Reply start = node.api.post("/production/start?project=" + PROJECT + "&doc=brief", new JsonObject());
+    assertEquals(409, start.status(), start.text());
+    assertEquals("awaiting_operator", start.json().getString("current_state"));
+    assertEquals("start production", start.json().getString("attempted"));
+    Api.Reply escalate = node.api.post("/api/v1/interrupts/" + interrupt + "/escalate", new JsonObject().put("notes", "ship it"));
+    assertEquals(409, escalate.status(), escalate.text());
+    assertEquals("awaiting_operator", escalate.json().getString("current_state"));
+    assertTrue(escalate.json().getString("attempted").startsWith("escalate"), escalate.text());
+    assertEquals("open", node.api.get("/api/v1/interrupts/" + interrupt).json().getString("status"), "the interrupt is still open");
+  }
+
+  // --- helpers -----------------------------------------------------------------------------------
+
+  private void check(Case c) {
+    HttpRequest.Builder b = node.api.builder(c.path());
+    c.headers().forEach(b::header);
+    b.method(c.method(), c.body() == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(c.body()));
+    Api.Reply r = node.api.send(b);
+    String what = c.method() + " " + abbreviate(c.path()) + " → " + r.status() + " " + abbreviate(r.text());
+    assertTrue(c.expected().contains(r.status()), "expected " + c.expected() + ": " + what);
+    assertTrue(r.raw().headers().firstValue("Content-Type").orElse("").startsWith("application/json"), "a JSON body: " + what);
+    JsonObject body;
+    try {
+      body = new JsonObject(r.text());
+    } catch (RuntimeException e) {
+      throw new AssertionError("the body is not a JSON object: " + what);
+    }
+    assertEquals(r.status(), body.getInteger("status", -1), "the body carries the status: " + what);
+    String says = body.getString("detail", body.getString("title"));
+    assertTrue(says != null && !says.isBlank(), "the body says what was wrong: " + what);
+    if (c.mentions() != null) {
+      assertTrue(body.encode().contains(c.mentions()), "the refusal names " + c.mentions() + ": " + what);
+    }
+    if (c.currentState() != null) {
+      assertEquals(c.currentState(), body.getString("current_state"), what);
+      assertTrue(body.getString("attempted", "").startsWith(c.attempted()), what);
+    }
+  }
+
+  private Api.Reply create(String body, String key) {
+    return node.api.post("/api/v1/projects", body, key == null ? Map.of() : Map.of("Idempotency-Key", key));
+  }
+
+  private long count(String sql) {
+    return node.sql(sql).get(0).getLong(0);
+  }
+
+  /** Counts, highest sequence numbers and a digest of every row of the tables a request could change. */
+  private Map<String, String> snapshot() {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String table : List.of("projects", "tracks", "track_events", "station_tasks", "interrupts", "audit_log", "task_logs", "artifacts")) {
+      var row = node.sql("SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM " + table + " t").get(0);
+      out.put(table, row.getLong(0) + " rows, digest " + row.getString(1));
+    }
+    out.put("track_events.max(seq)", String.valueOf(node.sql("SELECT max(seq) FROM track_events").get(0).getValue(0)));
+    out.put("audit_log.max(id)", String.valueOf(node.sql("SELECT max(id) FROM audit_log").get(0).getValue(0)));
+    return out;
+  }
+
+  private static String statuses(List<Api.Reply> all) {
+    return all.stream().map(r -> r.status() + " " + abbreviate(r.text())).toList().toString();
+  }
+
+  private static String abbreviate(String s) {
+    return s == null ? "" : s.length() <= 60 ? s : s.substring(0, 40) + "…(" + s.length() + " chars)";
+  }
+
+  /** One hostile request and what the answer must be. */
+  private record Case(String name, String method, String path, Map<String, String> headers, byte[] body, Set<Integer> expected,
+                      String mentions, String currentState, String attempted) {
+
+    static Case get(String name, String path, int status) {
+      return get(name, path, Set.of(status));
+    }
+
+    static Case get(String name, String path, Set<Integer> statuses) {
+      return new Case(name, "GET", path, Map.of(), null, statuses, null, null, null);
+    }
+
+    static Case post(String name, String path, String body, int status) {
+      return post(name, path, body, Set.of(status));
+    }
+
+    static Case post(String name, String path, String body, Set<Integer> statuses) {
+      return post(name, path, body.getBytes(StandardCharsets.UTF_8), statuses);
+    }
+
+    static Case post(String name, String path, byte[] body, int status) {
+      return post(name, path, body, Set.of(status));
+    }
+
+    static Case post(String name, String path, byte[] body, Set<Integer> statuses) {
+      return new Case(name, "POST", path, Map.of("Content-Type", "application/json"), body, statuses, null, null, null);
+    }
+
+    Case mentioning(String text) {
+      return new Case(name, method, path, headers, body, expected, text, currentState, attempted);
+    }
+
+    Case move(String state, String tried) {
+      return new Case(name, method, path, headers, body, expected, mentions, state, tried);
+    }
+
+    Case type(String contentType) {
+      return header("Content-Type", contentType);
+    }
+
+    Case header(String name, String value) {
+      Map<String, String> h = new LinkedHashMap<>(headers);
+      h.put(name, value);
+      return new Case(this.name, method, path, h, body, expected, mentions, currentState, attempted);
+    }
+  }
+}
