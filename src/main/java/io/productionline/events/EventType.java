@@ -12,6 +12,8 @@ public final class EventType {
   public static final String QUEUE_DEPTH = "queue_depth";
   public static final String TASK_PROGRESS = "task_progress";
   public static final String TASK_REQUEUED = "task_requeued";
+  /** A node took over the supervision of a track (at its start, or adopting it from a node that left). */
+  public static final String TRACK_SUPERVISED = "track_supervised";
 
   private EventType() {
   }
