@@ -32,6 +32,9 @@ public final class TrackSupervisor {
 
   private static final Logger log = LoggerFactory.getLogger(TrackSupervisor.class);
   private static final int SEND_ATTEMPTS = 5;
+  private static final long SEND_TIMEOUT_MS = 10_000;
+  /** Commands a track answers the same way however often they arrive (lease tokens and CAS make them so). */
+  private static final java.util.Set<String> REPEATABLE = java.util.Set.of("task_completed", "task_lost", "dependency_cleared");
 
   private final Services s;
   private final Map<String, Future<String>> local = new ConcurrentHashMap<>();
@@ -47,10 +50,16 @@ public final class TrackSupervisor {
   }
 
   private Future<JsonObject> send(String trackId, JsonObject command, int attempt) {
-    DeliveryOptions opts = new DeliveryOptions().setSendTimeout(30_000);
+    DeliveryOptions opts = new DeliveryOptions().setSendTimeout(SEND_TIMEOUT_MS);
     return s.vertx.eventBus().<JsonObject>request(Addresses.track(trackId), command, opts)
         .map(m -> m.body())
         .recover(err -> {
+          if (err instanceof ReplyException re && re.failureType() == ReplyFailure.TIMEOUT && attempt < SEND_ATTEMPTS
+              && REPEATABLE.contains(command.getString("type"))) {
+            // Lost on the way (a member left while it was in flight); these commands are harmless to repeat.
+            log.info("Track {} did not answer {}; sending it again", trackId, command.getString("type"));
+            return send(trackId, command, attempt + 1);
+          }
           if (err instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS && attempt < SEND_ATTEMPTS) {
             return placeSomewhere(trackId)
                 .recover(e -> e instanceof OwnedElsewhereException ? later(200L * attempt) : Future.failedFuture(e))
