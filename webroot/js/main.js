@@ -66,6 +66,7 @@ function renderAll() {
 }
 
 store.subscribe(schedule);
+store.onGap(() => loadProduction('gap'));
 new ResizeObserver(schedule).observe(els.graph.parentElement);
 
 /** A graph node (or ?focus=) picks a document type: show its track, expanded when it is one. */
@@ -163,9 +164,7 @@ function switchProject(id) {
 function onEvent(body) {
   if (store.state.buffer.length > MAX_BUFFER) store.state.buffer.splice(0, store.state.buffer.length - MAX_BUFFER);
   const outcome = store.ingest(body);
-  if (outcome === 'gap') {
-    loadProduction('gap');
-  } else if (outcome === 'unknown') {
+  if (outcome === 'unknown') {
     const key = body.track_id ?? body.interrupt_id ?? '?';
     if (!refetchedFor.has(key)) {
       refetchedFor.add(key);

@@ -155,8 +155,14 @@ export function ingest(ev) {
 // the project's events strictly in order. A hole that stays open means a missed event: the
 // caller then reloads the snapshot (returns 'gap').
 const early = new Map();
-let gapSince = 0;
+let gapTimer = null;
+let gapListener = () => {};
 const GAP_GRACE_MS = 1500;
+
+/** Called when a hole in the sequence stays open past the grace time: reload the snapshot. */
+export function onGap(listener) {
+  gapListener = listener;
+}
 
 function ingestInOrder(ev) {
   if (ev.seq <= state.lastSeq) return undefined;
@@ -170,12 +176,14 @@ function ingestInOrder(ev) {
   }
   changed();
   if (early.size === 0) {
-    gapSince = 0;
-  } else if (gapSince === 0) {
-    gapSince = Date.now();
-  } else if (Date.now() - gapSince > GAP_GRACE_MS) {
-    gapSince = 0;
-    return 'gap';
+    clearTimeout(gapTimer);
+    gapTimer = null;
+  } else if (gapTimer === null) {
+    // One timer per hole, not a poll: it fires once, and only if the hole is still open then.
+    gapTimer = setTimeout(() => {
+      gapTimer = null;
+      if (early.size > 0) gapListener();
+    }, GAP_GRACE_MS);
   }
   return outcome;
 }
@@ -183,7 +191,10 @@ function ingestInOrder(ev) {
 /** The snapshot moved lastSeq on: forget held events it already covers. */
 export function dropCovered() {
   for (const seq of [...early.keys()]) if (seq <= state.lastSeq) early.delete(seq);
-  if (early.size === 0) gapSince = 0;
+  if (early.size === 0) {
+    clearTimeout(gapTimer);
+    gapTimer = null;
+  }
 }
 
 function isExecutorEvent(ev) {

@@ -121,7 +121,7 @@ public final class Main {
         });
   }
 
-  static Config hazelcast(JsonObject config) throws Exception {
+  public static Config hazelcast(JsonObject config) throws Exception {
     JsonObject c = config.getJsonObject("cluster", new JsonObject());
     Config hz = new FileSystemXmlConfig(c.getString("config", "conf/cluster.xml"));
     hz.setClusterName(c.getString("name", "production-line"));

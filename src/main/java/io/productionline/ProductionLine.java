@@ -12,6 +12,7 @@ import io.productionline.track.Node;
 import io.productionline.track.ProductionView;
 import io.productionline.track.TrackSupervisor;
 import io.productionline.web.WebVerticle;
+import io.productionline.work.QueueWatch;
 import io.productionline.work.RescueSweeper;
 import io.productionline.work.WorkService;
 import io.vertx.core.Future;
@@ -46,6 +47,7 @@ public final class ProductionLine {
   private final WorkService work;
   private final RescueSweeper sweeper;
   private final WebVerticle web;
+  private final QueueWatch queueWatch;
   private final Redis redisClient;
 
   private ProductionLine(Services services, Redis redisClient) {
@@ -57,7 +59,9 @@ public final class ProductionLine {
         services.config.getJsonObject("redis", new JsonObject()).getString("prefix", "pl:"), services.clock, services.staleSeconds());
     this.work = new WorkService(services, registry, supervisor);
     this.sweeper = new RescueSweeper(services, registry, supervisor);
-    this.web = new WebVerticle(services, supervisor, orchestrator, work, new ProductionView(services, registry));
+    ProductionView view = new ProductionView(services, registry);
+    this.queueWatch = new QueueWatch(services, view);
+    this.web = new WebVerticle(services, supervisor, orchestrator, work, view);
   }
 
   /**
@@ -87,6 +91,8 @@ public final class ProductionLine {
     ProductionLine node = new ProductionLine(services, redisClient);
     return Migrations.apply(pool)
         .compose(v -> node.work.start())
+        .compose(v -> node.queueWatch.start())
+        .compose(v -> node.supervisor.listen())
         .compose(v -> vertx.deployVerticle(node.web))
         .compose(v -> node.supervisor.adoptOrphans())
         .map(adopted -> {
@@ -120,12 +126,15 @@ public final class ProductionLine {
     return sweeper;
   }
 
-  /** Stops claiming and sweeping, closes the HTTP server and the connections. */
+  /**
+   * Leaves gracefully: stops claiming and sweeping, hands this node's tracks to the other members,
+   * then closes the HTTP server and the connections.
+   */
   public Future<Void> close() {
     sweeper.stop();
     work.stopClaiming();
-    supervisor.stopAccepting();
-    return services.vertx.undeploy(web.deploymentID()).recover(e -> Future.succeededFuture())
+    return supervisor.handOver().<Void>mapEmpty().recover(e -> Future.succeededFuture())
+        .compose(v -> services.vertx.undeploy(web.deploymentID())).recover(e -> Future.succeededFuture())
         .compose(v -> services.pool.close())
         .eventually(() -> {
           redisClient.close();

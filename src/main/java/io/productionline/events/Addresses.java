@@ -37,6 +37,11 @@ public final class Addresses {
     return PROJECT + projectId;
   }
 
+  /** Request/reply: placement commands to one server node ({@code place}, {@code adopt}). */
+  public static String node(String nodeId) {
+    return "pl.node." + nodeId;
+  }
+
   /** Send: cancellation notices to one cluster executor. */
   public static String executor(String executorId) {
     return EXECUTOR + executorId;

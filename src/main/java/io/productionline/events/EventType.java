@@ -16,6 +16,8 @@ public final class EventType {
   public static final String OPERATOR_NOTICE = "operator_notice";
   /** One work item of a multi-operator station completed; the station waits for the rest. */
   public static final String WORK_ITEM_COMPLETE = "work_item_complete";
+  /** A node took over the supervision of a track (at its start, or adopting it from a node that left). */
+  public static final String TRACK_SUPERVISED = "track_supervised";
 
   private EventType() {
   }

@@ -56,10 +56,12 @@ public final class TrackRepository {
         .addString(from.id()).addLong(from.version())
         .addString(to.state().wire()).addInteger(to.stationIndex()).addInteger(to.remediationCount())
         .addInteger(to.runs()).addString(to.currentTaskId()).addString(to.reason())
-        .addOffsetDateTime(utc(now)).addOffsetDateTime(to.state().terminal() ? utc(now) : null);
+        .addOffsetDateTime(utc(now)).addOffsetDateTime(to.state().terminal() ? utc(now) : null)
+        .addString(from.ownerNode());
     return db.preparedQuery(TrackSql.TRANSITION).execute(t).compose(rows -> rows.rowCount() == 1
         ? Future.succeededFuture()
-        : Future.failedFuture(new StaleWriteException("track " + from.id() + " moved since version " + from.version())));
+        : Future.failedFuture(new StaleWriteException("track " + from.id() + " moved since version " + from.version()
+            + " or is supervised by another node")));
   }
 
   /** The capability of a manual station's tasks; no executor is ever handed one. */
@@ -195,6 +197,11 @@ public final class TrackRepository {
 
   public Future<Void> releaseOwnership(SqlClient db, String trackId, String node) {
     return db.preparedQuery(TrackSql.RELEASE_OWNERSHIP).execute(Tuple.of(trackId, node)).mapEmpty();
+  }
+
+  /** Gives up every unfinished track {@code node} supervises; returns how many. */
+  public Future<Integer> releaseAll(SqlClient db, String node) {
+    return db.preparedQuery(TrackSql.RELEASE_ALL).execute(Tuple.of(node)).map(rows -> rows.rowCount());
   }
 
   public Future<List<String>> orphans(SqlClient db, List<String> liveNodes) {

@@ -11,12 +11,12 @@ final class TrackSql {
       INSERT INTO tracks (id, project_id, document_type, state, replaces, created_at, state_entered_at)
       VALUES ($1, $2, $3, 'queued', $4, $5, $5)""";
 
-  /** Compare-and-set on version: the only way a track's state changes. */
+  /** Compare-and-set on version and owner: the only way a track's state changes, and only by its supervisor. */
   static final String TRANSITION = """
       UPDATE tracks
          SET state = $3, station_index = $4, remediation_count = $5, runs = $6, current_task_id = $7,
              reason = $8, state_entered_at = $9, finalized_at = $10, version = version + 1
-       WHERE id = $1 AND version = $2""";
+       WHERE id = $1 AND version = $2 AND owner_node IS NOT DISTINCT FROM $11""";
 
   static final String TAKE_OWNERSHIP = """
       UPDATE tracks SET owner_node = $2
@@ -25,6 +25,8 @@ final class TrackSql {
       RETURNING *""";
 
   static final String RELEASE_OWNERSHIP = "UPDATE tracks SET owner_node = NULL WHERE id = $1 AND owner_node = $2";
+
+  static final String RELEASE_ALL = "UPDATE tracks SET owner_node = NULL WHERE owner_node = $1 AND finalized_at IS NULL";
 
   /** Unfinished, started tracks that no live node supervises. */
   static final String ORPHANS = """

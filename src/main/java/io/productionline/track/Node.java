@@ -23,6 +23,32 @@ public final class Node {
     return clusterManager != null;
   }
 
+  /**
+   * Calls {@code listener} with the id of each member that leaves the cluster (on a Hazelcast
+   * thread). Vert.x keeps the cluster manager's own node listener; this one sits beside it.
+   */
+  public void onMemberLeft(java.util.function.Consumer<String> listener) {
+    if (clusterManager instanceof io.vertx.spi.cluster.hazelcast.HazelcastClusterManager hz) {
+      hz.getHazelcastInstance().getCluster().addMembershipListener(new com.hazelcast.cluster.MembershipListener() {
+        @Override
+        public void memberAdded(com.hazelcast.cluster.MembershipEvent e) {
+        }
+
+        @Override
+        public void memberRemoved(com.hazelcast.cluster.MembershipEvent e) {
+          listener.accept(e.getMember().getUuid().toString());
+        }
+      });
+    }
+  }
+
+  /** The live member that should supervise {@code trackId}: the same answer on every node while membership holds. */
+  public String placeFor(String trackId) {
+    List<String> nodes = new java.util.ArrayList<>(liveNodes());
+    java.util.Collections.sort(nodes);
+    return nodes.get(Math.floorMod(trackId.hashCode(), nodes.size()));
+  }
+
   /** The ids of the live members, this node included. */
   public List<String> liveNodes() {
     return clusterManager == null ? List.of(id) : List.copyOf(clusterManager.getNodes());

@@ -34,6 +34,9 @@ public final class TrackSupervisor {
 
   private static final Logger log = LoggerFactory.getLogger(TrackSupervisor.class);
   private static final int SEND_ATTEMPTS = 5;
+  private static final long SEND_TIMEOUT_MS = 10_000;
+  /** Commands a track answers the same way however often they arrive (lease tokens and CAS make them so). */
+  private static final java.util.Set<String> REPEATABLE = java.util.Set.of("task_completed", "task_lost", "dependency_cleared");
 
   private final Services s;
   /**
@@ -57,12 +60,19 @@ public final class TrackSupervisor {
   }
 
   private Future<JsonObject> send(String trackId, JsonObject command, int attempt) {
-    DeliveryOptions opts = new DeliveryOptions().setSendTimeout(30_000);
+    DeliveryOptions opts = new DeliveryOptions().setSendTimeout(SEND_TIMEOUT_MS);
     return s.vertx.eventBus().<JsonObject>request(Addresses.track(trackId), command, opts)
         .map(m -> m.body())
         .recover(err -> {
+          if (err instanceof ReplyException re && re.failureType() == ReplyFailure.TIMEOUT && attempt < SEND_ATTEMPTS
+              && REPEATABLE.contains(command.getString("type"))) {
+            // Lost on the way (a member left while it was in flight); these commands are harmless to repeat.
+            log.info("Track {} did not answer {}; sending it again", trackId, command.getString("type"));
+            return send(trackId, command, attempt + 1);
+          }
           if (err instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS && attempt < SEND_ATTEMPTS) {
-            return place(trackId).recover(e -> e instanceof OwnedElsewhereException ? later(200L * attempt) : Future.failedFuture(e))
+            return placeSomewhere(trackId)
+                .recover(e -> e instanceof OwnedElsewhereException ? later(200L * attempt) : Future.failedFuture(e))
                 .compose(v -> send(trackId, command, attempt + 1));
           }
           return Future.failedFuture(err);
@@ -73,6 +83,70 @@ public final class TrackSupervisor {
     Promise<Void> p = Promise.promise();
     s.vertx.setTimer(ms, id -> p.complete());
     return p.future();
+  }
+
+  /**
+   * Places a track that no node supervises on the member chosen for it ({@link Node#placeFor}), so
+   * new tracks spread over the cluster; here when that member does not answer.
+   */
+  private Future<Void> placeSomewhere(String trackId) {
+    String target = s.node.placeFor(trackId);
+    if (target.equals(s.node.id())) {
+      return place(trackId);
+    }
+    return s.vertx.eventBus().request(Addresses.node(target), new JsonObject().put("type", "place").put("track_id", trackId),
+            new DeliveryOptions().setSendTimeout(10_000))
+        .<Void>mapEmpty()
+        .recover(e -> e instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
+            ? Future.failedFuture(Refusal.of(re).status() == 404 ? Refusal.of(re) : new OwnedElsewhereException(trackId))
+            : place(trackId));
+  }
+
+  /**
+   * Listens for placement requests from the other nodes, and adopts the tracks of members that
+   * leave the cluster.
+   */
+  public Future<Void> listen() {
+    s.node.onMemberLeft(left -> s.vertx.runOnContext(v -> {
+      log.info("Node {} left the cluster; adopting its unfinished tracks", left);
+      adoptOrphans();
+    }));
+    return s.vertx.eventBus().<JsonObject>consumer(Addresses.node(s.node.id()), m -> {
+      String type = m.body().getString("type", "");
+      Future<?> done = switch (type) {
+        case "place" -> place(m.body().getString("track_id"));
+        case "adopt" -> adoptOrphans();
+        default -> Future.failedFuture(Refusal.badRequest("unknown node command " + type));
+      };
+      done.onSuccess(v -> m.reply(new JsonObject().put("ok", true))).onFailure(e -> Refusal.reply(m, e));
+    }).completion();
+  }
+
+  /**
+   * Graceful leave: stops placing tracks here, undeploys this node's track verticles (each finishes
+   * the command in hand), gives up their ownership and asks the other members to adopt them.
+   */
+  public Future<Integer> handOver() {
+    accepting = false;
+    List<String> ids = new ArrayList<>(local.keySet());
+    List<Future<?>> undeployed = new ArrayList<>();
+    for (String id : ids) {
+      Future<String> deployment = local.remove(id);
+      if (deployment != null) {
+        undeployed.add(deployment.compose(did -> s.vertx.undeploy(did)).recover(e -> Future.succeededFuture()));
+      }
+    }
+    return Future.all(undeployed)
+        .compose(v -> s.tracks.releaseAll(s.pool, s.node.id()))
+        .map(released -> {
+          for (String other : s.node.liveNodes()) {
+            if (!other.equals(s.node.id())) {
+              s.vertx.eventBus().request(Addresses.node(other), new JsonObject().put("type", "adopt"));
+            }
+          }
+          log.info("Handed over {} tracks to the other nodes", released);
+          return released;
+        });
   }
 
   /** Deploys the track's verticle on this node (once, however many callers ask at the same time). */
@@ -134,6 +208,9 @@ public final class TrackSupervisor {
 
   /** Places every unfinished, started track that no live node supervises. */
   public Future<Integer> adoptOrphans() {
+    if (!accepting) {
+      return Future.succeededFuture(0);
+    }
     return s.tracks.orphans(s.pool, s.node.liveNodes()).compose(ids -> {
       if (!ids.isEmpty()) {
         log.info("Adopting {} unfinished tracks", ids.size());

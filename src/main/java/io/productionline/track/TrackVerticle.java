@@ -4,6 +4,7 @@ import io.productionline.Json;
 import io.productionline.Refusal;
 import io.productionline.Services;
 import io.productionline.events.Addresses;
+import io.productionline.events.EventType;
 import io.productionline.line.AutomationLevel;
 import io.productionline.line.CancelKind;
 import io.productionline.line.DocumentType;
@@ -86,6 +87,7 @@ public final class TrackVerticle extends VerticleBase {
           line = Json.line(p.orElseThrow().lineDefinition());
           return row;
         }))
+        .compose(row -> row.state().terminal() ? Future.succeededFuture(row) : recordSupervision(row))
         .compose(row -> {
           consumer = vertx.eventBus().consumer(Addresses.track(trackId), this::onCommand);
           return consumer.completion();
@@ -95,6 +97,18 @@ public final class TrackVerticle extends VerticleBase {
           if (track.state() == TrackState.BLOCKED) {
             enqueue(new JsonObject().put("type", "dependency_cleared")).onFailure(e -> log.warn("Dependency check of {} refused: {}", trackId, e.getMessage()));
           }
+        });
+  }
+
+  /** Writes who supervises the track from now on into its history, so ownership can be audited. */
+  private Future<TrackRow> recordSupervision(TrackRow row) {
+    NewEvent supervised = new NewEvent(EventType.TRACK_SUPERVISED, new JsonObject().put("project", row.projectId())
+        .put("track_id", row.id()).put("document_type", row.documentType()).put("node", s.node.id())
+        .put("at", s.clock.instant().toString()));
+    return s.pool.withTransaction(conn -> s.tracks.append(conn, row.projectId(), row.id(), List.of(supervised), s.clock.instant()))
+        .map(events -> {
+          events.forEach(e -> vertx.eventBus().publish(Addresses.project(row.projectId()), e));
+          return row;
         });
   }
 
@@ -474,7 +488,8 @@ public final class TrackVerticle extends VerticleBase {
                 : s.tracks.insertInterrupt(conn, track, d.stationIndex(), d.interrupt(), now))
             .compose(interruptId -> s.tracks.summary(conn, track.projectId()).compose(summary -> {
               List<NewEvent> events = new ArrayList<>(extra);
-              events.addAll(TrackEvents.of(track, type, d, taskId, interruptId, summary, audit));
+              TrackEvents.of(track, type, d, taskId, interruptId, summary, audit).forEach(e -> events.add(
+                  EventType.STATION_TRANSITION.equals(e.type()) ? new NewEvent(e.type(), e.payload().put("node", s.node.id())) : e));
               events.addAll(after);
               return s.tracks.append(conn, track.projectId(), trackId, events, now);
             }))

@@ -63,6 +63,25 @@ public final class TestNode implements AutoCloseable {
     return new TestNode(vertx, node, config);
   }
 
+  /**
+   * A clustered node: Hazelcast on loopback (TCP-IP join, the product's conf/cluster.xml) in a
+   * cluster of its own name, so tests never join another run's members.
+   */
+  public static TestNode startClustered(JsonObject config, String clusterName) {
+    try {
+      JsonObject c = config.copy().put("cluster", new JsonObject().put("name", clusterName).put("host", "127.0.0.1")
+          .put("port", 5701).put("members", new JsonArray().add("127.0.0.1")).put("config", "conf/cluster.xml"));
+      var cluster = new io.vertx.spi.cluster.hazelcast.HazelcastClusterManager(io.productionline.Main.hazelcast(c));
+      var options = new io.vertx.core.VertxOptions();
+      options.getEventBusOptions().setHost("127.0.0.1").setClusterPublicHost("127.0.0.1");
+      Vertx vertx = Vertx.builder().with(options).withClusterManager(cluster).buildClustered().await();
+      ProductionLine node = ProductionLine.start(vertx, c, cluster, Clock.systemUTC()).await();
+      return new TestNode(vertx, node, c);
+    } catch (Exception e) {
+      throw new IllegalStateException("clustered node did not start", e);
+    }
+  }
+
   public Pool pool() {
     return node.services().pool;
   }

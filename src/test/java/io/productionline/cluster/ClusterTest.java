@@ -1,0 +1,104 @@
+package io.productionline.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.productionline.support.TestNode;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@DisplayName("Three server nodes in one Hazelcast cluster over one PostgreSQL and Redis")
+class ClusterTest {
+
+  private final List<TestNode> nodes = new ArrayList<>();
+
+  @AfterEach
+  void stop() {
+    for (TestNode n : nodes) {
+      try {
+        n.close();
+      } catch (RuntimeException ignored) {
+        // A node closed by the test itself.
+      }
+    }
+  }
+
+  private void startThree() {
+    JsonObject config = TestNode.config();
+    String cluster = "pl-test-" + UUID.randomUUID();
+    for (int i = 0; i < 3; i++) {
+      nodes.add(TestNode.startClustered(config.copy(), cluster));
+    }
+    TestNode first = nodes.get(0);
+    assertEquals(3, first.api.get("/health").json().getJsonObject("checks").getJsonObject("cluster").getJsonArray("members").size(),
+        "health lists three members");
+  }
+
+  @Test
+  @DisplayName("a node closed mid-line hands over its tracks; the line finishes with one owner per track at any time")
+  void nodeLeavesMidLine() {
+    startThree();
+    TestNode a = nodes.get(0);
+    TestNode b = nodes.get(1);
+    TestNode c = nodes.get(2);
+    a.createProject("wide", "fast");
+    a.createProject("tall", "slowroot");
+    a.executor("ea", "sim");
+    c.executor("ec", "sim");
+    // A client on node C sees every event, wherever the tracks run.
+    List<JsonObject> seenOnC = c.record("tall");
+    a.api.post("/production/start?project=wide", new JsonObject());
+    a.api.post("/production/start?project=tall", new JsonObject());
+
+    Set<String> owners = new HashSet<>();
+    a.sql("SELECT DISTINCT owner_node FROM tracks WHERE owner_node IS NOT NULL").forEach(r -> owners.add(r.getString(0)));
+    assertTrue(owners.size() >= 2, "new tracks spread over the nodes: " + owners);
+
+    a.awaitProduction("tall", p -> !"queued".equals(TestNode.track(p, "root").getString("state")), Duration.ofSeconds(30));
+    nodes.remove(b);
+    b.close();
+
+    a.awaitProduction("wide", p -> TestNode.allTracks(p, "stabilized"), Duration.ofSeconds(90));
+    a.awaitProduction("tall", p -> TestNode.allTracks(p, "stabilized"), Duration.ofSeconds(90));
+
+    List<Row> runs = a.sql("""
+        SELECT track_id, run_no, count(*) AS n, count(*) FILTER (WHERE status = 'completed') AS done
+          FROM station_tasks GROUP BY track_id, run_no""");
+    for (Row r : runs) {
+      assertEquals(1L, r.getLong("n"), "one task per station run");
+      assertEquals(1L, r.getLong("done"), "each station run completed exactly once");
+    }
+    assertOneOwnerAtATime(a);
+    long adopted = a.sql("""
+        SELECT count(*) FROM (SELECT track_id FROM track_events WHERE type = 'track_supervised'
+                               GROUP BY track_id HAVING count(DISTINCT payload->>'node') > 1) moved""").get(0).getLong(0);
+    assertTrue(adopted > 0, "tracks of the node that left were adopted by the others");
+    long lastSeq = a.sql("SELECT max(seq) FROM track_events WHERE project_id = 'tall'").get(0).getLong(0);
+    TestNode.awaitEvent(seenOnC, e -> e.getLong("seq", 0L) == lastSeq, Duration.ofSeconds(10));
+  }
+
+  /** Between two track_supervised events of a track, every transition was written by the node named in the first. */
+  static void assertOneOwnerAtATime(TestNode n) {
+    Map<String, String> owner = new HashMap<>();
+    for (Row r : n.sql("SELECT track_id, type, payload FROM track_events WHERE track_id IS NOT NULL ORDER BY project_id, seq")) {
+      JsonObject p = (JsonObject) r.getValue("payload");
+      String track = r.getString("track_id");
+      if ("track_supervised".equals(r.getString("type"))) {
+        owner.put(track, p.getString("node"));
+      } else if ("station_transition".equals(r.getString("type"))) {
+        assertEquals(owner.get(track), p.getString("node"), "track " + track + " was moved only by its supervisor");
+      }
+    }
+  }
+}
