@@ -5,10 +5,9 @@ import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.net.URI;
@@ -65,6 +64,7 @@ public final class ExecutorAgent {
   private final Context ctx;
   private final Settings settings;
   private final WebClient client;
+  private final ServerLink link;
   private final StepRunners runners;
   private final AtomicBoolean running = new AtomicBoolean();
   private final Promise<Void> stopped = Promise.promise();
@@ -76,6 +76,14 @@ public final class ExecutorAgent {
   private long heartbeatTimer = -1;
 
   public ExecutorAgent(Vertx vertx, Settings settings) {
+    this(vertx, settings, false);
+  }
+
+  /**
+   * An executor on {@code vertx}; with {@code overBus} it reaches the work API over the clustered
+   * event bus ({@code vertx} must be a cluster member) instead of HTTP.
+   */
+  public ExecutorAgent(Vertx vertx, Settings settings, boolean overBus) {
     this.vertx = vertx;
     this.ctx = vertx.getOrCreateContext();
     this.settings = settings;
@@ -83,6 +91,7 @@ public final class ExecutorAgent {
     this.client = WebClient.create(vertx, new WebClientOptions()
         .setDefaultHost(uri.getHost()).setDefaultPort(uri.getPort() < 0 ? 80 : uri.getPort())
         .setIdleTimeout(0).setKeepAlive(true));
+    this.link = overBus ? ServerLink.bus(vertx) : ServerLink.http(client);
     this.runners = new StepRunners(vertx, this);
   }
 
@@ -160,7 +169,7 @@ public final class ExecutorAgent {
       return;
     }
     vertx.cancelTimer(heartbeatTimer);
-    client.delete("/api/v1/executors/" + settings.executorId()).putHeaders(headers()).timeout(5_000).send()
+    link.call(HttpMethod.DELETE, "/api/v1/executors/" + settings.executorId(), headers(), null, 5_000)
         .onComplete(ar -> {
           log.info("Executor {} stopped", settings.executorId());
           stopped.tryComplete();
@@ -240,8 +249,8 @@ public final class ExecutorAgent {
   /** Completes with an idempotency key, asking again (same key) when the server could not be reached. */
   private Future<Void> complete(JsonObject task, JsonObject result, String key, int attempt) {
     JsonObject body = result.copy().put("lease_token", task.getString("lease_token"));
-    return client.post("/api/v1/work/" + task.getString("task_id") + "/complete").putHeaders(headers())
-        .putHeader("Idempotency-Key", key).timeout(30_000).sendJsonObject(body).compose(ExecutorAgent::json)
+    return link.call(HttpMethod.POST, "/api/v1/work/" + task.getString("task_id") + "/complete",
+            headers().add("Idempotency-Key", key), body, 30_000)
         .<Void>mapEmpty()
         .recover(e -> {
           boolean again = !(e instanceof Refused r) || r.status >= 500;
@@ -328,11 +337,11 @@ public final class ExecutorAgent {
   }
 
   Future<JsonObject> post(String path, JsonObject body) {
-    return client.post(path).putHeaders(headers()).timeout(30_000).sendJsonObject(body).compose(ExecutorAgent::json);
+    return link.call(HttpMethod.POST, path, headers(), body, 30_000);
   }
 
   Future<JsonObject> get(String path) {
-    return client.get(path).putHeaders(headers()).timeout((settings.waitSeconds() + 10) * 1000L).send().compose(ExecutorAgent::json);
+    return link.call(HttpMethod.GET, path, headers(), null, (settings.waitSeconds() + 10) * 1000L);
   }
 
   private MultiMap headers() {
@@ -341,17 +350,6 @@ public final class ExecutorAgent {
       h.add("Authorization", "Bearer " + settings.token());
     }
     return h;
-  }
-
-  private static Future<JsonObject> json(HttpResponse<Buffer> r) {
-    Buffer b = r.body();
-    JsonObject body;
-    try {
-      body = b == null || b.length() == 0 ? new JsonObject() : b.toJsonObject();
-    } catch (RuntimeException e) {
-      body = new JsonObject().put("text", b.toString());
-    }
-    return r.statusCode() >= 400 ? Future.failedFuture(new Refused(r.statusCode(), body)) : Future.succeededFuture(body);
   }
 
   public WebClient client() {

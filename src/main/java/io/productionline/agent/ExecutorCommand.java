@@ -1,6 +1,8 @@
 package io.productionline.agent;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -22,6 +24,8 @@ import org.slf4j.LoggerFactory;
  *   --type T               PL_EXECUTOR_TYPE  default reference
  *   --wait S               PL_WAIT_SECONDS   long-poll wait, default 20
  *   --grace S              PL_GRACE_SECONDS  on SIGTERM, how long the task in hand may take before it is handed back, default 30
+ *   --cluster              PL_CLUSTER=on     join the Hazelcast cluster as a member and reach the work API over the
+ *                                            event bus (cluster settings: PL_CLUSTER_NAME, PL_CLUSTER_MEMBERS, …)
  * </pre>
  */
 public final class ExecutorCommand {
@@ -35,10 +39,15 @@ public final class ExecutorCommand {
   /** Starts the executor and returns; a shutdown hook stops it (SIGTERM, Ctrl-C). */
   public static void run(String[] args, Map<String, String> env) throws Exception {
     Map<String, String> opts = new HashMap<>();
+    boolean cluster = "on".equalsIgnoreCase(env.getOrDefault("PL_CLUSTER", "off"));
     for (int i = 0; i < args.length; i++) {
       String name = args[i].replaceFirst("^--", "");
       if (name.equals("help") || name.equals("h")) {
         usage(null);
+      }
+      if (name.equals("cluster")) {
+        cluster = true;
+        continue;
       }
       if (!OPTIONS.contains(name) || i + 1 >= args.length) {
         usage("unknown or incomplete option " + args[i]);
@@ -54,8 +63,9 @@ public final class ExecutorCommand {
     String type = opts.getOrDefault("type", env.getOrDefault("PL_EXECUTOR_TYPE", "reference"));
     int wait = Integer.parseInt(opts.getOrDefault("wait", env.getOrDefault("PL_WAIT_SECONDS", "20")));
     int grace = Integer.parseInt(opts.getOrDefault("grace", env.getOrDefault("PL_GRACE_SECONDS", "30")));
-    Vertx vertx = Vertx.vertx();
-    ExecutorAgent agent = new ExecutorAgent(vertx, new ExecutorAgent.Settings(server, token, id, caps, environment, type, wait, grace));
+    Vertx vertx = cluster ? clusterMember(env) : Vertx.vertx();
+    ExecutorAgent agent = new ExecutorAgent(vertx, new ExecutorAgent.Settings(server, token, id, caps, environment, type, wait, grace),
+        cluster);
     agent.start().await();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
@@ -67,12 +77,23 @@ public final class ExecutorCommand {
     }, "executor-stop"));
   }
 
+  /** A Vert.x that joins the servers' Hazelcast cluster as a lite member (it holds no cluster data). */
+  static Vertx clusterMember(Map<String, String> env) throws Exception {
+    JsonObject config = io.productionline.Config.load(env);
+    com.hazelcast.config.Config hz = io.productionline.Main.hazelcast(config).setLiteMember(true);
+    var manager = new io.vertx.spi.cluster.hazelcast.HazelcastClusterManager(hz);
+    VertxOptions options = new VertxOptions();
+    String host = config.getJsonObject("cluster", new JsonObject()).getString("host", "127.0.0.1");
+    options.getEventBusOptions().setHost(host).setClusterPublicHost(host);
+    return Vertx.builder().with(options).withClusterManager(manager).buildClustered().await();
+  }
+
   private static void usage(String problem) {
     if (problem != null) {
       System.err.println(problem);
     }
     System.err.println("usage: scripts/executor --server URL [--token T] --id ID --capabilities a,b "
-        + "[--environment local|server] [--type T] [--wait S] [--grace S]");
+        + "[--environment local|server] [--type T] [--wait S] [--grace S] [--cluster]");
     System.exit(problem == null ? 0 : 2);
   }
 }

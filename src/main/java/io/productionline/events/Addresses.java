@@ -11,12 +11,13 @@ public final class Addresses {
   public static final String EXECUTORS = "pl.executors";
   /** Publish: wakes long-polling claims on every node. */
   public static final String WORK_AVAILABLE = "pl.work.available";
-  /** Request/reply: claims by executors that joined the cluster. */
-  public static final String WORK_CLAIM = "pl.work.claim";
-  /** Request/reply: completions by executors that joined the cluster. */
-  public static final String WORK_COMPLETE = "pl.work.complete";
-  /** Request/reply: progress of executors that joined the cluster. */
-  public static final String WORK_PROGRESS = "pl.work.progress";
+  /**
+   * Request/reply: the work API for executors that joined the cluster. A message carries
+   * {@code method}, {@code path}, {@code headers} and {@code body} of a call under
+   * {@code /api/v1/executors} or {@code /api/v1/work}; the server node relays it into its own HTTP
+   * API, so cluster and HTTP executors obey the very same rules (leases, tokens, validation).
+   */
+  public static final String WORK_RELAY = "pl.work.relay";
 
   /** Operator commands the dashboard may send over the bridge. */
   public static final String COMMAND_START = "pl.command.start";

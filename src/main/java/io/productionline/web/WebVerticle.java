@@ -82,9 +82,11 @@ public final class WebVerticle extends VerticleBase {
     return commands.listen()
         .compose(v -> vertx.createHttpServer().requestHandler(router)
             .listen(http.getInteger("port", 8950), http.getString("host", "127.0.0.1")))
-        .onSuccess(srv -> {
+        .compose(srv -> {
           server = srv;
           log.info("HTTP listening on {}:{}", http.getString("host", "127.0.0.1"), srv.actualPort());
+          String host = http.getString("host", "127.0.0.1");
+          return new WorkRelay(s, "0.0.0.0".equals(host) ? "127.0.0.1" : host, srv.actualPort()).listen();
         });
   }
 

@@ -88,6 +88,51 @@ class ClusterTest {
     TestNode.awaitEvent(seenOnC, e -> e.getLong("seq", 0L) == lastSeq, Duration.ofSeconds(10));
   }
 
+  @Test
+  @DisplayName("a cluster executor (over the event bus) and an HTTP executor share one queue; no task runs twice")
+  void clusterAndHttpExecutorsShareTheQueue() throws Exception {
+    JsonObject config = TestNode.config();
+    String cluster = "pl-test-" + UUID.randomUUID();
+    TestNode server = TestNode.startClustered(config, cluster);
+    nodes.add(server);
+    io.vertx.core.Vertx member = clusterMember(cluster);
+    try {
+      var agent = new io.productionline.agent.ExecutorAgent(member, new io.productionline.agent.ExecutorAgent.Settings(
+          "http://127.0.0.1:1", null, "bus-1", List.of("sim"), "server", "cluster", 5), true);
+      agent.start().await();
+      server.executor("http-1", "sim");
+      server.createProject("shared", "wide");
+      server.api.post("/production/start?project=shared", new JsonObject());
+      server.awaitProduction("shared", p -> TestNode.allTracks(p, "stabilized"), Duration.ofSeconds(120));
+
+      for (Row r : server.sql("""
+          SELECT track_id, run_no, item, count(*) AS n, count(*) FILTER (WHERE status = 'completed') AS done
+            FROM station_tasks GROUP BY track_id, run_no, item""")) {
+        assertEquals(1L, r.getLong("n"), "one task per station run");
+        assertEquals(1L, r.getLong("done"), "each station run completed exactly once");
+      }
+      Map<String, Long> byExecutor = new HashMap<>();
+      server.sql("SELECT executor_id, count(*) FROM station_tasks WHERE status = 'completed' GROUP BY executor_id")
+          .forEach(r -> byExecutor.put(r.getString(0), r.getLong(1)));
+      assertTrue(byExecutor.getOrDefault("bus-1", 0L) > 0, "the cluster executor did work: " + byExecutor);
+      assertTrue(byExecutor.getOrDefault("http-1", 0L) > 0, "the HTTP executor did work: " + byExecutor);
+      agent.stop().await();
+    } finally {
+      member.close().await();
+    }
+  }
+
+  /** A Vert.x that joins {@code cluster} as a lite member, as {@code scripts/executor --cluster} does. */
+  private static io.vertx.core.Vertx clusterMember(String cluster) throws Exception {
+    JsonObject c = new JsonObject().put("cluster", new JsonObject().put("name", cluster).put("host", "127.0.0.1")
+        .put("port", 5701).put("members", new io.vertx.core.json.JsonArray().add("127.0.0.1")).put("config", "conf/cluster.xml"));
+    var hz = io.productionline.Main.hazelcast(c).setLiteMember(true);
+    var options = new io.vertx.core.VertxOptions();
+    options.getEventBusOptions().setHost("127.0.0.1").setClusterPublicHost("127.0.0.1");
+    return io.vertx.core.Vertx.builder().with(options)
+        .withClusterManager(new io.vertx.spi.cluster.hazelcast.HazelcastClusterManager(hz)).buildClustered().await();
+  }
+
   /** Between two track_supervised events of a track, every transition was written by the node named in the first. */
   static void assertOneOwnerAtATime(TestNode n) {
     Map<String, String> owner = new HashMap<>();
