@@ -104,10 +104,10 @@ public final class Main {
   static Future<List<ExecutorAgent>> startDemo(Vertx vertx, ProductionLine node, JsonObject demo) {
     String project = demo.getString("project", "demo");
     String line = demo.getString("line", "documents");
-    return node.orchestrator().create(project, line, new JsonObject(), "demo-project:" + project, "demo")
-        .compose(created -> created.created()
-            ? node.orchestrator().start(project, null, "demo").mapEmpty()
-            : Future.succeededFuture())
+    String review = demo.getString("review_project", "demo-review");
+    return startOnce(node, project, line)
+        .compose(v -> review.isEmpty() || node.services().lines.find("review").isEmpty()
+            ? Future.succeededFuture() : startOnce(node, review, "review"))
         .compose(v -> {
           List<ExecutorAgent> agents = new ArrayList<>();
           List<Future<Void>> started = new ArrayList<>();
@@ -119,6 +119,14 @@ public final class Main {
           }
           return Future.all(started).map(agents);
         });
+  }
+
+  /** Creates and starts a demo project the first time; after a restart it resumes as it stands. */
+  private static Future<Void> startOnce(ProductionLine node, String project, String line) {
+    return node.orchestrator().create(project, line, new JsonObject(), "demo-project:" + project, "demo")
+        .compose(created -> created.created()
+            ? node.orchestrator().start(project, null, "demo").mapEmpty()
+            : Future.succeededFuture());
   }
 
   public static Config hazelcast(JsonObject config) throws Exception {
