@@ -34,6 +34,8 @@ final class Throughput {
   private final Samples claim = new Samples();
   private final Samples complete = new Samples();
   private final Samples production = new Samples();
+  private final AtomicLong productionRefused = new AtomicLong();
+  private volatile String firstRefusal;
 
   Throughput(Bench b, Load load, int n, String line, int tracksPerProject) {
     this.b = b;
@@ -80,8 +82,15 @@ final class Throughput {
     String watched = projects.get(0);
     while (System.nanoTime() < bEnd) {
       long s0 = System.nanoTime();
-      load.json(HttpMethod.GET, "/production?project=" + watched, null).await();
-      production.addNanos(System.nanoTime() - s0);
+      try {
+        load.json(HttpMethod.GET, "/production?project=" + watched, null).await();
+        production.addNanos(System.nanoTime() - s0);
+      } catch (RuntimeException e) {
+        productionRefused.incrementAndGet();
+        if (firstRefusal == null) {
+          firstRefusal = e.getMessage();
+        }
+      }
       Bench.sleep(0.05);
     }
     stop = true;
@@ -102,6 +111,7 @@ final class Throughput {
         .put("claim_latency", claim.summary())
         .put("complete_latency", complete.summary())
         .put("get_production_latency", production.summary())
+        .put("get_production_refused", productionRefused.get()).put("first_refusal", firstRefusal)
         .put("tasks_per_s_during_get_production", Samples.round(doneB.get() / apiWindowS))
         .put("cpu", cpuA)
         .put("total_s", Samples.round((System.nanoTime() - t0) / 1e9));
