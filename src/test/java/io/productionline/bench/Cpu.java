@@ -43,12 +43,16 @@ final class Cpu {
       total += m[i] - machine0[i];
     }
     double idle = (m[3] - machine0[3]) + (m.length > 4 ? m[4] - machine0[4] : 0);
+    double server = pct(ticks(serverPid) - server0, secs);
+    double client = pct(ticks(ProcessHandle.current().pid()) - self0, secs);
+    double pg = pct(named("postgres") - pg0, secs);
+    double redis = pct(named("redis-server") - redis0, secs);
+    double busy = total == 0 ? 0 : Samples.round(100.0 * Runtime.getRuntime().availableProcessors() * (1 - idle / total));
     return new JsonObject()
-        .put("server_pct", pct(ticks(serverPid) - server0, secs))
-        .put("load_client_pct", pct(ticks(ProcessHandle.current().pid()) - self0, secs))
-        .put("postgres_pct", pct(named("postgres") - pg0, secs))
-        .put("redis_pct", pct(named("redis-server") - redis0, secs))
-        .put("machine_busy_pct", total == 0 ? 0 : Samples.round(200.0 * (1 - idle / total)));
+        .put("server_pct", server).put("load_client_pct", client).put("postgres_pct", pg).put("redis_pct", redis)
+        .put("machine_busy_pct", busy)
+        // Whatever else ran on the machine meanwhile (other users' builds and tests share these cores).
+        .put("other_processes_pct", Samples.round(Math.max(0, busy - server - client - pg - redis)));
   }
 
   private static double pct(double ticks, double secs) {

@@ -72,6 +72,13 @@ final class Throughput {
     long c0 = b.db.commits();
     long w0 = b.db.walSyncs();
     cpu.start();
+    if (b.opts.containsKey("jfr")) {
+      // Flight Recorder on the server for window A only: scripts/bench --jfr, then JfrTop on the file.
+      String jcmd = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+      new ProcessBuilder(jcmd, Long.toString(b.serverPid()), "JFR.start", "name=" + line, "settings=profile",
+          "duration=" + (int) windowS + "s", "filename=" + b.dir.resolve("server-" + line + ".jfr").toAbsolutePath())
+          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    }
     aStart = System.nanoTime();
     aEnd = aStart + (long) (windowS * 1e9);
     Bench.sleepUntil(aEnd);
