@@ -112,6 +112,7 @@ public final class Bench {
     for (int n : ns) {
       Lines.write(lines, Lines.line("tp" + n, "tp" + n, 8, 100));
     }
+    Lines.write(lines, Lines.line("warm", "warm", 8, 100));
     Lines.write(lines, Lines.line("pickup", "pickup", 1, 1));
     Lines.write(lines, Lines.line("events", "events", 1, 400));
     Lines.write(lines, Lines.line("scale", "scale-q", 1, 1));
@@ -157,6 +158,9 @@ public final class Bench {
         .put("quick", quick);
     try {
       if (phases.contains("throughput")) {
+        // The server's JIT compiles its hot paths in the first tens of seconds: an unmeasured run first.
+        log("warming the server up (%d s, not measured)", quick ? 5 : 12);
+        new Throughput(this, load, 16, "warm", 8).run(128, quick ? 4 : 11, 1, 0.5);
         JsonArray runs = new JsonArray();
         for (int n : ns) {
           runs.add(new Throughput(this, load, n, "tp" + n, 8).run(Math.max(128, 4 * n), 3, window, quick ? 2 : 4));

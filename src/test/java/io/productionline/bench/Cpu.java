@@ -17,6 +17,7 @@ final class Cpu {
   private final long serverPid;
   private long t0;
   private double server0;
+  private double serverSys0;
   private double self0;
   private double pg0;
   private double redis0;
@@ -29,6 +30,7 @@ final class Cpu {
   void start() {
     t0 = System.nanoTime();
     server0 = ticks(serverPid);
+    serverSys0 = sysTicks(serverPid);
     self0 = ticks(ProcessHandle.current().pid());
     pg0 = named("postgres");
     redis0 = named("redis-server");
@@ -49,7 +51,7 @@ final class Cpu {
     double redis = pct(named("redis-server") - redis0, secs);
     double busy = total == 0 ? 0 : Samples.round(100.0 * Runtime.getRuntime().availableProcessors() * (1 - idle / total));
     return new JsonObject()
-        .put("server_pct", server).put("load_client_pct", client).put("postgres_pct", pg).put("redis_pct", redis)
+        .put("server_pct", server).put("server_kernel_pct", pct(sysTicks(serverPid) - serverSys0, secs)).put("load_client_pct", client).put("postgres_pct", pg).put("redis_pct", redis)
         .put("machine_busy_pct", busy)
         // Whatever else ran on the machine meanwhile (other users' builds and tests share these cores).
         .put("other_processes_pct", Samples.round(Math.max(0, busy - server - client - pg - redis)));
@@ -65,6 +67,17 @@ final class Cpu {
       String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
       String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
       return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+  }
+
+  /** stime of a process: its CPU time in the kernel (system calls: sockets, files). */
+  static double sysTicks(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return Long.parseLong(f[12]);
     } catch (IOException | RuntimeException e) {
       return 0;
     }

@@ -121,6 +121,9 @@ final class Throughput {
         .put("get_production_refused", productionRefused.get()).put("first_refusal", firstRefusal)
         .put("tasks_per_s_during_get_production", Samples.round(doneB.get() / apiWindowS))
         .put("cpu", cpuA)
+        // CPU per task moves less with the machine's other load than tasks per second do.
+        .put("server_cpu_ms_per_task", doneA.get() == 0 ? null : Samples.round(cpuA.getDouble("server_pct") * 10 / tasksPerS))
+        .put("postgres_cpu_ms_per_task", doneA.get() == 0 ? null : Samples.round(cpuA.getDouble("postgres_pct") * 10 / tasksPerS))
         .put("total_s", Samples.round((System.nanoTime() - t0) / 1e9));
     b.log("throughput N=%d: %.0f tasks/s, %.2f commits/task, claim p50 %.1f ms, complete p50 %.1f ms", n, tasksPerS,
         out.getDouble("commits_per_task", 0.0), claim.summary().getDouble("p50_ms", 0.0), complete.summary().getDouble("p50_ms", 0.0));
