@@ -84,23 +84,36 @@ public final class ExecutorRegistry {
    */
   public Future<JsonObject> heartbeat(String id, String status, String currentTask) {
     String now = clock.instant().toString();
-    return redis.hget(hash(id), "status").compose(known -> {
-      if (known == null) {
-        return Future.failedFuture(Refusal.notFound("executor " + id + " is not registered; register first")
-            .with("register", "/api/v1/executors"));
-      }
-      List<String> args = new ArrayList<>(List.of(hash(id), "last_heartbeat", now));
-      if (status != null) {
-        args.addAll(List.of("status", status, "current_task", currentTask == null ? "" : currentTask));
-      } else if ("offline".equals(known.toString())) {
-        args.addAll(List.of("status", "idle"));
-      }
-      return redis.hset(args)
-          .compose(r -> redis.setex(alive(id), Integer.toString(staleSeconds), now))
-          .compose(r -> get(id))
-          .map(Optional::orElseThrow);
-    });
+    // One round trip (a claim heartbeats too): the script checks the registration, renews, and reads the hash back.
+    return redis.eval(List.of(HEARTBEAT, "2", hash(id), alive(id), now, status == null ? "" : status,
+            currentTask == null ? "" : currentTask, Integer.toString(staleSeconds)))
+        .compose(r -> {
+          if (r == null) {
+            return Future.failedFuture(Refusal.notFound("executor " + id + " is not registered; register first")
+                .with("register", "/api/v1/executors"));
+          }
+          return Future.succeededFuture(view(fields(r.get(0)), isAlive(r.get(1))));
+        });
   }
+
+  /**
+   * Heartbeat in Redis, atomically: nothing (nil) when the executor is not registered; else the
+   * time of the beat, the status given (or idle again after the sweep had announced it offline),
+   * the liveness key renewed, and the hash and liveness read back.
+   * KEYS: hash, liveness; ARGV: now, status ('' keeps it), current task, stale seconds.
+   */
+  private static final String HEARTBEAT = """
+      local known = redis.call('HGET', KEYS[1], 'status')
+      if not known then return nil end
+      if ARGV[2] ~= '' then
+        redis.call('HSET', KEYS[1], 'last_heartbeat', ARGV[1], 'status', ARGV[2], 'current_task', ARGV[3])
+      elseif known == 'offline' then
+        redis.call('HSET', KEYS[1], 'last_heartbeat', ARGV[1], 'status', 'idle')
+      else
+        redis.call('HSET', KEYS[1], 'last_heartbeat', ARGV[1])
+      end
+      redis.call('SETEX', KEYS[2], ARGV[4], ARGV[1])
+      return {redis.call('HGETALL', KEYS[1]), redis.call('GET', KEYS[2])}""";
 
   /** Whether {@code id} has registered (alive or not). */
   public Future<Boolean> known(String id) {
@@ -127,26 +140,19 @@ public final class ExecutorRegistry {
    */
   public Future<List<JsonObject>> markLapsed() {
     return redis.smembers(ids()).compose(members -> {
-      List<Future<Optional<JsonObject>>> checks = new ArrayList<>();
-      for (Response m : members) {
-        String id = m.toString();
-        checks.add(redis.hget(hash(id), "status").compose(status -> {
-          if (status == null) {
-            return redis.srem(List.of(ids(), id)).map(Optional.<JsonObject>empty());
-          }
-          if ("offline".equals(status.toString())) {
-            return forgetIfLongGone(id).map(Optional.<JsonObject>empty());
-          }
-          return redis.get(alive(id)).compose(a -> isAlive(a)
-              ? Future.succeededFuture(Optional.<JsonObject>empty())
-              : setStatus(id, "offline", null).compose(v -> get(id)));
-        }));
-      }
-      return Future.all(checks).map(cf -> {
-        List<JsonObject> out = new ArrayList<>();
-        checks.forEach(f -> f.result().ifPresent(out::add));
-        return out;
-      });
+      List<String> all = new ArrayList<>();
+      members.forEach(m -> all.add(m.toString()));
+      return inChunks(all, id -> redis.hget(hash(id), "status").compose(status -> {
+        if (status == null) {
+          return redis.srem(List.of(ids(), id)).map(Optional.<JsonObject>empty());
+        }
+        if ("offline".equals(status.toString())) {
+          return forgetIfLongGone(id).map(Optional.<JsonObject>empty());
+        }
+        return redis.get(alive(id)).compose(a -> isAlive(a)
+            ? Future.succeededFuture(Optional.<JsonObject>empty())
+            : setStatus(id, "offline", null).compose(v -> get(id)));
+      }));
     });
   }
 
@@ -165,36 +171,55 @@ public final class ExecutorRegistry {
 
   /** Counts a finished station run for the executor's live figures. */
   public Future<Void> recordStation(String id, long millis, boolean stabilized) {
-    return redis.hincrby(hash(id), "stations_completed", "1")
-        .compose(r -> redis.hincrby(hash(id), "station_ms_total", Long.toString(Math.max(0, millis))))
-        .compose(r -> redis.hincrby(hash(id), "stations_stabilized", stabilized ? "1" : "0"))
-        .mapEmpty();
+    // Three independent increments: sent together, one round trip.
+    return Future.all(redis.hincrby(hash(id), "stations_completed", "1"),
+        redis.hincrby(hash(id), "station_ms_total", Long.toString(Math.max(0, millis))),
+        redis.hincrby(hash(id), "stations_stabilized", stabilized ? "1" : "0")).mapEmpty();
   }
 
   public Future<Optional<JsonObject>> get(String id) {
-    return redis.hgetall(hash(id)).compose(h -> {
-      if (h == null || h.size() == 0) {
-        return Future.succeededFuture(Optional.<JsonObject>empty());
-      }
-      return redis.get(alive(id)).map(a -> Optional.of(view(h, isAlive(a))));
+    // Both reads at once: one round trip.
+    Future<Response> hash = redis.hgetall(hash(id));
+    Future<Response> live = redis.get(alive(id));
+    return Future.all(hash, live).map(x -> {
+      Response h = hash.result();
+      return h == null || h.size() == 0 ? Optional.<JsonObject>empty() : Optional.of(view(fields(h), isAlive(live.result())));
     });
   }
+
+  /**
+   * Runs {@code call} for every id, {@link #LIST_CHUNK} at a time, and collects the present
+   * results in the order of {@code ids}. Thousands of executors would otherwise put thousands of
+   * commands at once on the Redis client, past its wait queue.
+   */
+  private <T> Future<List<T>> inChunks(List<String> ids, java.util.function.Function<String, Future<Optional<T>>> call) {
+    List<T> out = new ArrayList<>();
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = 0; i < ids.size(); i += LIST_CHUNK) {
+      List<String> chunk = ids.subList(i, Math.min(ids.size(), i + LIST_CHUNK));
+      chain = chain.compose(v -> {
+        List<Future<Optional<T>>> got = chunk.stream().map(call).toList();
+        return Future.all(got).map(cf -> {
+          got.forEach(f -> f.result().ifPresent(out::add));
+          return (Void) null;
+        });
+      });
+    }
+    return chain.map(v -> out);
+  }
+
+  /** How many executors {@link #list} reads at a time: enough to fill the connections, few enough never to overflow the client's wait queue. */
+  private static final int LIST_CHUNK = 128;
 
   /** Every known executor with its live status, by id. */
   public Future<List<JsonObject>> list() {
     return redis.smembers(ids()).compose(members -> {
-      List<Future<Optional<JsonObject>>> all = new ArrayList<>();
-      for (Response m : members) {
-        all.add(get(m.toString()));
-      }
-      return Future.all(all).map(cf -> {
-        List<JsonObject> out = new ArrayList<>();
-        for (var f : all) {
-          f.result().ifPresent(out::add);
-        }
-        out.sort((a, b) -> a.getString("executor_id").compareTo(b.getString("executor_id")));
-        return out;
-      });
+      List<String> all = new ArrayList<>();
+      members.forEach(m -> all.add(m.toString()));
+      return inChunks(all, this::get);
+    }).map(out -> {
+      out.sort((a, b) -> a.getString("executor_id").compareTo(b.getString("executor_id")));
+      return out;
     });
   }
 
@@ -236,11 +261,28 @@ public final class ExecutorRegistry {
     }
   }
 
-  private static JsonObject view(Response h, boolean alive) {
+  /** A hash as field → value, whether Redis answered it as a map or (from a script) as a flat array. */
+  private static JsonObject fields(Response h) {
     JsonObject o = new JsonObject();
-    for (String k : h.getKeys()) {
-      o.put(k, h.get(k).toString());
+    Set<String> keys;
+    try {
+      keys = h.getKeys();
+    } catch (RuntimeException notAMap) {
+      keys = Set.of();
     }
+    if (keys != null && !keys.isEmpty()) {
+      for (String k : keys) {
+        o.put(k, h.get(k).toString());
+      }
+      return o;
+    }
+    for (int i = 0; i + 1 < h.size(); i += 2) {
+      o.put(h.get(i).toString(), h.get(i + 1).toString());
+    }
+    return o;
+  }
+
+  private static JsonObject view(JsonObject o, boolean alive) {
     long done = parseLong(o.getString("stations_completed"));
     long total = parseLong(o.getString("station_ms_total"));
     long stabilized = parseLong(o.getString("stations_stabilized"));

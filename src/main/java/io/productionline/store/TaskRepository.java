@@ -38,6 +38,22 @@ public final class TaskRepository {
     return db.preparedQuery(TaskSql.OF_TRACK).execute(Tuple.of(trackId)).map(rows -> all(rows, TaskRow::of));
   }
 
+  /** A project's tasks as the line view reads them: without their steps and reported results. */
+  public Future<List<TaskRow>> viewOfProject(SqlClient db, String projectId) {
+    return db.preparedQuery(TaskSql.VIEW_OF_PROJECT).execute(Tuple.of(projectId)).map(rows -> all(rows, TaskRow::of));
+  }
+
+  /** The tasks of some tracks as the line view reads them: without their steps and reported results. */
+  public Future<List<TaskRow>> viewOfTracks(SqlClient db, List<String> trackIds) {
+    return db.preparedQuery(TaskSql.VIEW_OF_TRACKS).execute(Tuple.tuple().addArrayOfString(trackIds.toArray(String[]::new)))
+        .map(rows -> all(rows, TaskRow::of));
+  }
+
+  /** The tasks of one station run of a track: one, or one per work item at a multi-operator station. */
+  public Future<List<TaskRow>> ofRun(SqlClient db, String trackId, int runNo) {
+    return db.preparedQuery(TaskSql.OF_RUN).execute(Tuple.of(trackId, runNo)).map(rows -> all(rows, TaskRow::of));
+  }
+
   public Future<List<TaskRow>> ofProject(SqlClient db, String projectId) {
     return db.preparedQuery(TaskSql.OF_PROJECT).execute(Tuple.of(projectId)).map(rows -> all(rows, TaskRow::of));
   }
@@ -48,9 +64,15 @@ public final class TaskRepository {
    */
   public Future<Optional<TaskRow>> claim(SqlClient db, String executorId, List<String> capabilities, String environment,
                                          int leaseSeconds, Instant now, String line) {
-    Tuple t = Tuple.tuple().addString(executorId).addString(Ids.secret()).addOffsetDateTime(utc(now)).addInteger(leaseSeconds)
-        .addArrayOfString(capabilities.toArray(String[]::new)).addString(environment).addString(line);
-    return db.preparedQuery(TaskSql.CLAIM).execute(t).map(TaskRepository::first);
+    Tuple t = Tuple.tuple().addString(executorId).addString(Ids.secret()).addOffsetDateTime(utc(now)).addInteger(leaseSeconds);
+    boolean one = capabilities.size() == 1;
+    if (one) {
+      t.addString(capabilities.get(0));
+    } else {
+      t.addArrayOfString(capabilities.toArray(String[]::new));
+    }
+    t.addString(environment).addString(line);
+    return db.preparedQuery(one ? TaskSql.CLAIM_ONE : TaskSql.CLAIM).execute(t).map(TaskRepository::first);
   }
 
   /** The holder hands a task back: queued again now, same attempt. Empty when the token no longer holds it. */

@@ -7,7 +7,24 @@ final class TaskSql {
 
   static final String OF_TRACK = "SELECT * FROM station_tasks WHERE track_id = $1 ORDER BY run_no";
 
+  /** The tasks of one station run of a track (one per work item), by the unique (track_id, run_no, item) index. */
+  static final String OF_RUN = "SELECT * FROM station_tasks WHERE track_id = $1 AND run_no = $2 ORDER BY item";
+
   static final String OF_PROJECT = "SELECT * FROM station_tasks WHERE project_id = $1 ORDER BY track_id, run_no";
+
+  /**
+   * What the line view shows of a task: everything but the step and the reported result, which it
+   * never reads (decoding them dominated the view of a large project).
+   */
+  private static final String VIEW_COLUMNS = """
+      id, track_id, project_id, document_type, run_no, station_index, station_id, station_kind, capability, environment,
+      priority, NULL::jsonb AS step, input, status, attempt, max_attempts, timeout_seconds, lease_token, executor_id,
+      lease_expires_at, available_at, created_at, claimed_at, completed_at, progress, progress_message, outcome,
+      NULL::jsonb AS result, cancel_requested""";
+
+  static final String VIEW_OF_PROJECT = "SELECT " + VIEW_COLUMNS + " FROM station_tasks WHERE project_id = $1 ORDER BY track_id, run_no";
+
+  static final String VIEW_OF_TRACKS = "SELECT " + VIEW_COLUMNS + " FROM station_tasks WHERE track_id = ANY ($1) ORDER BY track_id, run_no";
 
   /**
    * Claims the best queued task for an executor: highest priority, then oldest. SKIP LOCKED lets
@@ -23,6 +40,27 @@ final class TaskSql {
        WHERE t.id = (
              SELECT q.id FROM station_tasks q
               WHERE q.status = 'queued' AND q.available_at <= $3 AND q.capability = ANY ($5)
+                AND (q.environment = 'either' OR $6 = 'either' OR q.environment = $6)
+                AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM projects p WHERE p.id = q.project_id AND p.line = $7))
+              ORDER BY q.priority DESC, q.created_at, q.id
+              LIMIT 1
+              FOR UPDATE SKIP LOCKED)
+      RETURNING t.*""";
+
+  /**
+   * {@link #CLAIM} for an executor of one capability ({@code $5}, a text): the capability is an
+   * equality, so the {@code station_tasks_claim_order} index yields the queue in claim order and
+   * the scan stops at the first task not locked by another claim, however deep the queue.
+   */
+  static final String CLAIM_ONE = """
+      UPDATE station_tasks t
+         SET status = 'claimed', executor_id = $1, lease_token = t.id || '.' || t.attempt || '.' || $2,
+             lease_expires_at = LEAST($3::timestamptz + make_interval(secs => $4),
+                                      $3::timestamptz + make_interval(secs => t.timeout_seconds)),
+             claimed_at = $3, progress = 0, progress_message = NULL
+       WHERE t.id = (
+             SELECT q.id FROM station_tasks q
+              WHERE q.status = 'queued' AND q.capability = $5 AND q.available_at <= $3
                 AND (q.environment = 'either' OR $6 = 'either' OR q.environment = $6)
                 AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM projects p WHERE p.id = q.project_id AND p.line = $7))
               ORDER BY q.priority DESC, q.created_at, q.id

@@ -43,6 +43,16 @@ public final class TrackRepository {
         });
   }
 
+  /** One page of a project's tracks, in the order of {@link #ofProject}. */
+  public Future<List<TrackRow>> pageOfProject(SqlClient db, String projectId, int limit, int offset) {
+    return db.preparedQuery(TrackSql.PAGE_OF_PROJECT).execute(Tuple.of(projectId, limit, offset))
+        .map(rows -> {
+          List<TrackRow> out = new ArrayList<>();
+          rows.forEach(r -> out.add(TrackRow.of(r)));
+          return out;
+        });
+  }
+
   public Future<Void> insert(SqlClient db, String trackId, String projectId, String documentType, String replaces, Instant now) {
     return db.preparedQuery(TrackSql.INSERT).execute(Tuple.of(trackId, projectId, documentType, replaces, utc(now))).mapEmpty();
   }
@@ -174,20 +184,20 @@ public final class TrackRepository {
     }
     String[] types = events.stream().map(NewEvent::type).toArray(String[]::new);
     JsonObject[] payloads = events.stream().map(NewEvent::payload).toArray(JsonObject[]::new);
-    return db.preparedQuery(TrackSql.NEXT_SEQ).execute(Tuple.of(projectId, events.size()))
-        .compose(rows -> {
-          long first = rows.iterator().next().getLong(0) - events.size();
-          return db.preparedQuery(TrackSql.APPEND_EVENTS)
-              .execute(Tuple.of(projectId, trackId, first, types, payloads, utc(now)))
-              .map(done -> {
-                List<JsonObject> out = new ArrayList<>();
-                for (int i = 0; i < events.size(); i++) {
-                  NewEvent e = events.get(i);
-                  out.add(new JsonObject().put("type", e.type()).put("seq", first + i + 1).mergeIn(e.payload()));
-                }
-                return out;
-              });
-        });
+    Tuple t = Tuple.tuple().addString(projectId).addString(trackId).addArrayOfString(types).addArrayOfJsonObject(payloads)
+        .addOffsetDateTime(utc(now)).addLong((long) events.size());
+    return db.preparedQuery(TrackSql.APPEND_EVENTS).execute(t).map(rows -> {
+      if (rows.size() != 1) {
+        throw new IllegalStateException("no project " + projectId + " to append events to");
+      }
+      long first = rows.iterator().next().getLong(0) - events.size();
+      List<JsonObject> out = new ArrayList<>();
+      for (int i = 0; i < events.size(); i++) {
+        NewEvent e = events.get(i);
+        out.add(new JsonObject().put("type", e.type()).put("seq", first + i + 1).mergeIn(e.payload()));
+      }
+      return out;
+    });
   }
 
   public Future<Optional<TrackRow>> takeOwnership(SqlClient db, String trackId, String node, List<String> liveNodes) {

@@ -7,6 +7,8 @@ final class TrackSql {
 
   static final String OF_PROJECT = "SELECT * FROM tracks WHERE project_id = $1 ORDER BY created_at, id";
 
+  static final String PAGE_OF_PROJECT = "SELECT * FROM tracks WHERE project_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3";
+
   static final String INSERT = """
       INSERT INTO tracks (id, project_id, document_type, state, replaces, created_at, state_entered_at)
       VALUES ($1, $2, $3, 'queued', $4, $5, $5)""";
@@ -84,14 +86,18 @@ final class TrackSql {
        WHERE track_id = $1 AND status = 'open'
       RETURNING id""";
 
-  /** Takes the project's next sequence numbers; the row lock orders the project's commits. */
-  static final String NEXT_SEQ = "UPDATE projects SET last_seq = last_seq + $2 WHERE id = $1 RETURNING last_seq";
-
-  /** Appends events with their sequence numbers, in order. */
+  /**
+   * Takes the project's next {@code $6} sequence numbers and appends the events with them, in order,
+   * in one statement; returns the project's new {@code last_seq}. The row lock on the project orders
+   * the project's commits, and is held from here to the commit, so this is the last write of a
+   * transaction.
+   */
   static final String APPEND_EVENTS = """
-      INSERT INTO track_events (project_id, track_id, seq, type, payload, created_at)
-      SELECT $1, $2, $3::bigint + x.ord, x.type, x.payload, $6
-        FROM unnest($4::text[], $5::jsonb[]) WITH ORDINALITY AS x (type, payload, ord)""";
+      WITH seq AS (UPDATE projects SET last_seq = last_seq + $6::bigint WHERE id = $1 RETURNING last_seq),
+           ins AS (INSERT INTO track_events (project_id, track_id, seq, type, payload, created_at)
+                   SELECT $1, $2, seq.last_seq - $6 + x.ord, x.type, x.payload, $5
+                     FROM seq, unnest($3::text[], $4::jsonb[]) WITH ORDINALITY AS x (type, payload, ord))
+      SELECT last_seq FROM seq""";
 
   static final String AUDIT = "INSERT INTO audit_log (at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)";
 

@@ -41,11 +41,26 @@ public final class ProductionView {
   }
 
   public Future<JsonObject> project(String projectId) {
+    return project(projectId, null, 0);
+  }
+
+  /**
+   * The line view of a project; with {@code limit}, only that page of its tracks (from
+   * {@code offset}, in creation order) with their stations, while the summary counts, interrupts,
+   * executors and queue are always the whole project's.
+   */
+  public Future<JsonObject> project(String projectId, Integer limit, int offset) {
     return s.projects.find(s.pool, projectId).compose(p -> {
       ProjectRow project = p.orElseThrow(() -> Refusal.notFound("no project " + projectId));
       LineDefinition line = Json.line(project.lineDefinition());
-      Future<List<TrackRow>> tracks = s.tracks.ofProject(s.pool, projectId);
-      Future<List<TaskRow>> tasks = s.tasks.ofProject(s.pool, projectId);
+      Future<List<TrackRow>> tracks = limit == null
+          ? s.tracks.ofProject(s.pool, projectId)
+          : s.tracks.pageOfProject(s.pool, projectId, limit, offset);
+      Future<List<TaskRow>> tasks = limit == null
+          ? s.tasks.viewOfProject(s.pool, projectId)
+          : tracks.compose(page -> page.isEmpty()
+              ? Future.succeededFuture(List.<TaskRow>of())
+              : s.tasks.viewOfTracks(s.pool, page.stream().map(TrackRow::id).toList()));
       Future<List<InterruptRow>> interrupts = s.interrupts.openOfProject(s.pool, projectId);
       Future<JsonObject> summary = s.tracks.summary(s.pool, projectId);
       Future<JsonObject> floor = floor();
@@ -65,6 +80,10 @@ public final class ProductionView {
             .put("line_state", TrackEvents.lineState(summary.result()))
             .put("last_seq", lastSeq.result())
             .put("tracks", trackJson).put("interrupts", interruptJson).put("summary", summary.result());
+        if (limit != null) {
+          out.put("page", new JsonObject().put("offset", offset).put("limit", limit)
+              .put("tracks_total", summary.result().getInteger("total")));
+        }
         return out.mergeIn(floor.result());
       });
     });

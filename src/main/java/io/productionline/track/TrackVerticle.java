@@ -212,9 +212,13 @@ public final class TrackVerticle extends VerticleBase {
     if (outcome == Outcome.AUDIT_REJECTED && station.stationKind() != StationKind.AUDIT) {
       return Future.failedFuture(new IllegalMoveException(track.state(), "report audit_rejected at a " + station.stationKind().wire() + " station"));
     }
-    return s.tasks.ofTrack(conn, trackId).compose(all -> {
-      List<TaskRow> run = all.stream().filter(t -> t.runNo() == task.runNo())
-          .sorted(Comparator.comparingInt(TrackVerticle::item)).toList();
+    // A station with one work item has one task per run: the one that just completed. Only a
+    // multi-operator station reads its run's other items (never the track's earlier runs).
+    Future<List<TaskRow>> ofRun = Math.max(1, station.workItems()) == 1 && item(task) == 1
+        ? Future.succeededFuture(List.of(task))
+        : s.tasks.ofRun(conn, trackId, task.runNo());
+    return ofRun.compose(all -> {
+      List<TaskRow> run = all.stream().sorted(Comparator.comparingInt(TrackVerticle::item)).toList();
       long complete = run.stream().filter(t -> "completed".equals(t.status())).count();
       if (complete < run.size()) {
         NewEvent e = TrackEvents.workItemComplete(track, station, item(task), (int) complete, run.size(), outcome.wire(), actor, now);

@@ -41,7 +41,14 @@ final class ProductionApi {
   }
 
   void mount(Router router) {
-    router.get("/production").handler(ctx -> Http.guarded(ctx, c -> view.project(Http.query(c, "project", true))));
+    router.get("/production").handler(ctx -> Http.guarded(ctx, c -> {
+      String project = Http.query(c, "project", true);
+      // Paging is optional: without limit every track is listed; summary counts are always whole.
+      boolean paged = c.queryParams().contains("limit");
+      int limit = Http.intQuery(c, "limit", 0, 0, 10_000);
+      int offset = Http.intQuery(c, "offset", 0, 0, Integer.MAX_VALUE);
+      return view.project(project, paged ? Integer.valueOf(limit) : null, offset);
+    }));
     router.post("/production/start").handler(ctx -> Http.guarded(ctx, this::start));
     router.get("/production/track/:id").handler(ctx -> Http.guarded(ctx, c -> view.track(Http.id(c, "id"))));
     router.post("/production/track/:id/cancel").handler(ctx -> Http.guarded(ctx, this::cancel));

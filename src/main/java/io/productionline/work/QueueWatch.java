@@ -22,7 +22,11 @@ public final class QueueWatch {
 
   private final Services s;
   private final ProductionView view;
+  /** Whether each executor seen on the bus was online; only a change of that can change which capabilities nobody serves. */
+  private final java.util.Map<String, Boolean> online = new java.util.HashMap<>();
   private boolean scheduled;
+  /** How long the last look at the queue took: the next one waits at least ten times that, so the watch stays cheap on a deep queue. */
+  private long lastCostMs;
 
   public QueueWatch(Services services, ProductionView view) {
     this.s = services;
@@ -34,8 +38,13 @@ public final class QueueWatch {
     return Future.all(
         bus.consumer(Addresses.WORK_AVAILABLE, m -> changed()).completion(),
         bus.<JsonObject>consumer(Addresses.EXECUTORS, m -> {
-          if (m.body() != null && EventType.EXECUTOR_STATUS.equals(m.body().getString("type"))) {
-            changed();
+          JsonObject e = m.body();
+          if (e != null && EventType.EXECUTOR_STATUS.equals(e.getString("type")) && e.getString("executor_id") != null) {
+            // A heartbeat or a busy/idle flip of an executor already online changes nothing here.
+            Boolean was = online.put(e.getString("executor_id"), !"offline".equals(e.getString("status")));
+            if (was == null || was != !"offline".equals(e.getString("status"))) {
+              changed();
+            }
           }
         }).completion()).mapEmpty();
   }
@@ -45,9 +54,11 @@ public final class QueueWatch {
       return;
     }
     scheduled = true;
-    s.vertx.setTimer(FOLD_MS, t -> {
+    s.vertx.setTimer(Math.max(FOLD_MS, 10 * lastCostMs), t -> {
       scheduled = false;
+      long started = System.nanoTime();
       view.floor()
+          .onComplete(ar -> lastCostMs = (System.nanoTime() - started) / 1_000_000)
           .onSuccess(floor -> s.vertx.eventBus().publish(Addresses.EXECUTORS, new JsonObject()
               .put("type", EventType.QUEUE_DEPTH)
               .put("depth", floor.getJsonObject("queue").getInteger("depth"))

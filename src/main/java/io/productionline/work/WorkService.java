@@ -257,11 +257,26 @@ public final class WorkService {
     }
     draining = true;
     wokenWhileDraining = false;
-    drainNext(waiters.size());
+    drainNext(waiters.size(), new java.util.HashSet<>());
   }
 
-  private void drainNext(int budget) {
+  /**
+   * What a parked claim can take: its capabilities, environment and line. Within one round, once a
+   * claim of a shape found nothing, the other waiters of that shape find nothing either (a task
+   * queued meanwhile wakes another round), so they are not asked again: a round costs one query per
+   * task handed out plus one per shape, not one per parked executor.
+   */
+  private static String shape(Waiter w) {
+    return w.executor.getJsonArray("capabilities") + "|" + w.executor.getString("environment", "server") + "|" + w.line;
+  }
+
+  private void drainNext(int budget, java.util.Set<String> empty) {
     Waiter w = waiters.peek();
+    while (w != null && budget > 0 && empty.contains(shape(w))) {
+      waiters.add(waiters.poll());
+      budget--;
+      w = waiters.peek();
+    }
     if (w == null || budget == 0) {
       draining = false;
       if (wokenWhileDraining) {
@@ -269,19 +284,26 @@ public final class WorkService {
       }
       return;
     }
-    tryClaim(w.executor, w.line).onComplete(ar -> {
+    int left = budget;
+    Waiter head = w;
+    tryClaim(head.executor, head.line).onComplete(ar -> {
       if (ar.succeeded() && ar.result().isPresent()) {
-        boolean stillParked = waiters.remove(w);
+        boolean stillParked = waiters.remove(head);
         parked = waiters.size();
-        s.vertx.cancelTimer(w.timer);
-        if (!stillParked || !w.result.tryComplete(ar.result())) {
+        s.vertx.cancelTimer(head.timer);
+        if (!stillParked || !head.result.tryComplete(ar.result())) {
           handBack(ar.result().get(), "its long-poll ended before the claim");
         }
-      } else if (waiters.remove(w)) {
-        // Nothing for this executor: to the back, so others with other capabilities get a look.
-        waiters.add(w);
+      } else {
+        if (ar.succeeded()) {
+          empty.add(shape(head));
+        }
+        if (waiters.remove(head)) {
+          // Nothing for this executor: to the back, so others with other capabilities get a look.
+          waiters.add(head);
+        }
       }
-      drainNext(budget - 1);
+      drainNext(left - 1, empty);
     });
   }
 

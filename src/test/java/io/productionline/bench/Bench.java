@@ -1,0 +1,309 @@
+package io.productionline.bench;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisAPI;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * {@code scripts/bench}: throughput, latency and scale figures of Production Line on this machine.
+ * Starts the server in its own JVM against a dedicated PostgreSQL database ({@code pl_bench} on the
+ * server of {@code PL_PG_URL}) and Redis ({@code PL_REDIS_URL}, keys under a bench prefix), drives
+ * it over HTTP on loopback from this process, runs pgbench for the floor, and prints one JSON
+ * summary. Every loop is bounded in count and time. See {@code docs/benchmarks.md}.
+ *
+ * <p>Options: {@code --quick} (smaller sizes), {@code --phases a,b} (throughput, pickup, events,
+ * scale-tracks, scale-queue, scale-executors, floor), {@code --executors 1,16,64,256},
+ * {@code --window S}, {@code --jfr} (record the server with Flight Recorder), {@code --label L},
+ * {@code --out FILE}. {@code PL_TOKEN} (or {@code --token}) is sent as a bearer token.
+ */
+public final class Bench {
+
+  private static final Set<String> ALL = new LinkedHashSet<>(List.of("throughput", "pickup", "events", "scale-tracks", "scale-queue",
+      "scale-executors", "floor"));
+
+  final Map<String, String> opts;
+  final Path dir = Path.of("target", "bench");
+  Db db;
+  private BenchServer server;
+  private final long started = System.nanoTime();
+
+  private Bench(Map<String, String> opts) {
+    this.opts = opts;
+  }
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> opts = new HashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      if (!a.startsWith("--")) {
+        continue;
+      }
+      boolean flag = i + 1 >= args.length || args[i + 1].startsWith("--");
+      opts.put(a.substring(2), flag ? "true" : args[++i]);
+    }
+    // Nothing runs forever: past this bound the bench stops the server and exits.
+    Thread watchdog = new Thread(() -> {
+      try {
+        Thread.sleep(Long.parseLong(opts.getOrDefault("max-minutes", "14")) * 60_000);
+        System.err.println("bench: time bound reached; stopping");
+        Runtime.getRuntime().halt(3);
+      } catch (InterruptedException ignored) {
+        // Finished in time.
+      }
+    }, "bench-watchdog");
+    watchdog.setDaemon(true);
+    watchdog.start();
+    Bench bench = new Bench(opts);
+    int status = 0;
+    try {
+      JsonObject result = bench.run();
+      String json = result.encodePrettily();
+      Path out = Path.of(opts.getOrDefault("out", "target/bench/result.json"));
+      Files.createDirectories(out.toAbsolutePath().getParent());
+      Files.writeString(out, json);
+      System.out.println(json);
+    } catch (Throwable t) {
+      t.printStackTrace();
+      status = 1;
+    } finally {
+      bench.shutdown();
+    }
+    System.exit(status);
+  }
+
+  private JsonObject run() throws Exception {
+    boolean quick = opts.containsKey("quick");
+    Set<String> phases = new LinkedHashSet<>(opts.containsKey("phases") ? Arrays.asList(opts.get("phases").split(",")) : ALL);
+    List<Integer> ns = Arrays.stream(opts.getOrDefault("executors", quick ? "1,16,64" : "1,16,64,256").split(","))
+        .map(String::trim).map(Integer::parseInt).toList();
+    double window = Double.parseDouble(opts.getOrDefault("window", quick ? "5" : "10"));
+    String token = opts.getOrDefault("token", System.getenv("PL_TOKEN"));
+    String pgUrl = env("PL_PG_URL", "postgresql://postgres@127.0.0.1:5432/test");
+    String redisUrl = env("PL_REDIS_URL", "redis://127.0.0.1:6379");
+    String prefix = "plbench:" + Long.toString(System.currentTimeMillis(), 36) + ":";
+    Files.createDirectories(dir);
+    db = Db.fresh(pgUrl, env("PL_BENCH_DB", "pl_bench"));
+    log("database %s, redis %s (prefix %s)", db.url(), redisUrl, prefix);
+
+    Path lines = dir.resolve("lines");
+    if (Files.exists(lines)) {
+      try (var files = Files.list(lines)) {
+        for (Path f : (Iterable<Path>) files::iterator) {
+          Files.delete(f);
+        }
+      }
+    }
+    for (int n : ns) {
+      Lines.write(lines, Lines.line("tp" + n, "tp" + n, 8, 100));
+    }
+    Lines.write(lines, Lines.line("warm", "warm", 8, 100));
+    Lines.write(lines, Lines.line("pickup", "pickup", 1, 1));
+    Lines.write(lines, Lines.line("events", "events", 1, 400));
+    Lines.write(lines, Lines.line("scale", "scale-q", 1, 1));
+    Lines.write(lines, Lines.line("wide", "wide", 8, 10));
+
+    int port = freePort();
+    int clusterPort = freePort();
+    JsonObject config = new JsonObject(Files.readString(Path.of("conf/config.json")));
+    config.getJsonObject("http").put("port", port).put("host", "127.0.0.1");
+    config.getJsonObject("pg").put("url", db.url());
+    config.put("redis", config.getJsonObject("redis", new JsonObject()).copy().put("url", redisUrl).put("prefix", prefix));
+    config.put("cluster", config.getJsonObject("cluster").copy().put("name", "pl-bench-" + ProcessHandle.current().pid())
+        .put("port", clusterPort).put("members", new JsonArray().add("127.0.0.1:" + clusterPort)));
+    config.put("lines_dir", lines.toString()).put("data_dir", dir.resolve("data").toString());
+    config.put("demo", new JsonObject().put("enabled", false));
+    Path configFile = dir.resolve("config.json");
+    Files.writeString(configFile, config.encodePrettily());
+
+    List<String> jvm = new ArrayList<>(List.of("-Xms1g", "-Xmx2g"));
+    if (opts.containsKey("jfr")) {
+      jvm.add("-XX:StartFlightRecording=filename=" + dir.resolve("server.jfr") + ",settings=profile,dumponexit=true");
+    }
+    String extra = System.getenv("PL_BENCH_SERVER_OPTS");
+    if (extra != null && !extra.isBlank()) {
+      jvm.addAll(Arrays.asList(extra.trim().split("\\s+")));
+    }
+    Map<String, String> serverEnv = new HashMap<>();
+    if (token != null) {
+      serverEnv.put("PL_TOKEN", token);
+    }
+    long s0 = System.nanoTime();
+    server = BenchServer.start(configFile, dir, jvm, serverEnv);
+    server.awaitReady(120);
+    log("server ready in %.1f s on port %d (pid %d)", (System.nanoTime() - s0) / 1e9, port, server.pid());
+
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+    Load load = new Load(vertx, port, token, 2048);
+    JsonObject result = new JsonObject()
+        .put("bench", "production-line").put("label", opts.getOrDefault("label", "")).put("at", Instant.now().toString())
+        .put("machine", new JsonObject().put("cores", Runtime.getRuntime().availableProcessors())
+            .put("postgres", db.text("SHOW server_version")).put("synchronous_commit", db.text("SHOW synchronous_commit"))
+            .put("fsync", db.text("SHOW fsync")).put("pg_pool_size", config.getJsonObject("pg").getInteger("pool_size", 8)))
+        .put("quick", quick);
+    try {
+      if (phases.contains("throughput")) {
+        // The server's JIT compiles its hot paths in the first tens of seconds: an unmeasured run first.
+        log("warming the server up (%d s, not measured)", quick ? 5 : 12);
+        new Throughput(this, load, 16, "warm", 8).run(128, quick ? 4 : 11, 1, 0.5);
+        JsonArray runs = new JsonArray();
+        for (int n : ns) {
+          runs.add(new Throughput(this, load, n, "tp" + n, 8).run(Math.max(128, 4 * n), 3, window, quick ? 2 : 4));
+        }
+        result.put("throughput", runs);
+      }
+      if (phases.contains("pickup")) {
+        result.put("pickup", new Pickup(this, load).run(8, quick ? 60 : 200, 60));
+      }
+      if (phases.contains("events")) {
+        JsonArray runs = new JsonArray();
+        EventLatency events = new EventLatency(this, load);
+        for (String channel : List.of("sse", "websocket", "bridge")) {
+          for (int c : quick ? List.of(1, 100) : List.of(1, 100, 1000)) {
+            runs.add(events.run(channel, c, quick ? 2 : 3, 25));
+          }
+        }
+        result.put("events", runs);
+      }
+      Scale scale = new Scale(this, load);
+      JsonObject scaled = new JsonObject();
+      if (phases.contains("scale-tracks")) {
+        scaled.put("tracks_in_one_project", scale.tracks(quick ? 2_000 : 10_000));
+      }
+      if (phases.contains("scale-queue")) {
+        scaled.put("queued_tasks", scale.queue(1_000, quick ? 100_000 : 1_000_000, 200));
+      }
+      if (phases.contains("scale-executors")) {
+        scaled.put("executors_heartbeating", scale.executors(quick ? 1_000 : 10_000, quick ? 5 : 15));
+      }
+      if (!scaled.isEmpty()) {
+        result.put("scale", scaled);
+      }
+    } finally {
+      server.close();
+      log("server stopped");
+    }
+    if (phases.contains("floor")) {
+      JsonObject floor = new Floor(this).run(List.of(8, 32), quick ? 5 : 10, dir);
+      result.put("floor", floor);
+    }
+    cleanRedis(vertx, redisUrl, prefix);
+    vertx.close().await();
+    result.put("verdict", verdict(result));
+    result.put("total_s", Samples.round((System.nanoTime() - started) / 1e9));
+    return result;
+  }
+
+  /** The product's best station throughput beside the floor: half of (pgbench commits/s ÷ commits one task needs). */
+  private static JsonObject verdict(JsonObject r) {
+    JsonArray runs = r.getJsonArray("throughput");
+    JsonObject floor = r.getJsonObject("floor");
+    if (runs == null || floor == null || runs.isEmpty()) {
+      return new JsonObject();
+    }
+    JsonObject best = runs.stream().map(o -> (JsonObject) o).max((a, b) -> Double.compare(a.getDouble("tasks_per_s"),
+        b.getDouble("tasks_per_s"))).orElseThrow();
+    double commitsPerTask = best.getDouble("commits_per_task");
+    double floorTasks = floor.getDouble("best_commits_per_s") / commitsPerTask;
+    return new JsonObject().put("best_tasks_per_s", best.getDouble("tasks_per_s")).put("at_executors", best.getInteger("executors"))
+        .put("commits_per_task", commitsPerTask).put("floor_commits_per_s", floor.getDouble("best_commits_per_s"))
+        .put("floor_tasks_per_s_at_that_commit_count", Samples.round(floorTasks))
+        .put("share_of_floor", Samples.round(best.getDouble("tasks_per_s") / floorTasks))
+        .put("floor_tasks_per_s_pgbench_script", floor.getDouble("best_tasks_per_s"))
+        .put("meets_half_of_floor", best.getDouble("tasks_per_s") >= 0.5 * floorTasks);
+  }
+
+  private void cleanRedis(Vertx vertx, String url, String prefix) {
+    try {
+      Redis client = Redis.createClient(vertx, url);
+      RedisAPI redis = RedisAPI.api(client);
+      String cursor = "0";
+      int rounds = 0;
+      do {
+        var reply = redis.scan(List.of(cursor, "MATCH", prefix + "*", "COUNT", "1000")).await();
+        cursor = reply.get(0).toString();
+        List<String> keys = new ArrayList<>();
+        reply.get(1).forEach(k -> keys.add(k.toString()));
+        if (!keys.isEmpty()) {
+          redis.del(keys).await();
+        }
+      } while (!"0".equals(cursor) && ++rounds < 100_000);
+      client.close();
+    } catch (Exception e) {
+      log("redis keys under %s were not all removed: %s", prefix, e);
+    }
+  }
+
+  private void shutdown() {
+    try {
+      if (server != null) {
+        server.close();
+      }
+      if (db != null) {
+        db.close();
+      }
+    } catch (Exception ignored) {
+      // Best effort.
+    }
+  }
+
+  long serverPid() {
+    return server.pid();
+  }
+
+  void log(String format, Object... args) {
+    System.err.printf("[bench %6.1fs] %s%n", (System.nanoTime() - started) / 1e9, String.format(format, args));
+  }
+
+  static String env(String name, String fallback) {
+    String v = System.getenv(name);
+    return v == null || v.isBlank() ? fallback : v;
+  }
+
+  /** Runs {@code call} for every item, at most {@code inFlight} at a time; waits for all. */
+  static <T> void inBatches(List<T> items, int inFlight, Function<T, Future<?>> call) {
+    for (int i = 0; i < items.size(); i += inFlight) {
+      List<Future<?>> batch = new ArrayList<>();
+      for (T item : items.subList(i, Math.min(items.size(), i + inFlight))) {
+        batch.add(call.apply(item));
+      }
+      Future.all(batch).await();
+    }
+  }
+
+  static void sleep(double seconds) {
+    try {
+      Thread.sleep((long) (seconds * 1000));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  static void sleepUntil(long nanoTime) {
+    long left = nanoTime - System.nanoTime();
+    if (left > 0) {
+      sleep(left / 1e9);
+    }
+  }
+
+  private static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}

@@ -1,0 +1,176 @@
+package io.productionline.bench;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Station throughput with N simulated executors: each is a long-poll claim loop over HTTP that
+ * completes every task it gets at once (a 0 ms sim step). A task counts when its completion has
+ * been answered, which the server does only after the track's transition committed, the next
+ * station's task was queued and the events were published. Window A measures tasks per second,
+ * PostgreSQL commits per task and claim/complete latency; window B, with the line still running,
+ * measures {@code GET /production}.
+ */
+final class Throughput {
+
+  private final Bench b;
+  private final Load load;
+  private final int n;
+  private final String line;
+  private final int tracksPerProject;
+  private volatile boolean stop;
+  private volatile long aStart = Long.MAX_VALUE;
+  private volatile long aEnd = Long.MAX_VALUE;
+  private volatile long bEnd = Long.MAX_VALUE;
+  private final AtomicLong doneA = new AtomicLong();
+  private final AtomicLong doneB = new AtomicLong();
+  private final AtomicLong emptyClaimsA = new AtomicLong();
+  private final AtomicLong refused = new AtomicLong();
+  private final Samples claim = new Samples();
+  private final Samples complete = new Samples();
+  private final Samples production = new Samples();
+  private final AtomicLong productionRefused = new AtomicLong();
+  private volatile String firstRefusal;
+
+  Throughput(Bench b, Load load, int n, String line, int tracksPerProject) {
+    this.b = b;
+    this.load = load;
+    this.n = n;
+    this.line = line;
+    this.tracksPerProject = tracksPerProject;
+  }
+
+  JsonObject run(int tracks, double warmupS, double windowS, double apiWindowS) throws Exception {
+    List<String> executors = new ArrayList<>();
+    for (int i = 1; i <= n; i++) {
+      executors.add(line + "-x" + i);
+    }
+    Bench.inBatches(executors, 32, id -> load.register(id, line));
+    List<String> projects = new ArrayList<>();
+    for (int p = 1; p <= Math.max(1, tracks / tracksPerProject); p++) {
+      projects.add(line + "-p" + p);
+    }
+    long setup0 = System.nanoTime();
+    Bench.inBatches(projects, 4, id -> load.project(id, line, true));
+    double setupS = (System.nanoTime() - setup0) / 1e9;
+    b.log("throughput N=%d: %d projects, %d tracks started in %.1f s", n, projects.size(), projects.size() * tracksPerProject, setupS);
+
+    List<Future<Void>> loops = new ArrayList<>();
+    long t0 = System.nanoTime();
+    for (String id : executors) {
+      Promise<Void> ended = Promise.promise();
+      load.vertx.runOnContext(v -> loop(id, ended));
+      loops.add(ended.future());
+    }
+    Bench.sleep(warmupS);
+    Cpu cpu = new Cpu(b.serverPid());
+    long c0 = b.db.commits();
+    long w0 = b.db.walSyncs();
+    cpu.start();
+    if (b.opts.containsKey("jfr")) {
+      // Flight Recorder on the server for window A only: scripts/bench --jfr, then JfrTop on the file.
+      String jcmd = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+      new ProcessBuilder(jcmd, Long.toString(b.serverPid()), "JFR.start", "name=" + line, "settings=profile",
+          "duration=" + (int) windowS + "s", "filename=" + b.dir.resolve("server-" + line + ".jfr").toAbsolutePath())
+          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    }
+    aStart = System.nanoTime();
+    aEnd = aStart + (long) (windowS * 1e9);
+    Bench.sleepUntil(aEnd);
+    long c1 = b.db.commits();
+    long w1 = b.db.walSyncs();
+    JsonObject cpuA = cpu.stop();
+    bEnd = aEnd + (long) (apiWindowS * 1e9);
+    String watched = projects.get(0);
+    while (System.nanoTime() < bEnd) {
+      long s0 = System.nanoTime();
+      try {
+        load.json(HttpMethod.GET, "/production?project=" + watched, null).await();
+        production.addNanos(System.nanoTime() - s0);
+      } catch (RuntimeException e) {
+        productionRefused.incrementAndGet();
+        if (firstRefusal == null) {
+          firstRefusal = e.getMessage();
+        }
+      }
+      Bench.sleep(0.05);
+    }
+    stop = true;
+    Future.all(loops).await();
+    long left = b.db.scalar("SELECT count(*) FROM station_tasks WHERE capability = '" + line + "' AND status = 'queued'");
+    b.db.exec("UPDATE station_tasks SET status = 'cancelled', completed_at = now() WHERE capability = '" + line + "' AND status = 'queued'");
+    double tasksPerS = doneA.get() / windowS;
+    long commits = c1 - c0;
+    JsonObject out = new JsonObject()
+        .put("executors", n).put("projects", projects.size()).put("tracks", projects.size() * tracksPerProject)
+        .put("setup_s", Samples.round(setupS)).put("window_s", windowS)
+        .put("tasks", doneA.get()).put("tasks_per_s", Samples.round(tasksPerS))
+        .put("commits", commits).put("commits_per_task", doneA.get() == 0 ? null : Samples.round((double) commits / doneA.get()))
+        .put("wal_syncs_per_task_server_wide", doneA.get() == 0 ? null : Samples.round((double) (w1 - w0) / doneA.get()))
+        .put("empty_claims_in_window", emptyClaimsA.get())
+        .put("queued_left_after", left)
+        .put("refused_calls", refused.get())
+        .put("claim_latency", claim.summary())
+        .put("complete_latency", complete.summary())
+        .put("get_production_latency", production.summary())
+        .put("get_production_refused", productionRefused.get()).put("first_refusal", firstRefusal)
+        .put("tasks_per_s_during_get_production", Samples.round(doneB.get() / apiWindowS))
+        .put("cpu", cpuA)
+        // CPU per task moves less with the machine's other load than tasks per second do.
+        .put("server_cpu_ms_per_task", doneA.get() == 0 ? null : Samples.round(cpuA.getDouble("server_pct") * 10 / tasksPerS))
+        .put("postgres_cpu_ms_per_task", doneA.get() == 0 ? null : Samples.round(cpuA.getDouble("postgres_pct") * 10 / tasksPerS))
+        .put("total_s", Samples.round((System.nanoTime() - t0) / 1e9));
+    b.log("throughput N=%d: %.0f tasks/s, %.2f commits/task, claim p50 %.1f ms, complete p50 %.1f ms", n, tasksPerS,
+        out.getDouble("commits_per_task", 0.0), claim.summary().getDouble("p50_ms", 0.0), complete.summary().getDouble("p50_ms", 0.0));
+    return out;
+  }
+
+  private void loop(String executor, Promise<Void> ended) {
+    if (stop) {
+      ended.complete();
+      return;
+    }
+    long s0 = System.nanoTime();
+    load.claim(executor, 1).onComplete(ar -> {
+      if (ar.failed() || ar.result().statusCode() != 200) {
+        refused.incrementAndGet();
+        load.vertx.setTimer(50, t -> loop(executor, ended));
+        return;
+      }
+      JsonObject body = ar.result().bodyAsJsonObject();
+      long s1 = System.nanoTime();
+      if (!body.getBoolean("assigned", false)) {
+        if (inA(s1)) {
+          emptyClaimsA.incrementAndGet();
+        }
+        loop(executor, ended);
+        return;
+      }
+      if (inA(s1)) {
+        claim.addNanos(s1 - s0);
+      }
+      JsonObject task = body.getJsonObject("task");
+      load.complete(task.getString("task_id"), task.getString("lease_token")).onComplete(cr -> {
+        long s2 = System.nanoTime();
+        if (cr.failed() || cr.result().statusCode() != 200) {
+          refused.incrementAndGet();
+        } else if (inA(s2)) {
+          complete.addNanos(s2 - s1);
+          doneA.incrementAndGet();
+        } else if (s2 >= aEnd && s2 < bEnd) {
+          doneB.incrementAndGet();
+        }
+        loop(executor, ended);
+      });
+    });
+  }
+
+  private boolean inA(long t) {
+    return t >= aStart && t < aEnd;
+  }
+}
