@@ -1,5 +1,6 @@
 package io.productionline;
 
+import io.productionline.analytics.LineAnalytics;
 import io.productionline.executor.ExecutorRegistry;
 import io.productionline.line.LineDefinition;
 import io.productionline.line.Lines;
@@ -34,8 +35,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One server node, assembled: connections, migrations, line catalog, supervisor, work service,
- * rescue sweeper and the web verticle. {@link Main} starts one on the embedded default; tests start
- * them on a Vert.x of their own.
+ * rescue sweeper, line analytics and the web verticle. {@link Main}
+ * starts one on the embedded default; tests start them on a Vert.x of their own.
  */
 public final class ProductionLine {
 
@@ -59,7 +60,8 @@ public final class ProductionLine {
         services.config.getJsonObject("redis", new JsonObject()).getString("prefix", "pl:"), services.clock, services.staleSeconds());
     this.work = new WorkService(services, registry, supervisor);
     this.sweeper = new RescueSweeper(services, registry, supervisor);
-    ProductionView view = new ProductionView(services, registry);
+    LineAnalytics analytics = new LineAnalytics(services, registry);
+    ProductionView view = new ProductionView(services, registry, analytics);
     this.queueWatch = new QueueWatch(services, view);
     this.web = new WebVerticle(services, supervisor, orchestrator, work, view);
   }
