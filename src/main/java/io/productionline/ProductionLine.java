@@ -1,5 +1,6 @@
 package io.productionline;
 
+import io.productionline.analytics.FlowWatch;
 import io.productionline.analytics.LineAnalytics;
 import io.productionline.executor.ExecutorRegistry;
 import io.productionline.line.LineDefinition;
@@ -35,7 +36,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One server node, assembled: connections, migrations, line catalog, supervisor, work service,
- * rescue sweeper, line analytics and the web verticle. {@link Main}
+ * rescue sweeper, line analytics (flow metrics pushed) and the web verticle. {@link Main}
  * starts one on the embedded default; tests start them on a Vert.x of their own.
  */
 public final class ProductionLine {
@@ -49,6 +50,7 @@ public final class ProductionLine {
   private final RescueSweeper sweeper;
   private final WebVerticle web;
   private final QueueWatch queueWatch;
+  private final FlowWatch flowWatch;
   private final Redis redisClient;
 
   private ProductionLine(Services services, Redis redisClient) {
@@ -63,6 +65,7 @@ public final class ProductionLine {
     LineAnalytics analytics = new LineAnalytics(services, registry);
     ProductionView view = new ProductionView(services, registry, analytics);
     this.queueWatch = new QueueWatch(services, view);
+    this.flowWatch = new FlowWatch(services, analytics);
     this.web = new WebVerticle(services, supervisor, orchestrator, work, view);
   }
 
@@ -94,6 +97,7 @@ public final class ProductionLine {
     return Migrations.apply(pool)
         .compose(v -> node.work.start())
         .compose(v -> node.queueWatch.start())
+        .compose(v -> node.flowWatch.start())
         .compose(v -> node.supervisor.listen())
         .compose(v -> vertx.deployVerticle(node.web))
         .compose(v -> node.supervisor.adoptOrphans())
@@ -128,6 +132,11 @@ public final class ProductionLine {
     return sweeper;
   }
 
+  /** The node's push of flow metrics. */
+  public FlowWatch flowWatch() {
+    return flowWatch;
+  }
+
   /**
    * Leaves gracefully: stops claiming and sweeping, hands this node's tracks to the other members,
    * then closes the HTTP server and the connections.
@@ -136,6 +145,7 @@ public final class ProductionLine {
     sweeper.stop();
     work.stopClaiming();
     return supervisor.handOver().<Void>mapEmpty().recover(e -> Future.succeededFuture())
+        .compose(v -> flowWatch.stop()).recover(e -> Future.succeededFuture())
         .compose(v -> services.vertx.undeploy(web.deploymentID())).recover(e -> Future.succeededFuture())
         .compose(v -> services.pool.close())
         .eventually(() -> {
