@@ -3,6 +3,7 @@ package io.productionline;
 import io.productionline.analytics.FlowWatch;
 import io.productionline.analytics.LineAnalytics;
 import io.productionline.executor.ExecutorRegistry;
+import io.productionline.interrupt.SlaWatch;
 import io.productionline.line.LineDefinition;
 import io.productionline.line.Lines;
 import io.productionline.line.Skill;
@@ -36,7 +37,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One server node, assembled: connections, migrations, line catalog, supervisor, work service,
- * rescue sweeper, line analytics (flow metrics pushed) and the web verticle. {@link Main}
+ * rescue sweeper, line analytics (flow metrics push, SLA check) and the web verticle. {@link Main}
  * starts one on the embedded default; tests start them on a Vert.x of their own.
  */
 public final class ProductionLine {
@@ -51,6 +52,7 @@ public final class ProductionLine {
   private final WebVerticle web;
   private final QueueWatch queueWatch;
   private final FlowWatch flowWatch;
+  private final SlaWatch slaWatch;
   private final Redis redisClient;
 
   private ProductionLine(Services services, Redis redisClient) {
@@ -66,6 +68,7 @@ public final class ProductionLine {
     ProductionView view = new ProductionView(services, registry, analytics);
     this.queueWatch = new QueueWatch(services, view);
     this.flowWatch = new FlowWatch(services, analytics);
+    this.slaWatch = new SlaWatch(services);
     this.web = new WebVerticle(services, supervisor, orchestrator, work, view);
   }
 
@@ -103,6 +106,7 @@ public final class ProductionLine {
         .compose(v -> node.supervisor.adoptOrphans())
         .map(adopted -> {
           node.sweeper.start(config.getJsonObject("work", new JsonObject()).getLong("sweep_interval_ms", 2000L));
+          node.slaWatch.start(config.getJsonObject("analytics", new JsonObject()).getLong("sla_check_seconds", 15L) * 1000);
           log.info("Node {} ready on port {} (lines: {})", services.node.id(), node.port(), String.join(", ", lines.keySet()));
           return node;
         });
@@ -132,6 +136,11 @@ public final class ProductionLine {
     return sweeper;
   }
 
+  /** The SLA check of operator interrupts; {@link SlaWatch#breachCounts()} is its counter. */
+  public SlaWatch slaWatch() {
+    return slaWatch;
+  }
+
   /** The node's push of flow metrics. */
   public FlowWatch flowWatch() {
     return flowWatch;
@@ -143,6 +152,7 @@ public final class ProductionLine {
    */
   public Future<Void> close() {
     sweeper.stop();
+    slaWatch.stop();
     work.stopClaiming();
     return supervisor.handOver().<Void>mapEmpty().recover(e -> Future.succeededFuture())
         .compose(v -> flowWatch.stop()).recover(e -> Future.succeededFuture())

@@ -21,6 +21,8 @@ public final class EventType {
 
   /** A project's flow metrics, bottleneck and forecast changed (live only, at most one a second). */
   public static final String FLOW_METRICS = "flow_metrics";
+  /** An operator interrupt has been open longer than the SLA of its type (once per interrupt). */
+  public static final String SLA_BREACHED = "sla_breached";
   /** The operator inbox: an interrupt opened somewhere in the cluster. */
   public static final String INBOX_OPENED = "inbox_opened";
   /** The operator inbox: an interrupt was resolved, escalated or withdrawn. */

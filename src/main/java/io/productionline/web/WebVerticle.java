@@ -97,6 +97,7 @@ public final class WebVerticle extends VerticleBase {
     return new SockJSBridgeOptions()
         .addOutboundPermitted(new PermittedOptions().setAddressRegex(Addresses.projectPattern()))
         .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.EXECUTORS))
+        .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.INBOX))
         .addInboundPermitted(new PermittedOptions().setAddress(Addresses.COMMAND_START))
         .addInboundPermitted(new PermittedOptions().setAddress(Addresses.COMMAND_RESOLVE))
         .addInboundPermitted(new PermittedOptions().setAddress(Addresses.COMMAND_ESCALATE))
