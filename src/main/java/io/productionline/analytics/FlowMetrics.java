@@ -32,14 +32,16 @@ import java.util.stream.Collectors;
  * <p>Definitions. <b>Work in progress</b>: open station tasks (a station), started unfinished tracks
  * (a type, the line). <b>Arrivals / completions per minute</b>: tasks queued / completed (tracks
  * started / finished) in the window, over the window, which starts no earlier than the line's first
- * task in it. <b>Waiting time</b>: queued → claimed; <b>service time</b>: claimed → completed;
+ * task in it and lasts at least a minute. <b>Waiting time</b>: queued → claimed; <b>service time</b>: claimed → completed;
  * <b>cycle time</b>: queued → completed for a station, first station queued → finished for a track;
  * each as p50 / p90 of what completed in the window. <b>First-pass yield</b>: the share of tracks
  * whose first run at an audit (every audit, for a type or the line) passed. <b>Remediation rate</b>:
  * the share of audit runs that rejected. <b>Utilisation</b> of a capability: the time its tasks were
  * held by executors over (window × executors online with it). <b>Bottleneck</b>: the station whose
  * demand on its capability is highest — (busy time in the window + queued tasks × mean service) ÷
- * (window × capable executors) — with its evidence; no capable executor is infinite demand.
+ * (window × capable executors) — with its evidence; no capable executor is infinite demand. Before
+ * a station or its capability has a completed run, its queued tasks count at least as long as the
+ * run at work has taken so far.
  */
 public final class FlowMetrics {
 
@@ -56,7 +58,9 @@ public final class FlowMetrics {
     Instant first = in.tasks().stream().map(TaskRow::createdAt).filter(t -> !t.isBefore(since)).min(Instant::compareTo)
         .orElse(in.tasks().stream().map(TaskRow::createdAt).min(Instant::compareTo).orElse(in.now()));
     Instant from = first.isAfter(since) ? first : since;
-    double minutes = Math.max(1.0, Duration.between(from, in.now()).toMillis()) / 60_000.0;
+    // Rates are per minute over the window since the line's first task in it, but never over less
+    // than a minute: five tasks in the first second are not 300 a minute.
+    double minutes = Math.max(60_000.0, Duration.between(from, in.now()).toMillis()) / 60_000.0;
 
     Map<String, Capability> caps = capabilities(in, since);
     Map<String, List<TaskRow>> byStation = in.tasks().stream()
@@ -120,7 +124,7 @@ public final class FlowMetrics {
         .put("remediation_rate", share(lineRejected, lineAuditRuns)).put("audit_runs", lineAuditRuns);
     double throughput = lineJson.getDouble("completions_per_min", 0.0);
     int wip = lineJson.getInteger("wip", 0);
-    lineJson.put("littles_law_cycle_ms", throughput > 0 ? Math.round(wip / throughput * 60_000) : null);
+    lineJson.put("littles_law_cycle_ms", throughput > 0 && wip > 0 ? Math.round(wip / throughput * 60_000) : null);
 
     JsonArray capJson = new JsonArray();
     new TreeMap<>(caps).forEach((name, c) -> capJson.add(c.toJson()));
@@ -166,7 +170,10 @@ public final class FlowMetrics {
     for (TaskRow t : runs) {
       busy += overlap(t.claimedAt(), t.completedAt() == null && "claimed".equals(t.status()) ? now : t.completedAt(), since, now);
     }
-    long mean = in.times().serviceMs(in.lineName(), type.name(), def);
+    long model = in.times().serviceMs(in.lineName(), type.name(), def);
+    java.util.OptionalLong known = in.times().knownMs(in.lineName(), type.name(), def);
+    long runningFor = runs.stream().filter(t -> "claimed".equals(t.status()) && t.claimedAt() != null)
+        .mapToLong(t -> ms(t.claimedAt(), now)).max().orElse(0);
     JsonObject out = new JsonObject()
         .put("document_type", type.name()).put("station", def.id()).put("station_index", index)
         .put("kind", def.stationKind().wire()).put("short", def.stationKind().shortName())
@@ -176,7 +183,8 @@ public final class FlowMetrics {
         .put("queue_growth_per_min", round((arrivals - done.size()) / minutes))
         .put("completed", done.size())
         .put("cycle_ms", percentiles(cycle)).put("wait_ms", percentiles(waits(runs, since))).put("service_ms", percentiles(service))
-        .put("mean_service_ms", mean).put("measured", in.times().measured(in.lineName(), type.name(), def.id()))
+        .put("mean_service_ms", known.isPresent() ? known.getAsLong() : null).put("model_service_ms", model)
+        .put("measured", in.times().measured(in.lineName(), type.name(), def.id()))
         .put("oldest_queued_ms", oldest).put("busy_ms", busy);
     if (def.stationKind() == StationKind.AUDIT) {
       List<TaskRow> audits = runs.stream().filter(t -> "completed".equals(t.status())).toList();
@@ -193,7 +201,9 @@ public final class FlowMetrics {
     Capability cap = caps.get(def.capability());
     if (cap != null) {
       double capacityMs = Math.max(1, cap.windowMs(now)) * Math.max(0, cap.executors);
-      long backlog = queued * mean;
+      // Queued work at its known time per run; before any run of the station or its capability
+      // completed, at least what the run at work has taken so far.
+      long backlog = queued * (known.isPresent() ? known.getAsLong() : runningFor);
       Double demand = cap.executors == 0 ? (queued + inService > 0 ? null : 0.0) : round((busy + backlog) / capacityMs);
       out.put("utilisation", cap.utilisation(now)).put("demand", demand).put("executors", cap.executors)
           .put("work_share", cap.busyMs == 0 ? 0.0 : round((double) busy / cap.busyMs));
@@ -432,11 +442,12 @@ public final class FlowMetrics {
           + " queued" + waits;
     }
     int pct = (int) Math.round(st.getDouble("demand") * 100);
-    String growth = st.getDouble("queue_growth_per_min") > 0 ? " (growing " + st.getDouble("queue_growth_per_min") + "/min)" : "";
+    String growth = st.getDouble("queue_growth_per_min") > 0 && queued > 0
+        ? " (growing " + String.format(java.util.Locale.ROOT, "%.1f", st.getDouble("queue_growth_per_min")) + "/min)" : "";
     return where + " limits the line: it asks " + pct + "% of what its " + st.getInteger("executors") + " executor"
         + (st.getInteger("executors") == 1 ? "" : "s") + " with capability " + st.getString("capability") + " can do (busy "
         + Math.round(st.getDouble("utilisation") * 100) + "% of the time), " + queued + " queued" + growth + waits
-        + ", " + seconds(st.getLong("mean_service_ms")) + " per run";
+        + (st.getValue("mean_service_ms") == null ? "" : ", " + seconds(st.getLong("mean_service_ms")) + " per run");
   }
 
   // --- numbers ----------------------------------------------------------------------------------

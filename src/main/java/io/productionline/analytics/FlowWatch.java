@@ -70,6 +70,7 @@ public final class FlowWatch {
     boolean again;
     boolean active = true;
     Instant lastChange;
+    long change;
   }
 
   public FlowWatch(Services services, LineAnalytics analytics) {
@@ -193,6 +194,7 @@ public final class FlowWatch {
       watched.put(project, w);
     }
     w.lastChange = s.clock.instant();
+    w.change = analytics.noteChange();
     w.active = true;
     schedule(project, w);
   }
@@ -226,7 +228,7 @@ public final class FlowWatch {
     }
     w.computing = true;
     w.again = false;
-    analytics.metrics(project).onComplete(ar -> {
+    analytics.metrics(project, w.change).onComplete(ar -> {
       w.computing = false;
       if (!running) {
         return;

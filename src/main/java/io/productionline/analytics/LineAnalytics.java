@@ -43,8 +43,11 @@ import java.util.stream.Collectors;
  */
 public final class LineAnalytics {
 
-  /** The forecast and what it was made from, shared by readers for {@link #CACHE_MS}. */
-  public record Snapshot(Instant at, long madeNanos, Forecast.Input input, Forecast.Result result, StationTimes times,
+  /**
+   * The forecast and what it was made from, shared by readers for {@link #CACHE_MS}; {@code changes}
+   * is how many line changes this node had heard of when it was started.
+   */
+  public record Snapshot(Instant at, long madeNanos, long changes, Forecast.Input input, Forecast.Result result, StationTimes times,
                          List<TaskRow> openTasks, List<JsonObject> executors) {
   }
 
@@ -58,6 +61,8 @@ public final class LineAnalytics {
   private final long defaultStationMs;
   private final Map<String, Integer> slaSeconds;
   private Future<Snapshot> cached;
+  private long cachedChanges = -1;
+  private final java.util.concurrent.atomic.AtomicLong changes = new java.util.concurrent.atomic.AtomicLong();
   private volatile java.util.function.Consumer<String> interest = project -> { };
 
   public LineAnalytics(Services services, ExecutorRegistry executors) {
@@ -105,14 +110,28 @@ public final class LineAnalytics {
   // --- the forecast -----------------------------------------------------------------------------
 
   /** The forecast, made at most once a second on this node (readers in between share it). */
-  public synchronized Future<Snapshot> forecast() {
+  public Future<Snapshot> forecast() {
+    return forecast(0);
+  }
+
+  /**
+   * The shared forecast if it was started after this node heard of change {@code afterChange}
+   * ({@link #noteChange()}) and is fresh; otherwise a new one.
+   */
+  public synchronized Future<Snapshot> forecast(long afterChange) {
     Future<Snapshot> f = cached;
-    if (f != null && (!f.isComplete() || (f.succeeded() && fresh(f.result())))) {
+    if (f != null && cachedChanges >= afterChange && (!f.isComplete() || (f.succeeded() && fresh(f.result())))) {
       return f;
     }
+    cachedChanges = changes.get();
     Future<Snapshot> made = forecastNow();
     cached = made;
     return made;
+  }
+
+  /** The line moved somewhere (a track, an executor): returns the number of this change. */
+  public long noteChange() {
+    return changes.incrementAndGet();
   }
 
   private boolean fresh(Snapshot snap) {
@@ -133,7 +152,7 @@ public final class LineAnalytics {
         Instant now = s.clock.instant();
         StationTimes times = new StationTimes(recent.result(), defaultStationMs);
         Forecast.Input input = input(now, open.result(), tracks.result(), projects, live.result(), times);
-        return new Snapshot(now, System.nanoTime(), input, Forecast.run(input), times, open.result(), live.result());
+        return new Snapshot(now, System.nanoTime(), changes.get(), input, Forecast.run(input), times, open.result(), live.result());
       });
     });
   }
@@ -194,6 +213,11 @@ public final class LineAnalytics {
 
   /** {@code GET /production/metrics?project=}: the line's flow metrics, the bottleneck, and the project's forecast. */
   public Future<JsonObject> metrics(String projectId) {
+    return metrics(projectId, 0);
+  }
+
+  /** The same, on a forecast started after change {@code afterChange} (the push uses it, so it is never behind the line). */
+  public Future<JsonObject> metrics(String projectId, long afterChange) {
     return s.projects.find(s.pool, projectId).compose(found -> {
       ProjectRow project = found.orElseThrow(() -> Refusal.notFound("no project " + projectId));
       LineDefinition line = Json.line(project.lineDefinition());
@@ -205,10 +229,10 @@ public final class LineAnalytics {
       Future<List<TrackRow>> ownTracks = s.tracks.ofProject(s.pool, projectId);
       Future<List<TaskRow>> ownTasks = s.tasks.ofProject(s.pool, projectId);
       Future<List<InterruptRow>> interrupts = s.interrupts.openOfProject(s.pool, projectId);
-      Future<Snapshot> snapshot = forecast();
+      Future<Snapshot> snapshot = forecast(afterChange);
       return Future.all(List.of(lineTasks, lineTracks, transitions, work, ownTracks, ownTasks, interrupts, snapshot)).map(all -> {
         Snapshot snap = snapshot.result();
-        Instant now = snap.at();
+        Instant now = s.clock.instant();
         JsonObject metrics = FlowMetrics.compute(new FlowMetrics.Input(now, window, line, project.line(), lineTasks.result(),
             lineTracks.result(), transitions.result(), work.result(), snap.executors(), snap.times()));
         long projectsInScope = lineTasks.result().stream().map(TaskRow::projectId).distinct().count();
@@ -248,6 +272,7 @@ public final class LineAnalytics {
     Instant now = snap.at();
     ProjectEta eta = projectEta(own, snap.result());
     JsonObject out = new JsonObject()
+        .put("as_of", now.toString())
         .put("eta_at", eta.finish == null ? null : eta.finish.toString())
         .put("finish_at_moving", eta.moving == null ? null : eta.moving.toString())
         .put("remaining_ms", eta.finish == null ? null : Math.max(0, Duration.between(now, eta.finish).toMillis()))

@@ -14,14 +14,14 @@ import java.util.Map;
  * first): the mean claim-to-completion time of a station's last {@value #PER_STATION} runs on its
  * line (the slowest left out once there are five), else of its capability's last
  * {@value #PER_CAPABILITY} runs anywhere, else {@code work.default_station_seconds}; an audit's
- * reject share over its last {@value #PER_STATION} runs; and the turnaround, the median time from
- * a task and an executor both being ready to the claim. Pure.
+ * reject share over its last {@value #PER_STATION} runs; and the turnaround, the mean time (the
+ * slowest tenth left out) from a task and an executor both being ready to the claim. Pure.
  */
 public final class StationTimes implements Forecast.Durations {
 
   static final int PER_STATION = 10;
   static final int PER_CAPABILITY = 30;
-  private static final long MAX_TURNAROUND_MS = 10_000;
+  private static final long MAX_TURNAROUND_MS = 5_000;
 
   private final Map<String, List<Long>> byStation = new HashMap<>();
   private final Map<String, List<Long>> byCapability = new HashMap<>();
@@ -69,6 +69,16 @@ public final class StationTimes implements Forecast.Durations {
     return cap == null || cap.isEmpty() ? defaultMs : mean(cap);
   }
 
+  /** The station's recent mean, else its capability's; empty when neither has run (the forecast then assumes the default). */
+  public java.util.OptionalLong knownMs(String line, String documentType, StationDef station) {
+    List<Long> s = byStation.get(key(line, documentType, station.id()));
+    if (s != null && !s.isEmpty()) {
+      return java.util.OptionalLong.of(mean(s));
+    }
+    List<Long> cap = byCapability.get(station.capability());
+    return cap == null || cap.isEmpty() ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(mean(cap));
+  }
+
   /** Whether the station's time is measured (not the capability's mean or the default). */
   public boolean measured(String line, String documentType, String stationId) {
     List<Long> s = byStation.get(key(line, documentType, stationId));
@@ -110,8 +120,9 @@ public final class StationTimes implements Forecast.Durations {
   }
 
   /**
-   * The median time between an executor handing a task in and claiming its next one, counted from
-   * when both were ready (the task queued, the executor free).
+   * The mean time between an executor handing a task in and claiming its next one, counted from
+   * when both were ready (the task queued, the executor free): the mean, not the median, because
+   * every claim pays it and throughput is a sum.
    */
   private static long turnaround(List<Completed> newestFirst) {
     Map<String, List<Completed>> byExecutor = new HashMap<>();
@@ -136,7 +147,13 @@ public final class StationTimes implements Forecast.Durations {
     if (gaps.isEmpty()) {
       return 0;
     }
+    // The mean of all but the slowest tenth: one stalled claim does not slow every forecast.
     gaps.sort(Long::compare);
-    return gaps.get(gaps.size() / 2);
+    int keep = Math.max(1, gaps.size() - gaps.size() / 10);
+    long sum = 0;
+    for (int i = 0; i < keep; i++) {
+      sum += gaps.get(i);
+    }
+    return Math.round((double) sum / keep);
   }
 }
