@@ -10,7 +10,9 @@ import { renderGraph } from './graph.js';
 import { renderTracks, bindTrackActions, toggleFamily, flashDocument } from './tracks.js';
 import { renderInterrupts, bindInterruptActions, focusInterrupt } from './interrupts.js';
 import { renderExecutors } from './executors.js';
-import { clock, ago, humanize } from './vocab.js';
+import { renderInbox, bindInboxActions } from './inbox.js';
+import { renderInspect, renderPlan } from './flow.js';
+import { clock, ago, humanize, etaText, slaText } from './vocab.js';
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -35,6 +37,13 @@ const els = {
   interruptCount: $('interrupt-count'),
   executors: $('executors'),
   queue: $('queue'),
+  lineEta: $('line-eta'),
+  inboxList: $('inbox-list'),
+  inboxCount: $('inbox-count'),
+  layout: $('layout'),
+  inspectView: $('inspect-view'),
+  planView: $('plan-view'),
+  modeTabs: [...document.querySelectorAll('#modes .mode')],
 };
 
 captureToken();
@@ -61,8 +70,44 @@ function renderAll() {
   renderStatus(els, bridgeState);
   renderGraph(els.graph, { onPick: pickDocument });
   renderTracks(els.tracks);
+  renderInbox(els.inboxList, els.inboxCount);
   renderInterrupts(els.interruptList, els.interruptCount);
   renderExecutors(els.executors, els.queue);
+  if (mode === 'inspect') renderInspect(els.inspectView);
+  if (mode === 'plan') renderPlan(els.planView);
+}
+
+// ---- control center modes (seed 003): Run, Inspect, Plan — tabs of one page ----------------
+
+const MODES = ['run', 'inspect', 'plan'];
+let mode = MODES.includes(window.location.hash.slice(1)) ? window.location.hash.slice(1) : 'run';
+
+function setMode(next) {
+  if (!MODES.includes(next)) return;
+  mode = next;
+  els.layout.hidden = mode !== 'run';
+  els.inspectView.hidden = mode !== 'inspect';
+  els.planView.hidden = mode !== 'plan';
+  for (const tab of els.modeTabs) {
+    const on = tab.dataset.mode === mode;
+    tab.setAttribute('aria-selected', String(on));
+    tab.tabIndex = on ? 0 : -1;
+  }
+  document.body.dataset.mode = mode;
+  const url = new URL(window.location.href);
+  url.hash = mode === 'run' ? '' : mode;
+  window.history.replaceState(window.history.state, '', url.pathname + url.search + url.hash);
+  schedule();
+}
+
+for (const tab of els.modeTabs) {
+  tab.addEventListener('click', () => setMode(tab.dataset.mode));
+  tab.addEventListener('keydown', (e) => {
+    if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
+    const i = MODES.indexOf(mode) + (e.key === 'ArrowRight' ? 1 : MODES.length - 1);
+    setMode(MODES[i % MODES.length]);
+    els.modeTabs.find((t) => t.dataset.mode === mode).focus();
+  });
 }
 
 store.subscribe(schedule);
@@ -89,6 +134,16 @@ function tick() {
   for (const el of document.querySelectorAll('.x-beat[data-since]')) {
     el.textContent = `beat ${ago(now - Number(el.dataset.since))}`;
   }
+  for (const el of document.querySelectorAll('.countdown[data-eta]')) {
+    const text = etaText(el.dataset.eta, now);
+    if (el.textContent !== text) el.textContent = text;
+  }
+  for (const el of document.querySelectorAll('.sla[data-due]')) {
+    const due = Number(el.dataset.due);
+    if (!Number.isFinite(due) || !el.dataset.due) continue;
+    el.textContent = slaText(due, now);
+    el.classList.toggle('passed', due <= now);
+  }
   renderExecutors(els.executors, els.queue); // an executor silent for 60 s turns offline
 }
 setInterval(tick, 1000);
@@ -107,6 +162,7 @@ async function loadProduction(why) {
     hideTokenPrompt('http');
     store.applySnapshot(snap);
     if (why === 'initial' && focusDoc) pickDocument(focusDoc);
+    loadFlow(serial);
   } catch (p) {
     if (serial !== loadSerial) return;
     store.abandonLoad();
@@ -120,6 +176,26 @@ async function loadProduction(why) {
       showLoadNote(`Line state of project ${projectId} not available — the server answered ${p.status}: ${p.message}`);
       if (!store.state.loaded) store.waitingFor(`Project ${projectId} not available — choose another project`);
     }
+  }
+}
+
+/** The project's flow metrics once; flow_metrics events keep them current. */
+async function loadFlow(serial) {
+  try {
+    const m = await getJson(`/production/metrics?project=${encodeURIComponent(projectId)}`);
+    if (serial !== loadSerial) return;
+    store.applyFlowSnapshot(m);
+  } catch {
+    // the Inspect and Plan views say they wait for the first flow_metrics event
+  }
+}
+
+/** The operator inbox once; pl.inbox events keep it current. */
+async function loadInbox() {
+  try {
+    store.applyInbox(await getJson('/api/v1/inbox'));
+  } catch (p) {
+    if (p.unauthorized) showTokenPrompt('http', 'The server asks for an operator token to show the inbox.');
   }
 }
 
@@ -153,6 +229,7 @@ function switchProject(id) {
   url.searchParams.set('project', id);
   window.history.replaceState(window.history.state, '', url.pathname + url.search + url.hash);
   els.projectName.textContent = id;
+  if ([...els.projectSelect.options].some((o) => o.value === id)) els.projectSelect.value = id;
   refetchedFor.clear();
   store.reset(id);
   bridge.subscribe(`pl.project.${id}`, onEvent);
@@ -182,6 +259,7 @@ const bridge = new Bridge({
   onOpen: (reconnected) => {
     // after a reconnect the snapshot is fetched again; so is one that could not load before
     if (reconnected || (!store.state.loaded && !store.state.loading)) loadProduction('reconnect');
+    if (reconnected) loadInbox();
   },
   onRefused: (reason) => {
     showTokenPrompt('bridge', `The event-bus bridge refused this dashboard (${reason}). An operator token lets it subscribe.`);
@@ -189,6 +267,7 @@ const bridge = new Bridge({
 });
 bridge.subscribe(`pl.project.${projectId}`, onEvent);
 bridge.subscribe('pl.executors', onEvent);
+bridge.subscribe('pl.inbox', (body) => store.ingestInbox(body));
 
 // ---- commands --------------------------------------------------------------------------
 
@@ -242,6 +321,19 @@ bindTrackActions({
   toggleFamily: (doc) => {
     toggleFamily(doc);
     schedule();
+  },
+});
+
+bindInboxActions({
+  open: (item) => {
+    if (!item) return;
+    if (item.project_id && item.project_id !== projectId) {
+      switchProject(item.project_id);
+      setMode('run');
+      return;
+    }
+    setMode('run');
+    requestAnimationFrame(() => focusInterrupt(item.interrupt_id));
   },
 });
 
@@ -314,7 +406,9 @@ els.projectSelect.addEventListener('change', () => switchProject(els.projectSele
 
 els.projectName.textContent = projectId;
 store.reset(projectId);
+setMode(mode);
 bridge.connect();
 loadProduction('initial');
+loadInbox();
 loadProjects();
 schedule();

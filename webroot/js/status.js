@@ -3,7 +3,7 @@
 
 import { h, reconcile } from './dom.js';
 import { state, summary, lineState } from './store.js';
-import { LINE_STATE_TEXT, humanize, plural } from './vocab.js';
+import { LINE_STATE_TEXT, humanize, plural, etaText, timeOfDay } from './vocab.js';
 
 const COUNTS = [
   ['active', 'active', 's-assembling'],
@@ -27,7 +27,8 @@ let lastSig = null;
 export function renderStatus(els, bridgeState) {
   const s = summary();
   const ls = state.loaded ? lineState() : 'loading';
-  const sig = JSON.stringify([s, ls, bridgeState, state.queue, state.noExecutorsFor, state.loaded, state.waitNote, state.interrupts.size, state.lineTitle, state.projectId]);
+  const sig = JSON.stringify([s, ls, bridgeState, state.queue, state.noExecutorsFor, state.loaded, state.waitNote, state.interrupts.size,
+    state.lineTitle, state.projectId, state.etaAt, state.finishMoving]);
   if (sig === lastSig) return;
   lastSig = sig;
 
@@ -63,6 +64,7 @@ export function renderStatus(els, bridgeState) {
     ? 'Waiting for the event-bus bridge'
     : 'Start every track whose dependencies are stabilized';
 
+  renderEta(els.lineEta, ls, s);
   renderBanners(els.banners);
   document.title = `${lineText} ${s.stabilized}/${s.total} · ${state.projectId ?? ''} · Production Line`;
 }
@@ -90,6 +92,28 @@ function lineNote(ls, s) {
       return `Complete — ${s.stabilized} stabilized${s.escalated ? `, ${s.escalated} escalated` : ''}${s.cancelled ? `, ${s.cancelled} cancelled` : ''}`;
     default:
       return '';
+  }
+}
+
+/** The project's finish time from the forecast, ticking down in place (main.js). */
+function renderEta(el, ls, s) {
+  if (!el) return;
+  const open = s.total - s.stabilized - s.escalated - s.cancelled;
+  if (!state.loaded || ls === 'complete' || ls === 'idle' || open === 0) {
+    el.hidden = true;
+    return;
+  }
+  el.hidden = false;
+  if (state.etaAt) {
+    el.dataset.eta = state.etaAt;
+    el.className = 'line-eta mono countdown';
+    el.textContent = etaText(state.etaAt);
+    el.title = `The project is expected to finish at ${timeOfDay(state.etaAt)} (see Plan)`;
+  } else {
+    delete el.dataset.eta;
+    el.className = 'line-eta mono no-eta';
+    el.textContent = state.finishMoving ? `No ETA — moving tracks done by ${timeOfDay(state.finishMoving)}` : 'No ETA — the line waits';
+    el.title = 'Some tracks wait for an operator or an executor; see Plan for why';
   }
 }
 

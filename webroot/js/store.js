@@ -23,6 +23,13 @@ export const state = {
   noExecutorsFor: [],
   overrides: new Map(),    // track_id -> expanded true/false chosen by the operator
   focusRemediating: null,  // the one remediating track that auto-expands
+  flow: null,              // the project's flow metrics, bottleneck and forecast (GET /production/metrics, then flow_metrics)
+  flowV: 0,                // bumped when flow changes: renderers compare it
+  inbox: new Map(),        // interrupt_id -> inbox item, across projects (GET /api/v1/inbox, then pl.inbox)
+  inboxLoaded: false,
+  inboxV: 0,
+  etaAt: null,             // when the project is expected to finish (null: it waits for an operator, or is done)
+  finishMoving: null,      // when the tracks that can finish will have finished
 };
 
 const listeners = new Set();
@@ -43,6 +50,10 @@ export function reset(projectId) {
   state.interrupts = new Map();
   state.overrides = new Map();
   state.focusRemediating = null;
+  state.flow = null;
+  state.flowV++;
+  state.etaAt = null;
+  state.finishMoving = null;
   changed();
 }
 
@@ -76,6 +87,8 @@ export function applySnapshot(snap) {
   state.lineTitle = snap.line_title ?? null;
   state.serverLineState = snap.line_state ?? null;
   state.lastSeq = Number.isFinite(snap.last_seq) ? snap.last_seq : 0;
+  state.etaAt = snap.eta_at ?? null;
+  state.finishMoving = snap.finish_at_moving ?? null;
 
   state.tracks = new Map();
   for (const raw of snap.tracks ?? []) {
@@ -86,6 +99,7 @@ export function applySnapshot(snap) {
     t._v = 0;
     const old = previous.get(t.track_id);
     if (old && old._progress && old.current_station === t.current_station) t._progress = old._progress;
+    t._whyState = t.why ? t.state : null;
     state.tracks.set(t.track_id, t);
   }
 
@@ -220,6 +234,8 @@ function applyEvent(ev) {
       if (ev.line_state) state.serverLineState = ev.line_state;
       break;
     case 'task_progress': taskProgress(ev); break;
+    case 'flow_metrics': applyFlowMetrics(ev); break;
+    case 'sla_breached': slaBreached(ev); break;
     default: break;
   }
   if (outcome === 'unknown') return outcome;
@@ -321,9 +337,103 @@ function queueDepth(ev) {
   return undefined;
 }
 
+// ---- line analytics --------------------------------------------------------------------
+
+/**
+ * The project's flow metrics (a GET /production/metrics body or a flow_metrics event): kept for
+ * the Inspect and Plan views; each track's why and ETA go on its row.
+ */
+export function applyFlowMetrics(m) {
+  if (!m || (m.project_id ?? m.project) !== state.projectId) return;
+  if (state.flow && state.flow.as_of && m.as_of && m.as_of < state.flow.as_of) return;
+  state.flow = m;
+  state.flowV++;
+  for (const x of m.tracks ?? []) {
+    const t = state.tracks.get(x.track_id);
+    if (!t) continue;
+    t.why = x.why ?? null;
+    t._whyState = x.state;
+    t.eta_at = x.eta_at ?? null;
+    t.eta_stop = x.eta_stop ?? null;
+  }
+  if (m.forecast) {
+    state.etaAt = m.forecast.eta_at ?? null;
+    state.finishMoving = m.forecast.finish_at_moving ?? null;
+  }
+}
+
+/** The server's why of a track, when it speaks of the state the track is in now. */
+export function whyOf(t) {
+  return t.why && t._whyState === t.state ? t.why : null;
+}
+
+export function applyFlowSnapshot(m) {
+  applyFlowMetrics(m);
+  changed();
+}
+
+/** What the operator is asked for: an audit review the circuit breaker did not open is a halt. */
+export function inboxKind(type, reason) {
+  if (type === 'audit_review' && !String(reason ?? '').startsWith('circuit breaker')) return 'halt';
+  return type;
+}
+
+export function applyInbox(body) {
+  state.inbox = new Map();
+  for (const i of body.items ?? []) state.inbox.set(i.interrupt_id, { ...i });
+  state.inboxLoaded = true;
+  state.inboxV++;
+  changed();
+}
+
+/** One event of pl.inbox: an interrupt opened or closed anywhere, or an SLA passed. */
+export function ingestInbox(ev) {
+  if (!ev || typeof ev !== 'object') return;
+  if (ev.type === 'inbox_opened') {
+    if (!state.inbox.has(ev.interrupt_id)) {
+      const opened = Date.parse(ev.created_at);
+      const due = Number.isFinite(opened) && ev.sla_seconds ? new Date(opened + ev.sla_seconds * 1000).toISOString() : null;
+      state.inbox.set(ev.interrupt_id, {
+        interrupt_id: ev.interrupt_id,
+        project_id: ev.project,
+        track_id: ev.track_id,
+        document_type: ev.document_type,
+        type: ev.interrupt_type,
+        kind: inboxKind(ev.interrupt_type, ev.reason),
+        reason: ev.reason,
+        created_at: ev.created_at,
+        sla_seconds: ev.sla_seconds ?? null,
+        due_at: due,
+        breached: false,
+      });
+    }
+  } else if (ev.type === 'inbox_closed') {
+    state.inbox.delete(ev.interrupt_id);
+  } else if (ev.type === 'sla_breached') {
+    slaBreached(ev);
+    return;
+  } else {
+    return;
+  }
+  state.inboxV++;
+  changed();
+}
+
+function slaBreached(ev) {
+  const item = state.inbox.get(ev.interrupt_id);
+  if (item && !item.breached) {
+    item.breached = true;
+    item.breached_at = ev.breached_at;
+    state.inboxV++;
+  }
+  const i = state.interrupts.get(ev.interrupt_id);
+  if (i) i.sla_breached = true;
+}
+
 /** An operator answer was accepted: drop the interrupt without waiting for the event. */
 export function resolvedLocally(interruptId) {
   state.interrupts.delete(interruptId);
+  if (state.inbox.delete(interruptId)) state.inboxV++;
   changed();
 }
 

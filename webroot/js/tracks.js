@@ -5,12 +5,12 @@
 
 import { h, svg, reconcile } from './dom.js';
 import {
-  state, tiers, isExpanded, interruptFor, executorOnTrack, liveElapsed, urgentState,
+  state, tiers, isExpanded, interruptFor, executorOnTrack, liveElapsed, urgentState, whyOf,
 } from './store.js';
 import {
   ACTIVE, TERMINAL, STOPPING, URGENCY, CANCEL_KINDS, INTERRUPT_TYPE_TEXT, KIND_TITLE,
   STATION_STATE_TEXT, trackStateText, shortStateText, remediationText, stationLabel,
-  humanize, took, clock, timeOfDay,
+  humanize, took, clock, timeOfDay, etaText,
 } from './vocab.js';
 
 export const FANOUT_LIMIT = 15;
@@ -97,7 +97,8 @@ function createRow(t) {
   parts.buttons = h('div', { class: 'track-buttons' });
   parts.note = h('span', { class: 'cmd-note', role: 'status' });
   parts.menu = cancelMenu(t, parts.note);
-  parts.actions = h('div', { class: 'track-actions' }, parts.buttons, parts.menu, parts.note);
+  parts.eta = h('span', { class: 'track-eta mono' });
+  parts.actions = h('div', { class: 'track-actions' }, parts.eta, parts.buttons, parts.menu, parts.note);
   parts.progress = h('div', { class: 'track-progress' }, h('i'));
   parts.detail = h('div', { class: 'track-detail' });
   const el = h('article', { class: 'track', dataset: { trackId: t.track_id } },
@@ -115,12 +116,16 @@ function createRow(t) {
 /** Everything a row shows, as plain data: the row is repainted only when this changes. */
 function viewOf(t) {
   const interrupt = interruptFor(t.track_id);
+  const why = whyOf(t);
   return {
     state: t.state,
     title: t.title || humanize(t.document_type),
     doc: t.document_type,
     stateText: trackStateText(t),
-    sub: waitText(t, interrupt),
+    sub: why ? why.text : waitText(t, interrupt),
+    cause: why ? why.cause : null,
+    eta: TERMINAL.has(t.state) ? null : (t.eta_at ?? null),
+    etaStop: t.eta_stop ?? null,
     expanded: isExpanded(t),
     rem: [t.remediation_count ?? 0, t.max_remediations ?? null],
     reason: t.reason ?? null,
@@ -146,8 +151,9 @@ function paintRow(row, t, view) {
       h('span', { class: 'title-text', title: view.title }, view.title),
       h('span', { class: 'doc-type' }, view.doc)),
     h('span', { class: 'state-text', dataset: { state: t.state }, title: view.stateText }, view.stateText),
-    h('span', { class: 'wait-text', title: view.sub }, view.sub),
+    h('span', { class: 'wait-text', title: view.sub, dataset: { cause: view.cause } }, view.sub),
   );
+  paintEta(parts.eta, view);
 
   parts.stations.replaceChildren(...stationChips(t));
 
@@ -172,6 +178,24 @@ function paintRow(row, t, view) {
   else parts.detail.replaceChildren();
 }
 
+/** The row's finish time: when the forecast expects the track to stabilize, ticking down in place. */
+function paintEta(el, view) {
+  el.hidden = !view.eta && !(view.etaStop && !TERMINAL.has(view.state) && view.state !== 'queued');
+  if (view.eta) {
+    el.dataset.eta = view.eta;
+    el.dataset.until = String(Date.parse(view.eta));
+    el.className = 'track-eta mono countdown';
+    el.textContent = etaText(view.eta);
+    el.title = `Expected to finish at ${timeOfDay(view.eta)}, from the line's forecast`;
+  } else {
+    delete el.dataset.eta;
+    delete el.dataset.until;
+    el.className = 'track-eta mono no-eta';
+    el.textContent = 'no ETA';
+    el.title = view.etaStop ? `No finish time: ${view.etaStop}` : 'No finish time';
+  }
+}
+
 function paintProgress(row, t) {
   const p = t._progress;
   const bar = row.parts.progress;
@@ -189,7 +213,8 @@ function paintProgress(row, t) {
     if (dbar) dbar.style.width = p && p.value != null ? `${(p.value * 100).toFixed(1)}%` : '0%';
   }
   const wait = row.parts.ident.querySelector('.wait-text');
-  if (wait && p && p.message && ACTIVE.has(t.state)) {
+  const why = whyOf(t);
+  if (wait && p && p.message && ACTIVE.has(t.state) && (!why || why.moving)) {
     const pct = p.value != null ? `${Math.round(p.value * 100)}% · ` : '';
     wait.textContent = `${pct}${p.message}`;
   }
@@ -345,8 +370,11 @@ function detail(t, view) {
         : s.state === 'complete' ? took(s.elapsed_ms) : '—'),
       s.capability ? h('span', { class: 'ds-cap' }, s.capability) : null)));
 
+  const why = whyOf(t);
   const facts = h('dl', { class: 'facts' },
     h('dt', null, 'Track'), h('dd', { class: 'mono' }, t.track_id),
+    why ? h('dt', null, 'Why') : null, why ? h('dd', { class: 'why-cause mono' }, why.cause.replace(/_/g, ' ')) : null,
+    view.eta ? h('dt', null, 'Expected finish') : null, view.eta ? h('dd', { class: 'mono' }, timeOfDay(view.eta)) : null,
     h('dt', null, 'In state since'), h('dd', { class: 'mono' }, t.state_entered_at ? timeOfDay(t.state_entered_at) : '—'),
     h('dt', null, 'Remediations'), h('dd', { class: 'mono' }, `${t.remediation_count ?? 0}/${t.max_remediations ?? '?'}`),
     h('dt', null, 'Depends on'), h('dd', null, (t.depends_on ?? []).length

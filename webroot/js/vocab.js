@@ -32,6 +32,14 @@ export const INTERRUPT_TYPE_TEXT = {
   approval: 'Approval',
 };
 
+export const INBOX_KIND_TEXT = {
+  approval: 'Approval',
+  clarification: 'Clarification',
+  constraint_conflict: 'Constraint conflict',
+  audit_review: 'Audit review',
+  halt: 'Halt',
+};
+
 export const CANCEL_KINDS = [
   { kind: 'qc_reject', text: 'QC reject', hint: 'a replacement track is started' },
   { kind: 'redesign', text: 'Redesign', hint: 'the track is re-bound from the current definition' },
@@ -135,4 +143,45 @@ export function timeOfDay(iso) {
 
 export function plural(n, one, many = `${one}s`) {
   return `${n} ${n === 1 ? one : many}`;
+}
+
+/** A span in whole seconds for countdowns: 42 s, 3 m 05 s, 2 h 10 m. */
+export function span(ms) {
+  const s = Math.max(0, Math.ceil((ms ?? 0) / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} m ${pad2(s % 60)} s`;
+  return `${Math.floor(s / 3600)} h ${pad2(Math.floor((s % 3600) / 60))} m`;
+}
+
+/** Time left until a moment: in 42 s, in 3 m 05 s; "now" once it has come. */
+export function until(ms) {
+  if (ms == null || !Number.isFinite(ms)) return '—';
+  if (ms <= 500) return 'now';
+  return `in ${span(ms)}`;
+}
+
+/** A finish time as the line shows it: ETA 14:02:05 · in 1 m 05 s. */
+export function etaText(iso, now = Date.now()) {
+  const at = Date.parse(iso);
+  if (!Number.isFinite(at)) return 'no ETA';
+  return `ETA ${timeOfDay(iso)} · ${until(at - now)}`;
+}
+
+/** An SLA countdown: 4 m 10 s left, or passed 1 m 02 s ago. */
+export function slaText(dueMs, now = Date.now()) {
+  if (!Number.isFinite(dueMs)) return 'no SLA';
+  const left = dueMs - now;
+  return left > 0 ? `SLA ${span(left)} left` : `SLA passed ${span(-left)} ago`;
+}
+
+/** A share as a percentage: 0.375 -> 38 %. */
+export function pct(v) {
+  return v == null || !Number.isFinite(Number(v)) ? '—' : `${Math.round(Number(v) * 100)} %`;
+}
+
+/** A rate per minute: 3.25/min. */
+export function perMin(v) {
+  if (v == null || !Number.isFinite(Number(v))) return '—';
+  const n = Number(v);
+  return `${n >= 10 ? n.toFixed(0) : n.toFixed(1)}/min`;
 }

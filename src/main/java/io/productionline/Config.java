@@ -28,6 +28,8 @@ public final class Config {
       Map.entry("PL_HEARTBEAT_SECONDS", "executors.heartbeat_seconds"),
       Map.entry("PL_STALE_SECONDS", "executors.stale_seconds"),
       Map.entry("PL_LEASE_SECONDS", "work.lease_seconds"),
+      Map.entry("PL_SLA_CHECK_SECONDS", "analytics.sla_check_seconds"),
+      Map.entry("PL_ANALYTICS_WINDOW_SECONDS", "analytics.window_seconds"),
       Map.entry("PL_LINES_DIR", "lines_dir"),
       Map.entry("PL_SKILLS_DIR", "skills_dir"),
       Map.entry("PL_DEMO", "demo.enabled"),

@@ -1,6 +1,9 @@
 package io.productionline;
 
+import io.productionline.analytics.FlowWatch;
+import io.productionline.analytics.LineAnalytics;
 import io.productionline.executor.ExecutorRegistry;
+import io.productionline.interrupt.SlaWatch;
 import io.productionline.line.LineDefinition;
 import io.productionline.line.Lines;
 import io.productionline.line.Skill;
@@ -34,8 +37,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One server node, assembled: connections, migrations, line catalog, supervisor, work service,
- * rescue sweeper and the web verticle. {@link Main} starts one on the embedded default; tests start
- * them on a Vert.x of their own.
+ * rescue sweeper, line analytics (flow metrics push, SLA check) and the web verticle. {@link Main}
+ * starts one on the embedded default; tests start them on a Vert.x of their own.
  */
 public final class ProductionLine {
 
@@ -48,6 +51,8 @@ public final class ProductionLine {
   private final RescueSweeper sweeper;
   private final WebVerticle web;
   private final QueueWatch queueWatch;
+  private final FlowWatch flowWatch;
+  private final SlaWatch slaWatch;
   private final Redis redisClient;
 
   private ProductionLine(Services services, Redis redisClient) {
@@ -59,8 +64,11 @@ public final class ProductionLine {
         services.config.getJsonObject("redis", new JsonObject()).getString("prefix", "pl:"), services.clock, services.staleSeconds());
     this.work = new WorkService(services, registry, supervisor);
     this.sweeper = new RescueSweeper(services, registry, supervisor);
-    ProductionView view = new ProductionView(services, registry);
+    LineAnalytics analytics = new LineAnalytics(services, registry);
+    ProductionView view = new ProductionView(services, registry, analytics);
     this.queueWatch = new QueueWatch(services, view);
+    this.flowWatch = new FlowWatch(services, analytics);
+    this.slaWatch = new SlaWatch(services);
     this.web = new WebVerticle(services, supervisor, orchestrator, work, view);
   }
 
@@ -92,11 +100,13 @@ public final class ProductionLine {
     return Migrations.apply(pool)
         .compose(v -> node.work.start())
         .compose(v -> node.queueWatch.start())
+        .compose(v -> node.flowWatch.start())
         .compose(v -> node.supervisor.listen())
         .compose(v -> vertx.deployVerticle(node.web))
         .compose(v -> node.supervisor.adoptOrphans())
         .map(adopted -> {
           node.sweeper.start(config.getJsonObject("work", new JsonObject()).getLong("sweep_interval_ms", 2000L));
+          node.slaWatch.start(config.getJsonObject("analytics", new JsonObject()).getLong("sla_check_seconds", 15L) * 1000);
           log.info("Node {} ready on port {} (lines: {})", services.node.id(), node.port(), String.join(", ", lines.keySet()));
           return node;
         });
@@ -126,14 +136,26 @@ public final class ProductionLine {
     return sweeper;
   }
 
+  /** The SLA check of operator interrupts; {@link SlaWatch#breachCounts()} is its counter. */
+  public SlaWatch slaWatch() {
+    return slaWatch;
+  }
+
+  /** The node's push of flow metrics. */
+  public FlowWatch flowWatch() {
+    return flowWatch;
+  }
+
   /**
    * Leaves gracefully: stops claiming and sweeping, hands this node's tracks to the other members,
    * then closes the HTTP server and the connections.
    */
   public Future<Void> close() {
     sweeper.stop();
+    slaWatch.stop();
     work.stopClaiming();
     return supervisor.handOver().<Void>mapEmpty().recover(e -> Future.succeededFuture())
+        .compose(v -> flowWatch.stop()).recover(e -> Future.succeededFuture())
         .compose(v -> services.vertx.undeploy(web.deploymentID())).recover(e -> Future.succeededFuture())
         .compose(v -> services.pool.close())
         .eventually(() -> {

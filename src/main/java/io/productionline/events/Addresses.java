@@ -19,6 +19,11 @@ public final class Addresses {
    */
   public static final String WORK_RELAY = "pl.work.relay";
 
+  /** Publish: the operator inbox across projects (interrupts opened and closed, SLA breaches). */
+  public static final String INBOX = "pl.inbox";
+  /** Publish: a project's line moved; the node that keeps its flow metrics current recomputes them. */
+  public static final String FLOW_CHANGED = "pl.analytics.changed";
+
   /** Operator commands the dashboard may send over the bridge. */
   public static final String COMMAND_START = "pl.command.start";
   public static final String COMMAND_RESOLVE = "pl.command.resolve";

@@ -19,6 +19,15 @@ public final class EventType {
   /** A node took over the supervision of a track (at its start, or adopting it from a node that left). */
   public static final String TRACK_SUPERVISED = "track_supervised";
 
+  /** A project's flow metrics, bottleneck and forecast changed (live only, at most one a second). */
+  public static final String FLOW_METRICS = "flow_metrics";
+  /** An operator interrupt has been open longer than the SLA of its type (once per interrupt). */
+  public static final String SLA_BREACHED = "sla_breached";
+  /** The operator inbox: an interrupt opened somewhere in the cluster. */
+  public static final String INBOX_OPENED = "inbox_opened";
+  /** The operator inbox: an interrupt was resolved, escalated or withdrawn. */
+  public static final String INBOX_CLOSED = "inbox_closed";
+
   private EventType() {
   }
 }

@@ -24,7 +24,8 @@ public final class Migrations {
   private static final long LOCK_KEY = 0x50_4c_6d_69_67L;
 
   /** In order. Add a file here and under resources/db/migration together. */
-  static final List<String> FILES = List.of("V001__core.sql", "V002__work_items.sql", "V003__claim_order.sql", "V004__task_lookups.sql");
+  static final List<String> FILES = List.of("V001__core.sql", "V002__work_items.sql", "V003__claim_order.sql",
+      "V004__task_lookups.sql", "V005__line_analytics.sql");
 
   private Migrations() {
   }

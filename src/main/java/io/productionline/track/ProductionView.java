@@ -3,6 +3,7 @@ package io.productionline.track;
 import io.productionline.Json;
 import io.productionline.Refusal;
 import io.productionline.Services;
+import io.productionline.analytics.LineAnalytics;
 import io.productionline.executor.ExecutorRegistry;
 import io.productionline.line.AutomationLevel;
 import io.productionline.line.DocumentType;
@@ -28,16 +29,24 @@ import java.util.stream.Collectors;
 
 /**
  * The read model behind {@code GET /production} and {@code GET /production/track/{id}}: every track
- * with its stations and elapsed times, open interrupts, summary counts, executors and queue.
+ * with its stations and elapsed times, open interrupts, summary counts, executors and queue; and,
+ * from {@link LineAnalytics}, each track's {@code why} and {@code eta_at} and the project's ETA.
  */
 public final class ProductionView {
 
   private final Services s;
   private final ExecutorRegistry executors;
+  private final LineAnalytics analytics;
 
-  public ProductionView(Services services, ExecutorRegistry executors) {
+  public ProductionView(Services services, ExecutorRegistry executors, LineAnalytics analytics) {
     this.s = services;
     this.executors = executors;
+    this.analytics = analytics;
+  }
+
+  /** Flow metrics, forecast and "why is it waiting?" of the line this view shows. */
+  public LineAnalytics analytics() {
+    return analytics;
   }
 
   public Future<JsonObject> project(String projectId) {
@@ -85,7 +94,7 @@ public final class ProductionView {
               .put("tracks_total", summary.result().getInteger("total")));
         }
         return out.mergeIn(floor.result());
-      });
+      }).compose(out -> analytics.annotate(out, line, tracks.result(), tasks.result(), interrupts.result()));
     });
   }
 

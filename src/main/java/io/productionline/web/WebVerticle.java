@@ -70,6 +70,7 @@ public final class WebVerticle extends VerticleBase {
     new SkillsApi(s).mount(router);
     new WorkApi(s, work, view).mount(router);
     new AssemblyLineApi(s, orchestrator, work).mount(router);
+    new AnalyticsApi(s, view.analytics()).mount(router);
     router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx).bridge(bridgeOptions()));
     router.get("/assembly-line/dashboard").handler(ctx -> ctx.reroute("/index.html"));
     router.route("/api/*").handler(ctx -> ctx.fail(Refusal.notFound("no such endpoint: " + ctx.request().method() + " " + ctx.request().path())));
@@ -98,6 +99,7 @@ public final class WebVerticle extends VerticleBase {
     return new SockJSBridgeOptions()
         .addOutboundPermitted(new PermittedOptions().setAddressRegex(Addresses.projectPattern()))
         .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.EXECUTORS))
+        .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.INBOX))
         .addInboundPermitted(new PermittedOptions().setAddress(Addresses.COMMAND_START))
         .addInboundPermitted(new PermittedOptions().setAddress(Addresses.COMMAND_RESOLVE))
         .addInboundPermitted(new PermittedOptions().setAddress(Addresses.COMMAND_ESCALATE))

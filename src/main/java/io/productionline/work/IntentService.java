@@ -3,6 +3,7 @@ package io.productionline.work;
 import io.productionline.Json;
 import io.productionline.Refusal;
 import io.productionline.Services;
+import io.productionline.analytics.LineAnalytics;
 import io.productionline.executor.ExecutorInfo;
 import io.productionline.line.DocumentType;
 import io.productionline.line.LineDefinition;
@@ -50,13 +51,13 @@ public final class IntentService {
   private final Services s;
   private final WorkService work;
   private final LineOrchestrator orchestrator;
-  private final double defaultStationSeconds;
+  private final LineAnalytics analytics;
 
   public IntentService(Services services, WorkService work, LineOrchestrator orchestrator) {
     this.s = services;
     this.work = work;
     this.orchestrator = orchestrator;
-    this.defaultStationSeconds = services.config.getJsonObject("work", new JsonObject()).getDouble("default_station_seconds", 60.0);
+    this.analytics = new LineAnalytics(services, work.executors());
   }
 
   /** A submitted intent: what to build, how urgent (1–10), where it may run. */
@@ -100,22 +101,24 @@ public final class IntentService {
   }
 
   /**
-   * When an intent's first task should start: the open work of its capability ahead of it times
-   * the recent mean station time, over the live executors that can do it.
+   * When an intent's first task should start: the line's forecast ({@link LineAnalytics}), the same
+   * model as the dashboard's ETAs — every open task and the stations left, at their recent mean
+   * times, taken by the executors online as the claim does. With nobody online who can build, as if
+   * one connected now.
    */
   private Future<JsonObject> estimate(ProjectRow project) {
     int priority = project.params().getInteger("priority", 5);
     Future<Long> ahead = s.tasks.aheadOf(s.pool, CAPABILITY, priority, project.id());
-    Future<Optional<Double>> mean = s.tasks.recentStationSeconds(s.pool, CAPABILITY);
+    Future<JsonObject> expected = analytics.expectedStart(project.id(), CAPABILITY);
     Future<List<JsonObject>> executors = work.executors().list();
-    return Future.all(ahead, mean, executors).map(all -> {
-      long n = ahead.result();
-      double seconds = mean.result().orElse(defaultStationSeconds);
+    return Future.all(ahead, expected, executors).map(all -> {
       long live = executors.result().stream().filter(IntentService::canBuild).count();
-      double wait = n == 0 && live > 0 ? 0 : Math.ceil((double) n / Math.max(1, live)) * seconds;
+      JsonObject e = expected.result();
       JsonObject out = new JsonObject()
-          .put("estimated_start", s.clock.instant().plusMillis((long) (wait * 1000)).toString())
-          .put("queue_ahead", n).put("live_executors", live).put("average_station_seconds", round(seconds));
+          .put("estimated_start", e.getString("estimated_start"))
+          .put("queue_ahead", ahead.result()).put("live_executors", live)
+          .put("average_station_seconds", e.getDouble("station_seconds"))
+          .put("estimate_basis", "forecast");
       if (live == 0) {
         out.put("message", noExecutors());
       }

@@ -1,0 +1,272 @@
+package io.productionline.analytics;
+
+import io.productionline.Services;
+import io.productionline.events.Addresses;
+import io.productionline.events.EventType;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.eventbus.DeliveryContext;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Pushes line analytics as the line moves. A project's {@code flow_metrics} (what
+ * {@code GET /production/metrics} answers) is published on its project address, folded to at most
+ * one a second, neither stored nor numbered; and the operator inbox hears of every interrupt that
+ * opens or closes, on {@link Addresses#INBOX}.
+ *
+ * <pre>
+ *  any node: a track publishes on pl.project.P ──(outbound interceptor)──▶ pl.analytics.changed {P}
+ *                                               └──▶ pl.inbox: inbox_opened / inbox_closed (once, by the sender)
+ *  every node hears pl.analytics.changed; the one {@link io.productionline.track.Node#placeFor} names for P
+ *  folds the changes and publishes flow_metrics on pl.project.P at most once a second
+ * </pre>
+ *
+ * <p>Nothing else in the line changes for this: the interceptor only watches what this node
+ * publishes. A project that changed recently is refreshed every {@code analytics.refresh_seconds}
+ * while it has work in progress (its rates and waits age), and forgotten once it is finished.
+ */
+public final class FlowWatch {
+
+  private static final Logger log = LoggerFactory.getLogger(FlowWatch.class);
+  private static final long FOLD_MS = 200;
+  private static final long MIN_GAP_MS = 1000;
+  /** Events of a project that change its metrics. */
+  private static final Set<String> MOVES = Set.of(EventType.STATION_TRANSITION, EventType.LINE_STOPPED, EventType.INTERRUPT_RESOLVED,
+      EventType.PRODUCTION_COMPLETE, EventType.TASK_REQUEUED, EventType.WORK_ITEM_COMPLETE);
+
+  private final Services s;
+  private final LineAnalytics analytics;
+  private final long refreshMs;
+  private final Map<String, Watched> watched = new HashMap<>();
+  private final Map<String, Boolean> executorOnline = new HashMap<>();
+  /** Projects this node has told the cluster about and not yet sent (folded per {@link #FOLD_MS}). */
+  private final Set<String> toAnnounce = new HashSet<>();
+  private final io.vertx.core.Handler<DeliveryContext<Object>> interceptor = this::intercept;
+  private Context ctx;
+  private MessageConsumer<JsonObject> changes;
+  private MessageConsumer<JsonObject> executorEvents;
+  private long refreshTimer = -1;
+  private long announceTimer = -1;
+  private volatile boolean running = true;
+  private long published;
+
+  /** A project this node publishes metrics for. */
+  private static final class Watched {
+    long timer = -1;
+    Instant lastPublished;
+    boolean computing;
+    boolean again;
+    boolean active = true;
+    Instant lastChange;
+    long change;
+  }
+
+  public FlowWatch(Services services, LineAnalytics analytics) {
+    this.s = services;
+    this.analytics = analytics;
+    this.refreshMs = services.config.getJsonObject("analytics", new JsonObject()).getLong("refresh_seconds", 10L) * 1000;
+    analytics.onInterest(this::interest);
+  }
+
+  public Future<Void> start() {
+    ctx = s.vertx.getOrCreateContext();
+    Promise<Void> started = Promise.promise();
+    ctx.runOnContext(v -> {
+      s.vertx.eventBus().addOutboundInterceptor(interceptor);
+      changes = s.vertx.eventBus().consumer(Addresses.FLOW_CHANGED, m -> changed(m.body().getString("project"), false));
+      executorEvents = s.vertx.eventBus().consumer(Addresses.EXECUTORS, m -> executorEvent(m.body()));
+      if (refreshMs > 0) {
+        refreshTimer = s.vertx.setPeriodic(refreshMs, t -> refresh());
+      }
+      Future.all(changes.completion(), executorEvents.completion()).<Void>mapEmpty().onComplete(started);
+    });
+    return started.future();
+  }
+
+  public Future<Void> stop() {
+    running = false;
+    if (ctx == null) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> done = Promise.promise();
+    ctx.runOnContext(v -> {
+      s.vertx.eventBus().removeOutboundInterceptor(interceptor);
+      s.vertx.cancelTimer(refreshTimer);
+      s.vertx.cancelTimer(announceTimer);
+      watched.values().forEach(w -> s.vertx.cancelTimer(w.timer));
+      watched.clear();
+      Future.all(changes.unregister(), executorEvents.unregister()).<Void>mapEmpty().onComplete(done);
+    });
+    return done.future();
+  }
+
+  /** How many {@code flow_metrics} events this node published (for a metrics registry). */
+  public long published() {
+    return published;
+  }
+
+  // --- what this node publishes -----------------------------------------------------------------
+
+  /** Sees every message this node sends or publishes; notes the projects whose line moved. */
+  private void intercept(DeliveryContext<Object> dc) {
+    try {
+      String address = dc.message().address();
+      if (running && address.startsWith(Addresses.project("")) && dc.message().body() instanceof JsonObject e) {
+        String type = e.getString("type");
+        if (type != null && MOVES.contains(type)) {
+          String project = e.getString("project", address.substring(Addresses.project("").length()));
+          ctx.runOnContext(v -> moved(project, type, e));
+        }
+      }
+    } finally {
+      dc.next();
+    }
+  }
+
+  /** On {@link #ctx}: tell the inbox at once; tell the cluster's metrics node, folded. */
+  private void moved(String project, String type, JsonObject e) {
+    if (EventType.LINE_STOPPED.equals(type)) {
+      s.vertx.eventBus().publish(Addresses.INBOX, new JsonObject().put("type", EventType.INBOX_OPENED).put("project", project)
+          .put("interrupt_id", e.getString("interrupt_id")).put("interrupt_type", e.getString("interrupt_type"))
+          .put("track_id", e.getString("track_id")).put("document_type", e.getString("document_type"))
+          .put("station", e.getString("station")).put("reason", e.getString("reason")).put("created_at", e.getString("at"))
+          .put("sla_seconds", analytics.slaSeconds().get(e.getString("interrupt_type"))));
+    } else if (EventType.INTERRUPT_RESOLVED.equals(type)) {
+      s.vertx.eventBus().publish(Addresses.INBOX, new JsonObject().put("type", EventType.INBOX_CLOSED).put("project", project)
+          .put("interrupt_id", e.getString("interrupt_id")).put("how", e.getString("how"))
+          .put("track_id", e.getString("track_id")).put("at", e.getString("at")));
+    }
+    toAnnounce.add(project);
+    if (announceTimer < 0) {
+      announceTimer = s.vertx.setTimer(FOLD_MS, t -> {
+        announceTimer = -1;
+        for (String p : toAnnounce) {
+          s.vertx.eventBus().publish(Addresses.FLOW_CHANGED, new JsonObject().put("project", p));
+        }
+        toAnnounce.clear();
+      });
+    }
+  }
+
+  /** Executors that come online, go offline or change capabilities change every forecast. */
+  private void executorEvent(JsonObject e) {
+    if (e == null || !EventType.EXECUTOR_STATUS.equals(e.getString("type"))) {
+      return;
+    }
+    String id = e.getString("executor_id");
+    boolean online = !"offline".equals(e.getString("status"));
+    Boolean before = executorOnline.put(id, online);
+    if (before == null || before != online) {
+      for (String p : List.copyOf(watched.keySet())) {
+        changed(p, false);
+      }
+    }
+  }
+
+  // --- the projects this node publishes for ------------------------------------------------------
+
+  /** Also called when someone asks for a project's metrics: from then on it is kept current. */
+  public void interest(String project) {
+    if (ctx != null) {
+      ctx.runOnContext(v -> changed(project, true));
+    }
+  }
+
+  private void changed(String project, boolean asked) {
+    if (!running || project == null || !s.node.id().equals(s.node.placeFor("flow:" + project))) {
+      return;
+    }
+    Watched w = watched.get(project);
+    if (w == null) {
+      w = new Watched();
+      watched.put(project, w);
+    }
+    w.lastChange = s.clock.instant();
+    w.change = analytics.noteChange();
+    w.active = true;
+    schedule(project, w);
+  }
+
+  private void schedule(String project, Watched w) {
+    if (w.computing) {
+      w.again = true;
+      return;
+    }
+    if (w.timer >= 0) {
+      return;
+    }
+    long delay = FOLD_MS;
+    if (w.lastPublished != null) {
+      long since = Duration.between(w.lastPublished, s.clock.instant()).toMillis();
+      delay = Math.max(delay, MIN_GAP_MS - since);
+    }
+    w.timer = s.vertx.setTimer(Math.max(1, delay), t -> {
+      w.timer = -1;
+      publish(project, w);
+    });
+  }
+
+  private void publish(String project, Watched w) {
+    if (!running) {
+      return;
+    }
+    if (w.lastPublished != null && Duration.between(w.lastPublished, s.clock.instant()).toMillis() < MIN_GAP_MS) {
+      schedule(project, w);
+      return;
+    }
+    w.computing = true;
+    w.again = false;
+    analytics.metrics(project, w.change).onComplete(ar -> {
+      w.computing = false;
+      if (!running) {
+        return;
+      }
+      if (ar.succeeded()) {
+        JsonObject m = ar.result();
+        w.lastPublished = s.clock.instant();
+        published++;
+        s.vertx.eventBus().publish(Addresses.project(project), m.copy().put("type", EventType.FLOW_METRICS).put("project", project));
+        w.active = m.getJsonObject("line_metrics", new JsonObject()).getInteger("wip", 0) > 0
+            || activeTracks(m.getJsonArray("tracks", new JsonArray()));
+      } else {
+        log.debug("Flow metrics of {} not published: {}", project, ar.cause().toString());
+      }
+      if (w.again) {
+        schedule(project, w);
+      } else if (!w.active) {
+        watched.remove(project);
+      }
+    });
+  }
+
+  private static boolean activeTracks(JsonArray tracks) {
+    for (Object o : tracks) {
+      String st = ((JsonObject) o).getString("state");
+      if (!"stabilized".equals(st) && !"escalated".equals(st) && !"cancelled".equals(st) && !"queued".equals(st)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Projects with work in progress age: their metrics are published again now and then. */
+  private void refresh() {
+    for (Map.Entry<String, Watched> e : List.copyOf(watched.entrySet())) {
+      if (e.getValue().active) {
+        schedule(e.getKey(), e.getValue());
+      }
+    }
+  }
+}
