@@ -24,7 +24,7 @@ public final class Migrations {
   private static final long LOCK_KEY = 0x50_4c_6d_69_67L;
 
   /** In order. Add a file here and under resources/db/migration together. */
-  static final List<String> FILES = List.of("V001__core.sql", "V002__work_items.sql");
+  static final List<String> FILES = List.of("V001__core.sql", "V002__work_items.sql", "V003__settings.sql");
 
   private Migrations() {
   }
