@@ -1,5 +1,6 @@
 package io.productionline;
 
+import io.productionline.auth.Tokens;
 import io.productionline.executor.ExecutorRegistry;
 import io.productionline.line.LineDefinition;
 import io.productionline.line.Lines;
@@ -86,11 +87,21 @@ public final class ProductionLine {
     Redis redisClient = Redis.createClient(vertx, new RedisOptions()
         .setConnectionString(config.getJsonObject("redis", new JsonObject()).getString("url"))
         .setMaxPoolSize(16).setMaxPoolWaiting(1024));
-    Services services = new Services(vertx, config, clock, pool, RedisAPI.api(redisClient), new Node(clusterManager),
-        new LineCatalog(lines, skills));
-    ProductionLine node = new ProductionLine(services, redisClient);
     return Migrations.apply(pool)
-        .compose(v -> node.work.start())
+        .compose(v -> Tokens.load(vertx, config, pool))
+        .map(tokens -> new ProductionLine(new Services(vertx, config, clock, pool, RedisAPI.api(redisClient), new Node(clusterManager),
+            new LineCatalog(lines, skills), tokens), redisClient))
+        .onFailure(e -> {
+          pool.close();
+          redisClient.close();
+        })
+        .compose(node -> start(node, config, lines));
+  }
+
+  private static Future<ProductionLine> start(ProductionLine node, JsonObject config, Map<String, LineDefinition> lines) {
+    Services services = node.services;
+    Vertx vertx = services.vertx;
+    return node.work.start()
         .compose(v -> node.queueWatch.start())
         .compose(v -> node.supervisor.listen())
         .compose(v -> vertx.deployVerticle(node.web))

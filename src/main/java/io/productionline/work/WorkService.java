@@ -298,25 +298,38 @@ public final class WorkService {
 
   // --- reports from the holder ----------------------------------------------------------------
 
-  /** The task, if {@code leaseToken} holds it; 404 or 409 otherwise. */
-  public Future<TaskRow> held(String taskId, String leaseToken) {
+  /**
+   * The task, if {@code leaseToken} holds it and {@code executorId} (when not null: the caller) is
+   * its holder; 404, 409 or 403 otherwise. A stale lease is 409; it tells the task's state only to
+   * the executor that holds the task, so an executor learns nothing of another's work. The right
+   * lease token from the wrong executor is 403.
+   */
+  public Future<TaskRow> held(String taskId, String leaseToken, String executorId) {
     return s.tasks.find(s.pool, taskId).map(found -> {
       TaskRow t = found.orElseThrow(() -> Refusal.notFound("no station task " + taskId));
+      boolean holder = executorId == null || executorId.equals(t.executorId());
       if (leaseToken == null || !leaseToken.equals(t.leaseToken())) {
+        if (!holder) {
+          throw Refusal.conflict("stale lease: this lease token does not hold task " + taskId);
+        }
         throw Refusal.conflict("stale lease: this lease token does not hold task " + taskId
             + (t.attempt() > 1 || "queued".equals(t.status()) ? " (it is at attempt " + t.attempt() + ", " + t.status() + ")" : ""))
             .with("task_status", t.status()).with("attempt", t.attempt());
+      }
+      if (!holder) {
+        throw new Refusal(403, "Forbidden", "task " + taskId + " is held by another executor, not " + executorId);
       }
       return t;
     });
   }
 
   /** Progress from the holder; the reply says whether an operator cancelled the task. */
-  public Future<JsonObject> progress(String taskId, String leaseToken, Double progress, String message, String idempotencyKey) {
+  public Future<JsonObject> progress(String taskId, String leaseToken, String executorId, Double progress, String message,
+                                     String idempotencyKey) {
     if (progress != null && (progress < 0 || progress > 1)) {
       return Future.failedFuture(Refusal.badRequest("progress must be between 0.0 and 1.0"));
     }
-    return held(taskId, leaseToken).compose(t -> {
+    return held(taskId, leaseToken, executorId).compose(t -> {
       if (!"claimed".equals(t.status())) {
         return Future.succeededFuture(cancelNotice(t));
       }
@@ -345,7 +358,7 @@ public final class WorkService {
    * Structured log lines from the holder, kept per task and streamed to watchers. The reply says
    * {@code cancel: true} once the task is no longer the holder's to run.
    */
-  public Future<JsonObject> logs(String taskId, String leaseToken, JsonArray lines) {
+  public Future<JsonObject> logs(String taskId, String leaseToken, String executorId, JsonArray lines) {
     if (lines == null || lines.isEmpty() || lines.size() > 500) {
       return Future.failedFuture(Refusal.badRequest("events must be an array of 1 to 500 log lines"));
     }
@@ -361,7 +374,7 @@ public final class WorkService {
       }
     }
     Instant now = s.clock.instant();
-    return held(taskId, leaseToken).compose(t -> s.tasks.appendLogs(s.pool, taskId, lines, now)
+    return held(taskId, leaseToken, executorId).compose(t -> s.tasks.appendLogs(s.pool, taskId, lines, now)
         .map(ids -> {
           for (int i = 0; i < lines.size(); i++) {
             JsonObject l = lines.getJsonObject(i);
@@ -375,7 +388,7 @@ public final class WorkService {
   }
 
   /** Artifacts from the holder: text, JSON, small files (base64) or URLs, each within the size limit. */
-  public Future<JsonObject> artifacts(String taskId, String leaseToken, JsonArray artifacts) {
+  public Future<JsonObject> artifacts(String taskId, String leaseToken, String executorId, JsonArray artifacts) {
     if (artifacts == null || artifacts.isEmpty() || artifacts.size() > 100) {
       return Future.failedFuture(Refusal.badRequest("artifacts must be an array of 1 to 100 artifacts"));
     }
@@ -388,7 +401,7 @@ public final class WorkService {
         return Future.failedFuture(problem);
       }
     }
-    return held(taskId, leaseToken).compose(t -> {
+    return held(taskId, leaseToken, executorId).compose(t -> {
       if (!"claimed".equals(t.status())) {
         return Future.failedFuture(Refusal.conflict("task " + taskId + " is " + t.status() + "; artifacts are taken while it runs")
             .with("task_status", t.status()));
@@ -454,13 +467,13 @@ public final class WorkService {
    * transition. A repeated call with the same lease token (or the same Idempotency-Key) is answered
    * again with {@code repeated: true} and changes nothing.
    */
-  public Future<JsonObject> complete(String taskId, String leaseToken, JsonObject body, String idempotencyKey) {
+  public Future<JsonObject> complete(String taskId, String leaseToken, String executorId, JsonObject body, String idempotencyKey) {
     String outcome = body.getString("outcome");
     JsonArray artifacts = body.getJsonArray("artifacts");
-    return held(taskId, leaseToken).compose(t -> once(taskId, "complete", idempotencyKey, () -> {
+    return held(taskId, leaseToken, executorId).compose(t -> once(taskId, "complete", idempotencyKey, () -> {
       Future<JsonObject> stored = artifacts == null || artifacts.isEmpty() || !"claimed".equals(t.status())
           ? Future.succeededFuture(new JsonObject())
-          : artifacts(taskId, leaseToken, artifacts);
+          : artifacts(taskId, leaseToken, executorId, artifacts);
       JsonObject result = body.copy();
       result.remove("artifacts");
       result.remove("outcome");
@@ -482,8 +495,8 @@ public final class WorkService {
   }
 
   /** The holder hands its task back (it is stopping): queued again at once, same attempt. */
-  public Future<JsonObject> release(String taskId, String leaseToken, String reason) {
-    return held(taskId, leaseToken).compose(t -> {
+  public Future<JsonObject> release(String taskId, String leaseToken, String executorId, String reason) {
+    return held(taskId, leaseToken, executorId).compose(t -> {
       if (!"claimed".equals(t.status())) {
         return Future.succeededFuture(new JsonObject().put("released", false).put("task_status", t.status()));
       }
