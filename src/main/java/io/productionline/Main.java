@@ -7,6 +7,7 @@ import io.productionline.auth.Role;
 import io.productionline.auth.Tokens;
 import io.productionline.embedded.EmbeddedPostgres;
 import io.productionline.embedded.EmbeddedRedis;
+import io.productionline.metrics.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -70,7 +71,7 @@ public final class Main {
 
     HazelcastClusterManager cluster = new HazelcastClusterManager(hazelcast(config));
     JsonObject c = config.getJsonObject("cluster", new JsonObject());
-    VertxOptions options = new VertxOptions();
+    VertxOptions options = Metrics.enable(new VertxOptions(), config);
     options.getEventBusOptions().setHost(c.getString("host", "127.0.0.1")).setClusterPublicHost(c.getString("host", "127.0.0.1"));
     Vertx vertx = Vertx.builder().with(options).withClusterManager(cluster).buildClustered().await();
 

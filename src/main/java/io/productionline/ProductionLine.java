@@ -6,6 +6,7 @@ import io.productionline.line.LineDefinition;
 import io.productionline.line.Lines;
 import io.productionline.line.Skill;
 import io.productionline.line.Skills;
+import io.productionline.metrics.Metrics;
 import io.productionline.store.Migrations;
 import io.productionline.track.LineCatalog;
 import io.productionline.track.LineOrchestrator;
@@ -87,10 +88,11 @@ public final class ProductionLine {
     Redis redisClient = Redis.createClient(vertx, new RedisOptions()
         .setConnectionString(config.getJsonObject("redis", new JsonObject()).getString("url"))
         .setMaxPoolSize(16).setMaxPoolWaiting(1024));
+    Metrics metrics = Metrics.of(config, clock);
     return Migrations.apply(pool)
         .compose(v -> Tokens.load(vertx, config, pool))
         .map(tokens -> new ProductionLine(new Services(vertx, config, clock, pool, RedisAPI.api(redisClient), new Node(clusterManager),
-            new LineCatalog(lines, skills), tokens), redisClient))
+            new LineCatalog(lines, skills), tokens, metrics), redisClient))
         .onFailure(e -> {
           pool.close();
           redisClient.close();

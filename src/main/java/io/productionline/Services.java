@@ -2,6 +2,7 @@ package io.productionline;
 
 import io.productionline.auth.Tokens;
 import io.productionline.line.TrackMachine;
+import io.productionline.metrics.Metrics;
 import io.productionline.store.AuditRepository;
 import io.productionline.store.InterruptRepository;
 import io.productionline.store.ProjectRepository;
@@ -17,7 +18,7 @@ import java.time.Clock;
 
 /**
  * What the verticles of one node share: the connections, the repositories, the pure state machine,
- * the line catalog, the node's identity and its tokens. Built once by {@link ProductionLine}.
+ * the line catalog, the node's identity, its tokens and its metrics. Built once by {@link ProductionLine}.
  */
 public final class Services {
 
@@ -36,9 +37,10 @@ public final class Services {
   public final AuditRepository audit = new AuditRepository();
   /** Bearer tokens: minting and verification with the cluster's signing secret. */
   public final Tokens tokens;
+  public final Metrics metrics;
 
   public Services(Vertx vertx, JsonObject config, Clock clock, Pool pool, RedisAPI redis, Node node, LineCatalog lines,
-                  Tokens tokens) {
+                  Tokens tokens, Metrics metrics) {
     this.vertx = vertx;
     this.config = config;
     this.clock = clock;
@@ -48,6 +50,7 @@ public final class Services {
     this.lines = lines;
     this.machine = new TrackMachine(clock);
     this.tokens = tokens;
+    this.metrics = metrics;
   }
 
   public int leaseSeconds() {

@@ -32,7 +32,7 @@ import java.util.stream.Collectors;
 /**
  * Authentication and authorization in one place, before every handler. Everything under
  * {@code /api}, {@code /production}, {@code /assembly-line} (but the dashboard page),
- * and {@code /eventbus} needs a bearer token (HS256 JWT, see
+ * {@code /metrics} and {@code /eventbus} needs a bearer token (HS256 JWT, see
  * {@link io.productionline.auth.Tokens}) and a {@link Rule} of {@link #RULES} that lets the
  * token's role call that method and path; anything without a rule is refused (deny by default),
  * and {@link #check} refuses to start a node whose router has a protected route no rule covers.
@@ -85,6 +85,7 @@ final class Guard implements Handler<RoutingContext> {
 
   /** The route table: every protected endpoint and who may call it. */
   static final List<Rule> RULES = List.of(
+      rule(GET, "/metrics", READERS),
       rule(GET, "/production", READERS),
       rule(GET, "/production/events", READERS).withQueryToken(),
       rule(GET, "/production/ws", READERS).withQueryToken(),
@@ -294,9 +295,17 @@ final class Guard implements Handler<RoutingContext> {
 
   // --- the SockJS bridge -----------------------------------------------------------------------
 
-  /** Bridge events: who may register and send. */
+  /** Bridge events: who may register and send, and the connected-client and delivery figures. */
   void bridgeEvent(BridgeEvent e) {
     switch (e.type()) {
+      case SOCKET_CREATED -> {
+        s.metrics.clients("bridge", 1);
+        e.complete(true);
+      }
+      case SOCKET_CLOSED -> {
+        s.metrics.clients("bridge", -1);
+        e.complete(true);
+      }
       case REGISTER -> frameCaller(e).onComplete(ar -> {
         boolean ok = ar.succeeded() && READERS.contains(ar.result().role());
         if (ok) {
@@ -312,6 +321,13 @@ final class Guard implements Handler<RoutingContext> {
         }
         e.complete(ok);
       });
+      case RECEIVE -> {
+        JsonObject raw = e.getRawMessage();
+        if (raw != null && raw.getValue("body") instanceof JsonObject body) {
+          s.metrics.delivered("bridge", body);
+        }
+        e.complete(true);
+      }
       default -> e.complete(true);
     }
   }

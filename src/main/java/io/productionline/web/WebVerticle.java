@@ -23,7 +23,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP face of one node: the REST API, SSE, the SockJS event-bus bridge and the dashboard. Owns no domain state; every handler calls the node's services. {@link Guard}
+ * The HTTP face of one node: the REST API, SSE, the SockJS event-bus bridge, {@code /metrics} and
+ * the dashboard. Owns no domain state; every handler calls the node's services. {@link Guard}
  * authenticates and authorizes every request before any handler runs. Refusals become JSON bodies
  * with their status in one place ({@link #refuse}).
  */
@@ -74,6 +75,7 @@ public final class WebVerticle extends VerticleBase {
     new WorkApi(s, work, view).mount(router);
     new AssemblyLineApi(s, orchestrator, work).mount(router);
     new AdminApi(s).mount(router);
+    new MetricsApi(s, work).mount(router);
     router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx).bridge(bridgeOptions(), guard::bridgeEvent));
     router.get("/assembly-line/dashboard").handler(ctx -> ctx.reroute("/index.html"));
     router.route("/api/*").handler(ctx -> ctx.fail(Refusal.notFound("no such endpoint: " + ctx.request().method() + " " + ctx.request().path())));

@@ -1,5 +1,7 @@
 package io.productionline.work;
 
+import static net.logstash.logback.argument.StructuredArguments.entries;
+
 import io.productionline.Refusal;
 import io.productionline.Services;
 import io.productionline.events.Addresses;
@@ -238,7 +240,9 @@ public final class WorkService {
             return Future.succeededFuture(Optional.<JsonObject>empty());
           }
           TaskRow t = task.get();
-          log.info("Executor {} claimed task {} ({} {} attempt {})", id, t.id(), t.documentType(), t.stationId(), t.attempt());
+          log.info("Executor {} claimed task {} ({} {} attempt {})", id, t.id(), t.documentType(), t.stationId(), t.attempt(),
+              entries(fields(t, "claimed").getMap()));
+          s.metrics.claimed(t.capability());
           return executors.setStatus(id, "busy", t.id())
               .onSuccess(v -> publishExecutor(id))
               .map(v -> Optional.of(t.toClaimJson()));
@@ -290,7 +294,9 @@ public final class WorkService {
     String taskId = claimed.getString("task_id");
     s.tasks.release(s.pool, taskId, claimed.getString("lease_token"), s.clock.instant()).onComplete(ar -> {
       if (ar.succeeded() && ar.result().isPresent()) {
-        log.info("Task {} handed back to the queue: {}", taskId, why);
+        log.info("Task {} handed back to the queue: {}", taskId, why, entries(fields(ar.result().get(), "handed_back")
+            .put("executor", claimed.getString("executor_id")).put("reason", why).getMap()));
+        s.metrics.requeued("handed_back");
         s.vertx.eventBus().publish(Addresses.WORK_AVAILABLE, new JsonObject().put("task_id", taskId));
       }
     });
@@ -486,6 +492,7 @@ public final class WorkService {
         s.vertx.eventBus().publish(Addresses.taskLogs(taskId), new JsonObject().put("end", true).put("task_status", "completed")
             .put("outcome", outcome));
         long ms = t.claimedAt() == null ? 0 : Duration.between(t.claimedAt(), s.clock.instant()).toMillis();
+        s.metrics.completed(t.stationKind(), outcome, t.claimedAt() == null ? null : Duration.ofMillis(ms));
         return executors.recordStation(t.executorId(), ms, "stabilized".equals(outcome))
             .compose(v -> executors.setStatus(t.executorId(), "idle", null))
             .onSuccess(v -> publishExecutor(t.executorId()))
@@ -504,7 +511,9 @@ public final class WorkService {
         if (r.isEmpty()) {
           return Future.succeededFuture(new JsonObject().put("released", false).put("task_status", t.status()));
         }
-        log.info("Executor {} handed task {} back: {}", t.executorId(), taskId, reason == null ? "stopping" : reason);
+        log.info("Executor {} handed task {} back: {}", t.executorId(), taskId, reason == null ? "stopping" : reason,
+            entries(fields(t, "handed_back").put("reason", reason == null ? "stopping" : reason).getMap()));
+        s.metrics.requeued("handed_back");
         s.vertx.eventBus().publish(Addresses.WORK_AVAILABLE, new JsonObject().put("task_id", taskId));
         return executors.setStatus(t.executorId(), "idle", null)
             .onSuccess(v -> publishExecutor(t.executorId()))
@@ -526,6 +535,13 @@ public final class WorkService {
         ? Future.succeededFuture(new JsonObject(prior.toString()).put("repeated", true))
         : action.get().compose(reply -> s.redis.set(List.of(k, reply.encode(), "EX", Long.toString(IDEMPOTENCY_SECONDS), "NX"))
             .map(ok -> reply)));
+  }
+
+  /** The structured fields of a log line about a task (the JSON log; see logback.xml). */
+  static JsonObject fields(TaskRow t, String event) {
+    return new JsonObject().put("event", event).put("task_id", t.id()).put("track_id", t.trackId()).put("project", t.projectId())
+        .put("document_type", t.documentType()).put("station", t.stationId()).put("station_kind", t.stationKind())
+        .put("executor", t.executorId()).put("attempt", t.attempt());
   }
 
   private int cancelGraceSeconds() {

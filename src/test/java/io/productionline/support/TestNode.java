@@ -4,6 +4,7 @@ import io.productionline.ProductionLine;
 import io.productionline.agent.ExecutorAgent;
 import io.productionline.auth.Role;
 import io.productionline.events.Addresses;
+import io.productionline.metrics.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -22,8 +23,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
- * A real server node for a test: its own Vert.x, a fresh database on the test PostgreSQL, its own
- * Redis key prefix, real HTTP on a free port. Close it after the test.
+ * A real server node for a test: its own Vert.x (with its own metrics registry), a fresh database
+ * on the test PostgreSQL, its own Redis key prefix, real HTTP on a free port. Close it after the
+ * test.
  *
  * <p>Tokens: {@link #api} carries an operator token (subject {@code operator}, as the audit log
  * names it); {@link #apiAs} gives a client of any role, {@link #executorApi} one with the executor
@@ -93,7 +95,7 @@ public final class TestNode implements AutoCloseable {
   }
 
   public static TestNode start(JsonObject config, Clock clock) {
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = Vertx.builder().with(Metrics.enable(new VertxOptions(), config)).build();
     ProductionLine node = ProductionLine.start(vertx, config, null, clock).await();
     return new TestNode(vertx, node, config);
   }
@@ -107,7 +109,7 @@ public final class TestNode implements AutoCloseable {
       JsonObject c = config.copy().put("cluster", new JsonObject().put("name", clusterName).put("host", "127.0.0.1")
           .put("port", 5701).put("members", new JsonArray().add("127.0.0.1")).put("config", "conf/cluster.xml"));
       var cluster = new io.vertx.spi.cluster.hazelcast.HazelcastClusterManager(io.productionline.Main.hazelcast(c));
-      var options = new VertxOptions();
+      var options = Metrics.enable(new VertxOptions(), c);
       options.getEventBusOptions().setHost("127.0.0.1").setClusterPublicHost("127.0.0.1");
       Vertx vertx = Vertx.builder().with(options).withClusterManager(cluster).buildClustered().await();
       ProductionLine node = ProductionLine.start(vertx, c, cluster, Clock.systemUTC()).await();
