@@ -47,12 +47,13 @@ public final class ProductionView {
       Future<List<TrackRow>> tracks = s.tracks.ofProject(s.pool, projectId);
       Future<List<TaskRow>> tasks = s.tasks.ofProject(s.pool, projectId);
       Future<List<InterruptRow>> interrupts = s.interrupts.openOfProject(s.pool, projectId);
-      Future<JsonObject> summary = s.tracks.summary(s.pool, projectId);
       Future<JsonObject> floor = floor();
       Future<Long> lastSeq = s.pool.preparedQuery("SELECT last_seq FROM projects WHERE id = $1")
           .execute(io.vertx.sqlclient.Tuple.of(projectId)).map(rows -> rows.iterator().next().getLong(0));
-      return Future.all(List.of(tracks, tasks, interrupts, summary, floor, lastSeq)).map(all -> {
+      return Future.all(List.of(tracks, tasks, interrupts, floor, lastSeq)).map(all -> {
         Instant now = s.clock.instant();
+        // Counted from the very rows shown: a separate count could see a later move than the tracks listed.
+        JsonObject summary = io.productionline.store.TrackRepository.summaryOf(tracks.result());
         Map<String, List<TaskRow>> byTrack = tasks.result().stream().collect(Collectors.groupingBy(TaskRow::trackId));
         JsonArray trackJson = new JsonArray();
         for (TrackRow t : tracks.result()) {
@@ -62,9 +63,9 @@ public final class ProductionView {
         interrupts.result().forEach(i -> interruptJson.add(i.toJson()));
         JsonObject out = new JsonObject()
             .put("project_id", projectId).put("line", line.name()).put("line_title", line.title())
-            .put("line_state", TrackEvents.lineState(summary.result()))
+            .put("line_state", TrackEvents.lineState(summary))
             .put("last_seq", lastSeq.result())
-            .put("tracks", trackJson).put("interrupts", interruptJson).put("summary", summary.result());
+            .put("tracks", trackJson).put("interrupts", interruptJson).put("summary", summary);
         return out.mergeIn(floor.result());
       });
     });
