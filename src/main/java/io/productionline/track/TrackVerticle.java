@@ -539,6 +539,11 @@ public final class TrackVerticle extends VerticleBase {
     if (track.state().clearsDependents()) {
       supervisor.clearDependents(track, line);
     }
+    if (track.state() == TrackState.BLOCKED && written.events().stream().anyMatch(e -> EventType.STATION_TRANSITION.equals(e.getString("type")))) {
+      // A dependency may have stabilized between our reading it open and this commit; its clearance then
+      // found us not yet blocked. Looking once more after the commit closes that window.
+      enqueue(new JsonObject().put("type", "dependency_cleared"));
+    }
     return Future.succeededFuture(view());
   }
 
