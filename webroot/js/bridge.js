@@ -46,7 +46,10 @@ export class Bridge {
       this.onRefused('the event-bus client did not load');
       return;
     }
-    const eb = new window.EventBus('/eventbus', {});
+    // The connection itself carries the token too (?token=, kept by SockJS on every transport
+    // URL): the server lets no one open the bridge without one. Frames still send it as a header.
+    const t = this.token();
+    const eb = new window.EventBus(t ? `/eventbus?token=${encodeURIComponent(t)}` : '/eventbus', {});
     this.eb = eb;
     eb.enableReconnect(true);
     this.onState(this.everOpened ? 'reconnecting' : 'connecting');

@@ -33,7 +33,9 @@ public final class Config {
       Map.entry("PL_LINES_DIR", "lines_dir"),
       Map.entry("PL_SKILLS_DIR", "skills_dir"),
       Map.entry("PL_DEMO", "demo.enabled"),
-      Map.entry("PL_DEMO_EXECUTORS", "demo.executors"));
+      Map.entry("PL_DEMO_EXECUTORS", "demo.executors"),
+      Map.entry("PL_AUTH_SECRET", "auth.secret"),
+      Map.entry("PL_PRINT_TOKEN", "auth.print_token"));
 
   private Config() {
   }
@@ -60,7 +62,7 @@ public final class Config {
     if (pointer.equals("cluster.members")) {
       return new JsonArray(Arrays.stream(value.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList());
     }
-    if (pointer.equals("demo.enabled")) {
+    if (pointer.equals("demo.enabled") || pointer.equals("auth.print_token")) {
       return !(value.equalsIgnoreCase("off") || value.equalsIgnoreCase("false") || value.equals("0"));
     }
     if (pointer.endsWith("port") || pointer.endsWith("seconds") || pointer.endsWith("executors")) {

@@ -3,15 +3,23 @@ package io.productionline;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.FileSystemXmlConfig;
 import io.productionline.agent.ExecutorAgent;
+import io.productionline.auth.Role;
+import io.productionline.auth.Tokens;
 import io.productionline.embedded.EmbeddedPostgres;
 import io.productionline.embedded.EmbeddedRedis;
+import io.productionline.metrics.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -38,7 +46,7 @@ public final class Main {
       case "serve" -> serve(System.getenv());
       case "executor" -> executor(Arrays.copyOfRange(args, 1, args.length), System.getenv());
       default -> {
-        System.err.println("usage: production-line [serve | executor --server URL --id ID --capabilities a,b [--token T]]");
+        System.err.println("usage: production-line [serve | executor --server URL --token T --id ID --capabilities a,b]");
         System.exit(2);
       }
     }
@@ -63,21 +71,32 @@ public final class Main {
 
     HazelcastClusterManager cluster = new HazelcastClusterManager(hazelcast(config));
     JsonObject c = config.getJsonObject("cluster", new JsonObject());
-    VertxOptions options = new VertxOptions();
+    VertxOptions options = Metrics.enable(new VertxOptions(), config);
     options.getEventBusOptions().setHost(c.getString("host", "127.0.0.1")).setClusterPublicHost(c.getString("host", "127.0.0.1"));
     Vertx vertx = Vertx.builder().with(options).withClusterManager(cluster).buildClustered().await();
 
     ProductionLine node = ProductionLine.start(vertx, config, cluster, Clock.systemUTC()).await();
+    JsonObject auth = config.getJsonObject("auth", new JsonObject());
+    Path tokens = data.resolve("tokens");
+    String operatorToken = writeTokens(node.services().tokens, tokens, Duration.ofDays(auth.getInteger("token_days", 30)));
     List<ExecutorAgent> agents = new ArrayList<>();
     JsonObject demo = config.getJsonObject("demo", new JsonObject());
     if (demo.getBoolean("enabled", true)) {
       agents.addAll(startDemo(vertx, node, demo).await());
     }
     String url = "http://" + config.getJsonObject("http").getString("host", "127.0.0.1") + ":" + node.port() + "/";
-    String project = demo.getBoolean("enabled", true) ? "?project=" + demo.getString("project", "demo") : "";
+    List<String> query = new ArrayList<>();
+    if (demo.getBoolean("enabled", true)) {
+      query.add("project=" + demo.getString("project", "demo"));
+    }
+    if (auth.getBoolean("print_token", true)) {
+      query.add("token=" + operatorToken);
+    }
     System.out.println();
     System.out.println("  Production Line is running.");
-    System.out.println("  Dashboard: " + url + project);
+    System.out.println("  Dashboard: " + url + (query.isEmpty() ? "" : "?" + String.join("&", query)));
+    System.out.println("  Tokens:    " + tokens.resolve("operator.token") + " and " + tokens.resolve("admin.token")
+        + " (curl -H \"Authorization: Bearer $(cat " + tokens.resolve("operator.token") + ")\" …)");
     System.out.println("  Health:    " + url + "health");
     System.out.println();
 
@@ -112,8 +131,10 @@ public final class Main {
           List<ExecutorAgent> agents = new ArrayList<>();
           List<Future<Void>> started = new ArrayList<>();
           for (int i = 1; i <= demo.getInteger("executors", 3); i++) {
+            String id = "sim-" + i;
+            String token = node.services().tokens.mint(Role.EXECUTOR, id, id, Tokens.MAX_TTL);
             ExecutorAgent agent = new ExecutorAgent(vertx, new ExecutorAgent.Settings("http://127.0.0.1:" + node.port(),
-                demo.getString("token"), "sim-" + i, List.of("sim", "build"), "server", "simulated", 20));
+                token, id, List.of("sim", "build"), "server", "simulated", 20));
             agents.add(agent);
             started.add(agent.start());
           }
@@ -127,6 +148,37 @@ public final class Main {
         .compose(created -> created.created()
             ? node.orchestrator().start(project, null, "demo").mapEmpty()
             : Future.succeededFuture());
+  }
+
+  /**
+   * Mints the development tokens of this start, {@code admin.token} and {@code operator.token} in
+   * {@code dir}, readable by the owner only; returns the operator's, for the dashboard URL. Tokens
+   * of earlier starts stay valid until they expire (the signing secret is kept in PostgreSQL).
+   */
+  static String writeTokens(Tokens tokens, Path dir, Duration ttl) throws IOException {
+    Files.createDirectories(dir);
+    ownerOnly(dir, "rwx------");
+    String operator = tokens.mint(Role.OPERATOR, "operator", null, ttl);
+    writeOwnerOnly(dir.resolve("admin.token"), tokens.mint(Role.ADMIN, "admin", null, ttl));
+    writeOwnerOnly(dir.resolve("operator.token"), operator);
+    return operator;
+  }
+
+  private static void writeOwnerOnly(Path file, String content) throws IOException {
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    Files.deleteIfExists(tmp);
+    Files.createFile(tmp);
+    ownerOnly(tmp, "rw-------");
+    Files.writeString(tmp, content + "\n");
+    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  private static void ownerOnly(Path p, String perms) throws IOException {
+    try {
+      Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(perms));
+    } catch (UnsupportedOperationException e) {
+      log.warn("Cannot restrict {} to its owner on this file system; keep the directory private", p);
+    }
   }
 
   public static Config hazelcast(JsonObject config) throws Exception {

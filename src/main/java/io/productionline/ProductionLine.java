@@ -2,12 +2,14 @@ package io.productionline;
 
 import io.productionline.analytics.FlowWatch;
 import io.productionline.analytics.LineAnalytics;
+import io.productionline.auth.Tokens;
 import io.productionline.executor.ExecutorRegistry;
 import io.productionline.interrupt.SlaWatch;
 import io.productionline.line.LineDefinition;
 import io.productionline.line.Lines;
 import io.productionline.line.Skill;
 import io.productionline.line.Skills;
+import io.productionline.metrics.Metrics;
 import io.productionline.store.Migrations;
 import io.productionline.track.LineCatalog;
 import io.productionline.track.LineOrchestrator;
@@ -94,11 +96,22 @@ public final class ProductionLine {
     Redis redisClient = Redis.createClient(vertx, new RedisOptions()
         .setConnectionString(config.getJsonObject("redis", new JsonObject()).getString("url"))
         .setMaxPoolSize(16).setMaxPoolWaiting(1024));
-    Services services = new Services(vertx, config, clock, pool, RedisAPI.api(redisClient), new Node(clusterManager),
-        new LineCatalog(lines, skills));
-    ProductionLine node = new ProductionLine(services, redisClient);
+    Metrics metrics = Metrics.of(config, clock);
     return Migrations.apply(pool)
-        .compose(v -> node.work.start())
+        .compose(v -> Tokens.load(vertx, config, pool))
+        .map(tokens -> new ProductionLine(new Services(vertx, config, clock, pool, RedisAPI.api(redisClient), new Node(clusterManager),
+            new LineCatalog(lines, skills), tokens, metrics), redisClient))
+        .onFailure(e -> {
+          pool.close();
+          redisClient.close();
+        })
+        .compose(node -> start(node, config, lines));
+  }
+
+  private static Future<ProductionLine> start(ProductionLine node, JsonObject config, Map<String, LineDefinition> lines) {
+    Services services = node.services;
+    Vertx vertx = services.vertx;
+    return node.work.start()
         .compose(v -> node.queueWatch.start())
         .compose(v -> node.flowWatch.start())
         .compose(v -> node.supervisor.listen())

@@ -1,6 +1,9 @@
 package io.productionline;
 
+import io.productionline.auth.Tokens;
 import io.productionline.line.TrackMachine;
+import io.productionline.metrics.Metrics;
+import io.productionline.store.AuditRepository;
 import io.productionline.store.InterruptRepository;
 import io.productionline.store.ProjectRepository;
 import io.productionline.store.TaskRepository;
@@ -15,7 +18,7 @@ import java.time.Clock;
 
 /**
  * What the verticles of one node share: the connections, the repositories, the pure state machine,
- * the line catalog and the node's identity. Built once by {@link ProductionLine}.
+ * the line catalog, the node's identity, its tokens and its metrics. Built once by {@link ProductionLine}.
  */
 public final class Services {
 
@@ -31,8 +34,13 @@ public final class Services {
   public final TrackRepository tracks = new TrackRepository();
   public final TaskRepository tasks = new TaskRepository();
   public final InterruptRepository interrupts = new InterruptRepository();
+  public final AuditRepository audit = new AuditRepository();
+  /** Bearer tokens: minting and verification with the cluster's signing secret. */
+  public final Tokens tokens;
+  public final Metrics metrics;
 
-  public Services(Vertx vertx, JsonObject config, Clock clock, Pool pool, RedisAPI redis, Node node, LineCatalog lines) {
+  public Services(Vertx vertx, JsonObject config, Clock clock, Pool pool, RedisAPI redis, Node node, LineCatalog lines,
+                  Tokens tokens, Metrics metrics) {
     this.vertx = vertx;
     this.config = config;
     this.clock = clock;
@@ -41,6 +49,8 @@ public final class Services {
     this.node = node;
     this.lines = lines;
     this.machine = new TrackMachine(clock);
+    this.tokens = tokens;
+    this.metrics = metrics;
   }
 
   public int leaseSeconds() {

@@ -58,7 +58,7 @@ class CrashResumeTest {
 
     ServerProcess first = child("first", env, logs).awaitReady(Duration.ofSeconds(60));
     String firstNode = first.api().get("/health").json().getString("node");
-    EventStream events = stream(first.port(), 0);
+    EventStream events = stream(first, 0);
     // Kill while both leaves are being assembled: their station tasks are claimed and in flight.
     events.awaitUntil(seen -> seen.stream().anyMatch(e -> "task_progress".equals(e.getString("type"))
         && "asm".equals(e.getString("station")) && LEAVES.contains(documentTypeOf(seen, e))),
@@ -81,7 +81,7 @@ class CrashResumeTest {
     String secondNode = second.api().get("/health").json().getString("node");
     assertNotEquals(firstNode, secondNode, "the restarted server is a new node");
     int tracks = tracksAtKill.size();
-    EventStream afterRestart = stream(second.port(), 0);
+    EventStream afterRestart = stream(second, 0);
     JsonObject view = afterRestart.awaitState(() -> second.api().get("/production?project=" + PROJECT).json(),
         v -> "complete".equals(v.getString("line_state")), Duration.ofSeconds(45), "the line to complete after the restart");
     assertTrue(view.getJsonArray("tracks").stream().allMatch(t -> "stabilized".equals(((JsonObject) t).getString("state"))),
@@ -145,8 +145,9 @@ class CrashResumeTest {
     return p;
   }
 
-  private EventStream stream(int port, long after) {
-    EventStream s = EventStream.open(port, PROJECT, after);
+  /** The server's event stream, opened with the operator token of the dashboard URL it printed. */
+  private EventStream stream(ServerProcess server, long after) {
+    EventStream s = EventStream.open(server.port(), PROJECT, after, server.operatorToken());
     streams.add(s);
     return s;
   }

@@ -126,12 +126,22 @@ class VocabularyTest {
       bodies.put("404 unknown endpoint", node.api.get("/api/v1/nothing").json());
       bodies.put("413 oversize", node.api.post("/api/v1/projects", "{\"x\":\"" + "x".repeat(1_100_000) + "\"}", Map.of()).json());
       bodies.put("415 text/plain", node.api.post("/api/v1/projects", "{}", Map.of("Content-Type", "text/plain")).json());
-      bodies.put("404 claim by an unregistered executor", node.api.get("/api/v1/work/next?executor_id=ghost").json());
-      String someTask = node.sql("SELECT id FROM station_tasks WHERE status = 'completed' LIMIT 1").get(0).getString(0);
-      bodies.put("409 complete with a stale lease", node.api.post("/api/v1/work/" + someTask + "/complete",
+      bodies.put("404 claim by an unregistered executor", node.executorApi("ghost").get("/api/v1/work/next?executor_id=ghost").json());
+      var holder = node.sql("SELECT id, executor_id FROM station_tasks WHERE status = 'completed' LIMIT 1").get(0);
+      String someTask = holder.getString(0);
+      var executor = node.executorApi(holder.getString(1));
+      bodies.put("409 complete with a stale lease", executor.post("/api/v1/work/" + someTask + "/complete",
           new JsonObject().put("lease_token", "not-the-lease").put("outcome", "stabilized")).json());
-      bodies.put("400 complete with an unknown outcome", node.api.post("/api/v1/work/" + someTask + "/complete",
+      bodies.put("400 complete with an unknown outcome", executor.post("/api/v1/work/" + someTask + "/complete",
           new JsonObject().put("lease_token", "x").put("outcome", "done")).json());
+      bodies.put("401 no token", new io.productionline.support.Api(node.node.port()).get("/production?project=v-fast").json());
+      bodies.put("403 a viewer starts the line", node.apiAs("viewer").post("/production/start?project=v-fast", new JsonObject()).json());
+      bodies.put("403 another executor's task", node.executorApi("intruder").post("/api/v1/work/" + someTask + "/complete",
+          new JsonObject().put("lease_token", "x").put("outcome", "stabilized")).json());
+      bodies.put("GET /api/v1/audit", node.apiAs("admin").get("/api/v1/audit").json());
+      JsonObject minted = node.apiAs("admin").post("/api/v1/tokens", new JsonObject().put("role", "viewer")).json();
+      minted.remove("token"); // random base64url, not words
+      bodies.put("POST /api/v1/tokens", minted);
 
       assertEquals(200, node.api.post("/api/v1/interrupts/" + question + "/resolve",
           new JsonObject().put("answers", new JsonObject().put("audience", "operators"))).status());

@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * command line. Options, each with an environment fallback:
  * <pre>
  *   --server URL           PL_SERVER         default http://127.0.0.1:8950
- *   --token T              PL_TOKEN          bearer token, if the server wants one
+ *   --token T              PL_TOKEN          the executor token of this id (scripts/token executor --executor-id ID)
  *   --id ID                PL_EXECUTOR_ID    default executor-&lt;pid&gt;
  *   --capabilities a,b     PL_CAPABILITIES   default sim
  *   --environment E        PL_ENVIRONMENT    local or server, default local

@@ -157,20 +157,29 @@ public final class TrackRepository {
   public Future<JsonObject> summary(SqlClient db, String projectId) {
     return db.preparedQuery(TrackSql.SUMMARY).execute(Tuple.of(projectId)).map(rows -> {
       Map<String, Integer> counts = new LinkedHashMap<>();
-      for (TrackState s : TrackState.values()) {
-        counts.put(s.wire(), 0);
-      }
-      int total = 0;
       for (Row r : rows) {
-        int n = r.getInteger("n");
-        counts.put(r.getString("state"), n);
-        total += n;
+        counts.put(r.getString("state"), r.getInteger("n"));
       }
-      JsonObject out = new JsonObject().put("total", total);
-      counts.forEach(out::put);
-      int active = counts.get("binding") + counts.get("assembling") + counts.get("auditing") + counts.get("remediating");
-      return out.put("active", active);
+      return summary(counts);
     });
+  }
+
+  /** The same counts, of tracks already read: a view built from them agrees with itself. */
+  public static JsonObject summaryOf(List<TrackRow> tracks) {
+    Map<String, Integer> counts = new LinkedHashMap<>();
+    tracks.forEach(t -> counts.merge(t.state().wire(), 1, Integer::sum));
+    return summary(counts);
+  }
+
+  private static JsonObject summary(Map<String, Integer> byState) {
+    Map<String, Integer> counts = new LinkedHashMap<>();
+    for (TrackState s : TrackState.values()) {
+      counts.put(s.wire(), byState.getOrDefault(s.wire(), 0));
+    }
+    JsonObject out = new JsonObject().put("total", counts.values().stream().mapToInt(Integer::intValue).sum());
+    counts.forEach(out::put);
+    int active = counts.get("binding") + counts.get("assembling") + counts.get("auditing") + counts.get("remediating");
+    return out.put("active", active);
   }
 
   /**

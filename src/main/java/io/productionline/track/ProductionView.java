@@ -71,12 +71,16 @@ public final class ProductionView {
               ? Future.succeededFuture(List.<TaskRow>of())
               : s.tasks.viewOfTracks(s.pool, page.stream().map(TrackRow::id).toList()));
       Future<List<InterruptRow>> interrupts = s.interrupts.openOfProject(s.pool, projectId);
-      Future<JsonObject> summary = s.tracks.summary(s.pool, projectId);
       Future<JsonObject> floor = floor();
+      // A page counts the whole project separately; the whole view counts the very rows it shows.
+      Future<JsonObject> projectSummary = limit == null ? Future.succeededFuture(null) : s.tracks.summary(s.pool, projectId);
       Future<Long> lastSeq = s.pool.preparedQuery("SELECT last_seq FROM projects WHERE id = $1")
           .execute(io.vertx.sqlclient.Tuple.of(projectId)).map(rows -> rows.iterator().next().getLong(0));
-      return Future.all(List.of(tracks, tasks, interrupts, summary, floor, lastSeq)).map(all -> {
+      return Future.all(List.of(tracks, tasks, interrupts, floor, lastSeq, projectSummary)).map(all -> {
         Instant now = s.clock.instant();
+        JsonObject summary = limit == null
+            ? io.productionline.store.TrackRepository.summaryOf(tracks.result())
+            : projectSummary.result();
         Map<String, List<TaskRow>> byTrack = tasks.result().stream().collect(Collectors.groupingBy(TaskRow::trackId));
         JsonArray trackJson = new JsonArray();
         for (TrackRow t : tracks.result()) {
@@ -86,12 +90,12 @@ public final class ProductionView {
         interrupts.result().forEach(i -> interruptJson.add(i.toJson()));
         JsonObject out = new JsonObject()
             .put("project_id", projectId).put("line", line.name()).put("line_title", line.title())
-            .put("line_state", TrackEvents.lineState(summary.result()))
+            .put("line_state", TrackEvents.lineState(summary))
             .put("last_seq", lastSeq.result())
-            .put("tracks", trackJson).put("interrupts", interruptJson).put("summary", summary.result());
+            .put("tracks", trackJson).put("interrupts", interruptJson).put("summary", summary);
         if (limit != null) {
           out.put("page", new JsonObject().put("offset", offset).put("limit", limit)
-              .put("tracks_total", summary.result().getInteger("total")));
+              .put("tracks_total", summary.getInteger("total")));
         }
         return out.mergeIn(floor.result());
       }).compose(out -> analytics.annotate(out, line, tracks.result(), tasks.result(), interrupts.result()));

@@ -170,7 +170,8 @@ public final class TrackSupervisor {
 
   /** Wakes the blocked dependents of a track that stabilized or escalated. */
   void clearDependents(TrackRow track, LineDefinition line) {
-    s.tracks.ofProject(s.pool, track.projectId()).onSuccess(rows -> {
+    s.tracks.ofProject(s.pool, track.projectId()).onFailure(e -> log.warn("Dependents of track {} were not woken: {}", track.id(),
+        e.toString())).onSuccess(rows -> {
       for (var dependent : line.dependentsOf(track.documentType())) {
         rows.stream()
             .filter(r -> r.documentType().equals(dependent.name()) && r.state() == TrackState.BLOCKED)

@@ -37,6 +37,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -245,7 +246,7 @@ public final class TrackVerticle extends VerticleBase {
         if (auditJson != null && "gate".equals(auditJson.getString("decided_by"))) {
           log.info("Audit {} of track {} rejected by a gate: {}", station.id(), trackId, v.reason());
         }
-        return kept.compose(x -> persist(conn, d, List.of(), after, actor, auditJson));
+        return kept.compose(x -> persist(conn, d, List.of(), after, actor, auditJson, task));
       });
     });
   }
@@ -317,7 +318,7 @@ public final class TrackVerticle extends VerticleBase {
         }
         var input = new TrackMachine.TaskLost(track.stationIndex(), attempts, cmd.getString("reason", "executor stopped answering"));
         Decision d = s.machine.decide(type(), snapshot(), input).orElseThrow();
-        return persist(conn, d, List.of(), "rescue");
+        return persist(conn, d, List.of(), List.of(), "rescue", null, found.get());
       })).compose(w -> w == null ? Future.succeededFuture(view()) : afterCommit(w));
     });
   }
@@ -439,6 +440,11 @@ public final class TrackVerticle extends VerticleBase {
                 .compose(replacement -> (kind == CancelKind.REDESIGN ? rebind(conn) : Future.<Void>succeededFuture())
                     .map(v -> new Cancelled(w, replacement)))))
         .compose(c -> afterCommit(c.written()).compose(view -> {
+          log.info("Track {} {} cancelled ({}) by {}", trackId, track.documentType(), kind.wire(), actor,
+              net.logstash.logback.argument.StructuredArguments.entries(new JsonObject().put("event", "cancelled")
+                  .put("track_id", trackId).put("project", track.projectId()).put("document_type", track.documentType())
+                  .put("kind", kind.wire()).put("actor", actor).put("reason", reason)
+                  .put("replacement_track_id", c.replacement()).getMap()));
           String replacement = c.replacement();
           if (replacement != null) {
             return supervisor.send(replacement, new JsonObject().put("type", "start")).map(r -> view.put("replacement_track_id", replacement));
@@ -469,15 +475,17 @@ public final class TrackVerticle extends VerticleBase {
 
   /** Writes a decided move in the caller's transaction: new task, old tasks dropped, track row, interrupt, history. */
   private Future<Written> persist(SqlConnection conn, Decision d, List<NewEvent> extra, String actor) {
-    return persist(conn, d, extra, List.of(), actor, null);
+    return persist(conn, d, extra, List.of(), actor, null, null);
   }
 
   /**
    * Writes a decided move: {@code before} events precede the move's own, {@code after} events
-   * follow them; {@code audit} (the server's audit of the station) goes on the transition event.
+   * follow them; {@code audit} (the server's audit of the station) goes on the transition event;
+   * {@code cause}, when not null, is the station task whose outcome or loss made the move (its
+   * executor and attempt go into the structured log line).
    */
   private Future<Written> persist(SqlConnection conn, Decision d, List<NewEvent> extra, List<NewEvent> after, String actor,
-                                  JsonObject audit) {
+                                  JsonObject audit, TaskRow cause) {
     Instant now = d.at();
     DocumentType type = type();
     int runs = track.runs() + (d.run() != null ? 1 : 0);
@@ -502,17 +510,29 @@ public final class TrackVerticle extends VerticleBase {
               TrackRow next = new TrackRow(before.id(), before.projectId(), before.documentType(), d.to(), d.stationIndex(), d.remediationCount(),
                   runs, taskId, d.reason(), before.version() + 1, before.ownerNode(), before.replaces(), before.createdAt(), now,
                   d.to().terminal() ? now : null);
+              Map<String, Object> fields = new LinkedHashMap<>();
+              fields.put("event", "transition");
+              fields.put("track_id", trackId);
+              fields.put("project", before.projectId());
+              fields.put("document_type", before.documentType());
+              fields.put("station", type.station(d.stationIndex()).id());
+              fields.put("from", d.from().wire());
+              fields.put("to", d.to().wire());
+              fields.put("executor", cause == null ? null : cause.executorId());
+              fields.put("attempt", cause == null ? null : cause.attempt());
+              fields.put("actor", actor);
+              fields.put("reason", d.reason());
               log.info("Track {} {} moved {} -> {} at station {}", trackId, before.documentType(), d.from().wire(), d.to().wire(),
-                  type.station(d.stationIndex()).id(), net.logstash.logback.argument.StructuredArguments.entries(Map.of(
-                      "track_id", trackId, "project", before.projectId(), "document_type", before.documentType(),
-                      "from", d.from().wire(), "to", d.to().wire(), "station", type.station(d.stationIndex()).id(),
-                      "actor", actor, "reason", String.valueOf(d.reason()))));
+                  type.station(d.stationIndex()).id(), net.logstash.logback.argument.StructuredArguments.entries(fields));
               return new Written(next, published);
             }));
   }
 
   /** After the commit: publish, wake executors, clear dependents, and retire when terminal. */
   private Future<JsonObject> afterCommit(Written written) {
+    if (written.next() != track) {
+      s.metrics.transition(written.next().state().wire());
+    }
     track = written.next();
     for (JsonObject e : written.events()) {
       vertx.eventBus().publish(Addresses.project(track.projectId()), e);
@@ -522,6 +542,11 @@ public final class TrackVerticle extends VerticleBase {
     }
     if (track.state().clearsDependents()) {
       supervisor.clearDependents(track, line);
+    }
+    if (track.state() == TrackState.BLOCKED && written.events().stream().anyMatch(e -> EventType.STATION_TRANSITION.equals(e.getString("type")))) {
+      // A dependency may have stabilized between our reading it open and this commit; its clearance then
+      // found us not yet blocked. Looking once more after the commit closes that window.
+      enqueue(new JsonObject().put("type", "dependency_cleared"));
     }
     return Future.succeededFuture(view());
   }

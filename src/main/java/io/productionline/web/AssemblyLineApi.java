@@ -2,6 +2,7 @@ package io.productionline.web;
 
 import io.productionline.Refusal;
 import io.productionline.Services;
+import io.productionline.auth.Caller;
 import io.productionline.executor.ExecutorInfo;
 import io.productionline.track.LineOrchestrator;
 import io.productionline.work.IntentService;
@@ -18,6 +19,8 @@ import java.util.Set;
  * The build-intent API of the {@code unified-assembly-line} design, same paths and shapes:
  * submit an intent, pull work by executor id, report progress and completion without a lease
  * token, and the queue's state. ({@code /assembly-line/verify} and the dashboard live elsewhere.)
+ * The {@code executor_id} of a pull, progress or completion must be the one the caller's executor
+ * token names.
  */
 final class AssemblyLineApi {
 
@@ -46,7 +49,7 @@ final class AssemblyLineApi {
       if (p != null && !(p instanceof Number)) {
         throw Refusal.badRequest("progress must be a number between 0.0 and 1.0");
       }
-      return intents.progress(intentId(body), executorId(body), Http.string(body, "phase", false, 64),
+      return intents.progress(intentId(body), executorId(c, body), Http.string(body, "phase", false, 64),
           p == null ? null : ((Number) p).doubleValue(), Http.string(body, "message", false, 2000), WorkApi.idempotencyKey(c));
     }));
     router.post("/assembly-line/work/complete").handler(ctx -> Http.guarded(ctx, c -> {
@@ -65,7 +68,7 @@ final class AssemblyLineApi {
       Http.string(body, "reason", false, 2000);
       JsonObject detail = new JsonObject();
       DETAIL_FIELDS.stream().filter(body::containsKey).forEach(k -> detail.put(k, body.getValue(k)));
-      return intents.complete(intentId(body), executorId(body), status, artifacts, detail, Http.string(body, "phase", false, 64),
+      return intents.complete(intentId(body), executorId(c, body), status, artifacts, detail, Http.string(body, "phase", false, 64),
           WorkApi.idempotencyKey(c));
     }));
     router.get("/assembly-line/state").handler(ctx -> Http.guarded(ctx, c -> intents.state()));
@@ -128,10 +131,15 @@ final class AssemblyLineApi {
     return id;
   }
 
-  private static String executorId(JsonObject body) {
+  /** The body's executor_id, which must be the caller's own. */
+  private static String executorId(RoutingContext ctx, JsonObject body) {
     String id = Http.string(body, "executor_id", true, 128);
     if (!ExecutorInfo.ID.matcher(id).matches()) {
       throw Refusal.badRequest("executor_id must match " + ExecutorInfo.ID.pattern());
+    }
+    Caller caller = Guard.caller(ctx);
+    if (!caller.actsAs(id)) {
+      throw Guard.forbidden("executor " + caller.executorId() + " may act only as itself, not as " + id);
     }
     return id;
   }

@@ -52,12 +52,18 @@ final class EventsApi {
           .putHeader("X-Accel-Buffering", "no");
       Sse.comment(res, "production line events for " + project);
       clients.incrementAndGet();
-      ProjectStream.open(s, project, after, e -> Sse.write(res, e.getLong("seq"), e.getString("type"), e))
+      s.metrics.clients("sse", 1);
+      java.time.Instant opened = s.clock.instant();
+      ProjectStream.open(s, project, after, e -> {
+        Sse.write(res, e.getLong("seq"), e.getString("type"), e);
+        s.metrics.delivered("sse", e, opened);
+      })
           .onSuccess(stream -> {
             long ping = s.vertx.setPeriodic(15_000, t -> Sse.comment(res, "keep-alive"));
             Runnable release = () -> {
               if (s.vertx.cancelTimer(ping)) {
                 clients.decrementAndGet();
+                s.metrics.clients("sse", -1);
               }
               stream.close();
             };
@@ -69,6 +75,7 @@ final class EventsApi {
           })
           .onFailure(e -> {
             clients.decrementAndGet();
+            s.metrics.clients("sse", -1);
             res.end();
           });
     });
@@ -77,6 +84,7 @@ final class EventsApi {
   private void websocket(RoutingContext ctx) {
     ctx.request().toWebSocket().onSuccess(ws -> {
       clients.incrementAndGet();
+      s.metrics.clients("websocket", 1);
       ProjectStream[] current = new ProjectStream[1];
       ws.textMessageHandler(text -> {
         JsonObject msg;
@@ -98,6 +106,7 @@ final class EventsApi {
           refuse(ws, r);
           return;
         }
+        java.time.Instant opened = s.clock.instant();
         knownProject(p)
             .compose(v -> {
               if (current[0] != null) {
@@ -106,6 +115,7 @@ final class EventsApi {
               return ProjectStream.open(s, p, after, e -> {
                 if (!ws.isClosed()) {
                   ws.writeTextMessage(e.encode());
+                  s.metrics.delivered("websocket", e, opened);
                 }
               });
             })
@@ -117,6 +127,7 @@ final class EventsApi {
       });
       ws.closeHandler(v -> {
         clients.decrementAndGet();
+        s.metrics.clients("websocket", -1);
         if (current[0] != null) {
           current[0].close();
         }

@@ -43,6 +43,11 @@ final class Http {
 
   /** Runs {@code handler} and turns anything it throws into the refusal it means. */
   static void guarded(RoutingContext ctx, Function<RoutingContext, Future<?>> handler) {
+    guarded(ctx, 200, handler);
+  }
+
+  /** As {@link #guarded(RoutingContext, Function)}, answering {@code status} when it goes well. */
+  static void guarded(RoutingContext ctx, int status, Function<RoutingContext, Future<?>> handler) {
     Future<?> f;
     try {
       f = handler.apply(ctx);
@@ -50,7 +55,7 @@ final class Http {
       ctx.fail(e);
       return;
     }
-    reply(ctx, f);
+    reply(ctx, status, f);
   }
 
   /** The request body as a JSON object; an empty body is an empty object. Refuses anything else. */

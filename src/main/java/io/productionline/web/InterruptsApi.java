@@ -34,11 +34,11 @@ final class InterruptsApi {
     router.get("/api/v1/interrupts").handler(ctx -> Http.guarded(ctx, c -> s.interrupts.open(s.pool, 500).map(InterruptsApi::list)));
     router.get("/api/v1/interrupts/:id").handler(ctx -> Http.guarded(ctx, c -> one(Http.id(c, "id"))));
     router.post("/api/v1/interrupts/:id/resolve").handler(ctx -> Http.guarded(ctx, c -> {
-      JsonObject body = Http.only(Http.body(c), RESOLVE_FIELDS);
+      JsonObject body = Schemas.check(Schemas.RESOLVE, Http.only(Http.body(c), RESOLVE_FIELDS));
       return commands.resolve(Http.id(c, "id"), OperatorCommands.resolution(body), Http.string(body, "type", false, 32), Actors.of(c));
     }));
     router.post("/api/v1/interrupts/:id/escalate").handler(ctx -> Http.guarded(ctx, c -> {
-      JsonObject body = Http.only(Http.body(c), ESCALATE_FIELDS);
+      JsonObject body = Schemas.check(Schemas.ESCALATE, Http.only(Http.body(c), ESCALATE_FIELDS));
       return commands.escalate(Http.id(c, "id"), Http.string(body, "notes", false, 4000), Actors.of(c));
     }));
   }

@@ -64,7 +64,7 @@ final class ProductionApi {
 
   private Future<JsonObject> cancel(RoutingContext ctx) {
     String trackId = Http.id(ctx, "id");
-    JsonObject body = Http.only(Http.body(ctx), CANCEL_FIELDS);
+    JsonObject body = Schemas.check(Schemas.CANCEL, Http.only(Http.body(ctx), CANCEL_FIELDS));
     return commands.cancel(trackId, Http.string(body, "kind", true, 32), Http.string(body, "reason", false, 2000), Actors.of(ctx));
   }
 

@@ -35,7 +35,7 @@ final class ProjectsApi {
     JsonObject body;
     String key;
     try {
-      body = Http.only(Http.body(ctx), CREATE_FIELDS);
+      body = Schemas.check(Schemas.PROJECT, Http.only(Http.body(ctx), CREATE_FIELDS));
       key = ctx.request().getHeader("Idempotency-Key");
       if (key != null && (key.isEmpty() || key.length() > 200)) {
         throw Refusal.badRequest("Idempotency-Key must be 1 to 200 characters");

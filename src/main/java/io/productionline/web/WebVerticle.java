@@ -23,9 +23,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP face of one node: the REST API, SSE, the SockJS event-bus bridge and the dashboard.
- * Owns no domain state; every handler calls the node's services. Refusals become JSON bodies with
- * their status in one place ({@link #refuse}).
+ * The HTTP face of one node: the REST API, SSE, the SockJS event-bus bridge, {@code /metrics} and
+ * the dashboard. Owns no domain state; every handler calls the node's services. {@link Guard}
+ * authenticates and authorizes every request before any handler runs. Refusals become JSON bodies
+ * with their status in one place ({@link #refuse}).
  */
 public final class WebVerticle extends VerticleBase {
 
@@ -52,7 +53,10 @@ public final class WebVerticle extends VerticleBase {
     long maxBody = s.config.getJsonObject("work", new JsonObject()).getLong("max_body_bytes", 1_048_576L);
     OperatorCommands commands = new OperatorCommands(s, orchestrator, supervisor);
 
+    Guard guard = new Guard(s);
     Router router = Router.router(vertx);
+    // Authentication and authorization first: nothing protected is read or served for a caller without a token.
+    router.route().handler(guard);
     BodyHandler bodies = BodyHandler.create(false).setBodyLimit(maxBody);
     // An upgrade has no body to read; reading one (a client may send Content-Length: 0) would end the request before toWebSocket().
     router.route().handler(ctx -> {
@@ -71,7 +75,9 @@ public final class WebVerticle extends VerticleBase {
     new WorkApi(s, work, view).mount(router);
     new AssemblyLineApi(s, orchestrator, work).mount(router);
     new AnalyticsApi(s, view.analytics()).mount(router);
-    router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx).bridge(bridgeOptions()));
+    new AdminApi(s).mount(router);
+    new MetricsApi(s, work).mount(router);
+    router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx).bridge(bridgeOptions(), guard::bridgeEvent));
     router.get("/assembly-line/dashboard").handler(ctx -> ctx.reroute("/index.html"));
     router.route("/api/*").handler(ctx -> ctx.fail(Refusal.notFound("no such endpoint: " + ctx.request().method() + " " + ctx.request().path())));
     router.route().handler(StaticHandler.create(FileSystemAccess.RELATIVE, s.config.getString("webroot", "webroot"))
@@ -80,6 +86,11 @@ public final class WebVerticle extends VerticleBase {
     // Requests no route took (unknown paths and methods) get the same JSON refusal as the API.
     router.errorHandler(404, this::refuse).errorHandler(405, this::refuse);
 
+    try {
+      Guard.check(router);
+    } catch (IllegalStateException e) {
+      return Future.failedFuture(e);
+    }
     return commands.listen()
         .compose(v -> vertx.createHttpServer().requestHandler(router)
             .listen(http.getInteger("port", 8950), http.getString("host", "127.0.0.1")))

@@ -2,6 +2,8 @@ package io.productionline.web;
 
 import io.productionline.Refusal;
 import io.productionline.Services;
+import io.productionline.auth.Caller;
+import io.productionline.auth.Role;
 import io.productionline.events.Addresses;
 import io.productionline.executor.ExecutorInfo;
 import io.productionline.store.TaskRow;
@@ -23,7 +25,9 @@ import java.util.Set;
 /**
  * Executors and their work (see {@code docs/executors.md}): register, heartbeat, leave, claim
  * (long-poll), progress, events, artifacts, complete, release; task logs (JSON or SSE) and
- * artifacts for readers.
+ * artifacts for readers. An executor's token names the one executor it may act as ({@link Guard}
+ * checks ids in the path and query); here a registration must be for that executor, and a task
+ * call must come from the task's holder, with the lease token.
  */
 final class WorkApi {
 
@@ -53,7 +57,11 @@ final class WorkApi {
     router.post("/api/v1/executors").handler(ctx -> {
       ExecutorInfo info;
       try {
-        info = ExecutorInfo.from(Http.body(ctx));
+        info = ExecutorInfo.from(Schemas.check(Schemas.REGISTER, Http.body(ctx)));
+        Caller caller = Guard.caller(ctx);
+        if (!caller.actsAs(info.id())) {
+          throw Guard.forbidden("this token is for executor " + caller.executorId() + "; it may not register " + info.id());
+        }
       } catch (RuntimeException e) {
         ctx.fail(e);
         return;
@@ -66,7 +74,14 @@ final class WorkApi {
       String id = Http.id(c, "id");
       return work.executors().get(id).map(e -> e.orElseThrow(() -> Refusal.notFound("no executor " + id)));
     }));
-    router.delete("/api/v1/executors/:id").handler(ctx -> Http.guarded(ctx, c -> work.leave(Http.id(c, "id"))));
+    router.delete("/api/v1/executors/:id").handler(ctx -> Http.guarded(ctx, c -> {
+      String id = Http.id(c, "id");
+      Caller caller = Guard.caller(c);
+      // An executor leaving is its own business; an admin taking one off the line is an admin action.
+      return work.leave(id).compose(view -> caller.is(Role.ADMIN)
+          ? s.audit.record(s.pool, caller.subject(), "remove_executor", id, new JsonObject(), s.clock.instant()).map(view)
+          : Future.succeededFuture(view));
+    }));
     router.post("/api/v1/executors/:id/heartbeat").handler(ctx -> Http.guarded(ctx, c -> {
       JsonObject body = Http.only(Http.body(c), HEARTBEAT_FIELDS);
       String status = Http.string(body, "status", false, 16);
@@ -82,7 +97,7 @@ final class WorkApi {
       if (p != null && !(p instanceof Number)) {
         throw Refusal.badRequest("progress must be a number between 0.0 and 1.0");
       }
-      return work.progress(Http.id(c, "task"), token(c, body), p == null ? null : ((Number) p).doubleValue(),
+      return work.progress(Http.id(c, "task"), token(c, body), holder(c), p == null ? null : ((Number) p).doubleValue(),
           Http.string(body, "message", false, 2000), idempotencyKey(c));
     }));
     router.post("/api/v1/work/:task/events").handler(ctx -> Http.guarded(ctx, c -> {
@@ -91,7 +106,7 @@ final class WorkApi {
       if (!(events instanceof JsonArray a)) {
         throw Refusal.badRequest("events must be an array of log lines");
       }
-      return work.logs(Http.id(c, "task"), token(c, body), a);
+      return work.logs(Http.id(c, "task"), token(c, body), holder(c), a);
     }));
     router.post("/api/v1/work/:task/artifacts").handler(ctx -> Http.guarded(ctx, c -> {
       JsonObject body = Http.only(Http.body(c), ARTIFACTS_FIELDS);
@@ -99,10 +114,10 @@ final class WorkApi {
       if (!(artifacts instanceof JsonArray a)) {
         throw Refusal.badRequest("artifacts must be an array");
       }
-      return work.artifacts(Http.id(c, "task"), token(c, body), a);
+      return work.artifacts(Http.id(c, "task"), token(c, body), holder(c), a);
     }));
     router.post("/api/v1/work/:task/complete").handler(ctx -> Http.guarded(ctx, c -> {
-      JsonObject body = Http.only(Http.body(c), COMPLETE_FIELDS);
+      JsonObject body = Http.only(Schemas.check(Schemas.COMPLETE, Http.body(c)), COMPLETE_FIELDS);
       String outcome = Http.string(body, "outcome", true, 32);
       if (!OUTCOMES.contains(outcome)) {
         throw Refusal.badRequest("outcome must be one of stabilized, audit_rejected, needs_input, halted");
@@ -119,29 +134,62 @@ final class WorkApi {
       String token = token(c, body);
       JsonObject rest = body.copy();
       rest.remove("lease_token");
-      return work.complete(Http.id(c, "task"), token, rest, idempotencyKey(c));
+      return work.complete(Http.id(c, "task"), token, holder(c), rest, idempotencyKey(c));
     }));
     router.post("/api/v1/work/:task/release").handler(ctx -> Http.guarded(ctx, c -> {
       JsonObject body = Http.only(Http.body(c), RELEASE_FIELDS);
-      return work.release(Http.id(c, "task"), token(c, body), Http.string(body, "reason", false, 500));
+      return work.release(Http.id(c, "task"), token(c, body), holder(c), Http.string(body, "reason", false, 500));
     }));
     router.get("/api/v1/runs/:task").handler(ctx -> Http.guarded(ctx, c -> {
       String task = Http.id(c, "task");
-      return s.tasks.find(s.pool, task).map(t -> t.map(TaskRow::toJson).orElseThrow(() -> Refusal.notFound("no station task " + task)));
+      return readable(c, task).map(TaskRow::toJson);
     }));
     router.get("/api/v1/runs/:task/logs").handler(this::logs);
     router.get("/api/v1/runs/:task/artifacts").handler(ctx -> Http.guarded(ctx, c -> {
       String task = Http.id(c, "task");
-      return s.tasks.find(s.pool, task).compose(t -> t.isEmpty()
-          ? Future.failedFuture(Refusal.notFound("no station task " + task))
-          : s.tasks.artifactsOfTask(s.pool, task, true).map(a -> new JsonObject().put("task_id", task).put("artifacts", a)));
+      return readable(c, task).compose(t -> s.tasks.artifactsOfTask(s.pool, task, true)
+          .map(a -> new JsonObject().put("task_id", task).put("artifacts", a)));
     }));
     router.get("/api/v1/tracks/:id/artifacts").handler(ctx -> Http.guarded(ctx, c -> {
       String track = Http.id(c, "id");
+      Caller caller = Guard.caller(c);
       return s.tracks.find(s.pool, track).compose(t -> t.isEmpty()
-          ? Future.failedFuture(Refusal.notFound("no track " + track))
-          : s.tasks.artifactsOfTrack(s.pool, track, true).map(a -> new JsonObject().put("track_id", track).put("artifacts", a)));
+              ? Future.failedFuture(Refusal.notFound("no track " + track))
+              : caller.is(Role.EXECUTOR) ? holdsTaskOf(caller, track) : Future.succeededFuture())
+          .compose(v -> s.tasks.artifactsOfTrack(s.pool, track, true))
+          .map(a -> new JsonObject().put("track_id", track).put("artifacts", a));
     }));
+  }
+
+  /** The executor a task call must come from: the caller's own id (the guard lets only executors call). */
+  private static String holder(RoutingContext ctx) {
+    return Guard.caller(ctx).executorId();
+  }
+
+  /**
+   * A task the caller may read: any, for a reader; for an executor, only one it holds or held
+   * (another executor's task is 403, as is one that went back to the queue).
+   */
+  private Future<TaskRow> readable(RoutingContext ctx, String taskId) {
+    Caller caller = Guard.caller(ctx);
+    return s.tasks.find(s.pool, taskId).map(found -> {
+      TaskRow t = found.orElseThrow(() -> Refusal.notFound("no station task " + taskId));
+      if (caller.is(Role.EXECUTOR) && !caller.executorId().equals(t.executorId())) {
+        throw Guard.forbidden("task " + taskId + " is not held by executor " + caller.executorId());
+      }
+      return t;
+    });
+  }
+
+  /**
+   * An executor reads a track's artifacts (what earlier stations handed in, its step's inputs) only
+   * while it holds a task of that track.
+   */
+  private Future<Void> holdsTaskOf(Caller caller, String trackId) {
+    return s.tasks.ofTrack(s.pool, trackId).compose(tasks -> tasks.stream()
+            .anyMatch(t -> "claimed".equals(t.status()) && caller.executorId().equals(t.executorId()))
+        ? Future.succeededFuture()
+        : Future.failedFuture(Guard.forbidden("executor " + caller.executorId() + " holds no task of track " + trackId)));
   }
 
   private static String token(RoutingContext ctx, JsonObject body) {
@@ -209,18 +257,14 @@ final class WorkApi {
       return;
     }
     boolean stream = "true".equals(ctx.queryParams().get("stream"));
-    s.tasks.find(s.pool, task).onComplete(ar -> {
+    readable(ctx, task).onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(ar.cause());
         return;
       }
-      if (ar.result().isEmpty()) {
-        ctx.fail(Refusal.notFound("no station task " + task));
-        return;
-      }
       if (!stream) {
         Http.reply(ctx, s.tasks.logs(s.pool, task, after, 10_000).map(l -> new JsonObject().put("task_id", task)
-            .put("task_status", ar.result().get().status()).put("logs", l)));
+            .put("task_status", ar.result().status()).put("logs", l)));
         return;
       }
       streamLogs(ctx, task, after);

@@ -173,7 +173,7 @@ public final class IntentService {
       }
       TaskRow t = held.get();
       return work.heartbeat(executorId, "busy", t.id())
-          .compose(v -> work.progress(t.id(), t.leaseToken(), progress, message, idempotencyKey))
+          .compose(v -> work.progress(t.id(), t.leaseToken(), executorId, progress, message, idempotencyKey))
           .compose(reply -> intent(intentId).map(intent -> new JsonObject()
               .put("updated", reply.getBoolean("updated", false)).put("current_state", intent.getString("state"))
               .put("status", intent.getString("status")).put("phase", intent.getString("current_phase"))
@@ -215,7 +215,7 @@ public final class IntentService {
         body.put("artifacts", list);
       }
       return work.heartbeat(executorId, "busy", t.id())
-          .compose(v -> work.complete(t.id(), t.leaseToken(), body, idempotencyKey))
+          .compose(v -> work.complete(t.id(), t.leaseToken(), executorId, body, idempotencyKey))
           .compose(reply -> intent(intentId).map(intent -> completion(intent, t.stationIndex(), reply.getBoolean("repeated", false))));
     });
   }

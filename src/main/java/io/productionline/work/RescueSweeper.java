@@ -1,5 +1,7 @@
 package io.productionline.work;
 
+import static net.logstash.logback.argument.StructuredArguments.entries;
+
 import io.productionline.Services;
 import io.productionline.events.Addresses;
 import io.productionline.events.EventType;
@@ -94,7 +96,11 @@ public final class RescueSweeper {
           for (Requeued r : sweep.requeued()) {
             String why = sweep.deadExecutors().contains(r.lostBy()) ? "its executor " + r.lostBy() + " stopped answering" : "its lease ran out";
             log.info("Task {} of track {} queued again as attempt {} (available at {}): {}", r.taskId(), r.trackId(), r.attempt(),
-                r.availableAt(), why);
+                r.availableAt(), why, entries(new JsonObject().put("event", "requeued").put("task_id", r.taskId())
+                    .put("track_id", r.trackId()).put("project", r.projectId()).put("capability", r.capability())
+                    .put("executor", r.lostBy()).put("attempt", r.attempt()).put("available_at", r.availableAt().toString())
+                    .put("reason", why).getMap()));
+            s.metrics.requeued("lost");
             s.vertx.eventBus().publish(Addresses.project(r.projectId()), new JsonObject().put("type", EventType.TASK_REQUEUED)
                 .put("project", r.projectId()).put("track_id", r.trackId()).put("task_id", r.taskId())
                 .put("attempt", r.attempt()).put("available_at", r.availableAt().toString()).put("reason", why));
@@ -110,7 +116,9 @@ public final class RescueSweeper {
                     .put("reason", why))
                 .<Void>map(reply -> {
                   log.info("Task {} of track {} lost after {} attempts: {}; the track halts", e.taskId(), e.trackId(),
-                      e.attempt(), why);
+                      e.attempt(), why, entries(new JsonObject().put("event", "dropped")
+                      .put("task_id", e.taskId()).put("track_id", e.trackId()).put("project", e.projectId())
+                      .put("executor", e.executorId()).put("attempt", e.attempt()).put("reason", why).getMap()));
                   s.vertx.eventBus().publish(Addresses.taskLogs(e.taskId()), new JsonObject().put("end", true).put("task_status", "dropped"));
                   return null;
                 })

@@ -1,5 +1,7 @@
 package io.productionline.work;
 
+import static net.logstash.logback.argument.StructuredArguments.entries;
+
 import io.productionline.Refusal;
 import io.productionline.Services;
 import io.productionline.events.Addresses;
@@ -238,7 +240,9 @@ public final class WorkService {
             return Future.succeededFuture(Optional.<JsonObject>empty());
           }
           TaskRow t = task.get();
-          log.info("Executor {} claimed task {} ({} {} attempt {})", id, t.id(), t.documentType(), t.stationId(), t.attempt());
+          log.info("Executor {} claimed task {} ({} {} attempt {})", id, t.id(), t.documentType(), t.stationId(), t.attempt(),
+              entries(fields(t, "claimed").getMap()));
+          s.metrics.claimed(t.capability());
           return executors.setStatus(id, "busy", t.id())
               .onSuccess(v -> publishExecutor(id))
               .map(v -> Optional.of(t.toClaimJson()));
@@ -312,7 +316,9 @@ public final class WorkService {
     String taskId = claimed.getString("task_id");
     s.tasks.release(s.pool, taskId, claimed.getString("lease_token"), s.clock.instant()).onComplete(ar -> {
       if (ar.succeeded() && ar.result().isPresent()) {
-        log.info("Task {} handed back to the queue: {}", taskId, why);
+        log.info("Task {} handed back to the queue: {}", taskId, why, entries(fields(ar.result().get(), "handed_back")
+            .put("executor", claimed.getString("executor_id")).put("reason", why).getMap()));
+        s.metrics.requeued("handed_back");
         s.vertx.eventBus().publish(Addresses.WORK_AVAILABLE, new JsonObject().put("task_id", taskId));
       }
     });
@@ -320,25 +326,38 @@ public final class WorkService {
 
   // --- reports from the holder ----------------------------------------------------------------
 
-  /** The task, if {@code leaseToken} holds it; 404 or 409 otherwise. */
-  public Future<TaskRow> held(String taskId, String leaseToken) {
+  /**
+   * The task, if {@code leaseToken} holds it and {@code executorId} (when not null: the caller) is
+   * its holder; 404, 409 or 403 otherwise. A stale lease is 409; it tells the task's state only to
+   * the executor that holds the task, so an executor learns nothing of another's work. The right
+   * lease token from the wrong executor is 403.
+   */
+  public Future<TaskRow> held(String taskId, String leaseToken, String executorId) {
     return s.tasks.find(s.pool, taskId).map(found -> {
       TaskRow t = found.orElseThrow(() -> Refusal.notFound("no station task " + taskId));
+      boolean holder = executorId == null || executorId.equals(t.executorId());
       if (leaseToken == null || !leaseToken.equals(t.leaseToken())) {
+        if (!holder) {
+          throw Refusal.conflict("stale lease: this lease token does not hold task " + taskId);
+        }
         throw Refusal.conflict("stale lease: this lease token does not hold task " + taskId
             + (t.attempt() > 1 || "queued".equals(t.status()) ? " (it is at attempt " + t.attempt() + ", " + t.status() + ")" : ""))
             .with("task_status", t.status()).with("attempt", t.attempt());
+      }
+      if (!holder) {
+        throw new Refusal(403, "Forbidden", "task " + taskId + " is held by another executor, not " + executorId);
       }
       return t;
     });
   }
 
   /** Progress from the holder; the reply says whether an operator cancelled the task. */
-  public Future<JsonObject> progress(String taskId, String leaseToken, Double progress, String message, String idempotencyKey) {
+  public Future<JsonObject> progress(String taskId, String leaseToken, String executorId, Double progress, String message,
+                                     String idempotencyKey) {
     if (progress != null && (progress < 0 || progress > 1)) {
       return Future.failedFuture(Refusal.badRequest("progress must be between 0.0 and 1.0"));
     }
-    return held(taskId, leaseToken).compose(t -> {
+    return held(taskId, leaseToken, executorId).compose(t -> {
       if (!"claimed".equals(t.status())) {
         return Future.succeededFuture(cancelNotice(t));
       }
@@ -367,7 +386,7 @@ public final class WorkService {
    * Structured log lines from the holder, kept per task and streamed to watchers. The reply says
    * {@code cancel: true} once the task is no longer the holder's to run.
    */
-  public Future<JsonObject> logs(String taskId, String leaseToken, JsonArray lines) {
+  public Future<JsonObject> logs(String taskId, String leaseToken, String executorId, JsonArray lines) {
     if (lines == null || lines.isEmpty() || lines.size() > 500) {
       return Future.failedFuture(Refusal.badRequest("events must be an array of 1 to 500 log lines"));
     }
@@ -383,7 +402,7 @@ public final class WorkService {
       }
     }
     Instant now = s.clock.instant();
-    return held(taskId, leaseToken).compose(t -> s.tasks.appendLogs(s.pool, taskId, lines, now)
+    return held(taskId, leaseToken, executorId).compose(t -> s.tasks.appendLogs(s.pool, taskId, lines, now)
         .map(ids -> {
           for (int i = 0; i < lines.size(); i++) {
             JsonObject l = lines.getJsonObject(i);
@@ -397,7 +416,7 @@ public final class WorkService {
   }
 
   /** Artifacts from the holder: text, JSON, small files (base64) or URLs, each within the size limit. */
-  public Future<JsonObject> artifacts(String taskId, String leaseToken, JsonArray artifacts) {
+  public Future<JsonObject> artifacts(String taskId, String leaseToken, String executorId, JsonArray artifacts) {
     if (artifacts == null || artifacts.isEmpty() || artifacts.size() > 100) {
       return Future.failedFuture(Refusal.badRequest("artifacts must be an array of 1 to 100 artifacts"));
     }
@@ -410,7 +429,7 @@ public final class WorkService {
         return Future.failedFuture(problem);
       }
     }
-    return held(taskId, leaseToken).compose(t -> {
+    return held(taskId, leaseToken, executorId).compose(t -> {
       if (!"claimed".equals(t.status())) {
         return Future.failedFuture(Refusal.conflict("task " + taskId + " is " + t.status() + "; artifacts are taken while it runs")
             .with("task_status", t.status()));
@@ -476,13 +495,13 @@ public final class WorkService {
    * transition. A repeated call with the same lease token (or the same Idempotency-Key) is answered
    * again with {@code repeated: true} and changes nothing.
    */
-  public Future<JsonObject> complete(String taskId, String leaseToken, JsonObject body, String idempotencyKey) {
+  public Future<JsonObject> complete(String taskId, String leaseToken, String executorId, JsonObject body, String idempotencyKey) {
     String outcome = body.getString("outcome");
     JsonArray artifacts = body.getJsonArray("artifacts");
-    return held(taskId, leaseToken).compose(t -> once(taskId, "complete", idempotencyKey, () -> {
+    return held(taskId, leaseToken, executorId).compose(t -> once(taskId, "complete", idempotencyKey, () -> {
       Future<JsonObject> stored = artifacts == null || artifacts.isEmpty() || !"claimed".equals(t.status())
           ? Future.succeededFuture(new JsonObject())
-          : artifacts(taskId, leaseToken, artifacts);
+          : artifacts(taskId, leaseToken, executorId, artifacts);
       JsonObject result = body.copy();
       result.remove("artifacts");
       result.remove("outcome");
@@ -495,6 +514,7 @@ public final class WorkService {
         s.vertx.eventBus().publish(Addresses.taskLogs(taskId), new JsonObject().put("end", true).put("task_status", "completed")
             .put("outcome", outcome));
         long ms = t.claimedAt() == null ? 0 : Duration.between(t.claimedAt(), s.clock.instant()).toMillis();
+        s.metrics.completed(t.stationKind(), outcome, t.claimedAt() == null ? null : Duration.ofMillis(ms));
         return executors.recordStation(t.executorId(), ms, "stabilized".equals(outcome))
             .compose(v -> executors.setStatus(t.executorId(), "idle", null))
             .onSuccess(v -> publishExecutor(t.executorId()))
@@ -504,8 +524,8 @@ public final class WorkService {
   }
 
   /** The holder hands its task back (it is stopping): queued again at once, same attempt. */
-  public Future<JsonObject> release(String taskId, String leaseToken, String reason) {
-    return held(taskId, leaseToken).compose(t -> {
+  public Future<JsonObject> release(String taskId, String leaseToken, String executorId, String reason) {
+    return held(taskId, leaseToken, executorId).compose(t -> {
       if (!"claimed".equals(t.status())) {
         return Future.succeededFuture(new JsonObject().put("released", false).put("task_status", t.status()));
       }
@@ -513,7 +533,9 @@ public final class WorkService {
         if (r.isEmpty()) {
           return Future.succeededFuture(new JsonObject().put("released", false).put("task_status", t.status()));
         }
-        log.info("Executor {} handed task {} back: {}", t.executorId(), taskId, reason == null ? "stopping" : reason);
+        log.info("Executor {} handed task {} back: {}", t.executorId(), taskId, reason == null ? "stopping" : reason,
+            entries(fields(t, "handed_back").put("reason", reason == null ? "stopping" : reason).getMap()));
+        s.metrics.requeued("handed_back");
         s.vertx.eventBus().publish(Addresses.WORK_AVAILABLE, new JsonObject().put("task_id", taskId));
         return executors.setStatus(t.executorId(), "idle", null)
             .onSuccess(v -> publishExecutor(t.executorId()))
@@ -535,6 +557,13 @@ public final class WorkService {
         ? Future.succeededFuture(new JsonObject(prior.toString()).put("repeated", true))
         : action.get().compose(reply -> s.redis.set(List.of(k, reply.encode(), "EX", Long.toString(IDEMPOTENCY_SECONDS), "NX"))
             .map(ok -> reply)));
+  }
+
+  /** The structured fields of a log line about a task (the JSON log; see logback.xml). */
+  static JsonObject fields(TaskRow t, String event) {
+    return new JsonObject().put("event", event).put("task_id", t.id()).put("track_id", t.trackId()).put("project", t.projectId())
+        .put("document_type", t.documentType()).put("station", t.stationId()).put("station_kind", t.stationKind())
+        .put("executor", t.executorId()).put("attempt", t.attempt());
   }
 
   private int cancelGraceSeconds() {

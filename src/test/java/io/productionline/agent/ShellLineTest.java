@@ -110,7 +110,7 @@ class ShellLineTest {
     String taskId = busy.poll(30, TimeUnit.SECONDS);
     executors.unregister();
 
-    try (SseReader sse = SseReader.open(node.api.base() + "/api/v1/runs/" + taskId + "/logs?stream=true", null)) {
+    try (SseReader sse = SseReader.open(node.api.base() + "/api/v1/runs/" + taskId + "/logs?stream=true&token=" + node.operatorToken(), null)) {
       JsonObject waiting = sse.await(e -> e.getString("message", "").startsWith("waiting in "), "the first line");
       Path dir = Path.of(waiting.getString("message").substring("waiting in ".length()));
       Files.createFile(dir.resolve("go"));
@@ -123,7 +123,7 @@ class ShellLineTest {
       List<Long> ids = sse.events().stream().filter(e -> "log".equals(e.getString("event"))).map(e -> e.getLong("id")).toList();
       assertEquals(ids.stream().sorted().distinct().toList(), ids, "each line once, in order");
 
-      try (SseReader resumed = SseReader.open(node.api.base() + "/api/v1/runs/" + taskId + "/logs?stream=true",
+      try (SseReader resumed = SseReader.open(node.api.base() + "/api/v1/runs/" + taskId + "/logs?stream=true&token=" + node.operatorToken(),
           String.valueOf(waiting.getLong("id")))) {
         resumed.await(e -> "end".equals(e.getString("event")), "the end of the resumed stream");
         List<String> again = resumed.events().stream().filter(e -> "log".equals(e.getString("event")))

@@ -8,7 +8,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 /**
- * An executor the test drives by hand over the public HTTP API: it registers with capability
+ * An executor the test drives by hand over the public HTTP API, with its own executor token: it registers with capability
  * {@code hand} (no reference executor has it), claims with a long-poll (the server answers as soon as
  * work is queued), and completes with exactly the outcome, artifacts and metrics a test needs.
  */
@@ -21,7 +21,7 @@ public final class Hand {
   private final String id;
 
   public Hand(TestNode node, String id) {
-    this.api = node.api;
+    this.api = node.executorApi(id);
     this.id = id;
     Api.Reply r = api.post("/api/v1/executors", new JsonObject().put("executor_id", id).put("type", "test")
         .put("environment", "server").put("capabilities", new JsonArray().add(CAPABILITY)).put("role", "worker"));

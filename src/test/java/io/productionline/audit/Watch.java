@@ -20,7 +20,7 @@ public final class Watch implements AutoCloseable {
   private final EventStream stream;
 
   private Watch(TestNode node, String project) {
-    stream = EventStream.open(node.node.port(), project, 0);
+    stream = EventStream.open(node.node.port(), project, 0, node.operatorToken());
   }
 
   public static Watch of(TestNode node, String project) {

@@ -1,6 +1,7 @@
 package io.productionline.browser;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.productionline.support.Browser;
@@ -37,9 +38,11 @@ class DashboardBrowserTest {
   }
 
   private void open(String project) {
-    browser.driver.get(node.api.base() + "/?project=" + project);
+    // The URL the server prints carries the operator token; the page keeps it and takes it out of the address bar.
+    browser.driver.get(node.api.base() + "/?project=" + project + "&token=" + node.operatorToken());
     browser.waiting(Duration.ofSeconds(20)).until(ExpectedConditions.attributeToBe(By.id("bridge-state"), "data-state", "live"));
     browser.waiting(Duration.ofSeconds(20)).until(d -> !d.findElements(By.cssSelector("#tracks .track")).isEmpty());
+    assertFalse(browser.driver.getCurrentUrl().contains("token="), "the token left the address bar: " + browser.driver.getCurrentUrl());
     // A marker that a page navigation or reload would wipe out.
     browser.driver.executeScript("window.__stayedOnPage = true;");
   }
@@ -95,6 +98,25 @@ class DashboardBrowserTest {
     browser.screenshot("dashboard-live");
     browser.waiting(Duration.ofSeconds(60)).until(d -> tracks("stabilized").size() == 4);
     assertTrue(stayedOnPage(), "the page updated in place");
+  }
+
+  @Test
+  @DisplayName("opened without a token the page asks for one; the operator token entered there loads the line, live")
+  void tokenPrompt() {
+    node.createProject("asks", "fast");
+    browser.driver.get(node.api.base() + "/?project=asks");
+    browser.waiting(Duration.ofSeconds(20)).until(ExpectedConditions.visibilityOfElementLocated(By.id("token-prompt")));
+    assertTrue(browser.driver.findElements(By.cssSelector("#tracks .track")).isEmpty(), "nothing of the line without a token");
+    assertTrue(browser.driver.findElement(By.id("token-why")).getText().contains("token"), browser.driver.findElement(By.id("token-why")).getText());
+
+    browser.driver.findElement(By.id("token-input")).sendKeys(node.operatorToken());
+    browser.driver.findElement(By.cssSelector("#token-prompt button[type='submit']")).click();
+    browser.waiting(Duration.ofSeconds(20)).until(ExpectedConditions.attributeToBe(By.id("bridge-state"), "data-state", "live"));
+    browser.waiting(Duration.ofSeconds(20)).until(d -> tracks("queued").size() == 4);
+    assertFalse(browser.driver.findElement(By.id("token-prompt")).isDisplayed(), "the prompt is gone");
+    node.executor("e1");
+    node.api.post("/production/start?project=asks", new JsonObject());
+    browser.waiting(Duration.ofSeconds(60)).until(d -> tracks("stabilized").size() == 4);
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.productionline.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.productionline.support.Api;
 import io.productionline.support.TestNode;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
@@ -43,6 +44,11 @@ class ClusterTest {
     TestNode first = nodes.get(0);
     assertEquals(3, first.api.get("/health").json().getJsonObject("checks").getJsonObject("cluster").getJsonArray("members").size(),
         "health lists three members");
+    // One signing secret for the cluster, made once and kept in PostgreSQL: a token of one node is good on every node.
+    String viewer = first.token("viewer");
+    for (TestNode n : nodes) {
+      assertEquals(200, new Api(n.node.port()).withToken(viewer).get("/api/v1/projects").status(), "a token minted on one node");
+    }
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.productionline.embedded;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.productionline.support.Api;
 import io.productionline.support.ChildServers;
 import io.productionline.support.EventStream;
 import io.productionline.support.ServerProcess;
@@ -15,6 +16,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,7 +67,8 @@ class EmbeddedDefaultTest {
     ServerProcess first = child("first", env, logs).awaitReady(Duration.ofSeconds(90));
     JsonObject health = first.api().get("/health").json();
     assertEquals("ok", health.getString("status"), health.encode());
-    EventStream events = stream(first.port());
+    assertTokens(first);
+    EventStream events = stream(first);
     events.awaitUntil(seen -> seen.stream().anyMatch(e -> "production_complete".equals(e.getString("type"))),
         Duration.ofSeconds(30), "the first track to stabilize");
     JsonObject before = first.api().get("/production?project=" + PROJECT).json();
@@ -83,7 +86,8 @@ class EmbeddedDefaultTest {
     assertTrue(!orphanPg.isAlive() || orphanPg.pid() == pgNow.pid(), "the orphaned postgres was stopped (or adopted), not left beside a second one");
     assertEquals(redisPort, redisPort(data).orElseThrow(), "Redis keeps its port per data directory");
 
-    JsonObject view = stream(second.port()).awaitState(() -> second.api().get("/production?project=" + PROJECT).json(),
+    assertTokens(second);
+    JsonObject view = stream(second).awaitState(() -> second.api().get("/production?project=" + PROJECT).json(),
         v -> "complete".equals(v.getString("line_state")), Duration.ofSeconds(45), "the demo line to complete after the restart");
     assertEquals(trackIds(before), trackIds(view), "the same tracks resumed: the demo project was not created again");
     assertEquals(projectBefore.getString("created_at"), second.api().get("/api/v1/projects/" + PROJECT).json().getString("created_at"));
@@ -99,8 +103,23 @@ class EmbeddedDefaultTest {
     return p;
   }
 
-  private EventStream stream(int port) {
-    EventStream s = EventStream.open(port, PROJECT, 0);
+  /**
+   * The server printed a dashboard URL with the operator token, wrote that token and an admin token
+   * to {@code data/tokens} readable by the owner only, and refuses a call without a token.
+   */
+  private void assertTokens(ServerProcess server) throws IOException {
+    Path tokens = data.resolve("tokens");
+    assertEquals(server.operatorToken(), Files.readString(tokens.resolve("operator.token")).trim(),
+        "the printed URL carries the operator token of data/tokens/operator.token");
+    for (String f : List.of("operator.token", "admin.token")) {
+      assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(tokens.resolve(f))), f + " is the owner's only");
+    }
+    assertEquals(401, new Api(server.port()).get("/production?project=" + PROJECT).status(), "no token, no line");
+    assertEquals(200, new Api(server.port()).withToken(server.adminToken()).get("/api/v1/audit").status(), "the admin token reads the audit log");
+  }
+
+  private EventStream stream(ServerProcess server) {
+    EventStream s = EventStream.open(server.port(), PROJECT, 0, server.operatorToken());
     streams.add(s);
     return s;
   }

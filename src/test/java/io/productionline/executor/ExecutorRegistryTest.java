@@ -61,8 +61,9 @@ class ExecutorRegistryTest {
     }
   }
 
+  /** Registers {@code id} with its own executor token. */
   private Api.Reply register(String id, JsonObject extra) {
-    return api.post("/api/v1/executors", new JsonObject().put("executor_id", id).put("type", "claude_code").put("environment", "local")
+    return node.executorApi(id).post("/api/v1/executors", new JsonObject().put("executor_id", id).put("type", "claude_code").put("environment", "local")
         .put("capabilities", new JsonArray().add("sim")).mergeIn(extra));
   }
 
@@ -76,7 +77,8 @@ class ExecutorRegistryTest {
     assertEquals(60, r.json().getInteger("stale_seconds"));
     assertEquals("idle", nextEvent("e1").getString("status"));
 
-    JsonObject hb = api.post("/api/v1/executors/e1/heartbeat", new JsonObject().put("status", "busy").put("current_task", "task_x")).json();
+    Api e1 = node.executorApi("e1");
+    JsonObject hb = e1.post("/api/v1/executors/e1/heartbeat", new JsonObject().put("status", "busy").put("current_task", "task_x")).json();
     assertEquals("busy", hb.getJsonObject("executor").getString("status"));
     assertEquals(new JsonArray(), hb.getJsonArray("cancel_tasks"));
     JsonObject busy = nextEvent("e1");
@@ -93,15 +95,15 @@ class ExecutorRegistryTest {
     assertEquals("offline", nextEvent("e1").getString("status"));
     assertEquals(List.of(), node.node.sweeper().runOnce().await().wentOffline(), "announced once");
 
-    api.post("/api/v1/executors/e1/heartbeat", new JsonObject());
+    e1.post("/api/v1/executors/e1/heartbeat", new JsonObject());
     assertEquals("idle", nextEvent("e1").getString("status"), "a heartbeat brings it back");
     assertEquals("idle", api.get("/api/v1/executors/e1").json().getString("status"));
     clock.advance(Duration.ofSeconds(61));
     assertEquals("offline", api.get("/api/v1/executors/e1").json().getString("status"));
-    assertEquals(200, api.get("/api/v1/work/next?executor_id=e1").status());
+    assertEquals(200, e1.get("/api/v1/work/next?executor_id=e1").status());
     assertEquals("idle", api.get("/api/v1/executors/e1").json().getString("status"), "so does a claim");
 
-    assertEquals(200, api.send(api.builder("/api/v1/executors/e1").DELETE()).status());
+    assertEquals(200, e1.send(e1.builder("/api/v1/executors/e1").DELETE()).status());
     assertEquals("offline", nextEvent("e1").getString("status"), "leaving is offline at once");
     assertEquals("offline", api.get("/api/v1/executors/e1").json().getString("status"));
     clock.advance(Duration.ofDays(1).plusSeconds(1));
@@ -124,11 +126,12 @@ class ExecutorRegistryTest {
       assertTrue(r.json().getString("detail").contains(field), r.text());
     });
     assertEquals(404, api.get("/api/v1/executors/e2").status(), "nothing was registered");
-    Api.Reply hb = api.post("/api/v1/executors/ghost/heartbeat", new JsonObject());
+    Api ghost = node.executorApi("ghost");
+    Api.Reply hb = ghost.post("/api/v1/executors/ghost/heartbeat", new JsonObject());
     assertEquals(404, hb.status());
     assertTrue(hb.json().getString("detail").contains("register first"));
-    assertEquals(400, api.post("/api/v1/executors/e2/heartbeat", new JsonObject().put("status", "sleeping")).status());
-    assertEquals(404, api.get("/api/v1/work/next?executor_id=ghost").status());
+    assertEquals(400, node.executorApi("e2").post("/api/v1/executors/e2/heartbeat", new JsonObject().put("status", "sleeping")).status());
+    assertEquals(404, ghost.get("/api/v1/work/next?executor_id=ghost").status());
   }
 
   @Test
@@ -137,20 +140,21 @@ class ExecutorRegistryTest {
     register("fig", new JsonObject());
     node.createProject("fg", "single");
     api.post("/production/start?project=fg&doc=doc", new JsonObject());
-    JsonObject bind = api.get("/api/v1/work/next?executor_id=fig").json().getJsonObject("task");
+    Api fig = node.executorApi("fig");
+    JsonObject bind = fig.get("/api/v1/work/next?executor_id=fig").json().getJsonObject("task");
     clock.advance(Duration.ofSeconds(2));
-    assertEquals(200, api.post("/api/v1/work/" + bind.getString("task_id") + "/complete",
+    assertEquals(200, fig.post("/api/v1/work/" + bind.getString("task_id") + "/complete",
         new JsonObject().put("lease_token", bind.getString("lease_token")).put("outcome", "stabilized")).status());
-    JsonObject asm = api.get("/api/v1/work/next?executor_id=fig").json().getJsonObject("task");
+    JsonObject asm = fig.get("/api/v1/work/next?executor_id=fig").json().getJsonObject("task");
     clock.advance(Duration.ofSeconds(1));
-    assertEquals(200, api.post("/api/v1/work/" + asm.getString("task_id") + "/complete",
+    assertEquals(200, fig.post("/api/v1/work/" + asm.getString("task_id") + "/complete",
         new JsonObject().put("lease_token", asm.getString("lease_token")).put("outcome", "halted").put("reason", "no inputs")).status());
 
-    JsonObject fig = api.get("/api/v1/executors/fig").json();
-    assertEquals(2, fig.getInteger("stations_completed"));
-    assertEquals(1500, fig.getInteger("average_station_ms"));
-    assertEquals(0.5, fig.getDouble("stabilized_share"));
-    assertEquals("idle", fig.getString("status"));
-    assertNull(fig.getString("current_task"));
+    JsonObject figures = api.get("/api/v1/executors/fig").json();
+    assertEquals(2, figures.getInteger("stations_completed"));
+    assertEquals(1500, figures.getInteger("average_station_ms"));
+    assertEquals(0.5, figures.getDouble("stabilized_share"));
+    assertEquals("idle", figures.getString("status"));
+    assertNull(figures.getString("current_task"));
   }
 }

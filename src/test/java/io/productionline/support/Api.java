@@ -30,6 +30,10 @@ public final class Api {
     return this;
   }
 
+  public String token() {
+    return token;
+  }
+
   public String base() {
     return base;
   }

@@ -24,16 +24,21 @@ public final class EventStream implements AutoCloseable {
   private final LinkedBlockingQueue<JsonObject> arrivals = new LinkedBlockingQueue<>();
   private volatile Stream<String> lines;
   private volatile boolean closed;
+  /** The server's answer when it did not open the stream (status and body). */
+  private volatile String refused;
 
   private EventStream() {
   }
 
-  /** Opens the stream of {@code project} on the server at {@code port}, replaying stored events after {@code after}. */
-  public static EventStream open(int port, String project, long after) {
+  /**
+   * Opens the stream of {@code project} on the server at {@code port}, replaying stored events after
+   * {@code after}, with {@code token} as the bearer token.
+   */
+  public static EventStream open(int port, String project, long after, String token) {
     EventStream s = new EventStream();
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/production/events?project=" + project
-        + "&after=" + after)).header("Accept", "text/event-stream").GET().build();
+        + "&after=" + after)).header("Accept", "text/event-stream").header("Authorization", "Bearer " + token).GET().build();
     Thread t = new Thread(() -> s.read(http, req), "events-" + project);
     t.setDaemon(true);
     t.start();
@@ -44,6 +49,11 @@ public final class EventStream implements AutoCloseable {
     try {
       HttpResponse<Stream<String>> r = http.send(req, HttpResponse.BodyHandlers.ofLines());
       lines = r.body();
+      if (r.statusCode() != 200) {
+        refused = r.statusCode() + " " + lines.collect(java.util.stream.Collectors.joining("\n"));
+        arrivals.offer(new JsonObject());
+        return;
+      }
       String event = null;
       StringBuilder data = new StringBuilder();
       for (String line : (Iterable<String>) lines::iterator) {
@@ -80,6 +90,9 @@ public final class EventStream implements AutoCloseable {
     long deadline = System.nanoTime() + timeout.toNanos();
     try {
       while (!done.test(seen)) {
+        if (refused != null) {
+          throw new AssertionError("the event stream was refused: " + refused);
+        }
         long left = deadline - System.nanoTime();
         if (left <= 0 || arrivals.poll(left, TimeUnit.NANOSECONDS) == null) {
           throw new AssertionError("timed out after " + timeout + " waiting for " + what + "; " + seen.size() + " events seen "

@@ -16,6 +16,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The real server as a child JVM: {@code java -cp <test classpath> io.productionline.Main serve}
@@ -27,16 +29,22 @@ public final class ServerProcess {
 
   /** What {@code Main} prints when the node serves and the demo runs. */
   public static final String READY = "Production Line is running.";
+  /** The dashboard URL's token in what {@code Main} prints. */
+  private static final Pattern DASHBOARD_TOKEN = Pattern.compile("Dashboard: http\\S*[?&]token=([A-Za-z0-9_.-]+)");
 
   private final String name;
   private final Process process;
   private final CompletableFuture<Void> ready = new CompletableFuture<>();
+  /** The operator token of the dashboard URL {@code Main} prints. */
+  private volatile String operatorToken;
+  private final Path dataDir;
   private final Path stdout;
   private final Path stderr;
   private final int port;
 
-  private ServerProcess(String name, Process process, Path stdout, Path stderr, int port) {
+  private ServerProcess(String name, Process process, Path stdout, Path stderr, int port, Path dataDir) {
     this.name = name;
+    this.dataDir = dataDir;
     this.process = process;
     this.stdout = stdout;
     this.stderr = stderr;
@@ -60,7 +68,8 @@ public final class ServerProcess {
       pb.environment().keySet().removeIf(k -> k.startsWith("PL_"));
       pb.environment().putAll(env);
       Process p = pb.start();
-      ServerProcess server = new ServerProcess(name, p, out, err, Integer.parseInt(env.get("PL_HTTP_PORT")));
+      ServerProcess server = new ServerProcess(name, p, out, err, Integer.parseInt(env.get("PL_HTTP_PORT")),
+          baseDir().resolve(env.getOrDefault("PL_DATA_DIR", "data")));
       server.pumpStdout();
       return server;
     } catch (IOException e) {
@@ -78,7 +87,11 @@ public final class ServerProcess {
           file.write(line);
           file.newLine();
           file.flush();
-          if (line.contains(READY)) {
+          Matcher token = DASHBOARD_TOKEN.matcher(line);
+          if (token.find()) {
+            operatorToken = token.group(1);
+          }
+          if (line.contains("Health:") && operatorToken != null) {
             ready.complete(null);
           }
         }
@@ -120,8 +133,26 @@ public final class ServerProcess {
     return process.isAlive();
   }
 
+  /** A client with the operator token the server printed in its dashboard URL. */
   public Api api() {
-    return new Api(port);
+    return new Api(port).withToken(operatorToken());
+  }
+
+  /** The operator token of the printed dashboard URL (known once the server is ready). */
+  public String operatorToken() {
+    if (operatorToken == null) {
+      throw new IllegalStateException("server " + name + " printed no dashboard token (not ready yet?)");
+    }
+    return operatorToken;
+  }
+
+  /** The admin token the server wrote to {@code <data>/tokens/admin.token}. */
+  public String adminToken() {
+    try {
+      return Files.readString(dataDir.resolve("tokens/admin.token")).trim();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /**

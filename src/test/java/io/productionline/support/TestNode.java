@@ -2,9 +2,12 @@ package io.productionline.support;
 
 import io.productionline.ProductionLine;
 import io.productionline.agent.ExecutorAgent;
+import io.productionline.auth.Role;
 import io.productionline.events.Addresses;
+import io.productionline.metrics.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -20,8 +23,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
- * A real server node for a test: its own Vert.x, a fresh database on the test PostgreSQL, its own
- * Redis key prefix, real HTTP on a free port. Close it after the test.
+ * A real server node for a test: its own Vert.x (with its own metrics registry), a fresh database
+ * on the test PostgreSQL, its own Redis key prefix, real HTTP on a free port. Close it after the
+ * test.
+ *
+ * <p>Tokens: {@link #api} carries an operator token (subject {@code operator}, as the audit log
+ * names it); {@link #apiAs} gives a client of any role, {@link #executorApi} one with the executor
+ * token of one executor id, and the in-process executors of {@link #executor} get theirs.
  */
 public final class TestNode implements AutoCloseable {
 
@@ -37,7 +45,36 @@ public final class TestNode implements AutoCloseable {
     this.vertx = vertx;
     this.node = node;
     this.config = config;
-    this.api = new Api(node.port());
+    this.api = new Api(node.port()).withToken(token(Role.OPERATOR, "operator", null));
+  }
+
+  /** A token of this node's cluster: {@code role} for {@code name}; executor tokens name their executor. */
+  public String token(Role role, String name, String executorId) {
+    return node.services().tokens.mint(role, name, executorId, Duration.ofHours(4));
+  }
+
+  /** A token of {@code role} (admin, operator, viewer) whose subject is the role's name. */
+  public String token(String role) {
+    Role r = Role.parse(role).orElseThrow(() -> new IllegalArgumentException("no role " + role));
+    if (r == Role.EXECUTOR) {
+      throw new IllegalArgumentException("an executor token names its executor: use executorApi(id)");
+    }
+    return token(r, role, null);
+  }
+
+  /** A client of this node with a token of {@code role} (admin, operator, viewer). */
+  public Api apiAs(String role) {
+    return new Api(node.port()).withToken(token(role));
+  }
+
+  /** A client of this node with the executor token of {@code executorId}. */
+  public Api executorApi(String executorId) {
+    return new Api(node.port()).withToken(token(Role.EXECUTOR, executorId, executorId));
+  }
+
+  /** The operator token {@link #api} carries. */
+  public String operatorToken() {
+    return api.token();
   }
 
   /** The configuration a test node starts with: the test lines, no demo, slow automatic sweeps. */
@@ -58,7 +95,7 @@ public final class TestNode implements AutoCloseable {
   }
 
   public static TestNode start(JsonObject config, Clock clock) {
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = Vertx.builder().with(Metrics.enable(new VertxOptions(), config)).build();
     ProductionLine node = ProductionLine.start(vertx, config, null, clock).await();
     return new TestNode(vertx, node, config);
   }
@@ -72,7 +109,7 @@ public final class TestNode implements AutoCloseable {
       JsonObject c = config.copy().put("cluster", new JsonObject().put("name", clusterName).put("host", "127.0.0.1")
           .put("port", 5701).put("members", new JsonArray().add("127.0.0.1")).put("config", "conf/cluster.xml"));
       var cluster = new io.vertx.spi.cluster.hazelcast.HazelcastClusterManager(io.productionline.Main.hazelcast(c));
-      var options = new io.vertx.core.VertxOptions();
+      var options = Metrics.enable(new VertxOptions(), c);
       options.getEventBusOptions().setHost("127.0.0.1").setClusterPublicHost("127.0.0.1");
       Vertx vertx = Vertx.builder().with(options).withClusterManager(cluster).buildClustered().await();
       ProductionLine node = ProductionLine.start(vertx, c, cluster, Clock.systemUTC()).await();
@@ -88,7 +125,7 @@ public final class TestNode implements AutoCloseable {
 
   /** Starts an in-process reference executor on this node's HTTP API. */
   public ExecutorAgent executor(String id, String... capabilities) {
-    ExecutorAgent agent = new ExecutorAgent(vertx, new ExecutorAgent.Settings(api.base(), null, id,
+    ExecutorAgent agent = new ExecutorAgent(vertx, new ExecutorAgent.Settings(api.base(), token(Role.EXECUTOR, id, id), id,
         List.of(capabilities.length == 0 ? new String[] {"sim"} : capabilities), "server", "test", 5));
     agent.start().await();
     agents.add(agent);
@@ -100,7 +137,7 @@ public final class TestNode implements AutoCloseable {
    * history order); the returned list keeps growing as events arrive.
    */
   public List<JsonObject> record(String project) {
-    EventStream stream = EventStream.open(node.port(), project, 0);
+    EventStream stream = EventStream.open(node.port(), project, 0, operatorToken());
     streams.add(stream);
     recorders.computeIfAbsent(project, k -> new ArrayList<>()).add(stream);
     return stream.live();

@@ -32,21 +32,32 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Bad input on every endpoint of {@code /production}, {@code /api/v1/projects}, {@code /api/v1/lines},
- * {@code /api/v1/interrupts} and {@code /health}: each is refused with a 4xx and a JSON body that
- * says what was wrong, and the database does not change.
+ * Bad input on every endpoint — the operator's ({@code /production}, projects, lines, interrupts,
+ * outcomes, intents, verify), the executors' (registration, heartbeats, claims, work, the
+ * build-intent work calls), the admin's (tokens, the audit log) and {@code /health} — each sent
+ * with a token of a role the endpoint is for: each is refused with a 4xx and a JSON body that says
+ * what was wrong, and the database does not change.
  */
 @DisplayName("Hostile input is refused with a 4xx JSON body and changes nothing")
 class HostileInputTest {
 
   private static final String PROJECT = "h1";
   private static final Set<Integer> BAD_ID = Set.of(400, 404);
+  /** The executor the corpus speaks as on executor endpoints (registered; it holds nothing). */
+  private static final String EXECUTOR = "h-exec";
 
   private TestNode node;
+  private Api executor;
+  private Api admin;
 
   @BeforeEach
   void start() {
     node = TestNode.start();
+    admin = node.apiAs("admin");
+    executor = node.executorApi(EXECUTOR);
+    Api.Reply r = executor.post("/api/v1/executors", new JsonObject().put("executor_id", EXECUTOR)
+        .put("capabilities", new JsonArray().add("nothing-queued")));
+    assertEquals(201, r.status(), r.text());
   }
 
   @AfterEach
@@ -71,29 +82,116 @@ class HostileInputTest {
     String brief = TestNode.track(view, "brief").getString("track_id");
     String other = TestNode.track(view, "other").getString("track_id");
     String interrupt = view.getJsonArray("interrupts").getJsonObject(0).getString("interrupt_id");
+    var held = node.sql("SELECT id, lease_token FROM station_tasks WHERE executor_id = 'e1' AND status = 'completed' LIMIT 1").get(0);
+    String task = held.getString(0);
+    String othersLease = held.getString(1);
     Map<String, String> before = snapshot();
 
     List<Case> cases = new ArrayList<>();
-    Map<String, String> bodyEndpoints = new LinkedHashMap<>();
-    bodyEndpoints.put("create project", "/api/v1/projects");
-    bodyEndpoints.put("cancel", "/production/track/" + brief + "/cancel");
-    bodyEndpoints.put("resolve", "/api/v1/interrupts/" + interrupt + "/resolve");
-    bodyEndpoints.put("escalate", "/api/v1/interrupts/" + interrupt + "/escalate");
+    // Every endpoint that takes a JSON body, with a token of a role it is for.
+    Map<String, Case> bodyEndpoints = new LinkedHashMap<>();
+    bodyEndpoints.put("create project", Case.endpoint("/api/v1/projects", "operator"));
+    bodyEndpoints.put("cancel", Case.endpoint("/production/track/" + brief + "/cancel", "operator"));
+    bodyEndpoints.put("resolve", Case.endpoint("/api/v1/interrupts/" + interrupt + "/resolve", "operator"));
+    bodyEndpoints.put("escalate", Case.endpoint("/api/v1/interrupts/" + interrupt + "/escalate", "operator"));
+    bodyEndpoints.put("manual outcome", Case.endpoint("/api/v1/tracks/" + brief + "/outcome", "operator"));
+    bodyEndpoints.put("submit an intent", Case.endpoint("/assembly-line/intent", "operator"));
+    bodyEndpoints.put("verify", Case.endpoint("/assembly-line/verify", "operator"));
+    bodyEndpoints.put("mint a token", Case.endpoint("/api/v1/tokens", "admin"));
+    bodyEndpoints.put("register an executor", Case.endpoint("/api/v1/executors", "executor"));
+    bodyEndpoints.put("heartbeat", Case.endpoint("/api/v1/executors/" + EXECUTOR + "/heartbeat", "executor"));
+    for (String call : List.of("progress", "events", "artifacts", "complete", "release")) {
+      bodyEndpoints.put("work " + call, Case.endpoint("/api/v1/work/" + task + "/" + call, "executor"));
+    }
+    bodyEndpoints.put("intent work progress", Case.endpoint("/assembly-line/work/progress", "executor"));
+    bodyEndpoints.put("intent work complete", Case.endpoint("/assembly-line/work/complete", "executor"));
     String oversize = new JsonObject().put("notes", "x".repeat(1_100_000)).encode();
     String deep = "[".repeat(5000) + "]".repeat(5000);
-    bodyEndpoints.forEach((name, path) -> {
-      cases.add(Case.post(name + ": malformed JSON", path, "{\"line\": ", 400));
-      cases.add(Case.post(name + ": a JSON array instead of an object", path, "[1, 2, 3]", 400));
-      cases.add(Case.post(name + ": a JSON string instead of an object", path, "\"clarify\"", 400));
-      cases.add(Case.post(name + ": a JSON number instead of an object", path, "42", 400));
-      cases.add(Case.post(name + ": JSON null", path, "null", 400));
-      cases.add(Case.post(name + ": arrays nested 5000 deep", path, deep, 400));
-      cases.add(Case.post(name + ": bytes that are not UTF-8", path, new byte[] {'{', '"', (byte) 0xff, (byte) 0xfe, '"', ':', '1', '}'}, 400));
-      cases.add(Case.post(name + ": an unknown field", path, "{\"bogus_field\": true}", 400).mentioning("bogus_field"));
-      cases.add(Case.post(name + ": a body over max_body_bytes", path, oversize, 413));
-      cases.add(Case.post(name + ": text/plain instead of JSON", path, "{\"notes\": \"x\"}", 415).type("text/plain"));
-      cases.add(Case.post(name + ": form encoding instead of JSON", path, "notes=x", 415).type("application/x-www-form-urlencoded"));
+    bodyEndpoints.forEach((name, e) -> {
+      String path = e.path();
+      String who = e.who();
+      cases.add(Case.post(name + ": malformed JSON", path, "{\"line\": ", 400).by(who));
+      cases.add(Case.post(name + ": a JSON array instead of an object", path, "[1, 2, 3]", 400).by(who));
+      cases.add(Case.post(name + ": a JSON string instead of an object", path, "\"clarify\"", 400).by(who));
+      cases.add(Case.post(name + ": a JSON number instead of an object", path, "42", 400).by(who));
+      cases.add(Case.post(name + ": JSON null", path, "null", 400).by(who));
+      cases.add(Case.post(name + ": arrays nested 5000 deep", path, deep, 400).by(who));
+      cases.add(Case.post(name + ": bytes that are not UTF-8", path, new byte[] {'{', '"', (byte) 0xff, (byte) 0xfe, '"', ':', '1', '}'}, 400).by(who));
+      cases.add(Case.post(name + ": an unknown field", path, "{\"bogus_field\": true}", 400).mentioning("bogus_field").by(who));
+      cases.add(Case.post(name + ": a body over max_body_bytes", path, oversize, 413).by(who));
+      cases.add(Case.post(name + ": text/plain instead of JSON", path, "{\"notes\": \"x\"}", 415).type("text/plain").by(who));
+      cases.add(Case.post(name + ": form encoding instead of JSON", path, "notes=x", 415).type("application/x-www-form-urlencoded").by(who));
     });
+
+    // The executors' endpoints: wrong types, missing fields, other executors' ids and work.
+    String register = "/api/v1/executors";
+    cases.add(Case.post("register: capabilities empty", register, "{\"executor_id\": \"" + EXECUTOR + "\", \"capabilities\": []}", 400)
+        .mentioning("capabilities").by("executor"));
+    cases.add(Case.post("register: capabilities of numbers", register, "{\"executor_id\": \"" + EXECUTOR + "\", \"capabilities\": [1]}", 400)
+        .mentioning("capabilities").by("executor"));
+    cases.add(Case.post("register: environment mars", register,
+        "{\"executor_id\": \"" + EXECUTOR + "\", \"capabilities\": [\"sim\"], \"environment\": \"mars\"}", 400).mentioning("environment").by("executor"));
+    cases.add(Case.post("register: executor_id with a space", register, "{\"executor_id\": \"bad id\", \"capabilities\": [\"sim\"]}", 400)
+        .mentioning("executor_id").by("executor"));
+    cases.add(Case.post("register: executor_id missing", register, "{\"capabilities\": [\"sim\"]}", 400).mentioning("executor_id").by("executor"));
+    cases.add(Case.post("register as another executor", register, "{\"executor_id\": \"e1\", \"capabilities\": [\"sim\"]}", 403).by("executor"));
+    cases.add(Case.post("heartbeat: status sleeping", "/api/v1/executors/" + EXECUTOR + "/heartbeat", "{\"status\": \"sleeping\"}", 400)
+        .mentioning("status").by("executor"));
+    cases.add(Case.post("heartbeat as another executor", "/api/v1/executors/e1/heartbeat", "{}", 403).by("executor"));
+    cases.add(Case.get("claim: wait of 99 s", "/api/v1/work/next?executor_id=" + EXECUTOR + "&wait=99", 400).mentioning("wait").by("executor"));
+    cases.add(Case.get("claim: wait not a number", "/api/v1/work/next?executor_id=" + EXECUTOR + "&wait=soon", 400).by("executor"));
+    cases.add(Case.get("claim as another executor", "/api/v1/work/next?executor_id=e1", 403).by("executor"));
+    String work = "/api/v1/work/" + task;
+    cases.add(Case.post("complete: outcome done", work + "/complete", "{\"lease_token\": \"x\", \"outcome\": \"done\"}", 400)
+        .mentioning("outcome").by("executor"));
+    cases.add(Case.post("complete: outcome missing", work + "/complete", "{\"lease_token\": \"x\"}", 400).mentioning("outcome").by("executor"));
+    cases.add(Case.post("complete: verification_level 9", work + "/complete",
+        "{\"lease_token\": \"x\", \"outcome\": \"stabilized\", \"verification_level\": 9}", 400).mentioning("verification_level").by("executor"));
+    cases.add(Case.post("complete: score a string", work + "/complete",
+        "{\"lease_token\": \"x\", \"outcome\": \"stabilized\", \"score\": \"high\"}", 400).mentioning("score").by("executor"));
+    cases.add(Case.post("complete another executor's task with a lease that is not its", work + "/complete",
+        "{\"lease_token\": \"x\", \"outcome\": \"stabilized\"}", 409).by("executor"));
+    cases.add(Case.post("complete another executor's task with that executor's lease", work + "/complete",
+        new JsonObject().put("lease_token", othersLease).put("outcome", "stabilized").encode(), 403).by("executor"));
+    cases.add(Case.post("progress: progress a string", work + "/progress", "{\"lease_token\": \"x\", \"progress\": \"half\"}", 400)
+        .mentioning("progress").by("executor"));
+    cases.add(Case.post("progress: progress 2.0", work + "/progress",
+        new JsonObject().put("lease_token", othersLease).put("progress", 2.0).encode(), 400).mentioning("progress").by("executor"));
+    cases.add(Case.post("progress without a lease token", work + "/progress", "{\"progress\": 0.5}", 400).mentioning("lease_token").by("executor"));
+    cases.add(Case.post("events: events a string", work + "/events", "{\"lease_token\": \"x\", \"events\": \"x\"}", 400)
+        .mentioning("events").by("executor"));
+    cases.add(Case.post("artifacts: artifacts an object", work + "/artifacts", "{\"lease_token\": \"x\", \"artifacts\": {}}", 400)
+        .mentioning("artifacts").by("executor"));
+    cases.add(Case.post("release another executor's task", work + "/release",
+        new JsonObject().put("lease_token", othersLease).encode(), 403).by("executor"));
+    cases.add(Case.post("intent work complete as another executor", "/assembly-line/work/complete",
+        "{\"intent_id\": \"intent_x\", \"executor_id\": \"e1\", \"status\": \"completed\"}", 403).by("executor"));
+    cases.add(Case.post("intent work complete: status done", "/assembly-line/work/complete",
+        "{\"intent_id\": \"intent_x\", \"executor_id\": \"" + EXECUTOR + "\", \"status\": \"done\"}", 400).by("executor"));
+    cases.add(Case.post("intent work progress of an unknown intent", "/assembly-line/work/progress",
+        "{\"intent_id\": \"intent_nope\", \"executor_id\": \"" + EXECUTOR + "\", \"progress\": 0.5}", 404).by("executor"));
+    cases.add(Case.get("intent work pull as another executor", "/assembly-line/work/next?executor_id=e1", 403).by("executor"));
+    cases.add(Case.post("submit an intent: priority 11", "/assembly-line/intent",
+        "{\"title\": \"t\", \"spec_path\": \"s\", \"priority\": 11}", 400).mentioning("priority"));
+    cases.add(Case.post("verify: verification_level 7", "/assembly-line/verify",
+        "{\"intent_id\": \"intent_x\", \"verification_level\": 7, \"phase\": \"spec\"}", 400).mentioning("verification_level"));
+    cases.add(Case.post("manual outcome: outcome done", "/api/v1/tracks/" + brief + "/outcome", "{\"outcome\": \"done\"}", 400)
+        .mentioning("outcome"));
+
+    // The admin's endpoints.
+    cases.add(Case.post("mint a token: role root", "/api/v1/tokens", "{\"role\": \"root\"}", 400).mentioning("role").by("admin"));
+    cases.add(Case.post("mint a token: executor without executor_id", "/api/v1/tokens", "{\"role\": \"executor\"}", 400)
+        .mentioning("executor_id").by("admin"));
+    cases.add(Case.post("mint a token: executor_id on an operator token", "/api/v1/tokens", "{\"role\": \"operator\", \"executor_id\": \"x\"}", 400)
+        .mentioning("executor_id").by("admin"));
+    cases.add(Case.post("mint a token: ttl_seconds 0", "/api/v1/tokens", "{\"role\": \"viewer\", \"ttl_seconds\": 0}", 400)
+        .mentioning("ttl_seconds").by("admin"));
+    cases.add(Case.post("mint a token: name with a slash", "/api/v1/tokens", "{\"role\": \"viewer\", \"name\": \"a/b\"}", 400)
+        .mentioning("name").by("admin"));
+    cases.add(Case.get("audit: limit 0", "/api/v1/audit?limit=0", 400).mentioning("limit").by("admin"));
+    cases.add(Case.get("audit: before -1", "/api/v1/audit?before=-1", 400).mentioning("before").by("admin"));
+    cases.add(Case.get("audit: action with SQL", "/api/v1/audit?action=cancel'%3BDROP%20TABLE%20audit_log", 400).by("admin"));
+    cases.add(Case.get("audit: actor with SQL", "/api/v1/audit?actor=x'%20OR%20'1'%3D'1", 400).by("admin"));
 
     // Wrong types, missing and out-of-range fields, per endpoint.
     String projects = "/api/v1/projects";
@@ -178,8 +276,11 @@ class HostileInputTest {
 
     // Hostile ids in the path, on every endpoint that takes one.
     List<String> idPaths = List.of("/production/track/%s", "/api/v1/projects/%s", "/api/v1/projects/%s/interrupts",
-        "/api/v1/lines/%s", "/api/v1/interrupts/%s");
-    List<String> idPosts = List.of("/production/track/%s/cancel", "/api/v1/interrupts/%s/resolve", "/api/v1/interrupts/%s/escalate");
+        "/api/v1/lines/%s", "/api/v1/interrupts/%s", "/api/v1/executors/%s", "/api/v1/runs/%s", "/api/v1/runs/%s/logs",
+        "/api/v1/runs/%s/artifacts", "/api/v1/tracks/%s/artifacts", "/assembly-line/intent/%s", "/api/v1/skills/%s");
+    List<String> idPosts = List.of("/production/track/%s/cancel", "/api/v1/interrupts/%s/resolve", "/api/v1/interrupts/%s/escalate",
+        "/api/v1/tracks/%s/outcome");
+    List<String> executorPosts = List.of("/api/v1/work/%s/complete", "/api/v1/work/%s/progress", "/api/v1/work/%s/release");
     List<String> hostileIds = List.of("..%2F..%2Fetc%2Fpasswd", "..%2F" + PROJECT, "a%00b", "%00", "'%20OR%20'1'%3D'1",
         "%22quoted%22", "x".repeat(300), "%3Cscript%3Ealert(1)%3C%2Fscript%3E", "%C3%A9t%C3%A9", "a%3BDROP%20TABLE%20tracks",
         "%252e%252e", "~root", "a%0d%0aX-Injected:%201");
@@ -188,9 +289,17 @@ class HostileInputTest {
         cases.add(Case.get("GET " + p.formatted(abbreviate(id)), p.formatted(id), BAD_ID));
       }
       for (String p : idPosts) {
-        String valid = p.endsWith("/cancel") ? "{\"kind\": \"permanent\"}" : "{}";
+        String valid = p.endsWith("/cancel") ? "{\"kind\": \"permanent\"}" : p.endsWith("/outcome") ? "{\"outcome\": \"stabilized\"}" : "{}";
         cases.add(Case.post("POST " + p.formatted(abbreviate(id)), p.formatted(id), valid, BAD_ID));
       }
+      for (String p : executorPosts) {
+        String valid = p.endsWith("/complete") ? "{\"lease_token\": \"x\", \"outcome\": \"halted\"}"
+            : p.endsWith("/progress") ? "{\"lease_token\": \"x\", \"progress\": 0.5}" : "{\"lease_token\": \"x\"}";
+        cases.add(Case.post("POST " + p.formatted(abbreviate(id)), p.formatted(id), valid, BAD_ID).by("executor"));
+      }
+      // An executor naming another id in its path is refused before the id is read.
+      cases.add(Case.post("POST /api/v1/executors/" + abbreviate(id) + "/heartbeat", "/api/v1/executors/" + id + "/heartbeat", "{}",
+          Set.of(400, 403, 404)).by("executor"));
     }
     for (String raw : List.of("/api/v1/projects/../../etc/passwd", "/production/track/../../conf/config.json",
         "/api/v1/interrupts/./../lines/clarify/../../../pom.xml")) {
@@ -212,7 +321,7 @@ class HostileInputTest {
     Map<String, String> before = snapshot();
     LinkedBlockingQueue<String> replies = new LinkedBlockingQueue<>();
     WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder()
-        .buildAsync(URI.create("ws://127.0.0.1:" + node.node.port() + "/production/ws"), new WebSocket.Listener() {
+        .buildAsync(URI.create("ws://127.0.0.1:" + node.node.port() + "/production/ws?token=" + node.operatorToken()), new WebSocket.Listener() {
           private final StringBuilder text = new StringBuilder();
 
           @Override
@@ -322,10 +431,15 @@ class HostileInputTest {
   // --- helpers -----------------------------------------------------------------------------------
 
   private void check(Case c) {
-    HttpRequest.Builder b = node.api.builder(c.path());
+    Api client = switch (c.who()) {
+      case "executor" -> executor;
+      case "admin" -> admin;
+      default -> node.api;
+    };
+    HttpRequest.Builder b = client.builder(c.path());
     c.headers().forEach(b::header);
     b.method(c.method(), c.body() == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(c.body()));
-    Api.Reply r = node.api.send(b);
+    Api.Reply r = client.send(b);
     String what = c.method() + " " + abbreviate(c.path()) + " → " + r.status() + " " + abbreviate(r.text());
     assertTrue(c.expected().contains(r.status()), "expected " + c.expected() + ": " + what);
     assertTrue(r.raw().headers().firstValue("Content-Type").orElse("").startsWith("application/json"), "a JSON body: " + what);
@@ -375,9 +489,23 @@ class HostileInputTest {
     return s == null ? "" : s.length() <= 60 ? s : s.substring(0, 40) + "…(" + s.length() + " chars)";
   }
 
-  /** One hostile request and what the answer must be. */
+  /** One hostile request, who sends it (operator, admin or the executor), and what the answer must be. */
   private record Case(String name, String method, String path, Map<String, String> headers, byte[] body, Set<Integer> expected,
-                      String mentions, String currentState, String attempted) {
+                      String mentions, String currentState, String attempted, String who) {
+
+    Case(String name, String method, String path, Map<String, String> headers, byte[] body, Set<Integer> expected,
+         String mentions, String currentState, String attempted) {
+      this(name, method, path, headers, body, expected, mentions, currentState, attempted, "operator");
+    }
+
+    /** An endpoint and the role that may call it, for the cases every body endpoint gets. */
+    static Case endpoint(String path, String who) {
+      return new Case(path, "POST", path, Map.of(), null, Set.of(), null, null, null, who);
+    }
+
+    Case by(String role) {
+      return new Case(name, method, path, headers, body, expected, mentions, currentState, attempted, role);
+    }
 
     static Case get(String name, String path, int status) {
       return get(name, path, Set.of(status));
@@ -404,11 +532,11 @@ class HostileInputTest {
     }
 
     Case mentioning(String text) {
-      return new Case(name, method, path, headers, body, expected, text, currentState, attempted);
+      return new Case(name, method, path, headers, body, expected, text, currentState, attempted, who);
     }
 
     Case move(String state, String tried) {
-      return new Case(name, method, path, headers, body, expected, mentions, state, tried);
+      return new Case(name, method, path, headers, body, expected, mentions, state, tried, who);
     }
 
     Case type(String contentType) {
@@ -418,7 +546,7 @@ class HostileInputTest {
     Case header(String name, String value) {
       Map<String, String> h = new LinkedHashMap<>(headers);
       h.put(name, value);
-      return new Case(this.name, method, path, h, body, expected, mentions, currentState, attempted);
+      return new Case(this.name, method, path, h, body, expected, mentions, currentState, attempted, who);
     }
   }
 }

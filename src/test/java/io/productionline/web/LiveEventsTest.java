@@ -102,7 +102,7 @@ class LiveEventsTest {
     List<JsonObject> received = new CopyOnWriteArrayList<>();
     WebSocketClient client = node.vertx.createWebSocketClient();
     WebSocket ws = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(node.node.port())
-        .setURI("/production/ws")).await();
+        .setURI("/production/ws?token=" + node.operatorToken())).await();
     ws.textMessageHandler(t -> received.add(new JsonObject(t)));
     ws.writeTextMessage(new JsonObject().put("subscribe", "ws").encode()).await();
     Await.until(() -> received, r -> r.stream().anyMatch(e -> "subscribed".equals(e.getString("type"))), Duration.ofSeconds(10), "subscribed");
@@ -207,7 +207,7 @@ class LiveEventsTest {
     BridgeClient(TestNode node, String address) {
       client = node.vertx.createWebSocketClient();
       ws = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(node.node.port())
-          .setURI("/eventbus/websocket")).await();
+          .setURI("/eventbus/websocket?token=" + node.operatorToken())).await();
       ws.handler(buf -> frames.add(buf.toJsonObject()));
       send(new JsonObject().put("type", "register").put("address", address));
       // The bridge closes a socket that sends no ping for 10 s, as vertx-eventbus.js does every 5 s.

@@ -126,7 +126,7 @@ class CancelTest {
     node = TestNode.start(TestNode.config(), clock);
     node.createProject("cp", "slowjob");
     node.api.post("/production/start?project=cp&doc=job", new JsonObject());
-    RawExecutor x = new RawExecutor(node.api, "proto", "server", "slow");
+    RawExecutor x = new RawExecutor(node, "proto", "server", "slow");
     JsonObject t = x.claim(0).orElseThrow();
     String taskId = t.getString("task_id");
     String token = t.getString("lease_token");
@@ -141,13 +141,13 @@ class CancelTest {
     assertEquals("cancelled", p.json().getString("task_status"));
     Api.Reply hb = x.heartbeat("busy", taskId);
     assertEquals(new JsonArray().add(taskId), hb.json().getJsonArray("cancel_tasks"));
-    Api.Reply events = node.api.post("/api/v1/work/" + taskId + "/events", new JsonObject().put("lease_token", token)
+    Api.Reply events = x.api.post("/api/v1/work/" + taskId + "/events", new JsonObject().put("lease_token", token)
         .put("events", new JsonArray().add(new JsonObject().put("message", "stopping"))));
     assertEquals(true, events.json().getBoolean("cancel"), "log replies carry the cancel too");
     Api.Reply complete = x.complete(t, "stabilized");
     assertEquals(409, complete.status());
     assertTrue(complete.json().getString("detail").contains("cancelled"), complete.text());
-    assertEquals(409, node.api.post("/api/v1/work/" + taskId + "/artifacts", new JsonObject().put("lease_token", token)
+    assertEquals(409, x.api.post("/api/v1/work/" + taskId + "/artifacts", new JsonObject().put("lease_token", token)
         .put("artifacts", new JsonArray().add(new JsonObject().put("name", "late.txt").put("kind", "text").put("content", "x")))).status());
 
     clock.advance(Duration.ofSeconds(31));

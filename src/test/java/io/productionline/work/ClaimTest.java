@@ -81,7 +81,7 @@ class ClaimTest {
     node.createProject("w10", "wide");
     List<RawExecutor> executors = new ArrayList<>();
     for (int i = 1; i <= 10; i++) {
-      executors.add(new RawExecutor(new Api(node.node.port()), "x" + i, "server", "sim"));
+      executors.add(new RawExecutor(node, "x" + i, "server", "sim"));
     }
     record Claim(String executor, String taskId, String token, int status, boolean repeated) {
     }
@@ -133,7 +133,7 @@ class ClaimTest {
     config.getJsonObject("work").put("claim_tick_ms", 3_600_000L);
     node = TestNode.start(config, Clock.systemUTC());
     node.createProject("lp", "single");
-    RawExecutor x = new RawExecutor(node.api, "poller", "server", "sim");
+    RawExecutor x = new RawExecutor(node, "poller", "server", "sim");
     assertEquals(Optional.empty(), x.claim(0), "nothing queued yet");
     CompletableFuture<Optional<JsonObject>> parked = CompletableFuture.supplyAsync(() -> x.claim(25));
     Await.until(() -> node.api.get("/api/v1/executors").json().getInteger("parked_claims"), n -> n == 1,
@@ -158,9 +158,9 @@ class ClaimTest {
     for (String p : List.of("low", "high1", "high2", "local")) {
       assertEquals(200, node.api.post("/production/start?project=" + p + "&doc=doc", new JsonObject()).status());
     }
-    RawExecutor other = new RawExecutor(node.api, "other", "server", "shell");
-    RawExecutor server = new RawExecutor(node.api, "srv", "server", "sim");
-    RawExecutor local = new RawExecutor(node.api, "loc", "local", "sim");
+    RawExecutor other = new RawExecutor(node, "other", "server", "shell");
+    RawExecutor server = new RawExecutor(node, "srv", "server", "sim");
+    RawExecutor local = new RawExecutor(node, "loc", "local", "sim");
 
     assertEquals(Optional.empty(), other.claim(0), "no task needs the capability shell");
     List<String> order = new ArrayList<>();
@@ -182,7 +182,7 @@ class ClaimTest {
     node = TestNode.start();
     node.createProject("f", "single");
     node.api.post("/production/start?project=f&doc=doc", new JsonObject());
-    RawExecutor x = new RawExecutor(node.api, "fx", "server", "sim");
+    RawExecutor x = new RawExecutor(node, "fx", "server", "sim");
     JsonObject bind = x.claim(0).orElseThrow();
     String taskId = bind.getString("task_id");
     String token = bind.getString("lease_token");
@@ -195,11 +195,11 @@ class ClaimTest {
     assertEquals("claimed", node.sql("SELECT status FROM station_tasks WHERE id = '" + taskId + "'").get(0).getString(0));
 
     Map<String, String> key1 = Map.of("Idempotency-Key", "p-1");
-    Api.Reply p1 = node.api.post("/api/v1/work/" + taskId + "/progress",
+    Api.Reply p1 = x.api.post("/api/v1/work/" + taskId + "/progress",
         new JsonObject().put("lease_token", token).put("progress", 0.5).put("message", "half").encode(), key1);
     assertEquals(200, p1.status());
     assertEquals(false, p1.json().getBoolean("repeated", false));
-    Api.Reply p2 = node.api.post("/api/v1/work/" + taskId + "/progress",
+    Api.Reply p2 = x.api.post("/api/v1/work/" + taskId + "/progress",
         new JsonObject().put("lease_token", token).put("progress", 0.9).put("message", "again").encode(), key1);
     assertEquals(true, p2.json().getBoolean("repeated"), "the same Idempotency-Key is answered from the first call");
     assertEquals(0.5, node.sql("SELECT progress FROM station_tasks WHERE id = '" + taskId + "'").get(0).getDouble(0));
@@ -230,28 +230,28 @@ class ClaimTest {
     node = TestNode.start();
     node.createProject("a", "single");
     node.api.post("/production/start?project=a&doc=doc", new JsonObject());
-    RawExecutor x = new RawExecutor(node.api, "ax", "server", "sim");
+    RawExecutor x = new RawExecutor(node, "ax", "server", "sim");
     JsonObject t = x.claim(0).orElseThrow();
     String path = "/api/v1/work/" + t.getString("task_id") + "/artifacts";
     JsonObject big = new JsonObject().put("lease_token", t.getString("lease_token")).put("artifacts", new JsonArray()
         .add(new JsonObject().put("name", "big.txt").put("kind", "text").put("content", "x".repeat(70_000))));
-    Api.Reply tooBig = node.api.post(path, big);
+    Api.Reply tooBig = x.api.post(path, big);
     assertEquals(413, tooBig.status());
     assertEquals(65_536, tooBig.json().getInteger("max_artifact_bytes"));
     assertTrue(tooBig.json().getString("detail").contains("big.txt"));
 
-    Api.Reply badKind = node.api.post(path, new JsonObject().put("lease_token", t.getString("lease_token")).put("artifacts",
+    Api.Reply badKind = x.api.post(path, new JsonObject().put("lease_token", t.getString("lease_token")).put("artifacts",
         new JsonArray().add(new JsonObject().put("name", "a").put("kind", "video").put("content", "x"))));
     assertEquals(400, badKind.status());
     assertTrue(badKind.json().getString("detail").contains("kind"));
 
-    Api.Reply hugeBody = node.api.post(path, "{\"lease_token\":\"" + t.getString("lease_token") + "\",\"pad\":\""
+    Api.Reply hugeBody = x.api.post(path, "{\"lease_token\":\"" + t.getString("lease_token") + "\",\"pad\":\""
         + "y".repeat(1_100_000) + "\"}", Map.of());
     assertEquals(413, hugeBody.status());
     assertEquals(413, hugeBody.json().getInteger("status"));
     assertEquals(0L, node.sql("SELECT count(*) FROM artifacts").get(0).getLong(0));
 
-    Api.Reply ok = node.api.post(path, new JsonObject().put("lease_token", t.getString("lease_token")).put("artifacts", new JsonArray()
+    Api.Reply ok = x.api.post(path, new JsonObject().put("lease_token", t.getString("lease_token")).put("artifacts", new JsonArray()
         .add(new JsonObject().put("name", "notes.md").put("kind", "text").put("content", "# Notes"))
         .add(new JsonObject().put("name", "site").put("kind", "url").put("url", "https://example.org/build/1"))));
     assertEquals(200, ok.status());

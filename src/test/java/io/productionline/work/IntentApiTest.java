@@ -52,14 +52,19 @@ class IntentApiTest {
     return r.json();
   }
 
+  /** A client with the executor token of {@code executor}. */
+  private Api as(String executor) {
+    return node.executorApi(executor);
+  }
+
   private JsonObject pull(String executor) {
-    Api.Reply r = api.get("/assembly-line/work/next?executor_id=" + executor);
+    Api.Reply r = as(executor).get("/assembly-line/work/next?executor_id=" + executor);
     assertEquals(200, r.status(), r.text());
     return r.json();
   }
 
   private Api.Reply complete(String intent, String executor, JsonObject extra) {
-    return api.post("/assembly-line/work/complete", new JsonObject().put("intent_id", intent).put("executor_id", executor)
+    return as(executor).post("/assembly-line/work/complete", new JsonObject().put("intent_id", intent).put("executor_id", executor)
         .put("status", "completed").put("artifacts", new JsonObject()).mergeIn(extra));
   }
 
@@ -102,7 +107,7 @@ class IntentApiTest {
     assertEquals(new JsonArray().add("build"), registered.getJsonArray("capabilities"), "registered on first contact");
     assertEquals("busy", registered.getString("status"));
 
-    Api.Reply progress = api.post("/assembly-line/work/progress", new JsonObject().put("intent_id", id).put("executor_id", "claude-1")
+    Api.Reply progress = as("claude-1").post("/assembly-line/work/progress", new JsonObject().put("intent_id", id).put("executor_id", "claude-1")
         .put("phase", "spec").put("progress", 0.5).put("message", "writing the spec"));
     assertEquals(200, progress.status(), progress.text());
     assertEquals(true, progress.json().getBoolean("updated"));
@@ -110,14 +115,14 @@ class IntentApiTest {
     assertEquals("in_progress", api.get("/assembly-line/intent/" + id).json().getString("status"));
     assertEquals(1, api.get("/assembly-line/state").json().getInteger("in_progress"));
 
-    Api.Reply wrongPhase = api.post("/assembly-line/work/progress", new JsonObject().put("intent_id", id).put("executor_id", "claude-1")
+    Api.Reply wrongPhase = as("claude-1").post("/assembly-line/work/progress", new JsonObject().put("intent_id", id).put("executor_id", "claude-1")
         .put("phase", "build").put("progress", 0.6));
     assertEquals(409, wrongPhase.status(), "protocol: the intent is at spec, not build");
     assertEquals("spec", wrongPhase.json().getString("current_phase"));
-    Api.Reply notHolder = api.post("/assembly-line/work/progress", new JsonObject().put("intent_id", id).put("executor_id", "someone-else")
+    Api.Reply notHolder = as("someone-else").post("/assembly-line/work/progress", new JsonObject().put("intent_id", id).put("executor_id", "someone-else")
         .put("progress", 0.6));
     assertEquals(409, notHolder.status(), "an executor reaches only its own work");
-    assertEquals(404, api.post("/assembly-line/work/progress", new JsonObject().put("intent_id", "intent_nope")
+    assertEquals(404, as("claude-1").post("/assembly-line/work/progress", new JsonObject().put("intent_id", "intent_nope")
         .put("executor_id", "claude-1")).status());
 
     List<String> phases = new ArrayList<>();
@@ -183,7 +188,7 @@ class IntentApiTest {
 
     JsonObject s1 = pull("server-ai").getJsonObject("intent");
     assertEquals(high.getString("intent_id"), s1.getString("intent_id"), "highest priority a server may run");
-    JsonObject l1 = api.get("/assembly-line/work/next?executor_id=laptop&environment=local").json().getJsonObject("intent");
+    JsonObject l1 = as("laptop").get("/assembly-line/work/next?executor_id=laptop&environment=local").json().getJsonObject("intent");
     assertEquals(local.getString("intent_id"), l1.getString("intent_id"));
     assertEquals("local", api.get("/api/v1/executors/laptop").json().getString("environment"));
     JsonObject s2 = pull("server-ai-2").getJsonObject("intent");
@@ -192,7 +197,7 @@ class IntentApiTest {
     String id = high.getString("intent_id");
     assertEquals(200, complete(id, "server-ai", new JsonObject()).status());
     assertEquals("spec_audit", pull("server-ai").getJsonObject("intent").getString("station"));
-    Api.Reply rejected = api.post("/assembly-line/work/complete", new JsonObject().put("intent_id", id).put("executor_id", "server-ai")
+    Api.Reply rejected = as("server-ai").post("/assembly-line/work/complete", new JsonObject().put("intent_id", id).put("executor_id", "server-ai")
         .put("status", "audit_rejected").put("reason", "acceptance criteria missing")
         .put("findings", new JsonArray().add(new JsonObject().put("section", "scope").put("finding", "no acceptance criteria"))));
     assertEquals(200, rejected.status(), rejected.text());
@@ -224,8 +229,8 @@ class IntentApiTest {
     });
     assertEquals(400, api.post("/assembly-line/intent", "{\"title\": ", Map.of()).status());
     assertEquals(0, api.get("/assembly-line/state").json().getJsonObject("metrics").getInteger("intents_total"));
-    assertEquals(400, api.get("/assembly-line/work/next").status(), "executor_id is required");
-    assertEquals(400, api.post("/assembly-line/work/complete", new JsonObject().put("intent_id", "x").put("executor_id", "e")
+    assertEquals(400, as("e").get("/assembly-line/work/next").status(), "executor_id is required");
+    assertEquals(400, as("e").post("/assembly-line/work/complete", new JsonObject().put("intent_id", "x").put("executor_id", "e")
         .put("status", "done")).status());
 
     Map<String, String> key = Map.of("Idempotency-Key", "submit-42");

@@ -70,7 +70,7 @@ class RescueTest {
     node.createProject("k9", "slowjob");
     List<JsonObject> events = node.record("k9");
     try (BusRecorder executors = new BusRecorder(node.vertx, Addresses.EXECUTORS)) {
-      child = WorkKit.childExecutor(node.api.base(), "doomed", "slow");
+      child = WorkKit.childExecutor(node, "doomed", "slow");
       node.api.post("/production/start?project=k9&doc=job", new JsonObject());
       executors.await(e -> "doomed".equals(e.getString("executor_id")) && "busy".equals(e.getString("status")),
           Duration.ofSeconds(60), "the child executor to claim the job");
@@ -102,7 +102,7 @@ class RescueTest {
       assertEquals(1, executors.all().stream().filter(e -> "doomed".equals(e.getString("executor_id"))
           && "offline".equals(e.getString("status"))).count());
 
-      RawExecutor rescuer = new RawExecutor(node.api, "rescuer", "server", "slow");
+      RawExecutor rescuer = new RawExecutor(node, "rescuer", "server", "slow");
       assertFalse(rescuer.claim(0).isPresent(), "not before the backoff ran out");
       clock.advance(Duration.ofSeconds(1));
       JsonObject again = rescuer.claim(0).orElseThrow();
@@ -114,7 +114,7 @@ class RescueTest {
       assertEquals(409, replay.status(), "the dead executor's token is stale");
       assertTrue(replay.json().getString("detail").contains("stale lease"), replay.text());
       assertEquals(409, rescuer.progress(taskId, deadToken, 0.5, "late").status());
-      assertEquals(409, node.api.post("/api/v1/work/" + taskId + "/events", new JsonObject().put("lease_token", deadToken)
+      assertEquals(409, rescuer.api.post("/api/v1/work/" + taskId + "/events", new JsonObject().put("lease_token", deadToken)
           .put("events", new JsonArray().add(new JsonObject().put("message", "late")))).status());
       assertEquals("claimed", task("k9").getString("status"), "the stale calls changed nothing");
       assertEquals("rescuer", task("k9").getString("executor_id"));
@@ -138,12 +138,12 @@ class RescueTest {
     node.createProject("ma", "slowjob");
     List<JsonObject> events = node.record("ma");
     node.api.post("/production/start?project=ma&doc=job", new JsonObject());
-    RawExecutor first = new RawExecutor(node.api, "first", "server", "slow");
+    RawExecutor first = new RawExecutor(node, "first", "server", "slow");
     JsonObject t1 = first.claim(0).orElseThrow();
     clock.advance(Duration.ofSeconds(6));
     assertEquals(1, sweep().requeued().size());
     clock.advance(Duration.ofSeconds(1));
-    RawExecutor second = new RawExecutor(node.api, "second", "server", "slow");
+    RawExecutor second = new RawExecutor(node, "second", "server", "slow");
     JsonObject t2 = second.claim(0).orElseThrow();
     assertEquals(2, t2.getInteger("attempt"));
 
@@ -172,7 +172,7 @@ class RescueTest {
   void leaseRunsOutWithExponentialBackoff() {
     node.createProject("lease", "slowjob");
     node.api.post("/production/start?project=lease&doc=short", new JsonObject());
-    RawExecutor x = new RawExecutor(node.api, "slowpoke", "server", "slow");
+    RawExecutor x = new RawExecutor(node, "slowpoke", "server", "slow");
     List<Long> delays = new java.util.ArrayList<>();
     for (int attempt = 1; attempt <= 2; attempt++) {
       JsonObject t = x.claim(0).orElseThrow();
@@ -203,7 +203,7 @@ class RescueTest {
   void sigtermHandsBack() throws Exception {
     node.createProject("term", "slowjob");
     try (BusRecorder executors = new BusRecorder(node.vertx, Addresses.EXECUTORS)) {
-      child = WorkKit.childExecutor(node.api.base(), "leaver", "slow", "--grace", "1");
+      child = WorkKit.childExecutor(node, "leaver", "slow", "--grace", "1");
       node.api.post("/production/start?project=term&doc=job", new JsonObject());
       executors.await(e -> "leaver".equals(e.getString("executor_id")) && "busy".equals(e.getString("status")),
           Duration.ofSeconds(60), "the child executor to claim the job");
@@ -216,7 +216,7 @@ class RescueTest {
       Row back = task("term");
       assertEquals("queued", back.getString("status"), "handed back, not left to expire");
       assertEquals(1, back.getInteger("attempt"), "a hand-back is not a lost attempt");
-      JsonObject again = new RawExecutor(node.api, "next", "server", "slow").claim(0).orElseThrow();
+      JsonObject again = new RawExecutor(node, "next", "server", "slow").claim(0).orElseThrow();
       assertEquals(taskId, again.getString("task_id"));
       List<String> logs = node.api.get("/api/v1/runs/" + taskId + "/logs").json().getJsonArray("logs").stream()
           .map(l -> ((JsonObject) l).getString("message")).toList();

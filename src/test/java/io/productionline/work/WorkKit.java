@@ -2,6 +2,7 @@ package io.productionline.work;
 
 import io.productionline.support.Api;
 import io.productionline.support.ServerProcess;
+import io.productionline.support.TestNode;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
@@ -28,15 +29,15 @@ final class WorkKit {
   }
 
   /**
-   * An executor that is nothing but HTTP calls, as a script would make them: the test decides
-   * when it claims, what it reports, and when it goes silent.
+   * An executor that is nothing but HTTP calls, as a script would make them, with its own executor
+   * token: the test decides when it claims, what it reports, and when it goes silent.
    */
   static final class RawExecutor {
     final Api api;
     final String id;
 
-    RawExecutor(Api api, String id, String environment, String... capabilities) {
-      this.api = api;
+    RawExecutor(TestNode node, String id, String environment, String... capabilities) {
+      this.api = node.executorApi(id);
       this.id = id;
       Api.Reply r = api.post("/api/v1/executors", new JsonObject().put("executor_id", id).put("environment", environment)
           .put("type", "test").put("capabilities", new JsonArray(List.of(capabilities))));
@@ -124,12 +125,13 @@ final class WorkKit {
 
   /**
    * {@code scripts/executor} as it runs in production: {@code java -cp <classpath> io.productionline.Main
-   * executor …} in a child JVM, its output in {@code target/executor-<id>.log}.
+   * executor …} in a child JVM with its executor token, its output in {@code target/executor-<id>.log}.
    */
-  static Process childExecutor(String server, String id, String capabilities, String... more) {
+  static Process childExecutor(TestNode node, String id, String capabilities, String... more) {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-XX:TieredStopAtLevel=1", "-Xmx256m", "-cp", ServerProcess.classpath(), "io.productionline.Main", "executor",
-        "--server", server, "--id", id, "--capabilities", capabilities, "--wait", "5"));
+        "--server", node.api.base(), "--token", node.token(io.productionline.auth.Role.EXECUTOR, id, id),
+        "--id", id, "--capabilities", capabilities, "--wait", "5"));
     cmd.addAll(List.of(more));
     try {
       Path dir = Files.createDirectories(Path.of("target", "executors"));

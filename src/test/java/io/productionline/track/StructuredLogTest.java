@@ -1,0 +1,113 @@
+package io.productionline.track;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.productionline.support.TestNode;
+import io.productionline.work.RescueSweeper;
+import io.productionline.work.WorkService;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import net.logstash.logback.encoder.LogstashEncoder;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The JSON log (logback's LogstashEncoder, as {@code logback.xml} writes {@code data/logs}): one
+ * line per state change with track, station, from, to, executor and attempt; claims, hand-backs and
+ * cancels as lines with their own fields.
+ */
+@DisplayName("Structured JSON log lines for moves, claims, hand-backs and cancels")
+class StructuredLogTest {
+
+  private final ListAppender<ILoggingEvent> lines = new ListAppender<>();
+  private final List<Logger> loggers = List.of(logger(TrackVerticle.class), logger(WorkService.class), logger(RescueSweeper.class));
+  private final LogstashEncoder encoder = new LogstashEncoder();
+  private TestNode node;
+
+  private static Logger logger(Class<?> c) {
+    return (Logger) LoggerFactory.getLogger(c);
+  }
+
+  @BeforeEach
+  void start() {
+    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    encoder.setContext(context);
+    encoder.start();
+    lines.setContext(context);
+    lines.start();
+    loggers.forEach(l -> l.addAppender(lines));
+    node = TestNode.start();
+  }
+
+  @AfterEach
+  void stop() {
+    node.close();
+    loggers.forEach(l -> l.detachAppender(lines));
+    lines.stop();
+    encoder.stop();
+  }
+
+  /** Every captured line as the JSON object the file appender writes. */
+  private List<JsonObject> json() {
+    return List.copyOf(lines.list).stream().map(e -> new JsonObject(new String(encoder.encode(e), StandardCharsets.UTF_8))).toList();
+  }
+
+  @Test
+  @DisplayName("a move after a completion names track, station, from, to, executor and attempt; claims, hand-backs and cancels log their fields")
+  void fields() {
+    node.createProject("log", "single");
+    node.executor("e1");
+    node.api.post("/production/start?project=log&doc=doc", new JsonObject());
+    node.awaitProduction("log", p -> TestNode.allTracks(p, "stabilized"), Duration.ofSeconds(30));
+
+    List<JsonObject> all = json();
+    JsonObject moved = all.stream().filter(j -> "transition".equals(j.getString("event")) && "auditing".equals(j.getString("from"))).findFirst()
+        .orElseThrow(() -> new AssertionError("no transition line from auditing: " + all));
+    assertEquals("stabilized", moved.getString("to"));
+    assertEquals("e1", moved.getString("executor"), moved.encode());
+    assertEquals(1, moved.getInteger("attempt"), moved.encode());
+    assertTrue(moved.getString("track_id").startsWith("trk_"), moved.encode());
+    assertEquals("aud", moved.getString("station"));
+    assertEquals("log", moved.getString("project"));
+    assertEquals("INFO", moved.getString("level"));
+    assertTrue(moved.getString("message").contains("moved auditing -> stabilized"), moved.encode());
+    JsonObject started = all.stream().filter(j -> "transition".equals(j.getString("event")) && "queued".equals(j.getString("from")))
+        .findFirst().orElseThrow();
+    assertEquals("line", started.getString("actor"), "a move no executor made names its actor");
+    JsonObject claimed = all.stream().filter(j -> "claimed".equals(j.getString("event"))).findFirst().orElseThrow();
+    assertEquals("e1", claimed.getString("executor"));
+    assertEquals(1, claimed.getInteger("attempt"));
+    assertEquals("bind", claimed.getString("station"));
+
+    // A hand-back and a cancel.
+    node.createProject("log2", "slowjob");
+    node.api.post("/production/start?project=log2&doc=job", new JsonObject());
+    var hand = node.executorApi("hand");
+    hand.post("/api/v1/executors", new JsonObject().put("executor_id", "hand").put("capabilities", new JsonArray().add("slow")));
+    JsonObject task = hand.get("/api/v1/work/next?executor_id=hand").json().getJsonObject("task");
+    assertEquals(200, hand.post("/api/v1/work/" + task.getString("task_id") + "/release",
+        new JsonObject().put("lease_token", task.getString("lease_token")).put("reason", "going home")).status());
+    assertEquals(200, node.api.post("/production/track/" + task.getString("track_id") + "/cancel",
+        new JsonObject().put("kind", "permanent").put("reason", "not needed")).status());
+    List<JsonObject> later = json();
+    JsonObject handedBack = later.stream().filter(j -> "handed_back".equals(j.getString("event"))).findFirst().orElseThrow();
+    assertEquals(Map.of("executor", "hand", "attempt", 1, "reason", "going home"), Map.of("executor", handedBack.getString("executor"),
+        "attempt", handedBack.getInteger("attempt"), "reason", handedBack.getString("reason")));
+    JsonObject cancelled = later.stream().filter(j -> "cancelled".equals(j.getString("event"))).findFirst().orElseThrow();
+    assertEquals("permanent", cancelled.getString("kind"));
+    assertEquals("operator", cancelled.getString("actor"));
+    assertEquals(task.getString("track_id"), cancelled.getString("track_id"));
+  }
+}
