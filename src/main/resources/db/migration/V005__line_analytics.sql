@@ -18,5 +18,5 @@ CREATE TABLE sla_breaches (
 CREATE INDEX sla_breaches_type ON sla_breaches (interrupt_type);
 
 CREATE INDEX station_tasks_completed ON station_tasks (completed_at DESC) WHERE status = 'completed';
-CREATE INDEX station_tasks_open ON station_tasks (project_id) WHERE status IN ('queued', 'claimed');
+CREATE INDEX station_tasks_open_by_project ON station_tasks (project_id) WHERE status IN ('queued', 'claimed');
 CREATE INDEX track_events_transitions ON track_events (project_id, created_at) WHERE type = 'station_transition';
