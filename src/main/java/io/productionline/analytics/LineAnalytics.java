@@ -93,10 +93,6 @@ public final class LineAnalytics {
     return slaSeconds;
   }
 
-  public ExecutorRegistry executors() {
-    return executors;
-  }
-
   /** Who wants to hear that a project's metrics were asked for ({@link FlowWatch} keeps them current from then on). */
   public void onInterest(java.util.function.Consumer<String> listener) {
     this.interest = listener;

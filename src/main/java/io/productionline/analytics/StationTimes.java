@@ -101,10 +101,6 @@ public final class StationTimes implements Forecast.Durations {
     return turnaroundMs;
   }
 
-  public long defaultMs() {
-    return defaultMs;
-  }
-
   /** The mean, the slowest run left out once there are five or more (one stall does not move every ETA). */
   private static long mean(List<Long> values) {
     long sum = 0;

@@ -168,17 +168,24 @@ public final class TrackSupervisor {
     }
   }
 
-  /** Wakes the blocked dependents of a track that stabilized or escalated. */
+  /**
+   * Wakes the blocked dependents of a track that stabilized or escalated. The calling track's
+   * verticle retires right after, and Vert.x runs nothing more on an undeployed verticle's context:
+   * the dependents are looked up and woken from the supervisor's own context.
+   */
   void clearDependents(TrackRow track, LineDefinition line) {
-    s.tracks.ofProject(s.pool, track.projectId()).onFailure(e -> log.warn("Dependents of track {} were not woken: {}", track.id(),
-        e.toString())).onSuccess(rows -> {
+    home.runOnContext(v -> s.tracks.ofProject(s.pool, track.projectId()).onComplete(ar -> {
+      if (ar.failed()) {
+        log.warn("Dependents of track {} not woken: {}", track.id(), ar.cause().toString());
+        return;
+      }
       for (var dependent : line.dependentsOf(track.documentType())) {
-        rows.stream()
+        ar.result().stream()
             .filter(r -> r.documentType().equals(dependent.name()) && r.state() == TrackState.BLOCKED)
             .forEach(r -> send(r.id(), new JsonObject().put("type", "dependency_cleared"))
                 .onFailure(e -> log.warn("Track {} did not take its dependency clearance: {}", r.id(), e.getMessage())));
       }
-    });
+    }));
   }
 
   /**

@@ -60,9 +60,9 @@ class WhyTest {
         && "blocked".equals(TestNode.track(v, "downstream").getString("state")), Duration.ofSeconds(10));
     Instant approvalOpened = clock.instant();
 
-    FlowKit.Raw holder = new FlowKit.Raw(node.api, "holder", "flow_up");
+    FlowKit.Raw holder = new FlowKit.Raw(node.executorApi("holder"), "holder", "flow_up");
     assertEquals(TestNode.track(started, "upstream").getString("track_id"), holder.claim().orElseThrow().getString("track_id"));
-    FlowKit.Raw flaky = new FlowKit.Raw(node.api, "flaky-x", "flow_back");
+    FlowKit.Raw flaky = new FlowKit.Raw(node.executorApi("flaky-x"), "flaky-x", "flow_back");
     assertTrue(flaky.claim().isPresent());
 
     // flaky-x stops beating: the rescue queues its task again, after a 60 s backoff.
@@ -72,7 +72,7 @@ class WhyTest {
     assertEquals(1, sweep.requeued().size());
 
     // ghost claims held, then stops beating too; this time no sweep runs.
-    FlowKit.Raw ghost = new FlowKit.Raw(node.api, "ghost", "flow_held");
+    FlowKit.Raw ghost = new FlowKit.Raw(node.executorApi("ghost"), "ghost", "flow_held");
     assertTrue(ghost.claim().isPresent());
     Instant ghostBeat = clock.instant();
     clock.advance(Duration.ofSeconds(6));

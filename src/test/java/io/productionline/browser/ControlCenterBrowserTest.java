@@ -42,7 +42,7 @@ class ControlCenterBrowserTest {
   }
 
   private void open(String project) {
-    browser.driver.get(node.api.base() + "/?project=" + project);
+    browser.driver.get(node.api.base() + "/?project=" + project + "&token=" + node.operatorToken());
     browser.waiting(Duration.ofSeconds(20)).until(ExpectedConditions.attributeToBe(By.id("bridge-state"), "data-state", "live"));
     browser.waiting(Duration.ofSeconds(20)).until(d -> !d.findElements(By.cssSelector("#tracks .track")).isEmpty());
     browser.waiting(Duration.ofSeconds(20)).until(d -> d.findElements(By.cssSelector("#inbox-list .empty-note")).stream()

@@ -104,7 +104,8 @@ class ClusterTest {
     io.vertx.core.Vertx member = clusterMember(cluster);
     try {
       var agent = new io.productionline.agent.ExecutorAgent(member, new io.productionline.agent.ExecutorAgent.Settings(
-          "http://127.0.0.1:1", null, "bus-1", List.of("sim"), "server", "cluster", 5), true);
+          "http://127.0.0.1:1", server.token(io.productionline.auth.Role.EXECUTOR, "bus-1", "bus-1"), "bus-1", List.of("sim"),
+          "server", "cluster", 5), true);
       agent.start().await();
       server.executor("http-1", "sim");
       server.createProject("shared", "wide");

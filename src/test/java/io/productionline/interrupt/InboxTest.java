@@ -106,11 +106,12 @@ class InboxTest {
 
     clock.advance(Duration.ofSeconds(20));
     assertEquals(200, node.api.post("/production/start?project=inbox-b", new JsonObject()).status());
-    Api.Reply reg = node.api.post("/api/v1/executors", new JsonObject().put("executor_id", "asker").put("capabilities",
+    Api asker = node.executorApi("asker");
+    Api.Reply reg = asker.post("/api/v1/executors", new JsonObject().put("executor_id", "asker").put("capabilities",
         new JsonArray().add("flow_ask")));
     assertEquals(201, reg.status());
-    JsonObject claimed = node.api.get("/api/v1/work/next?executor_id=asker&wait=0").json().getJsonObject("task");
-    assertEquals(200, node.api.post("/api/v1/work/" + claimed.getString("task_id") + "/complete", new JsonObject()
+    JsonObject claimed = asker.get("/api/v1/work/next?executor_id=asker&wait=0").json().getJsonObject("task");
+    assertEquals(200, asker.post("/api/v1/work/" + claimed.getString("task_id") + "/complete", new JsonObject()
         .put("lease_token", claimed.getString("lease_token")).put("outcome", "needs_input").put("reason", "which audience?")
         .put("questions", new JsonArray().add("Which audience?"))).status());
     awaitHeard(e -> "inbox_opened".equals(e.getString("type")) && "clarification".equals(e.getString("interrupt_type")),
