@@ -58,20 +58,32 @@ public final class TrackRepository {
   }
 
   /**
-   * Compare-and-set of a track's position. Fails with {@link StaleWriteException} when the track's
-   * version moved (someone else wrote it), so a lost race changes nothing.
+   * A transition in one round trip: withdraws the track's open tasks of every station run but
+   * {@code keepRun} (-1: of every run), moves the track by compare-and-set on its version and owner (a
+   * lost race fails with {@link StaleWriteException} and changes nothing), and returns the project's counts by
+   * state after the move, as {@link #summary} gives them.
    */
-  public Future<Void> transition(SqlClient db, TrackRow from, Move to, Instant now) {
+  public Future<JsonObject> move(SqlClient db, TrackRow from, Move to, int keepRun, Instant now) {
     Tuple t = Tuple.tuple()
         .addString(from.id()).addLong(from.version())
         .addString(to.state().wire()).addInteger(to.stationIndex()).addInteger(to.remediationCount())
         .addInteger(to.runs()).addString(to.currentTaskId()).addString(to.reason())
         .addOffsetDateTime(utc(now)).addOffsetDateTime(to.state().terminal() ? utc(now) : null)
-        .addString(from.ownerNode());
-    return db.preparedQuery(TrackSql.TRANSITION).execute(t).compose(rows -> rows.rowCount() == 1
-        ? Future.succeededFuture()
-        : Future.failedFuture(new StaleWriteException("track " + from.id() + " moved since version " + from.version()
-            + " or is supervised by another node")));
+        .addString(from.ownerNode()).addInteger(keepRun).addString(from.projectId());
+    return db.preparedQuery(TrackSql.MOVE).execute(t).compose(rows -> {
+      Row r = rows.iterator().next();
+      if (r.getLong("moved") != 1) {
+        return Future.failedFuture(new StaleWriteException("track " + from.id() + " moved since version " + from.version()
+            + " or is supervised by another node"));
+      }
+      Map<String, Integer> counts = new LinkedHashMap<>();
+      JsonObject seen = (JsonObject) r.getValue("counts");
+      seen.forEach(e -> counts.put(e.getKey(), ((Number) e.getValue()).intValue()));
+      // The statement counted this track where it stood before the move.
+      counts.merge(from.state().wire(), -1, Integer::sum);
+      counts.merge(to.state().wire(), 1, Integer::sum);
+      return Future.succeededFuture(summaryOf(counts));
+    });
   }
 
   /** The capability of a manual station's tasks; no executor is ever handed one. */
@@ -113,15 +125,6 @@ public final class TrackRepository {
     return db.preparedQuery(TrackSql.INSERT_TASK).executeBatch(batch).map(id);
   }
 
-  /**
-   * Withdraws the track's queued or claimed tasks of every station run but {@code keepRun} (-1: of
-   * every run); a holder learns it on its next call.
-   */
-  public Future<Integer> dropOpenTasks(SqlClient db, String trackId, int keepRun, Instant now) {
-    return db.preparedQuery(TrackSql.DROP_OPEN_TASKS).execute(Tuple.of(trackId, keepRun, utc(now)))
-        .map(rows -> rows.rowCount());
-  }
-
   /** Completes a queued manual task with an operator's outcome; empty when it is not open (any more). */
   public Future<Optional<TaskRow>> completeManual(SqlClient db, String taskId, String actor, String outcome, JsonObject result,
                                                   Instant now) {
@@ -157,20 +160,28 @@ public final class TrackRepository {
   public Future<JsonObject> summary(SqlClient db, String projectId) {
     return db.preparedQuery(TrackSql.SUMMARY).execute(Tuple.of(projectId)).map(rows -> {
       Map<String, Integer> counts = new LinkedHashMap<>();
-      for (TrackState s : TrackState.values()) {
-        counts.put(s.wire(), 0);
-      }
-      int total = 0;
       for (Row r : rows) {
-        int n = r.getInteger("n");
-        counts.put(r.getString("state"), n);
-        total += n;
+        counts.put(r.getString("state"), r.getInteger("n"));
       }
-      JsonObject out = new JsonObject().put("total", total);
-      counts.forEach(out::put);
-      int active = counts.get("binding") + counts.get("assembling") + counts.get("auditing") + counts.get("remediating");
-      return out.put("active", active);
+      return summaryOf(counts);
     });
+  }
+
+  /** Counts by state as the API shows them: {@code total}, every state (zero where none), {@code active}. */
+  static JsonObject summaryOf(Map<String, Integer> found) {
+    Map<String, Integer> counts = new LinkedHashMap<>();
+    for (TrackState s : TrackState.values()) {
+      counts.put(s.wire(), 0);
+    }
+    int total = 0;
+    for (var e : found.entrySet()) {
+      counts.put(e.getKey(), e.getValue());
+      total += e.getValue();
+    }
+    JsonObject out = new JsonObject().put("total", total);
+    counts.forEach(out::put);
+    int active = counts.get("binding") + counts.get("assembling") + counts.get("auditing") + counts.get("remediating");
+    return out.put("active", active);
   }
 
   /**
