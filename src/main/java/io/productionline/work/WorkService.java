@@ -239,8 +239,8 @@ public final class WorkService {
           }
           TaskRow t = task.get();
           log.info("Executor {} claimed task {} ({} {} attempt {})", id, t.id(), t.documentType(), t.stationId(), t.attempt());
-          return executors.setStatus(id, "busy", t.id())
-              .onSuccess(v -> publishExecutor(id))
+          return executors.setStatusAndGet(id, "busy", t.id())
+              .onSuccess(v -> v.ifPresent(this::publishExecutor))
               .map(v -> Optional.of(t.toClaimJson()));
         });
   }
@@ -495,9 +495,8 @@ public final class WorkService {
         s.vertx.eventBus().publish(Addresses.taskLogs(taskId), new JsonObject().put("end", true).put("task_status", "completed")
             .put("outcome", outcome));
         long ms = t.claimedAt() == null ? 0 : Duration.between(t.claimedAt(), s.clock.instant()).toMillis();
-        return executors.recordStation(t.executorId(), ms, "stabilized".equals(outcome))
-            .compose(v -> executors.setStatus(t.executorId(), "idle", null))
-            .onSuccess(v -> publishExecutor(t.executorId()))
+        return executors.finishStation(t.executorId(), ms, "stabilized".equals(outcome))
+            .onSuccess(v -> v.ifPresent(this::publishExecutor))
             .map(v -> reply.put("completed", true).put("repeated", false));
       });
     }));
