@@ -169,12 +169,40 @@ public final class ExecutorRegistry {
     });
   }
 
-  /** Counts a finished station run for the executor's live figures. */
-  public Future<Void> recordStation(String id, long millis, boolean stabilized) {
-    // Three independent increments: sent together, one round trip.
-    return Future.all(redis.hincrby(hash(id), "stations_completed", "1"),
-        redis.hincrby(hash(id), "station_ms_total", Long.toString(Math.max(0, millis))),
-        redis.hincrby(hash(id), "stations_stabilized", stabilized ? "1" : "0")).mapEmpty();
+  /** Sets an executor's status and reads its view back, in one round trip: a claim publishes it at once. */
+  public Future<Optional<JsonObject>> setStatusAndGet(String id, String status, String currentTask) {
+    return redis.eval(List.of(SET_STATUS, "2", hash(id), alive(id), status, currentTask == null ? "" : currentTask))
+        .map(this::viewOf);
+  }
+
+  /**
+   * A station run the executor finished: counted in its live figures, the executor idle again, and
+   * its view read back, in one round trip (a completion publishes it at once).
+   */
+  public Future<Optional<JsonObject>> finishStation(String id, long millis, boolean stabilized) {
+    return redis.eval(List.of(FINISH_STATION, "2", hash(id), alive(id), Long.toString(Math.max(0, millis)), stabilized ? "1" : "0"))
+        .map(this::viewOf);
+  }
+
+  /** KEYS: hash, liveness; ARGV: status, current task. */
+  private static final String SET_STATUS = """
+      redis.call('HSET', KEYS[1], 'status', ARGV[1], 'current_task', ARGV[2])
+      return {redis.call('HGETALL', KEYS[1]), redis.call('GET', KEYS[2])}""";
+
+  /** KEYS: hash, liveness; ARGV: milliseconds the station took, 1 when it stabilized (else 0). */
+  private static final String FINISH_STATION = """
+      redis.call('HINCRBY', KEYS[1], 'stations_completed', 1)
+      redis.call('HINCRBY', KEYS[1], 'station_ms_total', ARGV[1])
+      redis.call('HINCRBY', KEYS[1], 'stations_stabilized', ARGV[2])
+      redis.call('HSET', KEYS[1], 'status', 'idle', 'current_task', '')
+      return {redis.call('HGETALL', KEYS[1]), redis.call('GET', KEYS[2])}""";
+
+  /** A script's {hash, liveness} reply as a view; empty when the hash is gone. */
+  private Optional<JsonObject> viewOf(Response r) {
+    if (r == null || r.size() == 0 || r.get(0) == null || r.get(0).size() == 0) {
+      return Optional.empty();
+    }
+    return Optional.of(view(fields(r.get(0)), r.size() > 1 && isAlive(r.get(1))));
   }
 
   public Future<Optional<JsonObject>> get(String id) {

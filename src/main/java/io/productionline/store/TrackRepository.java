@@ -58,20 +58,32 @@ public final class TrackRepository {
   }
 
   /**
-   * Compare-and-set of a track's position. Fails with {@link StaleWriteException} when the track's
-   * version moved (someone else wrote it), so a lost race changes nothing.
+   * A transition in one round trip: withdraws the track's open tasks of every station run but
+   * {@code keepRun} (-1: of every run), moves the track by compare-and-set on its version and owner (a
+   * lost race fails with {@link StaleWriteException} and changes nothing), and returns the project's counts by
+   * state after the move, as {@link #summary} gives them.
    */
-  public Future<Void> transition(SqlClient db, TrackRow from, Move to, Instant now) {
+  public Future<JsonObject> move(SqlClient db, TrackRow from, Move to, int keepRun, Instant now) {
     Tuple t = Tuple.tuple()
         .addString(from.id()).addLong(from.version())
         .addString(to.state().wire()).addInteger(to.stationIndex()).addInteger(to.remediationCount())
         .addInteger(to.runs()).addString(to.currentTaskId()).addString(to.reason())
         .addOffsetDateTime(utc(now)).addOffsetDateTime(to.state().terminal() ? utc(now) : null)
-        .addString(from.ownerNode());
-    return db.preparedQuery(TrackSql.TRANSITION).execute(t).compose(rows -> rows.rowCount() == 1
-        ? Future.succeededFuture()
-        : Future.failedFuture(new StaleWriteException("track " + from.id() + " moved since version " + from.version()
-            + " or is supervised by another node")));
+        .addString(from.ownerNode()).addInteger(keepRun).addString(from.projectId());
+    return db.preparedQuery(TrackSql.MOVE).execute(t).compose(rows -> {
+      Row r = rows.iterator().next();
+      if (r.getLong("moved") != 1) {
+        return Future.failedFuture(new StaleWriteException("track " + from.id() + " moved since version " + from.version()
+            + " or is supervised by another node"));
+      }
+      Map<String, Integer> counts = new LinkedHashMap<>();
+      JsonObject seen = (JsonObject) r.getValue("counts");
+      seen.forEach(e -> counts.put(e.getKey(), ((Number) e.getValue()).intValue()));
+      // The statement counted this track where it stood before the move.
+      counts.merge(from.state().wire(), -1, Integer::sum);
+      counts.merge(to.state().wire(), 1, Integer::sum);
+      return Future.succeededFuture(summary(counts));
+    });
   }
 
   /** The capability of a manual station's tasks; no executor is ever handed one. */
@@ -111,15 +123,6 @@ public final class TrackRepository {
     }
     String id = first;
     return db.preparedQuery(TrackSql.INSERT_TASK).executeBatch(batch).map(id);
-  }
-
-  /**
-   * Withdraws the track's queued or claimed tasks of every station run but {@code keepRun} (-1: of
-   * every run); a holder learns it on its next call.
-   */
-  public Future<Integer> dropOpenTasks(SqlClient db, String trackId, int keepRun, Instant now) {
-    return db.preparedQuery(TrackSql.DROP_OPEN_TASKS).execute(Tuple.of(trackId, keepRun, utc(now)))
-        .map(rows -> rows.rowCount());
   }
 
   /** Completes a queued manual task with an operator's outcome; empty when it is not open (any more). */

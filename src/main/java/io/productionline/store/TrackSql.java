@@ -13,12 +13,28 @@ final class TrackSql {
       INSERT INTO tracks (id, project_id, document_type, state, replaces, created_at, state_entered_at)
       VALUES ($1, $2, $3, 'queued', $4, $5, $5)""";
 
-  /** Compare-and-set on version and owner: the only way a track's state changes, and only by its supervisor. */
-  static final String TRANSITION = """
-      UPDATE tracks
-         SET state = $3, station_index = $4, remediation_count = $5, runs = $6, current_task_id = $7,
-             reason = $8, state_entered_at = $9, finalized_at = $10, version = version + 1
-       WHERE id = $1 AND version = $2 AND owner_node IS NOT DISTINCT FROM $11""";
+  /**
+   * A transition in one statement, the only way a track's state changes (and only by its
+   * supervisor): the track's open tasks of every station run but {@code $12} (-1: all) withdrawn, a
+   * holder learning it on its next call; the compare-and-set on version and owner; and the
+   * project's counts by state (for {@code line_progress}). The counts
+   * come from the statement's snapshot, where this track still stands in its old state; the
+   * caller moves it. {@code moved} is 0 when the compare-and-set lost (the transaction is then
+   * rolled back, the withdrawal with it).
+   */
+  static final String MOVE = """
+      WITH dropped AS (
+             UPDATE station_tasks SET status = 'cancelled', cancel_requested = true, completed_at = $9
+              WHERE track_id = $1 AND status IN ('queued', 'claimed') AND run_no <> $12),
+           moved AS (
+             UPDATE tracks
+                SET state = $3, station_index = $4, remediation_count = $5, runs = $6, current_task_id = $7,
+                    reason = $8, state_entered_at = $9, finalized_at = $10, version = version + 1
+              WHERE id = $1 AND version = $2 AND owner_node IS NOT DISTINCT FROM $11
+             RETURNING id)
+      SELECT (SELECT count(*) FROM moved) AS moved,
+             (SELECT coalesce(jsonb_object_agg(c.state, c.n), '{}'::jsonb)
+                FROM (SELECT state, count(*) AS n FROM tracks WHERE project_id = $13 GROUP BY state) c) AS counts""";
 
   static final String TAKE_OWNERSHIP = """
       UPDATE tracks SET owner_node = $2
@@ -38,12 +54,6 @@ final class TrackSql {
        ORDER BY created_at""";
 
   static final String SUMMARY = "SELECT state, count(*) AS n FROM tracks WHERE project_id = $1 GROUP BY state";
-
-  /** Withdraws the open tasks of every station run but {@code $2} (the current one, or -1 for none). */
-  static final String DROP_OPEN_TASKS = """
-      UPDATE station_tasks
-         SET status = 'cancelled', cancel_requested = true, completed_at = $3
-       WHERE track_id = $1 AND status IN ('queued', 'claimed') AND run_no <> $2""";
 
   /**
    * Queues a station task. A project's params {@code priority} (1–10) and {@code environment}

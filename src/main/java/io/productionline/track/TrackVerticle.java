@@ -493,12 +493,12 @@ public final class TrackVerticle extends VerticleBase {
         ? s.tracks.insertTask(conn, track, type, d.run(), runs, d.remediationCount(), now)
         : Future.succeededFuture(d.to().atStation() ? track.currentTaskId() : null);
     int keepRun = d.to().atStation() ? runs : -1;
-    return task.compose(taskId -> s.tracks.dropOpenTasks(conn, trackId, keepRun, now).map(taskId))
-        .compose(taskId -> s.tracks.transition(conn, track, new Move(d.to(), d.stationIndex(), d.remediationCount(), runs, taskId, d.reason()), now)
-            .compose(v -> d.interrupt() == null
+    // One statement withdraws other runs' open tasks, moves the track (compare-and-set) and counts the project's tracks.
+    return task.compose(taskId -> s.tracks.move(conn, track, new Move(d.to(), d.stationIndex(), d.remediationCount(), runs, taskId, d.reason()),
+            keepRun, now)
+            .compose(summary -> (d.interrupt() == null
                 ? Future.succeededFuture((String) null)
-                : s.tracks.insertInterrupt(conn, track, d.stationIndex(), d.interrupt(), now))
-            .compose(interruptId -> s.tracks.summary(conn, track.projectId()).compose(summary -> {
+                : s.tracks.insertInterrupt(conn, track, d.stationIndex(), d.interrupt(), now)).compose(interruptId -> {
               List<NewEvent> events = new ArrayList<>(extra);
               TrackEvents.of(track, type, d, taskId, interruptId, summary, audit).forEach(e -> events.add(
                   EventType.STATION_TRANSITION.equals(e.type()) ? new NewEvent(e.type(), e.payload().put("node", s.node.id())) : e));

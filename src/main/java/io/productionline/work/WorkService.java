@@ -243,8 +243,8 @@ public final class WorkService {
           log.info("Executor {} claimed task {} ({} {} attempt {})", id, t.id(), t.documentType(), t.stationId(), t.attempt(),
               entries(fields(t, "claimed").getMap()));
           s.metrics.claimed(t.capability());
-          return executors.setStatus(id, "busy", t.id())
-              .onSuccess(v -> publishExecutor(id))
+          return executors.setStatusAndGet(id, "busy", t.id())
+              .onSuccess(v -> v.ifPresent(this::publishExecutor))
               .map(v -> Optional.of(t.toClaimJson()));
         });
   }
@@ -515,9 +515,8 @@ public final class WorkService {
             .put("outcome", outcome));
         long ms = t.claimedAt() == null ? 0 : Duration.between(t.claimedAt(), s.clock.instant()).toMillis();
         s.metrics.completed(t.stationKind(), outcome, t.claimedAt() == null ? null : Duration.ofMillis(ms));
-        return executors.recordStation(t.executorId(), ms, "stabilized".equals(outcome))
-            .compose(v -> executors.setStatus(t.executorId(), "idle", null))
-            .onSuccess(v -> publishExecutor(t.executorId()))
+        return executors.finishStation(t.executorId(), ms, "stabilized".equals(outcome))
+            .onSuccess(v -> v.ifPresent(this::publishExecutor))
             .map(v -> reply.put("completed", true).put("repeated", false));
       });
     }));

@@ -168,7 +168,7 @@ public final class Bench {
         result.put("throughput", runs);
       }
       if (phases.contains("pickup")) {
-        result.put("pickup", new Pickup(this, load).run(8, quick ? 60 : 200, 60));
+        guarded(result, "pickup", () -> result.put("pickup", new Pickup(this, load).run(8, quick ? 60 : 200, 60)));
       }
       if (phases.contains("events")) {
         JsonArray runs = new JsonArray();
@@ -183,13 +183,13 @@ public final class Bench {
       Scale scale = new Scale(this, load);
       JsonObject scaled = new JsonObject();
       if (phases.contains("scale-tracks")) {
-        scaled.put("tracks_in_one_project", scale.tracks(quick ? 2_000 : 10_000));
+        guarded(result, "scale-tracks", () -> scaled.put("tracks_in_one_project", scale.tracks(quick ? 2_000 : 10_000)));
       }
       if (phases.contains("scale-queue")) {
-        scaled.put("queued_tasks", scale.queue(1_000, quick ? 100_000 : 1_000_000, 200));
+        guarded(result, "scale-queue", () -> scaled.put("queued_tasks", scale.queue(1_000, quick ? 100_000 : 1_000_000, 200)));
       }
       if (phases.contains("scale-executors")) {
-        scaled.put("executors_heartbeating", scale.executors(quick ? 1_000 : 10_000, quick ? 5 : 15));
+        guarded(result, "scale-executors", () -> scaled.put("executors_heartbeating", scale.executors(quick ? 1_000 : 10_000, quick ? 5 : 15)));
       }
       if (!scaled.isEmpty()) {
         result.put("scale", scaled);
@@ -207,6 +207,20 @@ public final class Bench {
     result.put("verdict", verdict(result));
     result.put("total_s", Samples.round((System.nanoTime() - started) / 1e9));
     return result;
+  }
+
+  interface Phase {
+    void run() throws Exception;
+  }
+
+  /** Runs one phase; if it cannot finish, says so in the summary and goes on with the next. */
+  private void guarded(JsonObject result, String name, Phase phase) {
+    try {
+      phase.run();
+    } catch (Exception e) {
+      log("%s did not finish: %s", name, e);
+      result.put("unfinished", result.getJsonObject("unfinished", new JsonObject()).put(name, e.toString()));
+    }
   }
 
   /** The product's best station throughput beside the floor: half of (pgbench commits/s ÷ commits one task needs). */

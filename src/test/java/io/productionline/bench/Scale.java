@@ -164,7 +164,7 @@ final class Scale {
     boolean kept = true;
     try {
       done.future().timeout((long) (paceSeconds * 1000) + 30_000, java.util.concurrent.TimeUnit.MILLISECONDS).await();
-    } catch (RuntimeException late) {
+    } catch (Exception late) {
       kept = false;
     } finally {
       load.vertx.cancelTimer(timer);
