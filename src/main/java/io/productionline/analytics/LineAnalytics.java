@@ -175,7 +175,7 @@ public final class LineAnalytics {
       List<String> waitsFor = new ArrayList<>();
       String cannot = null;
       for (String dep : type.get().dependsOn()) {
-        Optional<TrackRow> current = Why.current(byProject.getOrDefault(t.projectId(), List.of()), dep);
+        Optional<TrackRow> current = io.productionline.track.Tracks.current(byProject.getOrDefault(t.projectId(), List.of()), dep);
         if (current.isEmpty()) {
           cannot = "its dependency " + dep + " has no track";
         } else if (current.get().state() == TrackState.CANCELLED) {

@@ -8,6 +8,7 @@ import io.productionline.line.TrackState;
 import io.productionline.store.InterruptRepository.InterruptRow;
 import io.productionline.store.TaskRow;
 import io.productionline.store.TrackRow;
+import io.productionline.track.Tracks;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -103,7 +104,7 @@ public final class Why {
     List<String> open = new ArrayList<>();
     String cancelled = null;
     for (String dep : c.type().dependsOn()) {
-      Optional<TrackRow> current = current(c.projectTracks(), dep);
+      Optional<TrackRow> current = Tracks.current(c.projectTracks(), dep);
       String depState = current.map(r -> r.state().wire()).orElse("missing");
       if (current.isPresent() && current.get().state().clearsDependents()) {
         continue;
@@ -341,22 +342,6 @@ public final class Why {
     }
     out.put("reason", reason).put("finding", finding);
     return out;
-  }
-
-  static Optional<TrackRow> current(List<TrackRow> rows, String documentType) {
-    Set<String> replaced = new HashSet<>();
-    rows.forEach(r -> {
-      if (r.replaces() != null) {
-        replaced.add(r.replaces());
-      }
-    });
-    TrackRow found = null;
-    for (TrackRow r : rows) {
-      if (r.documentType().equals(documentType) && !replaced.contains(r.id())) {
-        found = r;
-      }
-    }
-    return Optional.ofNullable(found);
   }
 
   private static String label(String interruptType) {

@@ -10,7 +10,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /** Questions about a project's tracks that several parts of the line ask. */
-final class Tracks {
+public final class Tracks {
 
   private Tracks() {
   }
@@ -19,7 +19,7 @@ final class Tracks {
    * The current track of a document type: the one no other track replaces (a qc_reject replacement
    * supersedes the track it replaces). Empty when the project has none of that type.
    */
-  static Optional<TrackRow> current(List<TrackRow> rows, String documentType) {
+  public static Optional<TrackRow> current(List<TrackRow> rows, String documentType) {
     Set<String> replaced = new java.util.HashSet<>();
     rows.forEach(r -> {
       if (r.replaces() != null) {
