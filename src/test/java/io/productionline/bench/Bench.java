@@ -1,5 +1,6 @@
 package io.productionline.bench;
 
+import io.productionline.auth.Tokens;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -29,8 +30,11 @@ import java.util.function.Function;
  *
  * <p>Options: {@code --quick} (smaller sizes), {@code --phases a,b} (throughput, pickup, events,
  * scale-tracks, scale-queue, scale-executors, floor), {@code --executors 1,16,64,256},
- * {@code --window S}, {@code --jfr} (record the server with Flight Recorder), {@code --label L},
- * {@code --out FILE}. {@code PL_TOKEN} (or {@code --token}) is sent as a bearer token.
+ * {@code --window S}, {@code --jfr} (record the server with Flight Recorder), {@code --pg-pool N} (the
+ * server's PostgreSQL pool size instead of the configured one), {@code --warmup S} (unmeasured
+ * load first, 40 s), {@code --label L},
+ * {@code --out FILE}. The bench signs its server's tokens itself (a random {@code auth.secret}):
+ * an admin token for projects and reads, and each simulated executor's own executor token.
  */
 public final class Bench {
 
@@ -93,7 +97,6 @@ public final class Bench {
     List<Integer> ns = Arrays.stream(opts.getOrDefault("executors", quick ? "1,16,64" : "1,16,64,256").split(","))
         .map(String::trim).map(Integer::parseInt).toList();
     double window = Double.parseDouble(opts.getOrDefault("window", quick ? "5" : "10"));
-    String token = opts.getOrDefault("token", System.getenv("PL_TOKEN"));
     String pgUrl = env("PL_PG_URL", "postgresql://postgres@127.0.0.1:5432/test");
     String redisUrl = env("PL_REDIS_URL", "redis://127.0.0.1:6379");
     String prefix = "plbench:" + Long.toString(System.currentTimeMillis(), 36) + ":";
@@ -123,11 +126,16 @@ public final class Bench {
     JsonObject config = new JsonObject(Files.readString(Path.of("conf/config.json")));
     config.getJsonObject("http").put("port", port).put("host", "127.0.0.1");
     config.getJsonObject("pg").put("url", db.url());
+    if (opts.containsKey("pg-pool")) {
+      config.getJsonObject("pg").put("pool_size", Integer.parseInt(opts.get("pg-pool")));
+    }
     config.put("redis", config.getJsonObject("redis", new JsonObject()).copy().put("url", redisUrl).put("prefix", prefix));
     config.put("cluster", config.getJsonObject("cluster").copy().put("name", "pl-bench-" + ProcessHandle.current().pid())
         .put("port", clusterPort).put("members", new JsonArray().add("127.0.0.1:" + clusterPort)));
     config.put("lines_dir", lines.toString()).put("data_dir", dir.resolve("data").toString());
     config.put("demo", new JsonObject().put("enabled", false));
+    String secret = java.util.UUID.randomUUID() + "-" + java.util.UUID.randomUUID();
+    config.put("auth", config.getJsonObject("auth", new JsonObject()).copy().put("secret", secret).put("print_token", false));
     Path configFile = dir.resolve("config.json");
     Files.writeString(configFile, config.encodePrettily());
 
@@ -140,16 +148,13 @@ public final class Bench {
       jvm.addAll(Arrays.asList(extra.trim().split("\\s+")));
     }
     Map<String, String> serverEnv = new HashMap<>();
-    if (token != null) {
-      serverEnv.put("PL_TOKEN", token);
-    }
     long s0 = System.nanoTime();
     server = BenchServer.start(configFile, dir, jvm, serverEnv);
     server.awaitReady(120);
     log("server ready in %.1f s on port %d (pid %d)", (System.nanoTime() - s0) / 1e9, port, server.pid());
 
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
-    Load load = new Load(vertx, port, token, 2048);
+    Load load = new Load(vertx, port, Tokens.withSecret(vertx, secret), 2048);
     JsonObject result = new JsonObject()
         .put("bench", "production-line").put("label", opts.getOrDefault("label", "")).put("at", Instant.now().toString())
         .put("machine", new JsonObject().put("cores", Runtime.getRuntime().availableProcessors())
@@ -159,8 +164,11 @@ public final class Bench {
     try {
       if (phases.contains("throughput")) {
         // The server's JIT compiles its hot paths in the first tens of seconds: an unmeasured run first.
-        log("warming the server up (%d s, not measured)", quick ? 5 : 12);
-        new Throughput(this, load, 16, "warm", 8).run(128, quick ? 4 : 11, 1, 0.5);
+        // Both JVMs compile their hot paths for the first half minute or so: until then the compiler
+        // threads take a good share of the CPU and every figure is low.
+        int warmup = Integer.parseInt(opts.getOrDefault("warmup", quick ? "10" : "40"));
+        log("warming the server up (%d s, not measured)", warmup);
+        new Throughput(this, load, 64, "warm", 8).run(256, Math.max(1, warmup - 1), 1, 0.5);
         JsonArray runs = new JsonArray();
         for (int n : ns) {
           runs.add(new Throughput(this, load, n, "tp" + n, 8).run(Math.max(128, 4 * n), 3, window, quick ? 2 : 4));

@@ -98,7 +98,7 @@ final class EventLatency {
         return;
       }
       JsonObject task = ar.result().bodyAsJsonObject().getJsonObject("task");
-      load.complete(task.getString("task_id"), task.getString("lease_token"))
+      load.complete(executor, task.getString("task_id"), task.getString("lease_token"))
           .onComplete(cr -> load.vertx.setTimer(paceMs, t -> drive(executor, until, paceMs, done + 1, drove)));
     });
   }
@@ -185,10 +185,8 @@ final class EventLatency {
           seen(body);
         }
       });
-      JsonObject register = new JsonObject().put("type", "register").put("address", "pl.project." + project);
-      if (load.token != null) {
-        register.put("headers", new JsonObject().put("Authorization", "Bearer " + load.token));
-      }
+      JsonObject register = new JsonObject().put("type", "register").put("address", "pl.project." + project)
+          .put("headers", new JsonObject().put("Authorization", "Bearer " + load.token));
       socket.writeTextMessage(register.encode());
       // The bridge closes a socket that has not pinged for 10 s, as vertx-eventbus.js pings every 5 s.
       long pings = load.vertx.setPeriodic(5000, t -> socket.writeTextMessage("{\"type\":\"ping\"}"));

@@ -13,7 +13,8 @@ import jdk.jfr.consumer.RecordingFile;
 /**
  * Reads a Flight Recorder file of the server ({@code scripts/bench --jfr} writes
  * {@code target/bench/server.jfr}) and prints where the CPU samples fall: the top methods by self
- * time, and the top project methods and packages by total time (on the stack anywhere).
+ * time, and the top project methods, packages and methods of any code by total time (on the stack
+ * anywhere).
  * {@code java -cp … io.productionline.bench.JfrTop target/bench/server.jfr [rows]}
  */
 public final class JfrTop {
@@ -26,6 +27,7 @@ public final class JfrTop {
     Map<String, Integer> self = new HashMap<>();
     Map<String, Integer> total = new HashMap<>();
     Map<String, Integer> packages = new HashMap<>();
+    Map<String, Integer> any = new HashMap<>();
     int samples = 0;
     for (RecordedEvent e : RecordingFile.readAllEvents(Path.of(args[0]))) {
       if (!e.getEventType().getName().equals("jdk.ExecutionSample") || e.getStackTrace() == null) {
@@ -41,8 +43,11 @@ public final class JfrTop {
       Set<String> seenPkg = new HashSet<>();
       for (RecordedFrame f : frames) {
         String n = name(f);
-        if (n.startsWith("io.productionline") && seen.add(n)) {
-          total.merge(n, 1, Integer::sum);
+        if (seen.add(n)) {
+          any.merge(n, 1, Integer::sum);
+          if (n.startsWith("io.productionline")) {
+            total.merge(n, 1, Integer::sum);
+          }
         }
         String pkg = pkg(f);
         if (seenPkg.add(pkg)) {
@@ -54,6 +59,7 @@ public final class JfrTop {
     print("self", self, samples, rows);
     print("total (project methods)", total, samples, rows);
     print("total (packages)", packages, samples, rows);
+    print("total (any method)", any, samples, rows * 2);
   }
 
   private static void print(String title, Map<String, Integer> m, int samples, int rows) {

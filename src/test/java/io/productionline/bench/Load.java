@@ -1,5 +1,7 @@
 package io.productionline.bench;
 
+import io.productionline.auth.Role;
+import io.productionline.auth.Tokens;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -11,11 +13,16 @@ import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The load client's HTTP side: one WebClient with enough pooled connections for every simulated
- * executor's long-poll, talking to the server under test on loopback only. Sends
- * {@code Authorization: Bearer <token>} when a token was given.
+ * executor's long-poll, talking to the server under test on loopback only. Every call carries a
+ * bearer token signed with the server's secret: the admin's for projects and reads, an executor's
+ * own for its registration, heartbeats, claims and completions (the server holds executors to
+ * their own work).
  */
 final class Load {
 
@@ -24,34 +31,43 @@ final class Load {
   final int port;
   final String token;
   final WebClient web;
+  private final Tokens tokens;
+  private final Map<String, String> executorTokens = new ConcurrentHashMap<>();
 
-  Load(Vertx vertx, int port, String token, int connections) {
+  Load(Vertx vertx, int port, Tokens tokens, int connections) {
     this.vertx = vertx;
     this.port = port;
-    this.token = token;
+    this.tokens = tokens;
+    this.token = tokens.mint(Role.ADMIN, "bench", null, Duration.ofHours(2));
     this.web = WebClient.create(vertx, new WebClientOptions().setKeepAlive(true).setTcpNoDelay(true)
         .setConnectTimeout(10_000).setIdleTimeout(0), new PoolOptions().setHttp1MaxSize(connections).setMaxWaitQueueSize(-1));
   }
 
   HttpRequest<Buffer> request(HttpMethod method, String uri) {
-    HttpRequest<Buffer> r = web.request(method, port, host, uri).timeout(60_000);
-    if (token != null) {
-      r.putHeader("Authorization", "Bearer " + token);
-    }
-    return r;
+    return web.request(method, port, host, uri).timeout(60_000).putHeader("Authorization", "Bearer " + token);
+  }
+
+  /** A call made as executor {@code executorId}, with its own token. */
+  HttpRequest<Buffer> asExecutor(String executorId, HttpMethod method, String uri) {
+    String own = executorTokens.computeIfAbsent(executorId, id -> tokens.mint(Role.EXECUTOR, id, id, Duration.ofHours(2)));
+    return web.request(method, port, host, uri).timeout(60_000).putHeader("Authorization", "Bearer " + own);
   }
 
   MultiMap authHeaders() {
-    MultiMap h = MultiMap.caseInsensitiveMultiMap();
-    if (token != null) {
-      h.add("Authorization", "Bearer " + token);
-    }
-    return h;
+    return MultiMap.caseInsensitiveMultiMap().add("Authorization", "Bearer " + token);
   }
 
   /** A JSON call that must answer 2xx; fails with the status and body otherwise. */
   Future<JsonObject> json(HttpMethod method, String uri, JsonObject body) {
-    HttpRequest<Buffer> r = request(method, uri);
+    return json(request(method, uri), method, uri, body);
+  }
+
+  /** {@link #json(HttpMethod, String, JsonObject)} made as executor {@code executorId}. */
+  Future<JsonObject> jsonAsExecutor(String executorId, HttpMethod method, String uri, JsonObject body) {
+    return json(asExecutor(executorId, method, uri), method, uri, body);
+  }
+
+  private static Future<JsonObject> json(HttpRequest<Buffer> r, HttpMethod method, String uri, JsonObject body) {
     Future<HttpResponse<Buffer>> sent = body == null ? r.send() : r.sendJsonObject(body);
     return sent.compose(res -> res.statusCode() / 100 == 2
         ? Future.succeededFuture(res.body() == null || res.body().length() == 0 ? new JsonObject() : res.bodyAsJsonObject())
@@ -59,7 +75,7 @@ final class Load {
   }
 
   Future<JsonObject> register(String executorId, String capability) {
-    return json(HttpMethod.POST, "/api/v1/executors", new JsonObject().put("executor_id", executorId).put("type", "bench")
+    return jsonAsExecutor(executorId, HttpMethod.POST, "/api/v1/executors", new JsonObject().put("executor_id", executorId).put("type", "bench")
         .put("environment", "server").put("capabilities", new io.vertx.core.json.JsonArray().add(capability)));
   }
 
@@ -69,11 +85,11 @@ final class Load {
   }
 
   Future<HttpResponse<Buffer>> claim(String executorId, int waitSeconds) {
-    return request(HttpMethod.GET, "/api/v1/work/next?executor_id=" + executorId + "&wait=" + waitSeconds).send();
+    return asExecutor(executorId, HttpMethod.GET, "/api/v1/work/next?executor_id=" + executorId + "&wait=" + waitSeconds).send();
   }
 
-  Future<HttpResponse<Buffer>> complete(String taskId, String leaseToken) {
-    return request(HttpMethod.POST, "/api/v1/work/" + taskId + "/complete")
+  Future<HttpResponse<Buffer>> complete(String executorId, String taskId, String leaseToken) {
+    return asExecutor(executorId, HttpMethod.POST, "/api/v1/work/" + taskId + "/complete")
         .sendJsonObject(new JsonObject().put("lease_token", leaseToken).put("outcome", "stabilized"));
   }
 }

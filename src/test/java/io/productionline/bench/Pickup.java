@@ -90,7 +90,7 @@ final class Pickup {
       JsonObject task = body.getJsonObject("task");
       heldAt.put(task.getString("task_id"), now);
       next.countDown();
-      load.complete(task.getString("task_id"), task.getString("lease_token")).onComplete(cr -> loop(executor, ended));
+      load.complete(executor, task.getString("task_id"), task.getString("lease_token")).onComplete(cr -> loop(executor, ended));
     });
   }
 }

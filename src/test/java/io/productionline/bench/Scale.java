@@ -147,7 +147,7 @@ final class Scale {
         String id = ids.get((int) sent.getAndIncrement());
         long t0 = System.nanoTime();
         maxOutstanding.accumulateAndGet(outstanding.incrementAndGet(), Math::max);
-        load.request(HttpMethod.POST, "/api/v1/executors/" + id + "/heartbeat").sendJsonObject(new JsonObject().put("status", "idle"))
+        load.asExecutor(id, HttpMethod.POST, "/api/v1/executors/" + id + "/heartbeat").sendJsonObject(new JsonObject().put("status", "idle"))
             .onComplete(ar -> {
               outstanding.decrementAndGet();
               if (ar.failed() || ar.result().statusCode() != 200) {
@@ -178,7 +178,7 @@ final class Scale {
     AtomicInteger burstRefused = new AtomicInteger();
     Bench.inBatches(ids, 64, id -> {
       long t0 = System.nanoTime();
-      return load.json(HttpMethod.POST, "/api/v1/executors/" + id + "/heartbeat", new JsonObject())
+      return load.jsonAsExecutor(id, HttpMethod.POST, "/api/v1/executors/" + id + "/heartbeat", new JsonObject())
           .onSuccess(x -> burst.addNanos(System.nanoTime() - t0))
           .otherwise(e -> {
             burstRefused.incrementAndGet();

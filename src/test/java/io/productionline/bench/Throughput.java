@@ -138,7 +138,7 @@ final class Throughput {
     long s0 = System.nanoTime();
     load.claim(executor, 1).onComplete(ar -> {
       if (ar.failed() || ar.result().statusCode() != 200) {
-        refused.incrementAndGet();
+        refused(ar);
         load.vertx.setTimer(50, t -> loop(executor, ended));
         return;
       }
@@ -155,10 +155,10 @@ final class Throughput {
         claim.addNanos(s1 - s0);
       }
       JsonObject task = body.getJsonObject("task");
-      load.complete(task.getString("task_id"), task.getString("lease_token")).onComplete(cr -> {
+      load.complete(executor, task.getString("task_id"), task.getString("lease_token")).onComplete(cr -> {
         long s2 = System.nanoTime();
         if (cr.failed() || cr.result().statusCode() != 200) {
-          refused.incrementAndGet();
+          refused(cr);
         } else if (inA(s2)) {
           complete.addNanos(s2 - s1);
           doneA.incrementAndGet();
@@ -168,6 +168,14 @@ final class Throughput {
         loop(executor, ended);
       });
     });
+  }
+
+  /** A claim or completion that was not answered 200: counted, and the first one kept for the summary. */
+  private void refused(io.vertx.core.AsyncResult<io.vertx.ext.web.client.HttpResponse<io.vertx.core.buffer.Buffer>> ar) {
+    refused.incrementAndGet();
+    if (firstRefusal == null) {
+      firstRefusal = ar.failed() ? ar.cause().toString() : ar.result().statusCode() + " " + ar.result().bodyAsString();
+    }
   }
 
   private boolean inA(long t) {
