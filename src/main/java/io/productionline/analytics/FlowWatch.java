@@ -10,10 +10,7 @@ import io.vertx.core.eventbus.DeliveryContext;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -25,6 +22,12 @@ import org.slf4j.LoggerFactory;
  * {@code GET /production/metrics} answers) is published on its project address, folded to at most
  * one a second, neither stored nor numbered; and the operator inbox hears of every interrupt that
  * opens or closes, on {@link Addresses#INBOX}.
+ *
+ * <p>Pushes go out in rounds: every project that moved since the last round, one after another,
+ * on one shared forecast and one read of each line's window. A round starts at least a second
+ * after the one before, and at least {@value #COST_FACTOR} times as long after as that round took,
+ * so analytics never take more than a small share of what the node (and PostgreSQL) can do, however
+ * fast the line runs or however many projects move.
  *
  * <pre>
  *  any node: a track publishes on pl.project.P ──(outbound interceptor)──▶ pl.analytics.changed {P}
@@ -42,6 +45,7 @@ public final class FlowWatch {
   private static final Logger log = LoggerFactory.getLogger(FlowWatch.class);
   private static final long FOLD_MS = 200;
   private static final long MIN_GAP_MS = 1000;
+  private static final long COST_FACTOR = 20;
   /** Events of a project that change its metrics. */
   private static final Set<String> MOVES = Set.of(EventType.STATION_TRANSITION, EventType.LINE_STOPPED, EventType.INTERRUPT_RESOLVED,
       EventType.PRODUCTION_COMPLETE, EventType.TASK_REQUEUED, EventType.WORK_ITEM_COMPLETE);
@@ -52,7 +56,7 @@ public final class FlowWatch {
   private final Map<String, Watched> watched = new HashMap<>();
   private final Map<String, Boolean> executorOnline = new HashMap<>();
   /** Projects this node has told the cluster about and not yet sent (folded per {@link #FOLD_MS}). */
-  private final Set<String> toAnnounce = new HashSet<>();
+  private final Set<String> toAnnounce = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final io.vertx.core.Handler<DeliveryContext<Object>> interceptor = this::intercept;
   private Context ctx;
   private MessageConsumer<JsonObject> changes;
@@ -64,14 +68,18 @@ public final class FlowWatch {
 
   /** A project this node publishes metrics for. */
   private static final class Watched {
-    long timer = -1;
-    Instant lastPublished;
-    boolean computing;
-    boolean again;
     boolean active = true;
-    Instant lastChange;
-    long change;
+    /** When its metrics were last published (System.nanoTime()), 0 before. */
+    long publishedNanos;
   }
+
+  /** Projects whose metrics are due in the next round. */
+  private final Set<String> due = new java.util.LinkedHashSet<>();
+  private long roundTimer = -1;
+  private boolean inRound;
+  /** When the next round may start (System.nanoTime()). */
+  private long nextRoundNanos;
+  private long change;
 
   public FlowWatch(Services services, LineAnalytics analytics) {
     this.s = services;
@@ -105,8 +113,9 @@ public final class FlowWatch {
       s.vertx.eventBus().removeOutboundInterceptor(interceptor);
       s.vertx.cancelTimer(refreshTimer);
       s.vertx.cancelTimer(announceTimer);
-      watched.values().forEach(w -> s.vertx.cancelTimer(w.timer));
+      s.vertx.cancelTimer(roundTimer);
       watched.clear();
+      due.clear();
       Future.all(changes.unregister(), executorEvents.unregister()).<Void>mapEmpty().onComplete(done);
     });
     return done.future();
@@ -127,7 +136,11 @@ public final class FlowWatch {
         String type = e.getString("type");
         if (type != null && MOVES.contains(type)) {
           String project = e.getString("project", address.substring(Addresses.project("").length()));
-          ctx.runOnContext(v -> moved(project, type, e));
+          boolean inbox = EventType.LINE_STOPPED.equals(type) || EventType.INTERRUPT_RESOLVED.equals(type);
+          // One hop to this watch's context per project and fold, not one per event.
+          if (toAnnounce.add(project) || inbox) {
+            ctx.runOnContext(v -> moved(project, type, e));
+          }
         }
       }
     } finally {
@@ -148,14 +161,13 @@ public final class FlowWatch {
           .put("interrupt_id", e.getString("interrupt_id")).put("how", e.getString("how"))
           .put("track_id", e.getString("track_id")).put("at", e.getString("at")));
     }
-    toAnnounce.add(project);
     if (announceTimer < 0) {
       announceTimer = s.vertx.setTimer(FOLD_MS, t -> {
         announceTimer = -1;
-        for (String p : toAnnounce) {
+        for (String p : List.copyOf(toAnnounce)) {
+          toAnnounce.remove(p);
           s.vertx.eventBus().publish(Addresses.FLOW_CHANGED, new JsonObject().put("project", p));
         }
-        toAnnounce.clear();
       });
     }
   }
@@ -188,66 +200,71 @@ public final class FlowWatch {
     if (!running || project == null || !s.node.id().equals(s.node.placeFor("flow:" + project))) {
       return;
     }
-    Watched w = watched.get(project);
-    if (w == null) {
-      w = new Watched();
-      watched.put(project, w);
-    }
-    w.lastChange = s.clock.instant();
-    w.change = analytics.noteChange();
-    w.active = true;
-    schedule(project, w);
+    watched.computeIfAbsent(project, p -> new Watched()).active = true;
+    change = analytics.noteChange();
+    due.add(project);
+    scheduleRound();
   }
 
-  private void schedule(String project, Watched w) {
-    if (w.computing) {
-      w.again = true;
+  private void scheduleRound() {
+    if (inRound || roundTimer >= 0 || due.isEmpty()) {
       return;
     }
-    if (w.timer >= 0) {
-      return;
-    }
-    long delay = FOLD_MS;
-    if (w.lastPublished != null) {
-      long since = Duration.between(w.lastPublished, s.clock.instant()).toMillis();
-      delay = Math.max(delay, MIN_GAP_MS - since);
-    }
-    w.timer = s.vertx.setTimer(Math.max(1, delay), t -> {
-      w.timer = -1;
-      publish(project, w);
+    long waitMs = Math.max(FOLD_MS, (nextRoundNanos - System.nanoTime()) / 1_000_000);
+    roundTimer = s.vertx.setTimer(waitMs, t -> {
+      roundTimer = -1;
+      round();
     });
   }
 
-  private void publish(String project, Watched w) {
-    if (!running) {
+  /** Publishes the metrics of every project due, one after another, on one forecast. */
+  private void round() {
+    if (!running || due.isEmpty()) {
       return;
     }
-    if (w.lastPublished != null && Duration.between(w.lastPublished, s.clock.instant()).toMillis() < MIN_GAP_MS) {
-      schedule(project, w);
-      return;
+    inRound = true;
+    long started = System.nanoTime();
+    List<String> projects = List.copyOf(due);
+    due.clear();
+    publishEach(projects, 0, new LineAnalytics.Batch(change)).onComplete(v -> {
+      inRound = false;
+      long took = System.nanoTime() - started;
+      nextRoundNanos = started + Math.max(MIN_GAP_MS * 1_000_000, COST_FACTOR * took);
+      scheduleRound();
+    });
+  }
+
+  private Future<Void> publishEach(List<String> projects, int i, LineAnalytics.Batch batch) {
+    if (i >= projects.size() || !running) {
+      return Future.succeededFuture();
     }
-    w.computing = true;
-    w.again = false;
-    analytics.metrics(project, w.change).onComplete(ar -> {
-      w.computing = false;
-      if (!running) {
-        return;
-      }
-      if (ar.succeeded()) {
+    String project = projects.get(i);
+    Watched w = watched.get(project);
+    if (w != null && w.publishedNanos != 0 && System.nanoTime() - w.publishedNanos < MIN_GAP_MS * 1_000_000) {
+      // Its last push was late in the round before: this one waits for the next round.
+      due.add(project);
+      return publishEach(projects, i + 1, batch);
+    }
+    return analytics.metrics(project, batch).transform(ar -> {
+      if (ar.succeeded() && running) {
         JsonObject m = ar.result();
-        w.lastPublished = s.clock.instant();
         published++;
+        if (w != null) {
+          w.publishedNanos = System.nanoTime();
+        }
         s.vertx.eventBus().publish(Addresses.project(project), m.copy().put("type", EventType.FLOW_METRICS).put("project", project));
-        w.active = m.getJsonObject("line_metrics", new JsonObject()).getInteger("wip", 0) > 0
+        boolean active = m.getJsonObject("line_metrics", new JsonObject()).getInteger("wip", 0) > 0
             || activeTracks(m.getJsonArray("tracks", new JsonArray()));
-      } else {
+        if (w != null) {
+          w.active = active;
+        }
+      } else if (ar.failed()) {
         log.debug("Flow metrics of {} not published: {}", project, ar.cause().toString());
       }
-      if (w.again) {
-        schedule(project, w);
-      } else if (!w.active) {
+      if (w != null && !w.active && !due.contains(project)) {
         watched.remove(project);
       }
+      return publishEach(projects, i + 1, batch);
     });
   }
 
@@ -263,10 +280,11 @@ public final class FlowWatch {
 
   /** Projects with work in progress age: their metrics are published again now and then. */
   private void refresh() {
-    for (Map.Entry<String, Watched> e : List.copyOf(watched.entrySet())) {
+    for (Map.Entry<String, Watched> e : watched.entrySet()) {
       if (e.getValue().active) {
-        schedule(e.getKey(), e.getValue());
+        due.add(e.getKey());
       }
     }
+    scheduleRound();
   }
 }

@@ -99,6 +99,12 @@ public final class Forecast {
   }
 
   private static final int MAX_EVENTS = 400_000;
+  private static final Comparator<SimTask> BEST_TASK = Comparator.comparingInt((SimTask t) -> -t.priority)
+      .thenComparingLong(t -> t.created).thenComparing(t -> t.id);
+  private static final Comparator<SimExecutor> LONGEST_IDLE = Comparator.comparingLong((SimExecutor x) -> x.idleSince)
+      .thenComparing(x -> x.e.id());
+  private static final TreeSet<SimTask> EMPTY_TASKS = new TreeSet<>(BEST_TASK);
+  private static final TreeSet<SimExecutor> EMPTY_EXECUTORS = new TreeSet<>(LONGEST_IDLE);
 
   private Forecast() {
   }
@@ -114,8 +120,11 @@ public final class Forecast {
     private final Map<String, SimTrack> tracks = new LinkedHashMap<>();
     private final List<SimExecutor> executors = new ArrayList<>();
     private final PriorityQueue<Event> events = new PriorityQueue<>(Comparator.comparingLong(Event::at).thenComparingLong(Event::seq));
-    private final TreeSet<SimTask> pool = new TreeSet<>(Comparator.comparingInt((SimTask t) -> -t.priority)
-        .thenComparingLong(t -> t.created).thenComparing(t -> t.id));
+    /** Ready tasks nobody has taken, by capability, best first (priority, then age), as the claim query orders them. */
+    private final Map<String, TreeSet<SimTask>> pool = new HashMap<>();
+    /** Idle executors by capability, the longest idle first. */
+    private final Map<String, TreeSet<SimExecutor>> idle = new HashMap<>();
+    private final Map<String, SimExecutor> executorsById = new HashMap<>();
     private final Map<String, Instant> taskStarts = new HashMap<>();
     private final Map<String, Long> workMs = new LinkedHashMap<>();
     private long seq;
@@ -126,7 +135,9 @@ public final class Forecast {
 
     Result run() {
       for (Executor e : in.executors()) {
-        executors.add(new SimExecutor(e));
+        SimExecutor x = new SimExecutor(e);
+        executors.add(x);
+        executorsById.putIfAbsent(e.id(), x);
       }
       executors.sort(Comparator.comparing(x -> x.e.id()));
       for (Track t : in.tracks()) {
@@ -147,30 +158,90 @@ public final class Forecast {
       for (SimTrack st : tracks.values()) {
         init(st, open.getOrDefault(st.t.id(), List.of()));
       }
+      // The executors idle now, in the order they look for work (all idle since now: by id).
       for (SimExecutor x : executors) {
         if (x.busyUntil < 0) {
           x.idleSince = 0;
+          free(x, 0);
         }
       }
-      dispatch(0);
       int n = 0;
       while (!events.isEmpty() && n++ < MAX_EVENTS) {
         Event e = events.poll();
         switch (e.kind) {
-          case READY -> {
-            pool.add(e.task);
-            dispatch(e.at);
-          }
+          case READY -> ready(e.task, e.at);
           case DONE -> done(e.task, e.at);
           case FREE -> {
             e.executor.busyUntil = -1;
             e.executor.idleSince = e.at;
-            dispatch(e.at);
+            free(e.executor, e.at);
           }
           default -> throw new IllegalStateException("unknown event");
         }
       }
       return result();
+    }
+
+    /*
+     * Between events no idle executor can do any pooled task (each event restores it), so a task
+     * that becomes ready can only go to an idle executor, the longest idle first, and an executor
+     * that comes free can only take a pooled task, the best it can do. Both look in the task's or
+     * the executor's capabilities only: a replay costs a few map lookups per event, however many
+     * executors wait or how much work no one online can do.
+     */
+
+    /** A task is ready at {@code at}: the longest-idle executor that can do it takes it; else it waits in the pool. */
+    private void ready(SimTask task, long at) {
+      for (SimExecutor x : idle.getOrDefault(task.capability, EMPTY_EXECUTORS)) {
+        if (environmentFits(task.environment, x.e.environment())) {
+          start(x, task, at);
+          return;
+        }
+      }
+      pool.computeIfAbsent(task.capability, k -> new TreeSet<>(BEST_TASK)).add(task);
+    }
+
+    /** An executor is free at {@code at}: it takes the best pooled task it can do, or waits idle. */
+    private void free(SimExecutor x, long at) {
+      SimTask pick = null;
+      for (String capability : x.e.capabilities()) {
+        for (SimTask t : pool.getOrDefault(capability, EMPTY_TASKS)) {
+          if (environmentFits(t.environment, x.e.environment())) {
+            if (pick == null || BEST_TASK.compare(t, pick) < 0) {
+              pick = t;
+            }
+            break;
+          }
+        }
+      }
+      if (pick != null) {
+        pool.get(pick.capability).remove(pick);
+        start(x, pick, at);
+        return;
+      }
+      for (String capability : x.e.capabilities()) {
+        idle.computeIfAbsent(capability, k -> new TreeSet<>(LONGEST_IDLE)).add(x);
+      }
+    }
+
+    /** {@code x} takes {@code pick} at {@code at}; it starts after the turnaround and takes the station's time. */
+    private void start(SimExecutor x, SimTask pick, long at) {
+      for (String capability : x.e.capabilities()) {
+        TreeSet<SimExecutor> waiting = idle.get(capability);
+        if (waiting != null) {
+          waiting.remove(x);
+        }
+      }
+      long service = service(pick.track, pick.stationIndex);
+      long begin = at + in.turnaroundMs();
+      if (pick.real) {
+        taskStarts.put(pick.id, in.now().plusMillis(begin));
+      }
+      pick.track.noteStart(begin);
+      x.busyUntil = begin + service;
+      push(new Event(begin + service, Kind.DONE, pick, null));
+      push(new Event(begin + service, Kind.FREE, null, x));
+      work(pick.capability, service);
     }
 
     private void init(SimTrack st, List<Task> open) {
@@ -236,7 +307,7 @@ public final class Forecast {
               long ready = Math.max(0, task.availableAt() == null ? 0 : task.availableAt().toEpochMilli() - in.now().toEpochMilli());
               SimTask s = simTask(st, task).readyAt(ready);
               if (ready == 0) {
-                pool.add(s);
+                pool.computeIfAbsent(s.capability, k -> new TreeSet<>(BEST_TASK)).add(s);
               } else {
                 push(new Event(ready, Kind.READY, s, null));
               }
@@ -247,12 +318,7 @@ public final class Forecast {
     }
 
     private SimExecutor executor(String id) {
-      for (SimExecutor x : executors) {
-        if (x.e.id().equals(id)) {
-          return x;
-        }
-      }
-      return null;
+      return id == null ? null : executorsById.get(id);
     }
 
     private SimTask simTask(SimTrack st, Task task) {
@@ -283,41 +349,6 @@ public final class Forecast {
         SimTask s = new SimTask("~" + st.t.id() + ":" + index + ":" + at + ":" + i, st, index, def.capability(), environment,
             st.t.priority(), at, false);
         push(new Event(at, Kind.READY, s.readyAt(at), null));
-      }
-    }
-
-    /** Idle executors, the longest idle first, take the best task each can do. */
-    private void dispatch(long at) {
-      if (pool.isEmpty()) {
-        return;
-      }
-      List<SimExecutor> idle = executors.stream().filter(x -> x.busyUntil < 0)
-          .sorted(Comparator.comparingLong((SimExecutor x) -> x.idleSince).thenComparing(x -> x.e.id())).toList();
-      for (SimExecutor x : idle) {
-        SimTask pick = null;
-        for (SimTask t : pool) {
-          if (t.ready <= at && x.e.capabilities().contains(t.capability) && environmentFits(t.environment, x.e.environment())) {
-            pick = t;
-            break;
-          }
-        }
-        if (pick == null) {
-          continue;
-        }
-        pool.remove(pick);
-        long service = service(pick.track, pick.stationIndex);
-        long start = at + in.turnaroundMs();
-        if (pick.real) {
-          taskStarts.put(pick.id, in.now().plusMillis(start));
-        }
-        pick.track.noteStart(start);
-        x.busyUntil = start + service;
-        push(new Event(start + service, Kind.DONE, pick, null));
-        push(new Event(start + service, Kind.FREE, null, x));
-        work(pick.capability, service);
-        if (pool.isEmpty()) {
-          return;
-        }
       }
     }
 
@@ -400,7 +431,7 @@ public final class Forecast {
 
     private Result result() {
       // Work that nobody online can do stays in the pool: its tracks have no finish time.
-      for (SimTask t : pool) {
+      for (SimTask t : pool.values().stream().flatMap(TreeSet::stream).toList()) {
         if (t.track.finish < 0 && t.track.stop == null) {
           boolean someone = executors.stream().anyMatch(x -> x.e.capabilities().contains(t.capability));
           t.track.stop = someone ? "no online executor matches its environment (" + t.environment + ")"

@@ -1,6 +1,5 @@
 package io.productionline.analytics;
 
-import io.productionline.Json;
 import io.productionline.Refusal;
 import io.productionline.Services;
 import io.productionline.executor.ExecutorRegistry;
@@ -136,7 +135,10 @@ public final class LineAnalytics {
     return ageMs < CACHE_MS && clockMs < CACHE_MS;
   }
 
-  /** A forecast made now from what PostgreSQL and Redis hold. */
+  /**
+   * A forecast made now from what PostgreSQL and Redis hold. The replay runs on a worker thread:
+   * with thousands of tracks it takes longer than an event loop may be held.
+   */
   public Future<Snapshot> forecastNow() {
     Future<List<TaskRow>> open = flow.openTasks(s.pool);
     Future<List<TrackRow>> tracks = flow.activeProjectTracks(s.pool);
@@ -144,17 +146,22 @@ public final class LineAnalytics {
     Future<List<JsonObject>> live = executors.list();
     return Future.all(open, tracks, recent, live).compose(all -> {
       List<String> ids = tracks.result().stream().map(TrackRow::projectId).distinct().toList();
-      return flow.projects(s.pool, ids).map(projects -> {
+      return flow.projects(s.pool, ids).compose(projects -> offLoop(() -> {
         Instant now = s.clock.instant();
         StationTimes times = new StationTimes(recent.result(), defaultStationMs);
         Forecast.Input input = input(now, open.result(), tracks.result(), projects, live.result(), times);
         return new Snapshot(now, System.nanoTime(), changes.get(), input, Forecast.run(input), times, open.result(), live.result());
-      });
+      }));
     });
   }
 
-  private static Forecast.Input input(Instant now, List<TaskRow> open, List<TrackRow> tracks, List<ProjectRow> projects,
-                                      List<JsonObject> executorViews, StationTimes times) {
+  /** Runs a pure computation on a worker thread (unordered: computations do not wait for each other). */
+  private <T> Future<T> offLoop(java.util.concurrent.Callable<T> computation) {
+    return s.vertx.executeBlocking(computation, false);
+  }
+
+  private Forecast.Input input(Instant now, List<TaskRow> open, List<TrackRow> tracks, List<ProjectRow> projects,
+                               List<JsonObject> executorViews, StationTimes times) {
     Map<String, ProjectRow> byId = projects.stream().collect(Collectors.toMap(ProjectRow::id, p -> p));
     Map<String, LineDefinition> defs = new HashMap<>();
     Map<String, List<TrackRow>> byProject = tracks.stream().collect(Collectors.groupingBy(TrackRow::projectId));
@@ -167,7 +174,7 @@ public final class LineAnalytics {
       if (p == null) {
         continue;
       }
-      LineDefinition line = defs.computeIfAbsent(p.id(), k -> Json.line(p.lineDefinition()));
+      LineDefinition line = defs.computeIfAbsent(p.id(), k -> s.lines.ofProject(p));
       Optional<DocumentType> type = line.type(t.documentType());
       if (type.isEmpty() || type.get().stations().isEmpty()) {
         continue;
@@ -207,31 +214,64 @@ public final class LineAnalytics {
 
   // --- a project's metrics ----------------------------------------------------------------------
 
-  /** {@code GET /production/metrics?project=}: the line's flow metrics, the bottleneck, and the project's forecast. */
-  public Future<JsonObject> metrics(String projectId) {
-    return metrics(projectId, 0);
+  /**
+   * What the metrics of several projects made together share: one forecast and one read of each
+   * line's window. {@link FlowWatch} makes a round of pushes with one; a reader's request has its own.
+   */
+  public static final class Batch {
+    private final long afterChange;
+    private Future<Snapshot> forecast;
+    private final Map<String, Future<LineWindow>> lines = new HashMap<>();
+
+    /** A batch whose forecast is started after change {@code afterChange} ({@link #noteChange()}). */
+    public Batch(long afterChange) {
+      this.afterChange = afterChange;
+    }
   }
 
-  /** The same, on a forecast started after change {@code afterChange} (the push uses it, so it is never behind the line). */
-  public Future<JsonObject> metrics(String projectId, long afterChange) {
+  /** A line's work in the window: what its flow metrics are computed from. */
+  private record LineWindow(List<TaskRow> tasks, List<TrackRow> tracks, List<FlowRepository.Transition> transitions,
+                            List<FlowRepository.Work> work) {
+  }
+
+  private Future<LineWindow> lineWindow(String line, Instant since) {
+    Future<List<TaskRow>> tasks = flow.lineTasks(s.pool, line, since);
+    Future<List<TrackRow>> tracks = flow.lineTracks(s.pool, line, since);
+    Future<List<FlowRepository.Transition>> transitions = flow.lineTransitions(s.pool, line, since);
+    Future<List<FlowRepository.Work>> work = flow.workSince(s.pool, since);
+    return Future.all(tasks, tracks, transitions, work)
+        .map(all -> new LineWindow(tasks.result(), tracks.result(), transitions.result(), work.result()));
+  }
+
+  /** {@code GET /production/metrics?project=}: the line's flow metrics, the bottleneck, and the project's forecast. */
+  public Future<JsonObject> metrics(String projectId) {
+    return metrics(projectId, new Batch(0));
+  }
+
+  /**
+   * The same, as part of {@code batch}: on its forecast (started after its change, so a push is
+   * never behind the line) and its read of the line's window. The computing runs on a worker thread.
+   */
+  public Future<JsonObject> metrics(String projectId, Batch batch) {
     return s.projects.find(s.pool, projectId).compose(found -> {
       ProjectRow project = found.orElseThrow(() -> Refusal.notFound("no project " + projectId));
-      LineDefinition line = Json.line(project.lineDefinition());
+      LineDefinition line = s.lines.ofProject(project);
       Instant since = s.clock.instant().minus(window);
-      Future<List<TaskRow>> lineTasks = flow.lineTasks(s.pool, project.line(), since);
-      Future<List<TrackRow>> lineTracks = flow.lineTracks(s.pool, project.line(), since);
-      Future<List<FlowRepository.Transition>> transitions = flow.lineTransitions(s.pool, project.line(), since);
-      Future<List<FlowRepository.Work>> work = flow.workSince(s.pool, since);
+      Future<LineWindow> lineWindow = batch.lines.computeIfAbsent(project.line(), l -> lineWindow(l, since));
       Future<List<TrackRow>> ownTracks = s.tracks.ofProject(s.pool, projectId);
       Future<List<TaskRow>> ownTasks = s.tasks.ofProject(s.pool, projectId);
       Future<List<InterruptRow>> interrupts = s.interrupts.openOfProject(s.pool, projectId);
-      Future<Snapshot> snapshot = forecast(afterChange);
-      return Future.all(List.of(lineTasks, lineTracks, transitions, work, ownTracks, ownTasks, interrupts, snapshot)).map(all -> {
+      if (batch.forecast == null) {
+        batch.forecast = forecast(batch.afterChange);
+      }
+      Future<Snapshot> snapshot = batch.forecast;
+      return Future.all(List.of(lineWindow, ownTracks, ownTasks, interrupts, snapshot)).compose(all -> offLoop(() -> {
         Snapshot snap = snapshot.result();
+        LineWindow lw = lineWindow.result();
         Instant now = s.clock.instant();
-        JsonObject metrics = FlowMetrics.compute(new FlowMetrics.Input(now, window, line, project.line(), lineTasks.result(),
-            lineTracks.result(), transitions.result(), work.result(), snap.executors(), snap.times()));
-        long projectsInScope = lineTasks.result().stream().map(TaskRow::projectId).distinct().count();
+        JsonObject metrics = FlowMetrics.compute(new FlowMetrics.Input(now, window, line, project.line(), lw.tasks(),
+            lw.tracks(), lw.transitions(), lw.work(), snap.executors(), snap.times()));
+        long projectsInScope = lw.tasks().stream().map(TaskRow::projectId).distinct().count();
         JsonObject out = new JsonObject().put("project_id", projectId).put("line", project.line())
             .put("line_title", line.title()).put("as_of", now.toString())
             .put("scope", new JsonObject().put("line", project.line()).put("projects", projectsInScope)
@@ -246,7 +286,7 @@ public final class LineAnalytics {
         out.put("tracks", trackJson);
         out.put("forecast", projectForecast(projectId, line, own, snap));
         return out;
-      });
+      }));
     });
   }
 
@@ -374,7 +414,7 @@ public final class LineAnalytics {
       Future<List<JsonObject>> live = executors.list();
       Future<Snapshot> snapshot = forecast();
       return Future.all(List.of(project, tasks, projectTracks, interrupts, live, snapshot)).compose(all -> {
-        LineDefinition line = Json.line(project.result().orElseThrow().lineDefinition());
+        LineDefinition line = s.lines.ofProject(project.result().orElseThrow());
         DocumentType type = line.type(t.documentType()).orElseThrow(() -> Refusal.notFound("line " + line.name()
             + " has no document type " + t.documentType()));
         TaskRow queued = tasks.result().stream().filter(x -> x.runNo() == t.runs() && "queued".equals(x.status())).findFirst().orElse(null);

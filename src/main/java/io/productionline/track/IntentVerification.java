@@ -1,6 +1,5 @@
 package io.productionline.track;
 
-import io.productionline.Json;
 import io.productionline.Refusal;
 import io.productionline.Services;
 import io.productionline.line.DocumentType;
@@ -47,7 +46,7 @@ public final class IntentVerification {
   public Future<JsonObject> verify(String intentId, int level, String phaseId) {
     return s.projects.find(s.pool, intentId).compose(found -> {
       var project = found.orElseThrow(() -> Refusal.notFound("no intent " + intentId));
-      LineDefinition line = Json.line(project.lineDefinition());
+      LineDefinition line = s.lines.ofProject(project);
       if (line.documentTypes().size() != 1) {
         throw Refusal.badRequest("intent " + intentId + " is a project of line " + line.name() + " with "
             + line.documentTypes().size() + " documents; verification works on build intents (one-document projects)");

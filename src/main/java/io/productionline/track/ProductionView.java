@@ -1,6 +1,5 @@
 package io.productionline.track;
 
-import io.productionline.Json;
 import io.productionline.Refusal;
 import io.productionline.Services;
 import io.productionline.analytics.LineAnalytics;
@@ -61,7 +60,7 @@ public final class ProductionView {
   public Future<JsonObject> project(String projectId, Integer limit, int offset) {
     return s.projects.find(s.pool, projectId).compose(p -> {
       ProjectRow project = p.orElseThrow(() -> Refusal.notFound("no project " + projectId));
-      LineDefinition line = Json.line(project.lineDefinition());
+      LineDefinition line = s.lines.ofProject(project);
       Future<List<TrackRow>> tracks = limit == null
           ? s.tracks.ofProject(s.pool, projectId)
           : s.tracks.pageOfProject(s.pool, projectId, limit, offset);
@@ -137,7 +136,7 @@ public final class ProductionView {
           .map(all -> {
             ProjectRow p = all.<java.util.Optional<ProjectRow>>resultAt(0).orElseThrow();
             List<TaskRow> tasks = all.resultAt(1);
-            JsonObject view = track(Json.line(p.lineDefinition()), t, tasks, s.clock.instant());
+            JsonObject view = track(s.lines.ofProject(p), t, tasks, s.clock.instant());
             JsonArray runs = new JsonArray();
             tasks.forEach(task -> runs.add(task.toJson()));
             return view.put("runs", runs).put("artifacts", all.resultAt(2));

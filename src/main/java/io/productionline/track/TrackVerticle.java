@@ -85,7 +85,7 @@ public final class TrackVerticle extends VerticleBase {
                 ? new OwnedElsewhereException(trackId) : TrackSupervisor.unknownTrack(trackId))))
         .compose(row -> s.projects.find(s.pool, row.projectId()).map(p -> {
           track = row;
-          line = Json.line(p.orElseThrow().lineDefinition());
+          line = s.lines.ofProject(p.orElseThrow());
           return row;
         }))
         .compose(row -> row.state().terminal() ? Future.succeededFuture(row) : recordSupervision(row))
