@@ -58,6 +58,7 @@ public final class Metrics {
   private final Clock clock;
   private final Map<String, AtomicLong> queueDepth = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> clients = new ConcurrentHashMap<>();
+  private final Map<String, io.micrometer.core.instrument.Meter> meters = new ConcurrentHashMap<>();
   private final AtomicLong executorsAlive = new AtomicLong();
   private final AtomicLong interruptsOpen = new AtomicLong();
 
@@ -119,31 +120,41 @@ public final class Metrics {
     return registry.scrape();
   }
 
+  /*
+   * The meters of the hot path are looked up once per name and tags and kept: registering a meter
+   * each time finds the same one again, but builds its id and searches the registry for it first.
+   */
+
   public void claimed(String capability) {
-    Counter.builder("pl.tasks.claimed").tag("capability", capability)
-        .description("Station tasks claimed through this node").register(registry).increment();
+    meter("claimed|" + capability, () -> Counter.builder("pl.tasks.claimed").tag("capability", capability)
+        .description("Station tasks claimed through this node").register(registry)).increment();
   }
 
   public void completed(String stationKind, String outcome, Duration took) {
-    Counter.builder("pl.tasks.completed").tag("station_kind", stationKind).tag("outcome", outcome)
-        .description("Station tasks completed through this node").register(registry).increment();
+    meter("completed|" + stationKind + "|" + outcome, () -> Counter.builder("pl.tasks.completed").tag("station_kind", stationKind)
+        .tag("outcome", outcome).description("Station tasks completed through this node").register(registry)).increment();
     if (took != null && !took.isNegative()) {
-      Timer.builder("pl.station.duration").tag("station_kind", stationKind)
+      meter("duration|" + stationKind, () -> Timer.builder("pl.station.duration").tag("station_kind", stationKind)
           .description("Time from claim to completion of a station task")
           .serviceLevelObjectives(STATION_BUCKETS)
-          .register(registry).record(took);
+          .register(registry)).record(took);
     }
   }
 
   /** A task went back to the queue: {@code lost} (rescued) or {@code handed_back}. */
   public void requeued(String reason) {
-    Counter.builder("pl.tasks.requeued").tag("reason", reason)
-        .description("Station tasks queued again").register(registry).increment();
+    meter("requeued|" + reason, () -> Counter.builder("pl.tasks.requeued").tag("reason", reason)
+        .description("Station tasks queued again").register(registry)).increment();
   }
 
   public void transition(String state) {
-    Counter.builder("pl.transitions").tag("state", state)
-        .description("Track moves made on this node, by the state entered").register(registry).increment();
+    meter("transition|" + state, () -> Counter.builder("pl.transitions").tag("state", state)
+        .description("Track moves made on this node, by the state entered").register(registry)).increment();
+  }
+
+  @SuppressWarnings("unchecked")
+  private <M extends io.micrometer.core.instrument.Meter> M meter(String key, java.util.function.Supplier<M> register) {
+    return (M) meters.computeIfAbsent(key, k -> register.get());
   }
 
   /** The queue depth by capability, as read now; capabilities no longer queued read 0. */
@@ -188,10 +199,10 @@ public final class Metrics {
       Instant committed = Instant.parse(text);
       Duration late = Duration.between(committed, clock.instant());
       if ((since == null || !committed.isBefore(since)) && !late.isNegative() && late.compareTo(LIVE) < 0) {
-        Timer.builder("pl.event.delivery").tag("channel", channel)
+        this.<Timer>meter("delivery|" + channel, () -> Timer.builder("pl.event.delivery").tag("channel", channel)
             .description("Write time to a live client minus the event's commit time")
             .serviceLevelObjectives(DELIVERY_BUCKETS)
-            .register(registry).record(late);
+            .register(registry)).record(late);
       }
     } catch (DateTimeParseException e) {
       // Not a time: nothing to measure.

@@ -34,6 +34,11 @@ public final class TaskRepository {
     return db.preparedQuery(TaskSql.FIND).execute(Tuple.of(taskId)).map(TaskRepository::first);
   }
 
+  /** The task as a call of its holder checks it: without its step, input and result. */
+  public Future<Optional<TaskRow>> findForHolder(SqlClient db, String taskId) {
+    return db.preparedQuery(TaskSql.FIND_FOR_HOLDER).execute(Tuple.of(taskId)).map(TaskRepository::first);
+  }
+
   public Future<List<TaskRow>> ofTrack(SqlClient db, String trackId) {
     return db.preparedQuery(TaskSql.OF_TRACK).execute(Tuple.of(trackId)).map(rows -> all(rows, TaskRow::of));
   }

@@ -13,14 +13,23 @@ final class TaskSql {
   static final String OF_PROJECT = "SELECT * FROM station_tasks WHERE project_id = $1 ORDER BY track_id, run_no";
 
   /**
-   * What the line view shows of a task: everything but the step and the reported result, which it
-   * never reads (decoding them dominated the view of a large project).
+   * A task's columns without its step (read as NULL), and with or without its input and reported
+   * result: decoding those JSON documents is most of the cost of reading a task, and many readers
+   * never look at them.
    */
-  private static final String VIEW_COLUMNS = """
-      id, track_id, project_id, document_type, run_no, station_index, station_id, station_kind, capability, environment,
-      priority, NULL::jsonb AS step, input, status, attempt, max_attempts, timeout_seconds, lease_token, executor_id,
-      lease_expires_at, available_at, created_at, claimed_at, completed_at, progress, progress_message, outcome,
-      NULL::jsonb AS result, cancel_requested""";
+  private static String columns(boolean input, boolean result) {
+    return """
+        id, track_id, project_id, document_type, run_no, station_index, station_id, station_kind, capability, environment,
+        priority, NULL::jsonb AS step, %s, status, attempt, max_attempts, timeout_seconds, lease_token, executor_id,
+        lease_expires_at, available_at, created_at, claimed_at, completed_at, progress, progress_message, outcome,
+        %s, cancel_requested""".formatted(input ? "input" : "NULL::jsonb AS input", result ? "result" : "NULL::jsonb AS result");
+  }
+
+  /** What the line view shows of a task: everything but the step and the reported result (decoding them dominated the view of a large project). */
+  private static final String VIEW_COLUMNS = columns(true, false);
+
+  /** A task as a call of its holder checks it (lease, holder, state): none of its documents. */
+  static final String FIND_FOR_HOLDER = "SELECT " + columns(false, false) + " FROM station_tasks WHERE id = $1";
 
   static final String VIEW_OF_PROJECT = "SELECT " + VIEW_COLUMNS + " FROM station_tasks WHERE project_id = $1 ORDER BY track_id, run_no";
 
@@ -79,12 +88,12 @@ final class TaskSql {
        WHERE id = $1 AND lease_token = $2 AND status = 'claimed'
       RETURNING *""";
 
-  /** Compare-and-set on the lease: only the holder completes, once. */
+  /** Compare-and-set on the lease: only the holder completes, once. Returns the task without its step. */
   static final String COMPLETE = """
       UPDATE station_tasks
          SET status = 'completed', completed_at = $3, outcome = $4, result = $5, progress = 1
        WHERE id = $1 AND lease_token = $2 AND status = 'claimed'
-      RETURNING *""";
+      RETURNING\s""" + columns(true, true);
 
   /** Progress from the holder; also renews the lease, never past the station's timeout. */
   static final String PROGRESS = """

@@ -53,16 +53,23 @@ final class Guard implements Handler<RoutingContext> {
   /** Where an executor's own id must appear: nowhere, the path parameter {@code id}, or the query parameter {@code executor_id}. */
   enum Self { NONE, PATH_ID, QUERY_EXECUTOR_ID }
 
-  /** Who may call one method and path; {@code method} null is any method. */
-  record Rule(HttpMethod method, String path, Set<Role> roles, Self self, boolean tokenInQuery, Pattern regex) {
+  /**
+   * Who may call one method and path; {@code method} null is any method. {@code literal} is the
+   * path up to its first parameter or wildcard: a request path that does not start with it cannot match.
+   */
+  record Rule(HttpMethod method, String path, Set<Role> roles, Self self, boolean tokenInQuery, Pattern regex, String literal) {
 
     Rule self(Self s) {
-      return new Rule(method, path, roles, s, tokenInQuery, regex);
+      return new Rule(method, path, roles, s, tokenInQuery, regex, literal);
     }
 
     /** The token may come as {@code ?token=} too: SSE and WebSocket clients cannot always set headers. */
     Rule withQueryToken() {
-      return new Rule(method, path, roles, self, true, regex);
+      return new Rule(method, path, roles, self, true, regex, literal);
+    }
+
+    boolean matches(String requestPath) {
+      return requestPath.startsWith(literal) && regex.matcher(requestPath).matches();
     }
 
     boolean allows(HttpMethod m) {
@@ -158,7 +165,11 @@ final class Guard implements Handler<RoutingContext> {
         regex.append(segment.startsWith(":") ? "(?<" + segment.substring(1) + ">[^/]+)" : Pattern.quote(segment));
       }
     }
-    return new Rule(method, path, Set.copyOf(roles), Self.NONE, false, Pattern.compile(regex.append('$').toString()));
+    int param = path.indexOf("/:");
+    int wild = path.indexOf("/*");
+    int end = Math.min(param < 0 ? path.length() : param, wild < 0 ? path.length() : wild);
+    return new Rule(method, path, Set.copyOf(roles), Self.NONE, false, Pattern.compile(regex.append('$').toString()),
+        path.substring(0, end));
   }
 
   static boolean isProtected(String path) {
@@ -167,7 +178,13 @@ final class Guard implements Handler<RoutingContext> {
 
   /** The rules whose path matches, in table order. */
   static List<Rule> matching(String path) {
-    return RULES.stream().filter(r -> r.regex().matcher(path).matches()).toList();
+    List<Rule> out = new ArrayList<>(2);
+    for (Rule r : RULES) {
+      if (r.matches(path)) {
+        out.add(r);
+      }
+    }
+    return out;
   }
 
   /** The authenticated caller of a request the guard let through. */

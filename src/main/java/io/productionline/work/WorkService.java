@@ -333,7 +333,7 @@ public final class WorkService {
    * lease token from the wrong executor is 403.
    */
   public Future<TaskRow> held(String taskId, String leaseToken, String executorId) {
-    return s.tasks.find(s.pool, taskId).map(found -> {
+    return s.tasks.findForHolder(s.pool, taskId).map(found -> {
       TaskRow t = found.orElseThrow(() -> Refusal.notFound("no station task " + taskId));
       boolean holder = executorId == null || executorId.equals(t.executorId());
       if (leaseToken == null || !leaseToken.equals(t.leaseToken())) {
