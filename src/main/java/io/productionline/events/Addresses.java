@@ -53,10 +53,12 @@ public final class Addresses {
     return EXECUTOR + executorId;
   }
 
-  /** Publish: log lines of one station task, for watchers of its logs. */
-  public static String taskLogs(String taskId) {
-    return "pl.task." + taskId + ".logs";
-  }
+  /**
+   * Publish: log lines and the end of station tasks, each naming its {@code task_id}; a log stream
+   * keeps its own task's. One address for all tasks: an address per task made every completion look
+   * its new address up in the cluster's registry (and left it in the event bus's cache).
+   */
+  public static final String TASK_LOGS = "pl.task.logs";
 
   /** The regex the bridge uses to let project events out. */
   public static String projectPattern() {

@@ -83,24 +83,36 @@ public final class ExecutorRegistry {
    * sweep had announced offline comes back idle.
    */
   public Future<JsonObject> heartbeat(String id, String status, String currentTask) {
+    return beat(id, status, currentTask, false).map(r -> view(fields(r.get(0)), isAlive(r.get(1))));
+  }
+
+  /**
+   * The heartbeat a claim makes: liveness renewed (404 when never registered), and only what the
+   * claim needs read back: {@code executor_id}, {@code capabilities} and {@code environment}.
+   */
+  public Future<JsonObject> renewForClaim(String id) {
+    return beat(id, null, null, true).map(r -> new JsonObject().put("executor_id", id)
+        .put("capabilities", new JsonArray(r.get(0) == null ? "[]" : r.get(0).toString()))
+        .put("environment", r.get(1) == null ? "server" : r.get(1).toString()));
+  }
+
+  /** One round trip: the script checks the registration, renews, and reads back the hash (or, {@code brief}, two fields). */
+  private Future<Response> beat(String id, String status, String currentTask, boolean brief) {
     String now = clock.instant().toString();
-    // One round trip (a claim heartbeats too): the script checks the registration, renews, and reads the hash back.
     return redis.eval(List.of(HEARTBEAT, "2", hash(id), alive(id), now, status == null ? "" : status,
-            currentTask == null ? "" : currentTask, Integer.toString(staleSeconds)))
-        .compose(r -> {
-          if (r == null) {
-            return Future.failedFuture(Refusal.notFound("executor " + id + " is not registered; register first")
-                .with("register", "/api/v1/executors"));
-          }
-          return Future.succeededFuture(view(fields(r.get(0)), isAlive(r.get(1))));
-        });
+            currentTask == null ? "" : currentTask, Integer.toString(staleSeconds), brief ? "brief" : ""))
+        .compose(r -> r == null
+            ? Future.failedFuture(Refusal.notFound("executor " + id + " is not registered; register first")
+                .with("register", "/api/v1/executors"))
+            : Future.succeededFuture(r));
   }
 
   /**
    * Heartbeat in Redis, atomically: nothing (nil) when the executor is not registered; else the
    * time of the beat, the status given (or idle again after the sweep had announced it offline),
-   * the liveness key renewed, and the hash and liveness read back.
-   * KEYS: hash, liveness; ARGV: now, status ('' keeps it), current task, stale seconds.
+   * the liveness key renewed, and the hash and liveness read back (ARGV[5] 'brief': only the
+   * capabilities and environment).
+   * KEYS: hash, liveness; ARGV: now, status ('' keeps it), current task, stale seconds, brief.
    */
   private static final String HEARTBEAT = """
       local known = redis.call('HGET', KEYS[1], 'status')
@@ -113,6 +125,7 @@ public final class ExecutorRegistry {
         redis.call('HSET', KEYS[1], 'last_heartbeat', ARGV[1])
       end
       redis.call('SETEX', KEYS[2], ARGV[4], ARGV[1])
+      if ARGV[5] == 'brief' then return redis.call('HMGET', KEYS[1], 'capabilities', 'environment') end
       return {redis.call('HGETALL', KEYS[1]), redis.call('GET', KEYS[2])}""";
 
   /** Whether {@code id} has registered (alive or not). */

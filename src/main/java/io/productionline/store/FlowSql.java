@@ -3,9 +3,9 @@ package io.productionline.store;
 /** The SQL of {@link FlowRepository}: the reads behind line analytics, and SLA breaches. */
 final class FlowSql {
 
-  /** A line's station tasks touched since {@code $2}, and every open one. */
-  static final String LINE_TASKS = """
-      SELECT t.* FROM station_tasks t JOIN projects p ON p.id = t.project_id
+  /** A line's station tasks touched since {@code $2}, and every open one (without their step, input and result). */
+  static final String LINE_TASKS = "SELECT " + TaskSql.columns("t", false, false) + " " + """
+       FROM station_tasks t JOIN projects p ON p.id = t.project_id
        WHERE p.line = $1
          AND (t.status IN ('queued', 'claimed') OR t.created_at >= $2 OR t.completed_at >= $2)
        ORDER BY t.created_at, t.id""";
@@ -22,9 +22,9 @@ final class FlowSql {
        WHERE p.line = $1 AND e.type = 'station_transition' AND e.created_at >= $2
        ORDER BY e.project_id, e.seq""";
 
-  /** Every queued or claimed task of every project: the work in the system now. */
-  static final String OPEN_TASKS = """
-      SELECT * FROM station_tasks WHERE status IN ('queued', 'claimed') ORDER BY priority DESC, created_at, id""";
+  /** Every queued or claimed task of every project: the work in the system now (without step, input and result). */
+  static final String OPEN_TASKS = "SELECT " + TaskSql.columns(false, false)
+      + " FROM station_tasks WHERE status IN ('queued', 'claimed') ORDER BY priority DESC, created_at, id";
 
   /** Every track of the projects that have an unfinished track (a project's finished tracks clear or block the rest). */
   static final String ACTIVE_PROJECT_TRACKS = """

@@ -17,13 +17,25 @@ final class TaskSql {
    * result: decoding those JSON documents is most of the cost of reading a task, and many readers
    * never look at them.
    */
-  private static String columns(boolean input, boolean result) {
-    return """
-        id, track_id, project_id, document_type, run_no, station_index, station_id, station_kind, capability, environment,
-        priority, NULL::jsonb AS step, %s, status, attempt, max_attempts, timeout_seconds, lease_token, executor_id,
-        lease_expires_at, available_at, created_at, claimed_at, completed_at, progress, progress_message, outcome,
-        %s, cancel_requested""".formatted(input ? "input" : "NULL::jsonb AS input", result ? "result" : "NULL::jsonb AS result");
+  static String columns(boolean input, boolean result) {
+    return columns("", input, result);
   }
+
+  /** The same, each column qualified with {@code alias} (for a join). */
+  static String columns(String alias, boolean input, boolean result) {
+    String a = alias.isEmpty() ? "" : alias + ".";
+    return COLUMNS.stream().map(c -> switch (c) {
+      case "step" -> "NULL::jsonb AS step";
+      case "input" -> input ? a + c : "NULL::jsonb AS input";
+      case "result" -> result ? a + c : "NULL::jsonb AS result";
+      default -> a + c;
+    }).collect(java.util.stream.Collectors.joining(", "));
+  }
+
+  private static final java.util.List<String> COLUMNS = java.util.List.of("id", "track_id", "project_id", "document_type",
+      "run_no", "station_index", "station_id", "station_kind", "capability", "environment", "priority", "step", "input", "status",
+      "attempt", "max_attempts", "timeout_seconds", "lease_token", "executor_id", "lease_expires_at", "available_at", "created_at",
+      "claimed_at", "completed_at", "progress", "progress_message", "outcome", "result", "cancel_requested");
 
   /** What the line view shows of a task: everything but the step and the reported result (decoding them dominated the view of a large project). */
   private static final String VIEW_COLUMNS = columns(true, false);

@@ -280,7 +280,10 @@ final class WorkApi {
     List<JsonObject> held = new ArrayList<>();
     boolean[] replaying = {true};
     Runnable[] deliver = new Runnable[1];
-    MessageConsumer<JsonObject> live = s.vertx.eventBus().consumer(Addresses.taskLogs(task), m -> {
+    MessageConsumer<JsonObject> live = s.vertx.eventBus().consumer(Addresses.TASK_LOGS, m -> {
+      if (!task.equals(m.body().getString("task_id"))) {
+        return;
+      }
       held.add(m.body());
       if (!replaying[0]) {
         deliver[0].run();
@@ -299,6 +302,7 @@ final class WorkApi {
         long id = line.getLong("id", 0L);
         if (id > last[0]) {
           last[0] = id;
+          line.remove("task_id");
           Sse.write(res, id, "log", line);
         }
       }

@@ -119,7 +119,8 @@ public final class RescueSweeper {
                       e.attempt(), why, entries(new JsonObject().put("event", "dropped")
                       .put("task_id", e.taskId()).put("track_id", e.trackId()).put("project", e.projectId())
                       .put("executor", e.executorId()).put("attempt", e.attempt()).put("reason", why).getMap()));
-                  s.vertx.eventBus().publish(Addresses.taskLogs(e.taskId()), new JsonObject().put("end", true).put("task_status", "dropped"));
+                  s.vertx.eventBus().publish(Addresses.TASK_LOGS, new JsonObject().put("task_id", e.taskId()).put("end", true)
+                      .put("task_status", "dropped"));
                   return null;
                 })
                 .recover(err -> {

@@ -189,7 +189,7 @@ public final class WorkService {
   public Future<Optional<JsonObject>> claim(String executorId, Duration wait, String line, Future<Void> clientGone) {
     Context caller = s.vertx.getOrCreateContext();
     // A claim is a sign of life: it renews the executor's liveness (404 when it never registered).
-    return executors.heartbeat(executorId, null, null).compose(executor -> {
+    return executors.renewForClaim(executorId).compose(executor -> {
       Promise<Optional<JsonObject>> result = Promise.promise();
       ctx.runOnContext(v -> {
         long seen = generation;
@@ -406,7 +406,7 @@ public final class WorkService {
         .map(ids -> {
           for (int i = 0; i < lines.size(); i++) {
             JsonObject l = lines.getJsonObject(i);
-            s.vertx.eventBus().publish(Addresses.taskLogs(taskId), new JsonObject().put("id", ids.get(i)).put("at", now.toString())
+            s.vertx.eventBus().publish(Addresses.TASK_LOGS, new JsonObject().put("task_id", taskId).put("id", ids.get(i)).put("at", now.toString())
                 .put("level", l.getString("level", "info")).put("message", l.getString("message"))
                 .put("fields", l.getJsonObject("fields", new JsonObject())));
           }
@@ -511,7 +511,7 @@ public final class WorkService {
         if (reply.getBoolean("repeated", false)) {
           return Future.succeededFuture(reply.put("completed", true));
         }
-        s.vertx.eventBus().publish(Addresses.taskLogs(taskId), new JsonObject().put("end", true).put("task_status", "completed")
+        s.vertx.eventBus().publish(Addresses.TASK_LOGS, new JsonObject().put("task_id", taskId).put("end", true).put("task_status", "completed")
             .put("outcome", outcome));
         long ms = t.claimedAt() == null ? 0 : Duration.between(t.claimedAt(), s.clock.instant()).toMillis();
         s.metrics.completed(t.stationKind(), outcome, t.claimedAt() == null ? null : Duration.ofMillis(ms));

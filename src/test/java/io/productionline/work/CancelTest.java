@@ -53,7 +53,7 @@ class CancelTest {
   private JsonObject awaitLog(BusRecorder live, String taskId, Predicate<JsonObject> match, String what) {
     Optional<JsonObject> stored = node.api.get("/api/v1/runs/" + taskId + "/logs").json().getJsonArray("logs").stream()
         .map(JsonObject.class::cast).filter(match).findFirst();
-    return stored.orElseGet(() -> live.await(match, Duration.ofSeconds(30), what));
+    return stored.orElseGet(() -> live.await(l -> taskId.equals(l.getString("task_id")) && match.test(l), Duration.ofSeconds(30), what));
   }
 
   private Api.Reply cancel(String trackId) {
@@ -70,7 +70,7 @@ class CancelTest {
       node.api.post("/production/start?project=cs&doc=job", new JsonObject());
       String taskId = awaitBusy(executors, "sim-x");
       String trackId = node.sql("SELECT track_id FROM station_tasks WHERE id = '" + taskId + "'").get(0).getString(0);
-      try (BusRecorder logs = new BusRecorder(node.vertx, Addresses.taskLogs(taskId))) {
+      try (BusRecorder logs = new BusRecorder(node.vertx, Addresses.TASK_LOGS)) {
         executors.clear();
         assertEquals(200, cancel(trackId).status());
 
@@ -98,7 +98,7 @@ class CancelTest {
       node.api.post("/production/start?project=csh&doc=sleeper", new JsonObject());
       String taskId = awaitBusy(executors, "sh-x");
       String trackId = node.sql("SELECT track_id FROM station_tasks WHERE id = '" + taskId + "'").get(0).getString(0);
-      try (BusRecorder logs = new BusRecorder(node.vertx, Addresses.taskLogs(taskId))) {
+      try (BusRecorder logs = new BusRecorder(node.vertx, Addresses.TASK_LOGS)) {
         JsonObject pids = awaitLog(logs, taskId, l -> l.getString("message").startsWith("pids "), "the command's pids");
         Matcher m = Pattern.compile("pids (\\d+) (\\d+)").matcher(pids.getString("message"));
         assertTrue(m.matches(), pids.encode());
