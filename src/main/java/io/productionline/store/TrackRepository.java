@@ -64,26 +64,32 @@ public final class TrackRepository {
    * state after the move, as {@link #summary} gives them.
    */
   public Future<JsonObject> move(SqlClient db, TrackRow from, Move to, int keepRun, Instant now) {
-    Tuple t = Tuple.tuple()
+    return db.preparedQuery(TrackSql.MOVE).execute(moveValues(from, to, keepRun, now))
+        .compose(rows -> moved(rows.iterator().next(), from, to));
+  }
+
+  private static Tuple moveValues(TrackRow from, Move to, int keepRun, Instant now) {
+    return Tuple.tuple()
         .addString(from.id()).addLong(from.version())
         .addString(to.state().wire()).addInteger(to.stationIndex()).addInteger(to.remediationCount())
         .addInteger(to.runs()).addString(to.currentTaskId()).addString(to.reason())
         .addOffsetDateTime(utc(now)).addOffsetDateTime(to.state().terminal() ? utc(now) : null)
         .addString(from.ownerNode()).addInteger(keepRun).addString(from.projectId());
-    return db.preparedQuery(TrackSql.MOVE).execute(t).compose(rows -> {
-      Row r = rows.iterator().next();
-      if (r.getLong("moved") != 1) {
-        return Future.failedFuture(new StaleWriteException("track " + from.id() + " moved since version " + from.version()
-            + " or is supervised by another node"));
-      }
-      Map<String, Integer> counts = new LinkedHashMap<>();
-      JsonObject seen = (JsonObject) r.getValue("counts");
-      seen.forEach(e -> counts.put(e.getKey(), ((Number) e.getValue()).intValue()));
-      // The statement counted this track where it stood before the move.
-      counts.merge(from.state().wire(), -1, Integer::sum);
-      counts.merge(to.state().wire(), 1, Integer::sum);
-      return Future.succeededFuture(summary(counts));
-    });
+  }
+
+  /** A move's row: the project's summary after it, or {@link StaleWriteException} when the compare-and-set lost. */
+  private static Future<JsonObject> moved(Row r, TrackRow from, Move to) {
+    if (r.getLong("moved") != 1) {
+      return Future.failedFuture(new StaleWriteException("track " + from.id() + " moved since version " + from.version()
+          + " or is supervised by another node"));
+    }
+    Map<String, Integer> counts = new LinkedHashMap<>();
+    JsonObject seen = (JsonObject) r.getValue("counts");
+    seen.forEach(e -> counts.put(e.getKey(), ((Number) e.getValue()).intValue()));
+    // The statement counted this track where it stood before the move.
+    counts.merge(from.state().wire(), -1, Integer::sum);
+    counts.merge(to.state().wire(), 1, Integer::sum);
+    return Future.succeededFuture(summary(counts));
   }
 
   /** The capability of a manual station's tasks; no executor is ever handed one. */
@@ -97,32 +103,73 @@ public final class TrackRepository {
    */
   public Future<String> insertTask(SqlClient db, TrackRow track, DocumentType type, StationRun run, int runNo, int remediationCount,
                                    Instant now) {
-    var station = run.station();
-    int items = Math.max(1, station.workItems());
-    boolean manual = station.automation().equals(MANUAL);
+    int items = Math.max(1, run.station().workItems());
     List<Tuple> batch = new ArrayList<>();
     String first = null;
     for (int item = 1; item <= items; item++) {
       String id = Ids.next("task");
       first = first == null ? id : first;
-      JsonObject input = new JsonObject(new LinkedHashMap<>(run.input())).put("remediation_count", remediationCount);
-      if (items > 1) {
-        input.put("item", item).put("work_items", items);
-      }
-      batch.add(Tuple.tuple()
-          .addString(id).addString(track.id()).addString(track.projectId()).addString(track.documentType())
-          .addInteger(runNo).addInteger(run.stationIndex()).addString(station.id()).addString(station.stationKind().wire())
-          .addString(manual ? MANUAL : station.capability())
-          .addString(station.environment()).addInteger(type.priority())
-          .addValue(stepJson(station.step()))
-          .addValue(input)
-          .addInteger(type.maxAttempts()).addLong(type.backoff().initialMs()).addLong(type.backoff().maxMs())
-          .addDouble(type.backoff().multiplier()).addInteger(station.timeoutSeconds()).addOffsetDateTime(utc(now))
-          .addOffsetDateTime(manual ? OffsetDateTime.MAX : utc(now))
-          .addInteger(item));
+      batch.add(taskValues(Tuple.tuple(), id, track, type, run, runNo, remediationCount, now, item, items));
     }
     String id = first;
     return db.preparedQuery(TrackSql.INSERT_TASK).executeBatch(batch).map(id);
+  }
+
+  /** Adds the values of one task of a station run to {@code t}, in the order of {@link TrackSql#INSERT_TASK}'s parameters. */
+  private static Tuple taskValues(Tuple t, String id, TrackRow track, DocumentType type, StationRun run, int runNo, int remediationCount,
+                                  Instant now, int item, int items) {
+    var station = run.station();
+    boolean manual = station.automation().equals(MANUAL);
+    JsonObject input = new JsonObject(new LinkedHashMap<>(run.input())).put("remediation_count", remediationCount);
+    if (items > 1) {
+      input.put("item", item).put("work_items", items);
+    }
+    return t.addString(id).addString(track.id()).addString(track.projectId()).addString(track.documentType())
+        .addInteger(runNo).addInteger(run.stationIndex()).addString(station.id()).addString(station.stationKind().wire())
+        .addString(manual ? MANUAL : station.capability())
+        .addString(station.environment()).addInteger(type.priority())
+        .addValue(stepJson(station.step()))
+        .addValue(input)
+        .addInteger(type.maxAttempts()).addLong(type.backoff().initialMs()).addLong(type.backoff().maxMs())
+        .addDouble(type.backoff().multiplier()).addInteger(station.timeoutSeconds()).addOffsetDateTime(utc(now))
+        .addOffsetDateTime(manual ? OffsetDateTime.MAX : utc(now))
+        .addInteger(item);
+  }
+
+  /** What {@link #completeAndMove} wrote: the project's summary after the move, and the attempt the completed task was at. */
+  public record CompletedMove(JsonObject summary, int attempt) {
+  }
+
+  /** The next station run a completion queues: its one task's id and what it runs. */
+  public record NextRun(String taskId, DocumentType type, StationRun run, int runNo, int remediationCount) {
+  }
+
+  /**
+   * A station's one task completed and the move it decided, in one statement ({@link TrackSql#COMPLETE_AND_MOVE}):
+   * the task by compare-and-set on {@code leaseToken} in the track's current run, {@code next}
+   * (when not null) queued, the move as {@link #move}. Empty when the lease did not hold the task
+   * there: then nothing changed. Fails with {@link StaleWriteException} when the move lost its
+   * compare-and-set (the caller's transaction is rolled back, the completion with it).
+   */
+  public Future<Optional<CompletedMove>> completeAndMove(SqlClient db, TrackRow from, Move to, int keepRun, Instant now, String taskId,
+                                                      String leaseToken, String outcome, JsonObject result, NextRun next) {
+    Tuple t = moveValues(from, to, keepRun, now)
+        .addString(taskId).addString(leaseToken).addString(outcome).addValue(result).addInteger(from.runs());
+    if (next == null) {
+      for (int i = 0; i < 21; i++) {
+        t.addValue(null);
+      }
+    } else {
+      taskValues(t, next.taskId(), from, next.type(), next.run(), next.runNo(), next.remediationCount(), now, 1, 1);
+    }
+    return db.preparedQuery(TrackSql.COMPLETE_AND_MOVE).execute(t).compose(rows -> {
+      Row r = rows.iterator().next();
+      if (r.getValue("attempt") == null) {
+        return Future.succeededFuture(Optional.empty());
+      }
+      int attempt = r.getInteger("attempt");
+      return moved(r, from, to).map(summary -> Optional.of(new CompletedMove(summary, attempt)));
+    });
   }
 
   /** Completes a queued manual task with an operator's outcome; empty when it is not open (any more). */

@@ -22,19 +22,54 @@ final class TrackSql {
    * caller moves it. {@code moved} is 0 when the compare-and-set lost (the transaction is then
    * rolled back, the withdrawal with it).
    */
-  static final String MOVE = """
-      WITH dropped AS (
-             UPDATE station_tasks SET status = 'cancelled', cancel_requested = true, completed_at = $9
-              WHERE track_id = $1 AND status IN ('queued', 'claimed') AND run_no <> $12),
-           moved AS (
-             UPDATE tracks
-                SET state = $3, station_index = $4, remediation_count = $5, runs = $6, current_task_id = $7,
-                    reason = $8, state_entered_at = $9, finalized_at = $10, version = version + 1
-              WHERE id = $1 AND version = $2 AND owner_node IS NOT DISTINCT FROM $11
-             RETURNING id)
-      SELECT (SELECT count(*) FROM moved) AS moved,
-             (SELECT coalesce(jsonb_object_agg(c.state, c.n), '{}'::jsonb)
-                FROM (SELECT state, count(*) AS n FROM tracks WHERE project_id = $13 GROUP BY state) c) AS counts""";
+  static final String MOVE = "WITH " + moveSteps("", "");
+
+  /**
+   * The withdrawal, compare-and-set and counts of {@link #MOVE} (its CTEs after {@code WITH} and
+   * its SELECT); {@code withdrawAlso} and {@code gate} are added to the withdrawal's and the move's
+   * conditions.
+   */
+  private static String moveSteps(String withdrawAlso, String gate) {
+    return """
+        dropped AS (
+               UPDATE station_tasks SET status = 'cancelled', cancel_requested = true, completed_at = $9
+                WHERE track_id = $1 AND status IN ('queued', 'claimed') AND run_no <> $12%s%s),
+             moved AS (
+               UPDATE tracks
+                  SET state = $3, station_index = $4, remediation_count = $5, runs = $6, current_task_id = $7,
+                      reason = $8, state_entered_at = $9, finalized_at = $10, version = version + 1
+                WHERE id = $1 AND version = $2 AND owner_node IS NOT DISTINCT FROM $11%s
+               RETURNING id)
+        SELECT (SELECT count(*) FROM moved) AS moved,
+               (SELECT coalesce(jsonb_object_agg(c.state, c.n), '{}'::jsonb)
+                  FROM (SELECT state, count(*) AS n FROM tracks WHERE project_id = $13 GROUP BY state) c) AS counts""".formatted(
+        withdrawAlso, gate, gate);
+  }
+
+  /**
+   * The completion of a station's one task and the move it decided, in one statement: the task
+   * completed by compare-and-set on its lease ({@code $14} id, {@code $15} lease, {@code $16}
+   * outcome, {@code $17} result, {@code $18} the track's current run), the next station's task
+   * queued ({@link #INSERT_TASK}'s parameters from {@code $19}, all null when the move starts no
+   * station run), and {@link #MOVE} ({@code $1}–{@code $13}). Every step but the completion waits on
+   * it: when the lease does not hold the task ({@code attempt} is null) nothing changed.
+   */
+  static final String COMPLETE_AND_MOVE = """
+      WITH done AS (
+             UPDATE station_tasks SET status = 'completed', completed_at = $9, outcome = $16, result = $17, progress = 1
+              WHERE id = $14 AND lease_token = $15 AND status = 'claimed' AND track_id = $1 AND run_no = $18
+             RETURNING attempt),
+           queued AS (
+      """ + shifted(TrackSql.INSERT_TASK, 18) + """
+               AND $19::text IS NOT NULL AND EXISTS (SELECT 1 FROM done)),
+           """ + moveSteps(" AND id <> $14", " AND EXISTS (SELECT 1 FROM done)").replace(
+      "SELECT (SELECT count(*) FROM moved) AS moved,", "SELECT (SELECT attempt FROM done) AS attempt, (SELECT count(*) FROM moved) AS moved,");
+
+  /** {@code sql} with every parameter {@code $n} renumbered {@code $(n + by)}. */
+  private static String shifted(String sql, int by) {
+    return java.util.regex.Pattern.compile("\\$(\\d+)").matcher(sql)
+        .replaceAll(m -> "\\$" + (Integer.parseInt(m.group(1)) + by));
+  }
 
   static final String TAKE_OWNERSHIP = """
       UPDATE tracks SET owner_node = $2

@@ -188,12 +188,64 @@ public final class TrackVerticle extends VerticleBase {
       return Future.failedFuture(Refusal.badRequest("task_id, lease_token and outcome (stabilized, audit_rejected, needs_input, halted) are required"));
     }
     JsonObject result = cmd.getJsonObject("result", new JsonObject());
+    String actor = cmd.getString("executor_id", "executor");
+    Decision quick = decidedBeforehand(taskId, outcome, result);
+    if (quick == null) {
+      return completeThenDecide(taskId, token, outcome, result, actor);
+    }
+    // The common station (one task, no audit, no interrupt): completion and move in one statement.
+    return s.pool.withTransaction(conn -> completeAndPersist(conn, quick, taskId, token, outcome, result, actor))
+        .compose(w -> w == null ? completeThenDecide(taskId, token, outcome, result, actor) : afterCommit(w));
+  }
+
+  /** The general completion: the task completed, then its run's items read, the gates checked, the machine asked. */
+  private Future<JsonObject> completeThenDecide(String taskId, String token, Outcome outcome, JsonObject result, String actor) {
     Instant now = s.clock.instant();
     return s.pool.withTransaction(conn -> s.tasks.complete(conn, taskId, token, outcome.wire(), result, now)
         .compose(done -> done.isEmpty()
             ? s.tasks.find(conn, taskId).compose(this::refuseCompletion).map(repeat -> (Written) null)
-            : itemDone(conn, done.get(), cmd.getString("executor_id", "executor"), now)))
+            : itemDone(conn, done.get(), actor, now)))
         .compose(w -> w == null ? Future.succeededFuture(view().put("repeated", true)) : afterCommit(w));
+  }
+
+  /**
+   * The move a completion of {@code taskId} makes, decided before anything is written, when nothing
+   * but the report itself decides it: the track's current task at a station with one work item, no
+   * audit (gates read artifacts) and no notice, a move that opens no interrupt and queues at most one
+   * task. Null otherwise (and for anything the general path refuses).
+   */
+  private Decision decidedBeforehand(String taskId, Outcome outcome, JsonObject result) {
+    if (!track.state().atStation() || !taskId.equals(track.currentTaskId()) || outcome == Outcome.AUDIT_REJECTED) {
+      return null;
+    }
+    StationDef station = type().station(track.stationIndex());
+    if (station.stationKind() == StationKind.AUDIT || Math.max(1, station.workItems()) != 1
+        || station.automationLevel() == AutomationLevel.AUTO_NOTIFY) {
+      return null;
+    }
+    Verdict v = Gates.passThrough(outcome, plain(result));
+    Decision d = s.machine.decide(type(), snapshot(), new TrackMachine.TaskOutcome(track.stationIndex(), v.outcome(), v.reason(),
+        v.detail())).orElse(null);
+    if (d == null || d.interrupt() != null || (d.run() != null && Math.max(1, d.run().station().workItems()) != 1)) {
+      return null;
+    }
+    return d;
+  }
+
+  /**
+   * Writes {@code d} with the completion it follows from in one statement. Null when the lease did
+   * not hold the task in the current run: nothing was written, and the general path answers.
+   */
+  private Future<Written> completeAndPersist(SqlConnection conn, Decision d, String taskId, String token, Outcome outcome,
+                                             JsonObject result, String actor) {
+    int runs = track.runs() + (d.run() != null ? 1 : 0);
+    String next = d.run() != null ? io.productionline.store.Ids.next("task") : d.to().atStation() ? track.currentTaskId() : null;
+    var queued = d.run() == null ? null
+        : new io.productionline.store.TrackRepository.NextRun(next, type(), d.run(), runs, d.remediationCount());
+    int keepRun = d.to().atStation() ? runs : -1;
+    return s.tracks.completeAndMove(conn, track, move(d, runs, next), keepRun, d.at(), taskId, token, outcome.wire(), result, queued)
+        .compose(done -> done.isEmpty() ? Future.succeededFuture((Written) null)
+            : written(conn, d, List.of(), List.of(), actor, null, actor, done.get().attempt(), runs, next, done.get().summary()));
   }
 
   /**
@@ -487,45 +539,60 @@ public final class TrackVerticle extends VerticleBase {
   private Future<Written> persist(SqlConnection conn, Decision d, List<NewEvent> extra, List<NewEvent> after, String actor,
                                   JsonObject audit, TaskRow cause) {
     Instant now = d.at();
-    DocumentType type = type();
     int runs = track.runs() + (d.run() != null ? 1 : 0);
     Future<String> task = d.run() != null
-        ? s.tracks.insertTask(conn, track, type, d.run(), runs, d.remediationCount(), now)
+        ? s.tracks.insertTask(conn, track, type(), d.run(), runs, d.remediationCount(), now)
         : Future.succeededFuture(d.to().atStation() ? track.currentTaskId() : null);
     int keepRun = d.to().atStation() ? runs : -1;
     // One statement withdraws other runs' open tasks, moves the track (compare-and-set) and counts the project's tracks.
-    return task.compose(taskId -> s.tracks.move(conn, track, new Move(d.to(), d.stationIndex(), d.remediationCount(), runs, taskId, d.reason()),
-            keepRun, now)
-            .compose(summary -> (d.interrupt() == null
-                ? Future.succeededFuture((String) null)
-                : s.tracks.insertInterrupt(conn, track, d.stationIndex(), d.interrupt(), now)).compose(interruptId -> {
-              List<NewEvent> events = new ArrayList<>(extra);
-              TrackEvents.of(track, type, d, taskId, interruptId, summary, audit).forEach(e -> events.add(
-                  EventType.STATION_TRANSITION.equals(e.type()) ? new NewEvent(e.type(), e.payload().put("node", s.node.id())) : e));
-              events.addAll(after);
-              return s.tracks.append(conn, track.projectId(), trackId, events, now);
-            }))
-            .map(published -> {
-              TrackRow before = track;
-              TrackRow next = new TrackRow(before.id(), before.projectId(), before.documentType(), d.to(), d.stationIndex(), d.remediationCount(),
-                  runs, taskId, d.reason(), before.version() + 1, before.ownerNode(), before.replaces(), before.createdAt(), now,
-                  d.to().terminal() ? now : null);
-              Map<String, Object> fields = new LinkedHashMap<>();
-              fields.put("event", "transition");
-              fields.put("track_id", trackId);
-              fields.put("project", before.projectId());
-              fields.put("document_type", before.documentType());
-              fields.put("station", type.station(d.stationIndex()).id());
-              fields.put("from", d.from().wire());
-              fields.put("to", d.to().wire());
-              fields.put("executor", cause == null ? null : cause.executorId());
-              fields.put("attempt", cause == null ? null : cause.attempt());
-              fields.put("actor", actor);
-              fields.put("reason", d.reason());
-              log.info("Track {} {} moved {} -> {} at station {}", trackId, before.documentType(), d.from().wire(), d.to().wire(),
-                  type.station(d.stationIndex()).id(), net.logstash.logback.argument.StructuredArguments.entries(fields));
-              return new Written(next, published);
-            }));
+    return task.compose(taskId -> s.tracks.move(conn, track, move(d, runs, taskId), keepRun, now)
+        .compose(summary -> written(conn, d, extra, after, actor, audit, cause == null ? null : cause.executorId(),
+            cause == null ? null : cause.attempt(), runs, taskId, summary)));
+  }
+
+  private static Move move(Decision d, int runs, String taskId) {
+    return new Move(d.to(), d.stationIndex(), d.remediationCount(), runs, taskId, d.reason());
+  }
+
+  /**
+   * The rest of a move, after the track's row: the interrupt it opens, its events appended (the
+   * transaction's last write), and its log line. {@code executor} and {@code attempt} name the
+   * task whose outcome or loss made the move, when one did.
+   */
+  private Future<Written> written(SqlConnection conn, Decision d, List<NewEvent> extra, List<NewEvent> after, String actor,
+                                  JsonObject audit, String executor, Integer attempt, int runs, String taskId, JsonObject summary) {
+    Instant now = d.at();
+    DocumentType type = type();
+    Future<String> interrupt = d.interrupt() == null
+        ? Future.succeededFuture()
+        : s.tracks.insertInterrupt(conn, track, d.stationIndex(), d.interrupt(), now);
+    return interrupt.compose(interruptId -> {
+      List<NewEvent> events = new ArrayList<>(extra);
+      TrackEvents.of(track, type, d, taskId, interruptId, summary, audit).forEach(e -> events.add(
+          EventType.STATION_TRANSITION.equals(e.type()) ? new NewEvent(e.type(), e.payload().put("node", s.node.id())) : e));
+      events.addAll(after);
+      return s.tracks.append(conn, track.projectId(), trackId, events, now);
+    }).map(published -> {
+      TrackRow before = track;
+      TrackRow next = new TrackRow(before.id(), before.projectId(), before.documentType(), d.to(), d.stationIndex(), d.remediationCount(),
+          runs, taskId, d.reason(), before.version() + 1, before.ownerNode(), before.replaces(), before.createdAt(), now,
+          d.to().terminal() ? now : null);
+      Map<String, Object> fields = new LinkedHashMap<>();
+      fields.put("event", "transition");
+      fields.put("track_id", trackId);
+      fields.put("project", before.projectId());
+      fields.put("document_type", before.documentType());
+      fields.put("station", type.station(d.stationIndex()).id());
+      fields.put("from", d.from().wire());
+      fields.put("to", d.to().wire());
+      fields.put("executor", executor);
+      fields.put("attempt", attempt);
+      fields.put("actor", actor);
+      fields.put("reason", d.reason());
+      log.info("Track {} {} moved {} -> {} at station {}", trackId, before.documentType(), d.from().wire(), d.to().wire(),
+          type.station(d.stationIndex()).id(), net.logstash.logback.argument.StructuredArguments.entries(fields));
+      return new Written(next, published);
+    });
   }
 
   /** After the commit: publish, wake executors, clear dependents, and retire when terminal. */
