@@ -23,8 +23,10 @@ import org.slf4j.LoggerFactory;
  * one a second, neither stored nor numbered; and the operator inbox hears of every interrupt that
  * opens or closes, on {@link Addresses#INBOX}.
  *
- * <p>Pushes go out in rounds: every project that moved since the last round, one after another,
- * on one shared forecast and one read of each line's window. A round starts at least a second
+ * <p>Pushes go out in rounds: every project that moved since the last round and that someone
+ * hears (a consumer of its address on any member: a dashboard, an SSE or WebSocket client), one
+ * after another, on one shared forecast and one read of each line's window. A project nobody hears
+ * is forgotten until it moves again or a reader asks for its metrics. A round starts at least a second
  * after the one before, and at least {@value #COST_FACTOR} times as long after as that round took,
  * so analytics never take more than a small share of what the node (and PostgreSQL) can do, however
  * fast the line runs or however many projects move.
@@ -245,27 +247,41 @@ public final class FlowWatch {
       due.add(project);
       return publishEach(projects, i + 1, batch);
     }
-    return analytics.metrics(project, batch).transform(ar -> {
-      if (ar.succeeded() && running) {
-        JsonObject m = ar.result();
-        published++;
-        if (w != null) {
-          w.publishedNanos = System.nanoTime();
-        }
-        s.vertx.eventBus().publish(Addresses.project(project), m.copy().put("type", EventType.FLOW_METRICS).put("project", project));
-        boolean active = m.getJsonObject("line_metrics", new JsonObject()).getInteger("wip", 0) > 0
-            || activeTracks(m.getJsonArray("tracks", new JsonArray()));
-        if (w != null) {
-          w.active = active;
-        }
-      } else if (ar.failed()) {
-        log.debug("Flow metrics of {} not published: {}", project, ar.cause().toString());
-      }
-      if (w != null && !w.active && !due.contains(project)) {
-        watched.remove(project);
-      }
-      return publishEach(projects, i + 1, batch);
-    });
+    // Metrics nobody hears are not worth computing: a reader who connects fetches them once, then hears the pushes.
+    return s.node.hasConsumers(Addresses.project(project))
+        .compose(heard -> {
+          if (!heard) {
+            watched.remove(project);
+            return Future.<Void>succeededFuture();
+          }
+          return analytics.metrics(project, batch).map(m -> {
+            publish(project, w, m);
+            return (Void) null;
+          });
+        })
+        .recover(e -> {
+          log.debug("Flow metrics of {} not published: {}", project, e.toString());
+          return Future.succeededFuture();
+        })
+        .compose(v -> {
+          if (w != null && !w.active && !due.contains(project)) {
+            watched.remove(project);
+          }
+          return publishEach(projects, i + 1, batch);
+        });
+  }
+
+  private void publish(String project, Watched w, JsonObject m) {
+    if (!running) {
+      return;
+    }
+    published++;
+    s.vertx.eventBus().publish(Addresses.project(project), m.copy().put("type", EventType.FLOW_METRICS).put("project", project));
+    if (w != null) {
+      w.publishedNanos = System.nanoTime();
+      w.active = m.getJsonObject("line_metrics", new JsonObject()).getInteger("wip", 0) > 0
+          || activeTracks(m.getJsonArray("tracks", new JsonArray()));
+    }
   }
 
   private static boolean activeTracks(JsonArray tracks) {

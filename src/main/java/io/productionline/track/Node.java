@@ -49,6 +49,19 @@ public final class Node {
     return nodes.get(Math.floorMod(trackId.hashCode(), nodes.size()));
   }
 
+  /**
+   * Whether any member has a consumer of {@code address} (an SSE or WebSocket client, a bridge
+   * socket, a test's recorder); true when the node is not clustered and cannot tell.
+   */
+  public io.vertx.core.Future<Boolean> hasConsumers(String address) {
+    if (clusterManager == null) {
+      return io.vertx.core.Future.succeededFuture(true);
+    }
+    io.vertx.core.Promise<List<io.vertx.core.spi.cluster.RegistrationInfo>> found = io.vertx.core.Promise.promise();
+    clusterManager.getRegistrations(address, found);
+    return found.future().map(registrations -> !registrations.isEmpty());
+  }
+
   /** The ids of the live members, this node included. */
   public List<String> liveNodes() {
     return clusterManager == null ? List.of(id) : List.copyOf(clusterManager.getNodes());
