@@ -189,11 +189,13 @@ public final class ExecutorRegistry {
   }
 
   /**
-   * A station run the executor finished: counted in its live figures, the executor idle again, and
-   * its view read back, in one round trip (a completion publishes it at once).
+   * A station run the executor finished: counted in its live figures, the executor idle again, its
+   * liveness renewed (a completion is a sign of life), and its view read back, in one round trip (a
+   * completion publishes it at once).
    */
   public Future<Optional<JsonObject>> finishStation(String id, long millis, boolean stabilized) {
-    return redis.eval(List.of(FINISH_STATION, "2", hash(id), alive(id), Long.toString(Math.max(0, millis)), stabilized ? "1" : "0"))
+    return redis.eval(List.of(FINISH_STATION, "2", hash(id), alive(id), Long.toString(Math.max(0, millis)), stabilized ? "1" : "0",
+            clock.instant().toString(), Integer.toString(staleSeconds)))
         .map(this::viewOf);
   }
 
@@ -202,12 +204,14 @@ public final class ExecutorRegistry {
       redis.call('HSET', KEYS[1], 'status', ARGV[1], 'current_task', ARGV[2])
       return {redis.call('HGETALL', KEYS[1]), redis.call('GET', KEYS[2])}""";
 
-  /** KEYS: hash, liveness; ARGV: milliseconds the station took, 1 when it stabilized (else 0). */
+  /** KEYS: hash, liveness; ARGV: milliseconds the station took, 1 when it stabilized (else 0), now, stale seconds. */
   private static final String FINISH_STATION = """
+      if not redis.call('HGET', KEYS[1], 'status') then return {{}, false} end
       redis.call('HINCRBY', KEYS[1], 'stations_completed', 1)
       redis.call('HINCRBY', KEYS[1], 'station_ms_total', ARGV[1])
       redis.call('HINCRBY', KEYS[1], 'stations_stabilized', ARGV[2])
-      redis.call('HSET', KEYS[1], 'status', 'idle', 'current_task', '')
+      redis.call('HSET', KEYS[1], 'status', 'idle', 'current_task', '', 'last_heartbeat', ARGV[3])
+      redis.call('SETEX', KEYS[2], ARGV[4], ARGV[3])
       return {redis.call('HGETALL', KEYS[1]), redis.call('GET', KEYS[2])}""";
 
   /** A script's {hash, liveness} reply as a view; empty when the hash is gone. */

@@ -20,6 +20,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -134,7 +135,13 @@ final class WorkApi {
       String token = token(c, body);
       JsonObject rest = body.copy();
       rest.remove("lease_token");
-      return work.complete(Http.id(c, "task"), token, holder(c), rest, idempotencyKey(c));
+      // ?next=S: the executor's next claim rides on its completion (waiting up to S seconds), one call per station.
+      Integer next = c.queryParams().contains("next") ? Http.intQuery(c, "next", 0, 0, maxWaitSeconds) : null;
+      if (next == null) {
+        return work.complete(Http.id(c, "task"), token, holder(c), rest, idempotencyKey(c));
+      }
+      return work.completeThenClaim(Http.id(c, "task"), token, holder(c), rest, idempotencyKey(c), Duration.ofSeconds(next), gone(c))
+          .map(chained -> chained.reply().put("next", claimed(c, chained.next())));
     }));
     router.post("/api/v1/work/:task/release").handler(ctx -> Http.guarded(ctx, c -> {
       JsonObject body = Http.only(Http.body(c), RELEASE_FIELDS);
@@ -220,18 +227,34 @@ final class WorkApi {
       ctx.fail(e);
       return;
     }
+    claimFor(ctx, executorId, wait).onSuccess(claim -> {
+      if (!ctx.response().closed()) {
+        Http.json(ctx, 200, claim);
+      }
+    }).onFailure(ctx::fail);
+  }
+
+  /**
+   * A claim for {@code executorId} answered on {@code ctx}: {@code assigned} and the {@code task}.
+   * When the client has gone before the answer, a task it was given goes back to the queue.
+   */
+  private Future<JsonObject> claimFor(RoutingContext ctx, String executorId, int wait) {
+    return work.claim(executorId, Duration.ofSeconds(wait), null, gone(ctx)).map(task -> claimed(ctx, task));
+  }
+
+  /** Completes when the client of {@code ctx} goes away. */
+  private static Future<Void> gone(RoutingContext ctx) {
     Promise<Void> gone = Promise.promise();
     ctx.response().closeHandler(v -> gone.tryComplete());
-    work.claim(executorId, Duration.ofSeconds(wait), null, gone.future())
-        .onSuccess(task -> {
-          if (ctx.response().closed()) {
-            task.ifPresent(t -> work.handBack(t, "its executor left before the reply"));
-            return;
-          }
-          Http.json(ctx, 200, task.map(t -> new JsonObject().put("assigned", true).put("task", t))
-              .orElse(new JsonObject().put("assigned", false)));
-        })
-        .onFailure(ctx::fail);
+    return gone.future();
+  }
+
+  /** A claim's answer; a task given to a client that has gone goes back to the queue. */
+  private JsonObject claimed(RoutingContext ctx, Optional<JsonObject> task) {
+    if (ctx.response().closed()) {
+      task.ifPresent(t -> work.handBack(t, "its executor left before the reply"));
+    }
+    return task.map(t -> new JsonObject().put("assigned", true).put("task", t)).orElse(new JsonObject().put("assigned", false));
   }
 
   /**

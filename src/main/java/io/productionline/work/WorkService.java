@@ -187,28 +187,49 @@ public final class WorkService {
    * limits the claim to projects of that line (the build-intent API).
    */
   public Future<Optional<JsonObject>> claim(String executorId, Duration wait, String line, Future<Void> clientGone) {
-    Context caller = s.vertx.getOrCreateContext();
     // A claim is a sign of life: it renews the executor's liveness (404 when it never registered).
-    return executors.renewForClaim(executorId).compose(executor -> {
-      Promise<Optional<JsonObject>> result = Promise.promise();
-      ctx.runOnContext(v -> {
-        long seen = generation;
-        tryClaim(executor, line).onComplete(ar -> {
-          if (ar.failed() || ar.result().isPresent() || wait.isZero() || !claiming || clientGone.isComplete()) {
-            result.handle(ar);
-            return;
-          }
-          park(new Waiter(executor, line, result), wait, clientGone);
-          if (generation != seen) {
-            wake();
-          }
-        });
-      });
-      Promise<Optional<JsonObject>> back = Promise.promise();
-      result.future().onComplete(ar -> caller.runOnContext(x -> back.handle(ar)));
-      return back.future();
-    });
+    return executors.renewForClaim(executorId).compose(executor -> claimAs(executor, wait, line, clientGone));
   }
+
+  /** What a completion that brings the executor's next task answers: its own reply, and the claim. */
+  public record Chained(JsonObject reply, Optional<JsonObject> next) {
+  }
+
+  /**
+   * A completion, then the executor's next claim, waiting up to {@code wait}. The completion renewed
+   * the executor's liveness and read its registration back, so the claim needs no heartbeat of its
+   * own (a repeated completion, which reads nothing back, claims as usual).
+   */
+  public Future<Chained> completeThenClaim(String taskId, String leaseToken, String executorId, JsonObject body,
+                                           String idempotencyKey, Duration wait, Future<Void> clientGone) {
+    JsonObject[] left = new JsonObject[1];
+    return complete(taskId, leaseToken, executorId, body, idempotencyKey, view -> left[0] = view)
+        .compose(reply -> (left[0] == null ? claim(executorId, wait, null, clientGone) : claimAs(left[0], wait, null, clientGone))
+            .map(next -> new Chained(reply, next)));
+  }
+
+  /** A claim for {@code executor} (its id, capabilities and environment), its liveness renewed already. */
+  private Future<Optional<JsonObject>> claimAs(JsonObject executor, Duration wait, String line, Future<Void> clientGone) {
+    Context caller = s.vertx.getOrCreateContext();
+    Promise<Optional<JsonObject>> result = Promise.promise();
+    ctx.runOnContext(v -> {
+      long seen = generation;
+      tryClaim(executor, line).onComplete(ar -> {
+        if (ar.failed() || ar.result().isPresent() || wait.isZero() || !claiming || clientGone.isComplete()) {
+          result.handle(ar);
+          return;
+        }
+        park(new Waiter(executor, line, result), wait, clientGone);
+        if (generation != seen) {
+          wake();
+        }
+      });
+    });
+    Promise<Optional<JsonObject>> back = Promise.promise();
+    result.future().onComplete(ar -> caller.runOnContext(x -> back.handle(ar)));
+    return back.future();
+  }
+
 
   /** On {@link #ctx}: parks a claim until work comes, its wait runs out, or its client leaves. */
   private void park(Waiter w, Duration wait, Future<Void> clientGone) {
@@ -496,6 +517,12 @@ public final class WorkService {
    * again with {@code repeated: true} and changes nothing.
    */
   public Future<JsonObject> complete(String taskId, String leaseToken, String executorId, JsonObject body, String idempotencyKey) {
+    return complete(taskId, leaseToken, executorId, body, idempotencyKey, view -> { });
+  }
+
+  /** As {@link #complete}; {@code left} hears the executor's view the completion read back (not on a repeat). */
+  private Future<JsonObject> complete(String taskId, String leaseToken, String executorId, JsonObject body, String idempotencyKey,
+                                      java.util.function.Consumer<JsonObject> left) {
     String outcome = body.getString("outcome");
     JsonArray artifacts = body.getJsonArray("artifacts");
     return held(taskId, leaseToken, executorId).compose(t -> once(taskId, "complete", idempotencyKey, () -> {
@@ -516,7 +543,10 @@ public final class WorkService {
         long ms = t.claimedAt() == null ? 0 : Duration.between(t.claimedAt(), s.clock.instant()).toMillis();
         s.metrics.completed(t.stationKind(), outcome, t.claimedAt() == null ? null : Duration.ofMillis(ms));
         return executors.finishStation(t.executorId(), ms, "stabilized".equals(outcome))
-            .onSuccess(v -> v.ifPresent(this::publishExecutor))
+            .onSuccess(v -> v.ifPresent(view -> {
+              publishExecutor(view);
+              left.accept(view);
+            }))
             .map(v -> reply.put("completed", true).put("repeated", false));
       });
     }));

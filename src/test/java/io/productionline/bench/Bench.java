@@ -32,7 +32,8 @@ import java.util.function.Function;
  * scale-tracks, scale-queue, scale-executors, floor), {@code --executors 1,16,64,256},
  * {@code --window S}, {@code --jfr} (record the server with Flight Recorder), {@code --pg-pool N} (the
  * server's PostgreSQL pool size instead of the configured one), {@code --warmup S} (unmeasured
- * load first, 40 s), {@code --label L},
+ * load first, 40 s), {@code --claims separate} (a claim call and a completion call per task instead
+ * of the completion that brings the next task), {@code --label L},
  * {@code --out FILE}. The bench signs its server's tokens itself (a random {@code auth.secret}):
  * an admin token for projects and reads, and each simulated executor's own executor token.
  */
@@ -168,10 +169,11 @@ public final class Bench {
         // threads take a good share of the CPU and every figure is low.
         int warmup = Integer.parseInt(opts.getOrDefault("warmup", quick ? "10" : "40"));
         log("warming the server up (%d s, not measured)", warmup);
-        new Throughput(this, load, 64, "warm", 8).run(256, Math.max(1, warmup - 1), 1, 0.5);
+        boolean chained = !"separate".equals(opts.getOrDefault("claims", "with-completion"));
+        new Throughput(this, load, 64, "warm", 8, chained).run(256, Math.max(1, warmup - 1), 1, 0.5);
         JsonArray runs = new JsonArray();
         for (int n : ns) {
-          runs.add(new Throughput(this, load, n, "tp" + n, 8).run(Math.max(128, 4 * n), 3, window, quick ? 2 : 4));
+          runs.add(new Throughput(this, load, n, "tp" + n, 8, chained).run(Math.max(128, 4 * n), 3, window, quick ? 2 : 4));
         }
         result.put("throughput", runs);
       }

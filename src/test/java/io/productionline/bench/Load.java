@@ -89,7 +89,12 @@ final class Load {
   }
 
   Future<HttpResponse<Buffer>> complete(String executorId, String taskId, String leaseToken) {
-    return asExecutor(executorId, HttpMethod.POST, "/api/v1/work/" + taskId + "/complete")
+    return complete(executorId, taskId, leaseToken, false);
+  }
+
+  /** A completion; with {@code next}, the executor's next claim rides on it ({@code ?next=1}). */
+  Future<HttpResponse<Buffer>> complete(String executorId, String taskId, String leaseToken, boolean next) {
+    return asExecutor(executorId, HttpMethod.POST, "/api/v1/work/" + taskId + "/complete" + (next ? "?next=1" : ""))
         .sendJsonObject(new JsonObject().put("lease_token", leaseToken).put("outcome", "stabilized"));
   }
 }

@@ -15,6 +15,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * station's task was queued and the events were published. Window A measures tasks per second,
  * PostgreSQL commits per task and claim/complete latency; window B, with the line still running,
  * measures {@code GET /production}.
+ *
+ * <p>With {@code chained}, an executor takes its next task with each completion
+ * ({@code POST …/complete?next=1}: one call per station), and
+ * claims on its own only when a completion brought none; otherwise every task is a claim and a
+ * completion (two calls).
  */
 final class Throughput {
 
@@ -37,7 +42,10 @@ final class Throughput {
   private final AtomicLong productionRefused = new AtomicLong();
   private volatile String firstRefusal;
 
-  Throughput(Bench b, Load load, int n, String line, int tracksPerProject) {
+  private final boolean chained;
+
+  Throughput(Bench b, Load load, int n, String line, int tracksPerProject, boolean chained) {
+    this.chained = chained;
     this.b = b;
     this.load = load;
     this.n = n;
@@ -107,7 +115,7 @@ final class Throughput {
     double tasksPerS = doneA.get() / windowS;
     long commits = c1 - c0;
     JsonObject out = new JsonObject()
-        .put("executors", n).put("projects", projects.size()).put("tracks", projects.size() * tracksPerProject)
+        .put("executors", n).put("claims", chained ? "with_completion" : "separate").put("projects", projects.size()).put("tracks", projects.size() * tracksPerProject)
         .put("setup_s", Samples.round(setupS)).put("window_s", windowS)
         .put("tasks", doneA.get()).put("tasks_per_s", Samples.round(tasksPerS))
         .put("commits", commits).put("commits_per_task", doneA.get() == 0 ? null : Samples.round((double) commits / doneA.get()))
@@ -154,19 +162,31 @@ final class Throughput {
       if (inA(s1)) {
         claim.addNanos(s1 - s0);
       }
-      JsonObject task = body.getJsonObject("task");
-      load.complete(executor, task.getString("task_id"), task.getString("lease_token")).onComplete(cr -> {
-        long s2 = System.nanoTime();
-        if (cr.failed() || cr.result().statusCode() != 200) {
-          refused(cr);
-        } else if (inA(s2)) {
-          complete.addNanos(s2 - s1);
-          doneA.incrementAndGet();
-        } else if (s2 >= aEnd && s2 < bEnd) {
-          doneB.incrementAndGet();
-        }
+      work(executor, body.getJsonObject("task"), s1, ended);
+    });
+  }
+
+  /** Completes {@code task} (claimed at {@code s1}); a chained completion's next task is worked on at once. */
+  private void work(String executor, JsonObject task, long s1, Promise<Void> ended) {
+    load.complete(executor, task.getString("task_id"), task.getString("lease_token"), chained).onComplete(cr -> {
+      long s2 = System.nanoTime();
+      if (cr.failed() || cr.result().statusCode() != 200) {
+        refused(cr);
         loop(executor, ended);
-      });
+        return;
+      }
+      if (inA(s2)) {
+        complete.addNanos(s2 - s1);
+        doneA.incrementAndGet();
+      } else if (s2 >= aEnd && s2 < bEnd) {
+        doneB.incrementAndGet();
+      }
+      JsonObject next = chained ? cr.result().bodyAsJsonObject().getJsonObject("next") : null;
+      if (!stop && next != null && next.getBoolean("assigned", false)) {
+        work(executor, next.getJsonObject("task"), s2, ended);
+      } else {
+        loop(executor, ended);
+      }
     });
   }
 

@@ -127,6 +127,39 @@ class ClaimTest {
   }
 
   @Test
+  @DisplayName("An executor that takes its next task with each completion (?next=) runs a line with one call per station")
+  void nextTaskRidesOnTheCompletion() {
+    node = TestNode.start();
+    node.createProject("chain", "wide");
+    RawExecutor x = new RawExecutor(node, "chainer", "server", "sim");
+    node.api.post("/production/start?project=chain", new JsonObject());
+    JsonObject task = x.claim(5).orElseThrow();
+    Set<String> done = new HashSet<>();
+    int calls = 1;
+    while (task != null) {
+      Api.Reply r = x.api.post("/api/v1/work/" + task.getString("task_id") + "/complete?next=1",
+          new JsonObject().put("lease_token", task.getString("lease_token")).put("outcome", "stabilized"));
+      calls++;
+      assertEquals(200, r.status(), r.text());
+      assertTrue(done.add(task.getString("task_id")), "each task completed once");
+      JsonObject next = r.json().getJsonObject("next");
+      assertTrue(next != null, "the reply carries the next claim: " + r.text());
+      task = next.getBoolean("assigned") ? next.getJsonObject("task") : null;
+    }
+    assertEquals(100, done.size(), "every station task of the line, one after another");
+    assertEquals(101, calls, "one claim to begin, then one call per station");
+    assertEquals(100L, node.sql("SELECT count(*) FROM station_tasks WHERE project_id = 'chain' AND status = 'completed' "
+        + "AND executor_id = 'chainer'").get(0).getLong(0));
+    TestNode.allTracks(node.production("chain"), "stabilized");
+
+    Api.Reply refused = x.api.post("/api/v1/work/" + done.iterator().next() + "/complete?next=1",
+        new JsonObject().put("lease_token", "not-the-lease").put("outcome", "stabilized"));
+    assertEquals(409, refused.status(), refused.text());
+    assertEquals(0L, node.sql("SELECT count(*) FROM station_tasks WHERE status = 'claimed'").get(0).getLong(0),
+        "a refused completion claims nothing");
+  }
+
+  @Test
   @DisplayName("A parked long-poll claim gets work the moment it is queued (pl.work.available), not on a timer")
   void longPollWakesOnQueuedWork() throws Exception {
     JsonObject config = TestNode.config();
