@@ -93,16 +93,25 @@ public final class ProductionLine {
         .connectingTo(PgConnectOptions.fromUri(pg.getString("url")).setCachePreparedStatements(true))
         .using(vertx)
         .build();
+    int readPoolSize = pg.getInteger("read_pool_size", 2);
+    Pool reads = readPoolSize <= 0 ? pool : PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(readPoolSize))
+        .connectingTo(PgConnectOptions.fromUri(pg.getString("url")).setCachePreparedStatements(true))
+        .using(vertx)
+        .build();
     Redis redisClient = Redis.createClient(vertx, new RedisOptions()
         .setConnectionString(config.getJsonObject("redis", new JsonObject()).getString("url"))
         .setMaxPoolSize(16).setMaxPoolWaiting(1024));
     Metrics metrics = Metrics.of(config, clock);
     return Migrations.apply(pool)
         .compose(v -> Tokens.load(vertx, config, pool))
-        .map(tokens -> new ProductionLine(new Services(vertx, config, clock, pool, RedisAPI.api(redisClient), new Node(clusterManager),
+        .map(tokens -> new ProductionLine(new Services(vertx, config, clock, pool, reads, RedisAPI.api(redisClient), new Node(clusterManager),
             new LineCatalog(lines, skills), tokens, metrics), redisClient))
         .onFailure(e -> {
           pool.close();
+          if (reads != pool) {
+            reads.close();
+          }
           redisClient.close();
         })
         .compose(node -> start(node, config, lines));
@@ -170,6 +179,8 @@ public final class ProductionLine {
     return supervisor.handOver().<Void>mapEmpty().recover(e -> Future.succeededFuture())
         .compose(v -> flowWatch.stop()).recover(e -> Future.succeededFuture())
         .compose(v -> services.vertx.undeploy(web.deploymentID())).recover(e -> Future.succeededFuture())
+        .compose(v -> services.reads == services.pool ? Future.succeededFuture() : services.reads.close())
+        .recover(e -> Future.succeededFuture())
         .compose(v -> services.pool.close())
         .eventually(() -> {
           redisClient.close();

@@ -26,6 +26,12 @@ public final class Services {
   public final JsonObject config;
   public final Clock clock;
   public final Pool pool;
+  /**
+   * Connections for what operators read (the line view, analytics): a few of their own, so a view
+   * does not queue behind hundreds of executors' claims and completions on {@link #pool}. The
+   * same pool when {@code pg.read_pool_size} is 0.
+   */
+  public final Pool reads;
   public final RedisAPI redis;
   public final Node node;
   public final LineCatalog lines;
@@ -39,12 +45,13 @@ public final class Services {
   public final Tokens tokens;
   public final Metrics metrics;
 
-  public Services(Vertx vertx, JsonObject config, Clock clock, Pool pool, RedisAPI redis, Node node, LineCatalog lines,
+  public Services(Vertx vertx, JsonObject config, Clock clock, Pool pool, Pool reads, RedisAPI redis, Node node, LineCatalog lines,
                   Tokens tokens, Metrics metrics) {
     this.vertx = vertx;
     this.config = config;
     this.clock = clock;
     this.pool = pool;
+    this.reads = reads;
     this.redis = redis;
     this.node = node;
     this.lines = lines;

@@ -140,13 +140,13 @@ public final class LineAnalytics {
    * with thousands of tracks it takes longer than an event loop may be held.
    */
   public Future<Snapshot> forecastNow() {
-    Future<List<TaskRow>> open = flow.openTasks(s.pool);
-    Future<List<TrackRow>> tracks = flow.activeProjectTracks(s.pool);
-    Future<List<FlowRepository.Completed>> recent = flow.recentCompleted(s.pool, SAMPLES);
+    Future<List<TaskRow>> open = flow.openTasks(s.reads);
+    Future<List<TrackRow>> tracks = flow.activeProjectTracks(s.reads);
+    Future<List<FlowRepository.Completed>> recent = flow.recentCompleted(s.reads, SAMPLES);
     Future<List<JsonObject>> live = executors.list();
     return Future.all(open, tracks, recent, live).compose(all -> {
       List<String> ids = tracks.result().stream().map(TrackRow::projectId).distinct().toList();
-      return flow.projects(s.pool, ids).compose(projects -> offLoop(() -> {
+      return flow.projects(s.reads, ids).compose(projects -> offLoop(() -> {
         Instant now = s.clock.instant();
         StationTimes times = new StationTimes(recent.result(), defaultStationMs);
         Forecast.Input input = input(now, open.result(), tracks.result(), projects, live.result(), times);
@@ -235,10 +235,10 @@ public final class LineAnalytics {
   }
 
   private Future<LineWindow> lineWindow(String line, Instant since) {
-    Future<List<TaskRow>> tasks = flow.lineTasks(s.pool, line, since);
-    Future<List<TrackRow>> tracks = flow.lineTracks(s.pool, line, since);
-    Future<List<FlowRepository.Transition>> transitions = flow.lineTransitions(s.pool, line, since);
-    Future<List<FlowRepository.Work>> work = flow.workSince(s.pool, since);
+    Future<List<TaskRow>> tasks = flow.lineTasks(s.reads, line, since);
+    Future<List<TrackRow>> tracks = flow.lineTracks(s.reads, line, since);
+    Future<List<FlowRepository.Transition>> transitions = flow.lineTransitions(s.reads, line, since);
+    Future<List<FlowRepository.Work>> work = flow.workSince(s.reads, since);
     return Future.all(tasks, tracks, transitions, work)
         .map(all -> new LineWindow(tasks.result(), tracks.result(), transitions.result(), work.result()));
   }
@@ -253,14 +253,14 @@ public final class LineAnalytics {
    * never behind the line) and its read of the line's window. The computing runs on a worker thread.
    */
   public Future<JsonObject> metrics(String projectId, Batch batch) {
-    return s.projects.find(s.pool, projectId).compose(found -> {
+    return s.projects.find(s.reads, projectId).compose(found -> {
       ProjectRow project = found.orElseThrow(() -> Refusal.notFound("no project " + projectId));
       LineDefinition line = s.lines.ofProject(project);
       Instant since = s.clock.instant().minus(window);
       Future<LineWindow> lineWindow = batch.lines.computeIfAbsent(project.line(), l -> lineWindow(l, since));
-      Future<List<TrackRow>> ownTracks = s.tracks.ofProject(s.pool, projectId);
-      Future<List<TaskRow>> ownTasks = s.tasks.ofProject(s.pool, projectId);
-      Future<List<InterruptRow>> interrupts = s.interrupts.openOfProject(s.pool, projectId);
+      Future<List<TrackRow>> ownTracks = s.tracks.ofProject(s.reads, projectId);
+      Future<List<TaskRow>> ownTasks = s.tasks.ofProject(s.reads, projectId);
+      Future<List<InterruptRow>> interrupts = s.interrupts.openOfProject(s.reads, projectId);
       if (batch.forecast == null) {
         batch.forecast = forecast(batch.afterChange);
       }
@@ -405,12 +405,12 @@ public final class LineAnalytics {
 
   /** {@code GET /production/track/{id}/why}: the exact cause, with its facts, read fresh. */
   public Future<JsonObject> why(String trackId) {
-    return s.tracks.find(s.pool, trackId).compose(found -> {
+    return s.tracks.find(s.reads, trackId).compose(found -> {
       TrackRow t = found.orElseThrow(() -> Refusal.notFound("no track " + trackId));
-      Future<Optional<ProjectRow>> project = s.projects.find(s.pool, t.projectId());
-      Future<List<TaskRow>> tasks = s.tasks.ofTrack(s.pool, trackId);
-      Future<List<TrackRow>> projectTracks = s.tracks.ofProject(s.pool, t.projectId());
-      Future<List<InterruptRow>> interrupts = s.interrupts.openOfProject(s.pool, t.projectId());
+      Future<Optional<ProjectRow>> project = s.projects.find(s.reads, t.projectId());
+      Future<List<TaskRow>> tasks = s.tasks.ofTrack(s.reads, trackId);
+      Future<List<TrackRow>> projectTracks = s.tracks.ofProject(s.reads, t.projectId());
+      Future<List<InterruptRow>> interrupts = s.interrupts.openOfProject(s.reads, t.projectId());
       Future<List<JsonObject>> live = executors.list();
       Future<Snapshot> snapshot = forecast();
       return Future.all(List.of(project, tasks, projectTracks, interrupts, live, snapshot)).compose(all -> {
@@ -418,7 +418,7 @@ public final class LineAnalytics {
         DocumentType type = line.type(t.documentType()).orElseThrow(() -> Refusal.notFound("line " + line.name()
             + " has no document type " + t.documentType()));
         TaskRow queued = tasks.result().stream().filter(x -> x.runNo() == t.runs() && "queued".equals(x.status())).findFirst().orElse(null);
-        Future<Long> ahead = queued == null ? Future.succeededFuture(null) : flow.aheadInQueue(s.pool, queued);
+        Future<Long> ahead = queued == null ? Future.succeededFuture(null) : flow.aheadInQueue(s.reads, queued);
         return ahead.map(n -> {
           InterruptRow open = interrupts.result().stream().filter(i -> i.trackId().equals(trackId)).findFirst().orElse(null);
           Why.Answer a = Why.explain(new Why.Context(s.clock.instant(), t, type, tasks.result(), open, projectTracks.result(),

@@ -58,22 +58,22 @@ public final class ProductionView {
    * executors and queue are always the whole project's.
    */
   public Future<JsonObject> project(String projectId, Integer limit, int offset) {
-    return s.projects.find(s.pool, projectId).compose(p -> {
+    return s.projects.find(s.reads, projectId).compose(p -> {
       ProjectRow project = p.orElseThrow(() -> Refusal.notFound("no project " + projectId));
       LineDefinition line = s.lines.ofProject(project);
       Future<List<TrackRow>> tracks = limit == null
-          ? s.tracks.ofProject(s.pool, projectId)
-          : s.tracks.pageOfProject(s.pool, projectId, limit, offset);
+          ? s.tracks.ofProject(s.reads, projectId)
+          : s.tracks.pageOfProject(s.reads, projectId, limit, offset);
       Future<List<TaskRow>> tasks = limit == null
-          ? s.tasks.viewOfProject(s.pool, projectId)
+          ? s.tasks.viewOfProject(s.reads, projectId)
           : tracks.compose(page -> page.isEmpty()
               ? Future.succeededFuture(List.<TaskRow>of())
-              : s.tasks.viewOfTracks(s.pool, page.stream().map(TrackRow::id).toList()));
-      Future<List<InterruptRow>> interrupts = s.interrupts.openOfProject(s.pool, projectId);
+              : s.tasks.viewOfTracks(s.reads, page.stream().map(TrackRow::id).toList()));
+      Future<List<InterruptRow>> interrupts = s.interrupts.openOfProject(s.reads, projectId);
       Future<JsonObject> floor = floor();
       // A page counts the whole project separately; the whole view counts the very rows it shows.
-      Future<JsonObject> projectSummary = limit == null ? Future.succeededFuture(null) : s.tracks.summary(s.pool, projectId);
-      Future<Long> lastSeq = s.pool.preparedQuery("SELECT last_seq FROM projects WHERE id = $1")
+      Future<JsonObject> projectSummary = limit == null ? Future.succeededFuture(null) : s.tracks.summary(s.reads, projectId);
+      Future<Long> lastSeq = s.reads.preparedQuery("SELECT last_seq FROM projects WHERE id = $1")
           .execute(io.vertx.sqlclient.Tuple.of(projectId)).map(rows -> rows.iterator().next().getLong(0));
       return Future.all(List.of(tracks, tasks, interrupts, floor, lastSeq, projectSummary)).map(all -> {
         Instant now = s.clock.instant();
@@ -103,7 +103,7 @@ public final class ProductionView {
 
   /** Executors, queue depth by capability, and the capabilities with queued work and nobody to do it. */
   public Future<JsonObject> floor() {
-    return Future.all(executors.list(), s.tasks.queueDepth(s.pool)).map(all -> {
+    return Future.all(executors.list(), s.tasks.queueDepth(s.reads)).map(all -> {
       List<JsonObject> list = all.resultAt(0);
       Map<String, Integer> depth = all.resultAt(1);
       Set<String> live = new HashSet<>();
@@ -129,10 +129,10 @@ public final class ProductionView {
   }
 
   public Future<JsonObject> track(String trackId) {
-    return s.tracks.find(s.pool, trackId).compose(found -> {
+    return s.tracks.find(s.reads, trackId).compose(found -> {
       TrackRow t = found.orElseThrow(() -> Refusal.notFound("no track " + trackId));
-      return Future.all(s.projects.find(s.pool, t.projectId()), s.tasks.ofTrack(s.pool, trackId),
-              s.tasks.artifactsOfTrack(s.pool, trackId, false))
+      return Future.all(s.projects.find(s.reads, t.projectId()), s.tasks.ofTrack(s.reads, trackId),
+              s.tasks.artifactsOfTrack(s.reads, trackId, false))
           .map(all -> {
             ProjectRow p = all.<java.util.Optional<ProjectRow>>resultAt(0).orElseThrow();
             List<TaskRow> tasks = all.resultAt(1);
