@@ -198,13 +198,22 @@ public final class WorkService {
   /**
    * A completion, then the executor's next claim, waiting up to {@code wait}. The completion renewed
    * the executor's liveness and read its registration back, so the claim needs no heartbeat of its
-   * own (a repeated completion, which reads nothing back, claims as usual).
+   * own (a repeated completion, which reads nothing back, claims as usual). A claim that fails
+   * answers no task; the completion's reply stands.
    */
   public Future<Chained> completeThenClaim(String taskId, String leaseToken, String executorId, JsonObject body,
                                            String idempotencyKey, Duration wait, Future<Void> clientGone) {
     JsonObject[] left = new JsonObject[1];
     return complete(taskId, leaseToken, executorId, body, idempotencyKey, view -> left[0] = view)
         .compose(reply -> (left[0] == null ? claim(executorId, wait, null, clientGone) : claimAs(left[0], wait, null, clientGone))
+            // The completion stands whatever the claim meets: its reply is not lost to a refused claim,
+            // which the executor's own next claim then meets again (a 404 tells it to register).
+            .recover(e -> {
+              if (!(e instanceof Refusal)) {
+                log.warn("Executor {} completed task {}; its next claim could not be served: {}", executorId, taskId, e.toString());
+              }
+              return Future.succeededFuture(Optional.empty());
+            })
             .map(next -> new Chained(reply, next)));
   }
 
