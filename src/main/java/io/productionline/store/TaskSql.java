@@ -52,42 +52,33 @@ final class TaskSql {
    * concurrent claims pass each other, so a task goes to exactly one executor. The lease token
    * carries the attempt, so a token from an earlier attempt never matches again.
    */
-  static final String CLAIM = """
-      UPDATE station_tasks t
-         SET status = 'claimed', executor_id = $1, lease_token = t.id || '.' || t.attempt || '.' || $2,
-             lease_expires_at = LEAST($3::timestamptz + make_interval(secs => $4),
-                                      $3::timestamptz + make_interval(secs => t.timeout_seconds)),
-             claimed_at = $3, progress = 0, progress_message = NULL
-       WHERE t.id = (
-             SELECT q.id FROM station_tasks q
-              WHERE q.status = 'queued' AND q.available_at <= $3 AND q.capability = ANY ($5)
-                AND (q.environment = 'either' OR $6 = 'either' OR q.environment = $6)
-                AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM projects p WHERE p.id = q.project_id AND p.line = $7))
-              ORDER BY q.priority DESC, q.created_at, q.id
-              LIMIT 1
-              FOR UPDATE SKIP LOCKED)
-      RETURNING t.*""";
+  static final String CLAIM = claim("= ANY ($5)");
 
   /**
    * {@link #CLAIM} for an executor of one capability ({@code $5}, a text): the capability is an
    * equality, so the {@code station_tasks_claim_order} index yields the queue in claim order and
    * the scan stops at the first task not locked by another claim, however deep the queue.
    */
-  static final String CLAIM_ONE = """
-      UPDATE station_tasks t
-         SET status = 'claimed', executor_id = $1, lease_token = t.id || '.' || t.attempt || '.' || $2,
-             lease_expires_at = LEAST($3::timestamptz + make_interval(secs => $4),
-                                      $3::timestamptz + make_interval(secs => t.timeout_seconds)),
-             claimed_at = $3, progress = 0, progress_message = NULL
-       WHERE t.id = (
-             SELECT q.id FROM station_tasks q
-              WHERE q.status = 'queued' AND q.capability = $5 AND q.available_at <= $3
-                AND (q.environment = 'either' OR $6 = 'either' OR q.environment = $6)
-                AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM projects p WHERE p.id = q.project_id AND p.line = $7))
-              ORDER BY q.priority DESC, q.created_at, q.id
-              LIMIT 1
-              FOR UPDATE SKIP LOCKED)
-      RETURNING t.*""";
+  static final String CLAIM_ONE = claim("= $5");
+
+  /** The claim statement, the queued task's capability matched by {@code capability} ({@code $5}). */
+  private static String claim(String capability) {
+    return """
+        UPDATE station_tasks t
+           SET status = 'claimed', executor_id = $1, lease_token = t.id || '.' || t.attempt || '.' || $2,
+               lease_expires_at = LEAST($3::timestamptz + make_interval(secs => $4),
+                                        $3::timestamptz + make_interval(secs => t.timeout_seconds)),
+               claimed_at = $3, progress = 0, progress_message = NULL
+         WHERE t.id = (
+               SELECT q.id FROM station_tasks q
+                WHERE q.status = 'queued' AND q.capability %s AND q.available_at <= $3
+                  AND (q.environment = 'either' OR $6 = 'either' OR q.environment = $6)
+                  AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM projects p WHERE p.id = q.project_id AND p.line = $7))
+                ORDER BY q.priority DESC, q.created_at, q.id
+                LIMIT 1
+                FOR UPDATE SKIP LOCKED)
+        RETURNING t.*""".formatted(capability);
+  }
 
   /**
    * The holder hands a task back (graceful stop): queued again at once, same attempt; the lease
