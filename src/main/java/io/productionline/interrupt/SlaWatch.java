@@ -1,11 +1,13 @@
 package io.productionline.interrupt;
 
+import io.productionline.Periodic;
 import io.productionline.Services;
 import io.productionline.analytics.LineAnalytics;
 import io.productionline.events.Addresses;
 import io.productionline.events.EventType;
-import io.productionline.store.FlowRepository;
+import io.productionline.store.AdvisoryLocks;
 import io.productionline.store.FlowRepository.Breach;
+import io.productionline.store.FlowRepository;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
@@ -43,11 +45,11 @@ public final class SlaWatch {
   private final Map<String, Integer> slaSeconds;
   private final FlowRepository flow = new FlowRepository();
   private final Map<String, AtomicLong> counts = new ConcurrentHashMap<>();
-  private long timer = -1;
-  private boolean running;
+  private final Periodic periodic;
 
   public SlaWatch(Services services) {
     this.s = services;
+    this.periodic = new Periodic(services.vertx, "SLA check", this::runOnce);
     this.slaSeconds = LineAnalytics.slaSeconds(services.config.getJsonObject("analytics", new JsonObject()));
   }
 
@@ -56,30 +58,17 @@ public final class SlaWatch {
   }
 
   public void start(long intervalMs) {
-    timer = s.vertx.setPeriodic(intervalMs, id -> {
-      if (running) {
-        return;
-      }
-      running = true;
-      runOnce().onComplete(ar -> {
-        running = false;
-        if (ar.failed()) {
-          log.warn("SLA check did not complete: {}", ar.cause().toString());
-        }
-      });
-    });
+    periodic.start(intervalMs);
   }
 
   public void stop() {
-    if (timer >= 0) {
-      s.vertx.cancelTimer(timer);
-    }
+    periodic.stop();
   }
 
   public Future<Check> runOnce() {
     Instant now = s.clock.instant();
-    return s.pool.withTransaction(conn -> conn.query("SELECT pg_try_advisory_xact_lock(" + LOCK_KEY + ") AS locked").execute()
-            .compose(rows -> rows.iterator().next().getBoolean("locked")
+    return s.pool.withTransaction(conn -> AdvisoryLocks.tryForTransaction(conn, LOCK_KEY)
+            .compose(locked -> locked
                 ? flow.recordBreaches(conn, now, slaSeconds).map(b -> new Check(true, b))
                 : Future.succeededFuture(new Check(false, List.of()))))
         .map(check -> {

@@ -2,10 +2,12 @@ package io.productionline.work;
 
 import static net.logstash.logback.argument.StructuredArguments.entries;
 
+import io.productionline.Periodic;
 import io.productionline.Services;
 import io.productionline.events.Addresses;
 import io.productionline.events.EventType;
 import io.productionline.executor.ExecutorRegistry;
+import io.productionline.store.AdvisoryLocks;
 import io.productionline.store.TaskRepository.Exhausted;
 import io.productionline.store.TaskRepository.Requeued;
 import io.productionline.track.TrackSupervisor;
@@ -46,41 +48,28 @@ public final class RescueSweeper {
   private final Services s;
   private final ExecutorRegistry executors;
   private final TrackSupervisor supervisor;
-  private long timer = -1;
-  private boolean running;
+  private final Periodic periodic;
 
   public RescueSweeper(Services services, ExecutorRegistry executors, TrackSupervisor supervisor) {
     this.s = services;
+    this.periodic = new Periodic(services.vertx, "Rescue sweep", this::runOnce);
     this.executors = executors;
     this.supervisor = supervisor;
   }
 
   public void start(long intervalMs) {
-    timer = s.vertx.setPeriodic(intervalMs, id -> {
-      if (running) {
-        return;
-      }
-      running = true;
-      runOnce().onComplete(ar -> {
-        running = false;
-        if (ar.failed()) {
-          log.warn("Rescue sweep did not complete: {}", ar.cause().toString());
-        }
-      });
-    });
+    periodic.start(intervalMs);
   }
 
   public void stop() {
-    if (timer >= 0) {
-      s.vertx.cancelTimer(timer);
-    }
+    periodic.stop();
   }
 
   public Future<Sweep> runOnce() {
     Instant now = s.clock.instant();
     return s.tasks.holders(s.pool).compose(executors::dead).compose(dead -> s.pool.withTransaction(conn ->
-        conn.query("SELECT pg_try_advisory_xact_lock(" + LOCK_KEY + ") AS locked").execute().compose(rows -> {
-          if (!rows.iterator().next().getBoolean("locked")) {
+        AdvisoryLocks.tryForTransaction(conn, LOCK_KEY).compose(locked -> {
+          if (!locked) {
             return Future.succeededFuture(new Sweep(false, List.of(), List.of(), dead, List.of()));
           }
           return s.tasks.requeueLost(conn, dead, now).compose(requeued -> s.tasks.exhausted(conn, dead, now)
