@@ -134,6 +134,14 @@ class ClaimTest {
     RawExecutor x = new RawExecutor(node, "chainer", "server", "sim");
     node.api.post("/production/start?project=chain", new JsonObject());
     JsonObject task = x.claim(5).orElseThrow();
+    for (String bad : List.of("soon", "-1", "9999")) {
+      Api.Reply refused = x.api.post("/api/v1/work/" + task.getString("task_id") + "/complete?next=" + bad,
+          new JsonObject().put("lease_token", task.getString("lease_token")).put("outcome", "stabilized"));
+      assertEquals(400, refused.status(), refused.text());
+      assertTrue(refused.json().getString("detail").contains("next"), refused.text());
+    }
+    assertEquals("claimed", node.sql("SELECT status FROM station_tasks WHERE id = '" + task.getString("task_id") + "'")
+        .get(0).getString(0), "a refused call completes nothing");
     Set<String> done = new HashSet<>();
     int calls = 1;
     while (task != null) {
