@@ -156,7 +156,7 @@ public final class TrackRepository {
     Tuple t = moveValues(from, to, keepRun, now)
         .addString(taskId).addString(leaseToken).addString(outcome).addValue(result).addInteger(from.runs());
     if (next == null) {
-      for (int i = 0; i < 21; i++) {
+      for (int i = 0; i < TrackSql.INSERT_TASK_PARAMS; i++) {
         t.addValue(null);
       }
     } else {

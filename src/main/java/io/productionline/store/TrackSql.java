@@ -22,14 +22,14 @@ final class TrackSql {
    * caller moves it. {@code moved} is 0 when the compare-and-set lost (the transaction is then
    * rolled back, the withdrawal with it).
    */
-  static final String MOVE = "WITH " + moveSteps("", "");
+  static final String MOVE = "WITH " + moveSteps("", "", "");
 
   /**
    * The withdrawal, compare-and-set and counts of {@link #MOVE} (its CTEs after {@code WITH} and
    * its SELECT); {@code withdrawAlso} and {@code gate} are added to the withdrawal's and the move's
-   * conditions.
+   * conditions, {@code alsoSelect} to what it answers.
    */
-  private static String moveSteps(String withdrawAlso, String gate) {
+  private static String moveSteps(String withdrawAlso, String gate, String alsoSelect) {
     return """
         dropped AS (
                UPDATE station_tasks SET status = 'cancelled', cancel_requested = true, completed_at = $9
@@ -40,10 +40,10 @@ final class TrackSql {
                       reason = $8, state_entered_at = $9, finalized_at = $10, version = version + 1
                 WHERE id = $1 AND version = $2 AND owner_node IS NOT DISTINCT FROM $11%s
                RETURNING id)
-        SELECT (SELECT count(*) FROM moved) AS moved,
+        SELECT %s(SELECT count(*) FROM moved) AS moved,
                (SELECT coalesce(jsonb_object_agg(c.state, c.n), '{}'::jsonb)
                   FROM (SELECT state, count(*) AS n FROM tracks WHERE project_id = $13 GROUP BY state) c) AS counts""".formatted(
-        withdrawAlso, gate, gate);
+        withdrawAlso, gate, gate, alsoSelect);
   }
 
   /**
@@ -62,8 +62,10 @@ final class TrackSql {
            queued AS (
       """ + shifted(TrackSql.INSERT_TASK, 18) + """
                AND $19::text IS NOT NULL AND EXISTS (SELECT 1 FROM done)),
-           """ + moveSteps(" AND id <> $14", " AND EXISTS (SELECT 1 FROM done)").replace(
-      "SELECT (SELECT count(*) FROM moved) AS moved,", "SELECT (SELECT attempt FROM done) AS attempt, (SELECT count(*) FROM moved) AS moved,");
+           """ + moveSteps(" AND id <> $14", " AND EXISTS (SELECT 1 FROM done)", "(SELECT attempt FROM done) AS attempt, ");
+
+  /** How many parameters {@link #INSERT_TASK} takes (one task's values). */
+  static final int INSERT_TASK_PARAMS = 21;
 
   /** {@code sql} with every parameter {@code $n} renumbered {@code $(n + by)}. */
   private static String shifted(String sql, int by) {

@@ -21,10 +21,12 @@ import io.productionline.line.TrackMachine.Decision;
 import io.productionline.line.TrackMachine.Input;
 import io.productionline.line.TrackState;
 import io.productionline.line.WorkItems;
+import io.productionline.store.Ids;
 import io.productionline.store.InterruptRepository.InterruptRow;
 import io.productionline.store.TaskRow;
 import io.productionline.store.TrackRepository.Move;
 import io.productionline.store.TrackRepository.NewEvent;
+import io.productionline.store.TrackRepository.NextRun;
 import io.productionline.store.TrackRow;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -239,9 +241,9 @@ public final class TrackVerticle extends VerticleBase {
   private Future<Written> completeAndPersist(SqlConnection conn, Decision d, String taskId, String token, Outcome outcome,
                                              JsonObject result, String actor) {
     int runs = track.runs() + (d.run() != null ? 1 : 0);
-    String next = d.run() != null ? io.productionline.store.Ids.next("task") : d.to().atStation() ? track.currentTaskId() : null;
+    String next = d.run() != null ? Ids.next("task") : d.to().atStation() ? track.currentTaskId() : null;
     var queued = d.run() == null ? null
-        : new io.productionline.store.TrackRepository.NextRun(next, type(), d.run(), runs, d.remediationCount());
+        : new NextRun(next, type(), d.run(), runs, d.remediationCount());
     int keepRun = d.to().atStation() ? runs : -1;
     return s.tracks.completeAndMove(conn, track, move(d, runs, next), keepRun, d.at(), taskId, token, outcome.wire(), result, queued)
         .compose(done -> done.isEmpty() ? Future.succeededFuture((Written) null)

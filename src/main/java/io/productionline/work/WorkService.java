@@ -23,6 +23,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -531,7 +532,7 @@ public final class WorkService {
 
   /** As {@link #complete}; {@code left} hears the executor's view the completion read back (not on a repeat). */
   private Future<JsonObject> complete(String taskId, String leaseToken, String executorId, JsonObject body, String idempotencyKey,
-                                      java.util.function.Consumer<JsonObject> left) {
+                                      Consumer<JsonObject> left) {
     String outcome = body.getString("outcome");
     JsonArray artifacts = body.getJsonArray("artifacts");
     return held(taskId, leaseToken, executorId).compose(t -> once(taskId, "complete", idempotencyKey, () -> {
