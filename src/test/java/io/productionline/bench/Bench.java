@@ -30,7 +30,7 @@ import java.util.function.Function;
  *
  * <p>Options: {@code --quick} (smaller sizes), {@code --phases a,b} (throughput, pickup, events,
  * scale-tracks, scale-queue, scale-executors, floor), {@code --executors 1,16,64,256},
- * {@code --window S}, {@code --jfr} (record the server with Flight Recorder), {@code --pg-pool N} (the
+ * {@code --window S}, {@code --jfr} (record the server with Flight Recorder; {@code --jfr-settings F}: a .jfc of its own for window A), {@code --pg-pool N} (the
  * server's PostgreSQL pool size instead of the configured one), {@code --warmup S} (unmeasured
  * load first, 40 s), {@code --claims separate} (a claim call and a completion call per task instead
  * of the completion that brings the next task), {@code --label L},

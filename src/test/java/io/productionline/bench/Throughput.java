@@ -83,7 +83,7 @@ final class Throughput {
     if (b.opts.containsKey("jfr")) {
       // Flight Recorder on the server for window A only: scripts/bench --jfr, then JfrTop on the file.
       String jcmd = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
-      new ProcessBuilder(jcmd, Long.toString(b.serverPid()), "JFR.start", "name=" + line, "settings=profile",
+      new ProcessBuilder(jcmd, Long.toString(b.serverPid()), "JFR.start", "name=" + line, "settings=" + b.opts.getOrDefault("jfr-settings", "profile"),
           "duration=" + (int) windowS + "s", "filename=" + b.dir.resolve("server-" + line + ".jfr").toAbsolutePath())
           .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     }
