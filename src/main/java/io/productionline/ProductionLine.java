@@ -3,6 +3,7 @@ package io.productionline;
 import io.productionline.analytics.FlowWatch;
 import io.productionline.analytics.LineAnalytics;
 import io.productionline.auth.Tokens;
+import io.productionline.events.Broadcast;
 import io.productionline.executor.ExecutorRegistry;
 import io.productionline.interrupt.SlaWatch;
 import io.productionline.line.LineDefinition;
@@ -22,6 +23,7 @@ import io.productionline.work.RescueSweeper;
 import io.productionline.work.WorkService;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.pgclient.PgBuilder;
@@ -56,6 +58,8 @@ public final class ProductionLine {
   private final FlowWatch flowWatch;
   private final SlaWatch slaWatch;
   private final Redis redisClient;
+  /** This node's relay of {@link Broadcast} events to its own consumers. */
+  private MessageConsumer<Object> relay;
 
   private ProductionLine(Services services, Redis redisClient) {
     this.services = services;
@@ -120,7 +124,11 @@ public final class ProductionLine {
   private static Future<ProductionLine> start(ProductionLine node, JsonObject config, Map<String, LineDefinition> lines) {
     Services services = node.services;
     Vertx vertx = services.vertx;
-    return node.work.start()
+    return Broadcast.relay(services.vertx.eventBus())
+        .compose(relay -> {
+          node.relay = relay;
+          return node.work.start();
+        })
         .compose(v -> node.queueWatch.start())
         .compose(v -> node.flowWatch.start())
         .compose(v -> node.supervisor.listen())
@@ -179,6 +187,7 @@ public final class ProductionLine {
     return supervisor.handOver().<Void>mapEmpty().recover(e -> Future.succeededFuture())
         .compose(v -> flowWatch.stop()).recover(e -> Future.succeededFuture())
         .compose(v -> services.vertx.undeploy(web.deploymentID())).recover(e -> Future.succeededFuture())
+        .compose(v -> relay == null ? Future.succeededFuture() : relay.unregister()).recover(e -> Future.succeededFuture())
         .compose(v -> services.reads == services.pool ? Future.succeededFuture() : services.reads.close())
         .recover(e -> Future.succeededFuture())
         .compose(v -> services.pool.close())

@@ -2,6 +2,7 @@ package io.productionline.analytics;
 
 import io.productionline.Services;
 import io.productionline.events.Addresses;
+import io.productionline.events.Broadcast;
 import io.productionline.events.EventType;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -32,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * fast the line runs or however many projects move.
  *
  * <pre>
- *  any node: a track publishes on pl.project.P ──(outbound interceptor)──▶ pl.analytics.changed {P}
+ *  any node: a track publishes for pl.project.P ──(outbound interceptor)──▶ pl.analytics.changed {P}
  *                                               └──▶ pl.inbox: inbox_opened / inbox_closed (once, by the sender)
  *  every node hears pl.analytics.changed; the one {@link io.productionline.track.Node#placeFor} names for P
  *  folds the changes and publishes flow_metrics on pl.project.P at most once a second
@@ -130,11 +131,14 @@ public final class FlowWatch {
 
   // --- what this node publishes -----------------------------------------------------------------
 
-  /** Sees every message this node sends or publishes; notes the projects whose line moved. */
+  /**
+   * Sees every message this node sends or publishes; notes the projects whose line moved. Project
+   * events go out as {@link Broadcast}s, so the event each node's relay hands on is not seen again.
+   */
   private void intercept(DeliveryContext<Object> dc) {
     try {
-      String address = dc.message().address();
-      if (running && address.startsWith(Addresses.project("")) && dc.message().body() instanceof JsonObject e) {
+      String address = Broadcast.addressOf(dc.message().address(), dc.message().headers());
+      if (running && address != null && address.startsWith(Addresses.project("")) && dc.message().body() instanceof JsonObject e) {
         String type = e.getString("type");
         if (type != null && MOVES.contains(type)) {
           String project = e.getString("project", address.substring(Addresses.project("").length()));
@@ -276,7 +280,7 @@ public final class FlowWatch {
       return;
     }
     published++;
-    s.vertx.eventBus().publish(Addresses.project(project), m.copy().put("type", EventType.FLOW_METRICS).put("project", project));
+    Broadcast.publish(s.vertx.eventBus(), Addresses.project(project), m.copy().put("type", EventType.FLOW_METRICS).put("project", project));
     if (w != null) {
       w.publishedNanos = System.nanoTime();
       w.active = m.getJsonObject("line_metrics", new JsonObject()).getInteger("wip", 0) > 0

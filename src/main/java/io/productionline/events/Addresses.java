@@ -60,6 +60,12 @@ public final class Addresses {
    */
   public static final String TASK_LOGS = "pl.task.logs";
 
+  /**
+   * Publish: every server node's relay of events for addresses that may have no consumer
+   * ({@link Broadcast}); the address an event is for is in its {@code to} header.
+   */
+  public static final String BROADCAST = "pl.broadcast";
+
   /** The regex the bridge uses to let project events out. */
   public static String projectPattern() {
     return "pl\\.project\\.[A-Za-z0-9_.-]+";

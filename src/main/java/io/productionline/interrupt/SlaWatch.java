@@ -4,6 +4,7 @@ import io.productionline.Periodic;
 import io.productionline.Services;
 import io.productionline.analytics.LineAnalytics;
 import io.productionline.events.Addresses;
+import io.productionline.events.Broadcast;
 import io.productionline.events.EventType;
 import io.productionline.store.AdvisoryLocks;
 import io.productionline.store.FlowRepository.Breach;
@@ -78,7 +79,7 @@ public final class SlaWatch {
                 b.documentType(), b.projectId(), b.slaSeconds());
             JsonObject event = b.toJson().put("type", EventType.SLA_BREACHED)
                 .put("age_seconds", java.time.Duration.between(b.openedAt(), now).toSeconds());
-            s.vertx.eventBus().publish(Addresses.project(b.projectId()), event);
+            Broadcast.publish(s.vertx.eventBus(), Addresses.project(b.projectId()), event);
             s.vertx.eventBus().publish(Addresses.INBOX, event);
           }
           return check;

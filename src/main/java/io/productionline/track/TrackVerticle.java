@@ -4,6 +4,7 @@ import io.productionline.Json;
 import io.productionline.Refusal;
 import io.productionline.Services;
 import io.productionline.events.Addresses;
+import io.productionline.events.Broadcast;
 import io.productionline.events.EventType;
 import io.productionline.line.AutomationLevel;
 import io.productionline.line.CancelKind;
@@ -110,7 +111,7 @@ public final class TrackVerticle extends VerticleBase {
         .put("at", s.clock.instant().toString()));
     return s.pool.withTransaction(conn -> s.tracks.append(conn, row.projectId(), row.id(), List.of(supervised), s.clock.instant()))
         .map(events -> {
-          events.forEach(e -> vertx.eventBus().publish(Addresses.project(row.projectId()), e));
+          events.forEach(e -> Broadcast.publish(vertx.eventBus(), Addresses.project(row.projectId()), e));
           return row;
         });
   }
@@ -604,7 +605,7 @@ public final class TrackVerticle extends VerticleBase {
     }
     track = written.next();
     for (JsonObject e : written.events()) {
-      vertx.eventBus().publish(Addresses.project(track.projectId()), e);
+      Broadcast.publish(vertx.eventBus(), Addresses.project(track.projectId()), e);
     }
     if (track.state().atStation()) {
       vertx.eventBus().publish(Addresses.WORK_AVAILABLE, new JsonObject().put("track_id", trackId));

@@ -5,6 +5,7 @@ import static net.logstash.logback.argument.StructuredArguments.entries;
 import io.productionline.Periodic;
 import io.productionline.Services;
 import io.productionline.events.Addresses;
+import io.productionline.events.Broadcast;
 import io.productionline.events.EventType;
 import io.productionline.executor.ExecutorRegistry;
 import io.productionline.store.AdvisoryLocks;
@@ -90,7 +91,7 @@ public final class RescueSweeper {
                     .put("executor", r.lostBy()).put("attempt", r.attempt()).put("available_at", r.availableAt().toString())
                     .put("reason", why).getMap()));
             s.metrics.requeued("lost");
-            s.vertx.eventBus().publish(Addresses.project(r.projectId()), new JsonObject().put("type", EventType.TASK_REQUEUED)
+            Broadcast.publish(s.vertx.eventBus(), Addresses.project(r.projectId()), new JsonObject().put("type", EventType.TASK_REQUEUED)
                 .put("project", r.projectId()).put("track_id", r.trackId()).put("task_id", r.taskId())
                 .put("attempt", r.attempt()).put("available_at", r.availableAt().toString()).put("reason", why));
           }
@@ -108,7 +109,7 @@ public final class RescueSweeper {
                       e.attempt(), why, entries(new JsonObject().put("event", "dropped")
                       .put("task_id", e.taskId()).put("track_id", e.trackId()).put("project", e.projectId())
                       .put("executor", e.executorId()).put("attempt", e.attempt()).put("reason", why).getMap()));
-                  s.vertx.eventBus().publish(Addresses.TASK_LOGS, new JsonObject().put("task_id", e.taskId()).put("end", true)
+                  Broadcast.publish(s.vertx.eventBus(), Addresses.TASK_LOGS, new JsonObject().put("task_id", e.taskId()).put("end", true)
                       .put("task_status", "dropped"));
                   return null;
                 })

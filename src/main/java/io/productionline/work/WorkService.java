@@ -5,6 +5,7 @@ import static net.logstash.logback.argument.StructuredArguments.entries;
 import io.productionline.Refusal;
 import io.productionline.Services;
 import io.productionline.events.Addresses;
+import io.productionline.events.Broadcast;
 import io.productionline.events.EventType;
 import io.productionline.executor.ExecutorInfo;
 import io.productionline.executor.ExecutorRegistry;
@@ -398,7 +399,7 @@ public final class WorkService {
               return cancelNotice(t);
             }
             TaskRow u = updated.get();
-            s.vertx.eventBus().publish(Addresses.project(u.projectId()), new JsonObject().put("type", EventType.TASK_PROGRESS)
+            Broadcast.publish(s.vertx.eventBus(), Addresses.project(u.projectId()), new JsonObject().put("type", EventType.TASK_PROGRESS)
                 .put("project", u.projectId()).put("track_id", u.trackId()).put("task_id", u.id())
                 .put("document_type", u.documentType()).put("station", u.stationId()).put("executor_id", u.executorId())
                 .put("progress", u.progress()).put("message", u.progressMessage()));
@@ -437,7 +438,7 @@ public final class WorkService {
         .map(ids -> {
           for (int i = 0; i < lines.size(); i++) {
             JsonObject l = lines.getJsonObject(i);
-            s.vertx.eventBus().publish(Addresses.TASK_LOGS, new JsonObject().put("task_id", taskId).put("id", ids.get(i)).put("at", now.toString())
+            Broadcast.publish(s.vertx.eventBus(), Addresses.TASK_LOGS, new JsonObject().put("task_id", taskId).put("id", ids.get(i)).put("at", now.toString())
                 .put("level", l.getString("level", "info")).put("message", l.getString("message"))
                 .put("fields", l.getJsonObject("fields", new JsonObject())));
           }
@@ -548,7 +549,7 @@ public final class WorkService {
         if (reply.getBoolean("repeated", false)) {
           return Future.succeededFuture(reply.put("completed", true));
         }
-        s.vertx.eventBus().publish(Addresses.TASK_LOGS, new JsonObject().put("task_id", taskId).put("end", true).put("task_status", "completed")
+        Broadcast.publish(s.vertx.eventBus(), Addresses.TASK_LOGS, new JsonObject().put("task_id", taskId).put("end", true).put("task_status", "completed")
             .put("outcome", outcome));
         long ms = t.claimedAt() == null ? 0 : Duration.between(t.claimedAt(), s.clock.instant()).toMillis();
         s.metrics.completed(t.stationKind(), outcome, t.claimedAt() == null ? null : Duration.ofMillis(ms));
