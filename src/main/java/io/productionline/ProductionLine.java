@@ -94,13 +94,13 @@ public final class ProductionLine {
     JsonObject pg = config.getJsonObject("pg", new JsonObject());
     Pool pool = PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(pg.getInteger("pool_size", 8)))
-        .connectingTo(PgConnectOptions.fromUri(pg.getString("url")).setCachePreparedStatements(true))
+        .connectingTo(connectOptions(pg))
         .using(vertx)
         .build();
     int readPoolSize = pg.getInteger("read_pool_size", 2);
     Pool reads = readPoolSize <= 0 ? pool : PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(readPoolSize))
-        .connectingTo(PgConnectOptions.fromUri(pg.getString("url")).setCachePreparedStatements(true))
+        .connectingTo(connectOptions(pg))
         .using(vertx)
         .build();
     Redis redisClient = Redis.createClient(vertx, new RedisOptions()
@@ -119,6 +119,16 @@ public final class ProductionLine {
           redisClient.close();
         })
         .compose(node -> start(node, config, lines));
+  }
+
+  /**
+   * Every statement is prepared once per connection and kept, the line's longest too: the client
+   * keeps none longer than 2,048 characters by default, and the one-statement completion
+   * ({@code TrackSql.COMPLETE_MOVE_AND_APPEND}) is longer, so it would be parsed and planned anew
+   * each time.
+   */
+  private static PgConnectOptions connectOptions(JsonObject pg) {
+    return PgConnectOptions.fromUri(pg.getString("url")).setCachePreparedStatements(true).setPreparedStatementCacheSqlLimit(16_384);
   }
 
   private static Future<ProductionLine> start(ProductionLine node, JsonObject config, Map<String, LineDefinition> lines) {

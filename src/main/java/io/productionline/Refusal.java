@@ -1,6 +1,7 @@
 package io.productionline;
 
 import io.productionline.line.IllegalMoveException;
+import io.productionline.store.StaleWriteException;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
@@ -59,6 +60,9 @@ public final class Refusal extends RuntimeException {
     if (t instanceof IllegalMoveException m) {
       return new Refusal(409, "Illegal move", m.getMessage())
           .with("current_state", m.current().wire()).with("attempted", m.attempted());
+    }
+    if (t instanceof StaleWriteException) {
+      return conflict("the track moved on while this was decided, and nothing was written; ask again");
     }
     if (t instanceof DecodeException) {
       return badRequest("the body is not valid JSON");

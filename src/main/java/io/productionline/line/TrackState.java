@@ -52,6 +52,11 @@ public enum TrackState {
     return this == BINDING || this == ASSEMBLING || this == AUDITING || this == REMEDIATING;
   }
 
+  /** Waiting for an operator or halted: while a track is here, its project's line is stopped. */
+  public boolean stopsLine() {
+    return this == AWAITING_OPERATOR || this == HALTED;
+  }
+
   public static Optional<TrackState> parse(String wire) {
     return Arrays.stream(values()).filter(s -> s.wire.equals(wire)).findFirst();
   }

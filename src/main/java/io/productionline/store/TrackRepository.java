@@ -1,11 +1,13 @@
 package io.productionline.store;
 
+import io.productionline.events.EventType;
 import io.productionline.line.DocumentType;
 import io.productionline.line.TrackMachine.InterruptSpec;
 import io.productionline.line.TrackMachine.StationRun;
 import io.productionline.line.TrackState;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
@@ -136,23 +138,29 @@ public final class TrackRepository {
         .addInteger(item);
   }
 
-  /** What {@link #completeAndMove} wrote: the project's summary after the move, and the attempt the completed task was at. */
-  public record CompletedMove(JsonObject summary, int attempt) {
+  /** What {@link #completeMoveAndAppend} wrote: the attempt the completed task was at, and the events as appended. */
+  public record CompletedMove(int attempt, List<JsonObject> events) {
   }
 
   /** The next station run a completion queues: its one task's id and what it runs. */
   public record NextRun(String taskId, DocumentType type, StationRun run, int runNo, int remediationCount) {
   }
 
+  /** The SQLSTATE of {@code pl_stale_write} (V010): the statement lost its compare-and-set and undid itself. */
+  private static final String STALE_WRITE = "PL409";
+
   /**
-   * A station's one task completed and the move it decided, in one statement ({@link TrackSql#COMPLETE_AND_MOVE}):
-   * the task by compare-and-set on {@code leaseToken} in the track's current run, {@code next}
-   * (when not null) queued, the move as {@link #move}. Empty when the lease did not hold the task
-   * there: then nothing changed. Fails with {@link StaleWriteException} when the move lost its
-   * compare-and-set (the caller's transaction is rolled back, the completion with it).
+   * A station's one task completed, the move it decided and the move's events, in one statement
+   * that commits on its own ({@link TrackSql#COMPLETE_MOVE_AND_APPEND}): the task by
+   * compare-and-set on {@code leaseToken} in the track's current run, {@code next} (when not null)
+   * queued, the move as {@link #move}, and {@code events} appended as {@link #append} does, the
+   * {@code line_progress} event given the project's summary after the move. Empty when the lease
+   * did not hold the task there: then nothing changed. Fails with {@link StaleWriteException},
+   * having changed nothing, when the move lost its compare-and-set.
    */
-  public Future<Optional<CompletedMove>> completeAndMove(SqlClient db, TrackRow from, Move to, int keepRun, Instant now, String taskId,
-                                                      String leaseToken, String outcome, JsonObject result, NextRun next) {
+  public Future<Optional<CompletedMove>> completeMoveAndAppend(SqlClient db, TrackRow from, Move to, int keepRun, Instant now,
+                                                               String taskId, String leaseToken, String outcome, JsonObject result,
+                                                               NextRun next, List<NewEvent> events) {
     Tuple t = moveValues(from, to, keepRun, now)
         .addString(taskId).addString(leaseToken).addString(outcome).addValue(result).addInteger(from.runs());
     if (next == null) {
@@ -162,14 +170,34 @@ public final class TrackRepository {
     } else {
       taskValues(t, next.taskId(), from, next.type(), next.run(), next.runNo(), next.remediationCount(), now, 1, 1);
     }
-    return db.preparedQuery(TrackSql.COMPLETE_AND_MOVE).execute(t).compose(rows -> {
-      Row r = rows.iterator().next();
-      if (r.getValue("attempt") == null) {
-        return Future.succeededFuture(Optional.empty());
-      }
-      int attempt = r.getInteger("attempt");
-      return moved(r, from, to).map(summary -> Optional.of(new CompletedMove(summary, attempt)));
-    });
+    t.addArrayOfString(events.stream().map(NewEvent::type).toArray(String[]::new))
+        .addArrayOfJsonObject(events.stream().map(NewEvent::payload).toArray(JsonObject[]::new))
+        .addLong((long) events.size())
+        .addArrayOfString(wires(s -> true)).addArrayOfString(wires(TrackState::atStation))
+        .addArrayOfString(wires(TrackState::stopsLine)).addArrayOfString(wires(TrackState::terminal))
+        .addString(TrackState.QUEUED.wire()).addString(EventType.LINE_PROGRESS);
+    return db.preparedQuery(TrackSql.COMPLETE_MOVE_AND_APPEND).execute(t)
+        .recover(e -> Future.failedFuture(e instanceof PgException pe && STALE_WRITE.equals(pe.getSqlState())
+            ? new StaleWriteException("track " + from.id() + " moved since version " + from.version() + " or is supervised by another node")
+            : e))
+        .map(rows -> {
+          Row r = rows.iterator().next();
+          if (r.getValue("attempt") == null) {
+            return Optional.empty();
+          }
+          List<JsonObject> appended = appended(events, r.getLong("last_seq"));
+          for (JsonObject e : appended) {
+            if (EventType.LINE_PROGRESS.equals(e.getString("type"))) {
+              e.put("summary", r.getJsonObject("summary")).put("line_state", r.getString("line_state"));
+            }
+          }
+          return Optional.of(new CompletedMove(r.getInteger("attempt"), appended));
+        });
+  }
+
+  /** The wire names of the track states that {@code which} holds for. */
+  private static String[] wires(java.util.function.Predicate<TrackState> which) {
+    return java.util.Arrays.stream(TrackState.values()).filter(which).map(TrackState::wire).toArray(String[]::new);
   }
 
   /** Completes a queued manual task with an operator's outcome; empty when it is not open (any more). */
@@ -228,7 +256,10 @@ public final class TrackRepository {
     }
     JsonObject out = new JsonObject().put("total", counts.values().stream().mapToInt(Integer::intValue).sum());
     counts.forEach(out::put);
-    int active = counts.get("binding") + counts.get("assembling") + counts.get("auditing") + counts.get("remediating");
+    int active = 0;
+    for (String state : wires(TrackState::atStation)) {
+      active += counts.get(state);
+    }
     return out.put("active", active);
   }
 
@@ -249,14 +280,19 @@ public final class TrackRepository {
       if (rows.size() != 1) {
         throw new IllegalStateException("no project " + projectId + " to append events to");
       }
-      long first = rows.iterator().next().getLong(0) - events.size();
-      List<JsonObject> out = new ArrayList<>();
-      for (int i = 0; i < events.size(); i++) {
-        NewEvent e = events.get(i);
-        out.add(new JsonObject().put("type", e.type()).put("seq", first + i + 1).mergeIn(e.payload()));
-      }
-      return out;
+      return appended(events, rows.iterator().next().getLong(0));
     });
+  }
+
+  /** {@code events} as appended, the last of them at {@code lastSeq}: each with its {@code type} and {@code seq}. */
+  private static List<JsonObject> appended(List<NewEvent> events, long lastSeq) {
+    long first = lastSeq - events.size();
+    List<JsonObject> out = new ArrayList<>();
+    for (int i = 0; i < events.size(); i++) {
+      NewEvent e = events.get(i);
+      out.add(new JsonObject().put("type", e.type()).put("seq", first + i + 1).mergeIn(e.payload()));
+    }
+    return out;
   }
 
   public Future<Optional<TrackRow>> takeOwnership(SqlClient db, String trackId, String node, List<String> liveNodes) {

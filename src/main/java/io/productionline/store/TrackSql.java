@@ -22,14 +22,17 @@ final class TrackSql {
    * caller moves it. {@code moved} is 0 when the compare-and-set lost (the transaction is then
    * rolled back, the withdrawal with it).
    */
-  static final String MOVE = "WITH " + moveSteps("", "", "");
+  static final String MOVE = "WITH " + moveSteps("", "") + """
+
+      SELECT (SELECT count(*) FROM moved) AS moved,
+             (SELECT coalesce(jsonb_object_agg(c.state, c.n), '{}'::jsonb)
+                FROM (SELECT state, count(*) AS n FROM tracks WHERE project_id = $13 GROUP BY state) c) AS counts""";
 
   /**
-   * The withdrawal, compare-and-set and counts of {@link #MOVE} (its CTEs after {@code WITH} and
-   * its SELECT); {@code withdrawAlso} and {@code gate} are added to the withdrawal's and the move's
-   * conditions, {@code alsoSelect} to what it answers.
+   * The withdrawal and compare-and-set of {@link #MOVE} (its CTEs after {@code WITH});
+   * {@code withdrawAlso} and {@code gate} are added to the withdrawal's and the move's conditions.
    */
-  private static String moveSteps(String withdrawAlso, String gate, String alsoSelect) {
+  private static String moveSteps(String withdrawAlso, String gate) {
     return """
         dropped AS (
                UPDATE station_tasks SET status = 'cancelled', cancel_requested = true, completed_at = $9
@@ -39,22 +42,31 @@ final class TrackSql {
                   SET state = $3, station_index = $4, remediation_count = $5, runs = $6, current_task_id = $7,
                       reason = $8, state_entered_at = $9, finalized_at = $10, version = version + 1
                 WHERE id = $1 AND version = $2 AND owner_node IS NOT DISTINCT FROM $11%s
-               RETURNING id)
-        SELECT %s(SELECT count(*) FROM moved) AS moved,
-               (SELECT coalesce(jsonb_object_agg(c.state, c.n), '{}'::jsonb)
-                  FROM (SELECT state, count(*) AS n FROM tracks WHERE project_id = $13 GROUP BY state) c) AS counts""".formatted(
-        withdrawAlso, gate, gate, alsoSelect);
+               RETURNING id)""".formatted(withdrawAlso, gate, gate);
   }
 
   /**
-   * The completion of a station's one task and the move it decided, in one statement: the task
-   * completed by compare-and-set on its lease ({@code $14} id, {@code $15} lease, {@code $16}
-   * outcome, {@code $17} result, {@code $18} the track's current run), the next station's task
-   * queued ({@link #INSERT_TASK}'s parameters from {@code $19}, all null when the move starts no
-   * station run), and {@link #MOVE} ({@code $1}–{@code $13}). Every step but the completion waits on
-   * it: when the lease does not hold the task ({@code attempt} is null) nothing changed.
+   * The completion of a station's one task, the move it decided and the move's events, in one
+   * statement that commits on its own (no BEGIN and COMMIT round trips): the task completed by
+   * compare-and-set on its lease ({@code $14} id, {@code $15} lease, {@code $16} outcome, {@code $17}
+   * result, {@code $18} the track's current run); the next station's task queued
+   * ({@link #INSERT_TASK}'s parameters from {@code $19}, all null when the move starts no station
+   * run); {@link #MOVE}'s withdrawal and compare-and-set ({@code $1}–{@code $13}); and the events
+   * appended as {@link #APPEND_EVENTS} does ({@code $40} types, {@code $41} payloads, {@code $42}
+   * how many), the project's summary after the move going into the {@code $48}
+   * ({@code line_progress}) event's payload as {@code summary} and {@code line_state}.
+   *
+   * <p>The summary counts this track at its new state {@code $3}; its states are {@code $43}, with
+   * {@code active} the count of the states {@code $44}; the line is {@code stopped} while a track
+   * is in a state of {@code $45}, {@code complete} when every track is in one of {@code $46},
+   * {@code idle} while all are {@code $47}, and {@code active} otherwise (as
+   * {@link TrackRepository#summaryOf} and {@code TrackEvents.lineState} say it).
+   *
+   * <p>Every step but the completion waits on it: when the lease does not hold the task
+   * ({@code attempt} is null) nothing changed. When the task completed but the compare-and-set
+   * lost, {@code pl_stale_write} (V010) fails the statement, which undoes it whole.
    */
-  static final String COMPLETE_AND_MOVE = """
+  static final String COMPLETE_MOVE_AND_APPEND = """
       WITH done AS (
              UPDATE station_tasks SET status = 'completed', completed_at = $9, outcome = $16, result = $17, progress = 1
               WHERE id = $14 AND lease_token = $15 AND status = 'claimed' AND track_id = $1 AND run_no = $18
@@ -62,7 +74,35 @@ final class TrackSql {
            queued AS (
       """ + shifted(TrackSql.INSERT_TASK, 18) + """
                AND $19::text IS NOT NULL AND EXISTS (SELECT 1 FROM done)),
-           """ + moveSteps(" AND id <> $14", " AND EXISTS (SELECT 1 FROM done)", "(SELECT attempt FROM done) AS attempt, ");
+           """ + moveSteps(" AND id <> $14", " AND EXISTS (SELECT 1 FROM done)") + """
+      ,
+           counted AS (
+             SELECT CASE WHEN id = $1 THEN $3 ELSE state END AS state, count(*) AS n
+               FROM tracks WHERE project_id = $13 GROUP BY 1),
+           total AS (SELECT coalesce(sum(n), 0)::int AS n FROM counted),
+           progress AS (
+             SELECT jsonb_object_agg(s.state, coalesce(c.n, 0))
+                      || jsonb_build_object('total', total.n,
+                                            'active', (SELECT coalesce(sum(n), 0)::int FROM counted WHERE state = ANY ($44))) AS summary,
+                    CASE WHEN (SELECT count(*) FROM counted WHERE state = ANY ($45)) > 0 THEN 'stopped'
+                         WHEN total.n > 0 AND (SELECT coalesce(sum(n), 0) FROM counted WHERE state = ANY ($46)) = total.n THEN 'complete'
+                         WHEN (SELECT coalesce(sum(n), 0) FROM counted WHERE state = $47) = total.n THEN 'idle'
+                         ELSE 'active' END AS line_state
+               FROM unnest($43::text[]) AS s (state) LEFT JOIN counted c USING (state), total
+              GROUP BY total.n),
+           seq AS (UPDATE projects SET last_seq = last_seq + $42::bigint WHERE id = $13 AND EXISTS (SELECT 1 FROM moved)
+                   RETURNING last_seq),
+           appended AS (
+             INSERT INTO track_events (project_id, track_id, seq, type, payload, created_at)
+             SELECT $13, $1, seq.last_seq - $42 + x.ord, x.type,
+                    CASE WHEN x.type = $48
+                         THEN x.payload || jsonb_build_object('summary', progress.summary, 'line_state', progress.line_state)
+                         ELSE x.payload END, $9
+               FROM seq, progress, unnest($40::text[], $41::jsonb[]) WITH ORDINALITY AS x (type, payload, ord))
+      SELECT (SELECT attempt FROM done) AS attempt, (SELECT last_seq FROM seq) AS last_seq, progress.summary, progress.line_state,
+             CASE WHEN EXISTS (SELECT 1 FROM done) AND NOT EXISTS (SELECT 1 FROM moved)
+                  THEN pl_stale_write('the track moved since the version its supervisor read, or another node supervises it') END AS stale
+        FROM progress""";
 
   /** How many parameters {@link #INSERT_TASK} takes (one task's values). */
   static final int INSERT_TASK_PARAMS = 21;

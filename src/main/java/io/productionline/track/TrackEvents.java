@@ -81,18 +81,29 @@ final class TrackEvents {
         .put("executor_id", executor).put("state", track.state().wire()).put("at", at.toString()));
   }
 
+  /**
+   * The project's {@code line_progress}; without its {@code summary} and {@code line_state} when
+   * {@code summary} is null, for the one-statement completion, which adds them as it appends.
+   */
   private static NewEvent progress(String projectId, JsonObject summary, Decision d) {
-    return new NewEvent(EventType.LINE_PROGRESS, new JsonObject().put("project", projectId)
-        .put("summary", summary).put("line_state", lineState(summary)).put("at", d.at().toString()));
+    JsonObject progress = new JsonObject().put("project", projectId);
+    if (summary != null) {
+      progress.put("summary", summary).put("line_state", lineState(summary));
+    }
+    return new NewEvent(EventType.LINE_PROGRESS, progress.put("at", d.at().toString()));
   }
 
   /** {@code stopped} while a track awaits an operator or is halted, {@code complete} when every track is terminal. */
   static String lineState(JsonObject summary) {
     int total = summary.getInteger("total", 0);
-    int done = summary.getInteger(TrackState.STABILIZED.wire(), 0) + summary.getInteger(TrackState.ESCALATED.wire(), 0)
-        + summary.getInteger(TrackState.CANCELLED.wire(), 0);
-    if (summary.getInteger(TrackState.AWAITING_OPERATOR.wire(), 0) + summary.getInteger(TrackState.HALTED.wire(), 0) > 0) {
-      return "stopped";
+    int done = 0;
+    for (TrackState s : TrackState.values()) {
+      done += s.terminal() ? summary.getInteger(s.wire(), 0) : 0;
+    }
+    for (TrackState s : TrackState.values()) {
+      if (s.stopsLine() && summary.getInteger(s.wire(), 0) > 0) {
+        return "stopped";
+      }
     }
     if (total > 0 && done == total) {
       return "complete";

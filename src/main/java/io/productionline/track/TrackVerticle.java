@@ -196,8 +196,8 @@ public final class TrackVerticle extends VerticleBase {
     if (quick == null) {
       return completeThenDecide(taskId, token, outcome, result, actor);
     }
-    // The common station (one task, no audit, no interrupt): completion and move in one statement.
-    return s.pool.withTransaction(conn -> completeAndPersist(conn, quick, taskId, token, outcome, result, actor))
+    // The common station (one task, no audit, no interrupt): completion, move and events in one statement.
+    return completeAndPersist(quick, taskId, token, outcome, result, actor)
         .compose(w -> w == null ? completeThenDecide(taskId, token, outcome, result, actor) : afterCommit(w));
   }
 
@@ -236,19 +236,22 @@ public final class TrackVerticle extends VerticleBase {
   }
 
   /**
-   * Writes {@code d} with the completion it follows from in one statement. Null when the lease did
-   * not hold the task in the current run: nothing was written, and the general path answers.
+   * Writes {@code d} with the completion it follows from, and its events, in one statement that
+   * commits on its own. Null when the lease did not hold the task in the current run: nothing was
+   * written, and the general path answers.
    */
-  private Future<Written> completeAndPersist(SqlConnection conn, Decision d, String taskId, String token, Outcome outcome,
-                                             JsonObject result, String actor) {
+  private Future<Written> completeAndPersist(Decision d, String taskId, String token, Outcome outcome, JsonObject result,
+                                             String actor) {
     int runs = track.runs() + (d.run() != null ? 1 : 0);
     String next = d.run() != null ? Ids.next("task") : d.to().atStation() ? track.currentTaskId() : null;
     var queued = d.run() == null ? null
         : new NextRun(next, type(), d.run(), runs, d.remediationCount());
     int keepRun = d.to().atStation() ? runs : -1;
-    return s.tracks.completeAndMove(conn, track, move(d, runs, next), keepRun, d.at(), taskId, token, outcome.wire(), result, queued)
-        .compose(done -> done.isEmpty() ? Future.succeededFuture((Written) null)
-            : written(conn, d, List.of(), List.of(), actor, null, actor, done.get().attempt(), runs, next, done.get().summary()));
+    // The statement adds the project's summary after the move to the line_progress event.
+    List<NewEvent> events = events(d, List.of(), List.of(), null, next, null, null);
+    return s.tracks.completeMoveAndAppend(s.pool, track, move(d, runs, next), keepRun, d.at(), taskId, token, outcome.wire(), result,
+            queued, events)
+        .map(done -> done.isEmpty() ? null : moved(d, actor, actor, done.get().attempt(), runs, next, done.get().events()));
   }
 
   /**
@@ -564,38 +567,48 @@ public final class TrackVerticle extends VerticleBase {
    */
   private Future<Written> written(SqlConnection conn, Decision d, List<NewEvent> extra, List<NewEvent> after, String actor,
                                   JsonObject audit, String executor, Integer attempt, int runs, String taskId, JsonObject summary) {
-    Instant now = d.at();
-    DocumentType type = type();
     Future<String> interrupt = d.interrupt() == null
         ? Future.succeededFuture()
-        : s.tracks.insertInterrupt(conn, track, d.stationIndex(), d.interrupt(), now);
-    return interrupt.compose(interruptId -> {
-      List<NewEvent> events = new ArrayList<>(extra);
-      TrackEvents.of(track, type, d, taskId, interruptId, summary, audit).forEach(e -> events.add(
-          EventType.STATION_TRANSITION.equals(e.type()) ? new NewEvent(e.type(), e.payload().put("node", s.node.id())) : e));
-      events.addAll(after);
-      return s.tracks.append(conn, track.projectId(), trackId, events, now);
-    }).map(published -> {
-      TrackRow before = track;
-      TrackRow next = new TrackRow(before.id(), before.projectId(), before.documentType(), d.to(), d.stationIndex(), d.remediationCount(),
-          runs, taskId, d.reason(), before.version() + 1, before.ownerNode(), before.replaces(), before.createdAt(), now,
-          d.to().terminal() ? now : null);
-      Map<String, Object> fields = new LinkedHashMap<>();
-      fields.put("event", "transition");
-      fields.put("track_id", trackId);
-      fields.put("project", before.projectId());
-      fields.put("document_type", before.documentType());
-      fields.put("station", type.station(d.stationIndex()).id());
-      fields.put("from", d.from().wire());
-      fields.put("to", d.to().wire());
-      fields.put("executor", executor);
-      fields.put("attempt", attempt);
-      fields.put("actor", actor);
-      fields.put("reason", d.reason());
-      log.info("Track {} {} moved {} -> {} at station {}", trackId, before.documentType(), d.from().wire(), d.to().wire(),
-          type.station(d.stationIndex()).id(), net.logstash.logback.argument.StructuredArguments.entries(fields));
-      return new Written(next, published);
-    });
+        : s.tracks.insertInterrupt(conn, track, d.stationIndex(), d.interrupt(), d.at());
+    return interrupt
+        .compose(interruptId -> s.tracks.append(conn, track.projectId(), trackId, events(d, extra, after, interruptId, taskId, summary, audit),
+            d.at()))
+        .map(published -> moved(d, actor, executor, attempt, runs, taskId, published));
+  }
+
+  /** The events of a move, in order: {@code extra}, the move's own, {@code after}. */
+  private List<NewEvent> events(Decision d, List<NewEvent> extra, List<NewEvent> after, String interruptId, String taskId,
+                                JsonObject summary, JsonObject audit) {
+    List<NewEvent> events = new ArrayList<>(extra);
+    TrackEvents.of(track, type(), d, taskId, interruptId, summary, audit).forEach(e -> events.add(
+        EventType.STATION_TRANSITION.equals(e.type()) ? new NewEvent(e.type(), e.payload().put("node", s.node.id())) : e));
+    events.addAll(after);
+    return events;
+  }
+
+  /** A move whose events were appended ({@code published}): the track's new row, and the move's log line. */
+  private Written moved(Decision d, String actor, String executor, Integer attempt, int runs, String taskId, List<JsonObject> published) {
+    Instant now = d.at();
+    DocumentType type = type();
+    TrackRow before = track;
+    TrackRow next = new TrackRow(before.id(), before.projectId(), before.documentType(), d.to(), d.stationIndex(), d.remediationCount(),
+        runs, taskId, d.reason(), before.version() + 1, before.ownerNode(), before.replaces(), before.createdAt(), now,
+        d.to().terminal() ? now : null);
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("event", "transition");
+    fields.put("track_id", trackId);
+    fields.put("project", before.projectId());
+    fields.put("document_type", before.documentType());
+    fields.put("station", type.station(d.stationIndex()).id());
+    fields.put("from", d.from().wire());
+    fields.put("to", d.to().wire());
+    fields.put("executor", executor);
+    fields.put("attempt", attempt);
+    fields.put("actor", actor);
+    fields.put("reason", d.reason());
+    log.info("Track {} {} moved {} -> {} at station {}", trackId, before.documentType(), d.from().wire(), d.to().wire(),
+        type.station(d.stationIndex()).id(), net.logstash.logback.argument.StructuredArguments.entries(fields));
+    return new Written(next, published);
   }
 
   /** After the commit: publish, wake executors, clear dependents, and retire when terminal. */

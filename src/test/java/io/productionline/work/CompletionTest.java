@@ -1,0 +1,117 @@
+package io.productionline.work;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.productionline.support.Api;
+import io.productionline.support.TestNode;
+import io.productionline.work.WorkKit.RawExecutor;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import java.time.Duration;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A station's completion, the move it decides and the move's events are written together (one
+ * statement for the common station, a transaction otherwise) or not at all.
+ */
+@DisplayName("Completions: the task, the track's move and its events are written together or not at all")
+class CompletionTest {
+
+  private TestNode node;
+
+  @AfterEach
+  void stop() {
+    if (node != null) {
+      node.close();
+    }
+  }
+
+  @Test
+  @DisplayName("A completion whose track moved on under it is refused with 409 and writes nothing; the same lease completes it once the track is back")
+  void lostRaceWritesNothing() {
+    node = TestNode.start();
+    node.createProject("race", "fast");
+    RawExecutor x = new RawExecutor(node, "racer", "server", "sim");
+    assertEquals(200, node.api.post("/production/start?project=race", new JsonObject()).status());
+    JsonObject task = x.claim(5).orElseThrow();
+    String track = task.getString("track_id");
+    Row before = state(track);
+    // Another node takes the track over (as after a partition): its supervisor here holds a stale owner.
+    String owner = node.sql("SELECT owner_node FROM tracks WHERE id = '" + track + "'").get(0).getString(0);
+    node.sql("UPDATE tracks SET owner_node = 'another-node' WHERE id = '" + track + "'");
+
+    Api.Reply refused = x.complete(task, "stabilized");
+    assertEquals(409, refused.status(), refused.text());
+    assertTrue(refused.json().getString("detail").contains("nothing was written"), refused.text());
+    Row after = state(track);
+    assertEquals("claimed", after.getString("task_status"), "the task is still held");
+    assertEquals(task.getString("lease_token"), after.getString("lease_token"), "by the same lease");
+    assertEquals(before.getLong("version"), after.getLong("version"), "the track did not move");
+    assertEquals(before.getLong("events"), after.getLong("events"), "no event was appended");
+    assertEquals(before.getLong("tasks"), after.getLong("tasks"), "no next task was queued");
+    assertEquals(before.getLong("last_seq"), after.getLong("last_seq"), "no sequence number was taken");
+
+    node.sql("UPDATE tracks SET owner_node = '" + owner + "' WHERE id = '" + track + "'");
+    Api.Reply completed = x.complete(task, "stabilized");
+    assertEquals(200, completed.status(), completed.text());
+    assertEquals("completed", node.sql("SELECT status FROM station_tasks WHERE id = '" + task.getString("task_id") + "'").get(0).getString(0));
+    Row moved = state(track);
+    assertEquals(before.getLong("version") + 1, moved.getLong("version"), "the track moved once");
+    assertEquals(before.getLong("events") + 2, moved.getLong("events"), "its station_transition and line_progress were appended");
+    assertEquals(before.getLong("tasks") + 1, moved.getLong("tasks"), "the next station's task was queued");
+    assertEquals(before.getLong("last_seq") + 2, moved.getLong("last_seq"));
+  }
+
+  @Test
+  @DisplayName("After every station's completion, the line_progress appended with the move says what the line view says")
+  void progressMatchesTheView() {
+    node = TestNode.start();
+    // 50 tracks of an assembly and an audit station: the line is active until the last audit.
+    assertEquals(100, runAlone("counts", "wide", "sim"));
+    assertEquals(50, node.production("counts").getJsonObject("summary").getInteger("stabilized"));
+    // Two tracks of one assembly station each: the last completion makes the line complete.
+    assertEquals(2, runAlone("whole", "slowjob", "slow"));
+    assertEquals(2, node.production("whole").getJsonObject("summary").getInteger("stabilized"));
+  }
+
+  /**
+   * Starts {@code project} on {@code line} and completes each of its stations with one executor,
+   * one at a time, checking after each that the line_progress appended with the move says what the
+   * line view says; returns how many stations it completed. The line ends complete.
+   */
+  private int runAlone(String project, String line, String capability) {
+    node.createProject(project, line);
+    RawExecutor x = new RawExecutor(node, project + "-x", "server", capability);
+    assertEquals(200, node.api.post("/production/start?project=" + project, new JsonObject()).status());
+    // Every track starts at once; from then on only this executor moves the line, one station at a time.
+    node.awaitProduction(project, p -> TestNode.allTracks(p, "assembling"), Duration.ofSeconds(30));
+    int completions = 0;
+    for (Optional<JsonObject> task = x.claim(1); task.isPresent(); task = x.claim(1)) {
+      Api.Reply r = x.complete(task.get(), "stabilized");
+      assertEquals(200, r.status(), r.text());
+      completions++;
+      JsonObject view = node.production(project);
+      Row last = node.sql("SELECT payload FROM track_events WHERE project_id = '" + project + "' AND type = 'line_progress' "
+          + "ORDER BY seq DESC LIMIT 1").get(0);
+      JsonObject stored = (JsonObject) last.getValue("payload");
+      assertEquals(view.getJsonObject("summary"), stored.getJsonObject("summary"),
+          "after completion " + completions + " (" + task.get().getString("station") + ")");
+      assertEquals(view.getString("line_state"), stored.getString("line_state"));
+    }
+    assertEquals("complete", node.production(project).getString("line_state"));
+    return completions;
+  }
+
+  /** The track's version, its current task's status and lease, and the project's events, tasks and last seq. */
+  private Row state(String track) {
+    return node.sql("SELECT t.version, st.status AS task_status, st.lease_token, "
+        + "(SELECT count(*) FROM track_events e WHERE e.project_id = t.project_id) AS events, "
+        + "(SELECT count(*) FROM station_tasks s WHERE s.project_id = t.project_id) AS tasks, "
+        + "(SELECT last_seq FROM projects p WHERE p.id = t.project_id) AS last_seq "
+        + "FROM tracks t JOIN station_tasks st ON st.id = t.current_task_id WHERE t.id = '" + track + "'").get(0);
+  }
+}
