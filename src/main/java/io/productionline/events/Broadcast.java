@@ -1,6 +1,7 @@
 package io.productionline.events;
 
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -33,7 +34,7 @@ public final class Broadcast {
   }
 
   /** The address a message sent with {@link #publish} is for; null for any other message. */
-  public static String addressOf(String sentTo, io.vertx.core.MultiMap headers) {
+  public static String addressOf(String sentTo, MultiMap headers) {
     return Addresses.BROADCAST.equals(sentTo) ? headers.get(TO) : null;
   }
 

@@ -15,10 +15,12 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Predicate;
 
 /** PostgreSQL access for tracks, their tasks' creation, interrupts they open and the history. */
 public final class TrackRepository {
@@ -149,6 +151,12 @@ public final class TrackRepository {
   /** The SQLSTATE of {@code pl_stale_write} (V010): the statement lost its compare-and-set and undid itself. */
   private static final String STALE_WRITE = "PL409";
 
+  /** The track states, and those that count as active, stop the line and end a track, by wire name. */
+  private static final String[] STATES = wires(s -> true);
+  private static final String[] ACTIVE = wires(TrackState::atStation);
+  private static final String[] STOPPING = wires(TrackState::stopsLine);
+  private static final String[] TERMINAL = wires(TrackState::terminal);
+
   /**
    * A station's one task completed, the move it decided and the move's events, in one statement
    * that commits on its own ({@link TrackSql#COMPLETE_MOVE_AND_APPEND}): the task by
@@ -173,8 +181,7 @@ public final class TrackRepository {
     t.addArrayOfString(events.stream().map(NewEvent::type).toArray(String[]::new))
         .addArrayOfJsonObject(events.stream().map(NewEvent::payload).toArray(JsonObject[]::new))
         .addLong((long) events.size())
-        .addArrayOfString(wires(s -> true)).addArrayOfString(wires(TrackState::atStation))
-        .addArrayOfString(wires(TrackState::stopsLine)).addArrayOfString(wires(TrackState::terminal))
+        .addArrayOfString(STATES).addArrayOfString(ACTIVE).addArrayOfString(STOPPING).addArrayOfString(TERMINAL)
         .addString(TrackState.QUEUED.wire()).addString(EventType.LINE_PROGRESS);
     return db.preparedQuery(TrackSql.COMPLETE_MOVE_AND_APPEND).execute(t)
         .recover(e -> Future.failedFuture(e instanceof PgException pe && STALE_WRITE.equals(pe.getSqlState())
@@ -196,8 +203,8 @@ public final class TrackRepository {
   }
 
   /** The wire names of the track states that {@code which} holds for. */
-  private static String[] wires(java.util.function.Predicate<TrackState> which) {
-    return java.util.Arrays.stream(TrackState.values()).filter(which).map(TrackState::wire).toArray(String[]::new);
+  private static String[] wires(Predicate<TrackState> which) {
+    return Arrays.stream(TrackState.values()).filter(which).map(TrackState::wire).toArray(String[]::new);
   }
 
   /** Completes a queued manual task with an operator's outcome; empty when it is not open (any more). */
@@ -257,7 +264,7 @@ public final class TrackRepository {
     JsonObject out = new JsonObject().put("total", counts.values().stream().mapToInt(Integer::intValue).sum());
     counts.forEach(out::put);
     int active = 0;
-    for (String state : wires(TrackState::atStation)) {
+    for (String state : ACTIVE) {
       active += counts.get(state);
     }
     return out.put("active", active);
