@@ -69,7 +69,7 @@ public final class TrackRepository {
    */
   public Future<JsonObject> move(SqlClient db, TrackRow from, Move to, int keepRun, Instant now) {
     return db.preparedQuery(TrackSql.MOVE).execute(moveValues(from, to, keepRun, now))
-        .compose(rows -> moved(rows.iterator().next(), from, to));
+        .compose(rows -> moved(rows.iterator().next(), from));
   }
 
   private static Tuple moveValues(TrackRow from, Move to, int keepRun, Instant now) {
@@ -82,18 +82,18 @@ public final class TrackRepository {
   }
 
   /** A move's row: the project's summary after it, or {@link StaleWriteException} when the compare-and-set lost. */
-  private static Future<JsonObject> moved(Row r, TrackRow from, Move to) {
+  private static Future<JsonObject> moved(Row r, TrackRow from) {
     if (r.getLong("moved") != 1) {
-      return Future.failedFuture(new StaleWriteException("track " + from.id() + " moved since version " + from.version()
-          + " or is supervised by another node"));
+      return Future.failedFuture(staleWrite(from));
     }
     Map<String, Integer> counts = new LinkedHashMap<>();
-    JsonObject seen = (JsonObject) r.getValue("counts");
-    seen.forEach(e -> counts.put(e.getKey(), ((Number) e.getValue()).intValue()));
-    // The statement counted this track where it stood before the move.
-    counts.merge(from.state().wire(), -1, Integer::sum);
-    counts.merge(to.state().wire(), 1, Integer::sum);
+    ((JsonObject) r.getValue("counts")).forEach(e -> counts.put(e.getKey(), ((Number) e.getValue()).intValue()));
     return Future.succeededFuture(summary(counts));
+  }
+
+  /** The track's compare-and-set on {@code from} lost: the track moved since, or another node supervises it. */
+  private static StaleWriteException staleWrite(TrackRow from) {
+    return new StaleWriteException("track " + from.id() + " moved since version " + from.version() + " or is supervised by another node");
   }
 
   /** The capability of a manual station's tasks; no executor is ever handed one. */
@@ -185,8 +185,7 @@ public final class TrackRepository {
         .addString(TrackState.QUEUED.wire()).addString(EventType.LINE_PROGRESS);
     return db.preparedQuery(TrackSql.COMPLETE_MOVE_AND_APPEND).execute(t)
         .recover(e -> Future.failedFuture(e instanceof PgException pe && STALE_WRITE.equals(pe.getSqlState())
-            ? new StaleWriteException("track " + from.id() + " moved since version " + from.version() + " or is supervised by another node")
-            : e))
+            ? staleWrite(from) : e))
         .map(rows -> {
           Row r = rows.iterator().next();
           if (r.getValue("attempt") == null) {

@@ -17,16 +17,26 @@ final class TrackSql {
    * A transition in one statement, the only way a track's state changes (and only by its
    * supervisor): the track's open tasks of every station run but {@code $12} (-1: all) withdrawn, a
    * holder learning it on its next call; the compare-and-set on version and owner; and the
-   * project's counts by state (for {@code line_progress}). The counts
-   * come from the statement's snapshot, where this track still stands in its old state; the
-   * caller moves it. {@code moved} is 0 when the compare-and-set lost (the transaction is then
-   * rolled back, the withdrawal with it).
+   * project's counts by state after the move ({@code counted}, for {@code line_progress}).
+   * {@code moved} is 0 when the compare-and-set lost (the transaction is then rolled back, the
+   * withdrawal with it).
    */
-  static final String MOVE = "WITH " + moveSteps("", "") + """
+  static final String MOVE = "WITH " + moveSteps("", "") + ",\n     " + countedStep() + """
 
       SELECT (SELECT count(*) FROM moved) AS moved,
-             (SELECT coalesce(jsonb_object_agg(c.state, c.n), '{}'::jsonb)
-                FROM (SELECT state, count(*) AS n FROM tracks WHERE project_id = $13 GROUP BY state) c) AS counts""";
+             (SELECT coalesce(jsonb_object_agg(c.state, c.n), '{}'::jsonb) FROM counted c) AS counts""";
+
+  /**
+   * The project's ({@code $13}) tracks counted by state after the move, as a CTE named
+   * {@code counted}: the statement's snapshot still has this track ({@code $1}) in its old state,
+   * so it is counted in its new one ({@code $3}).
+   */
+  private static String countedStep() {
+    return """
+        counted AS (
+               SELECT CASE WHEN id = $1 THEN $3 ELSE state END AS state, count(*) AS n
+                 FROM tracks WHERE project_id = $13 GROUP BY 1)""";
+  }
 
   /**
    * The withdrawal and compare-and-set of {@link #MOVE} (its CTEs after {@code WITH});
@@ -56,7 +66,7 @@ final class TrackSql {
    * how many), the project's summary after the move going into the {@code $48}
    * ({@code line_progress}) event's payload as {@code summary} and {@code line_state}.
    *
-   * <p>The summary counts this track at its new state {@code $3}; its states are {@code $43}, with
+   * <p>The summary (the {@code counted} step's counts) lists the states {@code $43}, with
    * {@code active} the count of the states {@code $44}; the line is {@code stopped} while a track
    * is in a state of {@code $45}, {@code complete} when every track is in one of {@code $46},
    * {@code idle} while all are {@code $47}, and {@code active} otherwise (as
@@ -74,11 +84,8 @@ final class TrackSql {
            queued AS (
       """ + shifted(TrackSql.INSERT_TASK, 18) + """
                AND $19::text IS NOT NULL AND EXISTS (SELECT 1 FROM done)),
-           """ + moveSteps(" AND id <> $14", " AND EXISTS (SELECT 1 FROM done)") + """
+           """ + moveSteps(" AND id <> $14", " AND EXISTS (SELECT 1 FROM done)") + ",\n     " + countedStep() + """
       ,
-           counted AS (
-             SELECT CASE WHEN id = $1 THEN $3 ELSE state END AS state, count(*) AS n
-               FROM tracks WHERE project_id = $13 GROUP BY 1),
            total AS (SELECT coalesce(sum(n), 0)::int AS n FROM counted),
            progress AS (
              SELECT jsonb_object_agg(s.state, coalesce(c.n, 0))
