@@ -106,13 +106,9 @@ public final class Bench {
     log("database %s, redis %s (prefix %s)", db.url(), redisUrl, prefix);
 
     Path lines = dir.resolve("lines");
-    if (Files.exists(lines)) {
-      try (var files = Files.list(lines)) {
-        for (Path f : (Iterable<Path>) files::iterator) {
-          Files.delete(f);
-        }
-      }
-    }
+    emptyDir(lines);
+    // The server's JSON log of the run before (half a gigabyte after a few runs) is not kept.
+    emptyDir(dir.resolve("data").resolve("logs"));
     for (int n : ns) {
       Lines.write(lines, Lines.line("tp" + n, "tp" + n, 8, 100));
     }
@@ -292,6 +288,17 @@ public final class Bench {
 
   void log(String format, Object... args) {
     System.err.printf("[bench %6.1fs] %s%n", (System.nanoTime() - started) / 1e9, String.format(format, args));
+  }
+
+  /** Deletes the files of {@code folder}, when it exists. */
+  private static void emptyDir(Path folder) throws java.io.IOException {
+    if (Files.exists(folder)) {
+      try (var files = Files.list(folder)) {
+        for (Path f : (Iterable<Path>) files::iterator) {
+          Files.delete(f);
+        }
+      }
+    }
   }
 
   static String env(String name, String fallback) {
