@@ -14,6 +14,10 @@ import io.vertx.core.json.JsonObject;
  */
 public final class Refusal extends RuntimeException {
 
+  /** What an unexpected problem (500) says: never the exception, which goes to the node's log. */
+  public static final String UNEXPECTED = "the node could not serve this request; the cause is in the node's log. Ask again; if it persists, tell the line's operator";
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Refusal.class);
+
   private final int status;
   private final JsonObject body;
 
@@ -77,12 +81,15 @@ public final class Refusal extends RuntimeException {
       }
       return new Refusal(503, "Unavailable", "the line did not answer in time; ask again");
     }
-    return new Refusal(500, "Internal problem", t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage()));
+    return new Refusal(500, "Internal problem", UNEXPECTED);
   }
 
-  /** Answers a bus request with this refusal. */
+  /** Answers a bus request with this refusal; an unexpected problem's cause goes to the log, not to the caller. */
   public static void reply(Message<?> message, Throwable t) {
     Refusal r = of(t);
+    if (r.status == 500 && !(t instanceof Refusal)) {
+      log.warn("A request to {} could not be served: {}", message.address(), t.toString());
+    }
     message.fail(r.status, r.body.encode());
   }
 }

@@ -136,7 +136,7 @@ final class EventsApi {
   }
 
   private static void refuse(ServerWebSocket ws, Throwable t) {
-    Refusal r = Refusal.of(t);
+    Refusal r = Http.problem(t);
     ws.writeTextMessage(r.body().put("type", "refused").encode());
   }
 

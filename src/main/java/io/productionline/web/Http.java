@@ -14,6 +14,8 @@ import java.util.regex.Pattern;
 final class Http {
 
   static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}");
+  /** A Java exception or class name (NullPointerException, java.lang.…, io.vertx.…) in a detail. */
+  private static final Pattern JAVA_NAMES = Pattern.compile("\\b\\w*(Exception|Error|Throwable)\\b|\\b(java|javax|io|com|org|sun|jdk)\\.[a-z]\\w*\\.");
 
   private Http() {
   }
@@ -24,6 +26,43 @@ final class Http {
     }
     ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
         .end(body instanceof JsonObject o ? o.encode() : body instanceof JsonArray a ? a.encode() : String.valueOf(body));
+  }
+
+  /**
+   * Any failure as the refusal the caller gets: what {@link Refusal#of} makes of it, except that
+   * an unexpected problem (500) or a 5xx whose detail names a Java exception says so in production
+   * words and nothing else; the cause goes to the node's log, never to the caller.
+   */
+  static Refusal problem(Throwable t) {
+    Refusal r = Refusal.of(t);
+    if (r.status() >= 500) {
+      String detail = r.body().getString("detail", "");
+      if (r.status() == 500 || JAVA_NAMES.matcher(detail).find()) {
+        return new Refusal(r.status(), r.status() == 500 ? "Internal problem" : r.body().getString("title", "Unavailable"), Refusal.UNEXPECTED);
+      }
+    }
+    return r;
+  }
+
+  /**
+   * A request the HTTP decoder could not read (Vert.x's invalid-request handler): a request line
+   * longer than {@code http.max_initial_line_length} is 414, headers over {@code http.max_header_size}
+   * 431, anything else 400, each with a JSON body; then the connection closes, as Vert.x's own
+   * handler does.
+   */
+  static void invalidRequest(io.vertx.core.http.HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    Refusal r;
+    if (cause instanceof io.netty.handler.codec.http.TooLongHttpLineException) {
+      r = new Refusal(414, "Request line too long", "the request line (method, path and query) is longer than this node reads; shorten the query");
+    } else if (cause instanceof io.netty.handler.codec.http.TooLongHttpHeaderException) {
+      r = new Refusal(431, "Headers too large", "the request's headers are larger than this node reads");
+    } else {
+      r = Refusal.badRequest("the request is not well-formed HTTP");
+    }
+    request.response().setStatusCode(r.status()).putHeader("Content-Type", "application/json").putHeader("Connection", "close")
+        .end(r.body().encode())
+        .onComplete(v -> request.connection().close());
   }
 
   /** Replies 200 (or {@code status}) with the future's value, or with the refusal it failed with. */
@@ -58,14 +97,19 @@ final class Http {
     reply(ctx, status, f);
   }
 
-  /** The request body as a JSON object; an empty body is an empty object. Refuses anything else. */
+  /**
+   * The request body as a JSON object. Refuses anything else: a body that is not JSON, not an
+   * object, of another media type, and an empty or absent body (send {@code {}} to leave every
+   * field out).
+   */
   static JsonObject body(RoutingContext ctx) {
-    if (ctx.body() == null || ctx.body().length() == 0) {
-      return new JsonObject();
-    }
     String type = ctx.request().getHeader("Content-Type");
     if (type != null && !type.toLowerCase().startsWith("application/json")) {
       throw new Refusal(415, "Unsupported media type", "send the body as application/json");
+    }
+    // Absent (length -1, no buffer) or empty: either way there is no object to read.
+    if (ctx.body() == null || ctx.body().length() <= 0 || ctx.body().buffer() == null) {
+      throw Refusal.badRequest("this call takes a JSON object in its body, and the body is empty; send {} to leave every field out");
     }
     Object parsed;
     try {

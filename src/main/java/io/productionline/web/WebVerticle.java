@@ -10,6 +10,7 @@ import io.productionline.work.WorkService;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.web.Router;
@@ -92,7 +93,11 @@ public final class WebVerticle extends VerticleBase {
       return Future.failedFuture(e);
     }
     return commands.listen()
-        .compose(v -> vertx.createHttpServer().requestHandler(router)
+        .compose(v -> vertx.createHttpServer(new HttpServerOptions()
+                .setMaxInitialLineLength(http.getInteger("max_initial_line_length", HttpServerOptions.DEFAULT_MAX_INITIAL_LINE_LENGTH))
+                .setMaxHeaderSize(http.getInteger("max_header_size", HttpServerOptions.DEFAULT_MAX_HEADER_SIZE)))
+            .requestHandler(router)
+            .invalidRequestHandler(Http::invalidRequest)
             .listen(http.getInteger("port", 8950), http.getString("host", "127.0.0.1")))
         .compose(srv -> {
           server = srv;
@@ -121,7 +126,7 @@ public final class WebVerticle extends VerticleBase {
   private void refuse(RoutingContext ctx) {
     Refusal r;
     if (ctx.failure() != null) {
-      r = Refusal.of(ctx.failure());
+      r = Http.problem(ctx.failure());
       if (r.status() >= 500) {
         log.warn("Request {} {} could not be served: {}", ctx.request().method(), ctx.request().path(), ctx.failure().toString());
       }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.productionline.support.Api;
 import io.productionline.support.TestNode;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
@@ -107,9 +108,17 @@ class HostileInputTest {
     bodyEndpoints.put("intent work complete", Case.endpoint("/assembly-line/work/complete", "executor"));
     String oversize = new JsonObject().put("notes", "x".repeat(1_100_000)).encode();
     String deep = "[".repeat(5000) + "]".repeat(5000);
+    // Every endpoint of the guard's table that takes a body is in the corpus (POST /production/start takes its query only).
+    for (Guard.Rule rule : Guard.RULES) {
+      if (HttpMethod.POST.equals(rule.method()) && !rule.path().equals("/production/start")) {
+        assertTrue(bodyEndpoints.values().stream().anyMatch(e -> rule.matches(e.path())), "the corpus covers " + rule.name());
+      }
+    }
     bodyEndpoints.forEach((name, e) -> {
       String path = e.path();
       String who = e.who();
+      cases.add(Case.post(name + ": an empty body", path, "", 400).mentioning("body").by(who));
+      cases.add(new Case(name + ": no body and no Content-Type", "POST", path, Map.of(), null, Set.of(400), "body", null, null, who));
       cases.add(Case.post(name + ": malformed JSON", path, "{\"line\": ", 400).by(who));
       cases.add(Case.post(name + ": a JSON array instead of an object", path, "[1, 2, 3]", 400).by(who));
       cases.add(Case.post(name + ": a JSON string instead of an object", path, "\"clarify\"", 400).by(who));
@@ -257,6 +266,10 @@ class HostileInputTest {
         "{}".getBytes(StandardCharsets.UTF_8), Set.of(404, 405), null, null, null));
     cases.add(new Case("DELETE a track", "DELETE", "/production/track/" + brief, Map.of(), null, Set.of(404, 405), null, null, null));
     cases.add(Case.post("POST to /health", "/health", "{}", Set.of(404, 405)));
+
+    // Requests too large for the HTTP decoder: a 10 kB query string, a 20 kB header.
+    cases.add(Case.get("a 10 kB query string", "/production?project=" + PROJECT + "&pad=" + "q".repeat(10_240), 414));
+    cases.add(Case.get("a 20 kB header", "/production?project=" + PROJECT, 431).header("X-Padding", "h".repeat(20_480)));
 
     // Missing and hostile query parameters.
     cases.add(Case.get("production without a project", "/production", 400).mentioning("project"));
@@ -428,6 +441,24 @@ class HostileInputTest {
     assertEquals("open", node.api.get("/api/v1/interrupts/" + interrupt).json().getString("status"), "the interrupt is still open");
   }
 
+  @Test
+  @DisplayName("An unexpected problem is a 500 whose body names no Java exception, whatever the cause says")
+  void unexpectedProblemNamesNoException() {
+    List<Throwable> causes = List.of(
+        new NullPointerException("Cannot invoke \"io.vertx.core.internal.buffer.BufferInternal.getByteBuf()\" because \"buf\" is null"),
+        new IllegalStateException("java.lang.IllegalStateException: no caller"),
+        new io.vertx.core.eventbus.ReplyException(io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE, 500,
+            "java.lang.ClassCastException: class java.lang.String cannot be cast"),
+        new io.vertx.core.eventbus.ReplyException(io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE, 503,
+            "{\"title\":\"Unavailable\",\"detail\":\"io.netty.channel.ConnectTimeoutException: refused\"}"));
+    for (Throwable t : causes) {
+      JsonObject body = Http.problem(t).body();
+      assertTrue(body.getInteger("status") >= 500, body.encode());
+      assertTrue(!body.encode().matches("(?s).*(Exception|java\\.|io\\.vertx|io\\.netty).*"), "no Java name: " + body.encode());
+      assertTrue(body.getString("detail").contains("node's log"), body.encode());
+    }
+  }
+
   // --- helpers -----------------------------------------------------------------------------------
 
   private void check(Case c) {
@@ -436,7 +467,8 @@ class HostileInputTest {
       case "admin" -> admin;
       default -> node.api;
     };
-    HttpRequest.Builder b = client.builder(c.path());
+    // HTTP/1.1, as curl and the executors speak it (the JDK client would otherwise offer an h2c upgrade).
+    HttpRequest.Builder b = client.builder(c.path()).version(HttpClient.Version.HTTP_1_1);
     c.headers().forEach(b::header);
     b.method(c.method(), c.body() == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(c.body()));
     Api.Reply r = client.send(b);
