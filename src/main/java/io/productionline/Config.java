@@ -25,6 +25,7 @@ public final class Config {
       Map.entry("PL_CLUSTER_HOST", "cluster.host"),
       Map.entry("PL_CLUSTER_PORT", "cluster.port"),
       Map.entry("PL_CLUSTER_MEMBERS", "cluster.members"),
+      Map.entry("PL_CLUSTER_EXPECTED_MEMBERS", "cluster.expected_members"),
       Map.entry("PL_HEARTBEAT_SECONDS", "executors.heartbeat_seconds"),
       Map.entry("PL_STALE_SECONDS", "executors.stale_seconds"),
       Map.entry("PL_LEASE_SECONDS", "work.lease_seconds"),
@@ -65,7 +66,7 @@ public final class Config {
     if (pointer.equals("demo.enabled") || pointer.equals("auth.print_token")) {
       return !(value.equalsIgnoreCase("off") || value.equalsIgnoreCase("false") || value.equals("0"));
     }
-    if (pointer.endsWith("port") || pointer.endsWith("seconds") || pointer.endsWith("executors")) {
+    if (pointer.endsWith("port") || pointer.endsWith("seconds") || pointer.endsWith("executors") || pointer.endsWith("expected_members")) {
       return Integer.parseInt(value.trim());
     }
     return value;

@@ -181,6 +181,13 @@ public final class Main {
     }
   }
 
+  /** The failure-detector and merge settings of conf/cluster.xml, the floor for any cluster file. */
+  static final Map<String, String> HEALING = Map.of(
+      "hazelcast.heartbeat.interval.seconds", "1",
+      "hazelcast.max.no.heartbeat.seconds", "10",
+      "hazelcast.merge.first.run.delay.seconds", "5",
+      "hazelcast.merge.next.run.delay.seconds", "5");
+
   public static Config hazelcast(JsonObject config) throws Exception {
     JsonObject c = config.getJsonObject("cluster", new JsonObject());
     Config hz = new FileSystemXmlConfig(c.getString("config", "conf/cluster.xml"));
@@ -190,6 +197,13 @@ public final class Main {
     JsonArray members = c.getJsonArray("members", new JsonArray().add("127.0.0.1"));
     tcp.setMembers(members.stream().map(Object::toString).toList());
     hz.getNetworkConfig().getInterfaces().setInterfaces(List.of(c.getString("host", "127.0.0.1")));
+    // Healing after a split within seconds, and a failure detector of seconds, even when a replacement
+    // cluster file leaves them out (Hazelcast's defaults: 300 s / 120 s before merging, 60 s of silence).
+    HEALING.forEach((property, value) -> {
+      if (hz.getProperty(property) == null) {
+        hz.setProperty(property, value);
+      }
+    });
     return hz;
   }
 

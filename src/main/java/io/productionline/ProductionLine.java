@@ -3,6 +3,7 @@ package io.productionline;
 import io.productionline.analytics.FlowWatch;
 import io.productionline.analytics.LineAnalytics;
 import io.productionline.auth.Tokens;
+import io.productionline.cluster.Membership;
 import io.productionline.events.Broadcast;
 import io.productionline.executor.ExecutorRegistry;
 import io.productionline.interrupt.SlaWatch;
@@ -58,12 +59,23 @@ public final class ProductionLine {
   private final FlowWatch flowWatch;
   private final SlaWatch slaWatch;
   private final Redis redisClient;
+  /** Whether this node is part of a majority of the expected members; the subscription check after a merge. */
+  private final Membership membership;
   /** This node's relay of {@link Broadcast} events to its own consumers. */
   private MessageConsumer<Object> relay;
 
-  private ProductionLine(Services services, Redis redisClient) {
+  private ProductionLine(Services services, Redis redisClient, ClusterManager clusterManager) {
     this.services = services;
     this.redisClient = redisClient;
+    this.membership = new Membership(services.vertx, clusterManager, services.node.id(), services.config, services.clock);
+    // The tracks this node supervises answer on their own addresses: checked after a merge too.
+    membership.alsoStanding(() -> services.pool.preparedQuery("SELECT id FROM tracks WHERE owner_node = $1 AND finalized_at IS NULL")
+        .execute(io.vertx.sqlclient.Tuple.of(services.node.id()))
+        .map(rows -> {
+          java.util.List<String> out = new java.util.ArrayList<>();
+          rows.forEach(r -> out.add(io.productionline.events.Addresses.track(r.getString(0))));
+          return out;
+        }));
     this.supervisor = new TrackSupervisor(services);
     this.orchestrator = new LineOrchestrator(services, supervisor);
     ExecutorRegistry registry = new ExecutorRegistry(services.redis,
@@ -75,7 +87,7 @@ public final class ProductionLine {
     this.queueWatch = new QueueWatch(services, view);
     this.flowWatch = new FlowWatch(services, analytics);
     this.slaWatch = new SlaWatch(services);
-    this.web = new WebVerticle(services, supervisor, orchestrator, work, view);
+    this.web = new WebVerticle(services, supervisor, orchestrator, work, view, membership);
   }
 
   /**
@@ -110,7 +122,7 @@ public final class ProductionLine {
     return Migrations.apply(pool)
         .compose(v -> Tokens.load(vertx, config, pool))
         .map(tokens -> new ProductionLine(new Services(vertx, config, clock, pool, reads, RedisAPI.api(redisClient), new Node(clusterManager),
-            new LineCatalog(lines, skills), tokens, metrics), redisClient))
+            new LineCatalog(lines, skills), tokens, metrics), redisClient, clusterManager))
         .onFailure(e -> {
           pool.close();
           if (reads != pool) {
@@ -146,6 +158,7 @@ public final class ProductionLine {
         .compose(v -> node.supervisor.adoptOrphans())
         .map(adopted -> {
           node.sweeper.start(config.getJsonObject("work", new JsonObject()).getLong("sweep_interval_ms", 2000L));
+          node.membership.start();
           node.slaWatch.start(config.getJsonObject("analytics", new JsonObject()).getLong("sla_check_seconds", 15L) * 1000);
           log.info("Node {} ready on port {} (lines: {})", services.node.id(), node.port(), String.join(", ", lines.keySet()));
           return node;
@@ -154,6 +167,11 @@ public final class ProductionLine {
 
   public int port() {
     return web.port();
+  }
+
+  /** Whether this node is part of a whole cluster, and its subscription check after a merge. */
+  public Membership membership() {
+    return membership;
   }
 
   public Services services() {

@@ -1,6 +1,7 @@
 package io.productionline.web;
 
 import io.productionline.Services;
+import io.productionline.cluster.Membership;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.HealthChecks;
@@ -9,7 +10,12 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 
-/** {@code GET /health}: status, service, version, timestamp, and checks of PostgreSQL, Redis and the cluster. */
+/**
+ * {@code GET /health}: status, service, version, timestamp, and one check per part the node needs:
+ * PostgreSQL, Redis, and the cluster ({@link Membership}: the members this node sees against the
+ * expected size; on the minority side of a split the check is down). Any check down makes the
+ * node {@code degraded} with a 503. A new check is one more {@code register} below.
+ */
 final class HealthApi {
 
   static final String SERVICE = "production-line";
@@ -18,7 +24,7 @@ final class HealthApi {
   private final Services s;
   private final HealthChecks checks;
 
-  HealthApi(Services s) {
+  HealthApi(Services s, Membership membership) {
     this.s = s;
     this.checks = HealthChecks.create(s.vertx)
         .register("postgresql", 2000, p -> s.pool.query("SELECT 1").execute()
@@ -27,9 +33,12 @@ final class HealthApi {
         .register("redis", 2000, p -> s.redis.ping(List.of())
             .onSuccess(r -> p.complete(Status.OK()))
             .onFailure(e -> p.complete(Status.KO(new JsonObject().put("reason", e.getMessage())))))
-        .register("cluster", 2000, p -> p.complete(Status.OK(new JsonObject()
-            .put("clustered", s.node.clustered()).put("node", s.node.id())
-            .put("members", new JsonArray(s.node.liveNodes())))));
+        .register("cluster", 2000, p -> {
+          JsonObject data = membership.toJson();
+          p.complete(membership.inMajority() ? Status.OK(data) : Status.KO(data.put("reason",
+              "this node sees " + data.getInteger("member_count") + " of " + membership.expected()
+                  + " expected members, fewer than the majority of " + membership.majority())));
+        });
   }
 
   void mount(Router router) {

@@ -2,6 +2,7 @@ package io.productionline.web;
 
 import io.productionline.Refusal;
 import io.productionline.Services;
+import io.productionline.cluster.Membership;
 import io.productionline.events.Addresses;
 import io.productionline.track.LineOrchestrator;
 import io.productionline.track.ProductionView;
@@ -38,10 +39,13 @@ public final class WebVerticle extends VerticleBase {
   private final LineOrchestrator orchestrator;
   private final WorkService work;
   private final ProductionView view;
+  private final Membership membership;
   private HttpServer server;
 
-  public WebVerticle(Services s, TrackSupervisor supervisor, LineOrchestrator orchestrator, WorkService work, ProductionView view) {
+  public WebVerticle(Services s, TrackSupervisor supervisor, LineOrchestrator orchestrator, WorkService work, ProductionView view,
+                     Membership membership) {
     this.s = s;
+    this.membership = membership;
     this.supervisor = supervisor;
     this.orchestrator = orchestrator;
     this.work = work;
@@ -67,7 +71,7 @@ public final class WebVerticle extends VerticleBase {
         bodies.handle(ctx);
       }
     });
-    new HealthApi(s).mount(router);
+    new HealthApi(s, membership).mount(router);
     new ProductionApi(commands, view).mount(router);
     new EventsApi(s).mount(router);
     new ProjectsApi(s, orchestrator).mount(router);

@@ -106,8 +106,10 @@ public final class TestNode implements AutoCloseable {
    */
   public static TestNode startClustered(JsonObject config, String clusterName) {
     try {
+      int expected = config.getJsonObject("cluster", new JsonObject()).getInteger("expected_members", 1);
       JsonObject c = config.copy().put("cluster", new JsonObject().put("name", clusterName).put("host", "127.0.0.1")
-          .put("port", 5701).put("members", new JsonArray().add("127.0.0.1")).put("config", "conf/cluster.xml"));
+          .put("port", 5701).put("members", new JsonArray().add("127.0.0.1")).put("expected_members", expected)
+          .put("config", "conf/cluster.xml"));
       var cluster = new io.vertx.spi.cluster.hazelcast.HazelcastClusterManager(io.productionline.Main.hazelcast(c));
       var options = Metrics.enable(new VertxOptions(), c);
       options.getEventBusOptions().setHost("127.0.0.1").setClusterPublicHost("127.0.0.1");
