@@ -81,7 +81,21 @@ public final class Refusal extends RuntimeException {
       }
       return new Refusal(503, "Unavailable", "the line did not answer in time; ask again");
     }
+    if (unreachable(t)) {
+      return new Refusal(503, "Unavailable", "a store of the line (PostgreSQL or Redis) is out of reach for a moment; ask again");
+    }
     return new Refusal(500, "Internal problem", UNEXPECTED);
+  }
+
+  /** A connection to PostgreSQL or Redis refused, reset or closed under the request: the store is out of reach, not the request wrong. */
+  private static boolean unreachable(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof java.net.ConnectException || c instanceof java.nio.channels.ClosedChannelException
+          || c instanceof io.vertx.core.VertxException && "Connection was closed".equals(c.getMessage())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Answers a bus request with this refusal; an unexpected problem's cause goes to the log, not to the caller. */

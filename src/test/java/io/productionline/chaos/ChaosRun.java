@@ -1,0 +1,517 @@
+package io.productionline.chaos;
+
+import io.productionline.support.Api;
+import io.productionline.support.ChildServers;
+import io.productionline.support.ServerProcess;
+import io.productionline.support.TestServers;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import redis.embedded.RedisServer;
+
+/**
+ * One chaos run: three server nodes (their own HTTP ports, cluster ports and cluster name) over one
+ * PostgreSQL database and one Redis server that the run owns, reference executors as separate
+ * processes, a line with a DAG and remediation loops. First the line runs without faults (the
+ * baseline), then again while faults are injected: executors killed with -9 and started again,
+ * nodes killed with -9 and started again, an executor stopped (SIGSTOP) past its lease and resumed,
+ * a node stopped longer than the failure detector's window and resumed, every PostgreSQL
+ * connection of the database terminated, the Redis server restarted. Then {@link Invariants} are
+ * checked in PostgreSQL. Every process it stops or signals is one it started, by pid.
+ */
+final class ChaosRun {
+
+  /** The size and the faults of a run. */
+  record Plan(String name, String line, int executors, int leaseSeconds, int executorKills, int nodeKills, int executorPauses,
+              int nodePauses, int pgTerminations, int redisRestarts, int nodePauseSeconds, boolean baseline, Duration lineBound,
+              Duration total) {
+
+    /** scripts/chaos: the 24-type line, five executors, every fault at the counts the issue asks for, baseline first. */
+    static Plan full() {
+      return new Plan("full", "chaos", 5, 8, 20, 5, 2, 2, 1, 1, 13, true, Duration.ofSeconds(330), Duration.ofMinutes(10));
+    }
+
+    /** The variant in scripts/test: a seven-type line, three executors, one fault of each kind, no baseline. */
+    static Plan quick() {
+      return new Plan("quick", "chaos_small", 3, 6, 1, 1, 1, 1, 1, 1, 13, false, Duration.ofSeconds(240), Duration.ofMinutes(6));
+    }
+  }
+
+  private static final Path LINES = Path.of("src/test/resources/chaos/lines");
+  private static final int NODES = 3;
+
+  private final Plan plan;
+  private final Path dir;
+  private final Random random = new Random();
+  private final long deadline;
+  private final List<String> log = new CopyOnWriteArrayList<>();
+  private final List<Double> rejoinSeconds = new CopyOnWriteArrayList<>();
+  private final Map<String, AtomicInteger> faults = new LinkedHashMap<>();
+  private final ServerProcess[] nodes = new ServerProcess[NODES];
+  private final Map<String, String>[] envs;
+  /** Nodes that must not be chosen for a fault or as an executor's server right now (stopped, restarting). */
+  private final boolean[] down = new boolean[NODES];
+  private final List<ExecutorProcess> executors = new ArrayList<>();
+  private String pg;
+  private int redisPort;
+  private RedisServer redis;
+
+  @SuppressWarnings("unchecked")
+  ChaosRun(Plan plan, Path dir) {
+    this.plan = plan;
+    this.dir = dir;
+    this.deadline = System.nanoTime() + plan.total().toNanos();
+    this.envs = new Map[NODES];
+    for (String f : List.of("executor_kill9", "node_kill9", "executor_pause", "node_pause", "pg_terminate", "redis_restart")) {
+      faults.put(f, new AtomicInteger());
+    }
+  }
+
+  /** Runs, checks and stops everything it started; the summary says what happened and what was violated. */
+  JsonObject run() {
+    Instant started = Instant.now();
+    JsonObject summary = new JsonObject().put("run", plan.name()).put("started_at", started.toString()).put("line", plan.line());
+    JsonArray violations = new JsonArray();
+    try {
+      setUp();
+      summary.put("database", pg.replaceFirst("^.*/", "")).put("executors", plan.executors());
+      Double baseline = null;
+      if (plan.baseline()) {
+        baseline = runLine("calm", false);
+        summary.put("baseline_seconds", baseline);
+        if (baseline == null) {
+          violations.add("the line without faults did not finish within " + plan.lineBound().toSeconds() + " s");
+        }
+      }
+      Double chaos = runLine("storm", true);
+      summary.put("chaos_seconds", chaos);
+      if (chaos == null) {
+        violations.add("the line under chaos did not finish within " + plan.lineBound().toSeconds() + " s");
+      }
+      if (baseline != null && chaos != null) {
+        double ratio = Math.round(chaos / baseline * 100) / 100.0;
+        summary.put("chaos_over_baseline", ratio);
+        if (ratio > 2.0) {
+          violations.add("the line under chaos took " + ratio + "× its time without faults (more than 2×)");
+        }
+      }
+      summary.put("faults", faultCounts());
+      checkFaultCounts(violations);
+      summary.put("cluster_whole_after_pause_seconds", new JsonArray(new ArrayList<>(rejoinSeconds)));
+      rejoinSeconds.stream().filter(s -> s < 0 || s > 30).forEach(s ->
+          violations.add(s < 0 ? "the cluster was not whole again within 60 s of a pause" : "the cluster took " + s + " s to be whole after a pause"));
+      heal();
+      JsonObject checks = new Invariants(pg).check();
+      int refused = Invariants.staleCompletionsRefused(executors.stream().map(ExecutorProcess::output).toList());
+      checks.put("stale_completions_refused", new JsonObject().put("count", refused));
+      summary.put("checks", checks);
+      for (String name : checks.fieldNames()) {
+        if (!name.equals("stale_completions_refused") && checks.getJsonObject(name).getInteger("count", 0) > 0) {
+          violations.add(name + ": " + checks.getJsonObject(name).getInteger("count"));
+        }
+      }
+      if (faults.get("executor_pause").get() > 0 && refused == 0) {
+        summary.put("note", "no executor held a completion across its pause; no stale completion to refuse");
+      }
+    } catch (RuntimeException | Error e) {
+      violations.add("the run could not go on: " + e);
+      log("aborted: " + e);
+    } finally {
+      tearDown();
+    }
+    summary.put("violations", violations).put("ok", violations.isEmpty())
+        .put("elapsed_seconds", Duration.between(started, Instant.now()).toSeconds())
+        .put("log_dir", dir.toString()).put("timeline", new JsonArray(new ArrayList<>(log)));
+    return summary;
+  }
+
+  // --- set-up and tear-down ----------------------------------------------------------------------
+
+  private void setUp() {
+    pg = TestServers.freshDatabase();
+    redisPort = TestServers.freePort();
+    startRedis();
+    String cluster = "pl-chaos-" + UUID.randomUUID().toString().substring(0, 8);
+    String secret = UUID.randomUUID() + "-" + UUID.randomUUID();
+    int[] clusterPorts = new int[NODES];
+    for (int i = 0; i < NODES; i++) {
+      clusterPorts[i] = TestServers.freePort();
+    }
+    StringBuilder members = new StringBuilder();
+    for (int p : clusterPorts) {
+      members.append(members.isEmpty() ? "" : ",").append("127.0.0.1:").append(p);
+    }
+    Path config = writeConfig();
+    for (int i = 0; i < NODES; i++) {
+      Map<String, String> env = new LinkedHashMap<>();
+      env.put("PL_CONF", config.toString());
+      env.put("PL_DATA_DIR", dir.resolve("node" + i).toString());
+      env.put("PL_HTTP_PORT", Integer.toString(TestServers.freePort()));
+      env.put("PL_CLUSTER_NAME", cluster);
+      env.put("PL_CLUSTER_PORT", Integer.toString(clusterPorts[i]));
+      env.put("PL_CLUSTER_MEMBERS", members.toString());
+      env.put("PL_CLUSTER_EXPECTED_MEMBERS", Integer.toString(NODES));
+      env.put("PL_PG_URL", pg);
+      env.put("PL_REDIS_URL", "redis://127.0.0.1:" + redisPort);
+      env.put("PL_AUTH_SECRET", secret);
+      env.put("PL_DEMO", "off");
+      envs[i] = env;
+    }
+    for (int i = 0; i < NODES; i++) {
+      nodes[i] = ServerProcess.start("node" + i + "-0", envs[i], dir.resolve("logs"));
+    }
+    for (ServerProcess n : nodes) {
+      n.awaitReady(Duration.ofSeconds(180));
+    }
+    awaitWhole(Duration.ofSeconds(60));
+    log("three nodes up and whole");
+    Api admin = new Api(nodes[0].port()).withToken(nodes[0].adminToken());
+    for (int i = 1; i <= plan.executors(); i++) {
+      String id = "chaos-exec-" + i;
+      Api.Reply minted = admin.post("/api/v1/tokens", new JsonObject().put("role", "executor").put("executor_id", id)
+          .put("ttl_seconds", 7200));
+      if (minted.status() != 201 && minted.status() != 200) {
+        throw new IllegalStateException("no executor token for " + id + ": " + minted.status() + " " + minted.text());
+      }
+      ExecutorProcess e = new ExecutorProcess(id, minted.json().getString("token"), dir.resolve("exec-" + i));
+      executors.add(e);
+      e.start(nodes[i % NODES].port());
+    }
+    log(plan.executors() + " executors started");
+  }
+
+  /** The configuration of the nodes: the chaos lines, a short lease, frequent sweeps and heartbeats. */
+  private Path writeConfig() {
+    try {
+      JsonObject conf = new JsonObject(Files.readString(ServerProcess.baseDir().resolve("conf/config.json")));
+      conf.put("lines_dir", ServerProcess.baseDir().resolve(LINES).toString());
+      conf.put("redis", conf.getJsonObject("redis").copy().put("prefix", "chaos:"));
+      conf.put("work", conf.getJsonObject("work").copy().put("lease_seconds", plan.leaseSeconds()).put("sweep_interval_ms", 500));
+      conf.put("executors", conf.getJsonObject("executors").copy().put("heartbeat_seconds", 1).put("stale_seconds", plan.leaseSeconds()));
+      conf.getJsonObject("cluster").put("config", ServerProcess.baseDir().resolve("conf/cluster.xml").toString());
+      Files.createDirectories(dir);
+      Path file = dir.resolve("config.json");
+      Files.writeString(file, conf.encodePrettily());
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private void startRedis() {
+    try {
+      redis = RedisServer.newRedisServer().port(redisPort).bind("127.0.0.1").setting("save \"\"").setting("appendonly no").build();
+      redis.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Everything the faults left stopped is resumed or started again, so the checks see a settled line. */
+  private void heal() {
+    for (int i = 0; i < NODES; i++) {
+      if (nodes[i] != null && !nodes[i].alive()) {
+        restartNode(i);
+      }
+    }
+    for (ExecutorProcess e : executors) {
+      Signals.send("CONT", e.pid());
+      if (!e.alive()) {
+        e.start(liveNodePort());
+      }
+    }
+  }
+
+  private void tearDown() {
+    executors.forEach(ExecutorProcess::stop);
+    for (ServerProcess n : nodes) {
+      if (n != null) {
+        Signals.send("CONT", n.pid());
+        n.stop(Duration.ofSeconds(15));
+      }
+    }
+    if (redis != null) {
+      try {
+        redis.stop();
+      } catch (IOException e) {
+        log("redis did not stop: " + e);
+      }
+    }
+  }
+
+  // --- the line ----------------------------------------------------------------------------------
+
+  /** Creates and starts a project on the plan's line; returns the seconds until every track finished, or null past the bound. */
+  private Double runLine(String project, boolean withFaults) {
+    Api api = nodes[0].api();
+    Api.Reply created = api.post("/api/v1/projects", new JsonObject().put("project_id", project).put("line", plan.line()));
+    if (created.status() != 201) {
+      throw new IllegalStateException("project " + project + " not created: " + created.status() + " " + created.text());
+    }
+    long t0 = System.nanoTime();
+    Api.Reply start = api.post("/production/start?project=" + project, new JsonObject());
+    if (start.status() != 200) {
+      throw new IllegalStateException("project " + project + " not started: " + start.status() + " " + start.text());
+    }
+    log("line " + project + " started" + (withFaults ? " with faults" : " without faults"));
+    List<Thread> injectors = new ArrayList<>();
+    if (withFaults) {
+      injectors.add(thread("node-faults", () -> nodeFaults(project)));
+      injectors.add(thread("executor-faults", () -> executorFaults(project)));
+    }
+    long bound = t0 + plan.lineBound().toNanos();
+    Double seconds = null;
+    while (System.nanoTime() < Math.min(bound, deadline - Duration.ofSeconds(60).toNanos())) {
+      Map<String, Object> r = ChildServers.sql(pg, "SELECT count(*) AS total, count(*) FILTER (WHERE state NOT IN "
+          + "('stabilized', 'escalated', 'cancelled')) AS open FROM tracks WHERE project_id = '" + project + "'").get(0);
+      if (((Number) r.get("open")).longValue() == 0 && ((Number) r.get("total")).longValue() > 0) {
+        seconds = Math.round((System.nanoTime() - t0) / 1e7) / 100.0;
+        break;
+      }
+      Signals.sleep(500);
+    }
+    log("line " + project + (seconds == null ? " did not finish" : " finished in " + seconds + " s"));
+    for (Thread t : injectors) {
+      try {
+        t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000 - 50_000));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      t.interrupt();
+    }
+    return seconds;
+  }
+
+  private Thread thread(String name, Runnable r) {
+    Thread t = new Thread(() -> {
+      try {
+        r.run();
+      } catch (RuntimeException e) {
+        log(name + " stopped: " + e);
+      }
+    }, name);
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  // --- faults ------------------------------------------------------------------------------------
+
+  /**
+   * The node faults, one at a time (a node is killed or paused only while the other two are up):
+   * kills with restarts, pauses past the failure detector's window, every PostgreSQL connection
+   * terminated, Redis restarted.
+   */
+  private void nodeFaults(String project) {
+    List<String> script = new ArrayList<>();
+    int kills = plan.nodeKills();
+    int pauses = plan.nodePauses();
+    script.add("pg");
+    while (kills > 0 || pauses > 0) {
+      if (kills > 0) {
+        script.add("kill");
+        kills--;
+      }
+      if (pauses > 0) {
+        script.add("pause");
+        pauses--;
+      }
+      if (script.size() == 3) {
+        script.add("redis");
+      }
+    }
+    if (!script.contains("redis")) {
+      script.add("redis");
+    }
+    for (int extra = 1; extra < plan.pgTerminations(); extra++) {
+      script.add("pg");
+    }
+    int next = 0;
+    for (String step : script) {
+      Signals.sleep(3000);
+      int node = next++ % NODES;
+      switch (step) {
+        case "kill" -> killNode(node);
+        case "pause" -> pauseNode(node);
+        case "pg" -> terminatePg();
+        case "redis" -> restartRedis();
+        default -> throw new IllegalStateException(step);
+      }
+    }
+    log("node faults done");
+  }
+
+  /** Executor kills spread over the run, and the executor pauses past their lease. */
+  private void executorFaults(String project) {
+    int kills = plan.executorKills();
+    int pauses = plan.executorPauses();
+    int step = 0;
+    while (kills > 0 || pauses > 0) {
+      Signals.sleep(kills > 8 ? 3500 : 5000);
+      if (pauses > 0 && step % 6 == 2) {
+        pauseExecutor(project);
+        pauses--;
+      } else if (kills > 0) {
+        killExecutor(project);
+        kills--;
+      } else {
+        pauseExecutor(project);
+        pauses--;
+      }
+      step++;
+    }
+    log("executor faults done");
+  }
+
+  private void killNode(int i) {
+    int exit = nodes[i].kill9();
+    down[i] = true;
+    faults.get("node_kill9").incrementAndGet();
+    log("node" + i + " killed with -9 (exit " + exit + ")");
+    Signals.sleep(1000);
+    restartNode(i);
+  }
+
+  private void restartNode(int i) {
+    down[i] = true;
+    nodes[i] = ServerProcess.start("node" + i + "-" + System.currentTimeMillis() % 100000, envs[i], dir.resolve("logs"));
+    nodes[i].awaitReady(Duration.ofSeconds(180));
+    down[i] = false;
+    log("node" + i + " started again");
+  }
+
+  private void pauseNode(int i) {
+    down[i] = true;
+    Signals.send("STOP", nodes[i].pid());
+    faults.get("node_pause").incrementAndGet();
+    log("node" + i + " stopped (SIGSTOP) for " + plan.nodePauseSeconds() + " s");
+    Signals.sleep(plan.nodePauseSeconds() * 1000L);
+    Signals.send("CONT", nodes[i].pid());
+    long resumed = System.nanoTime();
+    log("node" + i + " resumed (SIGCONT)");
+    boolean whole = awaitWhole(Duration.ofSeconds(60));
+    double s = whole ? Math.round((System.nanoTime() - resumed) / 1e7) / 100.0 : -1;
+    rejoinSeconds.add(s);
+    down[i] = false;
+    log(whole ? "cluster whole again " + s + " s after node" + i + " resumed" : "cluster not whole 60 s after node" + i + " resumed");
+  }
+
+  private void terminatePg() {
+    String db = pg.replaceFirst("^.*/", "");
+    Object n = ChildServers.sql(pg, "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE datname = '" + db
+        + "' AND pid <> pg_backend_pid()").get(0).get("n");
+    faults.get("pg_terminate").incrementAndGet();
+    log("every PostgreSQL connection of the database terminated (" + n + ")");
+  }
+
+  private void restartRedis() {
+    try {
+      redis.stop();
+      faults.get("redis_restart").incrementAndGet();
+      log("Redis stopped");
+      Signals.sleep(1000);
+      startRedis();
+      log("Redis started again");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private void killExecutor(String project) {
+    ExecutorProcess e = holder(project);
+    e.kill9();
+    faults.get("executor_kill9").incrementAndGet();
+    log(e.id + " killed with -9");
+    Signals.sleep(500);
+    e.start(liveNodePort());
+  }
+
+  private void pauseExecutor(String project) {
+    ExecutorProcess e = holder(project);
+    Signals.send("STOP", e.pid());
+    faults.get("executor_pause").incrementAndGet();
+    int seconds = plan.leaseSeconds() + 5;
+    log(e.id + " stopped (SIGSTOP) for " + seconds + " s, past its " + plan.leaseSeconds() + " s lease");
+    Signals.sleep(seconds * 1000L);
+    Signals.send("CONT", e.pid());
+    log(e.id + " resumed (SIGCONT)");
+  }
+
+  /** An executor that holds a task of the project now, if one does; else any. */
+  private ExecutorProcess holder(String project) {
+    List<Map<String, Object>> held = ChildServers.sql(pg, "SELECT DISTINCT executor_id FROM station_tasks WHERE status = 'claimed'"
+        + " AND project_id = '" + project + "'");
+    List<ExecutorProcess> holding = executors.stream().filter(ExecutorProcess::alive)
+        .filter(e -> held.stream().anyMatch(r -> e.id.equals(r.get("executor_id")))).toList();
+    List<ExecutorProcess> from = holding.isEmpty() ? executors : holding;
+    return from.get(random.nextInt(from.size()));
+  }
+
+  private int liveNodePort() {
+    List<Integer> up = new ArrayList<>();
+    for (int i = 0; i < NODES; i++) {
+      if (!down[i] && nodes[i].alive()) {
+        up.add(nodes[i].port());
+      }
+    }
+    return up.isEmpty() ? nodes[0].port() : up.get(random.nextInt(up.size()));
+  }
+
+  /** Waits until every node's /health sees all three members; false after {@code bound}. */
+  private boolean awaitWhole(Duration bound) {
+    long until = System.nanoTime() + bound.toNanos();
+    while (System.nanoTime() < until) {
+      boolean whole = true;
+      for (ServerProcess n : nodes) {
+        try {
+          JsonObject c = new Api(n.port()).get("/health").json().getJsonObject("checks", new JsonObject())
+              .getJsonObject("cluster", new JsonObject());
+          whole &= c.getInteger("member_count", 0) == NODES;
+        } catch (RuntimeException e) {
+          whole = false;
+        }
+      }
+      if (whole) {
+        return true;
+      }
+      Signals.sleep(250);
+    }
+    return false;
+  }
+
+  private JsonObject faultCounts() {
+    JsonObject o = new JsonObject();
+    faults.forEach((k, v) -> o.put(k, v.get()));
+    return o;
+  }
+
+  private void checkFaultCounts(JsonArray violations) {
+    Map<String, Integer> planned = Map.of("executor_kill9", plan.executorKills(), "node_kill9", plan.nodeKills(),
+        "executor_pause", plan.executorPauses(), "node_pause", plan.nodePauses(), "pg_terminate", plan.pgTerminations(),
+        "redis_restart", plan.redisRestarts());
+    planned.forEach((k, n) -> {
+      if (faults.get(k).get() < n) {
+        violations.add("only " + faults.get(k).get() + " of " + n + " " + k + " faults were injected");
+      }
+    });
+  }
+
+  private void log(String what) {
+    String line = String.format("%6.1f %s", (System.nanoTime() - (deadline - plan.total().toNanos())) / 1e9, what);
+    log.add(line);
+    System.err.println("chaos: " + line);
+  }
+}

@@ -1,0 +1,159 @@
+package io.productionline.chaos;
+
+import io.productionline.line.TrackState;
+import io.productionline.line.Transitions;
+import io.productionline.support.ChildServers;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What must hold in PostgreSQL after a chaos run, whatever was killed, paused or cut off: every
+ * track stabilized or escalated; no station task left queued or claimed; each track's history a
+ * legal path through its stations ({@link Transitions}); no station run completed twice; every
+ * move written by the node that owned the track at the time (when the history says who wrote it);
+ * no hole in any project's event sequence. Each check gives its count and the first few cases.
+ */
+final class Invariants {
+
+  private static final int EXAMPLES = 5;
+
+  private final String pg;
+
+  Invariants(String pg) {
+    this.pg = pg;
+  }
+
+  /** Every check, as {@code name → {count, examples}}; a count above 0 is a violation. */
+  JsonObject check() {
+    JsonObject out = new JsonObject();
+    out.put("tracks_lost", found(sql("""
+        SELECT id, project_id, document_type, state, reason FROM tracks
+         WHERE state NOT IN ('stabilized', 'escalated') ORDER BY project_id, id""")));
+    out.put("tasks_open", found(sql("""
+        SELECT id, track_id, status, executor_id, attempt FROM station_tasks
+         WHERE status IN ('queued', 'claimed') ORDER BY id""")));
+    out.put("illegal_moves", illegalMoves());
+    out.put("runs_completed_twice", found(sql("""
+        SELECT payload->>'track_id' AS track_id, payload->>'task_id' AS task_id, count(*) AS completions
+          FROM track_events
+         WHERE type = 'station_transition' AND payload->>'task_id' IS NOT NULL
+           AND payload->>'from' IN ('binding', 'assembling', 'auditing', 'remediating')
+         GROUP BY 1, 2 HAVING count(*) > 1""")));
+    out.put("tracks_completed_twice", found(sql("""
+        SELECT track_id, count(*) AS n FROM track_events WHERE type = 'production_complete'
+         GROUP BY track_id HAVING count(*) > 1""")));
+    out.put("sequence_holes", found(sql("""
+        SELECT p.id AS project_id, p.last_seq, count(e.seq) AS events, min(e.seq) AS first, max(e.seq) AS last
+          FROM projects p LEFT JOIN track_events e ON e.project_id = p.id
+         GROUP BY p.id, p.last_seq
+        HAVING count(e.seq) <> coalesce(max(e.seq), 0) OR coalesce(min(e.seq), 1) <> 1 OR p.last_seq <> coalesce(max(e.seq), 0)""")));
+    out.put("moves_by_other_than_owner", movesByOwner());
+    return out;
+  }
+
+  /**
+   * Each track's station transitions in sequence order: each starts where the one before ended
+   * (the first from {@code queued}) and is a move {@link Transitions} allows.
+   */
+  private JsonObject illegalMoves() {
+    List<Map<String, Object>> rows = sql("""
+        SELECT track_id, seq, payload->>'from' AS "from", payload->>'state' AS "to"
+          FROM track_events WHERE type = 'station_transition' ORDER BY track_id, seq""");
+    List<Map<String, Object>> bad = new ArrayList<>();
+    String track = null;
+    String state = null;
+    for (Map<String, Object> r : rows) {
+      String id = (String) r.get("track_id");
+      if (!id.equals(track)) {
+        track = id;
+        state = "queued";
+      }
+      String from = (String) r.get("from");
+      String to = (String) r.get("to");
+      boolean legal;
+      try {
+        legal = from.equals(state) && Transitions.legal(TrackState.parse(from).orElseThrow(), TrackState.parse(to).orElseThrow());
+      } catch (RuntimeException e) {
+        legal = false;
+      }
+      if (!legal) {
+        Map<String, Object> b = new LinkedHashMap<>(r);
+        b.put("state_before", state);
+        bad.add(b);
+      }
+      state = to;
+    }
+    return found(bad);
+  }
+
+  /**
+   * Every station transition names the node that wrote it and its epoch; the track's supervision
+   * history says which node (and epoch) owned the track from when: a move whose writer is not the
+   * owner of that moment is a violation. Counted only when the history carries writers.
+   */
+  private JsonObject movesByOwner() {
+    boolean writers = !sql("""
+        SELECT 1 FROM track_events WHERE type = 'station_transition' AND payload ? 'node' LIMIT 1""").isEmpty();
+    if (!writers) {
+      return new JsonObject().put("count", 0).put("checked", false)
+          .put("note", "station transitions carry no writing node in this build");
+    }
+    boolean history = !sql("""
+        SELECT 1 FROM information_schema.tables WHERE table_name = 'track_supervision'""").isEmpty();
+    if (!history) {
+      return new JsonObject().put("count", 0).put("checked", false).put("note", "no supervision history table in this build");
+    }
+    // The owner of a moment is the supervision row of that track with the latest start not after it.
+    JsonObject result = found(sql("""
+        SELECT e.track_id, e.seq, e.payload->>'node' AS writer, e.payload->>'epoch' AS writer_epoch,
+               s.node AS owner, s.epoch::text AS owner_epoch
+          FROM track_events e
+          LEFT JOIN LATERAL (
+            SELECT node, epoch FROM track_supervision s
+             WHERE s.track_id = e.track_id AND s.started_seq <= e.seq
+             ORDER BY s.started_seq DESC LIMIT 1) s ON true
+         WHERE e.type = 'station_transition'
+           AND (s.node IS NULL OR s.node <> e.payload->>'node' OR s.epoch::text <> e.payload->>'epoch')"""));
+    return result.put("checked", true);
+  }
+
+  /** How many stale completions the executors were refused with 409, from their own output. */
+  static int staleCompletionsRefused(List<Path> executorOutputs) {
+    int n = 0;
+    for (Path p : executorOutputs) {
+      try {
+        if (Files.exists(p)) {
+          for (String line : Files.readAllLines(p)) {
+            if (line.contains("could not hand in task") && line.contains("answered 409")) {
+              n++;
+            }
+          }
+        }
+      } catch (IOException e) {
+        // An executor's output that cannot be read counts nothing.
+      }
+    }
+    return n;
+  }
+
+  private List<Map<String, Object>> sql(String q) {
+    return ChildServers.sql(pg, q);
+  }
+
+  private static JsonObject found(List<Map<String, Object>> rows) {
+    JsonArray examples = new JsonArray();
+    rows.stream().limit(EXAMPLES).forEach(r -> {
+      JsonObject o = new JsonObject();
+      r.forEach((k, v) -> o.put(k, v == null ? null : v instanceof Number || v instanceof Boolean ? v : v.toString()));
+      examples.add(o);
+    });
+    return new JsonObject().put("count", rows.size()).put("examples", examples);
+  }
+}
