@@ -12,9 +12,10 @@ import java.util.List;
 
 /**
  * {@code GET /health}: status, service, version, timestamp, and one check per part the node needs:
- * PostgreSQL, Redis, and the cluster ({@link Membership}: the members this node sees against the
- * expected size; on the minority side of a split the check is down). Any check down makes the
- * node {@code degraded} with a 503. A new check is one more {@code register} below.
+ * PostgreSQL, Redis, this node's lease (held, epoch, expires_at: a node without a valid lease owns
+ * no track) and the cluster ({@link Membership}: the members this node sees against the expected
+ * size; on the minority side of a split the check is down). Any check down makes the node
+ * {@code degraded} with a 503. A new check is one more {@code register} below.
  */
 final class HealthApi {
 
@@ -33,6 +34,7 @@ final class HealthApi {
         .register("redis", 2000, p -> s.redis.ping(List.of())
             .onSuccess(r -> p.complete(Status.OK()))
             .onFailure(e -> p.complete(Status.KO(new JsonObject().put("reason", e.getMessage())))))
+        .register("lease", 2000, p -> p.complete(s.lease.held() ? Status.OK(s.lease.json()) : Status.KO(s.lease.json())))
         .register("cluster", 2000, p -> {
           JsonObject data = membership.toJson();
           p.complete(membership.inMajority() ? Status.OK(data) : Status.KO(data.put("reason",
