@@ -46,7 +46,7 @@ final class ChaosRun {
 
     /** The variant in scripts/test: a seven-type line, three executors, one fault of each kind, no baseline. */
     static Plan quick() {
-      return new Plan("quick", "chaos_small", 3, 6, 1, 1, 1, 1, 1, 1, 13, false, Duration.ofSeconds(240), Duration.ofMinutes(6));
+      return new Plan("quick", "chaos_small", 3, 6, 1, 1, 1, 1, 1, 1, 13, false, Duration.ofSeconds(300), Duration.ofMinutes(8));
     }
   }
 
@@ -269,7 +269,7 @@ final class ChaosRun {
     log("line " + project + " started" + (withFaults ? " with faults" : " without faults"));
     List<Thread> injectors = new ArrayList<>();
     if (withFaults) {
-      injectors.add(thread("node-faults", () -> nodeFaults(project)));
+      injectors.add(thread("node-faults", this::nodeFaults));
       injectors.add(thread("executor-faults", () -> executorFaults(project)));
     }
     long bound = t0 + plan.lineBound().toNanos();
@@ -315,33 +315,30 @@ final class ChaosRun {
    * kills with restarts, pauses past the failure detector's window, every PostgreSQL connection
    * terminated, Redis restarted.
    */
-  private void nodeFaults(String project) {
+  private void nodeFaults() {
+    // The pauses first (the hardest fault for the cluster), while the line is surely running; then the
+    // rest, so every fault meets work in flight. Kills last: a restart under load is the slowest step.
     List<String> script = new ArrayList<>();
-    int kills = plan.nodeKills();
-    int pauses = plan.nodePauses();
-    script.add("pg");
-    while (kills > 0 || pauses > 0) {
-      if (kills > 0) {
+    for (int i = 0; i < plan.nodePauses(); i++) {
+      script.add("pause");
+      if (i == 0) {
+        script.add("pg");
         script.add("kill");
-        kills--;
-      }
-      if (pauses > 0) {
-        script.add("pause");
-        pauses--;
-      }
-      if (script.size() == 3) {
         script.add("redis");
       }
     }
-    if (!script.contains("redis")) {
-      script.add("redis");
+    for (int i = script.contains("kill") ? 1 : 0; i < plan.nodeKills(); i++) {
+      script.add("kill");
     }
-    for (int extra = 1; extra < plan.pgTerminations(); extra++) {
+    for (int i = 1; i < plan.pgTerminations(); i++) {
       script.add("pg");
+    }
+    for (int i = 1; i < plan.redisRestarts(); i++) {
+      script.add("redis");
     }
     int next = 0;
     for (String step : script) {
-      Signals.sleep(3000);
+      Signals.sleep(2000);
       int node = next++ % NODES;
       switch (step) {
         case "kill" -> killNode(node);

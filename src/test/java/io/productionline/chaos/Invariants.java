@@ -17,7 +17,7 @@ import java.util.Map;
  * What must hold in PostgreSQL after a chaos run, whatever was killed, paused or cut off: every
  * track stabilized or escalated; no station task left queued or claimed; each track's history a
  * legal path through its stations ({@link Transitions}); no station run completed twice; every
- * move written by the node that owned the track at the time (when the history says who wrote it);
+ * move written by the node that owned the track at that point of its history, under a lease of its own;
  * no hole in any project's event sequence. Each check gives its count and the first few cases.
  */
 final class Invariants {
@@ -94,9 +94,11 @@ final class Invariants {
   }
 
   /**
-   * Every station transition names the node that wrote it and its epoch; the track's supervision
-   * history says which node (and epoch) owned the track from when: a move whose writer is not the
-   * owner of that moment is a violation. Counted only when the history carries writers.
+   * Every station transition names the node that wrote it and its lease epoch; the track's
+   * supervision history ({@code track_supervised} events, each naming the node and epoch that took
+   * the track from then on) says who owned the track at that point of its history. A move whose
+   * writer is not the owner of that moment, or whose epoch is not a lease of that node, is a
+   * violation. Counted only when the history carries writers.
    */
   private JsonObject movesByOwner() {
     boolean writers = !sql("""
@@ -105,22 +107,19 @@ final class Invariants {
       return new JsonObject().put("count", 0).put("checked", false)
           .put("note", "station transitions carry no writing node in this build");
     }
-    boolean history = !sql("""
-        SELECT 1 FROM information_schema.tables WHERE table_name = 'track_supervision'""").isEmpty();
-    if (!history) {
-      return new JsonObject().put("count", 0).put("checked", false).put("note", "no supervision history table in this build");
-    }
-    // The owner of a moment is the supervision row of that track with the latest start not after it.
     JsonObject result = found(sql("""
         SELECT e.track_id, e.seq, e.payload->>'node' AS writer, e.payload->>'epoch' AS writer_epoch,
-               s.node AS owner, s.epoch::text AS owner_epoch
+               s.payload->>'node' AS owner, s.payload->>'epoch' AS owner_epoch, l.node_id AS epoch_holder
           FROM track_events e
           LEFT JOIN LATERAL (
-            SELECT node, epoch FROM track_supervision s
-             WHERE s.track_id = e.track_id AND s.started_seq <= e.seq
-             ORDER BY s.started_seq DESC LIMIT 1) s ON true
+            SELECT payload FROM track_events s
+             WHERE s.project_id = e.project_id AND s.track_id = e.track_id AND s.type = 'track_supervised' AND s.seq < e.seq
+             ORDER BY s.seq DESC LIMIT 1) s ON true
+          LEFT JOIN node_leases l ON l.epoch::text = e.payload->>'epoch'
          WHERE e.type = 'station_transition'
-           AND (s.node IS NULL OR s.node <> e.payload->>'node' OR s.epoch::text <> e.payload->>'epoch')"""));
+           AND (s.payload IS NULL OR s.payload->>'node' IS DISTINCT FROM e.payload->>'node'
+                OR s.payload->>'epoch' IS DISTINCT FROM e.payload->>'epoch' OR l.node_id IS DISTINCT FROM e.payload->>'node')
+         ORDER BY e.track_id, e.seq"""));
     return result.put("checked", true);
   }
 
