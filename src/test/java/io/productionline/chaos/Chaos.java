@@ -13,6 +13,7 @@ import java.time.format.DateTimeFormatter;
  * <pre>
  *   scripts/chaos            the full run: 24-type line, baseline then chaos, every fault (≤ 10 minutes)
  *   scripts/chaos --quick    one fault of each kind on a small line, no baseline (1–2 minutes)
+ *   scripts/chaos --check postgresql://…/db    the invariants of an earlier run's database
  * </pre>
  * PostgreSQL: the server of {@code PL_PG_URL} (a fresh database on it), else an embedded one. Redis:
  * its own embedded server, so the run can restart it.
@@ -24,9 +25,15 @@ public final class Chaos {
 
   public static void main(String[] args) throws Exception {
     boolean quick = false;
-    for (String a : args) {
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
       switch (a) {
         case "--quick" -> quick = true;
+        case "--check" -> {
+          // The invariants of a run's database again, e.g. one a failed run kept for diagnosis.
+          System.out.println(new Invariants(args[i + 1]).check().encodePrettily());
+          return;
+        }
         case "--help", "-h" -> {
           System.out.println("usage: scripts/chaos [--quick]");
           return;

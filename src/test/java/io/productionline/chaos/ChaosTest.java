@@ -30,7 +30,7 @@ class ChaosTest {
       assertTrue(faults.getInteger(fault, 0) >= 1, fault + " was injected: " + said);
     }
     JsonObject checks = summary.getJsonObject("checks", new JsonObject());
-    for (String check : new String[] {"tracks_lost", "tasks_open", "illegal_moves", "runs_completed_twice", "tracks_completed_twice",
+    for (String check : new String[] {"tracks_lost", "tasks_open", "illegal_moves", "runs_completed_twice", "completions_not_applied", "tracks_completed_twice",
         "sequence_holes", "moves_by_other_than_owner"}) {
       assertEquals(0, checks.getJsonObject(check, new JsonObject().put("count", -1)).getInteger("count"), check + ": " + said);
     }

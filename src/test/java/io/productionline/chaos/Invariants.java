@@ -16,7 +16,8 @@ import java.util.Map;
 /**
  * What must hold in PostgreSQL after a chaos run, whatever was killed, paused or cut off: every
  * track stabilized or escalated; no station task left queued or claimed; each track's history a
- * legal path through its stations ({@link Transitions}); no station run completed twice; every
+ * legal path through its stations ({@link Transitions}); no station run completed twice (and none
+ * completed without moving its track); every
  * move written by the node that owned the track at that point of its history, under a lease of its own;
  * no hole in any project's event sequence. Each check gives its count and the first few cases.
  */
@@ -40,12 +41,21 @@ final class Invariants {
         SELECT id, track_id, status, executor_id, attempt FROM station_tasks
          WHERE status IN ('queued', 'claimed') ORDER BY id""")));
     out.put("illegal_moves", illegalMoves());
-    out.put("runs_completed_twice", found(sql("""
-        SELECT payload->>'track_id' AS track_id, payload->>'task_id' AS task_id, count(*) AS completions
-          FROM track_events
-         WHERE type = 'station_transition' AND payload->>'task_id' IS NOT NULL
-           AND payload->>'from' IN ('binding', 'assembling', 'auditing', 'remediating')
-         GROUP BY 1, 2 HAVING count(*) > 1""")));
+    // Each move out of a station is the completion of one station run (the task queued when the track
+    // entered it); the chaos lines have one work item per station and no cancels. More moves out of
+    // stations than completed runs: a run's completion was applied twice. Fewer: a completion was lost.
+    List<Map<String, Object>> runs = sql("""
+        WITH m AS (SELECT track_id, count(*) FILTER (WHERE payload->>'from' IN ('binding', 'assembling', 'auditing', 'remediating'))
+                            AS moves_out
+                     FROM track_events WHERE type = 'station_transition' GROUP BY track_id),
+             c AS (SELECT track_id, count(*) FILTER (WHERE status = 'completed') AS runs_completed FROM station_tasks GROUP BY track_id)
+        SELECT t.id AS track_id, t.document_type, coalesce(m.moves_out, 0) AS moves_out, coalesce(c.runs_completed, 0) AS runs_completed
+          FROM tracks t LEFT JOIN m ON m.track_id = t.id LEFT JOIN c ON c.track_id = t.id
+         WHERE coalesce(m.moves_out, 0) <> coalesce(c.runs_completed, 0) ORDER BY t.id""");
+    out.put("runs_completed_twice", found(runs.stream()
+        .filter(r -> ((Number) r.get("moves_out")).longValue() > ((Number) r.get("runs_completed")).longValue()).toList()));
+    out.put("completions_not_applied", found(runs.stream()
+        .filter(r -> ((Number) r.get("moves_out")).longValue() < ((Number) r.get("runs_completed")).longValue()).toList()));
     out.put("tracks_completed_twice", found(sql("""
         SELECT track_id, count(*) AS n FROM track_events WHERE type = 'production_complete'
          GROUP BY track_id HAVING count(*) > 1""")));
