@@ -117,6 +117,9 @@ final class Invariants {
       return new JsonObject().put("count", 0).put("checked", false)
           .put("note", "station transitions carry no writing node in this build");
     }
+    if (sql("SELECT 1 FROM information_schema.tables WHERE table_name = 'node_leases'").isEmpty()) {
+      return new JsonObject().put("count", 0).put("checked", false).put("note", "no node leases in this build");
+    }
     JsonObject result = found(sql("""
         SELECT e.track_id, e.seq, e.payload->>'node' AS writer, e.payload->>'epoch' AS writer_epoch,
                s.payload->>'node' AS owner, s.payload->>'epoch' AS owner_epoch, l.node_id AS epoch_holder
