@@ -257,13 +257,15 @@ final class ChaosRun {
   /** Creates and starts a project on the plan's line; returns the seconds until every track finished, or null past the bound. */
   private Double runLine(String project, boolean withFaults) {
     Api api = nodes[0].api();
-    Api.Reply created = api.post("/api/v1/projects", new JsonObject().put("project_id", project).put("line", plan.line()));
-    if (created.status() != 201) {
+    // The same Idempotency-Key each time: a create that is asked again (after a 503) makes one project.
+    Api.Reply created = askAgainOn503(() -> api.post("/api/v1/projects",
+        new JsonObject().put("project_id", project).put("line", plan.line()).encode(), Map.of("Idempotency-Key", "chaos-" + project)));
+    if (created.status() != 201 && created.status() != 200) {
       throw new IllegalStateException("project " + project + " not created: " + created.status() + " " + created.text());
     }
     long t0 = System.nanoTime();
-    Api.Reply start = api.post("/production/start?project=" + project, new JsonObject());
-    if (start.status() != 200) {
+    Api.Reply start = askAgainOn503(() -> api.post("/production/start?project=" + project, new JsonObject()));
+    if (start.status() != 200 && !(start.status() == 409 && trackCount(project) > 0)) {
       throw new IllegalStateException("project " + project + " not started: " + start.status() + " " + start.text());
     }
     log("line " + project + " started" + (withFaults ? " with faults" : " without faults"));
@@ -293,6 +295,21 @@ final class ChaosRun {
       t.interrupt();
     }
     return seconds;
+  }
+
+  /** A 503 says "ask again": up to five times, a second apart (a node under load may not answer in time). */
+  private static Api.Reply askAgainOn503(java.util.function.Supplier<Api.Reply> call) {
+    Api.Reply r = call.get();
+    for (int i = 0; i < 5 && r.status() == 503; i++) {
+      Signals.sleep(1000);
+      r = call.get();
+    }
+    return r;
+  }
+
+  private long trackCount(String project) {
+    return ((Number) ChildServers.sql(pg, "SELECT count(*) AS n FROM tracks WHERE project_id = '" + project + "' AND state <> 'queued'")
+        .get(0).get("n")).longValue();
   }
 
   private Thread thread(String name, Runnable r) {
