@@ -555,8 +555,14 @@ public final class TrackVerticle extends VerticleBase {
                   .put("replacement_track_id", c.replacement()).getMap()));
           String replacement = c.replacement();
           if (replacement != null) {
-            return supervisor.sendUntilTaken(replacement, new JsonObject().put("type", "start"))
-                .map(r -> view.put("replacement_track_id", replacement));
+            JsonObject start = new JsonObject().put("type", "start");
+            // The cancel is committed: a replacement that did not take its start now is sent it again, and the
+            // reconciliation starts it should that be lost too.
+            return supervisor.send(replacement, start).map(r -> view.put("replacement_track_id", replacement))
+                .recover(e -> {
+                  supervisor.sendUntilTaken(replacement, start);
+                  return Future.succeededFuture(view.put("replacement_track_id", replacement));
+                });
           }
           if (kind == CancelKind.REDESIGN) {
             return start(true);

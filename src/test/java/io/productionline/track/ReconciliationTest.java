@@ -75,6 +75,28 @@ class ReconciliationTest {
     node.awaitProduction("dag", p -> TestNode.allTracks(p, "stabilized"), Duration.ofSeconds(60));
   }
 
+  @Test
+  @DisplayName("a track left at a station with no open task halts for an operator at the next reconciliation; one at work is left alone")
+  void trackWithoutWorkHalts() {
+    node = TestNode.start();
+    node.createProject("idle", "fast");
+    assertEquals(200, node.api.post("/production/start?project=idle", new JsonObject()).status());
+    JsonObject view = node.awaitProduction("idle", p -> "binding".equals(TestNode.track(p, "root").getString("state")),
+        Duration.ofSeconds(30));
+    String root = id(view, "root");
+    assertEquals(List.of(), node.node.reconciler().runOnce().await().woken(), "a track with its task queued is not stranded");
+
+    // The current run's task closed without the track moving (as a lost task_lost would leave it).
+    node.sql("UPDATE station_tasks SET status = 'dropped', completed_at = now() WHERE track_id = '" + root + "'");
+    assertEquals(List.of(root), node.node.reconciler().runOnce().await().woken());
+    JsonObject halted = TestNode.track(node.production("idle"), "root");
+    assertEquals("halted", halted.getString("state"), halted.encode());
+    assertTrue(halted.getString("reason").contains("its station run has no open task"), halted.encode());
+    assertEquals(1L, node.sql("SELECT count(*) FROM interrupts WHERE track_id = '" + root + "' AND status = 'open'").get(0).getLong(0),
+        "an operator is asked");
+    assertEquals(List.of(), node.node.reconciler().runOnce().await().woken(), "a halted track is not stranded");
+  }
+
   private static void awaitDropped(Map<String, AtomicInteger> dropped, JsonObject view, String documentType) {
     String address = Addresses.track(id(view, documentType));
     Await.until(() -> dropped.getOrDefault(address, new AtomicInteger()).get(), n -> n > 0, Duration.ofSeconds(10),
