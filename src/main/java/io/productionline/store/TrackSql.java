@@ -175,11 +175,12 @@ final class TrackSql {
    */
   static final String STRANDED = """
       SELECT t.* FROM tracks t
-       WHERE t.state = 'blocked'
-          OR (t.state = 'queued' AND t.replaces IS NOT NULL
-              AND EXISTS (SELECT 1 FROM tracks r WHERE r.id = t.replaces AND r.state = 'cancelled'))
-          OR (t.state = ANY ($1) AND NOT EXISTS (SELECT 1 FROM station_tasks k
-                                                  WHERE k.track_id = t.id AND k.run_no = t.runs AND k.status IN ('queued', 'claimed')))
+       WHERE t.finalized_at IS NULL
+         AND (t.state = 'blocked'
+              OR (t.state = 'queued' AND t.replaces IS NOT NULL
+                  AND EXISTS (SELECT 1 FROM tracks r WHERE r.id = t.replaces AND r.state = 'cancelled'))
+              OR (t.state = ANY ($1) AND NOT EXISTS (SELECT 1 FROM station_tasks k
+                                                      WHERE k.track_id = t.id AND k.run_no = t.runs AND k.status IN ('queued', 'claimed'))))
        ORDER BY t.created_at""";
 
   static final String SUMMARY = "SELECT state, count(*) AS n FROM tracks WHERE project_id = $1 GROUP BY state";

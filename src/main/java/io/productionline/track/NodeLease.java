@@ -91,15 +91,19 @@ public final class NodeLease {
    * epoch. True when the node holds a valid lease afterwards. Calls at the same time share one run.
    */
   public synchronized Future<Boolean> renewOnce() {
-    if (inFlight == null) {
-      inFlight = renew().eventually(() -> {
+    if (inFlight != null) {
+      return inFlight;
+    }
+    Future<Boolean> run = renew();
+    if (!run.isComplete()) {
+      inFlight = run;
+      run.onComplete(ar -> {
         synchronized (this) {
           inFlight = null;
         }
-        return Future.succeededFuture();
       });
     }
-    return inFlight;
+    return run;
   }
 
   private Future<Boolean> renew() {

@@ -215,8 +215,8 @@ public final class TrackSupervisor {
    * from PostgreSQL. When another node (or another epoch) owns the track now, or this node's own
    * lease had lapsed (it is then renewed, which retires this node's tracks and takes a new epoch),
    * the command goes on to the track's owner and its answer is the reply: the caller never learns
-   * that the verticle it reached was superseded. Otherwise (a plain lost race) the refusal is the
-   * reply. A command is forwarded once.
+   * that the verticle it reached was superseded; so does a command that was queued behind the
+   * refused one. Otherwise (a plain lost race) the refusal is the reply. A command is forwarded once.
    */
   void superseded(TrackRow held, String deploymentId, Message<JsonObject> message, Throwable cause) {
     String trackId = held.id();
@@ -224,12 +224,15 @@ public final class TrackSupervisor {
         .compose(x -> s.tracks.find(s.pool, trackId))
         .compose(now -> {
           TrackRow row = now.orElseThrow(() -> unknownTrack(trackId));
+          if (cause instanceof TrackVerticle.Retired) {
+            return Future.succeededFuture(true);
+          }
           if (!s.node.id().equals(row.ownerNode()) || !java.util.Objects.equals(held.ownerEpoch(), row.ownerEpoch())) {
             log.info("Track {} is owned by node {} (epoch {}) now; its verticle here retired and the command goes to the owner", trackId,
                 row.ownerNode(), row.ownerEpoch());
             return Future.succeededFuture(true);
           }
-          return s.lease.renewOnce().map(ok -> s.lease.epoch() != held.ownerEpoch());
+          return s.lease.renewOnce().map(ok -> !Long.valueOf(s.lease.epoch()).equals(held.ownerEpoch()));
         })
         .compose(forward -> forward && !message.body().getBoolean(FORWARDED, false)
             ? send(trackId, message.body().copy().put(FORWARDED, true))

@@ -134,10 +134,9 @@ public final class TrackVerticle extends VerticleBase {
 
   private void onCommand(Message<JsonObject> message) {
     enqueue(message.body()).onComplete(ar -> {
-      if (ar.failed() && (retired || ar.cause() instanceof StaleWriteException || ar.cause() instanceof StaleRun)) {
+      if (ar.failed() && refused(ar.cause())) {
         // A write was refused: this verticle may have been superseded. It answers nothing more; the supervisor
         // retires it and hands the command to the track's owner.
-        retired = true;
         supervisor.superseded(track, deploymentID(), message, ar.cause());
         return;
       }
@@ -152,16 +151,21 @@ public final class TrackVerticle extends VerticleBase {
     });
   }
 
-  /** Runs commands strictly one after another. */
+  /** Whether {@code e} says this verticle may not write its track any more (and so retires). */
+  private static boolean refused(Throwable e) {
+    return e instanceof Retired || e instanceof StaleWriteException || e instanceof StaleRun;
+  }
+
+  /** Runs commands strictly one after another; none after a refused write (they go on to the track's owner). */
   private Future<JsonObject> enqueue(JsonObject command) {
-    Future<JsonObject> result = tail.transform(ignored -> handle(command));
+    Future<JsonObject> result = tail.transform(ignored -> handle(command)).onFailure(e -> retired |= refused(e));
     tail = result.otherwiseEmpty();
     return result;
   }
 
   private Future<JsonObject> handle(JsonObject cmd) {
     if (retired) {
-      return Future.failedFuture(new StaleWriteException("track " + trackId + ": its verticle here retired"));
+      return Future.failedFuture(new Retired());
     }
     String type = cmd.getString("type", "");
     return switch (type) {
@@ -555,8 +559,14 @@ public final class TrackVerticle extends VerticleBase {
                   .put("replacement_track_id", c.replacement()).getMap()));
           String replacement = c.replacement();
           if (replacement != null) {
-            return supervisor.sendUntilTaken(replacement, new JsonObject().put("type", "start"))
-                .map(r -> view.put("replacement_track_id", replacement));
+            JsonObject start = new JsonObject().put("type", "start");
+            // The cancel is committed: a replacement that did not take its start now is sent it again, and the
+            // reconciliation starts it should that be lost too.
+            return supervisor.send(replacement, start).map(r -> view.put("replacement_track_id", replacement))
+                .recover(e -> {
+                  supervisor.sendUntilTaken(replacement, start);
+                  return Future.succeededFuture(view.put("replacement_track_id", replacement));
+                });
           }
           if (kind == CancelKind.REDESIGN) {
             return start(true);
@@ -597,6 +607,13 @@ public final class TrackVerticle extends VerticleBase {
 
     Refusal refusal() {
       return refusal;
+    }
+  }
+
+  /** A command that reached this verticle after it retired: it goes on to the track's next verticle. */
+  static final class Retired extends RuntimeException {
+    Retired() {
+      super("the track's verticle here retired", null, false, false);
     }
   }
 

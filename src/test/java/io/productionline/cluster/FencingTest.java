@@ -170,6 +170,34 @@ class FencingTest {
   }
 
   @Test
+  @DisplayName("a completion reaching a node whose own lease lapsed is written under the node's new epoch, after its tracks were retired")
+  void ownLapseIsFoundByARefusedWrite() {
+    JsonObject config = TestNode.config();
+    config.getJsonObject("cluster").put("lease_seconds", 3600).put("lease_renew_ms", 3_600_000L);
+    TestNode n = TestNode.start(config, java.time.Clock.systemUTC());
+    nodes.add(n);
+    Executor x = new Executor(n, "x-own");
+    TrackRow held = startAndClaim(n, "own", x);
+    long lapsed = held.ownerEpoch();
+    expireLease(n, lapsed);
+
+    // The write is refused; the refusal makes the node renew, find its lease lapsed, retire its tracks and take a new
+    // epoch; the completion then goes to the track, adopted again through the fenced path.
+    Api.Reply done = x.complete(n, x.current);
+    assertEquals(200, done.status(), done.text());
+    assertTrue(epoch(n) > lapsed, "a new epoch");
+    Row owner = n.sql("SELECT owner_node, owner_epoch FROM tracks WHERE id = '" + held.id() + "'").get(0);
+    assertEquals(id(n), owner.getString(0));
+    assertEquals(epoch(n), owner.getLong(1), "the track is owned under the new epoch");
+    JsonObject move = (JsonObject) n.sql("SELECT payload FROM track_events WHERE type = 'station_transition' AND track_id = '"
+        + held.id() + "' ORDER BY seq DESC LIMIT 1").get(0).getValue(0);
+    assertEquals(epoch(n), move.getLong("epoch"), "the move was written under the new epoch");
+    assertEquals(1L, n.sql("SELECT count(*) FROM station_tasks WHERE track_id = '" + held.id() + "' AND status = 'completed'")
+        .get(0).getLong(0), "the station run completed once");
+    assertOwnerOfTheTimeWroteEveryMove(n);
+  }
+
+  @Test
   @DisplayName("a member leaving the cluster while its lease holds in PostgreSQL has none of its tracks adopted; once the lease expired they are")
   void memberLeftWithValidLeaseAdoptsNothing() {
     startTwo();
