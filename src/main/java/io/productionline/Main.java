@@ -186,7 +186,7 @@ public final class Main {
       "hazelcast.heartbeat.interval.seconds", "1",
       "hazelcast.max.no.heartbeat.seconds", "10",
       "hazelcast.merge.first.run.delay.seconds", "5",
-      "hazelcast.merge.next.run.delay.seconds", "5");
+      "hazelcast.merge.next.run.delay.seconds", "3");
 
   public static Config hazelcast(JsonObject config) throws Exception {
     JsonObject c = config.getJsonObject("cluster", new JsonObject());

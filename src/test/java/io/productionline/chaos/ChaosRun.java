@@ -52,6 +52,8 @@ final class ChaosRun {
 
   private static final Path LINES = Path.of("src/test/resources/chaos/lines");
   private static final int NODES = 3;
+  /** The application name of the run's own connections to the database. */
+  private static final String DRIVER = "pl-chaos";
 
   private final Plan plan;
   private final Path dir;
@@ -65,6 +67,8 @@ final class ChaosRun {
   /** Nodes that must not be chosen for a fault or as an executor's server right now (stopped, restarting). */
   private final boolean[] down = new boolean[NODES];
   private final List<ExecutorProcess> executors = new ArrayList<>();
+  /** Set at tear-down: no fault is injected and nothing is started after it. */
+  private volatile boolean stopping;
   private String pg;
   private int redisPort;
   private RedisServer redis;
@@ -236,6 +240,7 @@ final class ChaosRun {
   }
 
   private void tearDown() {
+    stopping = true;
     executors.forEach(ExecutorProcess::stop);
     for (ServerProcess n : nodes) {
       if (n != null) {
@@ -277,7 +282,7 @@ final class ChaosRun {
     long bound = t0 + plan.lineBound().toNanos();
     Double seconds = null;
     while (System.nanoTime() < Math.min(bound, deadline - Duration.ofSeconds(60).toNanos())) {
-      Map<String, Object> r = ChildServers.sql(pg, "SELECT count(*) AS total, count(*) FILTER (WHERE state NOT IN "
+      Map<String, Object> r = sql("SELECT count(*) AS total, count(*) FILTER (WHERE state NOT IN "
           + "('stabilized', 'escalated', 'cancelled')) AS open FROM tracks WHERE project_id = '" + project + "'").get(0);
       if (((Number) r.get("open")).longValue() == 0 && ((Number) r.get("total")).longValue() > 0) {
         seconds = Math.round((System.nanoTime() - t0) / 1e7) / 100.0;
@@ -308,8 +313,26 @@ final class ChaosRun {
   }
 
   private long trackCount(String project) {
-    return ((Number) ChildServers.sql(pg, "SELECT count(*) AS n FROM tracks WHERE project_id = '" + project + "' AND state <> 'queued'")
+    return ((Number) sql("SELECT count(*) AS n FROM tracks WHERE project_id = '" + project + "' AND state <> 'queued'")
         .get(0).get("n")).longValue();
+  }
+
+  /**
+   * The run's own reads of the database: with an application name of their own, which the
+   * terminations spare, and asked again (three times) if a connection is cut under them anyway.
+   */
+  private List<Map<String, Object>> sql(String query) {
+    String url = pg + "?ApplicationName=" + DRIVER;
+    for (int i = 1; ; i++) {
+      try {
+        return ChildServers.sql(url, query);
+      } catch (IllegalStateException e) {
+        if (i >= 3) {
+          throw e;
+        }
+        Signals.sleep(500);
+      }
+    }
   }
 
   private Thread thread(String name, Runnable r) {
@@ -356,6 +379,9 @@ final class ChaosRun {
     int next = 0;
     for (String step : script) {
       Signals.sleep(2000);
+      if (stopping) {
+        return;
+      }
       int node = next++ % NODES;
       switch (step) {
         case "kill" -> killNode(node);
@@ -373,7 +399,7 @@ final class ChaosRun {
     int kills = plan.executorKills();
     int pauses = plan.executorPauses();
     int step = 0;
-    while (kills > 0 || pauses > 0) {
+    while ((kills > 0 || pauses > 0) && !stopping) {
       Signals.sleep(kills > 8 ? 3500 : 5000);
       if (pauses > 0 && step % 6 == 2) {
         pauseExecutor(project);
@@ -400,6 +426,9 @@ final class ChaosRun {
   }
 
   private void restartNode(int i) {
+    if (stopping) {
+      return;
+    }
     down[i] = true;
     nodes[i] = ServerProcess.start("node" + i + "-" + System.currentTimeMillis() % 100000, envs[i], dir.resolve("logs"));
     nodes[i].awaitReady(Duration.ofSeconds(180));
@@ -425,8 +454,8 @@ final class ChaosRun {
 
   private void terminatePg() {
     String db = pg.replaceFirst("^.*/", "");
-    Object n = ChildServers.sql(pg, "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE datname = '" + db
-        + "' AND pid <> pg_backend_pid()").get(0).get("n");
+    Object n = sql("SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE datname = '" + db
+        + "' AND pid <> pg_backend_pid() AND application_name <> '" + DRIVER + "'").get(0).get("n");
     faults.get("pg_terminate").incrementAndGet();
     log("every PostgreSQL connection of the database terminated (" + n + ")");
   }
@@ -450,7 +479,9 @@ final class ChaosRun {
     faults.get("executor_kill9").incrementAndGet();
     log(e.id + " killed with -9");
     Signals.sleep(500);
-    e.start(liveNodePort());
+    if (!stopping) {
+      e.start(liveNodePort());
+    }
   }
 
   private void pauseExecutor(String project) {
@@ -466,7 +497,7 @@ final class ChaosRun {
 
   /** An executor that holds a task of the project now, if one does; else any. */
   private ExecutorProcess holder(String project) {
-    List<Map<String, Object>> held = ChildServers.sql(pg, "SELECT DISTINCT executor_id FROM station_tasks WHERE status = 'claimed'"
+    List<Map<String, Object>> held = sql("SELECT DISTINCT executor_id FROM station_tasks WHERE status = 'claimed'"
         + " AND project_id = '" + project + "'");
     List<ExecutorProcess> holding = executors.stream().filter(ExecutorProcess::alive)
         .filter(e -> held.stream().anyMatch(r -> e.id.equals(r.get("executor_id")))).toList();
