@@ -14,6 +14,7 @@ import io.productionline.metrics.Metrics;
 import io.productionline.store.Migrations;
 import io.productionline.track.LineCatalog;
 import io.productionline.track.LineOrchestrator;
+import io.productionline.track.LiveViews;
 import io.productionline.track.Node;
 import io.productionline.track.ProductionView;
 import io.productionline.track.TrackSupervisor;
@@ -57,6 +58,7 @@ public final class ProductionLine {
   private final QueueWatch queueWatch;
   private final FlowWatch flowWatch;
   private final SlaWatch slaWatch;
+  private final LiveViews liveViews;
   private final Redis redisClient;
   /** This node's relay of {@link Broadcast} events to its own consumers. */
   private MessageConsumer<Object> relay;
@@ -75,7 +77,8 @@ public final class ProductionLine {
     this.queueWatch = new QueueWatch(services, view);
     this.flowWatch = new FlowWatch(services, analytics);
     this.slaWatch = new SlaWatch(services);
-    this.web = new WebVerticle(services, supervisor, orchestrator, work, view);
+    this.liveViews = new LiveViews(services, view);
+    this.web = new WebVerticle(services, supervisor, orchestrator, work, view, liveViews);
   }
 
   /**
@@ -134,7 +137,8 @@ public final class ProductionLine {
   private static Future<ProductionLine> start(ProductionLine node, JsonObject config, Map<String, LineDefinition> lines) {
     Services services = node.services;
     Vertx vertx = services.vertx;
-    return Broadcast.relay(services.vertx.eventBus())
+    return node.liveViews.start()
+        .compose(v -> Broadcast.relay(services.vertx.eventBus(), node.liveViews::tap))
         .compose(relay -> {
           node.relay = relay;
           return node.work.start();
@@ -196,6 +200,7 @@ public final class ProductionLine {
     work.stopClaiming();
     return supervisor.handOver().<Void>mapEmpty().recover(e -> Future.succeededFuture())
         .compose(v -> flowWatch.stop()).recover(e -> Future.succeededFuture())
+        .compose(v -> liveViews.stop()).recover(e -> Future.succeededFuture())
         .compose(v -> services.vertx.undeploy(web.deploymentID())).recover(e -> Future.succeededFuture())
         .compose(v -> relay == null ? Future.succeededFuture() : relay.unregister()).recover(e -> Future.succeededFuture())
         .compose(v -> services.reads == services.pool ? Future.succeededFuture() : services.reads.close())

@@ -87,13 +87,19 @@ public final class LineOrchestrator {
   public Future<JsonObject> start(String projectId, String doc, String actor) {
     return s.projects.find(s.pool, projectId).compose(p -> {
       if (p.isEmpty()) {
-        return Future.failedFuture(Refusal.notFound("no project " + projectId));
+        return Tracks.<List<TrackRow>>unknownProject(s, projectId);
       }
       return s.tracks.ofProject(s.pool, projectId);
     }).compose(rows -> {
       List<TrackRow> targets;
       if (doc == null) {
         targets = rows.stream().filter(r -> r.state() == TrackState.QUEUED).toList();
+        if (targets.isEmpty() && !rows.isEmpty() && rows.stream().allMatch(r -> r.state().terminal())) {
+          JsonObject summary = io.productionline.store.TrackRepository.summaryOf(rows);
+          return Future.failedFuture(Refusal.conflict("nothing to start: " + summary.getInteger(TrackState.STABILIZED.wire(), 0) + "/"
+                  + rows.size() + " stabilized")
+              .with("line_state", TrackEvents.lineState(summary)).with("summary", summary));
+        }
       } else {
         List<TrackRow> ofDoc = rows.stream().filter(r -> r.documentType().equals(doc)).toList();
         if (ofDoc.isEmpty()) {
