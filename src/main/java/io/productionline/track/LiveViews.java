@@ -45,7 +45,7 @@ public final class LiveViews {
 
   private final Services s;
   private final ProductionView view;
-  /** Projects watched on this node: how many bridge registrations each has. */
+  /** Addresses watched on this node ({@code pl.view.P}, {@code pl.projects}): how many bridge registrations each has. */
   private final Map<String, Integer> watched = new ConcurrentHashMap<>();
   /** The projects each bridge socket watches, to forget them when it closes. */
   private final Map<Object, List<String>> bySocket = new ConcurrentHashMap<>();
@@ -93,19 +93,17 @@ public final class LiveViews {
 
   /** A bridge socket registered on {@code address}. */
   public void registered(Object socket, String address) {
-    String project = projectOf(address);
-    if (project != null) {
-      watched.merge(project, 1, Integer::sum);
-      bySocket.computeIfAbsent(socket, k -> java.util.Collections.synchronizedList(new ArrayList<>())).add(project);
+    if (address != null && (projectOf(address) != null || Addresses.PROJECTS.equals(address))) {
+      watched.merge(address, 1, Integer::sum);
+      bySocket.computeIfAbsent(socket, k -> java.util.Collections.synchronizedList(new ArrayList<>())).add(address);
     }
   }
 
   /** A bridge socket unregistered from {@code address}. */
   public void unregistered(Object socket, String address) {
-    String project = projectOf(address);
     List<String> own = bySocket.get(socket);
-    if (project != null && own != null && own.remove(project)) {
-      forget(project);
+    if (address != null && own != null && own.remove(address)) {
+      forget(address);
     }
   }
 
@@ -117,12 +115,13 @@ public final class LiveViews {
     }
   }
 
-  private void forget(String project) {
-    watched.computeIfPresent(project, (p, n) -> n <= 1 ? null : n - 1);
+  private void forget(String address) {
+    watched.computeIfPresent(address, (p, n) -> n <= 1 ? null : n - 1);
   }
 
+  /** Whether a dashboard on this node watches the project. */
   public boolean watched(String projectId) {
-    return watched.containsKey(projectId);
+    return watched.containsKey(address(projectId));
   }
 
   // --- events --------------------------------------------------------------------------------------
@@ -136,11 +135,21 @@ public final class LiveViews {
     if (watched(project)) {
       ctx.runOnContext(v -> add(project, event));
     }
+    if (EventType.LINE_PROGRESS.equals(event.getString("type")) && event.containsKey("summary") && watched.containsKey(Addresses.PROJECTS)) {
+      s.vertx.eventBus().publish(Addresses.PROJECTS, projectNews(project, event.getJsonObject("summary"), event.getString("line_state"),
+          event.getLong("seq")), LOCAL);
+    }
+  }
+
+  /** A {@code projects} event: one project's counts and line state, as of its event {@code seq}. */
+  public static JsonObject projectNews(String projectId, JsonObject summary, String lineState, Long seq) {
+    return new JsonObject().put("type", EventType.PROJECTS).put("project_id", projectId).put("summary", summary)
+        .put("line_state", lineState).put("last_seq", seq);
   }
 
   /** A claim: the task's station starts working. */
   private void claimed(JsonObject e) {
-    if (e == null || watched.isEmpty() || !"busy".equals(e.getString("status")) || !(e.getValue("current_task") instanceof String task)) {
+    if (e == null || bySocket.isEmpty() || !"busy".equals(e.getString("status")) || !(e.getValue("current_task") instanceof String task)) {
       return;
     }
     s.tasks.find(s.reads, task).onSuccess(found -> found.filter(t -> watched(t.projectId())).ifPresent((TaskRow t) ->

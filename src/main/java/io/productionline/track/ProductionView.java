@@ -208,7 +208,8 @@ public final class ProductionView {
         .put("state_entered_at", t.stateEnteredAt().toString())
         .put("elapsed_ms", Duration.between(t.stateEnteredAt(), t.finalizedAt() == null ? now : t.finalizedAt()).toMillis())
         .put("replaces", t.replaces())
-        .put("version", t.version());
+        .put("version", t.version())
+        .put("as_of", now.toString());
     if (type == null) {
       return out.put("stations", new JsonArray());
     }

@@ -460,6 +460,11 @@ public final class TrackVerticle extends VerticleBase {
         return Future.failedFuture(Refusal.badRequest("a " + it.type() + " interrupt needs an answer: send answers (an object) or a resolution")
             .with("interrupt_type", it.type()).with("payload", it.payload()));
       }
+      if (!escalate && itType == InterruptType.AUDIT_REVIEW && isEmpty(notes)) {
+        return Future.failedFuture(Refusal.badRequest("an audit_review needs the operator's choice: re-run the station with notes"
+                + " (resolve with notes saying what to change) or acknowledge & continue (escalate); nothing was changed")
+            .with("interrupt_type", it.type()).with("choices", new JsonArray().add("resolve with notes").add("escalate")));
+      }
       Input input = escalate
           ? new TrackMachine.Escalate(notes)
           : new TrackMachine.OperatorAnswer(itType, plain(resolution));
