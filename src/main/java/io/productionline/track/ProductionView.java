@@ -249,25 +249,25 @@ public final class ProductionView {
           wait += Math.max(0, Duration.between(created, now).toMillis());
         }
       }
-      String state;
-      if (i == t.stationIndex() && t.state().atStation()) {
-        state = "active";
-        elapsed = Duration.between(t.stateEnteredAt(), now).toMillis();
+      StationState st;
+      if (i == t.stationIndex() && (t.state().atStation() || t.state().stopsLine())) {
+        st = StationState.current(t.state());
         out.put("current_station", def.id());
-        runs.stream().filter(r -> "claimed".equals(r.status()) || "queued".equals(r.status())).findFirst().ifPresent(r -> out
-            .put("current_task", new JsonObject().put("task_id", r.id()).put("status", r.status()).put("attempt", r.attempt())
-                .put("executor_id", r.executorId()).put("progress", r.progress()).put("progress_message", r.progressMessage())
-                .put("capability", r.capability())));
-      } else if (i == t.stationIndex() && (t.state().wire().equals("awaiting_operator") || t.state().wire().equals("halted"))) {
-        state = t.state().wire();
-        out.put("current_station", def.id());
+        if (st == StationState.ACTIVE) {
+          elapsed = Duration.between(t.stateEnteredAt(), now).toMillis();
+          runs.stream().filter(r -> TaskStatus.of(r.status()).open()).findFirst().ifPresent(r -> out
+              .put("current_task", new JsonObject().put("task_id", r.id()).put("status", r.status()).put("attempt", r.attempt())
+                  .put("executor_id", r.executorId()).put("progress", r.progress()).put("progress_message", r.progressMessage())
+                  .put("capability", r.capability())));
+        }
       } else if (completed) {
-        state = "complete";
+        st = StationState.COMPLETE;
       } else if (def.stationKind() == StationKind.REMEDIATE) {
-        state = "idle";
+        st = StationState.IDLE;
       } else {
-        state = "queued";
+        st = StationState.QUEUED;
       }
+      String state = st.wire();
       JsonObject stationJson = new JsonObject().put("id", def.id()).put("kind", def.stationKind().wire())
           .put("short", def.stationKind().shortName()).put("state", state).put("elapsed_ms", elapsed)
           .put("work_ms", work).put("wait_ms", wait).put("working", state.equals("active") && working)

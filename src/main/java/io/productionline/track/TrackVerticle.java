@@ -487,6 +487,12 @@ public final class TrackVerticle extends VerticleBase {
     if (kind == null) {
       return Future.failedFuture(Refusal.badRequest("kind must be one of qc_reject, redesign, permanent"));
     }
+    if (kind == CancelKind.PERMANENT && track.state().terminal()) {
+      // A finished document has nothing left to cancel; quality control reopens it with qc_reject or redesign.
+      return Future.failedFuture(Refusal.conflict("track " + trackId + " is already " + track.state().wire()
+              + ": nothing to cancel; a QC reject or a redesign produces it again; nothing was changed")
+          .with("current_state", track.state().wire()).with("attempted", "cancel"));
+    }
     String actor = cmd.getString("actor", "operator");
     String reason = cmd.getString("reason", "");
     Instant now = s.clock.instant();
