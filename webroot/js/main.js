@@ -66,6 +66,8 @@ function schedule() {
 }
 
 function renderAll() {
+  // what the page has applied: the browser tests compare it with GET /production read at the same moment
+  document.body.dataset.lastSeq = String(store.state.lastSeq);
   renderStatus(els, bridgeState);
   renderGraph(els.graph, { onPick: pickDocument });
   renderTracks(els.tracks);
@@ -271,6 +273,8 @@ const bridge = new Bridge({
     showTokenPrompt('bridge', `The event-bus bridge refused this dashboard (${reason}). An operator token lets it subscribe.`);
   },
 });
+// for diagnostics (and the browser tests, which drop the connection mid-run)
+window.productionLine = { bridge, store };
 bridge.subscribe(`pl.view.${projectId}`, onEvent);
 bridge.subscribe('pl.executors', onEvent);
 bridge.subscribe('pl.inbox', (body) => store.ingestInbox(body));

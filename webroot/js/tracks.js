@@ -131,6 +131,7 @@ function viewOf(t) {
     reason: t.reason ?? null,
     interrupt: interrupt ? interrupt.interrupt_id : null,
     asOf: t.as_of,
+    version: t.version,
     stations: (t.stations ?? []).map((s) => [s.id, s.kind, s.state, s.work_ms, s.wait_ms, s.working, s.runs, s.capability, s.short]),
     deps: (t.depends_on ?? []).map((d) => [d, depState(d)]),
     entered: t.state_entered_at ?? null,
@@ -141,6 +142,7 @@ function paintRow(row, t, view) {
   const { el, parts } = row;
   el.dataset.documentType = t.document_type ?? '';
   el.dataset.state = t.state;
+  el.dataset.version = String(t.version ?? '');
   el.dataset.expanded = String(view.expanded);
   el.className = `track s-${t.state}${view.expanded ? ' expanded' : ''}`;
 
