@@ -119,7 +119,7 @@ class Task:
         return not self._post("progress", body).get("cancel", False)
 
     def log(self, level, message, **fields):
-        """One log line (level debug, info, warn or error), shown live to operators."""
+        """One log line (level such as info or warn), shown live to operators."""
         self.logs([{"level": level, "message": message, "fields": fields} if fields else {"level": level, "message": message}])
 
     def logs(self, lines):
@@ -261,7 +261,7 @@ class Executor:
             try:
                 result["body"] = work(task) or {"outcome": "stabilized"}
             except Exception as e:  # the station halts with the reason; the executor goes on
-                log.exception("%s failed in work()", task)
+                log.exception("%s: work() raised", task)
                 result["body"] = {"outcome": "halted", "reason": "the executor's work stopped: %s" % e}
 
         worker = threading.Thread(target=run, name="work-" + task.id, daemon=True)

@@ -34,8 +34,19 @@ final class Contract {
     this.served = served;
   }
 
-  /** Reads the contract from the classpath and has vertx-openapi check and resolve it. */
+  /**
+   * The contract once loaded in this JVM: checking it against the OpenAPI 3.1 schema takes a second
+   * or more, and it is the same file for every node a process runs (several in a cluster test).
+   * What is kept holds no reference to a Vert.x instance's context: validators only.
+   */
+  private static volatile Contract loaded;
+
+  /** Reads the contract from the classpath and has vertx-openapi check and resolve it (once per JVM). */
   static Future<Contract> load(Vertx vertx) {
+    Contract known = loaded;
+    if (known != null) {
+      return Future.succeededFuture(known);
+    }
     Buffer raw;
     try {
       raw = Buffer.buffer(read());
@@ -43,7 +54,10 @@ final class Contract {
       return Future.failedFuture(e);
     }
     JsonObject document = new JsonObject(raw);
-    return OpenAPIContract.from(vertx, forValidation(document)).map(c -> new Contract(c, document, raw));
+    return OpenAPIContract.from(vertx, forValidation(document)).map(c -> {
+      loaded = new Contract(c, document, raw);
+      return loaded;
+    });
   }
 
   /** Media types vertx-openapi 5.0.10 accepts in a contract; it refuses to load one that answers anything else. */
