@@ -185,4 +185,32 @@ class OpenApiContractTest {
         .getJsonObject("ttl_seconds").getValue("maximum"), token.json().getString("detail"));
     assertFalse(token.text().contains("Exception"));
   }
+
+  @Test
+  @DisplayName("every request body, checked by the contract or by its handler, allows exactly the fields the contract lists")
+  void everyBodyAllowsTheContractsFields() {
+    List<String> problems = new ArrayList<>();
+    int checked = 0;
+    for (Map.Entry<String, JsonObject> e : documented.entrySet()) {
+      JsonObject op = e.getValue();
+      if (!op.containsKey("requestBody")) {
+        continue;
+      }
+      JsonObject schema = op.getJsonObject("requestBody").getJsonObject("content").getJsonObject("application/json").getJsonObject("schema");
+      String path = e.getKey().substring(e.getKey().indexOf(' ') + 1);
+      String role = op.getJsonArray("x-roles").getString(0);
+      Api api = role.equals("executor") ? node.executorApi("x1") : node.apiAs(role);
+      String url = path.replace("{id}", role.equals("executor") ? "x1" : "nothing-here").replace("{task}", "task_x");
+      Api.Reply r = api.post(url, new JsonObject().put("zz_unknown", 1));
+      String allowed = String.join(", ", new TreeSet<>(schema.getJsonObject("properties").fieldNames()));
+      String expected = "unknown field \"zz_unknown\"; allowed: " + allowed;
+      if (r.status() != 400 || !expected.equals(r.json().getString("detail"))) {
+        problems.add(e.getKey() + ": expected 400 \"" + expected + "\", got " + r.status() + " " + r.text());
+      }
+      checked++;
+    }
+    assertEquals(List.of(), problems);
+    assertTrue(checked >= 15, "every body of the API: " + checked);
+  }
 }
+
