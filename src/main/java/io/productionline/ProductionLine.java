@@ -166,6 +166,11 @@ public final class ProductionLine {
     return web.port();
   }
 
+  /** The HTTP face of this node. */
+  public WebVerticle web() {
+    return web;
+  }
+
   public Services services() {
     return services;
   }

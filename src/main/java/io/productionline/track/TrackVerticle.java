@@ -331,7 +331,8 @@ public final class TrackVerticle extends VerticleBase {
         if (auditJson != null && "gate".equals(auditJson.getString("decided_by"))) {
           log.info("Audit {} of track {} rejected by a gate: {}", station.id(), trackId, v.reason());
         }
-        return kept.compose(x -> persist(conn, d, List.of(), after, actor, auditJson, task));
+        return kept.compose(x -> persist(conn, d, List.of(), after, actor, auditJson, task))
+            .map(w -> auditJson == null ? w : w.audited(auditJson.copy().put("reason", v.reason())));
       });
     });
   }
@@ -629,7 +630,16 @@ public final class TrackVerticle extends VerticleBase {
   }
 
   /** A move written in a transaction that has not committed yet: the new row and its events. */
-  private record Written(TrackRow next, List<JsonObject> events) {
+  private record Written(TrackRow next, List<JsonObject> events, JsonObject audit) {
+
+    Written(TrackRow next, List<JsonObject> events) {
+      this(next, events, null);
+    }
+
+    /** The same move, answered with the server's audit of the station (what its gates found). */
+    Written audited(JsonObject audit) {
+      return new Written(next, events, audit);
+    }
   }
 
   /** Writes a decided move in the caller's transaction: new task, old tasks dropped, track row, interrupt, history. */
@@ -733,7 +743,8 @@ public final class TrackVerticle extends VerticleBase {
       // found us not yet blocked. Looking once more after the commit closes that window.
       enqueue(new JsonObject().put("type", "dependency_cleared"));
     }
-    return Future.succeededFuture(view());
+    // The completing executor hears what the server's audit decided (a gate's finding included), not only where the track went.
+    return Future.succeededFuture(written.audit() == null ? view() : view().put("audit", written.audit()));
   }
 
   /** The dependencies that are still open ({@link Tracks#openDependencies}). */
