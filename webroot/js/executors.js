@@ -38,9 +38,18 @@ function statusOf(x, now) {
   return isOffline(x, now) ? 'offline' : (x.status || 'idle');
 }
 
+/** What an executor works on, in the line's words: "Epic backlog · assemble", never a task id. */
 function taskText(task) {
   if (!task) return null;
-  if (typeof task === 'string') return task;
+  if (typeof task === 'string') {
+    for (const t of state.tracks.values()) {
+      if (t.current_task && t.current_task.task_id === task) {
+        const station = (t.stations ?? []).find((s) => s.id === t.current_station);
+        return `${t.title || humanize(t.document_type)} · ${station ? station.kind : t.current_station}`;
+      }
+    }
+    return 'a station task of another project';
+  }
   const what = task.document_type ? humanize(task.document_type) : task.track_id;
   const where = task.station ?? task.kind;
   return [what, where].filter(Boolean).join(' · ') || task.task_id || JSON.stringify(task);
@@ -58,7 +67,7 @@ function paint(card, x, now) {
     el.className = `executor x-${status}`;
     let doing;
     if (status === 'offline') doing = 'Offline — no heartbeat for more than 60 s';
-    else if (status === 'busy') doing = task ? `Working on ${task}` : 'Busy — station task in hand';
+    else if (status === 'busy') doing = task ? `working on ${task}` : 'Busy — station task in hand';
     else doing = 'Idle — waiting for a station task';
     el.replaceChildren(
       h('span', { class: 'heartbeat', title: 'Heartbeat' }),

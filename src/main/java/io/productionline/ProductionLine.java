@@ -15,6 +15,7 @@ import io.productionline.metrics.Metrics;
 import io.productionline.store.Migrations;
 import io.productionline.track.LineCatalog;
 import io.productionline.track.LineOrchestrator;
+import io.productionline.track.LiveViews;
 import io.productionline.track.Node;
 import io.productionline.track.ProductionView;
 import io.productionline.track.Reconciler;
@@ -60,6 +61,7 @@ public final class ProductionLine {
   private final QueueWatch queueWatch;
   private final FlowWatch flowWatch;
   private final SlaWatch slaWatch;
+  private final LiveViews liveViews;
   private final Redis redisClient;
   /** Whether this node is part of a majority of the expected members; the subscription check after a merge. */
   private final Membership membership;
@@ -90,7 +92,8 @@ public final class ProductionLine {
     this.queueWatch = new QueueWatch(services, view);
     this.flowWatch = new FlowWatch(services, analytics);
     this.slaWatch = new SlaWatch(services);
-    this.web = new WebVerticle(services, supervisor, orchestrator, work, view, membership);
+    this.liveViews = new LiveViews(services, view);
+    this.web = new WebVerticle(services, supervisor, orchestrator, work, view, liveViews, membership);
   }
 
   /**
@@ -151,7 +154,8 @@ public final class ProductionLine {
     Vertx vertx = services.vertx;
     JsonObject cluster = config.getJsonObject("cluster", new JsonObject());
     return services.lease.start()
-        .compose(lease -> Broadcast.relay(services.vertx.eventBus()))
+        .compose(lease -> node.liveViews.start())
+        .compose(v -> Broadcast.relay(services.vertx.eventBus(), node.liveViews::tap))
         .compose(relay -> {
           node.relay = relay;
           return node.work.start();
@@ -178,6 +182,11 @@ public final class ProductionLine {
   /** Whether this node is part of a whole cluster, and its subscription check after a merge. */
   public Membership membership() {
     return membership;
+  }
+
+  /** The HTTP face of this node. */
+  public WebVerticle web() {
+    return web;
   }
 
   public Services services() {
@@ -227,6 +236,7 @@ public final class ProductionLine {
     return supervisor.handOver().<Void>mapEmpty().recover(e -> Future.succeededFuture())
         .compose(v -> services.lease.release()).recover(e -> Future.succeededFuture())
         .compose(v -> flowWatch.stop()).recover(e -> Future.succeededFuture())
+        .compose(v -> liveViews.stop()).recover(e -> Future.succeededFuture())
         .compose(v -> services.vertx.undeploy(web.deploymentID())).recover(e -> Future.succeededFuture())
         .compose(v -> relay == null ? Future.succeededFuture() : relay.unregister()).recover(e -> Future.succeededFuture())
         .compose(v -> services.reads == services.pool ? Future.succeededFuture() : services.reads.close())

@@ -47,9 +47,11 @@ public final class SlaWatch {
   private final FlowRepository flow = new FlowRepository();
   private final Map<String, AtomicLong> counts = new ConcurrentHashMap<>();
   private final Periodic periodic;
+  private final Inbox inbox;
 
   public SlaWatch(Services services) {
     this.s = services;
+    this.inbox = new Inbox(services);
     this.periodic = new Periodic(services.vertx, "SLA check", this::runOnce);
     this.slaSeconds = LineAnalytics.slaSeconds(services.config.getJsonObject("analytics", new JsonObject()));
   }
@@ -80,7 +82,7 @@ public final class SlaWatch {
             JsonObject event = b.toJson().put("type", EventType.SLA_BREACHED)
                 .put("age_seconds", java.time.Duration.between(b.openedAt(), now).toSeconds());
             Broadcast.publish(s.vertx.eventBus(), Addresses.project(b.projectId()), event);
-            s.vertx.eventBus().publish(Addresses.INBOX, event);
+            inbox.publish(event);
           }
           return check;
         });

@@ -97,6 +97,55 @@ public final class Gates {
   private Gates() {
   }
 
+  /**
+   * What a station's gates require of the executor that audits there, one entry per gate, in
+   * order: {@code gate} (its type), {@code text} (a sentence for people) and the machine fields
+   * of the check: {@code field}, {@code operator}, {@code value} for what the completion must
+   * report ({@code verification_level}, a metric), {@code pattern} / {@code artifact} /
+   * {@code sections} for what the track's artifacts must hold. An executor that meets them is not
+   * overruled by the gates ({@link #audit}).
+   */
+  public static List<Map<String, Object>> requirements(List<GateDef> gates) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    if (gates == null) {
+      return out;
+    }
+    for (GateDef g : gates) {
+      Map<String, Object> r = new LinkedHashMap<>();
+      String type = g == null || g.type() == null ? "unknown" : g.type();
+      r.put("gate", type);
+      switch (type) {
+        case "verification" -> {
+          r.put("text", "verification level \u2265 " + g.level() + ": report \"verification_level\": " + g.level()
+              + " or higher with the completion, or the audit is rejected");
+          r.put("field", "verification_level");
+          r.put("operator", ">=");
+          r.put("value", g.level());
+        }
+        case "metric_threshold" -> {
+          String rule = g.operator() + " " + (g.threshold() == null ? "?" : number(g.threshold()));
+          r.put("text", "metric " + g.metric() + " " + rule + ": report it in \"metrics\" (or as a top-level number) with the completion");
+          r.put("field", "metrics." + g.metric());
+          r.put("operator", g.operator());
+          r.put("value", g.threshold());
+        }
+        case "artifact_exists" -> {
+          r.put("text", "an artifact whose name matches \"" + g.pattern() + "\", handed in at this station or an earlier one of the track");
+          r.put("pattern", g.pattern());
+        }
+        case "content_check" -> {
+          r.put("text", "the newest artifact \"" + g.artifact() + "\" is text with the section"
+              + (g.sections().size() == 1 ? " " : "s ") + g.sections().stream().map(x -> "## " + x.trim()).collect(Collectors.joining(", ")));
+          r.put("artifact", g.artifact());
+          r.put("sections", g.sections());
+        }
+        default -> r.put("text", "gate type \"" + type + "\" is unknown; it cannot be met");
+      }
+      out.add(r);
+    }
+    return out;
+  }
+
   /** Evaluates every gate, in order. An empty list when there are none. */
   public static List<Check> evaluate(List<GateDef> gates, Evidence evidence) {
     List<Check> out = new ArrayList<>();

@@ -1,5 +1,6 @@
 package io.productionline.store;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import java.time.Instant;
@@ -50,8 +51,21 @@ public record TaskRow(
         (JsonObject) r.getValue("result"), r.getBoolean("cancel_requested"));
   }
 
-  /** The JSON an executor receives when it claims this task. */
+  /** Where a task's step keeps what its station's gates require ({@link io.productionline.line.Gates#requirements}). */
+  public static final String REQUIREMENTS = "requirements";
+
+  /**
+   * The JSON an executor receives when it claims this task; {@code requirements} lists what the
+   * station's gates require of its completion (empty where there are none).
+   */
   public JsonObject toClaimJson() {
+    JsonObject stepOut = step;
+    JsonArray requirements = new JsonArray();
+    if (step != null && step.getValue(REQUIREMENTS) instanceof JsonArray r) {
+      stepOut = step.copy();
+      stepOut.remove(REQUIREMENTS);
+      requirements = r;
+    }
     return new JsonObject()
         .put("task_id", id).put("lease_token", leaseToken).put("attempt", attempt)
         .put("lease_expires_at", leaseExpiresAt == null ? null : leaseExpiresAt.toString())
@@ -59,7 +73,7 @@ public record TaskRow(
         .put("station", stationId).put("station_kind", stationKind).put("station_index", stationIndex)
         .put("run_no", runNo).put("capability", capability).put("environment", environment)
         .put("priority", priority).put("timeout_seconds", timeoutSeconds)
-        .put("step", step).put("input", input);
+        .put("step", stepOut).put("input", input).put(REQUIREMENTS, step == null ? null : requirements);
   }
 
   /** The JSON shown to operators. */

@@ -6,6 +6,7 @@ import io.productionline.line.TrackMachine.InterruptSpec;
 import io.productionline.line.TrackMachine.StationRun;
 import io.productionline.line.TrackState;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Row;
@@ -145,7 +146,7 @@ public final class TrackRepository {
         .addInteger(runNo).addInteger(run.stationIndex()).addString(station.id()).addString(station.stationKind().wire())
         .addString(manual ? MANUAL : station.capability())
         .addString(station.environment()).addInteger(type.priority())
-        .addValue(stepJson(station.step()))
+        .addValue(stepJson(station.step(), station.gates()))
         .addValue(input)
         .addInteger(type.maxAttempts()).addLong(type.backoff().initialMs()).addLong(type.backoff().maxMs())
         .addDouble(type.backoff().multiplier()).addInteger(station.timeoutSeconds()).addOffsetDateTime(utc(now))
@@ -357,15 +358,23 @@ public final class TrackRepository {
     return db.preparedQuery(TrackSql.AUDIT).execute(Tuple.of(utc(now), actor, action, target, detail)).mapEmpty();
   }
 
-  static JsonObject stepJson(io.productionline.line.StepDef step) {
-    if (step == null) {
-      return new JsonObject();
+  /**
+   * A task's step as stored: what to run, and what the station's gates require of its result
+   * ({@link TaskRow#REQUIREMENTS}, kept with the step so a claim reads them with the task).
+   */
+  static JsonObject stepJson(io.productionline.line.StepDef step, List<io.productionline.line.GateDef> gates) {
+    JsonObject o = new JsonObject();
+    if (step != null) {
+      o.put("type", step.type()).put("trust", step.trust());
+      if (step.skill() != null) {
+        o.put("skill", step.skill());
+      }
+      o.put("params", new JsonObject(new LinkedHashMap<>(step.params())));
     }
-    JsonObject o = new JsonObject().put("type", step.type()).put("trust", step.trust());
-    if (step.skill() != null) {
-      o.put("skill", step.skill());
+    if (gates != null && !gates.isEmpty()) {
+      o.put(TaskRow.REQUIREMENTS, new JsonArray(io.productionline.line.Gates.requirements(gates)));
     }
-    return o.put("params", new JsonObject(new LinkedHashMap<>(step.params())));
+    return o;
   }
 
   public static OffsetDateTime utc(Instant t) {

@@ -331,7 +331,8 @@ public final class TrackVerticle extends VerticleBase {
         if (auditJson != null && "gate".equals(auditJson.getString("decided_by"))) {
           log.info("Audit {} of track {} rejected by a gate: {}", station.id(), trackId, v.reason());
         }
-        return kept.compose(x -> persist(conn, d, List.of(), after, actor, auditJson, task));
+        return kept.compose(x -> persist(conn, d, List.of(), after, actor, auditJson, task))
+            .map(w -> auditJson == null ? w : w.audited(auditJson.copy().put("reason", v.reason())));
       });
     });
   }
@@ -514,6 +515,11 @@ public final class TrackVerticle extends VerticleBase {
         return Future.failedFuture(Refusal.badRequest("a " + it.type() + " interrupt needs an answer: send answers (an object) or a resolution")
             .with("interrupt_type", it.type()).with("payload", it.payload()));
       }
+      if (!escalate && itType == InterruptType.AUDIT_REVIEW && isEmpty(notes)) {
+        return Future.failedFuture(Refusal.badRequest("an audit_review needs the operator's choice: re-run the station with notes"
+                + " (resolve with notes saying what to change) or acknowledge & continue (escalate); nothing was changed")
+            .with("interrupt_type", it.type()).with("choices", new JsonArray().add("resolve with notes").add("escalate")));
+      }
       Input input = escalate
           ? new TrackMachine.Escalate(notes)
           : new TrackMachine.OperatorAnswer(itType, plain(resolution));
@@ -535,6 +541,12 @@ public final class TrackVerticle extends VerticleBase {
     CancelKind kind = CancelKind.parse(cmd.getString("kind", "")).orElse(null);
     if (kind == null) {
       return Future.failedFuture(Refusal.badRequest("kind must be one of qc_reject, redesign, permanent"));
+    }
+    if (kind == CancelKind.PERMANENT && track.state().terminal()) {
+      // A finished document has nothing left to cancel; quality control reopens it with qc_reject or redesign.
+      return Future.failedFuture(Refusal.conflict("track " + trackId + " is already " + track.state().wire()
+              + ": nothing to cancel; a QC reject or a redesign produces it again; nothing was changed")
+          .with("current_state", track.state().wire()).with("attempted", "cancel"));
     }
     String actor = cmd.getString("actor", "operator");
     String reason = cmd.getString("reason", "");
@@ -618,7 +630,16 @@ public final class TrackVerticle extends VerticleBase {
   }
 
   /** A move written in a transaction that has not committed yet: the new row and its events. */
-  private record Written(TrackRow next, List<JsonObject> events) {
+  private record Written(TrackRow next, List<JsonObject> events, JsonObject audit) {
+
+    Written(TrackRow next, List<JsonObject> events) {
+      this(next, events, null);
+    }
+
+    /** The same move, answered with the server's audit of the station (what its gates found). */
+    Written audited(JsonObject audit) {
+      return new Written(next, events, audit);
+    }
   }
 
   /** Writes a decided move in the caller's transaction: new task, old tasks dropped, track row, interrupt, history. */
@@ -722,7 +743,8 @@ public final class TrackVerticle extends VerticleBase {
       // found us not yet blocked. Looking once more after the commit closes that window.
       enqueue(new JsonObject().put("type", "dependency_cleared"));
     }
-    return Future.succeededFuture(view());
+    // The completing executor hears what the server's audit decided (a gate's finding included), not only where the track went.
+    return Future.succeededFuture(written.audit() == null ? view() : view().put("audit", written.audit()));
   }
 
   /** The dependencies that are still open ({@link Tracks#openDependencies}). */

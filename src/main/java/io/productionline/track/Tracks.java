@@ -15,6 +15,16 @@ public final class Tracks {
   private Tracks() {
   }
 
+  /** The refusal of an unknown project: "no project X", with the projects there are, so an operator can pick one. */
+  public static <T> io.vertx.core.Future<T> unknownProject(io.productionline.Services s, String projectId) {
+    return s.projects.list(s.reads, 100).transform(ar -> {
+      List<String> ids = ar.succeeded() ? ar.result().stream().map(p -> p.id()).sorted().toList() : List.of();
+      return io.vertx.core.Future.failedFuture(io.productionline.Refusal.notFound("no project " + projectId
+              + (ids.isEmpty() ? "; there are no projects yet" : "; the projects are " + String.join(", ", ids)))
+          .with("projects", new io.vertx.core.json.JsonArray(ids)));
+    });
+  }
+
   /**
    * The current track of a document type: the one no other track replaces (a qc_reject replacement
    * supersedes the track it replaces). Empty when the project has none of that type.

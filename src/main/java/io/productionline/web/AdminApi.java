@@ -9,7 +9,6 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -19,14 +18,15 @@ import java.util.regex.Pattern;
  */
 final class AdminApi {
 
-  private static final Set<String> TOKEN_FIELDS = Set.of("role", "name", "executor_id", "ttl_seconds");
   private static final Pattern ACTION = Pattern.compile("[a-z_]{1,64}");
 
   private final Services s;
+  private final Schemas schemas;
   private final Duration defaultTtl;
 
-  AdminApi(Services s) {
+  AdminApi(Services s, Schemas schemas) {
     this.s = s;
+    this.schemas = schemas;
     this.defaultTtl = Duration.ofDays(s.config.getJsonObject("auth", new JsonObject()).getInteger("token_days", 30));
   }
 
@@ -37,7 +37,7 @@ final class AdminApi {
 
   /** {@code {role, name?, executor_id?, ttl_seconds?}} → 201 {@code {token, role, name, executor_id, expires_at}}. */
   private Future<JsonObject> mint(RoutingContext ctx) {
-    JsonObject body = Http.only(Schemas.check(Schemas.TOKEN, Http.body(ctx)), TOKEN_FIELDS);
+    JsonObject body = schemas.check(Schemas.TOKEN, Http.body(ctx));
     Role role = Role.parse(body.getString("role")).orElseThrow(() -> Refusal.badRequest("role must be one of admin, operator, executor, viewer"));
     String executorId = body.getString("executor_id");
     String name = body.getString("name", executorId != null ? executorId : role.wire());

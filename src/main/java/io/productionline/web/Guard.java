@@ -36,7 +36,7 @@ import java.util.stream.Collectors;
  * {@link io.productionline.auth.Tokens}) and a {@link Rule} of {@link #RULES} that lets the
  * token's role call that method and path; anything without a rule is refused (deny by default),
  * and {@link #check} refuses to start a node whose router has a protected route no rule covers.
- * {@code /health} and the static dashboard shell are open.
+ * {@code /health}, the contract ({@code /openapi.json}) and the static dashboard shell are open ({@link #OPEN}).
  *
  * <p>Answers: 401 (with {@code WWW-Authenticate: Bearer}) without a token or with one that does not
  * verify; 403 when the role may not; 404 / 405 for paths and methods there are none of. An
@@ -143,15 +143,22 @@ final class Guard implements Handler<RoutingContext> {
 
   /** Path prefixes that need a token; everything else is the open dashboard shell and {@code /health}. */
   private static final List<String> PROTECTED = List.of("/api", "/production", "/assembly-line", "/metrics", "/eventbus");
-  /** Protected-looking paths that are open: the dashboard page. */
-  private static final Set<String> OPEN = Set.of("/assembly-line/dashboard");
+  /**
+   * The open endpoints, for GET: the dashboard page (protected-looking), {@code /health}, and the
+   * contract {@code /openapi.json}, which is open on purpose: it says what the API has and who may
+   * call it, never anything of the line's data, and a client needs it before it has a token.
+   * (The dashboard's static files are open too: they are outside {@link #PROTECTED}.)
+   */
+  static final Set<String> OPEN = Set.of("/assembly-line/dashboard", "/health", Contract.PATH);
   /** The bus addresses the bridge lets an operator send to. */
   static final Set<String> COMMANDS = Set.of(Addresses.COMMAND_START, Addresses.COMMAND_RESOLVE, Addresses.COMMAND_ESCALATE,
       Addresses.COMMAND_CANCEL);
 
   private final Services s;
+  private final io.productionline.track.LiveViews liveViews;
 
-  Guard(Services s) {
+  Guard(Services s, io.productionline.track.LiveViews liveViews) {
+    this.liveViews = liveViews;
     this.s = s;
   }
 
@@ -324,15 +331,21 @@ final class Guard implements Handler<RoutingContext> {
       }
       case SOCKET_CLOSED -> {
         s.metrics.clients("bridge", -1);
+        liveViews.closed(e.socket());
         e.complete(true);
       }
       case REGISTER -> frameCaller(e).onComplete(ar -> {
         boolean ok = ar.succeeded() && READERS.contains(ar.result().role());
         if (ok) {
           stripToken(e, null);
+          liveViews.registered(e.socket(), address(e));
         }
         e.complete(ok);
       });
+      case UNREGISTER -> {
+        liveViews.unregistered(e.socket(), address(e));
+        e.complete(true);
+      }
       case SEND, PUBLISH -> frameCaller(e).onComplete(ar -> {
         String address = e.getRawMessage() == null ? null : e.getRawMessage().getString("address");
         boolean ok = ar.succeeded() && COMMANDS.contains(address) && OPERATORS.contains(ar.result().role());
@@ -350,6 +363,10 @@ final class Guard implements Handler<RoutingContext> {
       }
       default -> e.complete(true);
     }
+  }
+
+  private static String address(BridgeEvent e) {
+    return e.getRawMessage() == null ? null : e.getRawMessage().getString("address");
   }
 
   /** The caller of a frame: its {@code headers.token}, else the caller the connection was opened by. */

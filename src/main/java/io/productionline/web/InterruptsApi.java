@@ -9,7 +9,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Operator interrupts: list the open ones (of a project, or across projects), read one, resolve
@@ -18,15 +17,14 @@ import java.util.Set;
  */
 final class InterruptsApi {
 
-  private static final Set<String> RESOLVE_FIELDS = Set.of("resolution", "answers", "notes", "type");
-  private static final Set<String> ESCALATE_FIELDS = Set.of("notes");
-
   private final Services s;
   private final OperatorCommands commands;
+  private final Schemas schemas;
 
-  InterruptsApi(Services s, OperatorCommands commands) {
+  InterruptsApi(Services s, OperatorCommands commands, Schemas schemas) {
     this.s = s;
     this.commands = commands;
+    this.schemas = schemas;
   }
 
   void mount(Router router) {
@@ -34,18 +32,18 @@ final class InterruptsApi {
     router.get("/api/v1/interrupts").handler(ctx -> Http.guarded(ctx, c -> s.interrupts.open(s.pool, 500).map(InterruptsApi::list)));
     router.get("/api/v1/interrupts/:id").handler(ctx -> Http.guarded(ctx, c -> one(Http.id(c, "id"))));
     router.post("/api/v1/interrupts/:id/resolve").handler(ctx -> Http.guarded(ctx, c -> {
-      JsonObject body = Schemas.check(Schemas.RESOLVE, Http.only(Http.body(c), RESOLVE_FIELDS));
+      JsonObject body = schemas.check(Schemas.RESOLVE, Http.body(c));
       return commands.resolve(Http.id(c, "id"), OperatorCommands.resolution(body), Http.string(body, "type", false, 32), Actors.of(c));
     }));
     router.post("/api/v1/interrupts/:id/escalate").handler(ctx -> Http.guarded(ctx, c -> {
-      JsonObject body = Schemas.check(Schemas.ESCALATE, Http.only(Http.body(c), ESCALATE_FIELDS));
+      JsonObject body = schemas.check(Schemas.ESCALATE, Http.body(c));
       return commands.escalate(Http.id(c, "id"), Http.string(body, "notes", false, 4000), Actors.of(c));
     }));
   }
 
   private Future<JsonObject> ofProject(String projectId) {
     return s.projects.find(s.pool, projectId).compose(p -> p.isEmpty()
-        ? Future.failedFuture(Refusal.notFound("no project " + projectId))
+        ? io.productionline.track.Tracks.<JsonObject>unknownProject(s, projectId)
         : s.interrupts.openOfProject(s.pool, projectId).map(InterruptsApi::list));
   }
 

@@ -18,7 +18,6 @@ import java.util.regex.Pattern;
  */
 final class ProductionApi {
 
-  private static final Set<String> CANCEL_FIELDS = Set.of("kind", "reason");
   private static final Set<String> OUTCOME_FIELDS = Set.of("outcome", "reason", "findings", "questions", "conflicts", "score",
       "metrics", "verification_level", "summary", "item", "artifacts");
   private static final Set<String> OUTCOMES = Set.of("stabilized", "audit_rejected", "needs_input", "halted");
@@ -28,16 +27,14 @@ final class ProductionApi {
 
   private final OperatorCommands commands;
   private final ProductionView view;
+  private final Schemas schemas;
   private final int maxArtifactBytes;
 
-  ProductionApi(OperatorCommands commands, ProductionView view) {
-    this(commands, view, commands.maxArtifactBytes());
-  }
-
-  ProductionApi(OperatorCommands commands, ProductionView view, int maxArtifactBytes) {
+  ProductionApi(OperatorCommands commands, ProductionView view, Schemas schemas) {
     this.commands = commands;
     this.view = view;
-    this.maxArtifactBytes = maxArtifactBytes;
+    this.schemas = schemas;
+    this.maxArtifactBytes = commands.maxArtifactBytes();
   }
 
   void mount(Router router) {
@@ -64,7 +61,7 @@ final class ProductionApi {
 
   private Future<JsonObject> cancel(RoutingContext ctx) {
     String trackId = Http.id(ctx, "id");
-    JsonObject body = Schemas.check(Schemas.CANCEL, Http.only(Http.body(ctx), CANCEL_FIELDS));
+    JsonObject body = schemas.check(Schemas.CANCEL, Http.body(ctx));
     return commands.cancel(trackId, Http.string(body, "kind", true, 32), Http.string(body, "reason", false, 2000), Actors.of(ctx));
   }
 

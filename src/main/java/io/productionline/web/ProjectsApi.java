@@ -8,19 +8,18 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import java.util.Set;
 
 /** {@code /api/v1/projects}: create (idempotent with an Idempotency-Key), list, read; {@code /api/v1/lines}. */
 final class ProjectsApi {
 
-  private static final Set<String> CREATE_FIELDS = Set.of("project_id", "line", "params", "start");
-
   private final Services s;
   private final LineOrchestrator orchestrator;
+  private final Schemas schemas;
 
-  ProjectsApi(Services s, LineOrchestrator orchestrator) {
+  ProjectsApi(Services s, LineOrchestrator orchestrator, Schemas schemas) {
     this.s = s;
     this.orchestrator = orchestrator;
+    this.schemas = schemas;
   }
 
   void mount(Router router) {
@@ -35,16 +34,10 @@ final class ProjectsApi {
     JsonObject body;
     String key;
     try {
-      body = Schemas.check(Schemas.PROJECT, Http.only(Http.body(ctx), CREATE_FIELDS));
+      body = schemas.check(Schemas.PROJECT, Http.body(ctx));
       key = ctx.request().getHeader("Idempotency-Key");
       if (key != null && (key.isEmpty() || key.length() > 200)) {
         throw Refusal.badRequest("Idempotency-Key must be 1 to 200 characters");
-      }
-      Http.string(body, "project_id", false, 64);
-      Http.string(body, "line", true, 64);
-      Http.object(body, "params");
-      if (body.containsKey("start") && !(body.getValue("start") instanceof Boolean)) {
-        throw Refusal.badRequest("start must be true or false");
       }
     } catch (RuntimeException e) {
       ctx.fail(e);
@@ -80,7 +73,7 @@ final class ProjectsApi {
 
   private Future<JsonObject> one(String id) {
     return s.projects.find(s.pool, id).compose(p -> p.isEmpty()
-        ? Future.failedFuture(Refusal.notFound("no project " + id))
+        ? io.productionline.track.Tracks.<JsonObject>unknownProject(s, id)
         : s.tracks.summary(s.pool, id).map(sum -> p.get().toJson().put("summary", sum)));
   }
 

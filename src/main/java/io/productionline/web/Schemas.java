@@ -1,9 +1,6 @@
 package io.productionline.web;
 
 import io.productionline.Refusal;
-import io.productionline.executor.ExecutorInfo;
-import io.productionline.line.CancelKind;
-import io.productionline.track.LineOrchestrator;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.json.schema.Draft;
@@ -11,72 +8,59 @@ import io.vertx.json.schema.JsonSchema;
 import io.vertx.json.schema.JsonSchemaOptions;
 import io.vertx.json.schema.OutputFormat;
 import io.vertx.json.schema.OutputUnit;
+import io.vertx.json.schema.SchemaRepository;
 import io.vertx.json.schema.Validator;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * JSON schemas (draft 2020-12, vertx-json-schema) of the request bodies that change the line:
- * projects, cancel, interrupt answers, executor registration, work completion and tokens. A body
- * that does not match is refused with 400 and a detail that names the field and says what it
- * must be, in the product's words (the validator's own texts are not passed on).
+ * The request bodies that change the line, checked against their schemas in the contract
+ * ({@link Contract}, {@code openapi.json}): projects, cancel, interrupt answers, executor
+ * registration, work completion and tokens, each named by its operation id. The schemas are the
+ * contract's (draft 2020-12, through vertx-openapi's schema repository); none is kept here. A body
+ * that does not match is refused with 400 and a detail that names the field and says what it must
+ * be, in the product's words (the validator's own texts are not passed on).
+ *
+ * <p>Why not vertx-openapi's {@code RequestValidator}: it reads the body from the request itself
+ * (the router's BodyHandler already has), it checks parameters with its own English messages
+ * (the handlers say what was wrong in the product's words), and it collects every finding of every
+ * body, which on the completion hot path costs more than the one-bit verdict asked first here.
  */
 final class Schemas {
 
-  private static final JsonObject ID = string(128).put("pattern", "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$");
+  static final String PROJECT = "createProject";
+  static final String CANCEL = "cancelTrack";
+  static final String RESOLVE = "resolveInterrupt";
+  static final String ESCALATE = "escalateInterrupt";
+  static final String REGISTER = "registerExecutor";
+  static final String COMPLETE = "completeTask";
+  static final String TOKEN = "mintToken";
+  /** The operations whose bodies are checked here. */
+  static final List<String> CHECKED = List.of(PROJECT, CANCEL, RESOLVE, ESCALATE, REGISTER, COMPLETE, TOKEN);
 
-  static final Body PROJECT = body(object(Map.of(
-      "project_id", string(64).put("pattern", "^" + LineOrchestrator.PROJECT_ID.pattern() + "$"),
-      "line", string(64),
-      "params", type("object"),
-      "start", type("boolean")), "line"));
+  private static final JsonSchemaOptions OPTIONS = new JsonSchemaOptions().setDraft(Draft.DRAFT202012).setBaseUri("app://");
 
-  static final Body CANCEL = body(object(Map.of(
-      "kind", new JsonObject().put("type", "string").put("enum", new JsonArray(Arrays.stream(CancelKind.values()).map(CancelKind::wire).toList())),
-      "reason", string(2000)), "kind"));
+  private final Map<String, Body> bodies;
 
-  static final Body RESOLVE = body(object(Map.of(
-      "resolution", type("object"),
-      "answers", type("object"),
-      "notes", string(4000),
-      "type", string(32)), null));
+  private Schemas(Map<String, Body> bodies) {
+    this.bodies = Map.copyOf(bodies);
+  }
 
-  static final Body ESCALATE = body(object(Map.of("notes", string(4000)), null));
-
-  static final Body REGISTER = body(object(Map.of(
-      "executor_id", string(128).put("pattern", "^" + ExecutorInfo.ID.pattern() + "$"),
-      "type", string(128),
-      "environment", new JsonObject().put("type", "string").put("enum", new JsonArray().add("local").add("server")),
-      "capabilities", new JsonObject().put("type", "array").put("minItems", 1).put("maxItems", 64)
-          .put("items", string(64).put("pattern", "^[a-z0-9][a-z0-9_.-]{0,63}$")),
-      "role", string(128)), "executor_id"));
-
-  static final Body COMPLETE = body(object(Map.ofEntries(
-      Map.entry("lease_token", string(256)),
-      Map.entry("outcome", new JsonObject().put("type", "string")
-          .put("enum", new JsonArray().add("stabilized").add("audit_rejected").add("needs_input").add("halted"))),
-      Map.entry("reason", string(2000)),
-      Map.entry("findings", type("array")),
-      Map.entry("questions", type("array")),
-      Map.entry("conflicts", type("array")),
-      Map.entry("score", type("number")),
-      Map.entry("metrics", type("object")),
-      Map.entry("verification_level", type("integer").put("minimum", 0).put("maximum", 6)),
-      Map.entry("artifacts", type("array").put("maxItems", 100)),
-      Map.entry("summary", string(8000)),
-      Map.entry("exit_code", type("integer")),
-      Map.entry("status_code", type("integer"))), "outcome"));
-
-  static final Body TOKEN = body(object(Map.of(
-      "role", new JsonObject().put("type", "string").put("enum", new JsonArray().add("admin").add("operator").add("executor").add("viewer")),
-      "name", string(128),
-      "executor_id", ID,
-      "ttl_seconds", type("integer").put("minimum", 1).put("maximum", 366L * 86_400)), "role"));
-
-  private Schemas() {
+  /** The body schemas of {@link #CHECKED}, from {@code contract}. */
+  static Schemas of(Contract contract) {
+    Map<String, Body> out = new HashMap<>();
+    SchemaRepository repository = contract.openapi().getSchemaRepository();
+    for (String op : CHECKED) {
+      JsonSchema schema = contract.openapi().operation(op).getRequestBody().getContent().get("application/json").getSchema();
+      out.put(op, new Body(contract.requestBodySchema(op),
+          repository.validator(schema, new JsonSchemaOptions(OPTIONS).setOutputFormat(OutputFormat.Flag)),
+          repository.validator(schema, new JsonSchemaOptions(OPTIONS).setOutputFormat(OutputFormat.Basic))));
+    }
+    return new Schemas(out);
   }
 
   /**
@@ -87,42 +71,17 @@ final class Schemas {
   record Body(JsonObject schema, Validator verdict, Validator findings) {
   }
 
-  /** Refuses {@code body} with 400 naming the field when it does not match {@code expected}. */
-  static JsonObject check(Body expected, JsonObject body) {
+  /** Refuses {@code body} with 400 naming the field when it does not match the request body of {@code operationId}. */
+  JsonObject check(String operationId, JsonObject body) {
+    Body expected = bodies.get(operationId);
+    if (expected == null) {
+      throw new IllegalStateException("no body schema for operation " + operationId);
+    }
     if (Boolean.TRUE.equals(expected.verdict().validate(body).getValid())) {
       return body;
     }
     OutputUnit out = expected.findings().validate(body);
     throw Refusal.badRequest(describe(expected.schema(), out.getErrors() == null ? List.of() : out.getErrors()));
-  }
-
-  // --- building schemas --------------------------------------------------------------------------
-
-  private static Body body(JsonObject schema) {
-    return new Body(schema, validator(schema, OutputFormat.Flag), validator(schema, OutputFormat.Basic));
-  }
-
-  private static Validator validator(JsonObject schema, OutputFormat format) {
-    return Validator.create(JsonSchema.of(schema), new JsonSchemaOptions().setDraft(Draft.DRAFT202012)
-        .setBaseUri("https://production-line.invalid/schemas/").setOutputFormat(format));
-  }
-
-  private static JsonObject object(Map<String, JsonObject> properties, String required) {
-    JsonObject props = new JsonObject();
-    properties.keySet().stream().sorted().forEach(k -> props.put(k, properties.get(k)));
-    JsonObject o = new JsonObject().put("type", "object").put("additionalProperties", false).put("properties", props);
-    if (required != null) {
-      o.put("required", new JsonArray().add(required));
-    }
-    return o;
-  }
-
-  private static JsonObject type(String type) {
-    return new JsonObject().put("type", type);
-  }
-
-  private static JsonObject string(int max) {
-    return type("string").put("maxLength", max);
   }
 
   // --- saying what was wrong ---------------------------------------------------------------------

@@ -5,6 +5,7 @@ import io.productionline.Services;
 import io.productionline.cluster.Membership;
 import io.productionline.events.Addresses;
 import io.productionline.track.LineOrchestrator;
+import io.productionline.track.LiveViews;
 import io.productionline.track.ProductionView;
 import io.productionline.track.TrackSupervisor;
 import io.productionline.work.WorkService;
@@ -14,6 +15,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.bridge.PermittedOptions;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -21,6 +23,8 @@ import io.vertx.ext.web.handler.FileSystemAccess;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSHandler;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,11 +44,14 @@ public final class WebVerticle extends VerticleBase {
   private final WorkService work;
   private final ProductionView view;
   private final Membership membership;
+  private final LiveViews liveViews;
   private HttpServer server;
+  private Router router;
 
   public WebVerticle(Services s, TrackSupervisor supervisor, LineOrchestrator orchestrator, WorkService work, ProductionView view,
-                     Membership membership) {
+                     LiveViews liveViews, Membership membership) {
     this.s = s;
+    this.liveViews = liveViews;
     this.membership = membership;
     this.supervisor = supervisor;
     this.orchestrator = orchestrator;
@@ -54,11 +61,17 @@ public final class WebVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    return Contract.load(vertx).compose(this::serve);
+  }
+
+  /** Builds the router on {@code contract} (the bodies it validates, and /openapi.json) and listens. */
+  private Future<?> serve(Contract contract) {
     JsonObject http = s.config.getJsonObject("http", new JsonObject());
     long maxBody = s.config.getJsonObject("work", new JsonObject()).getLong("max_body_bytes", 1_048_576L);
     OperatorCommands commands = new OperatorCommands(s, orchestrator, supervisor);
+    Schemas schemas = Schemas.of(contract);
 
-    Guard guard = new Guard(s);
+    Guard guard = new Guard(s, liveViews);
     Router router = Router.router(vertx);
     // Authentication and authorization first: nothing protected is read or served for a caller without a token.
     router.route().handler(guard);
@@ -72,15 +85,16 @@ public final class WebVerticle extends VerticleBase {
       }
     });
     new HealthApi(s, membership).mount(router);
-    new ProductionApi(commands, view).mount(router);
+    contract.mount(router);
+    new ProductionApi(commands, view, schemas).mount(router);
     new EventsApi(s).mount(router);
-    new ProjectsApi(s, orchestrator).mount(router);
-    new InterruptsApi(s, commands).mount(router);
+    new ProjectsApi(s, orchestrator, schemas).mount(router);
+    new InterruptsApi(s, commands, schemas).mount(router);
     new SkillsApi(s).mount(router);
-    new WorkApi(s, work, view).mount(router);
+    new WorkApi(s, work, view, schemas).mount(router);
     new AssemblyLineApi(s, orchestrator, work).mount(router);
     new AnalyticsApi(s, view.analytics()).mount(router);
-    new AdminApi(s).mount(router);
+    new AdminApi(s, schemas).mount(router);
     new MetricsApi(s, work).mount(router);
     router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx).bridge(bridgeOptions(), guard::bridgeEvent));
     router.get("/assembly-line/dashboard").handler(ctx -> ctx.reroute("/index.html"));
@@ -96,6 +110,7 @@ public final class WebVerticle extends VerticleBase {
     } catch (IllegalStateException e) {
       return Future.failedFuture(e);
     }
+    this.router = router;
     return commands.listen()
         .compose(v -> vertx.createHttpServer(new HttpServerOptions()
                 .setMaxInitialLineLength(http.getInteger("max_initial_line_length", HttpServerOptions.DEFAULT_MAX_INITIAL_LINE_LENGTH))
@@ -115,9 +130,27 @@ public final class WebVerticle extends VerticleBase {
     return server.actualPort();
   }
 
+  /** The routes this node serves with an exact path, as {@code "METHOD /path/:param"} ({@code ANY} for every method). */
+  public List<String> routes() {
+    List<String> out = new ArrayList<>();
+    for (Route r : router.getRoutes()) {
+      if (r.getPath() == null || !r.isExactPath()) {
+        continue;
+      }
+      if (r.methods() == null || r.methods().isEmpty()) {
+        out.add("ANY " + r.getPath());
+      } else {
+        r.methods().forEach(m -> out.add(m.name() + " " + r.getPath()));
+      }
+    }
+    return out;
+  }
+
   private static SockJSBridgeOptions bridgeOptions() {
     return new SockJSBridgeOptions()
         .addOutboundPermitted(new PermittedOptions().setAddressRegex(Addresses.projectPattern()))
+        .addOutboundPermitted(new PermittedOptions().setAddressRegex(LiveViews.addressPattern()))
+        .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.PROJECTS))
         .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.EXECUTORS))
         .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.INBOX))
         .addInboundPermitted(new PermittedOptions().setAddress(Addresses.COMMAND_START))

@@ -37,18 +37,17 @@ final class WorkApi {
   private static final Set<String> EVENTS_FIELDS = Set.of("lease_token", "events");
   private static final Set<String> ARTIFACTS_FIELDS = Set.of("lease_token", "artifacts");
   private static final Set<String> RELEASE_FIELDS = Set.of("lease_token", "reason");
-  private static final Set<String> COMPLETE_FIELDS = Set.of("lease_token", "outcome", "reason", "findings", "questions",
-      "score", "metrics", "verification_level", "artifacts", "conflicts", "summary", "exit_code", "status_code");
-  private static final Set<String> OUTCOMES = Set.of("stabilized", "audit_rejected", "needs_input", "halted");
   private static final Set<String> FINISHED = Set.of("completed", "cancelled", "dropped");
 
   private final Services s;
   private final WorkService work;
   private final ProductionView view;
+  private final Schemas schemas;
   private final int maxWaitSeconds;
 
-  WorkApi(Services s, WorkService work, ProductionView view) {
+  WorkApi(Services s, WorkService work, ProductionView view, Schemas schemas) {
     this.s = s;
+    this.schemas = schemas;
     this.work = work;
     this.view = view;
     this.maxWaitSeconds = s.config.getJsonObject("work", new JsonObject()).getInteger("long_poll_max_seconds", 30);
@@ -58,7 +57,7 @@ final class WorkApi {
     router.post("/api/v1/executors").handler(ctx -> {
       ExecutorInfo info;
       try {
-        info = ExecutorInfo.from(Schemas.check(Schemas.REGISTER, Http.body(ctx)));
+        info = ExecutorInfo.from(schemas.check(Schemas.REGISTER, Http.body(ctx)));
         Caller caller = Guard.caller(ctx);
         if (!caller.actsAs(info.id())) {
           throw Guard.forbidden("this token is for executor " + caller.executorId() + "; it may not register " + info.id());
@@ -118,20 +117,7 @@ final class WorkApi {
       return work.artifacts(Http.id(c, "task"), token(c, body), holder(c), a);
     }));
     router.post("/api/v1/work/:task/complete").handler(ctx -> Http.guarded(ctx, c -> {
-      JsonObject body = Http.only(Schemas.check(Schemas.COMPLETE, Http.body(c)), COMPLETE_FIELDS);
-      String outcome = Http.string(body, "outcome", true, 32);
-      if (!OUTCOMES.contains(outcome)) {
-        throw Refusal.badRequest("outcome must be one of stabilized, audit_rejected, needs_input, halted");
-      }
-      if (body.containsKey("artifacts") && !(body.getValue("artifacts") instanceof JsonArray)) {
-        throw Refusal.badRequest("artifacts must be an array");
-      }
-      if (body.containsKey("score") && !(body.getValue("score") instanceof Number)) {
-        throw Refusal.badRequest("score must be a number");
-      }
-      if (body.containsKey("verification_level") && !(body.getValue("verification_level") instanceof Integer v && v >= 0 && v <= 6)) {
-        throw Refusal.badRequest("verification_level must be a whole number from 0 to 6");
-      }
+      JsonObject body = schemas.check(Schemas.COMPLETE, Http.body(c));
       String token = token(c, body);
       JsonObject rest = body.copy();
       rest.remove("lease_token");

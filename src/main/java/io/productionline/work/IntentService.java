@@ -160,7 +160,8 @@ public final class IntentService {
                   .put("lease_token", t.getString("lease_token")).put("attempt", t.getInteger("attempt"))
                   .put("lease_expires_at", t.getString("lease_expires_at")).put("station", t.getString("station"))
                   .put("station_kind", t.getString("station_kind")).put("timeout_seconds", t.getInteger("timeout_seconds"))
-                  .put("step", t.getJsonObject("step")).put("input", t.getJsonObject("input")))));
+                  .put("step", t.getJsonObject("step")).put("input", t.getJsonObject("input"))
+                  .put("requirements", t.getJsonArray("requirements")))));
         });
   }
 
@@ -216,13 +217,15 @@ public final class IntentService {
       }
       return work.heartbeat(executorId, "busy", t.id())
           .compose(v -> work.complete(t.id(), t.leaseToken(), executorId, body, idempotencyKey))
-          .compose(reply -> intent(intentId).map(intent -> completion(intent, t.stationIndex(), reply.getBoolean("repeated", false))));
+          .compose(reply -> intent(intentId).map(intent -> completion(intent, t.stationIndex(), reply.getBoolean("repeated", false))
+              .put("audit", reply.getJsonObject("audit"))));
     });
   }
 
   /**
    * {@code auto_advanced}: the intent moved on by itself (its next station queued, or it
-   * stabilized); false when it went to remediation or waits for an operator.
+   * stabilized); false when it went to remediation or waits for an operator. The caller adds
+   * {@code audit} (at an audit station: the verdict, who decided it, the reason, each gate's finding).
    */
   private static JsonObject completion(JsonObject intent, int fromStation, boolean repeated) {
     String state = intent.getString("state");

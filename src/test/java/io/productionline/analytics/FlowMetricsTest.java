@@ -52,9 +52,11 @@ class FlowMetricsTest {
       }
 
       // Pushed, not asked for: the first flow_metrics whose bottleneck rests on measured assembly runs.
+      // A station is named only while it constrains the line: the push that names it while work queues there.
       JsonObject pushed = heard.await(e -> "flow_metrics".equals(e.getString("type")) && e.getJsonObject("bottleneck") != null
-              && FlowKit.station(e, "item", "asm").getInteger("completed") >= 2,
-          Duration.ofSeconds(60), "flow_metrics naming a bottleneck after two assemblies");
+              && FlowKit.station(e, "item", "asm").getInteger("completed") >= 2
+              && e.getJsonObject("bottleneck").getJsonObject("evidence").getLong("queued") >= 1,
+          Duration.ofSeconds(60), "flow_metrics naming a bottleneck after two assemblies, with work queued in front of it");
       JsonObject bottleneck = pushed.getJsonObject("bottleneck");
       assertEquals("item", bottleneck.getString("document_type"));
       assertEquals("asm", bottleneck.getString("station"), bottleneck.encodePrettily());

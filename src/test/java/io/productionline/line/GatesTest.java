@@ -185,4 +185,21 @@ class GatesTest {
       assertEquals(List.of(), rejected.detail().get("findings"));
     }
   }
+
+  @Test
+  @DisplayName("requirements: each gate as a sentence and the machine fields an executor can check itself against")
+  void requirementsOfEachGate() {
+    List<Map<String, Object>> r = Gates.requirements(List.of(verification(2), metric("score", ">=", 0.8), exists("*.md"),
+        content("prd.md", "Summary", "Scope")));
+    assertEquals(Map.of("gate", "verification", "field", "verification_level", "operator", ">=", "value", 2,
+        "text", "verification level \u2265 2: report \"verification_level\": 2 or higher with the completion, or the audit is rejected"), r.get(0));
+    assertEquals("metrics.score", r.get(1).get("field"));
+    assertEquals(0.8, r.get(1).get("value"));
+    assertEquals("metric score >= 0.8: report it in \"metrics\" (or as a top-level number) with the completion", r.get(1).get("text"));
+    assertEquals("*.md", r.get(2).get("pattern"));
+    assertEquals("the newest artifact \"prd.md\" is text with the sections ## Summary, ## Scope", r.get(3).get("text"));
+    assertEquals(List.of("Summary", "Scope"), r.get(3).get("sections"));
+    assertTrue(Gates.requirements(List.of()).isEmpty());
+  }
 }
+

@@ -258,4 +258,50 @@ class IntentApiTest {
     Instant estimate = Instant.parse(later.getString("estimated_start"));
     assertTrue(estimate.isAfter(Instant.now().plus(Duration.ofSeconds(60))), "3 ahead × the default 60 s ÷ 1 executor: " + estimate);
   }
+
+  @Test
+  @DisplayName("An audit task says what its gates require, and the seed's own completion body there is answered with the gate's finding")
+  void gatesSayWhatTheyRequireAndWhyTheyRejected() {
+    String id = submit("seedbody", 5, "either").getString("intent_id");
+    JsonObject spec = pull("seed-1").getJsonObject("intent").getJsonObject("task");
+    assertEquals("spec", spec.getString("station"));
+    assertEquals(new JsonArray(), spec.getJsonArray("requirements"), "an assemble station has no gates");
+    assertFalse(spec.getJsonObject("step").containsKey("requirements"), "the requirements are beside the step, not in it");
+    Api.Reply assembled = complete(id, "seed-1", new JsonObject());
+    assertEquals(200, assembled.status(), assembled.text());
+    assertNull(assembled.json().getValue("audit"), "no audit at an assemble station");
+
+    JsonObject audit = pull("seed-1").getJsonObject("intent").getJsonObject("task");
+    assertEquals("spec_audit", audit.getString("station"));
+    JsonArray required = audit.getJsonArray("requirements");
+    assertEquals(1, required.size(), required.encode());
+    JsonObject level = required.getJsonObject(0);
+    assertEquals("verification", level.getString("gate"));
+    assertEquals("verification_level", level.getString("field"));
+    assertEquals(">=", level.getString("operator"));
+    assertEquals(1, level.getInteger("value"));
+    assertTrue(level.getString("text").startsWith("verification level \u2265 1"), level.getString("text"));
+
+    // The seed's own body, {"status":"completed","artifacts":{}}, reports no verification level.
+    Api.Reply rejected = complete(id, "seed-1", new JsonObject());
+    assertEquals(200, rejected.status(), rejected.text());
+    JsonObject reply = rejected.json();
+    assertEquals(false, reply.getBoolean("auto_advanced"));
+    assertEquals("remediating", reply.getString("current_state"));
+    JsonObject verdict = reply.getJsonObject("audit");
+    assertNotNull(verdict, "the reply says what the audit decided: " + reply.encode());
+    assertEquals("audit_rejected", verdict.getString("verdict"));
+    assertEquals("stabilized", verdict.getString("executor_outcome"));
+    assertEquals("gate", verdict.getString("decided_by"));
+    assertEquals("gate verification: no verification level reported; level 1 is required", verdict.getString("reason"));
+    assertEquals(false, verdict.getJsonObject("gate").getBoolean("passed"));
+
+    // With the level the gate asks for, the next audit passes and says so.
+    assertEquals("spec_rem", pull("seed-1").getJsonObject("intent").getJsonObject("task").getString("station"));
+    complete(id, "seed-1", new JsonObject());
+    assertEquals("spec_audit", pull("seed-1").getJsonObject("intent").getJsonObject("task").getString("station"));
+    JsonObject passed = complete(id, "seed-1", new JsonObject().put("verification_level", 1)).json();
+    assertEquals("stabilized", passed.getJsonObject("audit").getString("verdict"), passed.encode());
+    assertEquals(true, passed.getBoolean("auto_advanced"));
+  }
 }
