@@ -110,7 +110,7 @@ public final class ProductionLine {
     return Migrations.apply(pool)
         .compose(v -> Tokens.load(vertx, config, pool))
         .map(tokens -> new ProductionLine(new Services(vertx, config, clock, pool, reads, RedisAPI.api(redisClient), new Node(clusterManager),
-            new LineCatalog(lines, skills), tokens, metrics), redisClient))
+            new LineCatalog(vertx, pool, clock, skills), tokens, metrics), redisClient))
         .onFailure(e -> {
           pool.close();
           if (reads != pool) {
@@ -134,7 +134,9 @@ public final class ProductionLine {
   private static Future<ProductionLine> start(ProductionLine node, JsonObject config, Map<String, LineDefinition> lines) {
     Services services = node.services;
     Vertx vertx = services.vertx;
-    return Broadcast.relay(services.vertx.eventBus())
+    return services.lines.listen()
+        .compose(v -> services.lines.importConf(lines))
+        .compose(imported -> Broadcast.relay(services.vertx.eventBus()))
         .compose(relay -> {
           node.relay = relay;
           return node.work.start();
@@ -147,7 +149,7 @@ public final class ProductionLine {
         .map(adopted -> {
           node.sweeper.start(config.getJsonObject("work", new JsonObject()).getLong("sweep_interval_ms", 2000L));
           node.slaWatch.start(config.getJsonObject("analytics", new JsonObject()).getLong("sla_check_seconds", 15L) * 1000);
-          log.info("Node {} ready on port {} (lines: {})", services.node.id(), node.port(), String.join(", ", lines.keySet()));
+          log.info("Node {} ready on port {} (lines in conf/lines: {})", services.node.id(), node.port(), String.join(", ", lines.keySet()));
           return node;
         });
   }
@@ -197,6 +199,7 @@ public final class ProductionLine {
     return supervisor.handOver().<Void>mapEmpty().recover(e -> Future.succeededFuture())
         .compose(v -> flowWatch.stop()).recover(e -> Future.succeededFuture())
         .compose(v -> services.vertx.undeploy(web.deploymentID())).recover(e -> Future.succeededFuture())
+        .compose(v -> services.lines.stop()).recover(e -> Future.succeededFuture())
         .compose(v -> relay == null ? Future.succeededFuture() : relay.unregister()).recover(e -> Future.succeededFuture())
         .compose(v -> services.reads == services.pool ? Future.succeededFuture() : services.reads.close())
         .recover(e -> Future.succeededFuture())

@@ -31,6 +31,7 @@ final class Schemas {
   static final Body PROJECT = body(object(Map.of(
       "project_id", string(64).put("pattern", "^" + LineOrchestrator.PROJECT_ID.pattern() + "$"),
       "line", string(64),
+      "line_version", type("integer").put("minimum", 1).put("maximum", 1_000_000),
       "params", type("object"),
       "start", type("boolean")), "line"));
 

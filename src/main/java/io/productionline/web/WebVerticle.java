@@ -70,6 +70,7 @@ public final class WebVerticle extends VerticleBase {
     new ProductionApi(commands, view).mount(router);
     new EventsApi(s).mount(router);
     new ProjectsApi(s, orchestrator).mount(router);
+    new LinesApi(s).mount(router);
     new InterruptsApi(s, commands).mount(router);
     new SkillsApi(s).mount(router);
     new WorkApi(s, work, view).mount(router);
