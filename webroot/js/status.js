@@ -28,7 +28,7 @@ export function renderStatus(els, bridgeState) {
   const s = summary();
   const ls = state.loaded ? lineState() : 'loading';
   const sig = JSON.stringify([s, ls, bridgeState, state.queue, state.noExecutorsFor, state.loaded, state.waitNote, state.interrupts.size,
-    state.lineTitle, state.projectId, state.etaAt, state.finishMoving]);
+    state.lineTitle, state.lineVersion, state.projectId, state.etaAt, state.finishMoving]);
   if (sig === lastSig) return;
   lastSig = sig;
 
@@ -42,7 +42,8 @@ export function renderStatus(els, bridgeState) {
     h('span', { class: 'ls-frac mono' }, `${s.stabilized}/${s.total}`),
     h('span', { class: 'ls-word' }, ' Stabilized'));
   els.lineNote.textContent = lineNote(ls, s);
-  els.lineTitle.textContent = state.lineTitle || (state.line ? humanize(state.line) : '');
+  els.lineTitle.textContent = (state.lineTitle || (state.line ? humanize(state.line) : ''))
+    + (state.lineVersion ? ` · v${state.lineVersion}` : '');
 
   els.summary.replaceChildren(...COUNTS.map(([key, label, cls]) => h('span', {
     class: ['count', cls, !s[key] && 'zero'], dataset: { key, count: s[key] ?? 0 }, title: `${s[key] ?? 0} ${label}`,

@@ -85,6 +85,7 @@ export function applySnapshot(snap) {
   state.projectId = snap.project_id ?? state.projectId;
   state.line = snap.line ?? null;
   state.lineTitle = snap.line_title ?? null;
+  state.lineVersion = snap.line_version ?? null;
   state.serverLineState = snap.line_state ?? null;
   state.lastSeq = Number.isFinite(snap.last_seq) ? snap.last_seq : 0;
   state.etaAt = snap.eta_at ?? null;

@@ -257,7 +257,8 @@ public final class LineValidator {
       if (path != null) {
         cyclic.add(name);
         covered.addAll(path);
-        out.add(paths.get(name) + ".depends_on", typeLabel(name) + ": depends_on forms a dependency cycle: " + String.join(" -> ", path));
+        out.findings.add(new Finding(paths.get(name) + ".depends_on", typeLabel(name) + ": depends_on forms a dependency cycle: "
+            + String.join(" -> ", path), path.subList(0, path.size() - 1)));
       }
     }
 

@@ -203,7 +203,10 @@ final class LinesApi {
   }
 
   private static JsonArray findings(List<Finding> findings) {
-    return new JsonArray(findings.stream().map(f -> new JsonObject().put("path", f.path()).put("message", f.message())).toList());
+    return new JsonArray(findings.stream().map(f -> {
+      JsonObject o = new JsonObject().put("path", f.path()).put("message", f.message());
+      return f.members().isEmpty() ? o : o.put("members", new JsonArray(f.members()));
+    }).toList());
   }
 
   // ---- shapes ---------------------------------------------------------------------------------
