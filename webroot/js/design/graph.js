@@ -11,6 +11,8 @@ const NODE_H = 48;
 const GAP_X = 70;
 const GAP_Y = 18;
 const PAD = 20;
+/** Room above the nodes for the arcs of dependencies that point back (a cycle). */
+const ARC = 44;
 
 /**
  * Draws `def` into `svgEl`. `marks`: Map of type name -> { findings: [messages], cycle: bool }.
@@ -24,7 +26,7 @@ export function drawGraph(svgEl, def, { selected, marks, editable, onSelect, onC
   const cols = columns(def);
   const rows = Math.max(1, ...cols.map((c) => c.length));
   const width = Math.max(360, PAD * 2 + cols.length * NODE_W + Math.max(0, cols.length - 1) * GAP_X);
-  const height = PAD * 2 + rows * NODE_H + (rows - 1) * GAP_Y;
+  const height = ARC + PAD * 2 + rows * NODE_H + (rows - 1) * GAP_Y;
   svgEl.setAttribute('viewBox', `0 0 ${width} ${height}`);
   svgEl.setAttribute('height', String(height));
   if (!types(def).length) {
@@ -34,7 +36,7 @@ export function drawGraph(svgEl, def, { selected, marks, editable, onSelect, onC
   }
   const pos = new Map();
   cols.forEach((col, c) => col.forEach((name, r) => {
-    const top = PAD + ((rows - col.length) * (NODE_H + GAP_Y)) / 2;
+    const top = ARC + PAD + ((rows - col.length) * (NODE_H + GAP_Y)) / 2;
     pos.set(name, { x: PAD + c * (NODE_W + GAP_X), y: top + r * (NODE_H + GAP_Y) });
   }));
 

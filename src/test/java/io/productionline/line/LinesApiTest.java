@@ -131,6 +131,8 @@ class LinesApiTest {
     List<String> paths = r.json().getJsonArray("findings").stream().map(f -> ((JsonObject) f).getString("path")).toList();
     assertTrue(paths.contains("document_types[0].depends_on"), paths.toString());
     assertTrue(r.json().getJsonArray("findings").getJsonObject(0).getString("message").contains("spec -> code -> spec"), r.text());
+    assertEquals(List.of("spec", "code"), r.json().getJsonArray("findings").getJsonObject(0).getJsonArray("members").getList(),
+        "the cycle's members, for the designer to mark on the graph");
 
     JsonObject badKind = threeTypes("kinds");
     badKind.getJsonArray("document_types").getJsonObject(2).getJsonArray("stations").getJsonObject(1).put("kind", "weld");
