@@ -17,12 +17,15 @@ import java.util.regex.Pattern;
 /**
  * Checks a {@link LineDefinition} on load and on submit. Every problem is one sentence that names
  * the document type and the field, for example
- * {@code document type "epics": depends_on names unknown type "prd"}.
+ * {@code document type "epics": depends_on names unknown type "prd"}, and, as a {@link Finding},
+ * the JSON path of the element it concerns ({@code document_types[1].depends_on[0]}).
  *
  * <p>Rules:
  * <ul>
  *   <li>the line and each document type have a name matching {@link #NAME}; type names are unique;
- *       a line has at least one document type;</li>
+ *       a line has at least one and at most {@link #MAX_DOCUMENT_TYPES} document types, a type at most
+ *       {@link #MAX_STATIONS} stations; titles and descriptions are at most {@link #MAX_TEXT}
+ *       characters, a step's params nest at most {@link #MAX_PARAMS_DEPTH} levels;</li>
  *   <li>{@code depends_on}: no unknown type, no self-dependency, no cycle (the cycle is named in order),
  *       and no type that could never start because it depends, directly or not, on a missing or cyclic type;</li>
  *   <li>each type has at least one station, with unique ids, a known kind (long or short name),

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
@@ -124,7 +125,11 @@ class DesignBrowserTest {
     assertFalse(byId("design-save").isEnabled(), "a line with a cycle cannot be saved");
     browser.screenshot("design-cycle");
 
-    dependOn("tests"); // spec no longer depends on tests
+    // spec no longer depends on tests: the edge is removed from the keyboard.
+    WebElement edge = browser.driver.findElement(By.cssSelector(".design-edge[data-from='tests'][data-to='spec']"));
+    browser.driver.executeScript("arguments[0].focus();", edge);
+    new Actions(browser.driver).sendKeys(Keys.DELETE).perform();
+    browser.waiting(WAIT).until(d -> d.findElements(By.cssSelector(".design-edge[data-from='tests'][data-to='spec']")).isEmpty());
     awaitStatus("valid");
     assertTrue(inCycle().isEmpty());
     byId("design-note").sendKeys("first cut, from the designer");
@@ -135,11 +140,28 @@ class DesignBrowserTest {
     assertEquals(1L, node.sql("SELECT count(*) FROM audit_log WHERE action = 'create_line' AND actor = 'admin'").get(0).getLong(0));
     browser.screenshot("design-saved");
 
+    // A second version: code gets a remediation station; the diff against version 1 names it.
+    pick("code");
+    addStation("remediate");
+    awaitStatus("valid");
+    byId("design-note").sendKeys("code remediates");
+    byId("design-save").click();
+    browser.waiting(WAIT).until(ExpectedConditions.textToBePresentInElementLocated(By.id("design-save-note"), "Saved version 2 of designed"));
+    browser.waiting(WAIT).until(d -> !d.findElements(By.cssSelector("#design-diff .design-change")).isEmpty());
+    List<String> changes = browser.driver.findElements(By.cssSelector("#design-diff .design-change")).stream()
+        .map(e -> e.getAttribute("data-path")).toList();
+    assertEquals(List.of("document_types[code].stations[rem]"), changes);
+    browser.screenshot("design-diff");
+
+    // The project is made from version 1, picked in the version list.
+    new Select(byId("design-version")).selectByValue("1");
+    browser.waiting(WAIT).until(ExpectedConditions.textToBePresentInElementLocated(By.id("design-create-project"), "designed v1"));
     node.executor("e1");
     browser.waiting(WAIT).until(ExpectedConditions.elementToBeClickable(By.id("design-create-project"))).click();
     browser.waiting(WAIT).until(d -> d.getCurrentUrl().contains("project=designed-v1"));
     browser.waiting(Duration.ofSeconds(60)).until(d -> d.findElements(By.cssSelector("#tracks .track[data-state='stabilized']")).size() == 3);
     assertTrue(byId("line-title").getText().contains("v1"), byId("line-title").getText());
+    assertEquals(1, node.sql("SELECT line_version FROM projects WHERE line = 'designed'").get(0).getInteger(0));
   }
 
   @Test
