@@ -17,6 +17,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -207,10 +208,7 @@ public final class LineCatalog {
         return Future.failedFuture(Refusal.conflict("a line named " + def.name() + " exists; PUT /api/v1/lines/" + def.name()
             + " stores a new version of it"));
       }
-      VersionRow row = new VersionRow(def.name(), n.get(), json, hash, note, "api", actor, now);
-      return repo.insertVersion(conn, row)
-          .compose(v -> audit.record(conn, actor, "create_line", def.name(), auditDetail(row), now))
-          .map(v -> row);
+      return insertAudited(conn, "create_line", new VersionRow(def.name(), n.get(), json, hash, note, "api", actor, now));
     })).map(row -> stored(def, json, row));
   }
 
@@ -227,10 +225,7 @@ public final class LineCatalog {
       if (n.isEmpty()) {
         return Future.succeededFuture((VersionRow) null);
       }
-      VersionRow row = new VersionRow(def.name(), n.get(), json, hash, note, "api", actor, now);
-      return repo.insertVersion(conn, row)
-          .compose(v -> audit.record(conn, actor, "line_version", def.name(), auditDetail(row), now))
-          .map(v -> row);
+      return insertAudited(conn, "line_version", new VersionRow(def.name(), n.get(), json, hash, note, "api", actor, now));
     })).compose(row -> row == null
         ? current(def.name()).map(v -> new Stored(v, false))
         : Future.succeededFuture(stored(def, json, row)));
@@ -305,8 +300,12 @@ public final class LineCatalog {
     return v;
   }
 
-  private static JsonObject auditDetail(VersionRow row) {
-    return new JsonObject().put("version", row.version()).put("note", row.note()).put("content_hash", row.hash());
+  /** Inserts a version written through the API and its audit entry ({@code action}, by its author). */
+  private Future<VersionRow> insertAudited(SqlConnection conn, String action, VersionRow row) {
+    JsonObject detail = new JsonObject().put("version", row.version()).put("note", row.note()).put("content_hash", row.hash());
+    return repo.insertVersion(conn, row)
+        .compose(v -> audit.record(conn, row.createdBy(), action, row.line(), detail, row.createdAt()))
+        .map(v -> row);
   }
 
   private static Refusal noLine(String name) {
