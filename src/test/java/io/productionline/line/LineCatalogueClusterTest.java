@@ -56,6 +56,9 @@ class LineCatalogueClusterTest {
 
     JsonObject v2 = threeTypes("shared").put("title", "Shared, second cut");
     assertEquals(201, b.apiAs("admin").put("/api/v1/lines/shared", write(v2, "made on B")).status());
+    // The announcement on pl.lines fills A's cache without A asking (a hint: A's create below reads PostgreSQL anyway).
+    io.productionline.support.Await.until(() -> a.node.services().lines.find("shared").map(l -> l.title()).orElse(""),
+        "Shared, second cut"::equals, Duration.ofSeconds(10), "node A to hear of version 2");
     Api.Reply onA = a.api.post("/api/v1/projects", new JsonObject().put("project_id", "on-a").put("line", "shared"));
     assertEquals(2, onA.json().getInteger("line_version"), "A takes B's version at once: " + onA.text());
     assertEquals("Shared, second cut", a.production("on-a").getString("line_title"));
