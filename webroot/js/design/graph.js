@@ -16,9 +16,10 @@ const ARC = 44;
 
 /**
  * Draws `def` into `svgEl`. `marks`: Map of type name -> { findings: [messages], cycle: bool }.
- * Callbacks: onSelect(name), onConnect(dependency, dependent), onRemoveEdge(dependent, dependency).
+ * Callbacks: onSelect(name), onConnect(dependency, dependent), onConnectFrom(name or null: a
+ * dependency started from the keyboard), onRemoveEdge(dependent, dependency).
  */
-export function drawGraph(svgEl, def, { selected, marks, editable, onSelect, onConnect, onRemoveEdge }) {
+export function drawGraph(svgEl, def, { selected, marks, editable, onSelect, onConnect, onConnectFrom, onRemoveEdge }) {
   // Redraw only when what is drawn changed: a node keeps the keyboard focus, a drag its target.
   const sig = JSON.stringify([types(def).map((t) => [t.name, t.depends_on, (t.stations || []).length]), selected, [...marks], editable]);
   if (svgEl.dataset.sig === sig) return;
@@ -87,6 +88,9 @@ export function drawGraph(svgEl, def, { selected, marks, editable, onSelect, onC
     mark?.findings.length ? svg('title', null, mark.findings.join('\n')) : null);
     node.addEventListener('keydown', (e) => {
       if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); onSelect(t.name); }
+      // From the keyboard: "c" on a type starts a dependency from it, Enter on another type ends it.
+      if (editable && (e.key === 'c' || e.key === 'C')) { e.preventDefault(); onConnectFrom(t.name); }
+      if (e.key === 'Escape') onConnectFrom(null);
     });
     node.addEventListener('pointerdown', (e) => {
       if (e.button !== 0) return;
@@ -102,5 +106,8 @@ export function drawGraph(svgEl, def, { selected, marks, editable, onSelect, onC
     });
     nodes.push(node);
   }
+  const focused = svgEl.contains(document.activeElement) ? document.activeElement.dataset?.type : null;
   svgEl.replaceChildren(...edges, ...nodes);
+  // The keyboard stays on the type it was on.
+  if (focused) nodes.find((n) => n.dataset.type === focused)?.focus();
 }

@@ -22,6 +22,7 @@ export function mountDesign(root) {
     def: model.emptyLine(),
     dirty: false,
     selected: null,
+    connectFrom: null,   // a dependency being drawn from the keyboard
     findings: [],
     checked: false,      // findings are for the current definition
     serial: 0,
@@ -220,12 +221,23 @@ export function mountDesign(root) {
     ui.title.disabled = !editable;
     drawGraph(ui.graph, st.def, {
       selected: st.selected, marks: m, editable,
-      onSelect: (name) => { st.selected = name; render(); },
+      onSelect: (name) => {
+        if (st.connectFrom && st.connectFrom !== name) {
+          const from = st.connectFrom;
+          st.connectFrom = null;
+          if (model.addDependency(st.def, name, from)) { changed(); return; }
+        }
+        st.selected = name;
+        render();
+      },
+      onConnectFrom: (name) => { st.connectFrom = name; render(); },
       onConnect: (dependency, dependent) => { if (model.addDependency(st.def, dependent, dependency)) changed(); },
       onRemoveEdge: (dependent, dependency) => { model.removeDependency(st.def, dependent, dependency); changed(); },
     });
     const cycles = st.findings.filter((f) => f.members?.length);
-    ui.graphNote.textContent = cycles.length
+    ui.graphNote.textContent = st.connectFrom
+      ? `A dependency from ${st.connectFrom}: focus the type that depends on it and press Enter (Escape cancels)`
+      : cycles.length
       ? cycles.map((f) => `Dependency cycle: ${[...f.members, f.members[0]].join(' → ')}`).join(' · ')
       : '';
     ui.addType.disabled = !editable;
@@ -403,7 +415,7 @@ function build(root) {
     h('div', { class: 'design-main' },
       h('section', { class: 'panel design-graph-panel', 'aria-labelledby': 'design-graph-title' },
         h('header', { class: 'panel-head' }, h('h2', { id: 'design-graph-title' }, 'Routing graph'),
-          h('span', { class: 'panel-hint' }, 'drag from a type to another: the second depends on the first · focus an edge, Delete removes it')),
+          h('span', { class: 'panel-hint' }, 'drag from a type to another (or press c on one, Enter on the other): the second depends on the first · focus an edge, Delete removes it')),
         h('div', { class: 'design-graph-host' }, ui.graph), ui.graphNote,
         h('div', { class: 'design-add-type' }, ui.typeName, ui.addType)),
       h('section', { class: 'panel design-type-panel', 'aria-labelledby': 'design-type-title' },

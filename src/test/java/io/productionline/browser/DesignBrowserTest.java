@@ -112,8 +112,13 @@ class DesignBrowserTest {
     new Actions(browser.driver).dragAndDrop(browser.driver.findElement(By.cssSelector(".design-node[data-type='spec'] .node-box")),
         browser.driver.findElement(By.cssSelector(".design-node[data-type='code'] .node-box"))).perform();
     browser.waiting(WAIT).until(d -> !d.findElements(By.cssSelector(".design-edge[data-from='spec'][data-to='code']")).isEmpty());
-    pick("tests");
-    dependOn("code");
+    // tests depends on code: drawn from the keyboard, "c" on code, Enter on tests.
+    browser.driver.executeScript("arguments[0].focus();", browser.driver.findElement(By.cssSelector(".design-node[data-type='code']")));
+    new Actions(browser.driver).sendKeys("c").perform();
+    browser.waiting(WAIT).until(ExpectedConditions.textToBePresentInElementLocated(By.id("design-graph-note"), "A dependency from code"));
+    browser.driver.executeScript("arguments[0].focus();", browser.driver.findElement(By.cssSelector(".design-node[data-type='tests']")));
+    new Actions(browser.driver).sendKeys(Keys.ENTER).perform();
+    browser.waiting(WAIT).until(d -> !d.findElements(By.cssSelector(".design-edge[data-from='code'][data-to='tests']")).isEmpty());
     pick("spec");
     dependOn("tests");
 
