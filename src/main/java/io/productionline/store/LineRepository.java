@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * PostgreSQL access for the line catalogue (V011): a row per line naming its current version, and
+ * PostgreSQL access for the line catalogue (V012): a row per line naming its current version, and
  * its immutable versions. A new version is numbered by the UPDATE of the line's row (its lock
  * orders two writers of one line), then inserted, in the caller's transaction.
  */
