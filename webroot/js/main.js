@@ -15,6 +15,7 @@ import { renderExecutors } from './executors.js';
 import { renderInbox, bindInboxActions } from './inbox.js';
 import { renderInspect, renderPlan } from './flow.js';
 import { clock, ago, humanize, etaText, slaText } from './vocab.js';
+import { mountDesign } from './design/view.js';
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -80,7 +81,8 @@ function renderAll() {
 
 // ---- control center modes (seed 003): Run, Inspect, Plan — tabs of one page ----------------
 
-const MODES = ['run', 'inspect', 'plan'];
+const MODES = ['run', 'inspect', 'plan', 'design'];
+const design = mountDesign(document.getElementById('design-view'));
 let mode = MODES.includes(window.location.hash.slice(1)) ? window.location.hash.slice(1) : 'run';
 
 function setMode(next) {
@@ -89,6 +91,8 @@ function setMode(next) {
   els.layout.hidden = mode !== 'run';
   els.inspectView.hidden = mode !== 'inspect';
   els.planView.hidden = mode !== 'plan';
+  document.getElementById('design-view').hidden = mode !== 'design';
+  if (mode === 'design') design.show();
   for (const tab of els.modeTabs) {
     const on = tab.dataset.mode === mode;
     tab.setAttribute('aria-selected', String(on));

@@ -29,7 +29,7 @@ export function renderStatus(els, bridgeState) {
   const ls = state.loaded ? lineState() : state.refusal ? 'unknown' : 'loading';
   const head = state.head ?? {};
   const sig = JSON.stringify([s, ls, bridgeState, state.queue, state.noExecutorsFor, state.loaded, state.waitNote, (head.interrupts ?? []).length,
-    state.lineTitle, state.projectId, head.eta_at, head.finish_at_moving, state.refusal]);
+    state.lineTitle, head.line_version, state.projectId, head.eta_at, head.finish_at_moving, state.refusal]);
   if (sig === lastSig) return;
   lastSig = sig;
 
@@ -43,7 +43,8 @@ export function renderStatus(els, bridgeState) {
     h('span', { class: 'ls-frac mono' }, `${s.stabilized ?? 0}/${s.total ?? 0}`),
     h('span', { class: 'ls-word' }, ' Stabilized'));
   els.lineNote.textContent = lineNote(ls, s);
-  els.lineTitle.textContent = state.lineTitle || (state.line ? humanize(state.line) : '');
+  els.lineTitle.textContent = (state.lineTitle || (state.line ? humanize(state.line) : ''))
+    + (head.line_version ? ` · v${head.line_version}` : '');
 
   els.summary.replaceChildren(...COUNTS.map(([key, label, cls]) => h('span', {
     class: ['count', cls, !s[key] && 'zero'], dataset: { key, count: s[key] ?? 0 }, title: `${s[key] ?? 0} ${label}`,

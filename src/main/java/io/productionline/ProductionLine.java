@@ -128,7 +128,7 @@ public final class ProductionLine {
     return Migrations.apply(pool)
         .compose(v -> Tokens.load(vertx, config, pool))
         .map(tokens -> new ProductionLine(new Services(vertx, config, clock, pool, reads, RedisAPI.api(redisClient), new Node(clusterManager),
-            new LineCatalog(lines, skills), tokens, metrics), redisClient, clusterManager))
+            new LineCatalog(vertx, pool, clock, skills), tokens, metrics), redisClient, clusterManager))
         .onFailure(e -> {
           pool.close();
           if (reads != pool) {
@@ -154,7 +154,9 @@ public final class ProductionLine {
     Vertx vertx = services.vertx;
     JsonObject cluster = config.getJsonObject("cluster", new JsonObject());
     return services.lease.start()
-        .compose(lease -> node.liveViews.start())
+        .compose(lease -> services.lines.listen())
+        .compose(v -> services.lines.importConf(lines))
+        .compose(imported -> node.liveViews.start())
         .compose(v -> Broadcast.relay(services.vertx.eventBus(), node.liveViews::tap))
         .compose(relay -> {
           node.relay = relay;
@@ -170,7 +172,7 @@ public final class ProductionLine {
           node.membership.start();
           node.reconciler.start(cluster.getLong("reconcile_ms", 5000L));
           node.slaWatch.start(config.getJsonObject("analytics", new JsonObject()).getLong("sla_check_seconds", 15L) * 1000);
-          log.info("Node {} ready on port {} (lines: {})", services.node.id(), node.port(), String.join(", ", lines.keySet()));
+          log.info("Node {} ready on port {} (lines in conf/lines: {})", services.node.id(), node.port(), String.join(", ", lines.keySet()));
           return node;
         });
   }
@@ -238,6 +240,7 @@ public final class ProductionLine {
         .compose(v -> flowWatch.stop()).recover(e -> Future.succeededFuture())
         .compose(v -> liveViews.stop()).recover(e -> Future.succeededFuture())
         .compose(v -> services.vertx.undeploy(web.deploymentID())).recover(e -> Future.succeededFuture())
+        .compose(v -> services.lines.stop()).recover(e -> Future.succeededFuture())
         .compose(v -> relay == null ? Future.succeededFuture() : relay.unregister()).recover(e -> Future.succeededFuture())
         .compose(v -> services.reads == services.pool ? Future.succeededFuture() : services.reads.close())
         .recover(e -> Future.succeededFuture())

@@ -26,6 +26,12 @@ public final class Addresses {
   /** Publish: a project's line moved; the node that keeps its flow metrics current recomputes them. */
   public static final String FLOW_CHANGED = "pl.analytics.changed";
 
+  /**
+   * Publish: a line version was stored ({@code {line, version}}); every node puts it in its
+   * catalogue's cache. A hint only: a node that misses it reads PostgreSQL when it needs the line.
+   */
+  public static final String LINES = "pl.lines";
+
   /** Operator commands the dashboard may send over the bridge. */
   public static final String COMMAND_START = "pl.command.start";
   public static final String COMMAND_RESOLVE = "pl.command.resolve";

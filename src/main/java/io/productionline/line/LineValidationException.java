@@ -10,10 +10,23 @@ import java.util.List;
 public final class LineValidationException extends RuntimeException {
 
   private final List<String> problems;
+  private final List<Finding> findings;
 
   public LineValidationException(List<String> problems) {
     super(String.join("; ", problems));
     this.problems = List.copyOf(problems);
+    this.findings = problems.stream().map(p -> new Finding("", p)).toList();
+  }
+
+  /** Problems with the JSON path of the element each concerns. */
+  public static LineValidationException of(List<Finding> findings, Throwable cause) {
+    return new LineValidationException(findings, cause, true);
+  }
+
+  private LineValidationException(List<Finding> findings, Throwable cause, boolean withPaths) {
+    super(String.join("; ", findings.stream().map(Finding::message).toList()), cause);
+    this.findings = List.copyOf(findings);
+    this.problems = findings.stream().map(Finding::message).toList();
   }
 
   public LineValidationException(String problem) {
@@ -23,10 +36,16 @@ public final class LineValidationException extends RuntimeException {
   public LineValidationException(List<String> problems, Throwable cause) {
     super(String.join("; ", problems), cause);
     this.problems = List.copyOf(problems);
+    this.findings = problems.stream().map(p -> new Finding("", p)).toList();
   }
 
   /** Every problem, each naming the document type and the field it is about. */
   public List<String> problems() {
     return problems;
+  }
+
+  /** Every problem with the JSON path of the element it concerns (empty when no one element is). */
+  public List<Finding> findings() {
+    return findings;
   }
 }

@@ -17,12 +17,15 @@ import java.util.regex.Pattern;
 /**
  * Checks a {@link LineDefinition} on load and on submit. Every problem is one sentence that names
  * the document type and the field, for example
- * {@code document type "epics": depends_on names unknown type "prd"}.
+ * {@code document type "epics": depends_on names unknown type "prd"}, and, as a {@link Finding},
+ * the JSON path of the element it concerns ({@code document_types[1].depends_on[0]}).
  *
  * <p>Rules:
  * <ul>
  *   <li>the line and each document type have a name matching {@link #NAME}; type names are unique;
- *       a line has at least one document type;</li>
+ *       a line has at least one and at most {@link #MAX_DOCUMENT_TYPES} document types, a type at most
+ *       {@link #MAX_STATIONS} stations; titles and descriptions are at most {@link #MAX_TEXT}
+ *       characters, a step's params nest at most {@link #MAX_PARAMS_DEPTH} levels;</li>
  *   <li>{@code depends_on}: no unknown type, no self-dependency, no cycle (the cycle is named in order),
  *       and no type that could never start because it depends, directly or not, on a missing or cyclic type;</li>
  *   <li>each type has at least one station, with unique ids, a known kind (long or short name),
@@ -50,6 +53,14 @@ public final class LineValidator {
   public static final int MAX_PRIORITY = 10;
   public static final int MIN_VERIFICATION_LEVEL = 1;
   public static final int MAX_VERIFICATION_LEVEL = 6;
+  /** A line has at most this many document types. */
+  public static final int MAX_DOCUMENT_TYPES = 200;
+  /** A document type has at most this many stations. */
+  public static final int MAX_STATIONS = 50;
+  /** Titles and descriptions are at most this many characters. */
+  public static final int MAX_TEXT = 2_000;
+  /** A step's params nest at most this many objects or lists deep. */
+  public static final int MAX_PARAMS_DEPTH = 8;
 
   private static final String NAME_RULE =
       "use lowercase letters, digits, \"_\" and \"-\", starting with a letter or a digit, at most 64 characters";
@@ -72,14 +83,36 @@ public final class LineValidator {
    * skill's trust level). With {@code skills} null, references are not looked up. Never throws.
    */
   public static List<String> problems(LineDefinition line, Map<String, Skill> skills) {
-    List<String> out = new ArrayList<>();
+    return findings(line, skills).stream().map(Finding::message).toList();
+  }
+
+  /**
+   * Every problem of {@code line} as {@link #problems(LineDefinition, Map)}, each with the JSON path
+   * of the element it concerns ({@code document_types[1].stations[0].kind}). Never throws.
+   */
+  public static List<Finding> findings(LineDefinition line, Map<String, Skill> skills) {
+    Out out = new Out();
     try {
       checkLine(line, skills, out);
     } catch (RuntimeException e) {
       // A belt under the braces: a definition this class cannot read is not a usable definition.
-      out.add("line definition could not be checked completely (" + e.getClass().getSimpleName() + ")");
+      out.add("", "line definition could not be checked completely (" + e.getClass().getSimpleName() + ")");
     }
-    return List.copyOf(out);
+    return List.copyOf(out.findings);
+  }
+
+  /** The findings of one check, in the order found. */
+  private static final class Out {
+    final List<Finding> findings = new ArrayList<>();
+
+    void add(String path, String message) {
+      findings.add(new Finding(path, message));
+    }
+
+    /** The messages only (a sub-check whose findings are taken over as they are). */
+    void addAll(Out other) {
+      findings.addAll(other.findings);
+    }
   }
 
   /**
@@ -97,9 +130,9 @@ public final class LineValidator {
    * @throws LineValidationException carrying every problem when there is at least one
    */
   public static LineDefinition validate(LineDefinition line, Map<String, Skill> skills) {
-    List<String> problems = problems(line, skills);
-    if (!problems.isEmpty()) {
-      throw new LineValidationException(problems);
+    List<Finding> findings = findings(line, skills);
+    if (!findings.isEmpty()) {
+      throw LineValidationException.of(findings, null);
     }
     return line;
   }
@@ -107,40 +140,47 @@ public final class LineValidator {
   // ---------------------------------------------------------------------------------------------
   // The line and its names
 
-  private static void checkLine(LineDefinition line, Map<String, Skill> skills, List<String> out) {
+  private static void checkLine(LineDefinition line, Map<String, Skill> skills, Out out) {
     if (line == null) {
-      out.add("line definition is missing");
+      out.add("", "line definition is missing");
       return;
     }
     String lineLabel = blank(line.name()) ? "line" : "line \"" + line.name() + "\"";
     if (blank(line.name())) {
-      out.add("line: name is missing");
+      out.add("name", "line: name is missing");
     } else if (!NAME.matcher(line.name()).matches()) {
-      out.add(lineLabel + ": name is invalid; " + NAME_RULE);
+      out.add("name", lineLabel + ": name is invalid; " + NAME_RULE);
     }
     List<DocumentType> types = nullToEmpty(line.documentTypes());
     if (types.isEmpty()) {
-      out.add(lineLabel + ": document_types is empty; a line needs at least one document type");
+      out.add("document_types", lineLabel + ": document_types is empty; a line needs at least one document type");
       return;
     }
+    if (types.size() > MAX_DOCUMENT_TYPES) {
+      out.add("document_types", lineLabel + ": document_types holds " + types.size() + " types; a line has at most "
+          + MAX_DOCUMENT_TYPES);
+      return;
+    }
+    text(line.title(), "title", lineLabel + ": title", out);
+    text(line.description(), "description", lineLabel + ": description", out);
 
     Map<String, Integer> firstIndex = new HashMap<>();
     for (int i = 0; i < types.size(); i++) {
       DocumentType t = types.get(i);
       if (t == null) {
-        out.add("document_types[" + i + "] is empty");
+        out.add(typePath(i), "document_types[" + i + "] is empty");
         continue;
       }
       if (blank(t.name())) {
-        out.add("document_types[" + i + "]: name is missing");
+        out.add(typePath(i) + ".name", "document_types[" + i + "]: name is missing");
         continue;
       }
       if (!NAME.matcher(t.name()).matches()) {
-        out.add(typeLabel(t, i) + ": name is invalid; " + NAME_RULE);
+        out.add(typePath(i) + ".name", typeLabel(t, i) + ": name is invalid; " + NAME_RULE);
       }
       Integer first = firstIndex.putIfAbsent(t.name(), i);
       if (first != null) {
-        out.add(typeLabel(t, i) + ": name is used by more than one document type (document_types["
+        out.add(typePath(i) + ".name", typeLabel(t, i) + ": name is used by more than one document type (document_types["
             + first + "] and document_types[" + i + "])");
       }
     }
@@ -149,7 +189,7 @@ public final class LineValidator {
     for (int i = 0; i < types.size(); i++) {
       DocumentType t = types.get(i);
       if (t != null) {
-        checkType(t, typeLabel(t, i), skills, out);
+        checkType(t, typeLabel(t, i), typePath(i), skills, out);
       }
     }
   }
@@ -157,7 +197,7 @@ public final class LineValidator {
   // ---------------------------------------------------------------------------------------------
   // The dependency graph
 
-  private static void checkGraph(List<DocumentType> types, List<String> out) {
+  private static void checkGraph(List<DocumentType> types, Out out) {
     // The graph holds the first type of each name; a duplicate is already reported.
     Map<String, DocumentType> byName = new LinkedHashMap<>();
     for (DocumentType t : types) {
@@ -167,6 +207,7 @@ public final class LineValidator {
     }
 
     Map<String, List<String>> edges = new LinkedHashMap<>();
+    Map<String, String> paths = new HashMap<>();
     Map<String, List<String>> unknown = new LinkedHashMap<>();
     Set<String> selfDependent = new LinkedHashSet<>();
     for (int i = 0; i < types.size(); i++) {
@@ -175,29 +216,34 @@ public final class LineValidator {
         continue;
       }
       String label = typeLabel(t, i);
+      String deps = typePath(i) + ".depends_on";
       Set<String> seen = new LinkedHashSet<>();
       List<String> known = new ArrayList<>();
       List<String> missing = new ArrayList<>();
-      for (String dep : nullToEmpty(t.dependsOn())) {
+      List<String> dependsOn = nullToEmpty(t.dependsOn());
+      for (int d = 0; d < dependsOn.size(); d++) {
+        String dep = dependsOn.get(d);
+        String at = deps + "[" + d + "]";
         if (blank(dep)) {
-          out.add(label + ": depends_on holds an empty name");
+          out.add(at, label + ": depends_on holds an empty name");
           continue;
         }
         if (!seen.add(dep)) {
-          out.add(label + ": depends_on lists \"" + dep + "\" more than once");
+          out.add(at, label + ": depends_on lists \"" + dep + "\" more than once");
           continue;
         }
         if (dep.equals(t.name())) {
-          out.add(label + ": depends_on names the type itself");
+          out.add(at, label + ": depends_on names the type itself");
           selfDependent.add(dep);
         } else if (!byName.containsKey(dep)) {
-          out.add(label + ": depends_on names unknown type \"" + dep + "\"");
+          out.add(at, label + ": depends_on names unknown type \"" + dep + "\"");
           missing.add(dep);
         } else {
           known.add(dep);
         }
       }
       edges.put(t.name(), known);
+      paths.put(t.name(), typePath(i));
       unknown.put(t.name(), missing);
     }
 
@@ -214,7 +260,8 @@ public final class LineValidator {
       if (path != null) {
         cyclic.add(name);
         covered.addAll(path);
-        out.add(typeLabel(name) + ": depends_on forms a dependency cycle: " + String.join(" -> ", path));
+        out.findings.add(new Finding(paths.get(name) + ".depends_on", typeLabel(name) + ": depends_on forms a dependency cycle: "
+            + String.join(" -> ", path), path.subList(0, path.size() - 1)));
       }
     }
 
@@ -233,12 +280,12 @@ public final class LineValidator {
       if (!missing.isEmpty()) {
         List<String> chain = new ArrayList<>(path);
         chain.add(missing.get(0));
-        out.add(typeLabel(name) + ": could never start; its depends_on chain " + String.join(" -> ", chain)
+        out.add(paths.get(name) + ".depends_on", typeLabel(name) + ": could never start; its depends_on chain " + String.join(" -> ", chain)
             + " reaches unknown type \"" + missing.get(0) + "\"");
       } else {
         String why = selfDependent.contains(stuck) && !reachesItself(edges, stuck)
             ? "which depends on itself" : "which is in a dependency cycle";
-        out.add(typeLabel(name) + ": could never start; its depends_on chain " + String.join(" -> ", path)
+        out.add(paths.get(name) + ".depends_on", typeLabel(name) + ": could never start; its depends_on chain " + String.join(" -> ", path)
             + " reaches \"" + stuck + "\", " + why);
       }
     }
@@ -290,32 +337,38 @@ public final class LineValidator {
   // ---------------------------------------------------------------------------------------------
   // One document type and its stations
 
-  private static void checkType(DocumentType t, String label, Map<String, Skill> skills, List<String> out) {
+  private static void checkType(DocumentType t, String label, String path, Map<String, Skill> skills, Out out) {
+    text(t.title(), path + ".title", label + ": title", out);
     if (t.maxRemediations() != null && t.maxRemediations() < 0) {
-      out.add(label + ": max_remediations is " + t.maxRemediations() + "; it must be 0 or more");
+      out.add(path + ".max_remediations", label + ": max_remediations is " + t.maxRemediations() + "; it must be 0 or more");
     }
     if (t.maxAttempts() != null && t.maxAttempts() < 1) {
-      out.add(label + ": max_attempts is " + t.maxAttempts() + "; it must be 1 or more");
+      out.add(path + ".max_attempts", label + ": max_attempts is " + t.maxAttempts() + "; it must be 1 or more");
     }
     if (t.priority() != null && (t.priority() < MIN_PRIORITY || t.priority() > MAX_PRIORITY)) {
-      out.add(label + ": priority is " + t.priority() + "; it must be between " + MIN_PRIORITY + " and " + MAX_PRIORITY);
+      out.add(path + ".priority", label + ": priority is " + t.priority() + "; it must be between " + MIN_PRIORITY + " and " + MAX_PRIORITY);
     }
     Backoff b = t.backoff();
     if (b != null) {
       if (b.initialMs() != null && b.initialMs() <= 0) {
-        out.add(label + ": backoff.initial_ms is " + b.initialMs() + "; it must be more than 0");
+        out.add(path + ".backoff.initial_ms", label + ": backoff.initial_ms is " + b.initialMs() + "; it must be more than 0");
       }
       if (b.maxMs() != null && b.initialMs() != null && b.maxMs() < b.initialMs()) {
-        out.add(label + ": backoff.max_ms is " + b.maxMs() + "; it must be at least initial_ms (" + b.initialMs() + ")");
+        out.add(path + ".backoff.max_ms", label + ": backoff.max_ms is " + b.maxMs() + "; it must be at least initial_ms (" + b.initialMs() + ")");
       }
       if (b.multiplier() != null && !(b.multiplier() >= 1.0 && Double.isFinite(b.multiplier()))) {
-        out.add(label + ": backoff.multiplier is " + b.multiplier() + "; it must be 1 or more");
+        out.add(path + ".backoff.multiplier", label + ": backoff.multiplier is " + b.multiplier() + "; it must be 1 or more");
       }
     }
 
     List<StationDef> stations = nullToEmpty(t.stations());
     if (stations.isEmpty()) {
-      out.add(label + ": stations is empty; a document type needs at least one station");
+      out.add(path + ".stations", label + ": stations is empty; a document type needs at least one station");
+      return;
+    }
+    if (stations.size() > MAX_STATIONS) {
+      out.add(path + ".stations", label + ": stations holds " + stations.size() + " stations; a document type has at most "
+          + MAX_STATIONS);
       return;
     }
     Map<String, Integer> firstId = new HashMap<>();
@@ -324,36 +377,37 @@ public final class LineValidator {
     for (int i = 0; i < stations.size(); i++) {
       StationDef s = stations.get(i);
       if (s == null) {
-        out.add(label + ": stations[" + i + "] is empty");
+        out.add(path + ".stations[" + i + "]", label + ": stations[" + i + "] is empty");
         previous = null;
         continue;
       }
       String at = label + ": " + stationLabel(s, i);
+      String sp = path + ".stations[" + i + "]";
       if (blank(s.id())) {
-        out.add(at + " id is missing");
+        out.add(sp + ".id", at + " id is missing");
       } else {
         Integer first = firstId.putIfAbsent(s.id(), i);
         if (first != null) {
-          out.add(at + " id is used by more than one station (stations[" + first + "] and stations[" + i + "])");
+          out.add(sp + ".id", at + " id is used by more than one station (stations[" + first + "] and stations[" + i + "])");
         }
       }
 
       StationKind kind = null;
       if (blank(s.kind())) {
-        out.add(at + " kind is missing; use " + KINDS);
+        out.add(sp + ".kind", at + " kind is missing; use " + KINDS);
       } else {
         kind = StationKind.parse(s.kind()).orElse(null);
         if (kind == null) {
-          out.add(at + " kind \"" + s.kind() + "\" is unknown; use " + KINDS);
+          out.add(sp + ".kind", at + " kind \"" + s.kind() + "\" is unknown; use " + KINDS);
         }
       }
       if (kind != null) {
         if (i == 0 && (kind == StationKind.AUDIT || kind == StationKind.REMEDIATE)) {
-          out.add(at + " kind " + kind.wire() + " cannot be the first station");
+          out.add(sp + ".kind", at + " kind " + kind.wire() + " cannot be the first station");
         } else if (kind == StationKind.AUDIT && !somethingToAudit) {
-          out.add(at + " kind audit has nothing to audit; put a bind or assemble station before it");
+          out.add(sp + ".kind", at + " kind audit has nothing to audit; put a bind or assemble station before it");
         } else if (kind == StationKind.REMEDIATE && previous != StationKind.AUDIT && previous != null) {
-          out.add(at + " kind remediate must come directly after an audit station, not after kind " + previous.wire());
+          out.add(sp + ".kind", at + " kind remediate must come directly after an audit station, not after kind " + previous.wire());
         }
         if (kind == StationKind.BIND || kind == StationKind.ASSEMBLE) {
           somethingToAudit = true;
@@ -361,184 +415,218 @@ public final class LineValidator {
       }
       previous = kind;
 
-      checkStation(s, kind, at, skills, out);
+      checkStation(s, kind, at, sp, skills, out);
     }
   }
 
-  private static void checkStation(StationDef s, StationKind kind, String at, Map<String, Skill> skills, List<String> out) {
+  private static void checkStation(StationDef s, StationKind kind, String at, String sp, Map<String, Skill> skills, Out out) {
+    if (s.id() != null && s.id().length() > 64) {
+      out.add(sp + ".id", at + " id is " + s.id().length() + " characters long; at most 64");
+    }
     if (s.capability() != null && s.capability().isBlank()) {
-      out.add(at + " capability is empty");
+      out.add(sp + ".capability", at + " capability is empty");
+    } else if (s.capability() != null && s.capability().length() > 64) {
+      out.add(sp + ".capability", at + " capability is " + s.capability().length() + " characters long; at most 64");
     }
     if (s.environment() != null && !ENVIRONMENTS.contains(s.environment())) {
-      out.add(at + " environment \"" + s.environment() + "\" is unknown; use local, server or either");
+      out.add(sp + ".environment", at + " environment \"" + s.environment() + "\" is unknown; use local, server or either");
     }
     if (s.timeoutSeconds() != null && s.timeoutSeconds() <= 0) {
-      out.add(at + " timeout_seconds is " + s.timeoutSeconds() + "; it must be more than 0");
+      out.add(sp + ".timeout_seconds", at + " timeout_seconds is " + s.timeoutSeconds() + "; it must be more than 0");
     }
     if (s.workItems() != null && (s.workItems() < 1 || s.workItems() > MAX_WORK_ITEMS)) {
-      out.add(at + " work_items is " + s.workItems() + "; it must be between 1 and " + MAX_WORK_ITEMS);
+      out.add(sp + ".work_items", at + " work_items is " + s.workItems() + "; it must be between 1 and " + MAX_WORK_ITEMS);
     }
 
     AutomationLevel automation = null;
     if (blank(s.automation())) {
-      out.add(at + " automation is missing; use " + AUTOMATIONS);
+      out.add(sp + ".automation", at + " automation is missing; use " + AUTOMATIONS);
     } else {
       automation = AutomationLevel.parse(s.automation()).orElse(null);
       if (automation == null) {
-        out.add(at + " automation \"" + s.automation() + "\" is unknown; use " + AUTOMATIONS);
+        out.add(sp + ".automation", at + " automation \"" + s.automation() + "\" is unknown; use " + AUTOMATIONS);
       }
     }
 
     StepDef step = s.step();
     if (step == null) {
       if (automation != null && automation != AutomationLevel.MANUAL) {
-        out.add(at + " automation " + automation.wire() + " needs a step (only a manual station runs without one)");
+        out.add(sp + ".step", at + " automation " + automation.wire() + " needs a step (only a manual station runs without one)");
       }
     } else if (skills != null && !blank(step.skill())) {
-      checkSkillStep(step, automation, at, skills, out);
+      checkSkillStep(step, automation, at, sp + ".step", skills, out);
     } else {
-      checkStep(step, automation, at, out);
+      checkStep(step, automation, at, sp + ".step", out);
     }
 
     List<GateDef> gates = nullToEmpty(s.gates());
     if (!gates.isEmpty() && kind != null && kind != StationKind.AUDIT) {
-      out.add(at + " gates are allowed only on audit stations, not on kind " + kind.wire());
+      out.add(sp + ".gates", at + " gates are allowed only on audit stations, not on kind " + kind.wire());
     }
     for (int g = 0; g < gates.size(); g++) {
-      checkGate(gates.get(g), at + " gates[" + g + "]", out);
+      checkGate(gates.get(g), at + " gates[" + g + "]", sp + ".gates[" + g + "]", out);
     }
   }
 
-  private static void checkStep(StepDef step, AutomationLevel automation, String at, List<String> out) {
+  private static void checkStep(StepDef step, AutomationLevel automation, String at, String stp, Out out) {
+    if (step.params() != null && depth(step.params(), 0) > MAX_PARAMS_DEPTH) {
+      out.add(stp + ".params", at + " step.params nests deeper than " + MAX_PARAMS_DEPTH + " levels");
+    }
     StepType type = null;
     if (blank(step.type())) {
       if (blank(step.skill())) {
-        out.add(at + " step.type is missing; use " + STEP_TYPES + " (or name a skill)");
+        out.add(stp + ".type", at + " step.type is missing; use " + STEP_TYPES + " (or name a skill)");
       }
     } else {
       type = StepType.parse(step.type()).orElse(null);
       if (type == null) {
-        out.add(at + " step.type \"" + step.type() + "\" is unknown; use " + STEP_TYPES);
+        out.add(stp + ".type", at + " step.type \"" + step.type() + "\" is unknown; use " + STEP_TYPES);
       }
     }
 
     boolean trustKnown = true;
     if (step.trust() != null && TrustLevel.parse(step.trust()).isEmpty()) {
       trustKnown = false;
-      out.add(at + " step.trust \"" + step.trust() + "\" is unknown; use " + TRUST_LEVELS);
+      out.add(stp + ".trust", at + " step.trust \"" + step.trust() + "\" is unknown; use " + TRUST_LEVELS);
     }
     if (automation == AutomationLevel.FULLY_AUTO && trustKnown && step.trustLevel() != TrustLevel.VETTED) {
-      out.add(at + " automation fully_auto runs only vetted steps; step.trust is "
+      out.add(stp + ".trust", at + " automation fully_auto runs only vetted steps; step.trust is "
           + (step.trust() == null ? "experimental (none given)" : step.trust()));
     }
 
     Map<String, Object> params = step.params() == null ? Map.of() : step.params();
     if (type == StepType.SIM) {
-      nonNegative(params, "duration_ms", at, out);
-      nonNegative(params, "reject_limit", at, out);
-      share(params, "reject_share", at, out);
-      share(params, "needs_input_share", at, out);
-      share(params, "halt_share", at, out);
+      nonNegative(params, "duration_ms", at, stp, out);
+      nonNegative(params, "reject_limit", at, stp, out);
+      share(params, "reject_share", at, stp, out);
+      share(params, "needs_input_share", at, stp, out);
+      share(params, "halt_share", at, stp, out);
     } else if (type == StepType.SHELL && blank(step.skill()) && !(params.get("command") instanceof String c && !c.isBlank())) {
-      out.add(at + " step.params.command is missing; a shell step needs a command line");
+      out.add(stp + ".params.command", at + " step.params.command is missing; a shell step needs a command line");
     } else if (type == StepType.HTTP && blank(step.skill()) && !(params.get("url") instanceof String u && !u.isBlank())) {
-      out.add(at + " step.params.url is missing; an http step needs a URL");
+      out.add(stp + ".params.url", at + " step.params.url is missing; an http step needs a URL");
     }
   }
 
-  private static void checkSkillStep(StepDef step, AutomationLevel automation, String at, Map<String, Skill> skills,
-                                     List<String> out) {
+  private static void checkSkillStep(StepDef step, AutomationLevel automation, String at, String stp, Map<String, Skill> skills,
+                                     Out out) {
     Skill skill = skills.get(step.skill());
     if (skill == null) {
-      out.add(at + " step.skill \"" + step.skill() + "\" is unknown; "
+      out.add(stp + ".skill", at + " step.skill \"" + step.skill() + "\" is unknown; "
           + (skills.isEmpty() ? "no skills are loaded" : "known skills: " + String.join(", ", new java.util.TreeSet<>(skills.keySet()))));
       return;
     }
     if (step.type() != null && !step.type().equals(skill.step().type())) {
-      out.add(at + " step.type \"" + step.type() + "\" does not match skill \"" + skill.id() + "\", which is a "
+      out.add(stp + ".type", at + " step.type \"" + step.type() + "\" does not match skill \"" + skill.id() + "\", which is a "
           + skill.step().type() + " step");
     }
     if (step.trust() != null && !step.trust().equals(skill.trust())) {
-      out.add(at + " step.trust \"" + step.trust() + "\" does not match skill \"" + skill.id() + "\", which is "
+      out.add(stp + ".trust", at + " step.trust \"" + step.trust() + "\" does not match skill \"" + skill.id() + "\", which is "
           + skill.trust() + "; a station cannot change a skill's trust");
     }
     if (automation == AutomationLevel.FULLY_AUTO && skill.trustLevel() != TrustLevel.VETTED) {
-      out.add(at + " automation fully_auto runs only vetted steps; skill \"" + skill.id() + "\" is " + skill.trust());
+      out.add(stp + ".skill", at + " automation fully_auto runs only vetted steps; skill \"" + skill.id() + "\" is " + skill.trust());
     }
     // The rest of the step rules on the step the station will run.
-    List<String> rest = new ArrayList<>();
-    checkStep(Skills.effective(step, skill), null, at, rest);
-    out.addAll(rest);
+    checkStep(Skills.effective(step, skill), null, at, stp, out);
   }
 
-  private static void nonNegative(Map<String, Object> params, String key, String at, List<String> out) {
+  private static void nonNegative(Map<String, Object> params, String key, String at, String stp, Out out) {
     Object v = params.get(key);
     if (v != null && !(v instanceof Number n && n.doubleValue() >= 0 && Double.isFinite(n.doubleValue()))) {
-      out.add(at + " step.params." + key + " is " + v + "; it must be a number of 0 or more");
+      out.add(stp + ".params." + key, at + " step.params." + key + " is " + v + "; it must be a number of 0 or more");
     }
   }
 
-  private static void share(Map<String, Object> params, String key, String at, List<String> out) {
+  private static void share(Map<String, Object> params, String key, String at, String stp, Out out) {
     Object v = params.get(key);
     if (v != null && !(v instanceof Number n && n.doubleValue() >= 0 && n.doubleValue() <= 1)) {
-      out.add(at + " step.params." + key + " is " + v + "; it must be a number between 0 and 1");
+      out.add(stp + ".params." + key, at + " step.params." + key + " is " + v + "; it must be a number between 0 and 1");
     }
   }
 
-  private static void checkGate(GateDef gate, String at, List<String> out) {
+  private static void checkGate(GateDef gate, String at, String gp, Out out) {
     if (gate == null) {
-      out.add(at + " is empty");
+      out.add(gp, at + " is empty");
       return;
     }
     if (blank(gate.type())) {
-      out.add(at + " type is missing; use " + String.join(", ", GateDef.TYPES));
+      out.add(gp + ".type", at + " type is missing; use " + String.join(", ", GateDef.TYPES));
       return;
     }
     switch (gate.type()) {
       case "artifact_exists" -> {
         if (blank(gate.pattern())) {
-          out.add(at + " (artifact_exists) pattern is missing");
+          out.add(gp + ".pattern", at + " (artifact_exists) pattern is missing");
         }
       }
       case "content_check" -> {
         if (blank(gate.artifact())) {
-          out.add(at + " (content_check) artifact is missing");
+          out.add(gp + ".artifact", at + " (content_check) artifact is missing");
         }
         List<String> sections = nullToEmpty(gate.sections());
         if (sections.isEmpty()) {
-          out.add(at + " (content_check) sections is empty; name at least one required section");
+          out.add(gp + ".sections", at + " (content_check) sections is empty; name at least one required section");
         } else if (sections.stream().anyMatch(LineValidator::blank)) {
-          out.add(at + " (content_check) sections holds an empty name");
+          out.add(gp + ".sections", at + " (content_check) sections holds an empty name");
         }
       }
       case "metric_threshold" -> {
         if (blank(gate.metric())) {
-          out.add(at + " (metric_threshold) metric is missing");
+          out.add(gp + ".metric", at + " (metric_threshold) metric is missing");
         }
         if (blank(gate.operator())) {
-          out.add(at + " (metric_threshold) operator is missing; use " + String.join(" ", OPERATORS));
+          out.add(gp + ".operator", at + " (metric_threshold) operator is missing; use " + String.join(" ", OPERATORS));
         } else if (!OPERATORS.contains(gate.operator())) {
-          out.add(at + " (metric_threshold) operator \"" + gate.operator() + "\" is unknown; use " + String.join(" ", OPERATORS));
+          out.add(gp + ".operator", at + " (metric_threshold) operator \"" + gate.operator() + "\" is unknown; use " + String.join(" ", OPERATORS));
         }
         if (gate.threshold() == null) {
-          out.add(at + " (metric_threshold) threshold is missing");
+          out.add(gp + ".threshold", at + " (metric_threshold) threshold is missing");
         } else if (!Double.isFinite(gate.threshold())) {
-          out.add(at + " (metric_threshold) threshold is " + gate.threshold() + "; it must be a finite number");
+          out.add(gp + ".threshold", at + " (metric_threshold) threshold is " + gate.threshold() + "; it must be a finite number");
         }
       }
       case "verification" -> {
         if (gate.level() == null) {
-          out.add(at + " (verification) level is missing; use " + MIN_VERIFICATION_LEVEL + " to " + MAX_VERIFICATION_LEVEL);
+          out.add(gp + ".level", at + " (verification) level is missing; use " + MIN_VERIFICATION_LEVEL + " to " + MAX_VERIFICATION_LEVEL);
         } else if (gate.level() < MIN_VERIFICATION_LEVEL || gate.level() > MAX_VERIFICATION_LEVEL) {
-          out.add(at + " (verification) level is " + gate.level() + "; it must be between "
+          out.add(gp + ".level", at + " (verification) level is " + gate.level() + "; it must be between "
               + MIN_VERIFICATION_LEVEL + " and " + MAX_VERIFICATION_LEVEL);
         }
       }
-      default -> out.add(at + " type \"" + gate.type() + "\" is unknown; use " + String.join(", ", GateDef.TYPES));
+      default -> out.add(gp + ".type", at + " type \"" + gate.type() + "\" is unknown; use " + String.join(", ", GateDef.TYPES));
     }
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  private static String typePath(int index) {
+    return "document_types[" + index + "]";
+  }
+
+  private static void text(String value, String path, String label, Out out) {
+    if (value != null && value.length() > MAX_TEXT) {
+      out.add(path, label + " is " + value.length() + " characters long; at most " + MAX_TEXT);
+    }
+  }
+
+  /** How deep {@code value} nests objects and lists; stops counting past the limit. */
+  private static int depth(Object value, int level) {
+    if (level > MAX_PARAMS_DEPTH) {
+      return level;
+    }
+    int deepest = level;
+    if (value instanceof Map<?, ?> m) {
+      for (Object v : m.values()) {
+        deepest = Math.max(deepest, depth(v, level + 1));
+      }
+    } else if (value instanceof Collection<?> c) {
+      for (Object v : c) {
+        deepest = Math.max(deepest, depth(v, level + 1));
+      }
+    }
+    return deepest;
+  }
 
   private static String typeLabel(DocumentType t, int index) {
     return blank(t.name()) ? "document_types[" + index + "]" : typeLabel(t.name());

@@ -148,25 +148,25 @@ public final class Lines {
     try {
       line = reader.readValue(json);
     } catch (UnrecognizedPropertyException e) {
-      throw new LineValidationException(List.of(WHAT + ": unknown field \"" + e.getPropertyName() + "\" at "
-          + where(e, 1) + known(e.getKnownPropertyIds())), e);
+      String field = path(e, 1).isEmpty() ? e.getPropertyName() : path(e, 1) + "." + e.getPropertyName();
+      throw at(field, WHAT + ": unknown field \"" + e.getPropertyName() + "\" at "
+          + where(e, 1) + known(e.getKnownPropertyIds()), e);
     } catch (ValueInstantiationException e) {
       String why = e.getCause() instanceof NullPointerException
           ? "null is not allowed inside a list or an object here"
           : String.valueOf(e.getOriginalMessage());
-      throw new LineValidationException(List.of(WHAT + ": invalid value at " + where(e, 0) + ": " + why), e);
+      throw at(path(e, 0), WHAT + ": invalid value at " + where(e, 0) + ": " + why, e);
     } catch (MismatchedInputException e) {
       if (String.valueOf(e.getOriginalMessage()).startsWith("Trailing token")) {
         throw new LineValidationException(List.of(WHAT + ": malformed JSON: content after the end of the definition"), e);
       }
-      throw new LineValidationException(List.of(WHAT + ": invalid value at " + where(e, 0) + ": expected "
-          + expected(e.getTargetType())), e);
+      throw at(path(e, 0), WHAT + ": invalid value at " + where(e, 0) + ": expected " + expected(e.getTargetType()), e);
     } catch (JsonMappingException e) {
       if (e.getCause() instanceof StreamReadException malformed) {
         // The text ended or broke inside a value: the JSON itself is malformed.
         throw malformed(malformed);
       }
-      throw new LineValidationException(List.of(WHAT + ": invalid value at " + where(e, 0) + ": " + clean(e.getOriginalMessage())), e);
+      throw at(path(e, 0), WHAT + ": invalid value at " + where(e, 0) + ": " + clean(e.getOriginalMessage()), e);
     } catch (JacksonException e) {
       throw malformed(e);
     }
@@ -187,8 +187,18 @@ public final class Lines {
     return message == null ? "" : SOURCE_NOTE.matcher(message).replaceAll("[");
   }
 
-  /** The JSON path of a mapping problem, like {@code document_types[2].stations[0]}, leaving off {@code drop} trailing steps. */
+  private static LineValidationException at(String path, String message, Throwable cause) {
+    return LineValidationException.of(List.of(new Finding(path, message)), cause);
+  }
+
+  /** The JSON path of a mapping problem as a sentence says it: "the top level" when it has none. */
   private static String where(JsonMappingException e, int drop) {
+    String path = path(e, drop);
+    return path.isEmpty() ? "the top level" : path;
+  }
+
+  /** The JSON path of a mapping problem, like {@code document_types[2].stations[0]}, leaving off {@code drop} trailing steps. */
+  private static String path(JsonMappingException e, int drop) {
     List<JsonMappingException.Reference> path = e.getPath();
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < path.size() - drop; i++) {
@@ -202,7 +212,7 @@ public final class Lines {
         sb.append('[').append(r.getIndex()).append(']');
       }
     }
-    return sb.length() == 0 ? "the top level" : sb.toString();
+    return sb.toString();
   }
 
   private static String known(Collection<Object> ids) {

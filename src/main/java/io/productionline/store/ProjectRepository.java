@@ -15,28 +15,29 @@ import java.util.Optional;
 public final class ProjectRepository {
 
   /** A stored project. */
-  public record ProjectRow(String id, String line, JsonObject lineDefinition, JsonObject params, String idempotencyKey,
-                           String createdBy, Instant createdAt) {
+  public record ProjectRow(String id, String line, Integer lineVersion, JsonObject lineDefinition, JsonObject params,
+                           String idempotencyKey, String createdBy, Instant createdAt) {
 
     public JsonObject toJson() {
-      return new JsonObject().put("project_id", id).put("line", line).put("params", params)
+      return new JsonObject().put("project_id", id).put("line", line).put("line_version", lineVersion).put("params", params)
           .put("created_by", createdBy).put("created_at", createdAt.toString());
     }
   }
 
   private static final String INSERT = """
-      INSERT INTO projects (id, line, line_definition, params, idempotency_key, created_by, created_at)
-      VALUES ($1, $2, $3, $4, $5, $6, $7)
+      INSERT INTO projects (id, line, line_version, line_definition, params, idempotency_key, created_by, created_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
       ON CONFLICT DO NOTHING""";
   private static final String FIND = "SELECT * FROM projects WHERE id = $1";
   private static final String BY_KEY = "SELECT * FROM projects WHERE idempotency_key = $1";
   private static final String LIST = "SELECT * FROM projects ORDER BY created_at DESC, id LIMIT $1";
-  private static final String UPDATE_DEFINITION = "UPDATE projects SET line_definition = $2 WHERE id = $1";
+  private static final String UPDATE_DEFINITION = "UPDATE projects SET line_definition = $2, line_version = $3 WHERE id = $1";
 
   /** Inserts a project; false when its id or idempotency key already exists (nothing changes). */
-  public Future<Boolean> insert(SqlClient db, String id, String line, JsonObject definition, JsonObject params,
+  public Future<Boolean> insert(SqlClient db, String id, String line, int lineVersion, JsonObject definition, JsonObject params,
                                 String idempotencyKey, String createdBy, Instant now) {
-    return db.preparedQuery(INSERT).execute(Tuple.of(id, line, definition, params, idempotencyKey, createdBy, utc(now)))
+    return db.preparedQuery(INSERT).execute(Tuple.from(java.util.Arrays.asList(id, line, lineVersion, definition, params,
+            idempotencyKey, createdBy, utc(now))))
         .map(rows -> rows.rowCount() == 1);
   }
 
@@ -52,13 +53,13 @@ public final class ProjectRepository {
     return db.preparedQuery(LIST).execute(Tuple.of(limit)).map(rows -> TaskRepository.all(rows, ProjectRepository::of));
   }
 
-  /** Redesign: the project follows the current line definition from now on. */
-  public Future<Void> updateDefinition(SqlClient db, String id, JsonObject definition) {
-    return db.preparedQuery(UPDATE_DEFINITION).execute(Tuple.of(id, definition)).mapEmpty();
+  /** Redesign: the project follows the line's current version from now on. */
+  public Future<Void> updateDefinition(SqlClient db, String id, JsonObject definition, int lineVersion) {
+    return db.preparedQuery(UPDATE_DEFINITION).execute(Tuple.of(id, definition, lineVersion)).mapEmpty();
   }
 
   static ProjectRow of(Row r) {
-    return new ProjectRow(r.getString("id"), r.getString("line"), (JsonObject) r.getValue("line_definition"),
+    return new ProjectRow(r.getString("id"), r.getString("line"), r.getInteger("line_version"), (JsonObject) r.getValue("line_definition"),
         (JsonObject) r.getValue("params"), r.getString("idempotency_key"), r.getString("created_by"),
         TrackRow.instant(r, "created_at"));
   }

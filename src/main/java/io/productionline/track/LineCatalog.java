@@ -1,57 +1,253 @@
 package io.productionline.track;
 
 import io.productionline.Json;
+import io.productionline.Refusal;
+import io.productionline.events.Addresses;
 import io.productionline.line.LineDefinition;
-import io.productionline.store.ProjectRepository.ProjectRow;
-import io.vertx.core.json.JsonObject;
+import io.productionline.line.Lines;
 import io.productionline.line.Skill;
+import io.productionline.line.Skills;
+import io.productionline.store.AuditRepository;
+import io.productionline.store.LineRepository;
+import io.productionline.store.LineRepository.LineRow;
+import io.productionline.store.LineRepository.VersionRow;
+import io.productionline.store.ProjectRepository.ProjectRow;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The current line definitions of this node, loaded from {@code conf/lines} at start (skill
- * references resolved) and replaced by an admin, and the skills loaded from {@code conf/skills};
- * and the definitions projects run on, parsed once each.
+ * The line catalogue: every version of every line, kept in PostgreSQL ({@link LineRepository}),
+ * and the skills loaded from {@code conf/skills}.
+ *
+ * <p>Versions are immutable, so a node caches them by (line, version) for good. Which version is
+ * current is read from PostgreSQL whenever it decides something ({@link #current}): a version
+ * stored through any node is used on every node at once, whether or not the announcement on
+ * {@link Addresses#LINES} arrived; the announcement only fills the caches before they are asked.
+ * {@link #find} answers from the cache, for what may lag by an announcement (the demo's start).
+ *
+ * <p>{@code conf/lines/*.json} is imported at start ({@link #importConf}): a file whose content no
+ * version of its line has becomes that line's next version; anything else imports nothing, so a
+ * restart, or nodes starting together, import a file once.
  */
 public final class LineCatalog {
 
+  private static final Logger log = LoggerFactory.getLogger(LineCatalog.class);
   private static final int PARSED_MAX = 10_000;
+  /** The author a version imported from {@code conf/lines} names. */
+  public static final String CONF = "conf/lines";
 
-  private final Map<String, LineDefinition> lines = new ConcurrentHashMap<>();
+  /** One version of a line, parsed. */
+  public record LineVersion(LineDefinition line, JsonObject json, VersionRow row) {
+
+    public String name() {
+      return row.line();
+    }
+
+    public int version() {
+      return row.version();
+    }
+  }
+
+  /** The result of a write: the version that is current after it, and whether the write stored it. */
+  public record Stored(LineVersion version, boolean stored) {
+  }
+
+  private final Pool pool;
+  private final Clock clock;
+  private final Vertx vertx;
+  private final Map<String, Skill> skills;
+  private final LineRepository repo = new LineRepository();
+  private final AuditRepository audit = new AuditRepository();
+  /** Versions read, keyed by {@code name@version}: immutable, so never stale. */
+  private final Map<String, LineVersion> versions = new ConcurrentHashMap<>();
+  /** The newest version this node has heard of per line: a hint for {@link #find}. */
+  private final Map<String, LineVersion> latest = new ConcurrentHashMap<>();
   private final Map<String, Parsed> parsed = new ConcurrentHashMap<>();
+  private MessageConsumer<JsonObject> announcements;
 
   private record Parsed(JsonObject json, LineDefinition line) {
   }
-  private final Map<String, Skill> skills;
 
-  public LineCatalog(Map<String, LineDefinition> initial) {
-    this(initial, Map.of());
-  }
-
-  public LineCatalog(Map<String, LineDefinition> initial, Map<String, Skill> skills) {
-    lines.putAll(initial);
+  public LineCatalog(Vertx vertx, Pool pool, Clock clock, Map<String, Skill> skills) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.clock = clock;
     this.skills = Map.copyOf(skills);
   }
 
+  // ---- start ----------------------------------------------------------------------------------
+
+  /** Hears the announcements of versions stored on any node (registered cluster-wide when it completes). */
+  public Future<Void> listen() {
+    announcements = vertx.eventBus().<JsonObject>consumer(Addresses.LINES, m -> {
+      String name = m.body().getString("line");
+      Integer version = m.body().getInteger("version");
+      if (name != null && version != null) {
+        version(name, version).onFailure(e -> log.debug("Line {} version {} not read: {}", name, version, e.toString()));
+      }
+    });
+    return announcements.completion();
+  }
+
+  public Future<Void> stop() {
+    return announcements == null ? Future.succeededFuture() : announcements.unregister();
+  }
+
+  /**
+   * Imports the definitions of {@code conf/lines} whose content is new, in one transaction under a
+   * cluster-wide lock, then reads every line's current version into the cache. Answers the
+   * versions it stored.
+   */
+  public Future<List<LineVersion>> importConf(Map<String, LineDefinition> conf) {
+    Instant now = clock.instant();
+    List<VersionRow> stored = new ArrayList<>();
+    return pool.withTransaction(conn -> {
+          Future<Void> chain = repo.lockImport(conn);
+          for (LineDefinition def : conf.values()) {
+            JsonObject json = Json.toJson(def);
+            String hash = hash(json);
+            chain = chain.compose(v -> repo.hasContent(conn, def.name(), hash)).compose(known -> {
+              if (known) {
+                return Future.succeededFuture();
+              }
+              return repo.insertLine(conn, def.name(), hash, now)
+                  .compose(first -> first.isPresent() ? Future.succeededFuture(first) : repo.nextVersion(conn, def.name(), hash, now))
+                  .compose(n -> {
+                    VersionRow row = new VersionRow(def.name(), n.orElseThrow(), json, hash, "imported from " + CONF, "conf", CONF, now);
+                    stored.add(row);
+                    // Not an operator's or admin's action: the version's row says where it came from and when.
+                    return repo.insertVersion(conn, row);
+                  });
+            });
+          }
+          return chain;
+        })
+        .compose(v -> repo.all(pool))
+        .compose(lines -> Future.all(lines.stream().map(l -> version(l.name(), l.currentVersion())).toList()))
+        .map(v -> {
+          stored.forEach(this::announce);
+          stored.forEach(r -> log.info("Line {} version {} imported from {}", r.line(), r.version(), CONF));
+          return stored.stream().map(r -> versions.get(key(r.line(), r.version()))).toList();
+        });
+  }
+
+  // ---- reads ----------------------------------------------------------------------------------
+
+  /** The line's row (current version, retired), read from PostgreSQL. */
+  public Future<Optional<LineRow>> row(String name) {
+    return repo.line(pool, name);
+  }
+
+  /** Every line of the catalogue, read from PostgreSQL. */
+  public Future<List<LineRow>> rows() {
+    return repo.all(pool);
+  }
+
+  /** The current version of {@code name}, as PostgreSQL says now; 404 when there is no such line. */
+  public Future<LineVersion> current(String name) {
+    return repo.line(pool, name).compose(row -> row.isEmpty()
+        ? Future.failedFuture(noLine(name))
+        : version(name, row.get().currentVersion()));
+  }
+
+  /** Version {@code n} of {@code name}: from the cache, else PostgreSQL; 404 when there is none. */
+  public Future<LineVersion> version(String name, int n) {
+    LineVersion known = versions.get(key(name, n));
+    if (known != null) {
+      return Future.succeededFuture(known);
+    }
+    return repo.version(pool, name, n).map(row -> {
+      VersionRow r = row.orElseThrow(() -> Refusal.notFound("line " + name + " has no version " + n));
+      return remember(new LineVersion(Json.line(r.definition()), r.definition(), r));
+    });
+  }
+
+  /** Every version of {@code name}, oldest first, without definitions; 404 when there is no such line. */
+  public Future<List<VersionRow>> versions(String name) {
+    return repo.versions(pool, name).compose(list -> list.isEmpty() ? Future.failedFuture(noLine(name)) : Future.succeededFuture(list));
+  }
+
+  /**
+   * The newest version of {@code name} this node has heard of, from the cache (it may lag by an
+   * announcement): for what only needs to know that a line exists.
+   */
   public Optional<LineDefinition> find(String name) {
-    return Optional.ofNullable(lines.get(name));
+    return Optional.ofNullable(latest.get(name)).map(LineVersion::line);
   }
 
-  public List<LineDefinition> all() {
-    return lines.values().stream().sorted((a, b) -> a.name().compareTo(b.name())).toList();
+  // ---- writes ---------------------------------------------------------------------------------
+
+  /**
+   * Stores a new line at version 1 ({@code def} already checked). 409 when a line of that name
+   * exists. The write is audited as {@code create_line}.
+   */
+  public Future<Stored> create(LineDefinition def, String note, String actor) {
+    Instant now = clock.instant();
+    JsonObject json = Json.toJson(def);
+    String hash = hash(json);
+    return pool.withTransaction(conn -> repo.insertLine(conn, def.name(), hash, now).compose(n -> {
+      if (n.isEmpty()) {
+        return Future.failedFuture(Refusal.conflict("a line named " + def.name() + " exists; PUT /api/v1/lines/" + def.name()
+            + " stores a new version of it"));
+      }
+      return insertAudited(conn, "create_line", new VersionRow(def.name(), n.get(), json, hash, note, "api", actor, now));
+    })).map(row -> stored(def, json, row));
   }
 
-  public void put(LineDefinition def) {
-    lines.put(def.name(), def);
+  /**
+   * Stores {@code def} as the next version of its line; when it is the current content already,
+   * stores nothing and answers the current version. 404 when there is no such line. Audited as
+   * {@code line_version}.
+   */
+  public Future<Stored> put(LineDefinition def, String note, String actor) {
+    Instant now = clock.instant();
+    JsonObject json = Json.toJson(def);
+    String hash = hash(json);
+    return pool.withTransaction(conn -> repo.nextVersion(conn, def.name(), hash, now).compose(n -> {
+      if (n.isEmpty()) {
+        return Future.succeededFuture((VersionRow) null);
+      }
+      return insertAudited(conn, "line_version", new VersionRow(def.name(), n.get(), json, hash, note, "api", actor, now));
+    })).compose(row -> row == null
+        ? current(def.name()).map(v -> new Stored(v, false))
+        : Future.succeededFuture(stored(def, json, row)));
   }
+
+  /** Retires a line: no new projects of it; running ones go on. 404 without the line, 409 when retired already. */
+  public Future<LineRow> retire(String name, String actor) {
+    Instant now = clock.instant();
+    return pool.withTransaction(conn -> repo.retire(conn, name, actor, now).compose(done -> done
+        ? audit.record(conn, actor, "retire_line", name, new JsonObject(), now)
+        : repo.line(conn, name).compose(row -> Future.failedFuture(row.isEmpty()
+            ? noLine(name)
+            : Refusal.conflict("line " + name + " is retired already")))))
+        .compose(v -> repo.line(pool, name)).map(Optional::orElseThrow);
+  }
+
+  // ---- projects and skills --------------------------------------------------------------------
 
   /**
    * The line definition project {@code p} runs on (the copy it keeps), parsed once: parsing a long
    * line is costly, and every track, view and forecast of the project needs it. A definition that
-   * changed since (a new line version taken up) is parsed again.
+   * changed since (a redesign took up the current version) is parsed again.
    */
   public LineDefinition ofProject(ProjectRow p) {
     Parsed known = parsed.get(p.id());
@@ -73,5 +269,81 @@ public final class LineCatalog {
 
   public Optional<Skill> skill(String id) {
     return Optional.ofNullable(skills.get(id));
+  }
+
+  /**
+   * Reads and checks a submitted definition against the skills, with skill references resolved
+   * (what is stored and run).
+   *
+   * @throws io.productionline.line.LineValidationException with every finding and its path
+   */
+  public LineDefinition parse(String json) {
+    return Lines.parse(Json.MAPPER, json, skills);
+  }
+
+  // ---- inside ---------------------------------------------------------------------------------
+
+  private Stored stored(LineDefinition def, JsonObject json, VersionRow row) {
+    LineVersion v = remember(new LineVersion(def, json, row));
+    announce(row);
+    log.info("Line {} version {} stored by {}", row.line(), row.version(), row.createdBy());
+    return new Stored(v, true);
+  }
+
+  private void announce(VersionRow row) {
+    vertx.eventBus().publish(Addresses.LINES, new JsonObject().put("line", row.line()).put("version", row.version()));
+  }
+
+  private LineVersion remember(LineVersion v) {
+    versions.put(key(v.name(), v.version()), v);
+    latest.merge(v.name(), v, (a, b) -> b.version() > a.version() ? b : a);
+    return v;
+  }
+
+  /** Inserts a version written through the API and its audit entry ({@code action}, by its author). */
+  private Future<VersionRow> insertAudited(SqlConnection conn, String action, VersionRow row) {
+    JsonObject detail = new JsonObject().put("version", row.version()).put("note", row.note()).put("content_hash", row.hash());
+    return repo.insertVersion(conn, row)
+        .compose(v -> audit.record(conn, row.createdBy(), action, row.line(), detail, row.createdAt()))
+        .map(v -> row);
+  }
+
+  private static Refusal noLine(String name) {
+    return Refusal.notFound("no line named " + name);
+  }
+
+  private static String key(String name, int version) {
+    return name + "@" + version;
+  }
+
+  /**
+   * SHA-256 of the definition's canonical JSON: keys sorted at every level, so a definition read
+   * back from PostgreSQL (whose jsonb orders keys its own way) and saved unchanged has the same hash.
+   */
+  static String hash(JsonObject definition) {
+    try {
+      String canonical = io.vertx.core.json.Json.encode(canonical(definition.getMap()));
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static Object canonical(Object value) {
+    if (value instanceof JsonObject o) {
+      return canonical(o.getMap());
+    }
+    if (value instanceof io.vertx.core.json.JsonArray a) {
+      return canonical(a.getList());
+    }
+    if (value instanceof Map<?, ?> m) {
+      Map<String, Object> sorted = new TreeMap<>();
+      m.forEach((k, v) -> sorted.put(String.valueOf(k), canonical(v)));
+      return sorted;
+    }
+    if (value instanceof List<?> l) {
+      return l.stream().map(LineCatalog::canonical).toList();
+    }
+    return value;
   }
 }

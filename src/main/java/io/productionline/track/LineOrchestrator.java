@@ -8,6 +8,7 @@ import io.productionline.line.DocumentType;
 import io.productionline.line.LineDefinition;
 import io.productionline.line.TrackState;
 import io.productionline.store.Ids;
+import io.productionline.store.LineRepository;
 import io.productionline.store.ProjectRepository.ProjectRow;
 import io.productionline.store.TrackRow;
 import io.vertx.core.Future;
@@ -39,18 +40,38 @@ public final class LineOrchestrator {
   }
 
   /**
-   * Creates a project of {@code lineName} with its queued tracks, in one transaction. A repeated
-   * call with the same idempotency key returns the first project and changes nothing.
+   * Creates a project of the line's current version with its queued tracks, in one transaction. A
+   * repeated call with the same idempotency key returns the first project and changes nothing.
    */
   public Future<Created> create(String id, String lineName, JsonObject params, String idempotencyKey, String actor) {
+    return create(id, lineName, null, params, idempotencyKey, actor);
+  }
+
+  /**
+   * Creates a project of version {@code lineVersion} of the line (null: its current version, as
+   * PostgreSQL says now) with its queued tracks, in one transaction; the project records the
+   * version. A retired line takes no new projects. A repeated call with the same idempotency key
+   * returns the first project and changes nothing.
+   */
+  public Future<Created> create(String id, String lineName, Integer lineVersion, JsonObject params, String idempotencyKey,
+                                String actor) {
     if (id != null && !PROJECT_ID.matcher(id).matches()) {
       return Future.failedFuture(Refusal.badRequest("project id must match " + PROJECT_ID.pattern()));
     }
-    LineDefinition line = s.lines.find(lineName).orElse(null);
-    if (line == null) {
-      return Future.failedFuture(Refusal.notFound("no line named " + lineName).with("lines",
-          new JsonArray(s.lines.all().stream().map(LineDefinition::name).toList())));
-    }
+    return s.lines.row(lineName).compose(row -> {
+      if (row.isEmpty()) {
+        return s.lines.rows().compose(all -> Future.failedFuture(Refusal.notFound("no line named " + lineName)
+            .with("lines", new JsonArray(all.stream().filter(l -> !l.retired()).map(LineRepository.LineRow::name).toList()))));
+      }
+      if (row.get().retired()) {
+        return Future.failedFuture(Refusal.conflict("line " + lineName + " is retired: it takes no new projects"));
+      }
+      return s.lines.version(lineName, lineVersion == null ? row.get().currentVersion() : lineVersion);
+    }).compose(v -> create(id, v, params, idempotencyKey, actor));
+  }
+
+  private Future<Created> create(String id, LineCatalog.LineVersion version, JsonObject params, String idempotencyKey, String actor) {
+    LineDefinition line = version.line();
     String projectId = id == null ? Ids.next("prj") : id;
     Instant now = s.clock.instant();
     Future<java.util.Optional<ProjectRow>> existing = idempotencyKey == null
@@ -60,7 +81,8 @@ public final class LineOrchestrator {
       if (prior.isPresent()) {
         return Future.succeededFuture(new Created(prior.get(), false));
       }
-      return s.pool.withTransaction(conn -> s.projects.insert(conn, projectId, line.name(), Json.toJson(line), params, idempotencyKey, actor, now)
+      return s.pool.withTransaction(conn -> s.projects.insert(conn, projectId, line.name(), version.version(), version.json(), params,
+              idempotencyKey, actor, now)
           .compose(inserted -> {
             if (!inserted) {
               return Future.failedFuture(Refusal.conflict("a project with id " + projectId + " (or that idempotency key) exists"));
@@ -70,7 +92,7 @@ public final class LineOrchestrator {
               chain = chain.compose(v -> s.tracks.insert(conn, Ids.next("trk"), projectId, type.name(), null, now));
             }
             return chain.compose(v -> s.tracks.audit(conn, actor, "create_project", projectId,
-                new JsonObject().put("line", line.name()).put("params", params), now));
+                new JsonObject().put("line", line.name()).put("line_version", version.version()).put("params", params), now));
           }))
           .compose(v -> Future.all(s.projects.find(s.pool, projectId), s.tracks.summary(s.pool, projectId)))
           .map(all -> {

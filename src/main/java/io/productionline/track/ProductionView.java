@@ -125,7 +125,7 @@ public final class ProductionView {
         JsonArray interruptJson = new JsonArray();
         interrupts.result().forEach(i -> interruptJson.add(i.toJson()));
         JsonObject out = new JsonObject()
-            .put("project_id", projectId).put("line", line.name()).put("line_title", line.title())
+            .put("project_id", projectId).put("line", line.name()).put("line_version", project.lineVersion()).put("line_title", line.title())
             .put("line_state", TrackEvents.lineState(summary))
             .put("last_seq", seq)
             .put("as_of", now.toString())

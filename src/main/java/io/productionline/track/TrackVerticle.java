@@ -552,7 +552,7 @@ public final class TrackVerticle extends VerticleBase {
     String reason = cmd.getString("reason", "");
     Instant now = s.clock.instant();
     Decision d = s.machine.decide(type(), snapshot(), new TrackMachine.Cancel(kind, reason)).orElseThrow();
-    record Cancelled(Written written, String replacement) {
+    record Cancelled(Written written, String replacement, Integer lineVersion) {
     }
     String why = "track cancelled (" + kind.wire() + ")";
     return fenced(conn -> s.tracks.withdrawInterrupts(conn, trackId, why, now)
@@ -561,8 +561,8 @@ public final class TrackVerticle extends VerticleBase {
             .compose(w -> s.tracks.audit(conn, actor, "cancel", trackId,
                 new JsonObject().put("kind", kind.wire()).put("reason", reason).put("document_type", track.documentType()), now)
                 .compose(v -> kind == CancelKind.QC_REJECT ? supervisor.insertReplacement(conn, track, now) : Future.succeededFuture((String) null))
-                .compose(replacement -> (kind == CancelKind.REDESIGN ? rebind(conn) : Future.<Void>succeededFuture())
-                    .map(v -> new Cancelled(w, replacement)))))
+                .compose(replacement -> (kind == CancelKind.REDESIGN ? rebind(conn) : Future.<Integer>succeededFuture())
+                    .map(version -> new Cancelled(w, replacement, version)))))
         .compose(c -> afterCommit(c.written()).compose(view -> {
           log.info("Track {} {} cancelled ({}) by {}", trackId, track.documentType(), kind.wire(), actor,
               net.logstash.logback.argument.StructuredArguments.entries(new JsonObject().put("event", "cancelled")
@@ -581,7 +581,7 @@ public final class TrackVerticle extends VerticleBase {
                 });
           }
           if (kind == CancelKind.REDESIGN) {
-            return start(true);
+            return start(true).map(started -> started.put("line_version", c.lineVersion()));
           }
           if (kind == CancelKind.PERMANENT) {
             return supervisor.blockDependents(track, line, track.reason()).map(n -> view.put("dependents_blocked", n));
@@ -590,14 +590,19 @@ public final class TrackVerticle extends VerticleBase {
         }));
   }
 
-  /** Redesign: the project follows the line's current definition. */
-  private Future<Void> rebind(SqlConnection conn) {
-    Optional<LineDefinition> current = s.lines.find(line.name());
-    if (current.isEmpty() || current.get().type(track.documentType()).isEmpty()) {
-      return Future.succeededFuture();
-    }
-    line = current.get();
-    return s.projects.updateDefinition(conn, track.projectId(), Json.toJson(line));
+  /**
+   * Redesign: the project follows the line's current version (read from PostgreSQL now); answers
+   * that version's number, or null when the current version has no such document type (the
+   * project keeps its definition).
+   */
+  private Future<Integer> rebind(SqlConnection conn) {
+    return s.lines.current(line.name()).compose(current -> {
+      if (current.line().type(track.documentType()).isEmpty()) {
+        return Future.succeededFuture((Integer) null);
+      }
+      line = current.line();
+      return s.projects.updateDefinition(conn, track.projectId(), current.json(), current.version()).map(v -> current.version());
+    });
   }
 
   /**

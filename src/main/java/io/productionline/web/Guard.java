@@ -5,6 +5,7 @@ import static io.productionline.auth.Role.EXECUTOR;
 import static io.vertx.core.http.HttpMethod.DELETE;
 import static io.vertx.core.http.HttpMethod.GET;
 import static io.vertx.core.http.HttpMethod.POST;
+import static io.vertx.core.http.HttpMethod.PUT;
 
 import io.productionline.Refusal;
 import io.productionline.Services;
@@ -107,7 +108,14 @@ final class Guard implements Handler<RoutingContext> {
       rule(GET, "/api/v1/projects/:id", READERS),
       rule(GET, "/api/v1/projects/:id/interrupts", READERS),
       rule(GET, "/api/v1/lines", READERS),
+      rule(POST, "/api/v1/lines", ADMINS),
+      rule(POST, "/api/v1/lines/validate", READERS),
       rule(GET, "/api/v1/lines/:name", READERS),
+      rule(PUT, "/api/v1/lines/:name", ADMINS),
+      rule(GET, "/api/v1/lines/:name/versions", READERS),
+      rule(GET, "/api/v1/lines/:name/versions/:n", READERS),
+      rule(GET, "/api/v1/lines/:name/diff", READERS),
+      rule(POST, "/api/v1/lines/:name/retire", ADMINS),
       rule(GET, "/api/v1/skills", READERS),
       rule(GET, "/api/v1/skills/:id", READERS),
       rule(GET, "/api/v1/interrupts", READERS),

@@ -115,7 +115,9 @@ final class Http {
     try {
       parsed = io.vertx.core.json.Json.decodeValue(ctx.body().buffer());
     } catch (DecodeException e) {
-      throw Refusal.badRequest("the body is not valid JSON");
+      throw Refusal.badRequest(String.valueOf(e.getMessage()).contains("nesting depth")
+          ? "the body nests objects or lists deeper than JSON is read here (1,000 levels)"
+          : "the body is not valid JSON");
     }
     if (!(parsed instanceof JsonObject o)) {
       throw Refusal.badRequest("the body must be a JSON object");

@@ -9,7 +9,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
-/** {@code /api/v1/projects}: create (idempotent with an Idempotency-Key), list, read; {@code /api/v1/lines}. */
+/** {@code /api/v1/projects}: create (idempotent with an Idempotency-Key; of a line version, the current one by default), list, read. */
 final class ProjectsApi {
 
   private final Services s;
@@ -26,8 +26,6 @@ final class ProjectsApi {
     router.post("/api/v1/projects").handler(this::create);
     router.get("/api/v1/projects").handler(ctx -> Http.guarded(ctx, c -> list()));
     router.get("/api/v1/projects/:id").handler(ctx -> Http.guarded(ctx, c -> one(Http.id(c, "id"))));
-    router.get("/api/v1/lines").handler(ctx -> Http.guarded(ctx, c -> Future.succeededFuture(lines())));
-    router.get("/api/v1/lines/:name").handler(ctx -> Http.guarded(ctx, c -> line(Http.id(c, "name"))));
   }
 
   private void create(RoutingContext ctx) {
@@ -45,7 +43,8 @@ final class ProjectsApi {
     }
     boolean start = body.getBoolean("start", false);
     String actor = Actors.of(ctx);
-    orchestrator.create(body.getString("project_id"), body.getString("line"), Http.object(body, "params"), key, actor)
+    orchestrator.create(body.getString("project_id"), body.getString("line"), body.getInteger("line_version"),
+            Http.object(body, "params"), key, actor)
         .compose(c -> {
           JsonObject out = c.project().toJson().put("created", c.created());
           if (start && c.created()) {
@@ -75,20 +74,5 @@ final class ProjectsApi {
     return s.projects.find(s.pool, id).compose(p -> p.isEmpty()
         ? io.productionline.track.Tracks.<JsonObject>unknownProject(s, id)
         : s.tracks.summary(s.pool, id).map(sum -> p.get().toJson().put("summary", sum)));
-  }
-
-  private JsonObject lines() {
-    JsonArray out = new JsonArray();
-    s.lines.all().forEach(l -> out.add(new JsonObject().put("name", l.name()).put("title", l.title())
-        .put("description", l.description()).put("document_types", new JsonArray(l.documentTypes().stream()
-            .map(t -> new JsonObject().put("name", t.name()).put("title", t.title())
-                .put("depends_on", new JsonArray(t.dependsOn())).put("stations", t.stations().size()))
-            .toList()))));
-    return new JsonObject().put("lines", out);
-  }
-
-  private Future<JsonObject> line(String name) {
-    return s.lines.find(name).map(l -> Future.succeededFuture(io.productionline.Json.toJson(l)))
-        .orElseGet(() -> Future.failedFuture(Refusal.notFound("no line named " + name)));
   }
 }

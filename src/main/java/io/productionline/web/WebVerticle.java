@@ -89,6 +89,7 @@ public final class WebVerticle extends VerticleBase {
     new ProductionApi(commands, view, schemas).mount(router);
     new EventsApi(s).mount(router);
     new ProjectsApi(s, orchestrator, schemas).mount(router);
+    new LinesApi(s).mount(router);
     new InterruptsApi(s, commands, schemas).mount(router);
     new SkillsApi(s).mount(router);
     new WorkApi(s, work, view, schemas).mount(router);

@@ -108,14 +108,17 @@ class CancellationTest {
     String rootId = held.getString("track_id");
 
     // The line changes while the root is at its first station: it now opens with an "intake" station.
-    LineCatalog lines = node.node.services().lines;
-    JsonObject def = new JsonObject(Json.toJson(lines.find("cancels").orElseThrow()).encode());
+    JsonObject def = node.api.get("/api/v1/lines/cancels").json().getJsonObject("definition");
     def.getJsonArray("document_types").getJsonObject(0).getJsonArray("stations").getJsonObject(0).put("id", "intake");
-    lines.put(LineValidator.validate(Json.line(def)));
+    Api.Reply put = node.apiAs("admin").put("/api/v1/lines/cancels", new JsonObject().put("definition", def).put("note", "intake first"));
+    assertEquals(201, put.status(), put.text());
+    assertEquals(2, put.json().getInteger("version"));
 
     Api.Reply r = cancel(rootId, "redesign", "new intake form");
     assertEquals(200, r.status(), r.text());
     assertEquals("binding", r.json().getString("state"));
+    assertEquals(2, r.json().getInteger("line_version"), "the reply says which version the track was rebuilt from");
+    assertEquals(2, node.production("c").getInteger("line_version"), "the project now follows version 2");
     assertEquals(0, r.json().getInteger("station_index"));
     assertEquals(409, hand.complete(held, Hand.stabilized()).status(), "the task of the old design is withdrawn");
 

@@ -486,4 +486,33 @@ class LineValidatorTest {
         .filter(s -> s.stationKind() == StationKind.ASSEMBLE).map(StationDef::id).toList());
     assertTrue(build.stations().stream().allMatch(s -> s.capability().equals("build")));
   }
+
+  @Test
+  @DisplayName("each finding carries the JSON path of the element it concerns; a cycle names its members")
+  void findingsCarryPaths() {
+    record Case(LineDefinition line, String path, String says) {
+    }
+    List<Case> cases = List.of(
+        new Case(new LineDefinition("Bad Name", null, null, List.of(type("a", List.of()))), "name", "name is invalid"),
+        new Case(line(type("a", List.of()), type("b", List.of("zz"))), "document_types[1].depends_on[0]", "unknown type \"zz\""),
+        new Case(line(type("a", List.of()), withStation(st("x", "weld"), 2)), "document_types[1].stations[2].kind", "\"weld\" is unknown"),
+        new Case(line(withStation(st("aud", "audit"), 0)), "document_types[0].stations[0].kind", "cannot be the first station"),
+        new Case(line(withStation(new StationDef("asm", "asm", "sim", "either", 60, "fully_auto", vetted(), List.of(), 500), 1)),
+            "document_types[0].stations[1].work_items", "work_items is 500"),
+        new Case(line(withStation(st("asm", "asm", "fully_auto", new StepDef("sim", "community", null, Map.of())), 1)),
+            "document_types[0].stations[1].step.trust", "runs only vetted steps"),
+        new Case(line(withStation(audit("aud", new GateDef("verification", null, null, null, null, null, null, 9)), 2)),
+            "document_types[0].stations[2].gates[0].level", "level is 9"),
+        new Case(line(limits("a", -1, 3, 5)), "document_types[0].max_remediations", "max_remediations is -1"),
+        new Case(new LineDefinition("test", null, "d".repeat(LineValidator.MAX_TEXT + 1), List.of(type("a", List.of()))),
+            "description", "at most 2000"));
+    for (Case c : cases) {
+      List<Finding> findings = LineValidator.findings(c.line(), null);
+      assertTrue(findings.stream().anyMatch(f -> f.path().equals(c.path()) && f.message().contains(c.says())),
+          () -> c.path() + " / " + c.says() + "\nbut got: " + findings);
+    }
+    List<Finding> cycle = LineValidator.findings(line(type("a", List.of("c")), type("b", List.of("a")), type("c", List.of("b"))), null);
+    assertEquals("document_types[0].depends_on", cycle.get(0).path());
+    assertEquals(List.of("a", "c", "b"), cycle.get(0).members());
+  }
 }

@@ -53,6 +53,10 @@ public final class Api {
     return send(b);
   }
 
+  public Reply put(String path, JsonObject body) {
+    return send(builder(path).header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(body.encode())));
+  }
+
   public Reply send(HttpRequest.Builder b) {
     try {
       HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());

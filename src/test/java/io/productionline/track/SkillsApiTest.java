@@ -55,7 +55,7 @@ class SkillsApiTest {
   @Test
   @DisplayName("a line whose stations name skills runs the skills' steps and stabilizes")
   void skilledLineRuns() {
-    JsonObject def = node.api.get("/api/v1/lines/skilled").json();
+    JsonObject def = node.api.get("/api/v1/lines/skilled").json().getJsonObject("definition");
     JsonObject asm = def.getJsonArray("document_types").getJsonObject(0).getJsonArray("stations").getJsonObject(0).getJsonObject("step");
     assertEquals("fast-assemble", asm.getString("skill"));
     assertEquals("sim", asm.getString("type"));

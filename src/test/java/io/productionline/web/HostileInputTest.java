@@ -262,8 +262,8 @@ class HostileInputTest {
     cases.add(Case.post("escalate an unknown interrupt", "/api/v1/interrupts/int_nope/escalate", "{}", 404));
     cases.add(Case.get("an unknown API endpoint", "/api/v1/no-such-thing", 404));
     cases.add(new Case("DELETE a project", "DELETE", "/api/v1/projects/" + PROJECT, Map.of(), null, Set.of(404, 405), null, null, null));
-    cases.add(new Case("PUT a line", "PUT", "/api/v1/lines/clarify", Map.of("Content-Type", "application/json"),
-        "{}".getBytes(StandardCharsets.UTF_8), Set.of(404, 405), null, null, null));
+    cases.add(new Case("PUT a line as an operator", "PUT", "/api/v1/lines/clarify", Map.of("Content-Type", "application/json"),
+        "{}".getBytes(StandardCharsets.UTF_8), Set.of(403), null, null, null));
     cases.add(new Case("DELETE a track", "DELETE", "/production/track/" + brief, Map.of(), null, Set.of(404, 405), null, null, null));
     cases.add(Case.post("POST to /health", "/health", "{}", Set.of(404, 405)));
 
