@@ -108,7 +108,8 @@ final class Throughput {
       try {
         load.json(HttpMethod.GET, "/production?project=" + watched, null).await();
         production.addNanos(System.nanoTime() - s0);
-      } catch (RuntimeException e) {
+      } catch (Exception e) {
+        // Refused, or not answered in time (a timeout is a checked exception): counted, the run goes on.
         productionRefused.incrementAndGet();
         if (firstRefusal == null) {
           firstRefusal = e.getMessage();
