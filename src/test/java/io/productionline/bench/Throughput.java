@@ -3,6 +3,7 @@ package io.productionline.bench;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
@@ -153,30 +154,7 @@ final class Throughput {
       return;
     }
     long s0 = System.nanoTime();
-    if (batch > 1) {
-      load.claimSome(executor, 1, batch).onComplete(ar -> {
-        if (ar.failed() || ar.result().statusCode() != 200) {
-          refused(ar);
-          load.vertx.setTimer(50, t -> loop(executor, ended));
-          return;
-        }
-        long s1 = System.nanoTime();
-        io.vertx.core.json.JsonArray tasks = ar.result().bodyAsJsonObject().getJsonArray("tasks");
-        if (tasks.isEmpty()) {
-          if (inA(s1)) {
-            emptyClaimsA.incrementAndGet();
-          }
-          loop(executor, ended);
-          return;
-        }
-        if (inA(s1)) {
-          claim.addNanos(s1 - s0);
-        }
-        workAll(executor, tasks, s1, ended);
-      });
-      return;
-    }
-    load.claim(executor, 1).onComplete(ar -> {
+    (batch > 1 ? load.claimSome(executor, 1, batch) : load.claim(executor, 1)).onComplete(ar -> {
       if (ar.failed() || ar.result().statusCode() != 200) {
         refused(ar);
         load.vertx.setTimer(50, t -> loop(executor, ended));
@@ -184,7 +162,9 @@ final class Throughput {
       }
       JsonObject body = ar.result().bodyAsJsonObject();
       long s1 = System.nanoTime();
-      if (!body.getBoolean("assigned", false)) {
+      JsonArray tasks = batch > 1 ? body.getJsonArray("tasks")
+          : body.getBoolean("assigned", false) ? new JsonArray().add(body.getJsonObject("task")) : new JsonArray();
+      if (tasks.isEmpty()) {
         if (inA(s1)) {
           emptyClaimsA.incrementAndGet();
         }
@@ -194,7 +174,11 @@ final class Throughput {
       if (inA(s1)) {
         claim.addNanos(s1 - s0);
       }
-      work(executor, body.getJsonObject("task"), s1, ended);
+      if (batch > 1) {
+        workAll(executor, tasks, s1, ended);
+      } else {
+        work(executor, tasks.getJsonObject(0), s1, ended);
+      }
     });
   }
 
@@ -223,7 +207,7 @@ final class Throughput {
   }
 
   /** Completes every task of {@code tasks} (claimed at {@code s1}) in one call; the next tasks that came with it at once. */
-  private void workAll(String executor, io.vertx.core.json.JsonArray tasks, long s1, Promise<Void> ended) {
+  private void workAll(String executor, JsonArray tasks, long s1, Promise<Void> ended) {
     load.completeAll(executor, tasks, batch).onComplete(cr -> {
       long s2 = System.nanoTime();
       if (cr.failed() || cr.result().statusCode() != 200) {
@@ -242,7 +226,7 @@ final class Throughput {
       } else if (s2 >= aEnd && s2 < bEnd) {
         doneB.addAndGet(ok);
       }
-      io.vertx.core.json.JsonArray next = reply.getJsonObject("next", new JsonObject()).getJsonArray("tasks");
+      JsonArray next = reply.getJsonObject("next", new JsonObject()).getJsonArray("tasks");
       if (!stop && next != null && !next.isEmpty()) {
         workAll(executor, next, s2, ended);
       } else {

@@ -189,14 +189,7 @@ class BatchTest {
     assertEquals(200, node.api.post("/production/start?project=a", new JsonObject()).status());
     node.awaitProduction("a", p -> TestNode.allTracks(p, "stabilized"), Duration.ofSeconds(90));
 
-    Row tasks = node.sql("SELECT count(*) AS n, count(*) FILTER (WHERE status = 'completed') AS done, max(attempt) AS attempts, "
-        + "count(DISTINCT executor_id) AS executors FROM station_tasks WHERE project_id = 'a'").get(0);
-    assertEquals(100L, tasks.getLong("n"));
-    assertEquals(100L, tasks.getLong("done"));
-    assertEquals(1, tasks.getInteger("attempts"), "no task was lost and run again");
-    List<Row> started = node.sql("SELECT task_id, count(*) AS n FROM task_logs WHERE fields->>'event' = 'started' GROUP BY task_id");
-    assertEquals(100, started.size());
-    assertTrue(started.stream().allMatch(r -> r.getLong("n") == 1), "a task was started twice");
+    WorkKit.assertEachTaskRanOnce(node, "a", 100);
     // One claim statement stamps every task it hands out with the same claimed_at.
     long batched = node.sql("SELECT count(*) FROM (SELECT claimed_at FROM station_tasks WHERE project_id = 'a' "
         + "GROUP BY claimed_at HAVING count(*) > 1) b").get(0).getLong(0);
