@@ -77,7 +77,7 @@ public final class ExecutorAgent {
   }
 
   /** A finished step's outcome waiting to go out in the next batch of completions; {@code attempt} counts sends. */
-  private record Pending(JsonObject task, JsonObject result, Promise<Void> done, int attempt) {
+  private record Report(JsonObject task, JsonObject result, Promise<Void> done, int attempt) {
   }
 
   /** The server refused a call: its status and JSON body. */
@@ -105,7 +105,7 @@ public final class ExecutorAgent {
   /** The steps in hand, by task id. */
   private final Map<String, RunningStep> steps = new ConcurrentHashMap<>();
   /** Completions waiting for the next batch, and whether one is on its way; touched only on {@link #ctx}. */
-  private final List<Pending> pending = new ArrayList<>();
+  private final List<Report> unsent = new ArrayList<>();
   private boolean sending;
   /** Whether a claim is on its way; touched only on {@link #ctx}. */
   private boolean claiming;
@@ -313,7 +313,7 @@ public final class ExecutorAgent {
   private Future<Void> completeInBatch(JsonObject task, JsonObject result) {
     Promise<Void> done = Promise.promise();
     ctx.runOnContext(v -> {
-      pending.add(new Pending(task, result, done, 1));
+      unsent.add(new Report(task, result, done, 1));
       sendBatch();
     });
     return done.future();
@@ -326,28 +326,28 @@ public final class ExecutorAgent {
    * token changes nothing), up to {@link #COMPLETE_ATTEMPTS} sends.
    */
   private void sendBatch() {
-    if (sending || pending.isEmpty()) {
+    if (sending || unsent.isEmpty()) {
       return;
     }
     sending = true;
-    List<Pending> batch = new ArrayList<>(pending.subList(0, Math.min(pending.size(), WorkService.MAX_BATCH)));
-    pending.subList(0, batch.size()).clear();
+    List<Report> batch = new ArrayList<>(unsent.subList(0, Math.min(unsent.size(), WorkService.MAX_BATCH)));
+    unsent.subList(0, batch.size()).clear();
     JsonArray items = new JsonArray();
-    for (Pending p : batch) {
+    for (Report p : batch) {
       items.add(p.result().copy().put("task_id", p.task().getString("task_id")).put("lease_token", p.task().getString("lease_token")));
     }
     link.call(HttpMethod.POST, "/api/v1/work/complete", headers(), new JsonObject().put("completions", items), 30_000)
         .onComplete(ar -> ctx.runOnContext(v -> {
           sending = false;
           for (int i = 0; i < batch.size(); i++) {
-            Pending p = batch.get(i);
+            Report p = batch.get(i);
             JsonObject answer = ar.succeeded() ? ar.result().getJsonArray("results").getJsonObject(i) : null;
             int status = answer != null ? answer.getInteger("status") : ar.cause() instanceof Refused r ? r.status : 503;
             if (status == 200) {
               p.done().complete();
             } else if (status >= 500 && p.attempt() < COMPLETE_ATTEMPTS) {
               vertx.setTimer(500L * p.attempt(), t -> {
-                pending.add(new Pending(p.task(), p.result(), p.done(), p.attempt() + 1));
+                unsent.add(new Report(p.task(), p.result(), p.done(), p.attempt() + 1));
                 sendBatch();
               });
             } else {

@@ -152,7 +152,7 @@ public final class Bench {
     Map<String, String> serverEnv = new HashMap<>();
     long s0 = System.nanoTime();
     server = BenchServer.start(configFile, dir, jvm, serverEnv);
-    server.awaitReady(120);
+    server.awaitReady(Integer.parseInt(opts.getOrDefault("ready-seconds", "120")));
     log("server ready in %.1f s on port %d (pid %d)", (System.nanoTime() - s0) / 1e9, port, server.pid());
 
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
