@@ -36,7 +36,8 @@ import java.util.function.Function;
  * of the completion that brings the next task), {@code --label L},
  * {@code --out FILE}, {@code --batch K} (each simulated executor claims and completes K tasks per
  * call), {@code --compare} (the throughput phase, then the peers' run of
- * {@code ../shared/bench/peers/run} or {@code PL_PEERS_RUN}, and the ratios to them). The bench
+ * {@code ../shared/bench/peers/run} or {@code PL_PEERS_RUN}, and the ratios to them),
+ * {@code --ready-seconds S} (how long the server under test may take to start, 120). The bench
  * signs its server's tokens itself (a random {@code auth.secret}): an admin token for projects and
  * reads, and each simulated executor's own executor token.
  */
