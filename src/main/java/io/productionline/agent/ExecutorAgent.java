@@ -12,8 +12,12 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.net.URI;
 import java.time.Duration;
+import io.productionline.work.WorkService;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,6 +28,11 @@ import org.slf4j.LoggerFactory;
  * progress, log lines and artifacts, and completes it. It talks only to the public HTTP API (see
  * {@code docs/executors.md}), so it runs anywhere; the embedded default's demo executors are
  * instances of this class.
+ *
+ * <p>Concurrency ({@link Settings#concurrency()} N > 1): it holds up to N tasks at once, claims
+ * for its free slots in one call ({@code GET /api/v1/work/next?max=free}) and hands in the outcomes
+ * that finished meanwhile in one call ({@code POST /api/v1/work/complete}); a slot is free again
+ * once its task's completion is answered. With N = 1 it makes the single-task calls.
  *
  * <p>Cancellation: a heartbeat reply listing the task in {@code cancel_tasks}, or a progress or
  * log reply with {@code cancel: true}, stops the step (the sim timer is cancelled, the shell
@@ -37,14 +46,38 @@ public final class ExecutorAgent {
   private static final Logger log = LoggerFactory.getLogger(ExecutorAgent.class);
   private static final int COMPLETE_ATTEMPTS = 5;
 
-  /** How to reach the server and who this executor is; {@code graceSeconds} is the stop grace for a task in hand. */
+  /**
+   * How to reach the server and who this executor is; {@code graceSeconds} is the stop grace for a
+   * task in hand, {@code concurrency} how many tasks it runs at once (1 to
+   * {@link WorkService#MAX_BATCH}).
+   */
   public record Settings(String serverUrl, String token, String executorId, List<String> capabilities, String environment,
-                         String type, int waitSeconds, int graceSeconds) {
+                         String type, int waitSeconds, int graceSeconds, int concurrency) {
+
+    public Settings {
+      if (concurrency < 1 || concurrency > WorkService.MAX_BATCH) {
+        throw new IllegalArgumentException("concurrency must be from 1 to " + WorkService.MAX_BATCH);
+      }
+    }
+
+    public Settings(String serverUrl, String token, String executorId, List<String> capabilities, String environment,
+                    String type, int waitSeconds, int graceSeconds) {
+      this(serverUrl, token, executorId, capabilities, environment, type, waitSeconds, graceSeconds, 1);
+    }
 
     public Settings(String serverUrl, String token, String executorId, List<String> capabilities, String environment,
                     String type, int waitSeconds) {
       this(serverUrl, token, executorId, capabilities, environment, type, waitSeconds, 10);
     }
+
+    /** The same executor running up to {@code n} tasks at once. */
+    public Settings withConcurrency(int n) {
+      return new Settings(serverUrl, token, executorId, capabilities, environment, type, waitSeconds, graceSeconds, n);
+    }
+  }
+
+  /** A finished step's outcome waiting to go out in the next batch of completions; {@code attempt} counts sends. */
+  private record Report(JsonObject task, JsonObject result, Promise<Void> done, int attempt) {
   }
 
   /** The server refused a call: its status and JSON body. */
@@ -69,7 +102,13 @@ public final class ExecutorAgent {
   private final AtomicBoolean running = new AtomicBoolean();
   private final Promise<Void> stopped = Promise.promise();
   private final AtomicBoolean leaving = new AtomicBoolean();
-  private volatile RunningStep currentStep;
+  /** The steps in hand, by task id. */
+  private final Map<String, RunningStep> steps = new ConcurrentHashMap<>();
+  /** Completions waiting for the next batch, and whether one is on its way; touched only on {@link #ctx}. */
+  private final List<Report> unsent = new ArrayList<>();
+  private boolean sending;
+  /** Whether a claim is on its way; touched only on {@link #ctx}. */
+  private boolean claiming;
   private volatile boolean handingBack;
   private volatile long heartbeatMs = 15_000;
   private volatile int maxArtifactBytes = 262_144;
@@ -148,15 +187,20 @@ public final class ExecutorAgent {
   /** On the agent's context, so a claim that is being taken up is either not started or seen here. */
   private void stopHere(Duration grace) {
     if (running.compareAndSet(true, false)) {
-      RunningStep step = currentStep;
-      if (step == null) {
-        leave();
+      List<RunningStep> inHand = List.copyOf(steps.values());
+      if (inHand.isEmpty()) {
+        if (!claiming) {
+          leave();
+        }
       } else {
-        log.info("Executor {} stopping: task {} gets {} s to finish", settings.executorId(), step.taskId(), grace.toSeconds());
+        log.info("Executor {} stopping: tasks {} get {} s to finish", settings.executorId(),
+            inHand.stream().map(RunningStep::taskId).toList(), grace.toSeconds());
         vertx.setTimer(Math.max(1, grace.toMillis()), t -> {
-          if (currentStep == step && !step.result().isComplete()) {
-            handingBack = true;
-            step.cancel();
+          for (RunningStep step : inHand) {
+            if (steps.get(step.taskId()) == step && !step.result().isComplete()) {
+              handingBack = true;
+              step.cancel();
+            }
           }
         });
       }
@@ -176,25 +220,44 @@ public final class ExecutorAgent {
         });
   }
 
+  /**
+   * On the agent's context: claims for the free slots when no claim is on its way (one task, or
+   * with concurrency up to the free slots in one call), starts what came, and claims again; a task
+   * handed in frees its slot and calls here too. Once stopped, the last task handed in leaves.
+   */
   private void loop() {
     if (!running.get()) {
-      if (currentStep == null) {
+      if (steps.isEmpty() && !claiming) {
         leave();
       }
       return;
     }
-    get("/api/v1/work/next?executor_id=" + settings.executorId() + "&wait=" + settings.waitSeconds())
+    int free = settings.concurrency() - steps.size();
+    if (claiming || free <= 0) {
+      return;
+    }
+    claiming = true;
+    String claim = "/api/v1/work/next?executor_id=" + settings.executorId() + "&wait=" + settings.waitSeconds();
+    get(settings.concurrency() == 1 ? claim : claim + "&max=" + free)
         .compose(reply -> {
-          if (!reply.getBoolean("assigned", false)) {
-            return Future.succeededFuture();
+          List<JsonObject> tasks = new ArrayList<>();
+          if (reply.getValue("tasks") instanceof JsonArray many) {
+            many.forEach(t -> tasks.add((JsonObject) t));
+          } else if (reply.getBoolean("assigned", false)) {
+            tasks.add(reply.getJsonObject("task"));
           }
-          JsonObject task = reply.getJsonObject("task");
-          if (!running.get()) {
-            return release(task, "the executor is stopping");
+          List<Future<Void>> handedBack = new ArrayList<>();
+          for (JsonObject task : tasks) {
+            if (running.get()) {
+              run(task).onComplete(x -> ctx.runOnContext(v -> loop()));
+            } else {
+              handedBack.add(release(task, "the executor is stopping"));
+            }
           }
-          return run(task);
+          return Future.all(handedBack);
         })
         .onComplete(ar -> {
+          claiming = false;
           if (ar.failed()) {
             if (ar.cause() instanceof Refused r && r.status == 404) {
               register().onComplete(x -> vertx.setTimer(1000, t -> loop()));
@@ -208,12 +271,13 @@ public final class ExecutorAgent {
         });
   }
 
+  /** Runs one claimed task to its end: completed, stopped after a cancel, or handed back; its slot is free after. */
   private Future<Void> run(JsonObject task) {
     String taskId = task.getString("task_id");
     log.info("Executor {} runs {} station {} of {} (attempt {})", settings.executorId(), task.getString("station_kind"),
         task.getString("station"), task.getString("document_type"), task.getInteger("attempt"));
     RunningStep step = runners.prepare(task);
-    currentStep = step;
+    steps.put(taskId, step);
     return logs(step, line("info", settings.executorId() + " started " + task.getString("station_kind") + " station "
             + task.getString("station") + " of " + task.getString("document_type") + " (attempt " + task.getInteger("attempt") + ")",
         new JsonObject().put("executor_id", settings.executorId()).put("event", "started")))
@@ -230,20 +294,69 @@ public final class ExecutorAgent {
             return logs(step, line("info", settings.executorId() + " stopped: the task was cancelled; it is not completed",
                 new JsonObject().put("event", "stopped")));
           }
-          return complete(task, result, UUID.randomUUID().toString(), 1);
+          return settings.concurrency() == 1 ? complete(task, result, UUID.randomUUID().toString(), 1) : completeInBatch(task, result);
         })
         .recover(e -> {
           log.warn("Executor {} could not hand in task {}: {}", settings.executorId(), taskId, e.getMessage());
           return Future.succeededFuture();
         })
         .eventually(() -> {
-          currentStep = null;
-          handingBack = false;
-          if (!running.get()) {
-            leave();
+          steps.remove(taskId);
+          if (steps.isEmpty()) {
+            handingBack = false;
           }
           return Future.succeededFuture();
         });
+  }
+
+  /** Hands a finished step's outcome in with the next batch of completions; completes when the server has answered it. */
+  private Future<Void> completeInBatch(JsonObject task, JsonObject result) {
+    Promise<Void> done = Promise.promise();
+    ctx.runOnContext(v -> {
+      unsent.add(new Report(task, result, done, 1));
+      sendBatch();
+    });
+    return done.future();
+  }
+
+  /**
+   * On the agent's context: sends the waiting completions in one call when none is on its way (what
+   * finishes meanwhile waits for the next). Each item is answered on its own; an item the server
+   * could not take (5xx), or a call that did not reach it, goes again (a repeat with the same lease
+   * token changes nothing), up to {@link #COMPLETE_ATTEMPTS} sends.
+   */
+  private void sendBatch() {
+    if (sending || unsent.isEmpty()) {
+      return;
+    }
+    sending = true;
+    List<Report> batch = new ArrayList<>(unsent.subList(0, Math.min(unsent.size(), WorkService.MAX_BATCH)));
+    unsent.subList(0, batch.size()).clear();
+    JsonArray items = new JsonArray();
+    for (Report p : batch) {
+      items.add(p.result().copy().put("task_id", p.task().getString("task_id")).put("lease_token", p.task().getString("lease_token")));
+    }
+    link.call(HttpMethod.POST, "/api/v1/work/complete", headers(), new JsonObject().put("completions", items), 30_000)
+        .onComplete(ar -> ctx.runOnContext(v -> {
+          sending = false;
+          for (int i = 0; i < batch.size(); i++) {
+            Report p = batch.get(i);
+            JsonObject answer = ar.succeeded() ? ar.result().getJsonArray("results").getJsonObject(i) : null;
+            int status = answer != null ? answer.getInteger("status") : ar.cause() instanceof Refused r ? r.status : 503;
+            if (status == 200) {
+              p.done().complete();
+            } else if (status >= 500 && p.attempt() < COMPLETE_ATTEMPTS) {
+              vertx.setTimer(500L * p.attempt(), t -> {
+                unsent.add(new Report(p.task(), p.result(), p.done(), p.attempt() + 1));
+                sendBatch();
+              });
+            } else {
+              p.done().fail(answer != null ? new Refused(status, answer.getJsonObject("body", new JsonObject()))
+                  : ar.cause());
+            }
+          }
+          sendBatch();
+        }));
   }
 
   /** Completes with an idempotency key, asking again (same key) when the server could not be reached. */
@@ -278,14 +391,15 @@ public final class ExecutorAgent {
   }
 
   private void heartbeat() {
-    RunningStep step = currentStep;
+    RunningStep step = steps.values().stream().findFirst().orElse(null);
     post("/api/v1/executors/" + settings.executorId() + "/heartbeat",
         new JsonObject().put("status", step == null ? "idle" : "busy").put("current_task", step == null ? null : step.taskId()))
         .onSuccess(reply -> {
-          JsonArray cancel = reply.getJsonArray("cancel_tasks", new JsonArray());
-          RunningStep now = currentStep;
-          if (now != null && cancel.contains(now.taskId())) {
-            now.cancel();
+          for (Object id : reply.getJsonArray("cancel_tasks", new JsonArray())) {
+            RunningStep cancelled = steps.get(String.valueOf(id));
+            if (cancelled != null) {
+              cancelled.cancel();
+            }
           }
         })
         .onFailure(e -> {

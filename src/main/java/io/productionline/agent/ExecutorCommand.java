@@ -24,6 +24,8 @@ import org.slf4j.LoggerFactory;
  *   --type T               PL_EXECUTOR_TYPE  default reference
  *   --wait S               PL_WAIT_SECONDS   long-poll wait, default 20
  *   --grace S              PL_GRACE_SECONDS  on SIGTERM, how long the task in hand may take before it is handed back, default 30
+ *   --concurrency N        PL_CONCURRENCY    how many tasks it runs at once (1 to 64), default 1; above 1 it claims and
+ *                                            completes in batches
  *   --cluster              PL_CLUSTER=on     join the Hazelcast cluster as a member and reach the work API over the
  *                                            event bus (cluster settings: PL_CLUSTER_NAME, PL_CLUSTER_MEMBERS, …)
  * </pre>
@@ -31,7 +33,8 @@ import org.slf4j.LoggerFactory;
 public final class ExecutorCommand {
 
   private static final Logger log = LoggerFactory.getLogger(ExecutorCommand.class);
-  private static final Set<String> OPTIONS = Set.of("server", "token", "id", "capabilities", "environment", "type", "wait", "grace");
+  private static final Set<String> OPTIONS = Set.of("server", "token", "id", "capabilities", "environment", "type", "wait", "grace",
+      "concurrency");
 
   private ExecutorCommand() {
   }
@@ -63,8 +66,12 @@ public final class ExecutorCommand {
     String type = opts.getOrDefault("type", env.getOrDefault("PL_EXECUTOR_TYPE", "reference"));
     int wait = Integer.parseInt(opts.getOrDefault("wait", env.getOrDefault("PL_WAIT_SECONDS", "20")));
     int grace = Integer.parseInt(opts.getOrDefault("grace", env.getOrDefault("PL_GRACE_SECONDS", "30")));
+    int concurrency = Integer.parseInt(opts.getOrDefault("concurrency", env.getOrDefault("PL_CONCURRENCY", "1")));
+    if (concurrency < 1 || concurrency > io.productionline.work.WorkService.MAX_BATCH) {
+      usage("--concurrency must be from 1 to " + io.productionline.work.WorkService.MAX_BATCH);
+    }
     Vertx vertx = cluster ? clusterMember(env) : Vertx.vertx();
-    ExecutorAgent agent = new ExecutorAgent(vertx, new ExecutorAgent.Settings(server, token, id, caps, environment, type, wait, grace),
+    ExecutorAgent agent = new ExecutorAgent(vertx, new ExecutorAgent.Settings(server, token, id, caps, environment, type, wait, grace, concurrency),
         cluster);
     agent.start().await();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -93,7 +100,7 @@ public final class ExecutorCommand {
       System.err.println(problem);
     }
     System.err.println("usage: scripts/executor --server URL [--token T] --id ID --capabilities a,b "
-        + "[--environment local|server] [--type T] [--wait S] [--grace S] [--cluster]");
+        + "[--environment local|server] [--type T] [--wait S] [--grace S] [--concurrency N] [--cluster]");
     System.exit(problem == null ? 0 : 2);
   }
 }

@@ -11,6 +11,7 @@ import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +31,10 @@ public final class TaskRepository {
                           boolean leaseRanOut) {
   }
 
+  /** The order claims hand tasks out in (the claim statement's ORDER BY): highest priority, then oldest. */
+  private static final Comparator<TaskRow> CLAIM_ORDER = Comparator.comparingInt(TaskRow::priority).reversed()
+      .thenComparing(TaskRow::createdAt).thenComparing(TaskRow::id);
+
   public Future<Optional<TaskRow>> find(SqlClient db, String taskId) {
     return db.preparedQuery(TaskSql.FIND).execute(Tuple.of(taskId)).map(TaskRepository::first);
   }
@@ -37,6 +42,19 @@ public final class TaskRepository {
   /** The task as a call of its holder checks it: without its step, input and result. */
   public Future<Optional<TaskRow>> findForHolder(SqlClient db, String taskId) {
     return db.preparedQuery(TaskSql.FIND_FOR_HOLDER).execute(Tuple.of(taskId)).map(TaskRepository::first);
+  }
+
+  /** {@link #findForHolder} of several tasks in one round trip, by id; ids of no task are absent. */
+  public Future<Map<String, TaskRow>> findForHolders(SqlClient db, List<String> taskIds) {
+    return db.preparedQuery(TaskSql.FIND_FOR_HOLDERS).execute(Tuple.tuple().addArrayOfString(taskIds.toArray(String[]::new)))
+        .map(rows -> {
+          Map<String, TaskRow> out = new LinkedHashMap<>();
+          rows.forEach(r -> {
+            TaskRow t = TaskRow.of(r);
+            out.put(t.id(), t);
+          });
+          return out;
+        });
   }
 
   public Future<List<TaskRow>> ofTrack(SqlClient db, String trackId) {
@@ -64,11 +82,12 @@ public final class TaskRepository {
   }
 
   /**
-   * Claims the best queued task an executor can do (capability, environment, priority, then age),
-   * with a fresh lease; {@code line}, when not null, limits it to projects of that line.
+   * Claims the best queued tasks an executor can do (capability, environment, priority, then age),
+   * up to {@code max}, each with a lease of its own, in claim order; {@code line}, when not null,
+   * limits them to projects of that line.
    */
-  public Future<Optional<TaskRow>> claim(SqlClient db, String executorId, List<String> capabilities, String environment,
-                                         int leaseSeconds, Instant now, String line) {
+  public Future<List<TaskRow>> claim(SqlClient db, String executorId, List<String> capabilities, String environment,
+                                     int leaseSeconds, Instant now, String line, int max) {
     Tuple t = Tuple.tuple().addString(executorId).addString(Ids.secret()).addOffsetDateTime(utc(now)).addInteger(leaseSeconds);
     boolean one = capabilities.size() == 1;
     if (one) {
@@ -76,8 +95,12 @@ public final class TaskRepository {
     } else {
       t.addArrayOfString(capabilities.toArray(String[]::new));
     }
-    t.addString(environment).addString(line);
-    return db.preparedQuery(one ? TaskSql.CLAIM_ONE : TaskSql.CLAIM).execute(t).map(TaskRepository::first);
+    t.addString(environment).addString(line).addInteger(max);
+    return db.preparedQuery(one ? TaskSql.CLAIM_ONE : TaskSql.CLAIM).execute(t).map(rows -> {
+      List<TaskRow> claimed = all(rows, TaskRow::of);
+      claimed.sort(CLAIM_ORDER);
+      return claimed;
+    });
   }
 
   /** The holder hands a task back: queued again now, same attempt. Empty when the token no longer holds it. */

@@ -43,21 +43,26 @@ final class TaskSql {
   /** A task as a call of its holder checks it (lease, holder, state): none of its documents. */
   static final String FIND_FOR_HOLDER = "SELECT " + columns(false, false) + " FROM station_tasks WHERE id = $1";
 
+  /** {@link #FIND_FOR_HOLDER} of several tasks at once (a batch of completions). */
+  static final String FIND_FOR_HOLDERS = "SELECT " + columns(false, false) + " FROM station_tasks WHERE id = ANY ($1)";
+
   static final String VIEW_OF_PROJECT = "SELECT " + VIEW_COLUMNS + " FROM station_tasks WHERE project_id = $1 ORDER BY track_id, run_no";
 
   static final String VIEW_OF_TRACKS = "SELECT " + VIEW_COLUMNS + " FROM station_tasks WHERE track_id = ANY ($1) ORDER BY track_id, run_no";
 
   /**
-   * Claims the best queued task for an executor: highest priority, then oldest. SKIP LOCKED lets
-   * concurrent claims pass each other, so a task goes to exactly one executor. The lease token
-   * carries the attempt, so a token from an earlier attempt never matches again.
+   * Claims the best queued tasks for an executor, up to {@code $8} of them: highest priority, then
+   * oldest. SKIP LOCKED lets concurrent claims pass each other, so a task goes to exactly one
+   * executor. The lease token carries the attempt, so a token from an earlier attempt never matches
+   * again; its secret is the claim's ({@code $2}) hashed with the task's id, so each task of a
+   * batch has a secret of its own.
    */
   static final String CLAIM = claim("= ANY ($5)");
 
   /**
    * {@link #CLAIM} for an executor of one capability ({@code $5}, a text): the capability is an
    * equality, so the {@code station_tasks_claim_order} index yields the queue in claim order and
-   * the scan stops at the first task not locked by another claim, however deep the queue.
+   * the scan stops at the first tasks not locked by another claim, however deep the queue.
    */
   static final String CLAIM_ONE = claim("= $5");
 
@@ -65,18 +70,19 @@ final class TaskSql {
   private static String claim(String capability) {
     return """
         UPDATE station_tasks t
-           SET status = 'claimed', executor_id = $1, lease_token = t.id || '.' || t.attempt || '.' || $2,
+           SET status = 'claimed', executor_id = $1,
+               lease_token = t.id || '.' || t.attempt || '.' || encode(sha256(convert_to($2 || t.id, 'UTF8')), 'hex'),
                lease_expires_at = LEAST($3::timestamptz + make_interval(secs => $4),
                                         $3::timestamptz + make_interval(secs => t.timeout_seconds)),
                claimed_at = $3, progress = 0, progress_message = NULL
-         WHERE t.id = (
+         WHERE t.id = ANY (ARRAY (
                SELECT q.id FROM station_tasks q
                 WHERE q.status = 'queued' AND q.capability %s AND q.available_at <= $3
                   AND (q.environment = 'either' OR $6 = 'either' OR q.environment = $6)
                   AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM projects p WHERE p.id = q.project_id AND p.line = $7))
                 ORDER BY q.priority DESC, q.created_at, q.id
-                LIMIT 1
-                FOR UPDATE SKIP LOCKED)
+                LIMIT $8
+                FOR UPDATE SKIP LOCKED))
         RETURNING t.*""".formatted(capability);
   }
 

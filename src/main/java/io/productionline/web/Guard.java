@@ -130,6 +130,7 @@ final class Guard implements Handler<RoutingContext> {
       rule(DELETE, "/api/v1/executors/:id", EXECUTORS_AND_ADMINS).self(Self.PATH_ID),
       rule(POST, "/api/v1/executors/:id/heartbeat", EXECUTORS).self(Self.PATH_ID),
       rule(GET, "/api/v1/work/next", EXECUTORS).self(Self.QUERY_EXECUTOR_ID),
+      rule(POST, "/api/v1/work/complete", EXECUTORS),
       rule(POST, "/api/v1/work/:task/progress", EXECUTORS),
       rule(POST, "/api/v1/work/:task/events", EXECUTORS),
       rule(POST, "/api/v1/work/:task/artifacts", EXECUTORS),

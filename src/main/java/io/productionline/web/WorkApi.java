@@ -37,6 +37,7 @@ final class WorkApi {
   private static final Set<String> EVENTS_FIELDS = Set.of("lease_token", "events");
   private static final Set<String> ARTIFACTS_FIELDS = Set.of("lease_token", "artifacts");
   private static final Set<String> RELEASE_FIELDS = Set.of("lease_token", "reason");
+  private static final Set<String> BATCH_FIELDS = Set.of("completions");
   private static final Set<String> FINISHED = Set.of("completed", "cancelled", "dropped");
 
   private final Services s;
@@ -116,6 +117,7 @@ final class WorkApi {
       }
       return work.artifacts(Http.id(c, "task"), token(c, body), holder(c), a);
     }));
+    router.post("/api/v1/work/complete").handler(this::completeAll);
     router.post("/api/v1/work/:task/complete").handler(ctx -> Http.guarded(ctx, c -> {
       JsonObject body = schemas.check(Schemas.COMPLETE, Http.body(c));
       String token = token(c, body);
@@ -152,6 +154,65 @@ final class WorkApi {
           .compose(v -> s.tasks.artifactsOfTrack(s.pool, track, true))
           .map(a -> new JsonObject().put("track_id", track).put("artifacts", a));
     }));
+  }
+
+  /**
+   * {@code POST /api/v1/work/complete}: several completions of the caller's tasks in one call,
+   * {@code {"completions": [{"task_id", "lease_token", "outcome", …}, …]}} (1 to
+   * {@link WorkService#MAX_BATCH}), each answered in {@code results} as its own call would be
+   * ({@code task_id}, {@code status}, {@code body}): an item refused (400, 403, 404, 409) refuses
+   * only itself. A body that is not such a list is 400 and completes nothing. {@code ?next=S}
+   * claims the executor's next tasks with it, up to {@code max} (default: one per item), when at
+   * least one item completed.
+   */
+  private void completeAll(RoutingContext ctx) {
+    Http.guarded(ctx, c -> {
+      JsonObject body = Http.only(Http.body(c), BATCH_FIELDS);
+      if (!(body.getValue("completions") instanceof JsonArray items) || items.isEmpty() || items.size() > WorkService.MAX_BATCH) {
+        throw Refusal.badRequest("completions must be an array of 1 to " + WorkService.MAX_BATCH + " completions, "
+            + "each {\"task_id\", \"lease_token\", \"outcome\", …}");
+      }
+      Integer next = c.queryParams().contains("next") ? Http.intQuery(c, "next", 0, 0, maxWaitSeconds) : null;
+      int max = Http.intQuery(c, "max", items.size(), 1, WorkService.MAX_BATCH);
+      if (next == null && c.queryParams().contains("max")) {
+        throw Refusal.badRequest("query parameter max is taken only with next (the tasks to claim with the completions)");
+      }
+      List<WorkService.Completion> completions = new ArrayList<>();
+      Set<String> seen = new java.util.HashSet<>();
+      for (int i = 0; i < items.size(); i++) {
+        completions.add(item(items.getValue(i), i, seen));
+      }
+      if (next == null) {
+        return work.completeAll(holder(c), completions).map(results -> new JsonObject().put("results", new JsonArray(results)));
+      }
+      return work.completeAllThenClaim(holder(c), completions, max, Duration.ofSeconds(next), gone(c))
+          .map(chained -> new JsonObject().put("results", new JsonArray(chained.results())).put("next", claimed(c, chained.next(), true)));
+    });
+  }
+
+  /** Item {@code i} of a batch of completions, checked as the single call checks its body; a refused item carries its refusal. */
+  private WorkService.Completion item(Object value, int i, Set<String> seen) {
+    String taskId = value instanceof JsonObject o && o.getValue("task_id") instanceof String id && Http.ID.matcher(id).matches()
+        ? id : null;
+    try {
+      if (!(value instanceof JsonObject o)) {
+        throw Refusal.badRequest("completions[" + i + "] must be a JSON object");
+      }
+      if (taskId == null) {
+        throw Refusal.badRequest("completions[" + i + "].task_id must be a task's id");
+      }
+      if (!seen.add(taskId)) {
+        throw Refusal.badRequest("completions[" + i + "]: task " + taskId + " is in this batch twice");
+      }
+      JsonObject report = o.copy();
+      report.remove("task_id");
+      schemas.check(Schemas.COMPLETE, report);
+      String token = Http.string(report, "lease_token", true, 256);
+      report.remove("lease_token");
+      return new WorkService.Completion(taskId, token, report, null);
+    } catch (Refusal r) {
+      return new WorkService.Completion(taskId, null, null, r);
+    }
   }
 
   /** The executor a task call must come from: the caller's own id (the guard lets only executors call). */
@@ -203,19 +264,27 @@ final class WorkApi {
     return key;
   }
 
+  /**
+   * {@code GET /api/v1/work/next}: one task ({@code task}), or with {@code max=K} up to K
+   * ({@code tasks}, 1 to {@link WorkService#MAX_BATCH}), each with a lease of its own.
+   */
   private void next(RoutingContext ctx) {
     String executorId;
     int wait;
+    Integer max;
     try {
       executorId = Http.query(ctx, "executor_id", true);
       wait = Http.intQuery(ctx, "wait", 0, 0, maxWaitSeconds);
+      max = ctx.queryParams().contains("max") ? Http.intQuery(ctx, "max", 1, 1, WorkService.MAX_BATCH) : null;
     } catch (RuntimeException e) {
       ctx.fail(e);
       return;
     }
-    claimFor(ctx, executorId, wait).onSuccess(claim -> {
+    Future<JsonObject> claimed = max == null ? claimFor(ctx, executorId, wait)
+        : work.claim(executorId, Duration.ofSeconds(wait), null, max, gone(ctx)).map(tasks -> claimed(ctx, tasks, true));
+    claimed.onSuccess(answer -> {
       if (!ctx.response().closed()) {
-        Http.json(ctx, 200, claim);
+        Http.json(ctx, 200, answer);
       }
     }).onFailure(ctx::fail);
   }
@@ -237,10 +306,16 @@ final class WorkApi {
 
   /** A claim's answer; a task given to a client that has gone goes back to the queue. */
   private JsonObject claimed(RoutingContext ctx, Optional<JsonObject> task) {
+    return claimed(ctx, task.stream().toList(), false);
+  }
+
+  /** A claim's answer: {@code task} (or, {@code many}, all of them as {@code tasks}); tasks given to a client that has gone go back. */
+  private JsonObject claimed(RoutingContext ctx, List<JsonObject> tasks, boolean many) {
     if (ctx.response().closed()) {
-      task.ifPresent(t -> work.handBack(t, "its executor left before the reply"));
+      tasks.forEach(t -> work.handBack(t, "its executor left before the reply"));
     }
-    return task.map(t -> new JsonObject().put("assigned", true).put("task", t)).orElse(new JsonObject().put("assigned", false));
+    JsonObject answer = new JsonObject().put("assigned", !tasks.isEmpty());
+    return many ? answer.put("tasks", new JsonArray(tasks)) : tasks.isEmpty() ? answer : answer.put("task", tasks.get(0));
   }
 
   /**

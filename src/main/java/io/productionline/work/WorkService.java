@@ -22,6 +22,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -48,6 +49,8 @@ public final class WorkService {
   private static final Logger log = LoggerFactory.getLogger(WorkService.class);
   private static final Set<String> ARTIFACT_KINDS = Set.of("text", "json", "file", "url");
   private static final long IDEMPOTENCY_SECONDS = 86_400;
+  /** The most tasks one call claims, and the most completions one call reports. */
+  public static final int MAX_BATCH = 64;
 
   private final Services s;
   private final ExecutorRegistry executors;
@@ -64,16 +67,18 @@ public final class WorkService {
   private volatile boolean claiming = true;
   private volatile int parked;
 
-  /** A parked long-poll claim: who claims, for which line (or any), and where its outcome goes. */
+  /** A parked long-poll claim: who claims, for which line (or any), how many tasks at most, and where they go. */
   private static final class Waiter {
     final JsonObject executor;
     final String line;
-    final Promise<Optional<JsonObject>> result;
+    final int max;
+    final Promise<List<JsonObject>> result;
     long timer;
 
-    Waiter(JsonObject executor, String line, Promise<Optional<JsonObject>> result) {
+    Waiter(JsonObject executor, String line, int max, Promise<List<JsonObject>> result) {
       this.executor = executor;
       this.line = line;
+      this.max = max;
       this.result = result;
     }
   }
@@ -112,7 +117,7 @@ public final class WorkService {
       while (!waiters.isEmpty()) {
         Waiter w = waiters.poll();
         s.vertx.cancelTimer(w.timer);
-        w.result.tryComplete(Optional.empty());
+        w.result.tryComplete(List.of());
       }
       parked = 0;
     });
@@ -171,7 +176,7 @@ public final class WorkService {
             return false;
           }
           s.vertx.cancelTimer(w.timer);
-          w.result.tryComplete(Optional.empty());
+          w.result.tryComplete(List.of());
           return true;
         });
         parked = waiters.size();
@@ -189,12 +194,29 @@ public final class WorkService {
    * limits the claim to projects of that line (the build-intent API).
    */
   public Future<Optional<JsonObject>> claim(String executorId, Duration wait, String line, Future<Void> clientGone) {
+    return claim(executorId, wait, line, 1, clientGone).map(WorkService::first);
+  }
+
+  /**
+   * As {@link #claim(String, Duration, String, Future)}, up to {@code max} tasks at once, each with
+   * a lease of its own: an executor that runs tasks concurrently claims for its free slots in one
+   * call. Waits until at least one task is there; empty when none came.
+   */
+  public Future<List<JsonObject>> claim(String executorId, Duration wait, String line, int max, Future<Void> clientGone) {
     // A claim is a sign of life: it renews the executor's liveness (404 when it never registered).
-    return executors.renewForClaim(executorId).compose(executor -> claimAs(executor, wait, line, clientGone));
+    return executors.renewForClaim(executorId).compose(executor -> claimAs(executor, wait, line, max, clientGone));
+  }
+
+  private static Optional<JsonObject> first(List<JsonObject> tasks) {
+    return tasks.isEmpty() ? Optional.empty() : Optional.of(tasks.get(0));
   }
 
   /** What a completion that brings the executor's next task answers: its own reply, and the claim. */
   public record Chained(JsonObject reply, Optional<JsonObject> next) {
+  }
+
+  /** What a batch of completions that brings the executor's next tasks answers: each item's result, and the claim. */
+  public record ChainedBatch(List<JsonObject> results, List<JsonObject> next) {
   }
 
   /**
@@ -207,36 +229,63 @@ public final class WorkService {
                                            String idempotencyKey, Duration wait, Future<Void> clientGone) {
     JsonObject[] left = new JsonObject[1];
     return complete(taskId, leaseToken, executorId, body, idempotencyKey, view -> left[0] = view)
-        .compose(reply -> (left[0] == null ? claim(executorId, wait, null, clientGone) : claimAs(left[0], wait, null, clientGone))
-            // The completion stands whatever the claim meets: its reply is not lost to a refused claim,
-            // which the executor's own next claim then meets again (a 404 tells it to register).
-            .recover(e -> {
-              if (!(e instanceof Refusal)) {
-                log.warn("Executor {} completed task {}; its next claim could not be served: {}", executorId, taskId, e.toString());
-              }
-              return Future.succeededFuture(Optional.empty());
-            })
-            .map(next -> new Chained(reply, next)));
+        .compose(reply -> claimAfter(executorId, left[0], wait, 1, clientGone, "task " + taskId)
+            .map(next -> new Chained(reply, first(next))));
+  }
+
+  /**
+   * A batch of completions, each item answered as its own call would be, then (when at least one
+   * completed and {@code max} > 0) up to {@code max} next tasks, waiting up to {@code wait}.
+   */
+  public Future<ChainedBatch> completeAllThenClaim(String executorId, List<Completion> items, int max, Duration wait,
+                                                   Future<Void> clientGone) {
+    JsonObject[] left = new JsonObject[1];
+    return completeAll(executorId, items, view -> left[0] = view).compose(results -> {
+      boolean anyCompleted = results.stream().anyMatch(r -> r.getInteger("status") == 200);
+      if (max == 0 || !anyCompleted) {
+        return Future.succeededFuture(new ChainedBatch(results, List.of()));
+      }
+      return claimAfter(executorId, left[0], wait, max, clientGone, results.size() + " tasks")
+          .map(next -> new ChainedBatch(results, next));
+    });
+  }
+
+  /**
+   * The claim that rides on a completion. The completion renewed the executor's liveness and read
+   * its registration back ({@code view}), so the claim needs no heartbeat of its own (a repeated
+   * completion, which reads nothing back, claims as usual). The completion stands whatever the
+   * claim meets: its reply is not lost to a refused claim, which the executor's own next claim then
+   * meets again (a 404 tells it to register).
+   */
+  private Future<List<JsonObject>> claimAfter(String executorId, JsonObject view, Duration wait, int max, Future<Void> clientGone,
+                                              String completed) {
+    return (view == null ? claim(executorId, wait, null, max, clientGone) : claimAs(view, wait, null, max, clientGone))
+        .recover(e -> {
+          if (!(e instanceof Refusal)) {
+            log.warn("Executor {} completed {}; its next claim could not be served: {}", executorId, completed, e.toString());
+          }
+          return Future.succeededFuture(List.of());
+        });
   }
 
   /** A claim for {@code executor} (its id, capabilities and environment), its liveness renewed already. */
-  private Future<Optional<JsonObject>> claimAs(JsonObject executor, Duration wait, String line, Future<Void> clientGone) {
+  private Future<List<JsonObject>> claimAs(JsonObject executor, Duration wait, String line, int max, Future<Void> clientGone) {
     Context caller = s.vertx.getOrCreateContext();
-    Promise<Optional<JsonObject>> result = Promise.promise();
+    Promise<List<JsonObject>> result = Promise.promise();
     ctx.runOnContext(v -> {
       long seen = generation;
-      tryClaim(executor, line).onComplete(ar -> {
-        if (ar.failed() || ar.result().isPresent() || wait.isZero() || !claiming || clientGone.isComplete()) {
+      tryClaim(executor, line, max).onComplete(ar -> {
+        if (ar.failed() || !ar.result().isEmpty() || wait.isZero() || !claiming || clientGone.isComplete()) {
           result.handle(ar);
           return;
         }
-        park(new Waiter(executor, line, result), wait, clientGone);
+        park(new Waiter(executor, line, max, result), wait, clientGone);
         if (generation != seen) {
           wake();
         }
       });
     });
-    Promise<Optional<JsonObject>> back = Promise.promise();
+    Promise<List<JsonObject>> back = Promise.promise();
     result.future().onComplete(ar -> caller.runOnContext(x -> back.handle(ar)));
     return back.future();
   }
@@ -247,7 +296,7 @@ public final class WorkService {
     w.timer = s.vertx.setTimer(wait.toMillis(), t -> {
       waiters.remove(w);
       parked = waiters.size();
-      w.result.tryComplete(Optional.empty());
+      w.result.tryComplete(List.of());
     });
     waiters.add(w);
     parked = waiters.size();
@@ -255,29 +304,30 @@ public final class WorkService {
       if (waiters.remove(w)) {
         parked = waiters.size();
         s.vertx.cancelTimer(w.timer);
-        w.result.tryComplete(Optional.empty());
+        w.result.tryComplete(List.of());
       }
     }));
   }
 
-  private Future<Optional<JsonObject>> tryClaim(JsonObject executor, String line) {
+  private Future<List<JsonObject>> tryClaim(JsonObject executor, String line, int max) {
     if (!claiming) {
-      return Future.succeededFuture(Optional.empty());
+      return Future.succeededFuture(List.of());
     }
     String id = executor.getString("executor_id");
     List<String> caps = executor.getJsonArray("capabilities").stream().map(Object::toString).toList();
-    return s.tasks.claim(s.pool, id, caps, executor.getString("environment", "server"), s.leaseSeconds(), s.clock.instant(), line)
-        .compose(task -> {
-          if (task.isEmpty()) {
-            return Future.succeededFuture(Optional.<JsonObject>empty());
+    return s.tasks.claim(s.pool, id, caps, executor.getString("environment", "server"), s.leaseSeconds(), s.clock.instant(), line, max)
+        .compose(tasks -> {
+          if (tasks.isEmpty()) {
+            return Future.succeededFuture(List.<JsonObject>of());
           }
-          TaskRow t = task.get();
-          log.info("Executor {} claimed task {} ({} {} attempt {})", id, t.id(), t.documentType(), t.stationId(), t.attempt(),
-              entries(fields(t, "claimed").getMap()));
-          s.metrics.claimed(t.capability());
-          return executors.setStatusAndGet(id, "busy", t.id())
+          for (TaskRow t : tasks) {
+            log.info("Executor {} claimed task {} ({} {} attempt {})", id, t.id(), t.documentType(), t.stationId(), t.attempt(),
+                entries(fields(t, "claimed").getMap()));
+            s.metrics.claimed(t.capability());
+          }
+          return executors.setStatusAndGet(id, "busy", tasks.get(0).id())
               .onSuccess(v -> v.ifPresent(this::publishExecutor))
-              .map(v -> Optional.of(t.toClaimJson()));
+              .map(v -> tasks.stream().map(TaskRow::toClaimJson).toList());
         });
   }
 
@@ -298,9 +348,9 @@ public final class WorkService {
 
   /**
    * What a parked claim can take: its capabilities, environment and line. Within one round, once a
-   * claim of a shape found nothing, the other waiters of that shape find nothing either (a task
-   * queued meanwhile wakes another round), so they are not asked again: a round costs one query per
-   * task handed out plus one per shape, not one per parked executor.
+   * claim of a shape found fewer tasks than it asked for, the other waiters of that shape find
+   * nothing (a task queued meanwhile wakes another round), so they are not asked again: a round
+   * costs one query per claim handed tasks plus one per shape, not one per parked executor.
    */
   private static String shape(Waiter w) {
     return w.executor.getJsonArray("capabilities") + "|" + w.executor.getString("environment", "server") + "|" + w.line;
@@ -322,18 +372,18 @@ public final class WorkService {
     }
     int left = budget;
     Waiter head = w;
-    tryClaim(head.executor, head.line).onComplete(ar -> {
-      if (ar.succeeded() && ar.result().isPresent()) {
+    tryClaim(head.executor, head.line, head.max).onComplete(ar -> {
+      if (ar.succeeded() && ar.result().size() < head.max) {
+        empty.add(shape(head));
+      }
+      if (ar.succeeded() && !ar.result().isEmpty()) {
         boolean stillParked = waiters.remove(head);
         parked = waiters.size();
         s.vertx.cancelTimer(head.timer);
         if (!stillParked || !head.result.tryComplete(ar.result())) {
-          handBack(ar.result().get(), "its long-poll ended before the claim");
+          ar.result().forEach(t -> handBack(t, "its long-poll ended before the claim"));
         }
       } else {
-        if (ar.succeeded()) {
-          empty.add(shape(head));
-        }
         if (waiters.remove(head)) {
           // Nothing for this executor: to the back, so others with other capabilities get a look.
           waiters.add(head);
@@ -365,22 +415,25 @@ public final class WorkService {
    * lease token from the wrong executor is 403.
    */
   public Future<TaskRow> held(String taskId, String leaseToken, String executorId) {
-    return s.tasks.findForHolder(s.pool, taskId).map(found -> {
-      TaskRow t = found.orElseThrow(() -> Refusal.notFound("no station task " + taskId));
-      boolean holder = executorId == null || executorId.equals(t.executorId());
-      if (leaseToken == null || !leaseToken.equals(t.leaseToken())) {
-        if (!holder) {
-          throw Refusal.conflict("stale lease: this lease token does not hold task " + taskId);
-        }
-        throw Refusal.conflict("stale lease: this lease token does not hold task " + taskId
-            + (t.attempt() > 1 || "queued".equals(t.status()) ? " (it is at attempt " + t.attempt() + ", " + t.status() + ")" : ""))
-            .with("task_status", t.status()).with("attempt", t.attempt());
-      }
+    return s.tasks.findForHolder(s.pool, taskId).map(found -> held(found, taskId, leaseToken, executorId));
+  }
+
+  /** {@link #held(String, String, String)} of a task already read ({@code found}). */
+  private static TaskRow held(Optional<TaskRow> found, String taskId, String leaseToken, String executorId) {
+    TaskRow t = found.orElseThrow(() -> Refusal.notFound("no station task " + taskId));
+    boolean holder = executorId == null || executorId.equals(t.executorId());
+    if (leaseToken == null || !leaseToken.equals(t.leaseToken())) {
       if (!holder) {
-        throw new Refusal(403, "Forbidden", "task " + taskId + " is held by another executor, not " + executorId);
+        throw Refusal.conflict("stale lease: this lease token does not hold task " + taskId);
       }
-      return t;
-    });
+      throw Refusal.conflict("stale lease: this lease token does not hold task " + taskId
+          + (t.attempt() > 1 || "queued".equals(t.status()) ? " (it is at attempt " + t.attempt() + ", " + t.status() + ")" : ""))
+          .with("task_status", t.status()).with("attempt", t.attempt());
+    }
+    if (!holder) {
+      throw new Refusal(403, "Forbidden", "task " + taskId + " is held by another executor, not " + executorId);
+    }
+    return t;
   }
 
   /** Progress from the holder; the reply says whether an operator cancelled the task. */
@@ -534,33 +587,72 @@ public final class WorkService {
   /** As {@link #complete}; {@code left} hears the executor's view the completion read back (not on a repeat). */
   private Future<JsonObject> complete(String taskId, String leaseToken, String executorId, JsonObject body, String idempotencyKey,
                                       Consumer<JsonObject> left) {
+    return held(taskId, leaseToken, executorId)
+        .compose(t -> once(taskId, "complete", idempotencyKey, () -> completeHeld(t, leaseToken, executorId, body, left)));
+  }
+
+  /** One completion of a batch: the task, the lease token, the rest of the report; or why the item was refused as it came. */
+  public record Completion(String taskId, String leaseToken, JsonObject body, Refusal refused) {
+  }
+
+  /**
+   * A batch of completions from one executor, each answered as its own call would be
+   * ({@code {"task_id", "status", "body"}}, in the order given): one item refused (400, 403, 404,
+   * 409) refuses only that item. The holders are checked with one read for the whole batch; the
+   * completions then go to their tracks' verticles at once.
+   */
+  public Future<List<JsonObject>> completeAll(String executorId, List<Completion> items) {
+    return completeAll(executorId, items, view -> { });
+  }
+
+  private Future<List<JsonObject>> completeAll(String executorId, List<Completion> items, Consumer<JsonObject> left) {
+    List<String> ids = items.stream().filter(c -> c.refused() == null).map(Completion::taskId).distinct().toList();
+    Future<Map<String, TaskRow>> read = ids.isEmpty()
+        ? Future.succeededFuture(Map.of()) : s.tasks.findForHolders(s.pool, ids);
+    return read.compose(found -> {
+      List<Future<JsonObject>> results = items.stream().map(c -> {
+        Future<JsonObject> reply = c.refused() != null ? Future.failedFuture(c.refused())
+            : Future.succeededFuture(found.get(c.taskId()))
+                .map(t -> held(Optional.ofNullable(t), c.taskId(), c.leaseToken(), executorId))
+                .compose(t -> completeHeld(t, c.leaseToken(), executorId, c.body(), left));
+        return reply.transform(ar -> {
+          Refusal r = ar.failed() ? Refusal.of(ar.cause()) : null;
+          return Future.succeededFuture(new JsonObject().put("task_id", c.taskId()).put("status", r == null ? 200 : r.status())
+              .put("body", r == null ? ar.result() : r.body()));
+        });
+      }).toList();
+      return Future.join(results).map(all -> results.stream().map(Future::result).toList());
+    });
+  }
+
+  /** The completion of a task whose holder and lease were checked ({@code t}). */
+  private Future<JsonObject> completeHeld(TaskRow t, String leaseToken, String executorId, JsonObject body, Consumer<JsonObject> left) {
+    String taskId = t.id();
     String outcome = body.getString("outcome");
     JsonArray artifacts = body.getJsonArray("artifacts");
-    return held(taskId, leaseToken, executorId).compose(t -> once(taskId, "complete", idempotencyKey, () -> {
-      Future<JsonObject> stored = artifacts == null || artifacts.isEmpty() || !"claimed".equals(t.status())
-          ? Future.succeededFuture(new JsonObject())
-          : artifacts(taskId, leaseToken, executorId, artifacts);
-      JsonObject result = body.copy();
-      result.remove("artifacts");
-      result.remove("outcome");
-      JsonObject command = new JsonObject().put("type", "task_completed").put("task_id", taskId).put("lease_token", leaseToken)
-          .put("outcome", outcome).put("result", result).put("executor_id", t.executorId());
-      return stored.compose(v -> supervisor.send(t.trackId(), command)).compose(reply -> {
-        if (reply.getBoolean("repeated", false)) {
-          return Future.succeededFuture(reply.put("completed", true));
-        }
-        Broadcast.publish(s.vertx.eventBus(), Addresses.TASK_LOGS, new JsonObject().put("task_id", taskId).put("end", true).put("task_status", "completed")
-            .put("outcome", outcome));
-        long ms = t.claimedAt() == null ? 0 : Duration.between(t.claimedAt(), s.clock.instant()).toMillis();
-        s.metrics.completed(t.stationKind(), outcome, t.claimedAt() == null ? null : Duration.ofMillis(ms));
-        return executors.finishStation(t.executorId(), ms, "stabilized".equals(outcome))
-            .onSuccess(v -> v.ifPresent(view -> {
-              publishExecutor(view);
-              left.accept(view);
-            }))
-            .map(v -> reply.put("completed", true).put("repeated", false));
-      });
-    }));
+    Future<JsonObject> stored = artifacts == null || artifacts.isEmpty() || !"claimed".equals(t.status())
+        ? Future.succeededFuture(new JsonObject())
+        : artifacts(taskId, leaseToken, executorId, artifacts);
+    JsonObject result = body.copy();
+    result.remove("artifacts");
+    result.remove("outcome");
+    JsonObject command = new JsonObject().put("type", "task_completed").put("task_id", taskId).put("lease_token", leaseToken)
+        .put("outcome", outcome).put("result", result).put("executor_id", t.executorId());
+    return stored.compose(v -> supervisor.send(t.trackId(), command)).compose(reply -> {
+      if (reply.getBoolean("repeated", false)) {
+        return Future.succeededFuture(reply.put("completed", true));
+      }
+      Broadcast.publish(s.vertx.eventBus(), Addresses.TASK_LOGS, new JsonObject().put("task_id", taskId).put("end", true).put("task_status", "completed")
+          .put("outcome", outcome));
+      long ms = t.claimedAt() == null ? 0 : Duration.between(t.claimedAt(), s.clock.instant()).toMillis();
+      s.metrics.completed(t.stationKind(), outcome, t.claimedAt() == null ? null : Duration.ofMillis(ms));
+      return executors.finishStation(t.executorId(), ms, "stabilized".equals(outcome))
+          .onSuccess(v -> v.ifPresent(view -> {
+            publishExecutor(view);
+            left.accept(view);
+          }))
+          .map(v -> reply.put("completed", true).put("repeated", false));
+    });
   }
 
   /** The holder hands its task back (it is stopping): queued again at once, same attempt. */

@@ -34,8 +34,12 @@ import java.util.function.Function;
  * server's PostgreSQL pool size instead of the configured one), {@code --warmup S} (unmeasured
  * load first, 40 s), {@code --claims separate} (a claim call and a completion call per task instead
  * of the completion that brings the next task), {@code --label L},
- * {@code --out FILE}. The bench signs its server's tokens itself (a random {@code auth.secret}):
- * an admin token for projects and reads, and each simulated executor's own executor token.
+ * {@code --out FILE}, {@code --batch K} (each simulated executor claims and completes K tasks per
+ * call), {@code --compare} (the throughput phase, then the peers' run of
+ * {@code ../shared/bench/peers/run} or {@code PL_PEERS_RUN}, and the ratios to them),
+ * {@code --ready-seconds S} (how long the server under test may take to start, 120). The bench
+ * signs its server's tokens itself (a random {@code auth.secret}): an admin token for projects and
+ * reads, and each simulated executor's own executor token.
  */
 public final class Bench {
 
@@ -65,7 +69,7 @@ public final class Bench {
     // Nothing runs forever: past this bound the bench stops the server and exits.
     Thread watchdog = new Thread(() -> {
       try {
-        Thread.sleep(Long.parseLong(opts.getOrDefault("max-minutes", "14")) * 60_000);
+        Thread.sleep(Long.parseLong(opts.getOrDefault("max-minutes", opts.containsKey("compare") ? "25" : "14")) * 60_000);
         System.err.println("bench: time bound reached; stopping");
         Runtime.getRuntime().halt(3);
       } catch (InterruptedException ignored) {
@@ -94,7 +98,9 @@ public final class Bench {
 
   private JsonObject run() throws Exception {
     boolean quick = opts.containsKey("quick");
-    Set<String> phases = new LinkedHashSet<>(opts.containsKey("phases") ? Arrays.asList(opts.get("phases").split(",")) : ALL);
+    boolean compare = opts.containsKey("compare");
+    Set<String> phases = new LinkedHashSet<>(opts.containsKey("phases") ? Arrays.asList(opts.get("phases").split(","))
+        : compare ? List.of("throughput") : ALL);
     List<Integer> ns = Arrays.stream(opts.getOrDefault("executors", quick ? "1,16,64" : "1,16,64,256").split(","))
         .map(String::trim).map(Integer::parseInt).toList();
     double window = Double.parseDouble(opts.getOrDefault("window", quick ? "5" : "10"));
@@ -147,7 +153,7 @@ public final class Bench {
     Map<String, String> serverEnv = new HashMap<>();
     long s0 = System.nanoTime();
     server = BenchServer.start(configFile, dir, jvm, serverEnv);
-    server.awaitReady(120);
+    server.awaitReady(Integer.parseInt(opts.getOrDefault("ready-seconds", "120")));
     log("server ready in %.1f s on port %d (pid %d)", (System.nanoTime() - s0) / 1e9, port, server.pid());
 
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
@@ -166,10 +172,15 @@ public final class Bench {
         int warmup = Integer.parseInt(opts.getOrDefault("warmup", quick ? "10" : "40"));
         log("warming the server up (%d s, not measured)", warmup);
         boolean chained = !"separate".equals(opts.getOrDefault("claims", "with-completion"));
-        new Throughput(this, load, 64, "warm", 8, chained).run(256, Math.max(1, warmup - 1), 1, 0.5);
+        // --batch K: each executor claims K tasks in one call and completes them in one call (K in hand at once),
+        // so the line needs at least twice N × K tracks for its executors to find work.
+        int batch = Integer.parseInt(opts.getOrDefault("batch", "1"));
+        // The warm-up only has to run the hot paths: 256 tracks whatever the batch (setting up more takes long on a busy host).
+        new Throughput(this, load, 64, "warm", 8, chained, batch).run(256, Math.max(1, warmup - 1), 1, 0.5);
         JsonArray runs = new JsonArray();
         for (int n : ns) {
-          runs.add(new Throughput(this, load, n, "tp" + n, 8, chained).run(Math.max(128, 4 * n), 3, window, quick ? 2 : 4));
+          runs.add(new Throughput(this, load, n, "tp" + n, 8, chained, batch)
+              .run(Math.max(128, Math.max(4 * n, 2 * n * batch)), 3, window, quick ? 2 : 4));
         }
         result.put("throughput", runs);
       }
@@ -210,6 +221,9 @@ public final class Bench {
     }
     cleanRedis(vertx, redisUrl, prefix);
     vertx.close().await();
+    if (compare && result.containsKey("throughput")) {
+      guarded(result, "compare", () -> result.put("compare", compare(result.getJsonArray("throughput"))));
+    }
     result.put("verdict", verdict(result));
     result.put("total_s", Samples.round((System.nanoTime() - started) / 1e9));
     return result;
@@ -227,6 +241,60 @@ public final class Bench {
       log("%s did not finish: %s", name, e);
       result.put("unfinished", result.getJsonObject("unfinished", new JsonObject()).put(name, e.toString()));
     }
+  }
+
+  /**
+   * {@code --compare}: the peers' run ({@code ../shared/bench/peers/run} from the project root, or
+   * {@code PL_PEERS_RUN}) right after the product's throughput phase, on the same PostgreSQL, and
+   * the product's best tasks/s divided by each peer's. The peers' script builds and runs its own
+   * JVMs; it is given {@code --peers-minutes} (default 10) and then stopped; {@code --peers-n N}
+   * gives it fewer tasks than its 50,000.
+   */
+  private JsonObject compare(JsonArray runs) throws Exception {
+    Path script = Path.of(env("PL_PEERS_RUN", "../shared/bench/peers/run"));
+    if (!Files.isExecutable(script)) {
+      throw new IllegalStateException("--compare needs the peers' script at " + script.toAbsolutePath()
+          + " (set PL_PEERS_RUN to its path)");
+    }
+    List<String> cmd = new ArrayList<>(List.of(script.toString()));
+    if (opts.containsKey("peers-n")) {
+      cmd.addAll(List.of("--n", opts.get("peers-n")));
+    }
+    log("peers: %s", String.join(" ", cmd));
+    long p0 = System.nanoTime();
+    Process peers = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    String out;
+    try (var stdout = peers.getInputStream()) {
+      java.util.concurrent.CompletableFuture<byte[]> read = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          return stdout.readAllBytes();
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      if (!peers.waitFor(Long.parseLong(opts.getOrDefault("peers-minutes", "10")), java.util.concurrent.TimeUnit.MINUTES)) {
+        peers.descendants().forEach(ProcessHandle::destroyForcibly);
+        peers.destroyForcibly();
+        throw new IllegalStateException("the peers' run did not finish in time; stopped");
+      }
+      out = new String(read.get(), java.nio.charset.StandardCharsets.UTF_8).trim();
+    }
+    if (peers.exitValue() != 0 || out.isEmpty()) {
+      throw new IllegalStateException("the peers' run ended with " + peers.exitValue() + ": " + out);
+    }
+    JsonObject peer = new JsonObject(out.substring(out.lastIndexOf("\n{") + 1));
+    JsonObject best = runs.stream().map(o -> (JsonObject) o)
+        .max((a, b) -> Double.compare(a.getDouble("tasks_per_s"), b.getDouble("tasks_per_s"))).orElseThrow();
+    double product = best.getDouble("tasks_per_s");
+    JsonObject db = peer.getJsonObject("db_scheduler_lock_and_fetch");
+    JsonObject jr = peer.getJsonObject("jobrunr");
+    Double floor = peer.getDouble("pgbench_claim16_tasks_per_s");
+    return new JsonObject().put("product_best_tasks_per_s", product).put("at_executors", best.getInteger("executors"))
+        .put("batch", best.getInteger("batch"))
+        .put("vs_db_scheduler", db == null ? null : Samples.round(product / db.getDouble("tasks_per_s")))
+        .put("vs_jobrunr", jr == null ? null : Samples.round(product / jr.getDouble("tasks_per_s")))
+        .put("vs_batched_floor", floor == null ? null : Samples.round(product / floor))
+        .put("peers", peer).put("peers_s", Samples.round((System.nanoTime() - p0) / 1e9));
   }
 
   /** The product's best station throughput beside the floor: half of (pgbench commits/s ÷ commits one task needs). */

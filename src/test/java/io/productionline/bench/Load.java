@@ -88,6 +88,24 @@ final class Load {
     return asExecutor(executorId, HttpMethod.GET, "/api/v1/work/next?executor_id=" + executorId + "&wait=" + waitSeconds).send();
   }
 
+  /** A claim of up to {@code max} tasks at once ({@code ?max=}). */
+  Future<HttpResponse<Buffer>> claimSome(String executorId, int waitSeconds, int max) {
+    return asExecutor(executorId, HttpMethod.GET, "/api/v1/work/next?executor_id=" + executorId + "&wait=" + waitSeconds + "&max=" + max)
+        .send();
+  }
+
+  /** Every task of {@code tasks} completed (stabilized) in one call, which claims the executor's next {@code max} ({@code ?next=1}). */
+  Future<HttpResponse<Buffer>> completeAll(String executorId, io.vertx.core.json.JsonArray tasks, int max) {
+    io.vertx.core.json.JsonArray items = new io.vertx.core.json.JsonArray();
+    for (Object o : tasks) {
+      JsonObject t = (JsonObject) o;
+      items.add(new JsonObject().put("task_id", t.getString("task_id")).put("lease_token", t.getString("lease_token"))
+          .put("outcome", "stabilized"));
+    }
+    return asExecutor(executorId, HttpMethod.POST, "/api/v1/work/complete?next=1&max=" + max)
+        .sendJsonObject(new JsonObject().put("completions", items));
+  }
+
   Future<HttpResponse<Buffer>> complete(String executorId, String taskId, String leaseToken) {
     return complete(executorId, taskId, leaseToken, false);
   }

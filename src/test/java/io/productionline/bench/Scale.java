@@ -87,8 +87,8 @@ final class Scale {
     try {
       String capType = BenchSql.CAPABILITY_IS_ARRAY ? "text[]" : "text";
       String cap = BenchSql.CAPABILITY_IS_ARRAY ? "ARRAY['scale-q']" : "'scale-q'";
-      b.db.exec("PREPARE bench_claim (text, text, timestamptz, int, " + capType + ", text, text) AS " + BenchSql.CLAIM_SINGLE);
-      String args = "('bench-explain', 'x', now(), 60, " + cap + ", 'server', NULL)";
+      b.db.exec("PREPARE bench_claim (text, text, timestamptz, int, " + capType + ", text, text, int) AS " + BenchSql.CLAIM_SINGLE);
+      String args = "('bench-explain', 'x', now(), 60, " + cap + ", 'server', NULL, 1)";
       for (int i = 0; i < 5; i++) {
         b.db.exec("EXECUTE bench_claim " + args);
       }

@@ -3,6 +3,7 @@ package io.productionline.bench;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +21,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * ({@code POST …/complete?next=1}: one call per station), and
  * claims on its own only when a completion brought none; otherwise every task is a claim and a
  * completion (two calls).
+ *
+ * <p>With {@code batch} K > 1 (an executor that runs K tasks at once), an executor claims up to K
+ * tasks in one call ({@code GET …/work/next?max=K}) and completes all it holds in one call whose
+ * reply brings its next K ({@code POST /api/v1/work/complete?next=1&max=K}): one call per K
+ * stations. A task counts when its item of the batch is answered 200; the completion latency is
+ * the batch call's.
  */
 final class Throughput {
 
@@ -43,9 +50,11 @@ final class Throughput {
   private volatile String firstRefusal;
 
   private final boolean chained;
+  private final int batch;
 
-  Throughput(Bench b, Load load, int n, String line, int tracksPerProject, boolean chained) {
+  Throughput(Bench b, Load load, int n, String line, int tracksPerProject, boolean chained, int batch) {
     this.chained = chained;
+    this.batch = batch;
     this.b = b;
     this.load = load;
     this.n = n;
@@ -100,7 +109,8 @@ final class Throughput {
       try {
         load.json(HttpMethod.GET, "/production?project=" + watched, null).await();
         production.addNanos(System.nanoTime() - s0);
-      } catch (RuntimeException e) {
+      } catch (Exception e) {
+        // Refused, or not answered in time (a timeout is a checked exception): counted, the run goes on.
         productionRefused.incrementAndGet();
         if (firstRefusal == null) {
           firstRefusal = e.getMessage();
@@ -115,7 +125,7 @@ final class Throughput {
     double tasksPerS = doneA.get() / windowS;
     long commits = c1 - c0;
     JsonObject out = new JsonObject()
-        .put("executors", n).put("claims", chained ? "with_completion" : "separate").put("projects", projects.size()).put("tracks", projects.size() * tracksPerProject)
+        .put("executors", n).put("claims", chained ? "with_completion" : "separate").put("batch", batch).put("projects", projects.size()).put("tracks", projects.size() * tracksPerProject)
         .put("setup_s", Samples.round(setupS)).put("window_s", windowS)
         .put("tasks", doneA.get()).put("tasks_per_s", Samples.round(tasksPerS))
         .put("commits", commits).put("commits_per_task", doneA.get() == 0 ? null : Samples.round((double) commits / doneA.get()))
@@ -144,7 +154,7 @@ final class Throughput {
       return;
     }
     long s0 = System.nanoTime();
-    load.claim(executor, 1).onComplete(ar -> {
+    (batch > 1 ? load.claimSome(executor, 1, batch) : load.claim(executor, 1)).onComplete(ar -> {
       if (ar.failed() || ar.result().statusCode() != 200) {
         refused(ar);
         load.vertx.setTimer(50, t -> loop(executor, ended));
@@ -152,7 +162,9 @@ final class Throughput {
       }
       JsonObject body = ar.result().bodyAsJsonObject();
       long s1 = System.nanoTime();
-      if (!body.getBoolean("assigned", false)) {
+      JsonArray tasks = batch > 1 ? body.getJsonArray("tasks")
+          : body.getBoolean("assigned", false) ? new JsonArray().add(body.getJsonObject("task")) : new JsonArray();
+      if (tasks.isEmpty()) {
         if (inA(s1)) {
           emptyClaimsA.incrementAndGet();
         }
@@ -162,7 +174,11 @@ final class Throughput {
       if (inA(s1)) {
         claim.addNanos(s1 - s0);
       }
-      work(executor, body.getJsonObject("task"), s1, ended);
+      if (batch > 1) {
+        workAll(executor, tasks, s1, ended);
+      } else {
+        work(executor, tasks.getJsonObject(0), s1, ended);
+      }
     });
   }
 
@@ -184,6 +200,35 @@ final class Throughput {
       JsonObject next = chained ? cr.result().bodyAsJsonObject().getJsonObject("next") : null;
       if (!stop && next != null && next.getBoolean("assigned", false)) {
         work(executor, next.getJsonObject("task"), s2, ended);
+      } else {
+        loop(executor, ended);
+      }
+    });
+  }
+
+  /** Completes every task of {@code tasks} (claimed at {@code s1}) in one call; the next tasks that came with it at once. */
+  private void workAll(String executor, JsonArray tasks, long s1, Promise<Void> ended) {
+    load.completeAll(executor, tasks, batch).onComplete(cr -> {
+      long s2 = System.nanoTime();
+      if (cr.failed() || cr.result().statusCode() != 200) {
+        refused(cr);
+        loop(executor, ended);
+        return;
+      }
+      JsonObject reply = cr.result().bodyAsJsonObject();
+      long ok = reply.getJsonArray("results").stream().filter(r -> ((JsonObject) r).getInteger("status") == 200).count();
+      if (ok < tasks.size()) {
+        refused.addAndGet(tasks.size() - ok);
+      }
+      if (inA(s2)) {
+        complete.addNanos(s2 - s1);
+        doneA.addAndGet(ok);
+      } else if (s2 >= aEnd && s2 < bEnd) {
+        doneB.addAndGet(ok);
+      }
+      JsonArray next = reply.getJsonObject("next", new JsonObject()).getJsonArray("tasks");
+      if (!stop && next != null && !next.isEmpty()) {
+        workAll(executor, next, s2, ended);
       } else {
         loop(executor, ended);
       }

@@ -95,7 +95,7 @@ class ClusterTest {
   }
 
   @Test
-  @DisplayName("a cluster executor (over the event bus) and an HTTP executor share one queue; no task runs twice")
+  @DisplayName("cluster executors (over the event bus, one of them batching) and an HTTP executor share one queue; no task runs twice")
   void clusterAndHttpExecutorsShareTheQueue() throws Exception {
     JsonObject config = TestNode.config();
     String cluster = "pl-test-" + UUID.randomUUID();
@@ -107,6 +107,11 @@ class ClusterTest {
           "http://127.0.0.1:1", server.token(io.productionline.auth.Role.EXECUTOR, "bus-1", "bus-1"), "bus-1", List.of("sim"),
           "server", "cluster", 5), true);
       agent.start().await();
+      // A second cluster executor runs four tasks at once: its batch claims and completions go through the relay too.
+      var batching = new io.productionline.agent.ExecutorAgent(member, new io.productionline.agent.ExecutorAgent.Settings(
+          "http://127.0.0.1:1", server.token(io.productionline.auth.Role.EXECUTOR, "bus-4", "bus-4"), "bus-4", List.of("sim"),
+          "server", "cluster", 5).withConcurrency(4), true);
+      batching.start().await();
       server.executor("http-1", "sim");
       server.createProject("shared", "wide");
       server.api.post("/production/start?project=shared", new JsonObject());
@@ -123,7 +128,9 @@ class ClusterTest {
           .forEach(r -> byExecutor.put(r.getString(0), r.getLong(1)));
       assertTrue(byExecutor.getOrDefault("bus-1", 0L) > 0, "the cluster executor did work: " + byExecutor);
       assertTrue(byExecutor.getOrDefault("http-1", 0L) > 0, "the HTTP executor did work: " + byExecutor);
+      assertTrue(byExecutor.getOrDefault("bus-4", 0L) > 0, "the batching cluster executor did work: " + byExecutor);
       agent.stop().await();
+      batching.stop().await();
     } finally {
       member.close().await();
     }

@@ -129,8 +129,13 @@ public final class TestNode implements AutoCloseable {
 
   /** Starts an in-process reference executor on this node's HTTP API. */
   public ExecutorAgent executor(String id, String... capabilities) {
+    return executor(1, id, capabilities);
+  }
+
+  /** Starts an in-process reference executor that runs up to {@code concurrency} tasks at once. */
+  public ExecutorAgent executor(int concurrency, String id, String... capabilities) {
     ExecutorAgent agent = new ExecutorAgent(vertx, new ExecutorAgent.Settings(api.base(), token(Role.EXECUTOR, id, id), id,
-        List.of(capabilities.length == 0 ? new String[] {"sim"} : capabilities), "server", "test", 5));
+        List.of(capabilities.length == 0 ? new String[] {"sim"} : capabilities), "server", "test", 5).withConcurrency(concurrency));
     agent.start().await();
     agents.add(agent);
     return agent;

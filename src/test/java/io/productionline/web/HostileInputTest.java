@@ -104,6 +104,7 @@ class HostileInputTest {
     for (String call : List.of("progress", "events", "artifacts", "complete", "release")) {
       bodyEndpoints.put("work " + call, Case.endpoint("/api/v1/work/" + task + "/" + call, "executor"));
     }
+    bodyEndpoints.put("work batch complete", Case.endpoint("/api/v1/work/complete", "executor"));
     bodyEndpoints.put("intent work progress", Case.endpoint("/assembly-line/work/progress", "executor"));
     bodyEndpoints.put("intent work complete", Case.endpoint("/assembly-line/work/complete", "executor"));
     String oversize = new JsonObject().put("notes", "x".repeat(1_100_000)).encode();
@@ -150,6 +151,24 @@ class HostileInputTest {
     cases.add(Case.get("claim: wait of 99 s", "/api/v1/work/next?executor_id=" + EXECUTOR + "&wait=99", 400).mentioning("wait").by("executor"));
     cases.add(Case.get("claim: wait not a number", "/api/v1/work/next?executor_id=" + EXECUTOR + "&wait=soon", 400).by("executor"));
     cases.add(Case.get("claim as another executor", "/api/v1/work/next?executor_id=e1", 403).by("executor"));
+    for (String max : List.of("0", "65", "-3", "many", "1e3", "%27%20OR%201%3D1")) {
+      cases.add(Case.get("claim: max=" + max, "/api/v1/work/next?executor_id=" + EXECUTOR + "&wait=0&max=" + max, 400)
+          .mentioning("max").by("executor"));
+    }
+    cases.add(Case.get("claim as another executor, several at once", "/api/v1/work/next?executor_id=e1&max=8", 403).by("executor"));
+    String batch = "/api/v1/work/complete";
+    cases.add(Case.post("batch complete: completions missing", batch, "{}", 400).mentioning("completions").by("executor"));
+    cases.add(Case.post("batch complete: completions empty", batch, "{\"completions\": []}", 400).mentioning("completions").by("executor"));
+    cases.add(Case.post("batch complete: completions an object", batch, "{\"completions\": {}}", 400).mentioning("completions").by("executor"));
+    cases.add(Case.post("batch complete: 65 completions", batch, new JsonObject().put("completions", new JsonArray(
+        java.util.Collections.nCopies(65, new JsonObject().put("task_id", task).put("lease_token", "x").put("outcome", "halted")))).encode(), 400)
+        .mentioning("completions").by("executor"));
+    cases.add(Case.post("batch complete: max without next", batch + "?max=2", new JsonObject().put("completions", new JsonArray()
+        .add(new JsonObject().put("task_id", task).put("lease_token", othersLease).put("outcome", "halted"))).encode(), 400)
+        .mentioning("max").by("executor"));
+    cases.add(Case.post("batch complete: next of 99 s", batch + "?next=99", new JsonObject().put("completions", new JsonArray()
+        .add(new JsonObject().put("task_id", task).put("lease_token", othersLease).put("outcome", "halted"))).encode(), 400)
+        .mentioning("next").by("executor"));
     String work = "/api/v1/work/" + task;
     cases.add(Case.post("complete: outcome done", work + "/complete", "{\"lease_token\": \"x\", \"outcome\": \"done\"}", 400)
         .mentioning("outcome").by("executor"));
@@ -325,6 +344,41 @@ class HostileInputTest {
       assertEquals(before, after, "projects, tracks, history, tasks, interrupts and the audit log are as they were");
     });
     return Stream.concat(refusals, Stream.of(unchanged));
+  }
+
+  @Test
+  @DisplayName("A batch of hostile completions: the call is answered, each item refused with its own 4xx JSON body, nothing changed")
+  void hostileBatchItems() {
+    standingLine();
+    var rows = node.sql("SELECT id, lease_token FROM station_tasks WHERE executor_id = 'e1' AND status = 'completed' ORDER BY id LIMIT 2");
+    Map<String, String> before = snapshot();
+    JsonArray items = new JsonArray()
+        .add(new JsonObject().put("task_id", rows.get(0).getString(0)).put("lease_token", rows.get(0).getString(1)).put("outcome", "stabilized"))
+        .add(new JsonObject().put("task_id", rows.get(1).getString(0)).put("lease_token", "x").put("outcome", "stabilized"))
+        .add(new JsonObject().put("task_id", "task_nope").put("lease_token", "x").put("outcome", "halted"))
+        .add(new JsonObject().put("task_id", "../" + rows.get(0).getString(0)).put("lease_token", "x").put("outcome", "halted"))
+        .add(new JsonObject().put("task_id", "x".repeat(300)).put("lease_token", "x").put("outcome", "halted"))
+        .add(new JsonObject().put("task_id", 7).put("lease_token", "x").put("outcome", "halted"))
+        .add(new JsonObject().put("task_id", "task_a").put("outcome", "halted"))
+        .add(new JsonObject().put("task_id", "task_b").put("lease_token", "x").put("outcome", "done"))
+        .add(new JsonObject().put("task_id", "task_c").put("lease_token", "x").put("outcome", "stabilized").put("score", "high"))
+        .add(new JsonObject().put("task_id", "task_d").put("lease_token", "x").put("outcome", "halted").put("bogus_field", 1))
+        .add("a string").add(42).addNull().add(new JsonArray());
+    List<Integer> expected = List.of(403, 409, 404, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400);
+    Api.Reply r = executor.post("/api/v1/work/complete", new JsonObject().put("completions", items));
+    assertEquals(200, r.status(), r.text());
+    JsonArray results = r.json().getJsonArray("results");
+    assertEquals(expected.size(), results.size(), r.text());
+    for (int i = 0; i < expected.size(); i++) {
+      JsonObject result = results.getJsonObject(i);
+      assertEquals(expected.get(i), result.getInteger("status"), "item " + i + ": " + result.encode());
+      JsonObject body = result.getJsonObject("body");
+      assertEquals(result.getInteger("status"), body.getInteger("status"), "item " + i + ": " + result.encode());
+      assertTrue(body.getString("detail", "").length() > 0, "the item's refusal says what was wrong: " + result.encode());
+      assertTrue(result.encode().length() < 2000, "a hostile item is not echoed back whole: " + abbreviate(result.encode()));
+    }
+    assertTrue(results.getJsonObject(9).encode().contains("bogus_field"), results.getJsonObject(9).encode());
+    assertEquals(before, snapshot(), "nothing changed");
   }
 
   @Test

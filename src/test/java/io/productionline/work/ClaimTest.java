@@ -55,15 +55,7 @@ class ClaimTest {
     System.out.printf("[measure] 100 station tasks, 2 reference executors (sim steps of 2 ms): %d ms%n",
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
 
-    Row tasks = node.sql("SELECT count(*) AS n, count(*) FILTER (WHERE status = 'completed') AS done, max(attempt) AS attempts "
-        + "FROM station_tasks WHERE project_id = 'w2'").get(0);
-    assertEquals(100L, tasks.getLong("n"));
-    assertEquals(100L, tasks.getLong("done"));
-    assertEquals(1, tasks.getInteger("attempts"), "no task was lost and run again");
-    // Every executor writes a "started" line to the task's log when it begins a task: one per task.
-    List<Row> started = node.sql("SELECT task_id, count(*) AS n FROM task_logs WHERE fields->>'event' = 'started' GROUP BY task_id");
-    assertEquals(100, started.size());
-    assertTrue(started.stream().allMatch(r -> r.getLong("n") == 1), "a task was started twice");
+    WorkKit.assertEachTaskRanOnce(node, "w2", 100);
     // Each track moved assembling → auditing → stabilized, once each.
     List<Row> moves = node.sql("SELECT track_id, string_agg(payload->>'state', ',' ORDER BY seq) AS states FROM track_events "
         + "WHERE project_id = 'w2' AND type = 'station_transition' GROUP BY track_id");

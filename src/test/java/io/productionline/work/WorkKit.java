@@ -1,5 +1,8 @@
 package io.productionline.work;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.productionline.support.Api;
 import io.productionline.support.ServerProcess;
 import io.productionline.support.TestNode;
@@ -7,6 +10,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -71,6 +75,23 @@ final class WorkKit {
     Api.Reply heartbeat(String status, String currentTask) {
       return api.post("/api/v1/executors/" + id + "/heartbeat", new JsonObject().put("status", status).put("current_task", currentTask));
     }
+  }
+
+  /**
+   * Every station task of {@code project} ({@code tasks} of them) completed, none lost and run
+   * again, and each started once: every executor writes a "started" line to a task's log when it
+   * begins it.
+   */
+  static void assertEachTaskRanOnce(TestNode node, String project, long tasks) {
+    Row row = node.sql("SELECT count(*) AS n, count(*) FILTER (WHERE status = 'completed') AS done, max(attempt) AS attempts "
+        + "FROM station_tasks WHERE project_id = '" + project + "'").get(0);
+    assertEquals(tasks, row.getLong("n"));
+    assertEquals(tasks, row.getLong("done"));
+    assertEquals(1, row.getInteger("attempts"), "no task was lost and run again");
+    List<Row> started = node.sql("SELECT l.task_id, count(*) AS n FROM task_logs l JOIN station_tasks t ON t.id = l.task_id "
+        + "WHERE t.project_id = '" + project + "' AND l.fields->>'event' = 'started' GROUP BY l.task_id");
+    assertEquals(tasks, started.size());
+    assertTrue(started.stream().allMatch(r -> r.getLong("n") == 1), "a task was started twice");
   }
 
   /** Everything published on one bus address from now on, awaited as it arrives. */
