@@ -77,12 +77,30 @@ public final class Refusal extends RuntimeException {
       }
       return new Refusal(503, "Unavailable", "the line did not answer in time; ask again");
     }
-    return new Refusal(500, "Internal problem", t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage()));
+    if (unreachable(t)) {
+      return new Refusal(503, "Unavailable", "a store this answer needs (PostgreSQL or Redis) cannot be reached right now; "
+          + "GET /health says which; ask again shortly");
+    }
+    return new Refusal(500, "Internal problem", "this node could not serve the request; its log has the cause");
   }
 
   /** Answers a bus request with this refusal. */
   public static void reply(Message<?> message, Throwable t) {
     Refusal r = of(t);
     message.fail(r.status, r.body.encode());
+  }
+
+  /** A connection to PostgreSQL or Redis that could not be made or was lost: the store is away, not the request wrong. */
+  static boolean unreachable(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof java.net.ConnectException || c instanceof java.nio.channels.ClosedChannelException) {
+        return true;
+      }
+      String m = c.getMessage();
+      if (m != null && m.matches("(?is).*(connection (is )?(refused|reset|closed)|broken pipe|client is closed).*")) {
+        return true;
+      }
+    }
+    return false;
   }
 }

@@ -44,6 +44,8 @@ public final class EmbeddedPostgres implements AutoCloseable {
         .setServerConfig("listen_addresses", "127.0.0.1")
         .setServerConfig("max_connections", "200")
         .setServerConfig("fsync", "on")
+        // zonky turns synchronous_commit off by default; a commit the line announces must be on disk first.
+        .setServerConfig("synchronous_commit", "on")
         .start();
     return new EmbeddedPostgres(pg, port);
   }
