@@ -209,6 +209,11 @@ async function loadProjects() {
       const frac = s.total != null ? ` · ${s.stabilized ?? 0}/${s.total}` : '';
       return new Option(`${p.project_id} — ${humanize(p.line ?? '')}${frac}`, p.project_id);
     });
+    // Opened without ?project=, the page follows the newest project with work at a station (the demo
+    // starts a new one every few minutes), so a line is seen moving.
+    const named = new URLSearchParams(window.location.search).get('project');
+    const moving = named ? null : projects.find((p) => (p.summary?.active ?? 0) > 0);
+    if (moving) switchProject(moving.project_id);
     if (!ids.has(projectId)) options.unshift(new Option(`${projectId} — not listed`, projectId));
     els.projectSelect.replaceChildren(...options);
     els.projectSelect.value = projectId;

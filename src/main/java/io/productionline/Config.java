@@ -155,6 +155,10 @@ public final class Config {
     Map<String, String> out = new LinkedHashMap<>(env);
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
+      if (arg.equals("--conf") && i + 1 < args.length) {
+        out.put("PL_CONF", args[++i]);
+        continue;
+      }
       Setting s = SETTINGS.stream().filter(x -> x.option().equals(arg)).findFirst()
           .orElseThrow(() -> new IllegalArgumentException("unknown option " + arg));
       if (i + 1 >= args.length) {

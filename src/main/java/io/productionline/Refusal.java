@@ -97,7 +97,7 @@ public final class Refusal extends RuntimeException {
         return true;
       }
       String m = c.getMessage();
-      if (m != null && m.matches("(?is).*(connection (is )?(refused|reset|closed)|broken pipe|client is closed).*")) {
+      if (m != null && m.matches("(?is).*(connection[ _](is )?(refused|reset|closed)|broken pipe|client is closed).*")) {
         return true;
       }
     }

@@ -41,6 +41,8 @@ public final class EmbeddedPostgres implements AutoCloseable {
         .setCleanDataDirectory(false)
         .setPort(port)
         .setPGStartupWait(Duration.ofSeconds(30))
+        // The node stops PostgreSQL itself, last, from its own shutdown hook (zonky's would race it).
+        .setRegisterShutdownHook(false)
         .setServerConfig("listen_addresses", "127.0.0.1")
         .setServerConfig("max_connections", "200")
         .setServerConfig("fsync", "on")

@@ -125,7 +125,9 @@ public final class WebVerticle extends VerticleBase {
     Refusal r;
     if (ctx.failure() != null) {
       r = Refusal.of(ctx.failure());
-      if (r.status() >= 500) {
+      if (r.status() == 503) {
+        log.info("Request {} {} answered 503: {}", ctx.request().method(), ctx.request().path(), ctx.failure().getMessage());
+      } else if (r.status() >= 500) {
         log.warn("Request {} {} could not be served: {}", ctx.request().method(), ctx.request().path(), ctx.failure().toString());
       }
     } else {
