@@ -41,10 +41,11 @@ pl_call() {
   echo "$body"
 }
 
-# The runnable jar, built when missing or older than the sources.
+# The runnable jar: built when missing; `pl_jar fresh` (scripts/run) also rebuilds it when the
+# sources are newer. Client scripts do not rebuild a jar that exists: a server may be running from it.
 pl_jar() {
   local jar="$PL_ROOT/target/production-line.jar"
-  if [ ! -f "$jar" ] || [ -n "$(cd "$PL_ROOT" && find src conf webroot pom.xml -newer "$jar" -print -quit 2>/dev/null)" ]; then
+  if [ ! -f "$jar" ] || { [ "${1:-}" = fresh ] && [ -n "$(cd "$PL_ROOT" && find src/main conf webroot pom.xml -newer "$jar" -print -quit 2>/dev/null)" ]; }; then
     echo "Building target/production-line.jar (the first build downloads dependencies from Maven Central)…" >&2
     (cd "$PL_ROOT" && mvn -B -q -DskipTests package >&2) || { echo "the build did not complete" >&2; exit 1; }
   fi

@@ -113,7 +113,8 @@ public final class TokenCommand {
         .build();
     HttpResponse<String> reply;
     try {
-      reply = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build().send(request, HttpResponse.BodyHandlers.ofString());
+      reply = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build()
+          .send(request, HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       System.err.println("the server at " + server + " cannot be reached (" + (e.getMessage() == null ? "no answer" : e.getMessage())
           + "); is it running? PL_SERVER or PL_HTTP_PORT names another");
