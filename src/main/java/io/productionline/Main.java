@@ -9,6 +9,7 @@ import io.productionline.embedded.EmbeddedPostgres;
 import io.productionline.embedded.EmbeddedRedis;
 import io.productionline.line.LineDefinition;
 import io.productionline.metrics.Metrics;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
@@ -25,6 +26,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +39,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Main {
 
+  /** How long the stop waits for the node to leave before it stops the embedded servers regardless. */
+  private static final long STOP_SECONDS = 60;
   static final String USAGE = "java -jar production-line.jar serve | executor | token | --help";
   static final String SERVE_USAGE = "production-line serve [--http-port N] [--data-dir DIR] [--pg-url URL] ...";
 
@@ -156,12 +161,14 @@ public final class Main {
 
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       log.info("Stopping: executors hand back their work, this node releases its tracks, then the embedded servers stop");
+      // Bounded: a node that cannot leave (a wedged cluster) still stops its embedded servers and exits.
+      Future<Void> leave = (demo == null ? Future.<Void>succeededFuture() : demo.stop())
+          .compose(v -> node.close())
+          .compose(v -> vertx.close());
       try {
-        if (demo != null) {
-          demo.stop().await();
-        }
-        node.close().await();
-        vertx.close().await();
+        leave.toCompletionStage().toCompletableFuture().get(STOP_SECONDS, TimeUnit.SECONDS);
+      } catch (TimeoutException e) {
+        log.warn("The node did not leave within {} s; stopping the embedded servers anyway", STOP_SECONDS);
       } catch (Exception e) {
         log.warn("Stop did not complete cleanly: {}", e.getMessage());
       }

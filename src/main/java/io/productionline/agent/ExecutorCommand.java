@@ -24,7 +24,7 @@ public final class ExecutorCommand {
       + "[--environment local|server] [--type T] [--wait S] [--grace S] [--cluster]";
   /** Option name (without --) → its variable and meaning. */
   static final List<Help.Row> OPTIONS = List.of(
-      new Help.Row("--server URL", "PL_SERVER", "the server (default http://127.0.0.1:$PL_HTTP_PORT, port 8950)"),
+      Help.SERVER,
       new Help.Row("--token T", "PL_TOKEN", "the executor token of this id (production-line token executor --executor-id ID)"),
       new Help.Row("--id ID", "PL_EXECUTOR_ID", "this executor's id (default executor-<pid>)"),
       new Help.Row("--capabilities a,b", "PL_CAPABILITIES", "what it can run (default sim)"),

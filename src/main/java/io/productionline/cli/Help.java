@@ -10,6 +10,9 @@ public final class Help {
   public record Row(String option, String env, String meaning) {
   }
 
+  /** The server a client command talks to: the option, the variable, and the default of {@code Config.serverUrl}. */
+  public static final Row SERVER = new Row("--server URL", "PL_SERVER", "the server (default http://127.0.0.1:$PL_HTTP_PORT, port 8950)");
+
   private Help() {
   }
 

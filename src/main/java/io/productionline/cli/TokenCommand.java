@@ -30,7 +30,7 @@ public final class TokenCommand {
       new Help.Row("NAME", "", "who holds it, as the audit log names them (default: the role, or the executor id)"),
       new Help.Row("--executor-id ID", "", "an executor token's one executor (required for executor)"),
       new Help.Row("--ttl-seconds N", "", "lifetime (default the server's auth.token_days)"),
-      new Help.Row("--server URL", "PL_SERVER", "the server (default http://127.0.0.1:$PL_HTTP_PORT, port 8950)"),
+      Help.SERVER,
       new Help.Row("--admin-token T", "PL_ADMIN_TOKEN", "the admin token the call is made with (default <data dir>/tokens/admin.token)"),
       new Help.Row("--data-dir DIR", "PL_DATA_DIR", "where the server wrote its tokens (default data)"));
   private static final Set<String> ROLES = Set.of("admin", "operator", "executor", "viewer");

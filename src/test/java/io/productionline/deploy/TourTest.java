@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The README's curl tour cannot rot: its {@code bash} block is cut out of README.md as it stands and
  * run top to bottom (bash, curl, jq) against a real server started for it, with {@code set -euo
  * pipefail} and every curl failing on a 4xx or 5xx. Then what the tour did is checked through the
- * API: the cancelled track, the answered question, the acknowledged halt.
+ * API: the cancelled track, the answered question, the acknowledged halt. The operator scripts are run
+ * against the same server: they find it and its token, and say a refusal on stderr, naming the server.
  */
 @DisplayName("The README's curl tour")
 class TourTest {
@@ -36,6 +37,26 @@ class TourTest {
   Path dir;
 
   private ServerProcess server;
+
+  /** A script of {@code scripts/} run with {@code env} (and no other PL_* variable): exit status, stdout, stderr. */
+  private record Ran(int status, String out, String err) {
+  }
+
+  private Ran script(Map<String, String> env, String... command) throws Exception {
+    Path out = Files.createTempFile(dir, "script", ".out");
+    Path err = Files.createTempFile(dir, "script", ".err");
+    java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(command));
+    cmd.set(0, ServerProcess.baseDir().resolve(command[0]).toString());
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile());
+    pb.environment().keySet().removeIf(k -> k.startsWith("PL_"));
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    if (!p.waitFor(120, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError(String.join(" ", command) + " did not end within 120 s");
+    }
+    return new Ran(p.exitValue(), Files.readString(out), Files.readString(err));
+  }
 
   @AfterEach
   void stop() {
@@ -89,6 +110,20 @@ class TourTest {
         "the brief's question was answered under its key: " + audit.encode());
     JsonObject reviewLine = api.get("/production?project=review").json();
     assertEquals(1, reviewLine.getJsonObject("summary").getInteger("escalated"), "the halted sign-off was acknowledged: " + reviewLine.encode());
+
+    // The scripts find the server from PL_HTTP_PORT and the token the server wrote, and say a refusal on stderr.
+    Map<String, String> local = Map.of("PL_HTTP_PORT", Integer.toString(server.port()), "PL_DATA_DIR", data.toString());
+    Ran executors = script(local, "scripts/pl-executors");
+    assertEquals(0, executors.status(), executors.err());
+    assertTrue(executors.out().contains("sim-1"), "the executors listed with the operator token of data/tokens: " + executors.out());
+    Ran refused = script(local, "scripts/pl-start", "nosuch");
+    assertEquals(1, refused.status(), refused.out() + refused.err());
+    assertEquals("", refused.out(), "a refusal is not printed on stdout");
+    assertTrue(refused.err().contains("http://127.0.0.1:" + server.port()) && refused.err().contains("no project nosuch"),
+        "stderr names the server and the cause: " + refused.err());
+    Ran away = script(Map.of("PL_SERVER", "http://127.0.0.1:1", "PL_DATA_DIR", data.toString()), "scripts/pl-start", "tour");
+    assertEquals(1, away.status(), away.out() + away.err());
+    assertTrue(away.err().contains("cannot reach the server at http://127.0.0.1:1"), "stderr names the server it could not reach: " + away.err());
   }
 
 }
