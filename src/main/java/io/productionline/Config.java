@@ -47,6 +47,7 @@ public final class Config {
       new Setting("PL_CLUSTER_HOST", "cluster.host", "this node's cluster address"),
       new Setting("PL_CLUSTER_PORT", "cluster.port", "this node's cluster port"),
       new Setting("PL_CLUSTER_MEMBERS", "cluster.members", "members' host:port list, comma-separated (TCP-IP join)"),
+      new Setting("PL_NODE_LEASE_SECONDS", "cluster.lease_seconds", "a node's lease in PostgreSQL, renewed every third of it"),
       new Setting("PL_HEARTBEAT_SECONDS", "executors.heartbeat_seconds", "executor heartbeat interval"),
       new Setting("PL_STALE_SECONDS", "executors.stale_seconds", "an executor silent this long is stale"),
       new Setting("PL_LEASE_SECONDS", "work.lease_seconds", "a claim's lease, renewed by heartbeats and progress"),

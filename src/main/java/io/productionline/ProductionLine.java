@@ -16,6 +16,7 @@ import io.productionline.track.LineCatalog;
 import io.productionline.track.LineOrchestrator;
 import io.productionline.track.Node;
 import io.productionline.track.ProductionView;
+import io.productionline.track.Reconciler;
 import io.productionline.track.TrackSupervisor;
 import io.productionline.web.WebVerticle;
 import io.productionline.work.QueueWatch;
@@ -52,6 +53,7 @@ public final class ProductionLine {
   private final LineOrchestrator orchestrator;
   private final WorkService work;
   private final RescueSweeper sweeper;
+  private final Reconciler reconciler;
   private final WebVerticle web;
   private final QueueWatch queueWatch;
   private final FlowWatch flowWatch;
@@ -69,6 +71,7 @@ public final class ProductionLine {
         services.config.getJsonObject("redis", new JsonObject()).getString("prefix", "pl:"), services.clock, services.staleSeconds());
     this.work = new WorkService(services, registry, supervisor);
     this.sweeper = new RescueSweeper(services, registry, supervisor);
+    this.reconciler = new Reconciler(services, supervisor);
     LineAnalytics analytics = new LineAnalytics(services, registry);
     ProductionView view = new ProductionView(services, registry, analytics);
     this.queueWatch = new QueueWatch(services, view);
@@ -133,7 +136,9 @@ public final class ProductionLine {
   private static Future<ProductionLine> start(ProductionLine node, JsonObject config, Map<String, LineDefinition> lines) {
     Services services = node.services;
     Vertx vertx = services.vertx;
-    return Broadcast.relay(services.vertx.eventBus())
+    JsonObject cluster = config.getJsonObject("cluster", new JsonObject());
+    return services.lease.start()
+        .compose(lease -> Broadcast.relay(services.vertx.eventBus()))
         .compose(relay -> {
           node.relay = relay;
           return node.work.start();
@@ -145,6 +150,7 @@ public final class ProductionLine {
         .compose(v -> node.supervisor.adoptOrphans())
         .map(adopted -> {
           node.sweeper.start(config.getJsonObject("work", new JsonObject()).getLong("sweep_interval_ms", 2000L));
+          node.reconciler.start(cluster.getLong("reconcile_ms", 5000L));
           node.slaWatch.start(config.getJsonObject("analytics", new JsonObject()).getLong("sla_check_seconds", 15L) * 1000);
           log.info("Node {} ready on port {} (lines: {})", services.node.id(), node.port(), String.join(", ", lines.keySet()));
           return node;
@@ -175,6 +181,11 @@ public final class ProductionLine {
     return sweeper;
   }
 
+  /** The cluster-wide adoption of tracks whose owner's lease expired, and the wake-ups a lost message would miss. */
+  public Reconciler reconciler() {
+    return reconciler;
+  }
+
   /** The SLA check of operator interrupts; {@link SlaWatch#breachCounts()} is its counter. */
   public SlaWatch slaWatch() {
     return slaWatch;
@@ -187,13 +198,15 @@ public final class ProductionLine {
 
   /**
    * Leaves gracefully: stops claiming and sweeping, hands this node's tracks to the other members,
-   * then closes the HTTP server and the connections.
+   * ends its lease, then closes the HTTP server and the connections.
    */
   public Future<Void> close() {
     sweeper.stop();
+    reconciler.stop();
     slaWatch.stop();
     work.stopClaiming();
     return supervisor.handOver().<Void>mapEmpty().recover(e -> Future.succeededFuture())
+        .compose(v -> services.lease.release()).recover(e -> Future.succeededFuture())
         .compose(v -> flowWatch.stop()).recover(e -> Future.succeededFuture())
         .compose(v -> services.vertx.undeploy(web.deploymentID())).recover(e -> Future.succeededFuture())
         .compose(v -> relay == null ? Future.succeededFuture() : relay.unregister()).recover(e -> Future.succeededFuture())

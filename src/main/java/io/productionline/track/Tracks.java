@@ -35,6 +35,27 @@ public final class Tracks {
     return Optional.ofNullable(found);
   }
 
+  /**
+   * The dependencies ({@code deps}, document types) that are not stabilized or escalated, judged by
+   * the current track of each ({@link #current}): what keeps a track blocked. One cancelled for good
+   * is named with its reason. The one rule a track's verticle and the reconciliation both apply.
+   */
+  public static List<String> openDependencies(List<TrackRow> rows, List<String> deps) {
+    List<String> open = new java.util.ArrayList<>();
+    for (String dep : deps) {
+      Optional<TrackRow> current = current(rows, dep);
+      if (current.isPresent() && current.get().state().clearsDependents()) {
+        continue;
+      }
+      if (current.isPresent() && current.get().state() == io.productionline.line.TrackState.CANCELLED) {
+        open.add(dep + " (cancelled: " + current.get().reason() + ")");
+      } else {
+        open.add(dep);
+      }
+    }
+    return open;
+  }
+
   /** Every document type downstream of {@code documentType}: its dependents, theirs, and so on. */
   static Set<String> downstream(LineDefinition line, String documentType) {
     Set<String> out = new LinkedHashSet<>();
