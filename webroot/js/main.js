@@ -211,7 +211,13 @@ async function loadInbox() {
 /** The project selector's list once; pl.projects events keep its counts current. */
 async function loadProjects() {
   try {
-    store.applyProjects(await getJson('/api/v1/projects'));
+    const body = await getJson('/api/v1/projects');
+    store.applyProjects(body);
+    // Opened without ?project=, the page follows the newest project with work at a station (the demo
+    // starts a new one every few minutes), so a line is seen moving.
+    const named = new URLSearchParams(window.location.search).get('project');
+    const moving = named ? null : (Array.isArray(body.projects) ? body.projects : []).find((p) => (p.summary?.active ?? 0) > 0);
+    if (moving && moving.project_id !== projectId) switchProject(moving.project_id);
   } catch (p) {
     els.projectSelect.hidden = true;
     els.projectName.hidden = false;

@@ -1,12 +1,13 @@
 package io.productionline;
 
 import com.hazelcast.config.Config;
-import com.hazelcast.config.FileSystemXmlConfig;
-import io.productionline.agent.ExecutorAgent;
+import com.hazelcast.config.XmlConfigBuilder;
+import io.productionline.cli.Help;
 import io.productionline.auth.Role;
 import io.productionline.auth.Tokens;
 import io.productionline.embedded.EmbeddedPostgres;
 import io.productionline.embedded.EmbeddedRedis;
+import io.productionline.line.LineDefinition;
 import io.productionline.metrics.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -25,90 +26,106 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Entry point. {@code serve} (the default) starts a clustered server node — on the embedded default
- * when {@code PL_PG_URL} / {@code PL_REDIS_URL} are not set — with the demo line unless
- * {@code PL_DEMO=off}. {@code executor} runs the reference executor against a server.
+ * Entry point of {@code production-line.jar}: {@code serve} (the default) starts a clustered server
+ * node — on the embedded default when {@code PL_PG_URL} / {@code PL_REDIS_URL} are not set — with
+ * the demo unless {@code PL_DEMO=off}; {@code executor} runs the reference executor against a
+ * server; {@code token} mints a token through the admin API. Each takes {@code --help}.
  */
 public final class Main {
 
-  private static final Logger log = LoggerFactory.getLogger(Main.class);
+  /** How long the stop waits for the node to leave before it stops the embedded servers regardless. */
+  private static final long STOP_SECONDS = 60;
+  static final String USAGE = "java -jar production-line.jar serve | executor | token | --help";
+  static final String SERVE_USAGE = "production-line serve [--http-port N] [--data-dir DIR] [--pg-url URL] ...";
+
+  /** Created on first use, after {@code --data-dir} has set where the JSON log goes. */
+  private static final class Log {
+    static final Logger log = LoggerFactory.getLogger(Main.class);
+  }
 
   private Main() {
   }
 
   public static void main(String[] args) throws Exception {
     String command = args.length == 0 ? "serve" : args[0];
+    String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
     switch (command) {
-      case "serve" -> serve(System.getenv());
-      case "executor" -> executor(Arrays.copyOfRange(args, 1, args.length), System.getenv());
-      default -> {
-        System.err.println("usage: production-line [serve | executor --server URL --token T --id ID --capabilities a,b]");
-        System.exit(2);
+      case "serve" -> serve(rest);
+      case "executor" -> executor(rest, System.getenv());
+      case "token" -> System.exit(io.productionline.cli.TokenCommand.run(rest, System.getenv()));
+      case "--help", "-h", "help" -> {
+        System.out.println("usage: " + USAGE);
+        System.out.println();
+        System.out.println("  serve      a server node (the embedded PostgreSQL and Redis unless PL_PG_URL / PL_REDIS_URL name others)");
+        System.out.println("  executor   the reference executor: claims station tasks of a server and runs their steps");
+        System.out.println("  token      mints a bearer token through a server's admin API");
+        System.out.println();
+        System.out.println("Each command takes --help: its options and the PL_* variable of each.");
       }
+      default -> Help.refuse("unknown command " + command, USAGE);
     }
   }
 
-  static void serve(Map<String, String> env) throws Exception {
-    JsonObject config = io.productionline.Config.load(env);
+  private static void serve(String[] args) throws Exception {
+    if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
+      serveHelp();
+      return;
+    }
+    Map<String, String> env;
+    JsonObject config;
+    try {
+      env = io.productionline.Config.withOptions(args, System.getenv());
+      config = io.productionline.Config.load(env);
+    } catch (IllegalArgumentException e) {
+      Help.refuse(e.getMessage(), SERVE_USAGE);
+      return;
+    }
+    // The JSON log's file names the data directory (logback.xml reads PL_DATA_DIR); an option sets it too.
+    System.setProperty("PL_DATA_DIR", config.getString("data_dir", "data"));
+    serve(config);
+  }
+
+  private static void serveHelp() throws IOException {
+    JsonObject defaults = io.productionline.Config.load(Map.of());
+    List<Help.Row> rows = new ArrayList<>();
+    rows.add(new Help.Row("--conf FILE", "PL_CONF", "another configuration file (default <conf dir>/config.json)"));
+    for (io.productionline.Config.Setting s : io.productionline.Config.SETTINGS) {
+      Object d = io.productionline.Config.get(defaults, s.pointer());
+      rows.add(new Help.Row(s.option() + " V", s.env(), s.meaning() + (d == null ? "" : " [" + d + "]")));
+    }
+    Help.print(System.out, SERVE_USAGE, rows);
+  }
+
+  static void serve(JsonObject config) throws Exception {
+    Logger log = Log.log;
     Path data = Path.of(config.getString("data_dir", "data"));
     List<AutoCloseable> embedded = new ArrayList<>();
+    List<String> stores = new ArrayList<>();
     JsonObject pg = config.getJsonObject("pg", new JsonObject());
     if (pg.getString("url") == null) {
       EmbeddedPostgres server = EmbeddedPostgres.start(data.resolve("pg"));
       embedded.add(server);
       config.put("pg", pg.copy().put("url", server.url()));
+      stores.add(data.resolve("pg") + " (embedded PostgreSQL on port " + server.port() + ")");
+    } else {
+      stores.add("PostgreSQL at " + hostOf(pg.getString("url")));
     }
     JsonObject redis = config.getJsonObject("redis", new JsonObject());
     if (redis.getString("url") == null) {
       EmbeddedRedis server = EmbeddedRedis.start(data.resolve("redis"));
-      embedded.add(server);
+      embedded.add(0, server);
       config.put("redis", redis.copy().put("url", server.url()));
+      stores.add(data.resolve("redis") + " (embedded Redis on port " + server.port() + ")");
+    } else {
+      stores.add("Redis at " + hostOf(redis.getString("url")));
     }
-
-    HazelcastClusterManager cluster = new HazelcastClusterManager(hazelcast(config));
-    JsonObject c = config.getJsonObject("cluster", new JsonObject());
-    VertxOptions options = Metrics.enable(new VertxOptions(), config);
-    options.getEventBusOptions().setHost(c.getString("host", "127.0.0.1")).setClusterPublicHost(c.getString("host", "127.0.0.1"));
-    Vertx vertx = Vertx.builder().with(options).withClusterManager(cluster).buildClustered().await();
-
-    ProductionLine node = ProductionLine.start(vertx, config, cluster, Clock.systemUTC()).await();
-    JsonObject auth = config.getJsonObject("auth", new JsonObject());
-    Path tokens = data.resolve("tokens");
-    String operatorToken = writeTokens(node.services().tokens, tokens, Duration.ofDays(auth.getInteger("token_days", 30)));
-    List<ExecutorAgent> agents = new ArrayList<>();
-    JsonObject demo = config.getJsonObject("demo", new JsonObject());
-    if (demo.getBoolean("enabled", true)) {
-      agents.addAll(startDemo(vertx, node, demo).await());
-    }
-    String url = "http://" + config.getJsonObject("http").getString("host", "127.0.0.1") + ":" + node.port() + "/";
-    List<String> query = new ArrayList<>();
-    if (demo.getBoolean("enabled", true)) {
-      query.add("project=" + demo.getString("project", "demo"));
-    }
-    if (auth.getBoolean("print_token", true)) {
-      query.add("token=" + operatorToken);
-    }
-    System.out.println();
-    System.out.println("  Production Line is running.");
-    System.out.println("  Dashboard: " + url + (query.isEmpty() ? "" : "?" + String.join("&", query)));
-    System.out.println("  Tokens:    " + tokens.resolve("operator.token") + " and " + tokens.resolve("admin.token")
-        + " (curl -H \"Authorization: Bearer $(cat " + tokens.resolve("operator.token") + ")\" …)");
-    System.out.println("  Health:    " + url + "health");
-    System.out.println();
-
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      log.info("Stopping: finishing executors' tasks in hand, then leaving the cluster");
-      try {
-        Future.all(agents.stream().map(ExecutorAgent::stop).toList()).await();
-        node.close().await();
-        vertx.close().await();
-      } catch (Exception e) {
-        log.warn("Stop did not complete cleanly: {}", e.toString());
-      }
+    Runnable stopEmbedded = () -> {
       for (AutoCloseable a : embedded) {
         try {
           a.close();
@@ -116,38 +133,72 @@ public final class Main {
           log.warn("Embedded server did not stop cleanly: {}", e.toString());
         }
       }
+    };
+
+    Vertx vertx;
+    ProductionLine node;
+    try {
+      HazelcastClusterManager cluster = new HazelcastClusterManager(hazelcast(config));
+      JsonObject c = config.getJsonObject("cluster", new JsonObject());
+      VertxOptions options = Metrics.enable(new VertxOptions(), config);
+      options.getEventBusOptions().setHost(c.getString("host", "127.0.0.1")).setClusterPublicHost(c.getString("host", "127.0.0.1"));
+      vertx = Vertx.builder().with(options).withClusterManager(cluster).buildClustered().await();
+      node = ProductionLine.start(vertx, config, cluster, Clock.systemUTC()).await();
+    } catch (Exception e) {
+      System.err.println("Production Line did not start: " + e.getMessage());
+      stopEmbedded.run();
+      System.exit(1);
+      return;
+    }
+    JsonObject auth = config.getJsonObject("auth", new JsonObject());
+    Path tokens = data.resolve("tokens");
+    String operatorToken = writeTokens(node.services().tokens, tokens, Duration.ofDays(auth.getInteger("token_days", 30)));
+    JsonObject demoConf = config.getJsonObject("demo", new JsonObject());
+    DemoLine demo = demoConf.getBoolean("enabled", true) ? new DemoLine(vertx, node, demoConf) : null;
+    if (demo != null) {
+      demo.start().await();
+    }
+
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.info("Stopping: executors hand back their work, this node releases its tracks, then the embedded servers stop");
+      // Bounded: a node that cannot leave (a wedged cluster) still stops its embedded servers and exits.
+      Future<Void> leave = (demo == null ? Future.<Void>succeededFuture() : demo.stop())
+          .compose(v -> node.close())
+          .compose(v -> vertx.close());
+      try {
+        leave.toCompletionStage().toCompletableFuture().get(STOP_SECONDS, TimeUnit.SECONDS);
+      } catch (TimeoutException e) {
+        log.warn("The node did not leave within {} s; stopping the embedded servers anyway", STOP_SECONDS);
+      } catch (Exception e) {
+        log.warn("Stop did not complete cleanly: {}", e.getMessage());
+      }
+      stopEmbedded.run();
+      log.info("Stopped");
     }, "production-line-stop"));
+
+    String url = "http://" + config.getJsonObject("http").getString("host", "127.0.0.1") + ":" + node.port() + "/";
+    List<String> query = new ArrayList<>();
+    if (auth.getBoolean("print_token", true)) {
+      query.add("token=" + operatorToken);
+    }
+    Path logFile = data.resolve("logs").resolve("production-line.jsonl");
+    System.out.println();
+    System.out.println("  Production Line is running. Lines: "
+        + String.join(", ", node.services().lines.rows().await().stream().map(r -> r.name()).sorted().toList())
+        + (demo == null ? "" : "; the demo starts a new project every few minutes"));
+    System.out.println("  Dashboard: " + url + (query.isEmpty() ? "" : "?" + String.join("&", query)));
+    System.out.println("  Tokens:    " + tokens.resolve("operator.token") + " and " + tokens.resolve("admin.token")
+        + " (curl -H \"Authorization: Bearer $(cat " + tokens.resolve("operator.token") + ")\" " + url + "api/v1/lines)");
+    System.out.println("  Logs:      this console, and " + logFile + " (JSON, one event per line)");
+    System.out.println("  Data:      " + String.join("; ", stores));
+    System.out.println("  Health:    " + url + "health");
+    System.out.println("  Stop:      Ctrl-C (or kill " + ProcessHandle.current().pid() + "); started again, it resumes where it stood");
+    System.out.println();
   }
 
-  /** The demo project on the documents line, created and started once; resumed as it stands after a restart. */
-  static Future<List<ExecutorAgent>> startDemo(Vertx vertx, ProductionLine node, JsonObject demo) {
-    String project = demo.getString("project", "demo");
-    String line = demo.getString("line", "documents");
-    String review = demo.getString("review_project", "demo-review");
-    return startOnce(node, project, line)
-        .compose(v -> review.isEmpty() || node.services().lines.find("review").isEmpty()
-            ? Future.succeededFuture() : startOnce(node, review, "review"))
-        .compose(v -> {
-          List<ExecutorAgent> agents = new ArrayList<>();
-          List<Future<Void>> started = new ArrayList<>();
-          for (int i = 1; i <= demo.getInteger("executors", 3); i++) {
-            String id = "sim-" + i;
-            String token = node.services().tokens.mint(Role.EXECUTOR, id, id, Tokens.MAX_TTL);
-            ExecutorAgent agent = new ExecutorAgent(vertx, new ExecutorAgent.Settings("http://127.0.0.1:" + node.port(),
-                token, id, List.of("sim", "build"), "server", "simulated", 20));
-            agents.add(agent);
-            started.add(agent.start());
-          }
-          return Future.all(started).map(agents);
-        });
-  }
-
-  /** Creates and starts a demo project the first time; after a restart it resumes as it stands. */
-  private static Future<Void> startOnce(ProductionLine node, String project, String line) {
-    return node.orchestrator().create(project, line, new JsonObject(), "demo-project:" + project, "demo")
-        .compose(created -> created.created()
-            ? node.orchestrator().start(project, null, "demo").mapEmpty()
-            : Future.succeededFuture());
+  /** host:port/db of a connection URL, without user or password. */
+  private static String hostOf(String url) {
+    return url.replaceFirst("^[a-z]+://([^@/]*@)?", "");
   }
 
   /**
@@ -177,7 +228,7 @@ public final class Main {
     try {
       Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(perms));
     } catch (UnsupportedOperationException e) {
-      log.warn("Cannot restrict {} to its owner on this file system; keep the directory private", p);
+      Log.log.warn("Cannot restrict {} to its owner on this file system; keep the directory private", p);
     }
   }
 
@@ -190,7 +241,12 @@ public final class Main {
 
   public static Config hazelcast(JsonObject config) throws Exception {
     JsonObject c = config.getJsonObject("cluster", new JsonObject());
-    Config hz = new FileSystemXmlConfig(c.getString("config", "conf/cluster.xml"));
+    Path file = c.getString("config") != null ? Path.of(c.getString("config"))
+        : io.productionline.Config.confDir(config.getString("conf_dir")).resolve("cluster.xml");
+    Config hz;
+    try (var in = Files.newInputStream(file)) {
+      hz = new XmlConfigBuilder(in).build();
+    }
     hz.setClusterName(c.getString("name", "production-line"));
     hz.getNetworkConfig().setPort(c.getInteger("port", 5701));
     var tcp = hz.getNetworkConfig().getJoin().getTcpIpConfig();

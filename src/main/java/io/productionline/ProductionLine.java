@@ -36,7 +36,6 @@ import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -104,20 +103,20 @@ public final class ProductionLine {
     Map<String, LineDefinition> lines;
     Map<String, Skill> skills;
     try {
-      skills = Skills.loadDirectory(Json.MAPPER, Path.of(config.getString("skills_dir", "conf/skills")));
-      lines = Lines.loadDirectory(Json.MAPPER, Path.of(config.getString("lines_dir", "conf/lines")), skills);
+      skills = Skills.loadDirectory(Json.MAPPER, Config.confPath(config, "skills_dir", "skills"));
+      lines = Lines.loadDirectory(Json.MAPPER, Config.confPath(config, "lines_dir", "lines"), skills);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
     JsonObject pg = config.getJsonObject("pg", new JsonObject());
     Pool pool = PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(pg.getInteger("pool_size", 8)))
+        .with(new PoolOptions().setMaxSize(pg.getInteger("pool_size", 8)).setName("pl-writes"))
         .connectingTo(connectOptions(pg))
         .using(vertx)
         .build();
     int readPoolSize = pg.getInteger("read_pool_size", 2);
     Pool reads = readPoolSize <= 0 ? pool : PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(readPoolSize))
+        .with(new PoolOptions().setMaxSize(readPoolSize).setName("pl-reads"))
         .connectingTo(connectOptions(pg))
         .using(vertx)
         .build();

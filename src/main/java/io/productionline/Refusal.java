@@ -82,20 +82,10 @@ public final class Refusal extends RuntimeException {
       return new Refusal(503, "Unavailable", "the line did not answer in time; ask again");
     }
     if (unreachable(t)) {
-      return new Refusal(503, "Unavailable", "a store of the line (PostgreSQL or Redis) is out of reach for a moment; ask again");
+      return new Refusal(503, "Unavailable", "a store this answer needs (PostgreSQL or Redis) cannot be reached right now; "
+          + "GET /health says which; ask again shortly");
     }
     return new Refusal(500, "Internal problem", UNEXPECTED);
-  }
-
-  /** A connection to PostgreSQL or Redis refused, reset or closed under the request: the store is out of reach, not the request wrong. */
-  private static boolean unreachable(Throwable t) {
-    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (c instanceof java.net.ConnectException || c instanceof java.nio.channels.ClosedChannelException
-          || c instanceof io.vertx.core.VertxException && "Connection was closed".equals(c.getMessage())) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** Answers a bus request with this refusal; an unexpected problem's cause goes to the log, not to the caller. */
@@ -105,5 +95,19 @@ public final class Refusal extends RuntimeException {
       log.warn("A request to {} could not be served: {}", message.address(), t.toString());
     }
     message.fail(r.status, r.body.encode());
+  }
+
+  /** A connection to PostgreSQL or Redis that could not be made or was lost: the store is away, not the request wrong. */
+  static boolean unreachable(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof java.net.ConnectException || c instanceof java.nio.channels.ClosedChannelException) {
+        return true;
+      }
+      String m = c.getMessage();
+      if (m != null && m.matches("(?is).*(connection[ _](is |was )?(refused|reset|closed)|broken pipe|client is closed).*")) {
+        return true;
+      }
+    }
+    return false;
   }
 }

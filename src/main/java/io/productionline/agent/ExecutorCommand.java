@@ -1,5 +1,6 @@
 package io.productionline.agent;
 
+import io.productionline.cli.Help;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
@@ -13,27 +14,28 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code scripts/executor} (and {@code production-line executor}): the reference executor from the
- * command line. Options, each with an environment fallback:
- * <pre>
- *   --server URL           PL_SERVER         default http://127.0.0.1:8950
- *   --token T              PL_TOKEN          the executor token of this id (scripts/token executor --executor-id ID)
- *   --id ID                PL_EXECUTOR_ID    default executor-&lt;pid&gt;
- *   --capabilities a,b     PL_CAPABILITIES   default sim
- *   --environment E        PL_ENVIRONMENT    local or server, default local
- *   --type T               PL_EXECUTOR_TYPE  default reference
- *   --wait S               PL_WAIT_SECONDS   long-poll wait, default 20
- *   --grace S              PL_GRACE_SECONDS  on SIGTERM, how long the task in hand may take before it is handed back, default 30
- *   --concurrency N        PL_CONCURRENCY    how many tasks it runs at once (1 to 64), default 1; above 1 it claims and
- *                                            completes in batches
- *   --cluster              PL_CLUSTER=on     join the Hazelcast cluster as a member and reach the work API over the
- *                                            event bus (cluster settings: PL_CLUSTER_NAME, PL_CLUSTER_MEMBERS, …)
- * </pre>
+ * {@code production-line executor} (and {@code scripts/executor}): the reference executor from the
+ * command line. Every option has an environment fallback; {@code --help} lists them ({@link #OPTIONS}).
  */
 public final class ExecutorCommand {
 
   private static final Logger log = LoggerFactory.getLogger(ExecutorCommand.class);
-  private static final Set<String> OPTIONS = Set.of("server", "token", "id", "capabilities", "environment", "type", "wait", "grace",
+  static final String USAGE = "production-line executor [--server URL] [--token T] --id ID --capabilities a,b "
+      + "[--environment local|server] [--type T] [--wait S] [--grace S] [--concurrency N] [--cluster]";
+  /** Option name (without --) → its variable and meaning. */
+  static final List<Help.Row> OPTIONS = List.of(
+      Help.SERVER,
+      new Help.Row("--token T", "PL_TOKEN", "the executor token of this id (production-line token executor --executor-id ID)"),
+      new Help.Row("--id ID", "PL_EXECUTOR_ID", "this executor's id (default executor-<pid>)"),
+      new Help.Row("--capabilities a,b", "PL_CAPABILITIES", "what it can run (default sim)"),
+      new Help.Row("--environment E", "PL_ENVIRONMENT", "local or server (default local)"),
+      new Help.Row("--type T", "PL_EXECUTOR_TYPE", "its type, shown on the dashboard (default reference)"),
+      new Help.Row("--wait S", "PL_WAIT_SECONDS", "long-poll wait of a claim (default 20)"),
+      new Help.Row("--grace S", "PL_GRACE_SECONDS", "on SIGTERM, how long the task in hand may take before it is handed back (default 30)"),
+      new Help.Row("--concurrency N", "PL_CONCURRENCY", "how many tasks it runs at once (1 to 64, default 1); above 1 it claims and completes in batches"),
+      new Help.Row("--cluster", "PL_CLUSTER=on", "join the Hazelcast cluster as a member and reach the work API over the event bus "
+          + "(PL_CLUSTER_NAME, PL_CLUSTER_MEMBERS, ...)"));
+  private static final Set<String> VALUED = Set.of("server", "token", "id", "capabilities", "environment", "type", "wait", "grace",
       "concurrency");
 
   private ExecutorCommand() {
@@ -46,37 +48,46 @@ public final class ExecutorCommand {
     for (int i = 0; i < args.length; i++) {
       String name = args[i].replaceFirst("^--", "");
       if (name.equals("help") || name.equals("h")) {
-        usage(null);
+        Help.print(System.out, USAGE, OPTIONS);
+        System.exit(0);
       }
       if (name.equals("cluster")) {
         cluster = true;
         continue;
       }
-      if (!OPTIONS.contains(name) || i + 1 >= args.length) {
-        usage("unknown or incomplete option " + args[i]);
+      if (!VALUED.contains(name) || i + 1 >= args.length) {
+        Help.refuse("unknown or incomplete option " + args[i], USAGE);
       }
       opts.put(name, args[++i]);
     }
-    String server = opts.getOrDefault("server", env.getOrDefault("PL_SERVER", "http://127.0.0.1:8950"));
+    String server = opts.getOrDefault("server", io.productionline.Config.serverUrl(env));
     String id = opts.getOrDefault("id", env.getOrDefault("PL_EXECUTOR_ID", "executor-" + ProcessHandle.current().pid()));
     List<String> caps = Arrays.stream(opts.getOrDefault("capabilities", env.getOrDefault("PL_CAPABILITIES", "sim")).split(","))
         .map(String::trim).filter(c -> !c.isEmpty()).toList();
     String token = opts.getOrDefault("token", env.get("PL_TOKEN"));
     String environment = opts.getOrDefault("environment", env.getOrDefault("PL_ENVIRONMENT", "local"));
     String type = opts.getOrDefault("type", env.getOrDefault("PL_EXECUTOR_TYPE", "reference"));
-    int wait = Integer.parseInt(opts.getOrDefault("wait", env.getOrDefault("PL_WAIT_SECONDS", "20")));
-    int grace = Integer.parseInt(opts.getOrDefault("grace", env.getOrDefault("PL_GRACE_SECONDS", "30")));
-    int concurrency = Integer.parseInt(opts.getOrDefault("concurrency", env.getOrDefault("PL_CONCURRENCY", "1")));
-    if (concurrency < 1 || concurrency > io.productionline.work.WorkService.MAX_BATCH) {
-      usage("--concurrency must be from 1 to " + io.productionline.work.WorkService.MAX_BATCH);
+    int wait = 0;
+    int grace = 0;
+    int concurrency = 1;
+    try {
+      wait = Integer.parseInt(opts.getOrDefault("wait", env.getOrDefault("PL_WAIT_SECONDS", "20")));
+      grace = Integer.parseInt(opts.getOrDefault("grace", env.getOrDefault("PL_GRACE_SECONDS", "30")));
+      concurrency = Integer.parseInt(opts.getOrDefault("concurrency", env.getOrDefault("PL_CONCURRENCY", "1")));
+    } catch (NumberFormatException e) {
+      Help.refuse("--wait, --grace and --concurrency are whole numbers", USAGE);
     }
+    if (concurrency < 1 || concurrency > io.productionline.work.WorkService.MAX_BATCH) {
+      Help.refuse("--concurrency must be from 1 to " + io.productionline.work.WorkService.MAX_BATCH, USAGE);
+    }
+    int graceSeconds = grace;
     Vertx vertx = cluster ? clusterMember(env) : Vertx.vertx();
     ExecutorAgent agent = new ExecutorAgent(vertx, new ExecutorAgent.Settings(server, token, id, caps, environment, type, wait, grace, concurrency),
         cluster);
     agent.start().await();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
-        agent.stop(Duration.ofSeconds(grace)).await();
+        agent.stop(Duration.ofSeconds(graceSeconds)).await();
         vertx.close().await();
       } catch (Exception e) {
         log.warn("Executor stop did not complete cleanly: {}", e.toString());
@@ -95,12 +106,4 @@ public final class ExecutorCommand {
     return Vertx.builder().with(options).withClusterManager(manager).buildClustered().await();
   }
 
-  private static void usage(String problem) {
-    if (problem != null) {
-      System.err.println(problem);
-    }
-    System.err.println("usage: scripts/executor --server URL [--token T] --id ID --capabilities a,b "
-        + "[--environment local|server] [--type T] [--wait S] [--grace S] [--concurrency N] [--cluster]");
-    System.exit(problem == null ? 0 : 2);
-  }
 }

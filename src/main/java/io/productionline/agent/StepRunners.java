@@ -135,7 +135,7 @@ final class StepRunners {
     }
     if (!input.containsKey("operator_answer") && r.nextDouble() < params.getDouble("needs_input_share", 0.0)) {
       return new JsonObject().put("outcome", "needs_input").put("reason", "the " + doc + " needs an operator's answer")
-          .put("questions", new JsonArray().add("Which audience is " + doc + " for?"));
+          .put("questions", new JsonArray().add(new JsonObject().put("key", "audience").put("text", "Which audience is " + doc + " for?")));
     }
     if (isAudit(task)) {
       int limit = params.getInteger("reject_limit", Integer.MAX_VALUE);

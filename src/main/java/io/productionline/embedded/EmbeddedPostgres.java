@@ -23,9 +23,11 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
   private final io.zonky.test.db.postgres.embedded.EmbeddedPostgres pg;
   private final int port;
+  private final Path pgData;
 
-  private EmbeddedPostgres(io.zonky.test.db.postgres.embedded.EmbeddedPostgres pg, int port) {
+  private EmbeddedPostgres(io.zonky.test.db.postgres.embedded.EmbeddedPostgres pg, int port, Path pgData) {
     this.pg = pg;
+    this.pgData = pgData;
     this.port = port;
   }
 
@@ -41,11 +43,15 @@ public final class EmbeddedPostgres implements AutoCloseable {
         .setCleanDataDirectory(false)
         .setPort(port)
         .setPGStartupWait(Duration.ofSeconds(30))
+        // The node stops PostgreSQL itself, last, from its own shutdown hook (zonky's would race it).
+        .setRegisterShutdownHook(false)
         .setServerConfig("listen_addresses", "127.0.0.1")
         .setServerConfig("max_connections", "200")
         .setServerConfig("fsync", "on")
+        // zonky turns synchronous_commit off by default; a commit the line announces must be on disk first.
+        .setServerConfig("synchronous_commit", "on")
         .start();
-    return new EmbeddedPostgres(pg, port);
+    return new EmbeddedPostgres(pg, port, pgData);
   }
 
   public int port() {
@@ -59,7 +65,27 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    Optional<ProcessHandle> postmaster = postmaster(pgData);
     pg.close();
+    // pg_ctl gives up waiting after a few seconds; the shutdown checkpoint may take longer on a busy
+    // disk. Return only once PostgreSQL has ended, so it is the last thing to stop.
+    postmaster.ifPresent(p -> {
+      try {
+        p.onExit().get(60, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.warn("PostgreSQL (pid {}) is still shutting down", p.pid());
+      }
+    });
+  }
+
+  /** The running postmaster of {@code pgData}, from its {@code postmaster.pid}. */
+  private static Optional<ProcessHandle> postmaster(Path pgData) {
+    try {
+      List<String> lines = Files.readAllLines(pgData.resolve("postmaster.pid"));
+      return lines.isEmpty() ? Optional.empty() : ProcessHandle.of(Long.parseLong(lines.get(0).trim())).filter(ProcessHandle::isAlive);
+    } catch (IOException | NumberFormatException e) {
+      return Optional.empty();
+    }
   }
 
   static int portFor(Path dataDir) throws IOException {
@@ -80,27 +106,13 @@ public final class EmbeddedPostgres implements AutoCloseable {
   }
 
   /** Stops a postgres that still holds {@code pgData} after its JVM died. */
-  private static void stopOrphan(Path pgData) throws IOException {
-    Path pidFile = pgData.resolve("postmaster.pid");
-    if (!Files.exists(pidFile)) {
-      return;
-    }
-    List<String> lines = Files.readAllLines(pidFile);
-    if (lines.isEmpty()) {
-      return;
-    }
-    long pid;
-    try {
-      pid = Long.parseLong(lines.get(0).trim());
-    } catch (NumberFormatException e) {
-      return;
-    }
-    Optional<ProcessHandle> orphan = ProcessHandle.of(pid)
-        .filter(ProcessHandle::isAlive)
+  private static void stopOrphan(Path pgData) {
+    Optional<ProcessHandle> orphan = postmaster(pgData)
         .filter(p -> p.info().command().map(c -> c.contains("postgres")).orElse(false));
     if (orphan.isEmpty()) {
       return;
     }
+    long pid = orphan.get().pid();
     log.warn("Stopping PostgreSQL left running by an earlier run (pid {})", pid);
     ProcessHandle p = orphan.get();
     p.destroy();

@@ -27,13 +27,15 @@ public final class Migrations {
   static final List<String> FILES = List.of("V001__core.sql", "V002__work_items.sql", "V003__claim_order.sql",
       "V004__task_lookups.sql", "V005__line_analytics.sql", "V006__settings.sql", "V007__fewer_task_indexes.sql",
       "V008__event_key.sql", "V009__leaner_task_indexes.sql", "V010__one_statement_completion.sql", "V011__node_leases.sql",
-      "V012__line_catalogue.sql");
+      "V012__line_catalogue.sql", "V013__project_archived.sql");
 
   private Migrations() {
   }
 
   public static Future<Void> apply(Pool pool) {
-    return pool.withTransaction(conn -> conn.query("SELECT pg_advisory_xact_lock(" + LOCK_KEY + ")").execute()
+    // PostgreSQL's notices (an index renamed, a table already there) are not warnings: keep them out of the log.
+    return pool.withTransaction(conn -> conn.query("SET LOCAL client_min_messages = warning").execute()
+        .compose(v -> conn.query("SELECT pg_advisory_xact_lock(" + LOCK_KEY + ")").execute())
         .compose(v -> conn.query("""
             CREATE TABLE IF NOT EXISTS schema_migrations (
               version text PRIMARY KEY,

@@ -16,11 +16,11 @@ public final class ProjectRepository {
 
   /** A stored project. */
   public record ProjectRow(String id, String line, Integer lineVersion, JsonObject lineDefinition, JsonObject params,
-                           String idempotencyKey, String createdBy, Instant createdAt) {
+                           String idempotencyKey, String createdBy, Instant createdAt, boolean archived) {
 
     public JsonObject toJson() {
       return new JsonObject().put("project_id", id).put("line", line).put("line_version", lineVersion).put("params", params)
-          .put("created_by", createdBy).put("created_at", createdAt.toString());
+          .put("created_by", createdBy).put("created_at", createdAt.toString()).put("archived", archived);
     }
   }
 
@@ -30,7 +30,19 @@ public final class ProjectRepository {
       ON CONFLICT DO NOTHING""";
   private static final String FIND = "SELECT * FROM projects WHERE id = $1";
   private static final String BY_KEY = "SELECT * FROM projects WHERE idempotency_key = $1";
-  private static final String LIST = "SELECT * FROM projects ORDER BY created_at DESC, id LIMIT $1";
+  private static final String LIST = "SELECT * FROM projects WHERE NOT archived ORDER BY created_at DESC, id LIMIT $1";
+  /**
+   * Archives the finished projects whose idempotency key starts with $1 (the demo's), all but the
+   * newest $2 of them; a project is finished when none of its tracks is still on the line.
+   */
+  private static final String ARCHIVE_FINISHED = """
+      UPDATE projects SET archived = true WHERE id IN (
+        SELECT p.id FROM projects p
+        WHERE NOT p.archived AND p.idempotency_key LIKE $1 || '%'
+          AND EXISTS (SELECT 1 FROM tracks t WHERE t.project_id = p.id)
+          AND NOT EXISTS (SELECT 1 FROM tracks t WHERE t.project_id = p.id AND t.state NOT IN ('stabilized', 'escalated', 'cancelled'))
+        ORDER BY p.created_at DESC, p.id DESC OFFSET $2)
+      RETURNING id""";
   private static final String UPDATE_DEFINITION = "UPDATE projects SET line_definition = $2, line_version = $3 WHERE id = $1";
 
   /** Inserts a project; false when its id or idempotency key already exists (nothing changes). */
@@ -53,6 +65,11 @@ public final class ProjectRepository {
     return db.preparedQuery(LIST).execute(Tuple.of(limit)).map(rows -> TaskRepository.all(rows, ProjectRepository::of));
   }
 
+  /** Archives all but the newest {@code keep} finished projects of an idempotency-key prefix; returns their ids. */
+  public Future<List<String>> archiveFinished(SqlClient db, String keyPrefix, int keep) {
+    return db.preparedQuery(ARCHIVE_FINISHED).execute(Tuple.of(keyPrefix, keep)).map(rows -> TaskRepository.all(rows, r -> r.getString(0)));
+  }
+
   /** Redesign: the project follows the line's current version from now on. */
   public Future<Void> updateDefinition(SqlClient db, String id, JsonObject definition, int lineVersion) {
     return db.preparedQuery(UPDATE_DEFINITION).execute(Tuple.of(id, definition, lineVersion)).mapEmpty();
@@ -61,6 +78,6 @@ public final class ProjectRepository {
   static ProjectRow of(Row r) {
     return new ProjectRow(r.getString("id"), r.getString("line"), r.getInteger("line_version"), (JsonObject) r.getValue("line_definition"),
         (JsonObject) r.getValue("params"), r.getString("idempotency_key"), r.getString("created_by"),
-        TrackRow.instant(r, "created_at"));
+        TrackRow.instant(r, "created_at"), r.getBoolean("archived"));
   }
 }

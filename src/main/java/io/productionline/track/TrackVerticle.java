@@ -329,7 +329,7 @@ public final class TrackVerticle extends VerticleBase {
             ? List.of(TrackEvents.operatorNotice(track, station, v.outcome().wire(), d)) : List.of();
         JsonObject auditJson = v.audit() == null ? null : new JsonObject(v.audit());
         if (auditJson != null && "gate".equals(auditJson.getString("decided_by"))) {
-          log.info("Audit {} of track {} rejected by a gate: {}", station.id(), trackId, v.reason());
+          log.info("{} / {}: audit {} rejected by a gate: {} (track {})", track.projectId(), track.documentType(), station.id(), v.reason(), trackId);
         }
         return kept.compose(x -> persist(conn, d, List.of(), after, actor, auditJson, task))
             .map(w -> auditJson == null ? w : w.audited(auditJson.copy().put("reason", v.reason())));
@@ -564,7 +564,7 @@ public final class TrackVerticle extends VerticleBase {
                 .compose(replacement -> (kind == CancelKind.REDESIGN ? rebind(conn) : Future.<Integer>succeededFuture())
                     .map(version -> new Cancelled(w, replacement, version)))))
         .compose(c -> afterCommit(c.written()).compose(view -> {
-          log.info("Track {} {} cancelled ({}) by {}", trackId, track.documentType(), kind.wire(), actor,
+          log.info("{} / {}: cancelled ({}) by {} (track {})", track.projectId(), track.documentType(), kind.wire(), actor, trackId,
               net.logstash.logback.argument.StructuredArguments.entries(new JsonObject().put("event", "cancelled")
                   .put("track_id", trackId).put("project", track.projectId()).put("document_type", track.documentType())
                   .put("kind", kind.wire()).put("actor", actor).put("reason", reason)
@@ -723,8 +723,8 @@ public final class TrackVerticle extends VerticleBase {
     fields.put("attempt", attempt);
     fields.put("actor", actor);
     fields.put("reason", d.reason());
-    log.info("Track {} {} moved {} -> {} at station {}", trackId, before.documentType(), d.from().wire(), d.to().wire(),
-        type.station(d.stationIndex()).id(), net.logstash.logback.argument.StructuredArguments.entries(fields));
+    log.info("{} / {}: moved {} -> {} at {} (track {})", before.projectId(), before.documentType(), d.from().wire(), d.to().wire(),
+        type.station(d.stationIndex()).id(), trackId, net.logstash.logback.argument.StructuredArguments.entries(fields));
     return new Written(next, published);
   }
 

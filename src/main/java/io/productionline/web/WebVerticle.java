@@ -100,7 +100,10 @@ public final class WebVerticle extends VerticleBase {
     router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx).bridge(bridgeOptions(), guard::bridgeEvent));
     router.get("/assembly-line/dashboard").handler(ctx -> ctx.reroute("/index.html"));
     router.route("/api/*").handler(ctx -> ctx.fail(Refusal.notFound("no such endpoint: " + ctx.request().method() + " " + ctx.request().path())));
-    router.route().handler(StaticHandler.create(FileSystemAccess.RELATIVE, s.config.getString("webroot", "webroot"))
+    // ./webroot, else the jar's webroot/ (Vert.x reads the classpath when the file is not on disk); a named directory instead.
+    String webroot = s.config.getString("webroot", "webroot");
+    FileSystemAccess access = java.nio.file.Path.of(webroot).isAbsolute() ? FileSystemAccess.ROOT : FileSystemAccess.RELATIVE;
+    router.route().handler(StaticHandler.create(access, webroot)
         .setCachingEnabled(false));
     router.route().failureHandler(this::refuse);
     // Requests no route took (unknown paths and methods) get the same JSON refusal as the API.
@@ -165,7 +168,9 @@ public final class WebVerticle extends VerticleBase {
     Refusal r;
     if (ctx.failure() != null) {
       r = Http.problem(ctx.failure());
-      if (r.status() >= 500) {
+      if (r.status() == 503) {
+        log.info("Request {} {} answered 503: {}", ctx.request().method(), ctx.request().path(), ctx.failure().getMessage());
+      } else if (r.status() >= 500) {
         log.warn("Request {} {} could not be served: {}", ctx.request().method(), ctx.request().path(), ctx.failure().toString());
       }
     } else {

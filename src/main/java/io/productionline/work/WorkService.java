@@ -321,7 +321,7 @@ public final class WorkService {
             return Future.succeededFuture(List.<JsonObject>of());
           }
           for (TaskRow t : tasks) {
-            log.info("Executor {} claimed task {} ({} {} attempt {})", id, t.id(), t.documentType(), t.stationId(), t.attempt(),
+            log.info("{} / {}: {} claimed by executor {} (task {}, attempt {})", t.projectId(), t.documentType(), t.stationId(), id, t.id(), t.attempt(),
                 entries(fields(t, "claimed").getMap()));
             s.metrics.claimed(t.capability());
           }

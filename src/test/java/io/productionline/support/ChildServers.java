@@ -68,7 +68,8 @@ public final class ChildServers {
       JsonObject conf = new JsonObject(Files.readString(ServerProcess.baseDir().resolve("conf/config.json")));
       conf.put("lines_dir", lines.toString());
       conf.put("demo", conf.getJsonObject("demo", new JsonObject()).copy()
-          .put("enabled", true).put("project", project).put("line", line.getString("name")).put("executors", 3));
+          .put("enabled", true).put("project", project).put("line", line.getString("name")).put("executors", 3)
+          .put("every_seconds", 0));
       conf.put("redis", conf.getJsonObject("redis", new JsonObject()).copy().put("prefix", TestServers.redisPrefix()));
       conf.put("work", conf.getJsonObject("work", new JsonObject()).copy()
           .put("lease_seconds", leaseSeconds).put("sweep_interval_ms", 500));

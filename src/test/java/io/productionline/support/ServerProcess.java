@@ -177,7 +177,9 @@ public final class ServerProcess {
     if (!process.isAlive()) {
       return;
     }
-    process.destroy();
+    // SIGTERM through the handle: Process.destroy() would also close our end of the child's stdout,
+    // and what the child prints while it stops would be lost.
+    process.toHandle().destroy();
     try {
       if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
         process.destroyForcibly();
@@ -186,6 +188,21 @@ public final class ServerProcess {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       process.destroyForcibly();
+    }
+  }
+
+  /** The exit status of the child, once it has ended. */
+  public int exitValue() {
+    return process.exitValue();
+  }
+
+  /** Everything the child wrote to stdout, then to stderr. */
+  public String output() {
+    try {
+      return (Files.exists(stdout) ? Files.readString(stdout, StandardCharsets.UTF_8) : "")
+          + (Files.exists(stderr) ? Files.readString(stderr, StandardCharsets.UTF_8) : "");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

@@ -82,7 +82,7 @@ class StructuredLogTest {
     assertEquals("aud", moved.getString("station"));
     assertEquals("log", moved.getString("project"));
     assertEquals("INFO", moved.getString("level"));
-    assertTrue(moved.getString("message").contains("moved auditing -> stabilized"), moved.encode());
+    assertTrue(moved.getString("message").startsWith("log / doc: moved auditing -> stabilized"), "the line names the project and the document: " + moved.encode());
     JsonObject started = all.stream().filter(j -> "transition".equals(j.getString("event")) && "queued".equals(j.getString("from")))
         .findFirst().orElseThrow();
     assertEquals("line", started.getString("actor"), "a move no executor made names its actor");
