@@ -47,6 +47,9 @@ public final class Broadcast {
       String to = m.headers().get(TO);
       if (to != null) {
         bus.publish(to, m.body(), LOCAL);
+        if (Addresses.isProject(to)) {
+          bus.publish(Addresses.PROJECTS_LOCAL, m.body(), LOCAL);
+        }
       }
     });
     return relay.completion().map(relay);

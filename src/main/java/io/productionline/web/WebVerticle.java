@@ -77,8 +77,10 @@ public final class WebVerticle extends VerticleBase {
     new AnalyticsApi(s, view.analytics()).mount(router);
     new AdminApi(s).mount(router);
     new MetricsApi(s, work).mount(router);
+    new RunsApi(s, work).mount(router);
+    new WorkbenchApi(s, commands).mount(router);
     router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx).bridge(bridgeOptions(), guard::bridgeEvent));
-    router.get("/assembly-line/dashboard").handler(ctx -> ctx.reroute("/index.html"));
+    router.get("/assembly-line/dashboard").handler(ctx -> ctx.reroute("/intents.html"));
     router.route("/api/*").handler(ctx -> ctx.fail(Refusal.notFound("no such endpoint: " + ctx.request().method() + " " + ctx.request().path())));
     router.route().handler(StaticHandler.create(FileSystemAccess.RELATIVE, s.config.getString("webroot", "webroot"))
         .setCachingEnabled(false));
