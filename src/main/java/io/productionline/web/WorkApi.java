@@ -335,7 +335,8 @@ final class WorkApi {
     try {
       task = Http.id(ctx, "task");
       name = ctx.pathParam("name");
-      if (name == null || !name.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")) {
+      if (name == null || name.isEmpty() || name.length() > 200 || name.contains("/") || name.contains("\\") || name.startsWith(".")
+          || name.chars().anyMatch(ch -> ch < 32)) {
         throw Refusal.badRequest("name is not an artifact name");
       }
     } catch (RuntimeException e) {
@@ -372,7 +373,9 @@ final class WorkApi {
       }
       ctx.response().putHeader("Content-Type", type).putHeader("X-Content-Type-Options", "nosniff")
           .putHeader("Content-Security-Policy", "sandbox; default-src 'none'")
-          .putHeader("Content-Disposition", "attachment; filename=\"" + name + "\"").end(body);
+          .putHeader("Content-Disposition", "attachment; filename=\"" + name.replaceAll("[^A-Za-z0-9_.-]", "_")
+              + "\"; filename*=UTF-8''" + java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"))
+          .end(body);
     }).onFailure(ctx::fail);
   }
 
