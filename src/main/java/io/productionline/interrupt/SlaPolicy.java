@@ -14,14 +14,17 @@ import java.util.TreeMap;
  *
  * <pre>
  * "sla_policy": {
- *   "approval":      {"action": "escalate", "notes": "no answer within the SLA: acknowledged and continued"},
+ *   "audit_review":  {"action": "escalate", "notes": "no answer within the SLA: acknowledged and continued"},
  *   "clarification": {"action": "answer", "answer": {"answers": {"audience": "operators"}}},
+ *   "approval":      {"action": "answer", "answer": {"notes": "approved: no objection within the SLA"}},
  *   "stations": {"legal_review": {"action": "alert"}}
  * }
  * </pre>
  *
- * {@code alert} (the default) only raises the alarm; {@code escalate} acknowledges and continues
- * (as an operator's escalate does, with the policy's {@code notes}); {@code answer} resolves the
+ * {@code alert} (the default) only raises the alarm; {@code escalate} acknowledges a halt and
+ * continues (as an operator's escalate does, with the policy's {@code notes}; only a halted track,
+ * so only for {@code audit_review} by type; at a station whose interrupt is not a halt the track's
+ * refusal is recorded as the result); {@code answer} resolves the
  * interrupt with the configured {@code answer} (as an operator's resolve does). A policy that does
  * not hold stops the node from starting.
  */
@@ -77,7 +80,12 @@ public final class SlaPolicy {
         }
         stations.forEach(e -> byStation.put(e.getKey(), rule("analytics.sla_policy.stations." + e.getKey(), e.getValue())));
       } else if (InterruptType.parse(key).isPresent()) {
-        byType.put(key, rule("analytics.sla_policy." + key, c.getValue(key)));
+        Rule r = rule("analytics.sla_policy." + key, c.getValue(key));
+        if (r.action() == Action.ESCALATE && !key.equals(InterruptType.AUDIT_REVIEW.wire())) {
+          throw new IllegalArgumentException("analytics.sla_policy." + key + ": escalate (acknowledge and continue) is for the halts of "
+              + "audit_review; a " + key + " waits for an answer: use answer or alert");
+        }
+        byType.put(key, r);
       } else {
         throw new IllegalArgumentException("analytics.sla_policy." + key
             + ": not an interrupt type (clarification, audit_review, constraint_conflict, approval) nor \"stations\"");
