@@ -14,11 +14,12 @@ export function openTrack(trackId, taskId, projectId) {
   closeDrawer();
   const body = h('div', { class: 'wb-drawer-body' }, h('p', { text: 'Loading the track…' }));
   const close = h('button', { class: 'btn wb-close', type: 'button', text: 'Close', 'aria-label': 'Close the run drawer' });
+  const note = h('p', { id: 'wb-manual-note', class: 'cmd-note', role: 'status' });
   const el = h('aside', { id: 'wb-drawer', class: 'wb-drawer', role: 'dialog', 'aria-label': 'Runs of the track', dataset: { trackId } },
-    h('header', { class: 'wb-drawer-head' }, h('h3', { id: 'wb-drawer-title', text: 'Track' }), close), body);
+    h('header', { class: 'wb-drawer-head' }, h('h3', { id: 'wb-drawer-title', text: 'Track' }), close), note, body);
   close.addEventListener('click', closeDrawer);
   document.body.append(el);
-  current = { el, body, trackId, taskId, projectId, log: null, source: null };
+  current = { el, body, note, trackId, taskId, projectId, log: null, source: null };
   load(current);
 }
 
@@ -31,6 +32,7 @@ export function closeDrawer() {
 }
 
 async function load(c) {
+  const serial = (c.serial = (c.serial ?? 0) + 1);
   let track;
   try {
     track = await getJson(`/production/track/${encodeURIComponent(c.trackId)}`);
@@ -38,7 +40,7 @@ async function load(c) {
     c.body.replaceChildren(h('p', { class: 'wb-refused', text: `Track ${c.trackId} not available: ${p.message}` }));
     return;
   }
-  if (current !== c) return;
+  if (current !== c || serial !== c.serial) return;
   c.track = track;
   c.el.querySelector('#wb-drawer-title').textContent = `${track.title ?? track.document_type} · ${track.state.replace('_', ' ')}`;
   c.el.dataset.state = track.state;
@@ -65,7 +67,9 @@ async function load(c) {
   if (selected) {
     c.log = new LogView(selected.task_id, selected.status);
     c.body.append(c.log.el);
-    c.body.append(await artifacts(selected.task_id));
+    const shown = await artifacts(selected.task_id);
+    if (current !== c || serial !== c.serial) return;
+    c.body.append(shown);
   }
   watch(c, track);
 }
@@ -77,6 +81,10 @@ function watch(c, track) {
   c.source.addEventListener('run', (e) => {
     const run = JSON.parse(e.data);
     if (run.track_id !== c.trackId || current !== c) return;
+    // Only a change of what the drawer shows reloads it (a new run, or a run's status, outcome or attempt).
+    const shown = (c.track?.runs ?? []).find((r) => r.task_id === run.task_id);
+    if (shown && shown.status === run.status && shown.outcome === run.outcome && shown.attempt === run.attempt
+      && shown.progress === run.progress) return;
     clearTimeout(c.reload);
     c.reload = setTimeout(() => { if (!c.body.contains(document.activeElement) || document.activeElement === document.body) load(c); }, 300);
   });
@@ -152,7 +160,7 @@ function manual(c, track) {
   const findings = h('textarea', { id: 'wb-findings', rows: 3, placeholder: 'findings, one a line' });
   const score = h('input', { id: 'wb-score', type: 'number', step: '0.01', min: '0', max: '1', placeholder: 'score 0–1' });
   const questions = h('textarea', { id: 'wb-questions', rows: 3, placeholder: 'questions, one a line' });
-  const note = h('p', { id: 'wb-manual-note', class: 'cmd-note', role: 'status' });
+  const note = c.note;
   const submit = h('button', { id: 'wb-manual-submit', class: 'btn btn-primary', type: 'submit', text: 'Record outcome' });
   const rejected = h('div', { class: 'wb-when' }, findings, score);
   const needs = h('div', { class: 'wb-when' }, questions);
@@ -165,7 +173,7 @@ function manual(c, track) {
   const lines = (t) => t.value.split('\n').map((s) => s.trim()).filter(Boolean);
   const form = h('form', { id: 'wb-manual', class: 'wb-manual' },
     h('p', { text: `${station.id} is a manual station: record its outcome. The line checks it as any completion.` }),
-    h('label', null, 'Outcome ', outcome), reason, rejected, needs, submit, note);
+    h('label', null, 'Outcome ', outcome), reason, rejected, needs, submit);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const body = { outcome: outcome.value };
