@@ -5,7 +5,7 @@
 
 import { h } from '../dom.js';
 import { captureToken } from '../auth.js';
-import { canOperate } from './api.js';
+import { canOperate, getJson } from './api.js';
 import { openTrack } from './drawer.js';
 import { runsView } from './runs.js';
 import { projectsView } from './projects.js';
@@ -41,6 +41,29 @@ function decorate(track) {
   track.append(tools);
 }
 
+// The SLA policy of each inbox item (what happens when its SLA passes), as GET /api/v1/inbox says.
+const policies = new Map();
+let asking = null;
+function decorateInbox(list) {
+  const missing = [];
+  for (const item of list.querySelectorAll('.inbox-item[data-interrupt-id]')) {
+    const id = item.dataset.interruptId;
+    const says = policies.get(id);
+    const shown = item.querySelector(':scope > .wb-sla-policy');
+    if (!policies.has(id)) missing.push(id);
+    else if (says && (!shown || shown.textContent !== says)) {
+      shown?.remove();
+      item.append(h('div', { class: 'wb-sla-policy', text: says }));
+    }
+  }
+  if (missing.length && !asking) {
+    asking = getJson('/api/v1/inbox').then((box) => {
+      for (const i of box.items) policies.set(i.interrupt_id, i.sla_policy?.says ?? '');
+      for (const id of missing) if (!policies.has(id)) policies.set(id, '');
+    }).catch(() => {}).finally(() => { asking = null; decorateInbox(list); });
+  }
+}
+
 function mount() {
   const right = document.querySelector('#status-bar .sb-right');
   if (right && !document.getElementById('wb-open-runs')) {
@@ -56,6 +79,11 @@ function mount() {
     const all = () => tracks.querySelectorAll('[data-track-id]').forEach((t) => { if (t.classList.contains('track')) decorate(t); });
     new MutationObserver(all).observe(tracks, { childList: true, subtree: true });
     all();
+  }
+  const inbox = document.getElementById('inbox-list');
+  if (inbox) {
+    new MutationObserver(() => decorateInbox(inbox)).observe(inbox, { childList: true, subtree: true });
+    decorateInbox(inbox);
   }
   const params = new URLSearchParams(window.location.search);
   if (params.get('track')) open(params.get('track'), params.get('run'));

@@ -5,7 +5,7 @@ import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.util.List;
 
-/** What the SLA policy did about each breach ({@code sla_breaches.action}, {@code action_result}; V011). */
+/** What the SLA policy did about each breach ({@code sla_breaches.action}, {@code action_result}; V012). */
 public final class SlaActions {
 
   /** A breach the policy has not dealt with yet, with its interrupt as it stands now. */
