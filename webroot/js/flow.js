@@ -64,7 +64,7 @@ function bottleneckCard(m) {
   if (!b) {
     return h('section', { id: 'bottleneck', class: 'panel bottleneck-card calm', dataset: { station: '' } },
       h('header', { class: 'panel-head' }, h('h2', null, 'Bottleneck')),
-      h('p', { class: 'empty-note calm' }, 'No station is limiting the line — nothing queued or at work in the window.'));
+      h('p', { class: 'empty-note calm below-capacity' }, m.capacity ?? 'The line runs below capacity.'));
   }
   const e = b.evidence ?? {};
   const figures = [
@@ -98,7 +98,7 @@ function lineCard(m) {
     ['Wait p50 / p90', `${p50(l.wait_ms)} / ${p90(l.wait_ms)}`, 'per station task'],
     ['First-pass yield', pct(l.first_pass_yield), 'tracks whose audits passed the first time'],
     ['Remediation rate', pct(l.remediation_rate), `of ${l.audit_runs ?? 0} audit runs rejected`],
-    ["Little's law", l.littles_law_cycle_ms == null ? '—' : took(l.littles_law_cycle_ms), 'work in progress ÷ throughput'],
+    ['Cycle at this pace', l.littles_law_cycle_ms == null ? '—' : took(l.littles_law_cycle_ms), 'work in progress ÷ tracks finished per minute'],
   ];
   return h('section', { id: 'line-flow', class: 'panel line-card' },
     h('header', { class: 'panel-head' }, h('h2', null, 'The line'), h('span', { class: 'panel-hint' }, humanize(m.line_title ?? m.line))),
@@ -125,7 +125,7 @@ function stationTable(m) {
     h('span', { class: 'fs-name' }, h('b', { class: 'mono' }, s.short ?? s.station), h('span', { class: 'dim' }, ` ${humanize(s.document_type)}`),
       isB ? h('span', { class: 'bn-tag' }, 'bottleneck') : null),
     h('span', { class: 'mono dim' }, s.capability),
-    h('span', { class: 'mono' }, `${s.queued ?? 0}q · ${s.in_service ?? 0}w`),
+    h('span', { class: 'mono' }, `${s.queued ?? 0} queued · ${s.in_service ?? 0} at work`),
     h('span', { class: 'mono' }, `${perMin(s.arrivals_per_min)} / ${perMin(s.completions_per_min)}`),
     h('span', { class: 'mono' }, `${p50(s.wait_ms)} · ${p90(s.wait_ms)}`),
     h('span', { class: 'mono' }, `${p50(s.cycle_ms)} · ${p90(s.cycle_ms)}`),
@@ -186,7 +186,7 @@ function typeTable(m) {
 export function renderPlan(root) {
   const m = state.flow;
   const trackSig = [...state.tracks.values()].map((t) => [t.track_id, t.state, t.eta_at, t._whyState, t.why && t.why.text]);
-  const sig = JSON.stringify([state.flowV, state.projectId, state.loaded, state.etaAt, trackSig]);
+  const sig = JSON.stringify([state.flowV, state.projectId, state.loaded, state.head?.eta_at, trackSig]);
   if (sig === planSig) return;
   planSig = sig;
   if (!m && !state.loaded) {
@@ -208,8 +208,8 @@ export function renderPlan(root) {
 }
 
 function finishCard(f) {
-  const eta = state.etaAt ?? f.eta_at ?? null;
-  const moving = state.finishMoving ?? f.finish_at_moving ?? null;
+  const eta = state.head?.eta_at ?? f.eta_at ?? null;
+  const moving = state.head?.finish_at_moving ?? f.finish_at_moving ?? null;
   const stopped = f.stopped ?? [];
   const unfinished = f.unfinished ?? [...state.tracks.values()].filter((t) => !TERMINAL.has(t.state)).length;
   let big;

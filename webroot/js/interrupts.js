@@ -1,5 +1,6 @@
-// The interrupt panel: every open operator interrupt, answered inline. A card is built once
-// and kept while its interrupt is open, so what the operator types survives live updates.
+// The answer cards of the operator inbox: an open interrupt of the project shown, answered inline.
+// A card is built once and kept while its interrupt is open, so what the operator types survives
+// live updates.
 
 import { h, reconcile } from './dom.js';
 import { state } from './store.js';
@@ -13,29 +14,23 @@ export function bindInterruptActions(handlers) {
   actions = handlers;
 }
 
-export function renderInterrupts(list, countEl) {
-  const open = [...state.interrupts.values()]
-    .sort((a, b) => String(a.created_at ?? '').localeCompare(String(b.created_at ?? '')));
-  countEl.textContent = String(open.length);
-  countEl.dataset.count = String(open.length);
-  const nodes = [];
-  const keep = new Set();
-  for (const i of open) {
-    keep.add(i.interrupt_id);
-    let card = cards.get(i.interrupt_id);
-    if (!card) {
-      card = buildCard(i);
-      cards.set(i.interrupt_id, card);
-    }
-    paintTrackLine(card, i);
-    nodes.push(card);
+/**
+ * The answer card of an interrupt (an inbox item of the project shown): built once and kept while
+ * the interrupt is open, so what the operator types survives live updates.
+ */
+export function interruptCard(i) {
+  let card = cards.get(i.interrupt_id);
+  if (!card) {
+    card = buildCard(i);
+    cards.set(i.interrupt_id, card);
   }
-  for (const id of [...cards.keys()]) if (!keep.has(id)) cards.delete(id);
-  if (!nodes.length) {
-    nodes.push(h('p', { class: 'empty-note calm' },
-      state.loaded ? 'No open interrupts — the line needs no operator input.' : 'Loading interrupts…'));
-  }
-  reconcile(list, nodes);
+  paintTrackLine(card, i);
+  return card;
+}
+
+/** Forget the cards of interrupts that are no longer open. */
+export function keepCards(open) {
+  for (const id of [...cards.keys()]) if (!open.has(id)) cards.delete(id);
 }
 
 export function focusInterrupt(id) {
@@ -102,7 +97,7 @@ function buildCard(i) {
   const note = h('span', { class: 'cmd-note', role: 'status' });
   const notes = h('textarea', {
     class: 'notes-input', name: 'notes', rows: '2',
-    placeholder: type === 'audit_review' ? 'Notes (kept with the escalation or the resumed station)' : 'Notes for the station (optional)',
+    placeholder: type === 'audit_review' ? 'What the re-run should change (needed to re-run; kept with an acknowledgement)' : 'Notes for the station (optional)',
   });
   const inputs = questions.map((q, n) => {
     const input = h('input', {
@@ -116,7 +111,7 @@ function buildCard(i) {
   let resolveLabel = 'Resolve & resume';
   if (type === 'clarification') resolveLabel = 'Answer & resume';
   if (type === 'approval') resolveLabel = 'Approve';
-  if (type === 'audit_review') resolveLabel = 'Resume station';
+  if (type === 'audit_review') resolveLabel = 'Re-run with notes';
   const resolveBtn = h('button', { class: 'btn btn-primary resolve', type: 'submit' }, resolveLabel);
   buttons.push(resolveBtn);
   const t = state.tracks.get(i.track_id);
@@ -146,6 +141,12 @@ function buildCard(i) {
         note.dataset.tone = 'refused';
         note.textContent = 'Answer every question before resuming';
         missing.input.focus();
+        return;
+      }
+      if (type === 'audit_review' && !notes.value.trim()) {
+        note.dataset.tone = 'refused';
+        note.textContent = 'Say in the notes what the re-run should change — or Acknowledge & Continue';
+        notes.focus();
         return;
       }
       if (type === 'approval') answers.approved = true;

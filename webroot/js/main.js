@@ -1,6 +1,8 @@
 // Production Line dashboard: wires the snapshot (/production, fetched once and after a bridge
-// reconnect), the live events of the SockJS event-bus bridge, the renderers and the operator
-// commands. Nothing here polls: the only timer re-renders clock texts locally.
+// reconnect), the project's dashboard channel (pl.view.P: every event with the views it changed,
+// as the server renders them), the operator inbox (pl.inbox) and the project list (pl.projects),
+// the renderers and the operator commands. Nothing here polls: the only timer re-renders clock
+// texts locally.
 
 import { captureToken, token, remember, getJson } from './auth.js';
 import { Bridge } from './bridge.js';
@@ -8,7 +10,7 @@ import * as store from './store.js';
 import { renderStatus } from './status.js';
 import { renderGraph } from './graph.js';
 import { renderTracks, bindTrackActions, toggleFamily, flashDocument } from './tracks.js';
-import { renderInterrupts, bindInterruptActions, focusInterrupt } from './interrupts.js';
+import { bindInterruptActions, focusInterrupt } from './interrupts.js';
 import { renderExecutors } from './executors.js';
 import { renderInbox, bindInboxActions } from './inbox.js';
 import { renderInspect, renderPlan } from './flow.js';
@@ -33,8 +35,6 @@ const els = {
   projectName: $('project-name'),
   graph: $('dependency-graph'),
   tracks: $('tracks'),
-  interruptList: $('interrupt-list'),
-  interruptCount: $('interrupt-count'),
   executors: $('executors'),
   queue: $('queue'),
   lineEta: $('line-eta'),
@@ -51,7 +51,6 @@ const params = new URLSearchParams(window.location.search);
 let projectId = params.get('project') || 'demo';
 const focusDoc = params.get('focus');
 let bridgeState = 'connecting';
-const refetchedFor = new Set();
 const MAX_BUFFER = 5000;
 
 // ---- rendering -------------------------------------------------------------------------
@@ -67,11 +66,13 @@ function schedule() {
 }
 
 function renderAll() {
+  // what the page has applied: the browser tests compare it with GET /production read at the same moment
+  document.body.dataset.lastSeq = String(store.state.lastSeq);
   renderStatus(els, bridgeState);
   renderGraph(els.graph, { onPick: pickDocument });
   renderTracks(els.tracks);
   renderInbox(els.inboxList, els.inboxCount);
-  renderInterrupts(els.interruptList, els.interruptCount);
+  renderProjects();
   renderExecutors(els.executors, els.queue);
   if (mode === 'inspect') renderInspect(els.inspectView);
   if (mode === 'plan') renderPlan(els.planView);
@@ -111,7 +112,7 @@ for (const tab of els.modeTabs) {
 }
 
 store.subscribe(schedule);
-store.onGap(() => loadProduction('gap'));
+store.onReload(() => loadProduction('reload'));
 new ResizeObserver(schedule).observe(els.graph.parentElement);
 
 /** A graph node (or ?focus=) picks a document type: show its track, expanded when it is one. */
@@ -172,6 +173,10 @@ async function loadProduction(why) {
     } else if (p.status === 0) {
       showLoadNote('Line state not available — the server is not reachable. It loads again when the bridge reconnects.');
       if (!store.state.loaded) store.waitingFor('Waiting for the server — line state loads when it answers');
+    } else if (p.status === 404) {
+      // "no project X; the projects are …": the server's words, and the selector lists them
+      showLoadNote(null);
+      store.waitingFor(`${p.message} — choose one above`, p.message);
     } else {
       showLoadNote(`Line state of project ${projectId} not available — the server answered ${p.status}: ${p.message}`);
       if (!store.state.loaded) store.waitingFor(`Project ${projectId} not available — choose another project`);
@@ -199,21 +204,10 @@ async function loadInbox() {
   }
 }
 
+/** The project selector's list once; pl.projects events keep its counts current. */
 async function loadProjects() {
   try {
-    const body = await getJson('/api/v1/projects');
-    const projects = Array.isArray(body.projects) ? body.projects : [];
-    const ids = new Set(projects.map((p) => p.project_id));
-    const options = projects.map((p) => {
-      const s = p.summary ?? {};
-      const frac = s.total != null ? ` · ${s.stabilized ?? 0}/${s.total}` : '';
-      return new Option(`${p.project_id} — ${humanize(p.line ?? '')}${frac}`, p.project_id);
-    });
-    if (!ids.has(projectId)) options.unshift(new Option(`${projectId} — not listed`, projectId));
-    els.projectSelect.replaceChildren(...options);
-    els.projectSelect.value = projectId;
-    els.projectSelect.hidden = false;
-    els.projectName.hidden = true;
+    store.applyProjects(await getJson('/api/v1/projects'));
   } catch (p) {
     els.projectSelect.hidden = true;
     els.projectName.hidden = false;
@@ -221,18 +215,36 @@ async function loadProjects() {
   }
 }
 
+let projectsSig = null;
+function renderProjects() {
+  if (!store.state.projects) return;
+  const sig = `${store.state.projectsV}|${projectId}`;
+  if (sig === projectsSig) return;
+  projectsSig = sig;
+  const projects = [...store.state.projects.values()];
+  const options = projects.map((p) => {
+    const s = p.summary ?? {};
+    const frac = s.total != null ? ` · ${s.stabilized ?? 0}/${s.total}` : '';
+    return new Option(`${p.project_id} — ${humanize(p.line ?? '')}${frac}`, p.project_id);
+  });
+  if (!store.state.projects.has(projectId)) options.unshift(new Option(`${projectId} — no such project`, projectId));
+  els.projectSelect.replaceChildren(...options);
+  els.projectSelect.value = projectId;
+  els.projectSelect.hidden = false;
+  els.projectName.hidden = true;
+}
+
 function switchProject(id) {
   if (!id || id === projectId) return;
-  bridge.unsubscribe(`pl.project.${projectId}`);
+  bridge.unsubscribe(`pl.view.${projectId}`);
   projectId = id;
   const url = new URL(window.location.href);
   url.searchParams.set('project', id);
   window.history.replaceState(window.history.state, '', url.pathname + url.search + url.hash);
   els.projectName.textContent = id;
   if ([...els.projectSelect.options].some((o) => o.value === id)) els.projectSelect.value = id;
-  refetchedFor.clear();
   store.reset(id);
-  bridge.subscribe(`pl.project.${id}`, onEvent);
+  bridge.subscribe(`pl.view.${id}`, onEvent);
   loadProduction('switch');
 }
 
@@ -240,14 +252,7 @@ function switchProject(id) {
 
 function onEvent(body) {
   if (store.state.buffer.length > MAX_BUFFER) store.state.buffer.splice(0, store.state.buffer.length - MAX_BUFFER);
-  const outcome = store.ingest(body);
-  if (outcome === 'unknown') {
-    const key = body.track_id ?? body.interrupt_id ?? '?';
-    if (!refetchedFor.has(key)) {
-      refetchedFor.add(key);
-      loadProduction('unknown');
-    }
-  }
+  store.ingest(body);
 }
 
 const bridge = new Bridge({
@@ -259,15 +264,21 @@ const bridge = new Bridge({
   onOpen: (reconnected) => {
     // after a reconnect the snapshot is fetched again; so is one that could not load before
     if (reconnected || (!store.state.loaded && !store.state.loading)) loadProduction('reconnect');
-    if (reconnected) loadInbox();
+    if (reconnected) {
+      loadInbox();
+      loadProjects();
+    }
   },
   onRefused: (reason) => {
     showTokenPrompt('bridge', `The event-bus bridge refused this dashboard (${reason}). An operator token lets it subscribe.`);
   },
 });
-bridge.subscribe(`pl.project.${projectId}`, onEvent);
+// for diagnostics (and the browser tests, which drop the connection mid-run)
+window.productionLine = { bridge, store };
+bridge.subscribe(`pl.view.${projectId}`, onEvent);
 bridge.subscribe('pl.executors', onEvent);
 bridge.subscribe('pl.inbox', (body) => store.ingestInbox(body));
+bridge.subscribe('pl.projects', (body) => store.ingestProject(body));
 
 // ---- commands --------------------------------------------------------------------------
 
@@ -341,22 +352,14 @@ bindInterruptActions({
   resolve: async (i, resolution, note, done, unlock) => {
     const reply = await command('pl.command.resolve', { interrupt_id: i.interrupt_id, resolution }, note,
       'Sending answer to the line…', 'Answer accepted — the track resumes');
-    if (reply) {
-      done();
-      setTimeout(() => store.resolvedLocally(i.interrupt_id), 1200);
-    } else {
-      unlock();
-    }
+    if (reply) done();
+    else unlock();
   },
   escalate: async (i, notes, note, done, unlock) => {
     const reply = await command('pl.command.escalate', { interrupt_id: i.interrupt_id, notes }, note,
       'Sending acknowledgement…', 'Acknowledged — the track is escalated and its dependents proceed');
-    if (reply) {
-      done();
-      setTimeout(() => store.resolvedLocally(i.interrupt_id), 1200);
-    } else {
-      unlock();
-    }
+    if (reply) done();
+    else unlock();
   },
 });
 

@@ -26,20 +26,21 @@ let lastSig = null;
 
 export function renderStatus(els, bridgeState) {
   const s = summary();
-  const ls = state.loaded ? lineState() : 'loading';
-  const sig = JSON.stringify([s, ls, bridgeState, state.queue, state.noExecutorsFor, state.loaded, state.waitNote, state.interrupts.size,
-    state.lineTitle, state.projectId, state.etaAt, state.finishMoving]);
+  const ls = state.loaded ? lineState() : state.refusal ? 'unknown' : 'loading';
+  const head = state.head ?? {};
+  const sig = JSON.stringify([s, ls, bridgeState, state.queue, state.noExecutorsFor, state.loaded, state.waitNote, (head.interrupts ?? []).length,
+    state.lineTitle, state.projectId, head.eta_at, head.finish_at_moving, state.refusal]);
   if (sig === lastSig) return;
   lastSig = sig;
 
   // "Production Line: Active | 3/7 Stabilized" — textContent is exactly that sentence
-  const lineText = ls === 'loading' ? 'Loading' : (LINE_STATE_TEXT[ls] ?? humanize(ls));
+  const lineText = ls === 'loading' ? 'Loading' : ls === 'unknown' ? `no project ${state.projectId}` : (LINE_STATE_TEXT[ls] ?? humanize(ls));
   els.lineStatus.dataset.lineState = ls;
   els.lineStatus.replaceChildren(
     h('span', { class: 'ls-name' }, 'Production Line: '),
     h('span', { class: 'ls-state' }, lineText),
     h('span', { class: 'ls-sep' }, ' | '),
-    h('span', { class: 'ls-frac mono' }, `${s.stabilized}/${s.total}`),
+    h('span', { class: 'ls-frac mono' }, `${s.stabilized ?? 0}/${s.total ?? 0}`),
     h('span', { class: 'ls-word' }, ' Stabilized'));
   els.lineNote.textContent = lineNote(ls, s);
   els.lineTitle.textContent = state.lineTitle || (state.line ? humanize(state.line) : '');
@@ -62,16 +63,16 @@ export function renderStatus(els, bridgeState) {
   els.runFullLine.disabled = bridgeState !== 'live' || !state.loaded;
   els.runFullLine.title = bridgeState !== 'live'
     ? 'Waiting for the event-bus bridge'
-    : 'Start every track whose dependencies are stabilized';
+    : ls === 'complete' ? `Nothing to start: ${s.stabilized}/${s.total} stabilized` : 'Start every track whose dependencies are stabilized';
 
   renderEta(els.lineEta, ls, s);
   renderBanners(els.banners);
-  document.title = `${lineText} ${s.stabilized}/${s.total} · ${state.projectId ?? ''} · Production Line`;
+  document.title = `${lineText} ${s.stabilized ?? 0}/${s.total ?? 0} · ${state.projectId ?? ''} · Production Line`;
 }
 
 function lineNote(ls, s) {
-  if (ls === 'loading') return state.waitNote ?? `Loading line state of project ${state.projectId ?? ''}…`;
-  const open = state.interrupts.size;
+  if (ls === 'loading' || ls === 'unknown') return state.waitNote ?? `Loading line state of project ${state.projectId ?? ''}…`;
+  const open = (state.head?.interrupts ?? []).length;
   switch (ls) {
     case 'idle':
       return s.total ? 'Idle — press Run Full Line to start every track whose dependencies are clear' : 'Idle — no tracks yet';
@@ -98,21 +99,23 @@ function lineNote(ls, s) {
 /** The project's finish time from the forecast, ticking down in place (main.js). */
 function renderEta(el, ls, s) {
   if (!el) return;
-  const open = s.total - s.stabilized - s.escalated - s.cancelled;
+  const open = (s.total ?? 0) - (s.stabilized ?? 0) - (s.escalated ?? 0) - (s.cancelled ?? 0);
   if (!state.loaded || ls === 'complete' || ls === 'idle' || open === 0) {
     el.hidden = true;
     return;
   }
   el.hidden = false;
-  if (state.etaAt) {
-    el.dataset.eta = state.etaAt;
+  const etaAt = state.head?.eta_at;
+  const finishMoving = state.head?.finish_at_moving;
+  if (etaAt) {
+    el.dataset.eta = etaAt;
     el.className = 'line-eta mono countdown';
-    el.textContent = etaText(state.etaAt);
-    el.title = `The project is expected to finish at ${timeOfDay(state.etaAt)} (see Plan)`;
+    el.textContent = etaText(etaAt);
+    el.title = `The project is expected to finish at ${timeOfDay(etaAt)} (see Plan)`;
   } else {
     delete el.dataset.eta;
     el.className = 'line-eta mono no-eta';
-    el.textContent = state.finishMoving ? `No ETA — moving tracks done by ${timeOfDay(state.finishMoving)}` : 'No ETA — the line waits';
+    el.textContent = finishMoving ? `No ETA — moving tracks done at ${timeOfDay(finishMoving)}` : 'No ETA — the line waits';
     el.title = 'Some tracks wait for an operator or an executor; see Plan for why';
   }
 }

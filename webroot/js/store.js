@@ -1,8 +1,10 @@
-// The dashboard's model of one project's line: the /production snapshot plus every bridge
-// event applied after it, in sequence order. Renderers read `state` and the derived helpers;
-// they never change it.
+// What the dashboard holds: what the server said last. GET /production once (and after a
+// reconnect or a missed event), then the events of the project's dashboard channel (pl.view.P),
+// each carrying the view of the track it changed and the project's head exactly as
+// GET /production renders them. Nothing here works out a state, a count or a time: a view that
+// arrives replaces the one held, when it is newer. Renderers read `state`; they never change it.
 
-import { ACTIVE, STOPPING, TERMINAL, TRACK_STATES, URGENCY } from './vocab.js';
+import { ACTIVE, STOPPING, URGENCY } from './vocab.js';
 
 const HEARTBEAT_STALE_MS = 60_000;
 
@@ -10,50 +12,54 @@ export const state = {
   projectId: null,
   line: null,
   lineTitle: null,
-  serverLineState: null,
-  lastSeq: -1,
+  head: null,              // the project's head: summary, line_state, eta_at, finish_at_moving, last_seq, interrupts
+  lastSeq: -1,             // the last project event applied in order (a hole that stays open reloads)
   loaded: false,
-  loading: false,          // a /production request is in flight: events are buffered
+  loading: false,
   waitNote: null,          // what the dashboard waits for before it can show the line
   buffer: [],
-  tracks: new Map(),       // track_id -> track (+ local fields prefixed with _)
-  interrupts: new Map(),   // interrupt_id -> interrupt
+  tracks: new Map(),       // track_id -> the server's view of the track (+ _asOfMs, _progress)
   executors: new Map(),    // executor_id -> executor (+ _seenAt, _pulse)
   queue: { depth: 0, by_capability: {} },
   noExecutorsFor: [],
   overrides: new Map(),    // track_id -> expanded true/false chosen by the operator
   focusRemediating: null,  // the one remediating track that auto-expands
-  flow: null,              // the project's flow metrics, bottleneck and forecast (GET /production/metrics, then flow_metrics)
-  flowV: 0,                // bumped when flow changes: renderers compare it
+  flow: null,              // the project's flow metrics (GET /production/metrics, then flow_metrics)
+  flowV: 0,
   inbox: new Map(),        // interrupt_id -> inbox item, across projects (GET /api/v1/inbox, then pl.inbox)
   inboxLoaded: false,
+  inboxAsOf: '',
   inboxV: 0,
-  etaAt: null,             // when the project is expected to finish (null: it waits for an operator, or is done)
-  finishMoving: null,      // when the tracks that can finish will have finished
+  projects: null,          // the project selector's list (GET /api/v1/projects, then pl.projects)
+  projectsV: 0,
+  refusal: null,           // the server's refusal of this project (an unknown project: the projects there are)
 };
 
 const listeners = new Set();
 export function subscribe(fn) { listeners.add(fn); }
 export function changed() { for (const fn of listeners) fn(); }
 
+let reloadListener = () => {};
+/** Called when what arrived cannot be applied (a hole in the sequence, a change without its view). */
+export function onReload(listener) { reloadListener = listener; }
+
 export function reset(projectId) {
   state.projectId = projectId;
   state.line = null;
   state.lineTitle = null;
-  state.serverLineState = null;
+  state.head = null;
   state.lastSeq = -1;
   state.loaded = false;
   state.loading = false;
   state.waitNote = null;
+  state.refusal = null;
   state.buffer = [];
   state.tracks = new Map();
-  state.interrupts = new Map();
   state.overrides = new Map();
   state.focusRemediating = null;
   state.flow = null;
   state.flowV++;
-  state.etaAt = null;
-  state.finishMoving = null;
+  early.clear();
   changed();
 }
 
@@ -65,248 +71,154 @@ export function beginLoad() {
   }
 }
 
-/** Say what the dashboard waits for while it has no line state (null: just loading). */
-export function waitingFor(note) {
+/** Say what the dashboard waits for while it has no line state. */
+export function waitingFor(note, refusal = null) {
   state.waitNote = note;
+  state.refusal = refusal;
   changed();
 }
 
 export function abandonLoad() {
   state.loading = false;
-  if (state.loaded) replayBuffer();
+  const buffered = state.buffer;
+  state.buffer = [];
+  if (state.loaded) for (const ev of buffered) apply(ev);
   changed();
 }
 
-// ---- snapshot --------------------------------------------------------------------------
+// ---- what the server says ----------------------------------------------------------------
 
+/** A GET /production body: everything is replaced. */
 export function applySnapshot(snap) {
-  const now = Date.now();
   const previous = state.tracks;
   state.projectId = snap.project_id ?? state.projectId;
   state.line = snap.line ?? null;
   state.lineTitle = snap.line_title ?? null;
-  state.serverLineState = snap.line_state ?? null;
+  state.head = null;
+  applyHead(snap);
   state.lastSeq = Number.isFinite(snap.last_seq) ? snap.last_seq : 0;
-  state.etaAt = snap.eta_at ?? null;
-  state.finishMoving = snap.finish_at_moving ?? null;
-
   state.tracks = new Map();
-  for (const raw of snap.tracks ?? []) {
-    const t = { ...raw, stations: (raw.stations ?? []).map((s) => ({ ...s })) };
-    const active = activeStation(t);
-    const base = active ? active.elapsed_ms : t.elapsed_ms;
-    t._timer = { baseMs: Number(base) || 0, at: now };
-    t._v = 0;
-    const old = previous.get(t.track_id);
-    if (old && old._progress && old.current_station === t.current_station) t._progress = old._progress;
-    t._whyState = t.why ? t.state : null;
-    state.tracks.set(t.track_id, t);
+  for (const view of snap.tracks ?? []) {
+    const old = previous.get(view.track_id);
+    applyTrack(view, old && old.current_station === view.current_station ? old._progress : null);
   }
-
-  state.interrupts = new Map();
-  for (const i of snap.interrupts ?? []) state.interrupts.set(i.interrupt_id, { ...i });
-
   if (Array.isArray(snap.executors)) {
     const executors = new Map();
+    const now = Date.now();
     for (const e of snap.executors) {
       const prev = state.executors.get(e.executor_id);
       executors.set(e.executor_id, { ...e, _seenAt: heartbeatAt(e.last_heartbeat, now), _pulse: prev ? prev._pulse : 0 });
     }
     state.executors = executors;
   }
-  if (snap.queue) state.queue = { depth: snap.queue.depth ?? 0, by_capability: snap.queue.by_capability ?? {} };
-  if (Array.isArray(snap.no_executors_for)) state.noExecutorsFor = [...snap.no_executors_for];
-
   for (const id of [...state.overrides.keys()]) if (!state.tracks.has(id)) state.overrides.delete(id);
   state.loaded = true;
   state.loading = false;
   state.waitNote = null;
-  refocus();
-
-  dropCovered();
-  replayBuffer();
-  changed();
-}
-
-/** Events that arrived while a snapshot was loading, applied as if they arrived now. */
-function replayBuffer() {
+  state.refusal = null;
+  for (const seq of [...early.keys()]) if (seq <= state.lastSeq) early.delete(seq);
   const buffered = state.buffer;
   state.buffer = [];
-  for (const ev of buffered) {
-    if (typeof ev.seq === 'number' && !isExecutorEvent(ev)) ingestInOrder(ev);
-    else applyEvent(ev);
-  }
-}
-
-// ---- events ----------------------------------------------------------------------------
-
-/**
- * Take one event from the bridge. Returns 'unknown' when it names a track the dashboard
- * does not know (the caller then refetches /production once).
- */
-export function ingest(ev) {
-  if (!ev || typeof ev !== 'object') return undefined;
-  if (!state.loaded || state.loading) {
-    // executor status is not part of the project snapshot's sequence: apply it at once
-    if (isExecutorEvent(ev)) {
-      applyEvent(ev);
-      changed();
-    } else {
-      state.buffer.push(ev);
-    }
-    return undefined;
-  }
-  if (typeof ev.seq === 'number' && !isExecutorEvent(ev)) {
-    return ingestInOrder(ev);
-  }
-  const outcome = applyEvent(ev);
+  for (const ev of buffered) apply(ev);
+  refocus();
   changed();
-  return outcome;
 }
 
-// A project's events carry seq 1, 2, 3, … with no hole. Delivery over the bridge can cross event
-// loops and nodes, so an event may arrive before the one just ahead of it: hold it back and apply
-// the project's events strictly in order. A hole that stays open means a missed event: the
-// caller then reloads the snapshot (returns 'gap').
+/** The project's head, when it is at least as new as the one held. */
+function applyHead(head) {
+  if (!head) return;
+  const held = state.head;
+  if (held && Number(head.last_seq) < Number(held.last_seq)) return;
+  if (held && head.last_seq === held.last_seq && String(head.as_of ?? '') < String(held.as_of ?? '')) return;
+  state.head = head;
+  if (head.queue) state.queue = { depth: head.queue.depth ?? 0, by_capability: head.queue.by_capability ?? {} };
+  if (Array.isArray(head.no_executors_for)) state.noExecutorsFor = [...head.no_executors_for];
+}
+
+/** A track's view, when it is at least as new as the one held (its version, then its as_of). */
+function applyTrack(view, progress) {
+  const held = state.tracks.get(view.track_id);
+  if (held && (view.version < held.version || (view.version === held.version && String(view.as_of) < String(held.as_of)))) return;
+  const t = { ...view, _asOfMs: Date.parse(view.as_of) || Date.now() };
+  t._progress = progress !== undefined ? progress : (held && held.current_station === t.current_station ? held._progress : null);
+  if (held && held.state !== t.state) {
+    t._enteredAt = Date.now();
+    const wasWorking = ACTIVE.has(held.state) || STOPPING.has(held.state);
+    const isWorking = ACTIVE.has(t.state) || STOPPING.has(t.state);
+    if ((isWorking && !wasWorking) || t.state === 'stabilized') state.overrides.delete(t.track_id);
+  } else if (held) {
+    t._enteredAt = held._enteredAt;
+  }
+  state.tracks.set(t.track_id, t);
+}
+
+// ---- events --------------------------------------------------------------------------------
+
+/** One event of the project's dashboard channel, or of pl.executors. */
+export function ingest(ev) {
+  if (!ev || typeof ev !== 'object') return;
+  if (ev.type === 'executor_status' || (!ev.type && ev.executor_id)) {
+    executorStatus(ev);
+    changed();
+    return;
+  }
+  if (ev.type === 'queue_depth') {
+    state.queue = { depth: ev.depth ?? 0, by_capability: ev.by_capability ?? {} };
+    if (Array.isArray(ev.no_executors_for)) state.noExecutorsFor = [...ev.no_executors_for];
+    changed();
+    return;
+  }
+  if (ev.project && state.projectId && ev.project !== state.projectId) return;
+  if (!state.loaded || state.loading) {
+    state.buffer.push(ev);
+    return;
+  }
+  apply(ev);
+  refocus();
+  changed();
+}
+
+// Stored events carry seq 1, 2, 3, … with no hole. One that arrives after a hole is applied at
+// once (its views are newer than anything held) and the hole is given a grace time to fill;
+// a hole that stays open means a missed event, and the snapshot is read again.
 const early = new Map();
 let gapTimer = null;
-let gapListener = () => {};
 const GAP_GRACE_MS = 1500;
 
-/** Called when a hole in the sequence stays open past the grace time: reload the snapshot. */
-export function onGap(listener) {
-  gapListener = listener;
+function apply(ev) {
+  if (ev.project_view) applyHead(ev.project_view);
+  if (ev.track_view) applyTrack(ev.track_view);
+  else if (ev.track_id && CHANGES_A_TRACK.has(ev.type) && !(typeof ev.seq === 'number' && ev.seq <= state.lastSeq)) {
+    // the server could not read the view that goes with this change: ask for the whole line
+    reloadListener();
+  }
+  switch (ev.type) {
+    case 'task_progress': taskProgress(ev); break;
+    case 'flow_metrics': applyFlowMetrics(ev); break;
+    default: break;
+  }
+  if (typeof ev.seq === 'number') sequenced(ev.seq);
 }
 
-function ingestInOrder(ev) {
-  if (ev.seq <= state.lastSeq) return undefined;
-  early.set(ev.seq, ev);
-  let outcome;
+const CHANGES_A_TRACK = new Set(['station_transition', 'line_stopped', 'interrupt_resolved', 'production_complete',
+  'work_item_complete', 'task_requeued', 'task_claimed']);
+
+function sequenced(seq) {
+  if (seq <= state.lastSeq) return;
+  early.set(seq, true);
   while (early.has(state.lastSeq + 1)) {
-    const next = early.get(state.lastSeq + 1);
-    early.delete(next.seq);
-    if (applyEvent(next) === 'unknown') outcome = 'unknown';
-    state.lastSeq = Math.max(state.lastSeq, next.seq);
+    early.delete(state.lastSeq + 1);
+    state.lastSeq += 1;
   }
-  changed();
   if (early.size === 0) {
     clearTimeout(gapTimer);
     gapTimer = null;
   } else if (gapTimer === null) {
-    // One timer per hole, not a poll: it fires once, and only if the hole is still open then.
     gapTimer = setTimeout(() => {
       gapTimer = null;
-      if (early.size > 0) gapListener();
+      if (early.size > 0) reloadListener();
     }, GAP_GRACE_MS);
   }
-  return outcome;
-}
-
-/** The snapshot moved lastSeq on: forget held events it already covers. */
-export function dropCovered() {
-  for (const seq of [...early.keys()]) if (seq <= state.lastSeq) early.delete(seq);
-  if (early.size === 0) {
-    clearTimeout(gapTimer);
-    gapTimer = null;
-  }
-}
-
-function isExecutorEvent(ev) {
-  return ev.type === 'executor_status' || ev.type === 'queue_depth' || (!ev.type && ev.executor_id);
-}
-
-function applyEvent(ev) {
-  const type = ev.type ?? (ev.executor_id ? 'executor_status' : undefined);
-  if (type === 'executor_status') return executorStatus(ev);
-  if (type === 'queue_depth') return queueDepth(ev);
-  if (ev.project && state.projectId && ev.project !== state.projectId) return undefined;
-
-  const sequenced = typeof ev.seq === 'number';
-  if (sequenced && ev.seq <= state.lastSeq) return undefined;
-
-  let outcome;
-  switch (type) {
-    case 'station_transition': outcome = stationTransition(ev); break;
-    case 'line_stopped': outcome = lineStopped(ev); break;
-    case 'interrupt_resolved': state.interrupts.delete(ev.interrupt_id); break;
-    case 'production_complete': outcome = productionComplete(ev); break;
-    case 'line_progress':
-      if (ev.line_state) state.serverLineState = ev.line_state;
-      break;
-    case 'task_progress': taskProgress(ev); break;
-    case 'flow_metrics': applyFlowMetrics(ev); break;
-    case 'sla_breached': slaBreached(ev); break;
-    default: break;
-  }
-  if (outcome === 'unknown') return outcome;
-  if (sequenced) state.lastSeq = ev.seq;
-  refocus();
-  return outcome;
-}
-
-function stationTransition(ev) {
-  const t = state.tracks.get(ev.track_id);
-  if (!t) return 'unknown';
-  const now = Date.now();
-  // close the clock of the station that was at work
-  const was = activeStation(t);
-  if (was) was.elapsed_ms = liveElapsed(t, now);
-
-  const before = t.state;
-  if (TRACK_STATES.includes(ev.state)) t.state = ev.state;
-  if (ev.station != null) t.current_station = ev.station;
-  if (ev.station_index != null) t.station_index = ev.station_index;
-  if (ev.remediation_count != null) t.remediation_count = ev.remediation_count;
-  if (ev.max_remediations != null) t.max_remediations = ev.max_remediations;
-  if ('reason' in ev) t.reason = ev.reason;
-  if (ev.at) t.state_entered_at = ev.at;
-  t.elapsed_ms = Number(ev.elapsed_ms) || 0;
-  t._timer = { baseMs: t.elapsed_ms, at: now };
-  restation(t, ev.station, ev.station_index);
-  if (was && was !== activeStation(t)) t._progress = null;
-  entered(t, before);
-  return undefined;
-}
-
-function lineStopped(ev) {
-  const t = state.tracks.get(ev.track_id);
-  state.interrupts.set(ev.interrupt_id, {
-    interrupt_id: ev.interrupt_id,
-    track_id: ev.track_id,
-    document_type: ev.document_type,
-    type: ev.interrupt_type,
-    reason: ev.reason,
-    payload: ev.payload ?? {},
-    created_at: ev.at ?? new Date().toISOString(),
-  });
-  if (!t) return 'unknown';
-  if (ACTIVE.has(t.state) || t.state === 'queued') {
-    const before = t.state;
-    const was = activeStation(t);
-    if (was) was.elapsed_ms = liveElapsed(t);
-    t.state = ev.interrupt_type === 'audit_review' ? 'halted' : 'awaiting_operator';
-    if (ev.reason) t.reason = ev.reason;
-    t._timer = { baseMs: 0, at: Date.now() };
-    restation(t, t.current_station, t.station_index);
-    entered(t, before);
-  }
-  return undefined;
-}
-
-function productionComplete(ev) {
-  const t = state.tracks.get(ev.track_id) ?? [...state.tracks.values()].find(
-    (x) => !ev.track_id && x.document_type === ev.document_type && !TERMINAL.has(x.state));
-  if (!t) return ev.track_id ? 'unknown' : undefined;
-  if (TRACK_STATES.includes(ev.outcome) && t.state !== ev.outcome) {
-    const before = t.state;
-    const was = activeStation(t);
-    if (was) was.elapsed_ms = liveElapsed(t);
-    t.state = ev.outcome;
-    restation(t, t.current_station, t.station_index);
-    t._progress = null;
-    entered(t, before);
-  }
-  return undefined;
 }
 
 function taskProgress(ev) {
@@ -328,20 +240,13 @@ function executorStatus(ev) {
     _seenAt: heartbeatAt(ev.last_heartbeat),
     _pulse: (prev._pulse ?? 0) + 1,
   });
-  return undefined;
 }
 
-function queueDepth(ev) {
-  state.queue = { depth: ev.depth ?? 0, by_capability: ev.by_capability ?? {} };
-  if (Array.isArray(ev.no_executors_for)) state.noExecutorsFor = [...ev.no_executors_for];
-  return undefined;
-}
-
-// ---- line analytics --------------------------------------------------------------------
+// ---- line analytics --------------------------------------------------------------------------
 
 /**
  * The project's flow metrics (a GET /production/metrics body or a flow_metrics event): kept for
- * the Inspect and Plan views; each track's why and ETA go on its row.
+ * the Inspect and Plan views; a track's why and ETA are taken when they are newer than its view.
  */
 export function applyFlowMetrics(m) {
   if (!m || (m.project_id ?? m.project) !== state.projectId) return;
@@ -350,21 +255,11 @@ export function applyFlowMetrics(m) {
   state.flowV++;
   for (const x of m.tracks ?? []) {
     const t = state.tracks.get(x.track_id);
-    if (!t) continue;
+    if (!t || x.state !== t.state || String(m.as_of ?? '') <= String(t.as_of ?? '')) continue;
     t.why = x.why ?? null;
-    t._whyState = x.state;
     t.eta_at = x.eta_at ?? null;
     t.eta_stop = x.eta_stop ?? null;
   }
-  if (m.forecast) {
-    state.etaAt = m.forecast.eta_at ?? null;
-    state.finishMoving = m.forecast.finish_at_moving ?? null;
-  }
-}
-
-/** The server's why of a track, when it speaks of the state the track is in now. */
-export function whyOf(t) {
-  return t.why && t._whyState === t.state ? t.why : null;
 }
 
 export function applyFlowSnapshot(m) {
@@ -372,139 +267,103 @@ export function applyFlowSnapshot(m) {
   changed();
 }
 
-/** What the operator is asked for: an audit review the circuit breaker did not open is a halt. */
-export function inboxKind(type, reason) {
-  if (type === 'audit_review' && !String(reason ?? '').startsWith('circuit breaker')) return 'halt';
-  return type;
+/** The server's why of a track. */
+export function whyOf(t) {
+  return t.why ?? null;
 }
 
+// ---- the operator inbox and the projects ------------------------------------------------------
+
+/** A GET /api/v1/inbox body, or an `inbox` event of pl.inbox carrying the same: the inbox is replaced. */
 export function applyInbox(body) {
+  if (!body || !Array.isArray(body.items)) return;
+  if (state.inboxLoaded && String(body.as_of ?? '') < state.inboxAsOf) return;
   state.inbox = new Map();
-  for (const i of body.items ?? []) state.inbox.set(i.interrupt_id, { ...i });
+  for (const i of body.items) state.inbox.set(i.interrupt_id, { ...i });
+  state.inboxAsOf = String(body.as_of ?? '');
   state.inboxLoaded = true;
   state.inboxV++;
   changed();
 }
 
-/** One event of pl.inbox: an interrupt opened or closed anywhere, or an SLA passed. */
+/** One event of pl.inbox: every one carries the whole inbox. */
 export function ingestInbox(ev) {
-  if (!ev || typeof ev !== 'object') return;
-  if (ev.type === 'inbox_opened') {
-    if (!state.inbox.has(ev.interrupt_id)) {
-      const opened = Date.parse(ev.created_at);
-      const due = Number.isFinite(opened) && ev.sla_seconds ? new Date(opened + ev.sla_seconds * 1000).toISOString() : null;
-      state.inbox.set(ev.interrupt_id, {
-        interrupt_id: ev.interrupt_id,
-        project_id: ev.project,
-        track_id: ev.track_id,
-        document_type: ev.document_type,
-        type: ev.interrupt_type,
-        kind: inboxKind(ev.interrupt_type, ev.reason),
-        reason: ev.reason,
-        created_at: ev.created_at,
-        sla_seconds: ev.sla_seconds ?? null,
-        due_at: due,
-        breached: false,
-      });
-    }
-  } else if (ev.type === 'inbox_closed') {
-    state.inbox.delete(ev.interrupt_id);
-  } else if (ev.type === 'sla_breached') {
-    slaBreached(ev);
-    return;
-  } else {
-    return;
-  }
-  state.inboxV++;
+  if (ev && ev.inbox) applyInbox(ev.inbox);
+}
+
+/** A GET /api/v1/projects body. */
+export function applyProjects(body) {
+  state.projects = new Map((body.projects ?? []).map((p) => [p.project_id, p]));
+  state.projectsV++;
   changed();
 }
 
-function slaBreached(ev) {
-  const item = state.inbox.get(ev.interrupt_id);
-  if (item && !item.breached) {
-    item.breached = true;
-    item.breached_at = ev.breached_at;
-    state.inboxV++;
+/** One event of pl.projects: a project created, its counts changed, or archived (it leaves the list). */
+export function ingestProject(ev) {
+  if (!ev || !ev.project_id || !state.projects) return;
+  if (ev.archived_at) {
+    // archived: it leaves the selector (and stays readable by its id)
+    if (state.projects.delete(ev.project_id)) {
+      state.projectsV++;
+      changed();
+    }
+    return;
   }
-  const i = state.interrupts.get(ev.interrupt_id);
-  if (i) i.sla_breached = true;
-}
-
-/** An operator answer was accepted: drop the interrupt without waiting for the event. */
-export function resolvedLocally(interruptId) {
-  state.interrupts.delete(interruptId);
-  if (state.inbox.delete(interruptId)) state.inboxV++;
+  const held = state.projects.get(ev.project_id);
+  if (held && Number(ev.last_seq) < Number(held.last_seq ?? -1)) return;
+  state.projects.set(ev.project_id, { ...held, ...ev });
+  state.projectsV++;
   changed();
 }
 
-// ---- stations --------------------------------------------------------------------------
+// ---- reading ---------------------------------------------------------------------------------
 
-function stationIndex(t, stationId, index) {
-  const list = t.stations ?? [];
-  if (stationId != null) {
-    const i = list.findIndex((s) => s.id === stationId);
-    if (i >= 0) return i;
-  }
-  if (Number.isInteger(index) && index >= 0 && index < list.length) return index;
-  return -1;
+export function summary() {
+  return state.head?.summary ?? { total: 0 };
 }
 
-/** Recompute every station's state from the track's state and its current station. */
-function restation(t, stationId, index) {
-  const list = t.stations ?? [];
-  if (!list.length) return;
-  const st = t.state;
-  const at = stationIndex(t, stationId, index);
-  list.forEach((s, i) => {
-    const loop = s.kind === 'remediate';
-    if (st === 'queued' || st === 'blocked') {
-      s.state = loop ? 'idle' : 'queued';
-      s.elapsed_ms = 0;
-    } else if (st === 'stabilized') {
-      s.state = loop ? 'idle' : 'complete';
-    } else if (st === 'escalated' || st === 'cancelled') {
-      if (s.state === 'active') s.state = loop ? 'idle' : 'queued';
-    } else if (at < 0) {
-      // no station named: leave the chips as they are
-    } else if (i === at) {
-      if (st === 'awaiting_operator' || st === 'halted') s.state = st;
-      else s.state = 'active';
-      if (s.state === 'active') s.elapsed_ms = t.elapsed_ms ?? 0;
-    } else if (loop) {
-      s.state = 'idle';
-    } else if (i < at) {
-      s.state = 'complete';
-    } else {
-      s.state = 'queued';
-    }
-  });
-  // while remediating, the audit the loop returns to will run again
-  if (st === 'remediating' && at > 0 && list[at].kind === 'remediate') {
-    for (let i = at - 1; i >= 0; i--) {
-      if (list[i].kind === 'audit') { list[i].state = 'queued'; break; }
-    }
-  }
+export function lineState() {
+  return state.head?.line_state ?? 'idle';
 }
 
-export function activeStation(t) {
-  return (t.stations ?? []).find((s) => s.state === 'active' || s.state === 'awaiting_operator') ?? null;
+export function interruptFor(trackId) {
+  const t = state.tracks.get(trackId);
+  return t ? t.interrupt ?? null : null;
 }
 
-export function liveElapsed(t, now = Date.now()) {
-  const timer = t._timer ?? { baseMs: t.elapsed_ms ?? 0, at: now };
-  return timer.baseMs + Math.max(0, now - timer.at);
+/** A station's work time now: what the server said, plus the time since, while an executor holds it. */
+export function workNow(t, s, now = Date.now()) {
+  return (Number(s.work_ms) || 0) + (s.working ? Math.max(0, now - t._asOfMs) : 0);
 }
 
-// ---- expansion -------------------------------------------------------------------------
-
-function entered(t, before) {
-  t._v = (t._v ?? 0) + 1;
-  t._enteredAt = Date.now();
-  const wasWorking = ACTIVE.has(before) || STOPPING.has(before);
-  const isWorking = ACTIVE.has(t.state) || STOPPING.has(t.state);
-  // a track that becomes active (or stabilizes) goes back to automatic expansion
-  if ((isWorking && !wasWorking) || t.state === 'stabilized') state.overrides.delete(t.track_id);
+/** A station's wait for an executor now: what the server said, plus the time since, while it is queued. */
+export function waitNow(t, s, now = Date.now()) {
+  const queued = s.state === 'active' && !s.working;
+  return (Number(s.wait_ms) || 0) + (queued ? Math.max(0, now - t._asOfMs) : 0);
 }
+
+/** How long the track has been in its state now. */
+export function inStateNow(t, now = Date.now()) {
+  const ticking = !['stabilized', 'escalated', 'cancelled'].includes(t.state);
+  return (Number(t.elapsed_ms) || 0) + (ticking ? Math.max(0, now - t._asOfMs) : 0);
+}
+
+export function executorOnTrack(trackId) {
+  const t = state.tracks.get(trackId);
+  const id = t && t.current_task && t.current_task.status === 'claimed' ? t.current_task.executor_id : null;
+  return id ? state.executors.get(id) ?? { executor_id: id } : null;
+}
+
+function heartbeatAt(iso, now = Date.now()) {
+  const beat = Date.parse(iso);
+  return Number.isFinite(beat) ? Math.min(beat, now) : now;
+}
+
+export function isOffline(x, now = Date.now()) {
+  return x.status === 'offline' || now - (x._seenAt ?? 0) > HEARTBEAT_STALE_MS;
+}
+
+// ---- expansion (presentation) ----------------------------------------------------------------
 
 function refocus() {
   const focus = state.focusRemediating && state.tracks.get(state.focusRemediating);
@@ -529,7 +388,6 @@ export function toggleExpanded(trackId) {
   const t = state.tracks.get(trackId);
   if (!t) return;
   state.overrides.set(trackId, !isExpanded(t));
-  t._v = (t._v ?? 0) + 1;
   changed();
 }
 
@@ -538,53 +396,6 @@ export function expandDocument(documentType) {
     if (t.document_type === documentType) state.overrides.set(t.track_id, true);
   }
   changed();
-}
-
-// ---- derived ---------------------------------------------------------------------------
-
-export function summary() {
-  const s = {
-    total: 0, stabilized: 0, active: 0, blocked: 0, queued: 0,
-    awaiting_operator: 0, halted: 0, escalated: 0, cancelled: 0,
-  };
-  for (const t of state.tracks.values()) {
-    s.total++;
-    if (ACTIVE.has(t.state)) s.active++;
-    else if (t.state in s) s[t.state]++;
-  }
-  return s;
-}
-
-export function lineState() {
-  const s = summary();
-  if (s.total === 0) return state.serverLineState ?? 'idle';
-  if (state.interrupts.size > 0 || s.halted > 0 || s.awaiting_operator > 0) return 'stopped';
-  if (s.stabilized + s.escalated + s.cancelled === s.total) return 'complete';
-  if (s.active > 0) return 'active';
-  return state.serverLineState === 'idle' || !state.serverLineState ? 'idle' : 'active';
-}
-
-export function interruptFor(trackId) {
-  for (const i of state.interrupts.values()) if (i.track_id === trackId) return i;
-  return null;
-}
-
-export function executorOnTrack(trackId) {
-  for (const x of state.executors.values()) {
-    const task = x.current_task;
-    if (task && typeof task === 'object' && task.track_id === trackId && !isOffline(x)) return x;
-  }
-  return null;
-}
-
-/** When the executor last beat: its last_heartbeat (never in the future), else now. */
-function heartbeatAt(iso, now = Date.now()) {
-  const beat = Date.parse(iso);
-  return Number.isFinite(beat) ? Math.min(beat, now) : now;
-}
-
-export function isOffline(x, now = Date.now()) {
-  return x.status === 'offline' || now - (x._seenAt ?? 0) > HEARTBEAT_STALE_MS;
 }
 
 /** Most urgent state among some tracks (colours a fan-out family). */

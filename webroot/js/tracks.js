@@ -5,7 +5,7 @@
 
 import { h, svg, reconcile } from './dom.js';
 import {
-  state, tiers, isExpanded, interruptFor, executorOnTrack, liveElapsed, urgentState, whyOf,
+  state, tiers, isExpanded, interruptFor, urgentState, whyOf, workNow, waitNow, inStateNow,
 } from './store.js';
 import {
   ACTIVE, TERMINAL, STOPPING, URGENCY, CANCEL_KINDS, INTERRUPT_TYPE_TEXT, KIND_TITLE,
@@ -130,8 +130,9 @@ function viewOf(t) {
     rem: [t.remediation_count ?? 0, t.max_remediations ?? null],
     reason: t.reason ?? null,
     interrupt: interrupt ? interrupt.interrupt_id : null,
-    timer: t._timer ? [t._timer.baseMs, t._timer.at] : null,
-    stations: (t.stations ?? []).map((s) => [s.id, s.kind, s.state, s.elapsed_ms, s.capability, s.short]),
+    asOf: t.as_of,
+    version: t.version,
+    stations: (t.stations ?? []).map((s) => [s.id, s.kind, s.state, s.work_ms, s.wait_ms, s.working, s.runs, s.capability, s.short]),
     deps: (t.depends_on ?? []).map((d) => [d, depState(d)]),
     entered: t.state_entered_at ?? null,
   };
@@ -141,6 +142,7 @@ function paintRow(row, t, view) {
   const { el, parts } = row;
   el.dataset.documentType = t.document_type ?? '';
   el.dataset.state = t.state;
+  el.dataset.version = String(t.version ?? '');
   el.dataset.expanded = String(view.expanded);
   el.className = `track s-${t.state}${view.expanded ? ' expanded' : ''}`;
 
@@ -224,54 +226,14 @@ function depState(doc) {
   return docStates.get(doc) ?? 'queued';
 }
 
-function capabilityOf(t) {
-  const list = t.stations ?? [];
-  const current = list.find((s) => s.id === t.current_station) ?? list.find((s) => s.state === 'active')
-    ?? list.find((s) => s.state === 'queued');
-  return (current && current.capability) || t.capability || null;
-}
-
-/** Every waiting state names what it waits for. */
+/** What the track waits for, when the server's why has not said it: its reason, in its state's words. */
 function waitText(t, interrupt) {
-  const cap = capabilityOf(t);
-  const starved = cap && state.noExecutorsFor.includes(cap);
-  switch (t.state) {
-    case 'queued':
-      if (state.serverLineState === 'idle' || !state.serverLineState) return 'Queued — press Start Production or Run Full Line';
-      return cap ? `Queued — waiting for an executor with capability ${cap}` : 'Queued — waiting for an executor';
-    case 'blocked': {
-      const open = (t.depends_on ?? []).filter((d) => !['stabilized', 'escalated'].includes(depState(d)));
-      return open.length ? `Waiting on ${open.map(humanize).join(', ')}` : 'Waiting for its dependencies to clear';
-    }
-    case 'binding':
-    case 'assembling':
-    case 'auditing':
-    case 'remediating': {
-      const station = (t.stations ?? []).find((s) => s.state === 'active');
-      const where = station ? `${KIND_TITLE[station.kind] ?? humanize(station.kind)} station ${stationLabel(station)}` : 'station';
-      if (starved) return `${where} — waiting for an executor with capability ${cap}`;
-      const x = executorOnTrack(t.track_id);
-      if (x) return `${where} — executor ${x.executor_id} at work`;
-      if (t.state === 'remediating' && t.reason) return `Audit rejected — ${t.reason}`;
-      return `${where} — task handed to the executor queue`;
-    }
-    case 'awaiting_operator':
-      return interrupt
-        ? `${INTERRUPT_TYPE_TEXT[interrupt.type] ?? humanize(interrupt.type)} — ${interrupt.reason || 'answer in the interrupt panel'}`
-        : (t.reason || 'Waiting for an operator answer');
-    case 'halted':
-      return t.reason ? `Requires review — ${t.reason}` : 'Requires review — see the interrupt panel';
-    case 'stabilized': {
-      const total = (t.stations ?? []).reduce((sum, s) => sum + (s.state === 'complete' ? Number(s.elapsed_ms) || 0 : 0), 0);
-      return total > 0 ? `Production complete in ${took(total)}` : 'Production complete';
-    }
-    case 'escalated':
-      return t.reason ? `Acknowledged by an operator — ${t.reason}` : 'Acknowledged by an operator; dependents proceed';
-    case 'cancelled':
-      return t.reason ? `Cancelled — ${t.reason}` : 'Cancelled by an operator';
-    default:
-      return t.reason || '';
+  if (interrupt) return `${INTERRUPT_TYPE_TEXT[interrupt.type] ?? humanize(interrupt.type)} — ${interrupt.reason || 'answer in the operator inbox'}`;
+  if (t.state === 'stabilized') {
+    const total = (t.stations ?? []).reduce((sum, s) => sum + (Number(s.work_ms) || 0), 0);
+    return total > 0 ? `Production complete · ${took(total)} of station work` : 'Production complete';
   }
+  return t.reason || trackStateText(t);
 }
 
 // ---- station chips ---------------------------------------------------------------------
@@ -305,20 +267,29 @@ function chip(t, s) {
   const st = s.state || 'queued';
   const label = stationLabel(s);
   let timing;
-  if (st === 'active' || st === 'awaiting_operator') {
-    timing = h('span', {
-      class: 'elapsed', dataset: { baseMs: t._timer ? t._timer.baseMs : 0, at: t._timer ? t._timer.at : Date.now() },
-    }, clock(liveElapsed(t)));
+  if (st === 'active' && s.working) {
+    // an executor holds the station: its work time ticks (main.js)
+    timing = h('span', { class: 'elapsed work', dataset: { baseMs: s.work_ms ?? 0, at: t._asOfMs } }, clock(workNow(t, s)));
+  } else if (st === 'active') {
+    timing = h('span', { class: 'elapsed waiting', dataset: { baseMs: s.wait_ms ?? 0, at: t._asOfMs }, title: 'waiting for an executor' },
+      clock(waitNow(t, s)));
   } else if (st === 'complete') {
-    timing = h('span', { class: 'took' }, took(s.elapsed_ms));
+    timing = h('span', { class: 'took' }, took(s.work_ms));
+  } else if (st === 'awaiting_operator' || st === 'halted') {
+    timing = h('span', { class: 'elapsed dim', dataset: { baseMs: t.elapsed_ms ?? 0, at: t._asOfMs } }, clock(inStateNow(t)));
   } else {
-    timing = h('span', { class: 'took dim' }, st === 'idle' ? '—' : (STATION_STATE_TEXT[st] ?? st));
+    timing = h('span', { class: 'took dim' }, st === 'idle' ? (s.runs ? `${s.runs}×` : '—') : (STATION_STATE_TEXT[st] ?? st));
   }
   const title = `${KIND_TITLE[s.kind] ?? humanize(s.kind)} · ${s.id} — ${STATION_STATE_TEXT[st] ?? st}`
+    + ` · worked ${took(s.work_ms ?? 0)}, waited ${took(s.wait_ms ?? 0)} for an executor`
+    + (s.runs > 1 ? ` · ${s.runs} runs` : '')
     + (s.capability ? ` · capability ${s.capability}` : '');
   return h('div', {
     class: ['station', `st-${st}`], title,
-    dataset: { station: s.id, state: st, kind: s.kind },
+    dataset: {
+      station: s.id, state: st, kind: s.kind, runs: s.runs ?? 0,
+      workMs: s.work_ms ?? 0, waitMs: s.wait_ms ?? 0, working: String(!!s.working), asOf: t._asOfMs,
+    },
   },
   h('span', { class: 'station-label' }, st === 'complete' ? h('b', { class: 'tick', 'aria-hidden': 'true' }, '✓ ') : null, label),
   timing,
@@ -363,11 +334,13 @@ function detail(t, view) {
       h('span', { class: 'ds-name' }, stationLabel(s)),
       h('span', { class: 'ds-kind' }, KIND_TITLE[s.kind] ?? humanize(s.kind)),
       h('span', { class: 'ds-state' }, STATION_STATE_TEXT[s.state] ?? s.state),
-      h('span', { class: 'ds-time' }, s.state === 'active' || s.state === 'awaiting_operator'
-        ? h('span', {
-          class: 'live-clock', dataset: { baseMs: t._timer ? t._timer.baseMs : 0, at: t._timer ? t._timer.at : Date.now() },
-        }, clock(liveElapsed(t)))
-        : s.state === 'complete' ? took(s.elapsed_ms) : '—'),
+      h('span', { class: 'ds-time' }, s.working
+        ? h('span', { class: 'live-clock', dataset: { baseMs: s.work_ms ?? 0, at: t._asOfMs } }, clock(workNow(t, s)))
+        : (s.work_ms ? `worked ${took(s.work_ms)}` : '—')),
+      h('span', { class: 'ds-wait' }, s.state === 'active' && !s.working
+        ? h('span', { class: 'live-clock', dataset: { baseMs: s.wait_ms ?? 0, at: t._asOfMs } }, clock(waitNow(t, s)))
+        : (s.wait_ms ? `waited ${took(s.wait_ms)}` : '')),
+      h('span', { class: 'ds-runs mono' }, s.runs ? `${s.runs} ${s.runs === 1 ? 'run' : 'runs'}` : ''),
       s.capability ? h('span', { class: 'ds-cap' }, s.capability) : null)));
 
   const why = whyOf(t);
@@ -394,8 +367,8 @@ function detail(t, view) {
   if (STOPPING.has(t.state) && view.interrupt) {
     parts.push(h('p', { class: 'detail-reason attention' },
       t.state === 'halted'
-        ? 'Review the findings in the interrupt panel: resume the station, or acknowledge and continue.'
-        : 'Answer the interrupt in the panel on the right; the track resumes with the answer.'));
+        ? 'Review the findings in the operator inbox: re-run the station with notes, or acknowledge and continue.'
+        : 'Answer it in the operator inbox on the right; the track resumes with the answer.'));
   }
   return parts;
 }

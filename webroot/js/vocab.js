@@ -2,7 +2,7 @@
 
 export const TRACK_STATES = [
   'queued', 'blocked', 'binding', 'assembling', 'auditing', 'remediating',
-  'awaiting_operator', 'stabilized', 'halted', 'escalated', 'cancelled',
+  'awaiting_operator', 'halted', 'stabilized', 'escalated', 'cancelled',
 ];
 
 /** A station is doing work for these track states. */

@@ -25,6 +25,7 @@ public final class Config {
       Map.entry("PL_CLUSTER_HOST", "cluster.host"),
       Map.entry("PL_CLUSTER_PORT", "cluster.port"),
       Map.entry("PL_CLUSTER_MEMBERS", "cluster.members"),
+      Map.entry("PL_NODE_LEASE_SECONDS", "cluster.lease_seconds"),
       Map.entry("PL_HEARTBEAT_SECONDS", "executors.heartbeat_seconds"),
       Map.entry("PL_STALE_SECONDS", "executors.stale_seconds"),
       Map.entry("PL_LEASE_SECONDS", "work.lease_seconds"),

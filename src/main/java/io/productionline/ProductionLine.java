@@ -14,8 +14,10 @@ import io.productionline.metrics.Metrics;
 import io.productionline.store.Migrations;
 import io.productionline.track.LineCatalog;
 import io.productionline.track.LineOrchestrator;
+import io.productionline.track.LiveViews;
 import io.productionline.track.Node;
 import io.productionline.track.ProductionView;
+import io.productionline.track.Reconciler;
 import io.productionline.track.TrackSupervisor;
 import io.productionline.web.WebVerticle;
 import io.productionline.work.QueueWatch;
@@ -53,10 +55,12 @@ public final class ProductionLine {
   private final LineOrchestrator orchestrator;
   private final WorkService work;
   private final RescueSweeper sweeper;
+  private final Reconciler reconciler;
   private final WebVerticle web;
   private final QueueWatch queueWatch;
   private final FlowWatch flowWatch;
   private final SlaWatch slaWatch;
+  private final LiveViews liveViews;
   private final Redis redisClient;
   /** This node's relay of {@link Broadcast} events to its own consumers. */
   private MessageConsumer<Object> relay;
@@ -70,12 +74,14 @@ public final class ProductionLine {
         services.config.getJsonObject("redis", new JsonObject()).getString("prefix", "pl:"), services.clock, services.staleSeconds());
     this.work = new WorkService(services, registry, supervisor);
     this.sweeper = new RescueSweeper(services, registry, supervisor);
+    this.reconciler = new Reconciler(services, supervisor);
     LineAnalytics analytics = new LineAnalytics(services, registry);
     ProductionView view = new ProductionView(services, registry, analytics);
     this.queueWatch = new QueueWatch(services, view);
     this.flowWatch = new FlowWatch(services, analytics);
     this.slaWatch = new SlaWatch(services, supervisor);
-    this.web = new WebVerticle(services, supervisor, orchestrator, work, view);
+    this.liveViews = new LiveViews(services, view);
+    this.web = new WebVerticle(services, supervisor, orchestrator, work, view, liveViews);
   }
 
   /**
@@ -134,7 +140,10 @@ public final class ProductionLine {
   private static Future<ProductionLine> start(ProductionLine node, JsonObject config, Map<String, LineDefinition> lines) {
     Services services = node.services;
     Vertx vertx = services.vertx;
-    return Broadcast.relay(services.vertx.eventBus())
+    JsonObject cluster = config.getJsonObject("cluster", new JsonObject());
+    return services.lease.start()
+        .compose(lease -> node.liveViews.start())
+        .compose(v -> Broadcast.relay(services.vertx.eventBus(), node.liveViews::tap))
         .compose(relay -> {
           node.relay = relay;
           return node.work.start();
@@ -146,6 +155,7 @@ public final class ProductionLine {
         .compose(v -> node.supervisor.adoptOrphans())
         .map(adopted -> {
           node.sweeper.start(config.getJsonObject("work", new JsonObject()).getLong("sweep_interval_ms", 2000L));
+          node.reconciler.start(cluster.getLong("reconcile_ms", 5000L));
           node.slaWatch.start(config.getJsonObject("analytics", new JsonObject()).getLong("sla_check_seconds", 15L) * 1000);
           log.info("Node {} ready on port {} (lines: {})", services.node.id(), node.port(), String.join(", ", lines.keySet()));
           return node;
@@ -176,6 +186,11 @@ public final class ProductionLine {
     return sweeper;
   }
 
+  /** The cluster-wide adoption of tracks whose owner's lease expired, and the wake-ups a lost message would miss. */
+  public Reconciler reconciler() {
+    return reconciler;
+  }
+
   /** The SLA check of operator interrupts; {@link SlaWatch#breachCounts()} is its counter. */
   public SlaWatch slaWatch() {
     return slaWatch;
@@ -188,14 +203,17 @@ public final class ProductionLine {
 
   /**
    * Leaves gracefully: stops claiming and sweeping, hands this node's tracks to the other members,
-   * then closes the HTTP server and the connections.
+   * ends its lease, then closes the HTTP server and the connections.
    */
   public Future<Void> close() {
     sweeper.stop();
+    reconciler.stop();
     slaWatch.stop();
     work.stopClaiming();
     return supervisor.handOver().<Void>mapEmpty().recover(e -> Future.succeededFuture())
+        .compose(v -> services.lease.release()).recover(e -> Future.succeededFuture())
         .compose(v -> flowWatch.stop()).recover(e -> Future.succeededFuture())
+        .compose(v -> liveViews.stop()).recover(e -> Future.succeededFuture())
         .compose(v -> services.vertx.undeploy(web.deploymentID())).recover(e -> Future.succeededFuture())
         .compose(v -> relay == null ? Future.succeededFuture() : relay.unregister()).recover(e -> Future.succeededFuture())
         .compose(v -> services.reads == services.pool ? Future.succeededFuture() : services.reads.close())

@@ -10,6 +10,7 @@ import io.productionline.store.TaskRepository;
 import io.productionline.store.TrackRepository;
 import io.productionline.track.LineCatalog;
 import io.productionline.track.Node;
+import io.productionline.track.NodeLease;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.RedisAPI;
@@ -34,6 +35,8 @@ public final class Services {
   public final Pool reads;
   public final RedisAPI redis;
   public final Node node;
+  /** This node's lease in PostgreSQL: whether it may own tracks, under which epoch, until when. */
+  public final NodeLease lease;
   public final LineCatalog lines;
   public final TrackMachine machine;
   public final ProjectRepository projects = new ProjectRepository();
@@ -54,6 +57,7 @@ public final class Services {
     this.reads = reads;
     this.redis = redis;
     this.node = node;
+    this.lease = new NodeLease(vertx, pool, node, config);
     this.lines = lines;
     this.machine = new TrackMachine(clock);
     this.tokens = tokens;

@@ -128,7 +128,8 @@ public final class FlowMetrics {
 
     JsonArray capJson = new JsonArray();
     new TreeMap<>(caps).forEach((name, c) -> capJson.add(c.toJson()));
-    JsonObject bottleneck = bottleneck(candidates, caps);
+    JsonObject busiest = bottleneck(candidates, caps);
+    JsonObject bottleneck = busiest != null && constrains(busiest.getJsonObject("evidence")) ? busiest : null;
     if (bottleneck != null) {
       for (Object o : stations) {
         JsonObject st = (JsonObject) o;
@@ -144,7 +145,38 @@ public final class FlowMetrics {
         .put("stations", stations)
         .put("remediation_loops", loops)
         .put("capabilities", capJson)
-        .put("bottleneck", bottleneck);
+        .put("bottleneck", bottleneck)
+        .put("capacity", bottleneck != null ? null : belowCapacity(busiest));
+  }
+
+  /** A station's demand from this share of what its executors can do on constrains the line. */
+  static final double CONSTRAINING_DEMAND = 0.8;
+
+  /**
+   * Whether the busiest station constrains the line: nobody online can do its work, its demand is
+   * near or above what its executors can do, or its queue grows. Otherwise no station is the
+   * bottleneck: the line runs below capacity.
+   */
+  static boolean constrains(JsonObject evidence) {
+    Object demand = evidence.getValue("demand");
+    if (demand == null) {
+      return true;
+    }
+    Number growth = evidence.getNumber("queue_growth_per_min");
+    Number queued = evidence.getNumber("queued");
+    return ((Number) demand).doubleValue() >= CONSTRAINING_DEMAND
+        || (queued != null && queued.longValue() > 0 && growth != null && growth.doubleValue() > 0);
+  }
+
+  /** What the page says when no station constrains the line. */
+  static String belowCapacity(JsonObject busiest) {
+    if (busiest == null) {
+      return "The line runs below capacity: nothing queued or at work in the window.";
+    }
+    JsonObject e = busiest.getJsonObject("evidence");
+    return "The line runs below capacity: the busiest station, " + busiest.getString("station") + " of "
+        + busiest.getString("document_type") + ", asks " + Math.round(e.getDouble("demand") * 100) + "% of what its executors with "
+        + busiest.getString("capability") + " can do, and its queue does not grow.";
   }
 
   // --- one station ------------------------------------------------------------------------------

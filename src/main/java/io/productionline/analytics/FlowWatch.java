@@ -68,6 +68,8 @@ public final class FlowWatch {
   private long announceTimer = -1;
   private volatile boolean running = true;
   private long published;
+  private final io.productionline.interrupt.Inbox inbox;
+  private Future<Void> inboxTail = Future.succeededFuture();
 
   /** A project this node publishes metrics for. */
   private static final class Watched {
@@ -87,6 +89,7 @@ public final class FlowWatch {
   public FlowWatch(Services services, LineAnalytics analytics) {
     this.s = services;
     this.analytics = analytics;
+    this.inbox = new io.productionline.interrupt.Inbox(services);
     this.refreshMs = services.config.getJsonObject("analytics", new JsonObject()).getLong("refresh_seconds", 10L) * 1000;
     analytics.onInterest(this::interest);
   }
@@ -157,13 +160,13 @@ public final class FlowWatch {
   /** On {@link #ctx}: tell the inbox at once; tell the cluster's metrics node, folded. */
   private void moved(String project, String type, JsonObject e) {
     if (EventType.LINE_STOPPED.equals(type)) {
-      s.vertx.eventBus().publish(Addresses.INBOX, new JsonObject().put("type", EventType.INBOX_OPENED).put("project", project)
+      inboxNews(new JsonObject().put("type", EventType.INBOX_OPENED).put("project", project)
           .put("interrupt_id", e.getString("interrupt_id")).put("interrupt_type", e.getString("interrupt_type"))
           .put("track_id", e.getString("track_id")).put("document_type", e.getString("document_type"))
           .put("station", e.getString("station")).put("reason", e.getString("reason")).put("created_at", e.getString("at"))
           .put("sla_seconds", analytics.slaSeconds().get(e.getString("interrupt_type"))));
     } else if (EventType.INTERRUPT_RESOLVED.equals(type)) {
-      s.vertx.eventBus().publish(Addresses.INBOX, new JsonObject().put("type", EventType.INBOX_CLOSED).put("project", project)
+      inboxNews(new JsonObject().put("type", EventType.INBOX_CLOSED).put("project", project)
           .put("interrupt_id", e.getString("interrupt_id")).put("how", e.getString("how"))
           .put("track_id", e.getString("track_id")).put("at", e.getString("at")));
     }
@@ -176,6 +179,11 @@ public final class FlowWatch {
         }
       });
     }
+  }
+
+  /** Inbox news goes out one after another, each with the whole inbox read after the change before it. */
+  private void inboxNews(JsonObject event) {
+    inboxTail = inboxTail.transform(v -> inbox.publish(event));
   }
 
   /** Executors that come online, go offline or change capabilities change every forecast. */

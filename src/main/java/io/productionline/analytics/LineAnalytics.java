@@ -438,10 +438,16 @@ public final class LineAnalytics {
   /** The why of every track, from rows already read and the shared forecast (no query per track). */
   public List<JsonObject> explainAll(LineDefinition line, List<TrackRow> tracks, List<TaskRow> tasks, List<InterruptRow> interrupts,
                                      Snapshot snap) {
+    return explainAll(line, tracks, tracks, tasks, interrupts, snap);
+  }
+
+  /** The why of each of {@code shown}, in the context of all the project's {@code tracks}. */
+  public List<JsonObject> explainAll(LineDefinition line, List<TrackRow> tracks, List<TrackRow> shown, List<TaskRow> tasks,
+                                     List<InterruptRow> interrupts, Snapshot snap) {
     Instant now = s.clock.instant();
     Map<String, List<TaskRow>> byTrack = tasks.stream().collect(Collectors.groupingBy(TaskRow::trackId));
     List<JsonObject> out = new ArrayList<>();
-    for (TrackRow t : tracks) {
+    for (TrackRow t : shown) {
       Optional<DocumentType> type = line.type(t.documentType());
       if (type.isEmpty() || type.get().stations().isEmpty()) {
         out.add(new JsonObject().put("cause", "finished").put("moving", false).put("text", t.state().wire()));
@@ -468,13 +474,13 @@ public final class LineAnalytics {
    * Adds {@code why} and {@code eta_at} to each track of a {@code GET /production} view, and the
    * project's {@code eta_at}, from the rows the view read and the shared forecast.
    */
-  public Future<JsonObject> annotate(JsonObject view, LineDefinition line, List<TrackRow> tracks, List<TaskRow> tasks,
-                                     List<InterruptRow> interrupts) {
+  public Future<JsonObject> annotate(JsonObject view, LineDefinition line, List<TrackRow> tracks, List<TrackRow> shown,
+                                     List<TaskRow> tasks, List<InterruptRow> interrupts) {
     return forecast().map(snap -> {
-      List<JsonObject> whys = explainAll(line, tracks, tasks, interrupts, snap);
+      List<JsonObject> whys = explainAll(line, tracks, shown, tasks, interrupts, snap);
       Map<String, JsonObject> byId = new HashMap<>();
-      for (int i = 0; i < tracks.size(); i++) {
-        byId.put(tracks.get(i).id(), whys.get(i));
+      for (int i = 0; i < shown.size(); i++) {
+        byId.put(shown.get(i).id(), whys.get(i));
       }
       for (Object o : view.getJsonArray("tracks", new JsonArray())) {
         JsonObject t = (JsonObject) o;

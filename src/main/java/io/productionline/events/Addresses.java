@@ -21,6 +21,8 @@ public final class Addresses {
 
   /** Publish: the operator inbox across projects (interrupts opened and closed, SLA breaches). */
   public static final String INBOX = "pl.inbox";
+  /** Publish: the projects there are, with their counts ({@code projects} events: one created, or its line moved). */
+  public static final String PROJECTS = "pl.projects";
   /** Publish: a project's line moved; the node that keeps its flow metrics current recomputes them. */
   public static final String FLOW_CHANGED = "pl.analytics.changed";
 

@@ -39,10 +39,11 @@ public final class Broadcast {
   }
 
   /**
-   * This node's relay: hands every broadcast event to this node's consumers of its address. Its
-   * future completes once the relay is registered cluster-wide.
+   * This node's relay: hands every broadcast event to this node's consumers of its address, and to
+   * {@code tap} (the dashboard channel's {@code LiveViews}). Its future completes once the relay is
+   * registered cluster-wide.
    */
-  public static Future<MessageConsumer<Object>> relay(EventBus bus) {
+  public static Future<MessageConsumer<Object>> relay(EventBus bus, java.util.function.BiConsumer<String, Object> tap) {
     MessageConsumer<Object> relay = bus.consumer(Addresses.BROADCAST, m -> {
       String to = m.headers().get(TO);
       if (to != null) {
@@ -50,6 +51,7 @@ public final class Broadcast {
         if (Addresses.isProject(to)) {
           bus.publish(Addresses.PROJECTS_LOCAL, m.body(), LOCAL);
         }
+        tap.accept(to, m.body());
       }
     });
     return relay.completion().map(relay);

@@ -16,6 +16,12 @@ public final class EventType {
   public static final String OPERATOR_NOTICE = "operator_notice";
   /** One work item of a multi-operator station completed; the station waits for the rest. */
   public static final String WORK_ITEM_COMPLETE = "work_item_complete";
+  /** An executor claimed a station task: the station starts working (the dashboard channel only, never stored). */
+  public static final String TASK_CLAIMED = "task_claimed";
+  /** The projects there are and their counts changed (a project was created, or its line moved). */
+  public static final String PROJECTS = "projects";
+  /** The whole operator inbox, as {@code GET /api/v1/inbox} answers it (on {@code pl.inbox}). */
+  public static final String INBOX = "inbox";
   /** A node took over the supervision of a track (at its start, or adopting it from a node that left). */
   public static final String TRACK_SUPERVISED = "track_supervised";
 

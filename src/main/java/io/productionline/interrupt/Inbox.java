@@ -32,6 +32,24 @@ public final class Inbox {
     this.policy = new SlaPolicy(analytics.getJsonObject("sla_policy"));
   }
 
+  /** How many items {@code GET /api/v1/inbox} lists unless asked for another number. */
+  public static final int DEFAULT_LIMIT = 500;
+
+  /**
+   * Publishes {@code event} on {@link io.productionline.events.Addresses#INBOX} with the whole inbox
+   * as {@code GET /api/v1/inbox} answers it ({@code inbox}), read after the change it reports: a
+   * dashboard replaces its inbox with it and works nothing out.
+   */
+  public Future<Void> publish(JsonObject event) {
+    return view(null, null, DEFAULT_LIMIT).map(whole -> {
+      s.vertx.eventBus().publish(io.productionline.events.Addresses.INBOX, event.copy().put("inbox", whole));
+      return (Void) null;
+    }).recover(e -> {
+      s.vertx.eventBus().publish(io.productionline.events.Addresses.INBOX, event);
+      return Future.succeededFuture();
+    });
+  }
+
   /** The inbox, of one project when {@code projectId} is not null, of one interrupt type when {@code type} is not null. */
   public Future<JsonObject> view(String projectId, String type, int limit) {
     return flow.inbox(s.pool, projectId, limit).map(rows -> {

@@ -60,10 +60,12 @@ public final class SlaWatch {
   private final Periodic periodic;
   private final SlaPolicy policy;
   private final TrackSupervisor supervisor;
+  private final Inbox inbox;
 
   public SlaWatch(Services services, TrackSupervisor supervisor) {
     this.s = services;
     this.supervisor = supervisor;
+    this.inbox = new Inbox(services);
     this.periodic = new Periodic(services.vertx, "SLA check", this::runOnce);
     JsonObject analytics = services.config.getJsonObject("analytics", new JsonObject());
     this.slaSeconds = LineAnalytics.slaSeconds(analytics);
@@ -104,7 +106,7 @@ public final class SlaWatch {
             JsonObject event = b.toJson().put("type", EventType.SLA_BREACHED)
                 .put("age_seconds", java.time.Duration.between(b.openedAt(), now).toSeconds());
             Broadcast.publish(s.vertx.eventBus(), Addresses.project(b.projectId()), event);
-            s.vertx.eventBus().publish(Addresses.INBOX, event);
+            inbox.publish(event);
           }
           // The policy's actions, one after another, once their breaches are committed.
           List<JsonObject> taken = new ArrayList<>();
@@ -175,9 +177,9 @@ public final class SlaWatch {
                 log.info("SLA policy of interrupt {} ({}) in project {}: {} ({})", p.interruptId(), p.interruptType(),
                     p.projectId(), rule.action().wire(), outcome.getString("result"));
                 Broadcast.publish(s.vertx.eventBus(), Addresses.project(p.projectId()), event);
-                s.vertx.eventBus().publish(Addresses.INBOX, event);
                 return event;
-              });
+              })
+              .compose(announced -> inbox.publish(announced).map(announced));
         });
   }
 

@@ -26,7 +26,8 @@ public final class Migrations {
   /** In order. Add a file here and under resources/db/migration together. */
   static final List<String> FILES = List.of("V001__core.sql", "V002__work_items.sql", "V003__claim_order.sql",
       "V004__task_lookups.sql", "V005__line_analytics.sql", "V006__settings.sql", "V007__fewer_task_indexes.sql",
-      "V008__event_key.sql", "V009__leaner_task_indexes.sql", "V010__one_statement_completion.sql", "V012__workbench.sql");
+      "V008__event_key.sql", "V009__leaner_task_indexes.sql", "V010__one_statement_completion.sql", "V011__node_leases.sql",
+      "V012__workbench.sql");
 
   private Migrations() {
   }

@@ -68,7 +68,7 @@ public final class TrackRepository {
    * state after the move, as {@link #summary} gives them.
    */
   public Future<JsonObject> move(SqlClient db, TrackRow from, Move to, int keepRun, Instant now) {
-    return db.preparedQuery(TrackSql.MOVE).execute(moveValues(from, to, keepRun, now))
+    return db.preparedQuery(TrackSql.MOVE).execute(moveValues(from, to, keepRun, now).addLong(from.ownerEpoch()))
         .compose(rows -> moved(rows.iterator().next(), from));
   }
 
@@ -79,6 +79,18 @@ public final class TrackRepository {
         .addInteger(to.runs()).addString(to.currentTaskId()).addString(to.reason())
         .addOffsetDateTime(utc(now)).addOffsetDateTime(to.state().terminal() ? utc(now) : null)
         .addString(from.ownerNode()).addInteger(keepRun).addString(from.projectId());
+  }
+
+  /**
+   * The fence of a write that is not a move (an event appended, a task or an interrupt closed): locks
+   * the track's row until {@code conn}'s transaction ends when {@code track}'s owner and epoch
+   * still own it under a valid lease; fails with {@link StaleWriteException} otherwise, so the
+   * caller's transaction writes nothing.
+   */
+  public Future<Void> fence(SqlClient conn, TrackRow track) {
+    return conn.preparedQuery(TrackSql.FENCE).execute(Tuple.tuple().addString(track.id()).addString(track.ownerNode())
+            .addLong(track.ownerEpoch()))
+        .compose(rows -> rows.size() == 1 ? Future.succeededFuture() : Future.failedFuture(staleWrite(track)));
   }
 
   /** A move's row: the project's summary after it, or {@link StaleWriteException} when the compare-and-set lost. */
@@ -93,7 +105,8 @@ public final class TrackRepository {
 
   /** The track's compare-and-set on {@code from} lost: the track moved since, or another node supervises it. */
   private static StaleWriteException staleWrite(TrackRow from) {
-    return new StaleWriteException("track " + from.id() + " moved since version " + from.version() + " or is supervised by another node");
+    return new StaleWriteException("track " + from.id() + " moved since version " + from.version()
+        + " or its supervisor's lease (node " + from.ownerNode() + ", epoch " + from.ownerEpoch() + ") does not hold it");
   }
 
   /** The capability of a manual station's tasks; no executor is ever handed one. */
@@ -182,7 +195,8 @@ public final class TrackRepository {
         .addArrayOfJsonObject(events.stream().map(NewEvent::payload).toArray(JsonObject[]::new))
         .addLong((long) events.size())
         .addArrayOfString(STATES).addArrayOfString(ACTIVE).addArrayOfString(STOPPING).addArrayOfString(TERMINAL)
-        .addString(TrackState.QUEUED.wire()).addString(EventType.LINE_PROGRESS);
+        .addString(TrackState.QUEUED.wire()).addString(EventType.LINE_PROGRESS)
+        .addLong(from.ownerEpoch());
     return db.preparedQuery(TrackSql.COMPLETE_MOVE_AND_APPEND).execute(t)
         .recover(e -> Future.failedFuture(e instanceof PgException pe && STALE_WRITE.equals(pe.getSqlState())
             ? staleWrite(from) : e))
@@ -301,27 +315,42 @@ public final class TrackRepository {
     return out;
   }
 
-  public Future<Optional<TrackRow>> takeOwnership(SqlClient db, String trackId, String node, List<String> liveNodes) {
-    return db.preparedQuery(TrackSql.TAKE_OWNERSHIP).execute(Tuple.tuple().addString(trackId).addString(node).addArrayOfString(liveNodes.toArray(String[]::new)))
+  /**
+   * Takes the track for {@code node} under its lease of {@code epoch} ({@link TrackSql#TAKE_OWNERSHIP}):
+   * the track's row, or empty when another node's valid lease holds it (or this node's lease is not valid).
+   */
+  public Future<Optional<TrackRow>> takeOwnership(SqlClient db, String trackId, String node, long epoch) {
+    return db.preparedQuery(TrackSql.TAKE_OWNERSHIP).execute(Tuple.tuple().addString(trackId).addString(node).addLong(epoch))
         .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(TrackRow.of(rows.iterator().next())));
   }
 
-  public Future<Void> releaseOwnership(SqlClient db, String trackId, String node) {
-    return db.preparedQuery(TrackSql.RELEASE_OWNERSHIP).execute(Tuple.of(trackId, node)).mapEmpty();
+  /** Gives up every unfinished track {@code node} owns under {@code epoch}; returns how many. */
+  public Future<Integer> releaseAll(SqlClient db, String node, long epoch) {
+    return db.preparedQuery(TrackSql.RELEASE_ALL).execute(Tuple.of(node, epoch)).map(rows -> rows.rowCount());
   }
 
-  /** Gives up every unfinished track {@code node} supervises; returns how many. */
-  public Future<Integer> releaseAll(SqlClient db, String node) {
-    return db.preparedQuery(TrackSql.RELEASE_ALL).execute(Tuple.of(node)).map(rows -> rows.rowCount());
+  /** Unfinished, started tracks whose owner's lease is not valid: adoptable. */
+  public Future<List<String>> orphans(SqlClient db) {
+    return db.preparedQuery(TrackSql.ORPHANS).execute().map(rows -> {
+      List<String> out = new ArrayList<>();
+      rows.forEach(r -> out.add(r.getString("id")));
+      return out;
+    });
   }
 
-  public Future<List<String>> orphans(SqlClient db, List<String> liveNodes) {
-    return db.preparedQuery(TrackSql.ORPHANS).execute(Tuple.tuple().addArrayOfString(liveNodes.toArray(String[]::new)))
-        .map(rows -> {
-          List<String> out = new ArrayList<>();
-          rows.forEach(r -> out.add(r.getString("id")));
-          return out;
-        });
+  /** The node that owns the track under a valid lease, if one does. */
+  public Future<Optional<String>> liveOwner(SqlClient db, String trackId) {
+    return db.preparedQuery(TrackSql.LIVE_OWNER).execute(Tuple.of(trackId))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next().getString(0)));
+  }
+
+  /** Tracks a lost command would strand ({@link TrackSql#STRANDED}), cluster-wide. */
+  public Future<List<TrackRow>> stranded(SqlClient db) {
+    return db.preparedQuery(TrackSql.STRANDED).execute(Tuple.tuple().addArrayOfString(ACTIVE)).map(rows -> {
+      List<TrackRow> out = new ArrayList<>();
+      rows.forEach(r -> out.add(TrackRow.of(r)));
+      return out;
+    });
   }
 
   public Future<Void> audit(SqlClient db, String actor, String action, String target, JsonObject detail, Instant now) {

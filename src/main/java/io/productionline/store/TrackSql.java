@@ -14,14 +14,33 @@ final class TrackSql {
       VALUES ($1, $2, $3, 'queued', $4, $5, $5)""";
 
   /**
+   * Whether the lease of epoch {@code epoch} held by node {@code node} (two SQL expressions) is
+   * valid now, by the database's clock: the one test of ownership every write of a track and every
+   * adoption makes.
+   */
+  static String leaseHeld(String node, String epoch) {
+    return "EXISTS (SELECT 1 FROM node_leases l WHERE l.epoch = " + epoch + " AND l.node_id = " + node
+        + " AND l.expires_at > clock_timestamp())";
+  }
+
+  /**
+   * The fence of a track's write: the track ({@code $1}) is owned by node {@code $2} under epoch
+   * {@code $3}, and that lease is valid. Locks the track's row until the transaction ends, so no
+   * adoption (which updates the row) can come between the check and the commit. No row: the
+   * caller's transaction writes nothing.
+   */
+  static final String FENCE = "SELECT 1 FROM tracks WHERE id = $1 AND owner_node = $2 AND owner_epoch = $3 AND "
+      + leaseHeld("$2", "$3") + " FOR NO KEY UPDATE";
+
+  /**
    * A transition in one statement, the only way a track's state changes (and only by its
    * supervisor): the track's open tasks of every station run but {@code $12} (-1: all) withdrawn, a
-   * holder learning it on its next call; the compare-and-set on version and owner; and the
-   * project's counts by state after the move ({@code counted}, for {@code line_progress}).
-   * {@code moved} is 0 when the compare-and-set lost (the transaction is then rolled back, the
-   * withdrawal with it).
+   * holder learning it on its next call; the compare-and-set on version, owner ({@code $11}) and
+   * owner's epoch ({@code $14}), whose lease must be valid; and the project's counts by state after
+   * the move ({@code counted}, for {@code line_progress}). {@code moved} is 0 when the
+   * compare-and-set lost (the transaction is then rolled back, the withdrawal with it).
    */
-  static final String MOVE = "WITH " + moveSteps("", "") + ",\n     " + countedStep() + """
+  static final String MOVE = "WITH " + moveSteps("", "", "$14") + ",\n     " + countedStep() + """
 
       SELECT (SELECT count(*) FROM moved) AS moved,
              (SELECT coalesce(jsonb_object_agg(c.state, c.n), '{}'::jsonb) FROM counted c) AS counts""";
@@ -40,9 +59,10 @@ final class TrackSql {
 
   /**
    * The withdrawal and compare-and-set of {@link #MOVE} (its CTEs after {@code WITH});
-   * {@code withdrawAlso} and {@code gate} are added to the withdrawal's and the move's conditions.
+   * {@code withdrawAlso} and {@code gate} are added to the withdrawal's and the move's conditions;
+   * {@code epoch} is the parameter that holds the owner's epoch.
    */
-  private static String moveSteps(String withdrawAlso, String gate) {
+  private static String moveSteps(String withdrawAlso, String gate, String epoch) {
     return """
         dropped AS (
                UPDATE station_tasks SET status = 'cancelled', cancel_requested = true, completed_at = $9
@@ -51,8 +71,8 @@ final class TrackSql {
                UPDATE tracks
                   SET state = $3, station_index = $4, remediation_count = $5, runs = $6, current_task_id = $7,
                       reason = $8, state_entered_at = $9, finalized_at = $10, version = version + 1
-                WHERE id = $1 AND version = $2 AND owner_node IS NOT DISTINCT FROM $11%s
-               RETURNING id)""".formatted(withdrawAlso, gate, gate);
+                WHERE id = $1 AND version = $2 AND owner_node = $11 AND owner_epoch = %s AND %s%s
+               RETURNING id)""".formatted(withdrawAlso, gate, epoch, leaseHeld("$11", epoch), gate);
   }
 
   /**
@@ -61,7 +81,8 @@ final class TrackSql {
    * compare-and-set on its lease ({@code $14} id, {@code $15} lease, {@code $16} outcome, {@code $17}
    * result, {@code $18} the track's current run); the next station's task queued
    * ({@link #INSERT_TASK}'s parameters from {@code $19}, all null when the move starts no station
-   * run); {@link #MOVE}'s withdrawal and compare-and-set ({@code $1}–{@code $13}); and the events
+   * run); {@link #MOVE}'s withdrawal and compare-and-set ({@code $1}–{@code $13}, the owner's epoch
+   * {@code $49}); and the events
    * appended as {@link #APPEND_EVENTS} does ({@code $40} types, {@code $41} payloads, {@code $42}
    * how many), the project's summary after the move going into the {@code $48}
    * ({@code line_progress}) event's payload as {@code summary} and {@code line_state}.
@@ -84,7 +105,7 @@ final class TrackSql {
            queued AS (
       """ + shifted(TrackSql.INSERT_TASK, 18) + """
                AND $19::text IS NOT NULL AND EXISTS (SELECT 1 FROM done)),
-           """ + moveSteps(" AND id <> $14", " AND EXISTS (SELECT 1 FROM done)") + ",\n     " + countedStep() + """
+           """ + moveSteps(" AND id <> $14", " AND EXISTS (SELECT 1 FROM done)", "$49") + ",\n     " + countedStep() + """
       ,
            total AS (SELECT coalesce(sum(n), 0)::int AS n FROM counted),
            progress AS (
@@ -108,7 +129,7 @@ final class TrackSql {
                FROM seq, progress, unnest($40::text[], $41::jsonb[]) WITH ORDINALITY AS x (type, payload, ord))
       SELECT (SELECT attempt FROM done) AS attempt, (SELECT last_seq FROM seq) AS last_seq, progress.summary, progress.line_state,
              CASE WHEN EXISTS (SELECT 1 FROM done) AND NOT EXISTS (SELECT 1 FROM moved)
-                  THEN pl_stale_write('the track moved since the version its supervisor read, or another node supervises it') END AS stale
+                  THEN pl_stale_write('the track moved since the version its supervisor read, or its supervisor''s lease does not hold it') END AS stale
         FROM progress""";
 
   /** How many parameters {@link #INSERT_TASK} takes (one task's values). */
@@ -120,22 +141,47 @@ final class TrackSql {
         .replaceAll(m -> "\\$" + (Integer.parseInt(m.group(1)) + by));
   }
 
+  /**
+   * A node ({@code $2}) takes a track ({@code $1}) under its lease's epoch ({@code $3}), which must
+   * be valid: only when no node owns it, this node already owns it under this epoch, or the
+   * owner's lease is no longer valid in PostgreSQL. Never because of who a node sees in the cluster.
+   */
   static final String TAKE_OWNERSHIP = """
-      UPDATE tracks SET owner_node = $2
-       WHERE id = $1
-         AND (owner_node IS NULL OR owner_node = $2 OR NOT (owner_node = ANY ($3)))
-      RETURNING *""";
+      UPDATE tracks SET owner_node = $2, owner_epoch = $3
+       WHERE id = $1 AND %s
+         AND (owner_node IS NULL OR (owner_node = $2 AND owner_epoch = $3) OR NOT %s)
+      RETURNING *""".formatted(leaseHeld("$2", "$3"), leaseHeld("tracks.owner_node", "tracks.owner_epoch"));
 
-  static final String RELEASE_OWNERSHIP = "UPDATE tracks SET owner_node = NULL WHERE id = $1 AND owner_node = $2";
+  /** Graceful leave: the unfinished tracks a node ({@code $1}) owns under epoch {@code $2} are given up. */
+  static final String RELEASE_ALL = """
+      UPDATE tracks SET owner_node = NULL, owner_epoch = NULL
+       WHERE owner_node = $1 AND owner_epoch = $2 AND finalized_at IS NULL""";
 
-  static final String RELEASE_ALL = "UPDATE tracks SET owner_node = NULL WHERE owner_node = $1 AND finalized_at IS NULL";
-
-  /** Unfinished, started tracks that no live node supervises. */
+  /** Unfinished, started tracks whose owner's lease is not valid (or that no node owns): adoptable. */
   static final String ORPHANS = """
       SELECT id FROM tracks
        WHERE finalized_at IS NULL AND state <> 'queued'
-         AND (owner_node IS NULL OR NOT (owner_node = ANY ($1)))
-       ORDER BY created_at""";
+         AND (owner_node IS NULL OR NOT %s)
+       ORDER BY created_at""".formatted(leaseHeld("owner_node", "owner_epoch"));
+
+  /** The node that owns a track under a valid lease; no row when none does. */
+  static final String LIVE_OWNER = "SELECT owner_node FROM tracks WHERE id = $1 AND " + leaseHeld("owner_node", "owner_epoch");
+
+  /**
+   * Tracks a lost command would strand, for the reconciliation: blocked tracks (their dependencies
+   * may have cleared), queued replacements of a track cancelled by qc_reject (their start may have
+   * been lost), and tracks at a station ({@code $1}, the states at a station) whose current run has
+   * no open task.
+   */
+  static final String STRANDED = """
+      SELECT t.* FROM tracks t
+       WHERE t.finalized_at IS NULL
+         AND (t.state = 'blocked'
+              OR (t.state = 'queued' AND t.replaces IS NOT NULL
+                  AND EXISTS (SELECT 1 FROM tracks r WHERE r.id = t.replaces AND r.state = 'cancelled'))
+              OR (t.state = ANY ($1) AND NOT EXISTS (SELECT 1 FROM station_tasks k
+                                                      WHERE k.track_id = t.id AND k.run_no = t.runs AND k.status IN ('queued', 'claimed'))))
+       ORDER BY t.created_at""";
 
   static final String SUMMARY = "SELECT state, count(*) AS n FROM tracks WHERE project_id = $1 GROUP BY state";
 

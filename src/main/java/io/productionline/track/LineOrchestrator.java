@@ -1,5 +1,6 @@
 package io.productionline.track;
 
+import io.productionline.events.Addresses;
 import io.productionline.Json;
 import io.productionline.Refusal;
 import io.productionline.Services;
@@ -71,8 +72,15 @@ public final class LineOrchestrator {
             return chain.compose(v -> s.tracks.audit(conn, actor, "create_project", projectId,
                 new JsonObject().put("line", line.name()).put("params", params), now));
           }))
-          .compose(v -> s.projects.find(s.pool, projectId))
-          .map(p -> new Created(p.orElseThrow(), true))
+          .compose(v -> Future.all(s.projects.find(s.pool, projectId), s.tracks.summary(s.pool, projectId)))
+          .map(all -> {
+            ProjectRow p = all.<java.util.Optional<ProjectRow>>resultAt(0).orElseThrow();
+            JsonObject summary = all.resultAt(1);
+            // Dashboards' project selectors hear of it (no event of the project itself is stored yet).
+            s.vertx.eventBus().publish(Addresses.PROJECTS,
+                LiveViews.projectNews(projectId, summary, TrackEvents.lineState(summary), 0L).mergeIn(p.toJson()));
+            return new Created(p, true);
+          })
           // A simultaneous request with the same key inserted first: answer with its project.
           .recover(e -> idempotencyKey != null && (!(e instanceof Refusal r) || r.status() == 409)
               ? s.projects.byIdempotencyKey(s.pool, idempotencyKey).map(p -> new Created(p.orElseThrow(() -> Refusal.of(e)), false))
@@ -87,13 +95,19 @@ public final class LineOrchestrator {
   public Future<JsonObject> start(String projectId, String doc, String actor) {
     return s.projects.find(s.pool, projectId).compose(p -> {
       if (p.isEmpty()) {
-        return Future.failedFuture(Refusal.notFound("no project " + projectId));
+        return Tracks.<List<TrackRow>>unknownProject(s, projectId);
       }
       return s.tracks.ofProject(s.pool, projectId);
     }).compose(rows -> {
       List<TrackRow> targets;
       if (doc == null) {
         targets = rows.stream().filter(r -> r.state() == TrackState.QUEUED).toList();
+        if (targets.isEmpty() && !rows.isEmpty() && rows.stream().allMatch(r -> r.state().terminal())) {
+          JsonObject summary = io.productionline.store.TrackRepository.summaryOf(rows);
+          return Future.failedFuture(Refusal.conflict("nothing to start: " + summary.getInteger(TrackState.STABILIZED.wire(), 0) + "/"
+                  + rows.size() + " stabilized")
+              .with("line_state", TrackEvents.lineState(summary)).with("summary", summary));
+        }
       } else {
         List<TrackRow> ofDoc = rows.stream().filter(r -> r.documentType().equals(doc)).toList();
         if (ofDoc.isEmpty()) {

@@ -12,6 +12,7 @@ import io.productionline.line.StationKind;
 import io.productionline.store.InterruptRepository.InterruptRow;
 import io.productionline.store.ProjectRepository.ProjectRow;
 import io.productionline.store.TaskRow;
+import io.productionline.store.TaskStatus;
 import io.productionline.store.TrackRow;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -59,46 +60,80 @@ public final class ProductionView {
    */
   public Future<JsonObject> project(String projectId, Integer limit, int offset) {
     return s.projects.find(s.reads, projectId).compose(p -> {
-      ProjectRow project = p.orElseThrow(() -> Refusal.notFound("no project " + projectId));
-      LineDefinition line = s.lines.ofProject(project);
-      Future<List<TrackRow>> tracks = limit == null
-          ? s.tracks.ofProject(s.reads, projectId)
-          : s.tracks.pageOfProject(s.reads, projectId, limit, offset);
-      Future<List<TaskRow>> tasks = limit == null
+      if (p.isEmpty()) {
+        return Tracks.unknownProject(s, projectId);
+      }
+      ProjectRow project = p.get();
+      return view(project, limit == null ? null : all -> all.subList(Math.min(offset, all.size()), Math.min(all.size(), offset + limit)))
+          .map(out -> {
+            if (limit != null) {
+              out.put("page", new JsonObject().put("offset", offset).put("limit", limit)
+                  .put("tracks_total", out.getJsonObject("summary").getInteger("total")));
+            }
+            return out;
+          });
+    });
+  }
+
+  /**
+   * What a live event of {@code projectId} carries (the snapshot events of {@link LiveViews}): the
+   * views of {@code trackIds} exactly as {@code GET /production} renders them, and the project's
+   * head (summary, line state, ETA, open interrupts, last sequence number). Built by the same code
+   * as {@link #project}, so the page that shows an event shows what a reload would.
+   */
+  public Future<JsonObject> tracks(String projectId, java.util.Collection<String> trackIds) {
+    return s.projects.find(s.reads, projectId).compose(p -> {
+      if (p.isEmpty()) {
+        return Tracks.unknownProject(s, projectId);
+      }
+      ProjectRow project = p.get();
+      Set<String> wanted = new HashSet<>(trackIds);
+      return view(project, all -> all.stream().filter(t -> wanted.contains(t.id())).toList());
+    });
+  }
+
+  /**
+   * The view of a project whose tracks, tasks and interrupts are read whole; {@code shown} picks the
+   * tracks whose stations are rendered (all when null). The summary always counts every track.
+   */
+  private Future<JsonObject> view(ProjectRow project, java.util.function.UnaryOperator<List<TrackRow>> shown) {
+    String projectId = project.id();
+    LineDefinition line = s.lines.ofProject(project);
+    // The last sequence number first: what follows was read at or after it, so a reader that keeps the
+    // newest view by last_seq never goes back.
+    Future<Long> lastSeq = s.reads.preparedQuery("SELECT last_seq FROM projects WHERE id = $1")
+        .execute(io.vertx.sqlclient.Tuple.of(projectId)).map(rows -> rows.iterator().next().getLong(0));
+    return lastSeq.compose(seq -> s.tracks.ofProject(s.reads, projectId).compose(all -> {
+      List<TrackRow> rendered = shown == null ? all : shown.apply(all);
+      Future<List<TaskRow>> tasks = shown == null
           ? s.tasks.viewOfProject(s.reads, projectId)
-          : tracks.compose(page -> page.isEmpty()
-              ? Future.succeededFuture(List.<TaskRow>of())
-              : s.tasks.viewOfTracks(s.reads, page.stream().map(TrackRow::id).toList()));
+          : rendered.isEmpty() ? Future.succeededFuture(List.of()) : s.tasks.viewOfTracks(s.reads, rendered.stream().map(TrackRow::id).toList());
       Future<List<InterruptRow>> interrupts = s.interrupts.openOfProject(s.reads, projectId);
       Future<JsonObject> floor = floor();
-      // A page counts the whole project separately; the whole view counts the very rows it shows.
-      Future<JsonObject> projectSummary = limit == null ? Future.succeededFuture(null) : s.tracks.summary(s.reads, projectId);
-      Future<Long> lastSeq = s.reads.preparedQuery("SELECT last_seq FROM projects WHERE id = $1")
-          .execute(io.vertx.sqlclient.Tuple.of(projectId)).map(rows -> rows.iterator().next().getLong(0));
-      return Future.all(List.of(tracks, tasks, interrupts, floor, lastSeq, projectSummary)).map(all -> {
+      return Future.all(tasks, interrupts, floor).compose(x -> {
         Instant now = s.clock.instant();
-        JsonObject summary = limit == null
-            ? io.productionline.store.TrackRepository.summaryOf(tracks.result())
-            : projectSummary.result();
+        JsonObject summary = io.productionline.store.TrackRepository.summaryOf(all);
         Map<String, List<TaskRow>> byTrack = tasks.result().stream().collect(Collectors.groupingBy(TaskRow::trackId));
+        Map<String, InterruptRow> openByTrack = new java.util.HashMap<>();
+        interrupts.result().forEach(i -> openByTrack.put(i.trackId(), i));
         JsonArray trackJson = new JsonArray();
-        for (TrackRow t : tracks.result()) {
-          trackJson.add(track(line, t, byTrack.getOrDefault(t.id(), List.of()), now));
+        for (TrackRow t : rendered) {
+          InterruptRow open = openByTrack.get(t.id());
+          trackJson.add(track(line, t, byTrack.getOrDefault(t.id(), List.of()), now)
+              .put("interrupt", open == null ? null : open.toJson()));
         }
         JsonArray interruptJson = new JsonArray();
         interrupts.result().forEach(i -> interruptJson.add(i.toJson()));
         JsonObject out = new JsonObject()
             .put("project_id", projectId).put("line", line.name()).put("line_title", line.title())
             .put("line_state", TrackEvents.lineState(summary))
-            .put("last_seq", lastSeq.result())
-            .put("tracks", trackJson).put("interrupts", interruptJson).put("summary", summary);
-        if (limit != null) {
-          out.put("page", new JsonObject().put("offset", offset).put("limit", limit)
-              .put("tracks_total", summary.getInteger("total")));
-        }
-        return out.mergeIn(floor.result());
-      }).compose(out -> analytics.annotate(out, line, tracks.result(), tasks.result(), interrupts.result()));
-    });
+            .put("last_seq", seq)
+            .put("as_of", now.toString())
+            .put("tracks", trackJson).put("interrupts", interruptJson).put("summary", summary)
+            .mergeIn(floor.result());
+        return analytics.annotate(out, line, all, rendered, tasks.result(), interrupts.result());
+      });
+    }));
   }
 
   /** Executors, queue depth by capability, and the capabilities with queued work and nobody to do it. */
@@ -172,7 +207,9 @@ public final class ProductionView {
         .put("reason", t.reason())
         .put("state_entered_at", t.stateEnteredAt().toString())
         .put("elapsed_ms", Duration.between(t.stateEnteredAt(), t.finalizedAt() == null ? now : t.finalizedAt()).toMillis())
-        .put("replaces", t.replaces());
+        .put("replaces", t.replaces())
+        .put("version", t.version())
+        .put("as_of", now.toString());
     if (type == null) {
       return out.put("stations", new JsonArray());
     }
@@ -185,35 +222,55 @@ public final class ProductionView {
       TreeMap<Integer, List<TaskRow>> byRun = new TreeMap<>(runs.stream().collect(Collectors.groupingBy(TaskRow::runNo)));
       long elapsed = 0;
       boolean completed = false;
+      // Work: an executor held the run (claimed -> completed). Wait: the run was queued for an executor.
+      long work = 0;
+      long wait = 0;
+      boolean working = false;
       for (List<TaskRow> run : byRun.values()) {
-        if (run.stream().allMatch(r -> "completed".equals(r.status()))) {
+        boolean done = run.stream().allMatch(r -> TaskStatus.COMPLETED.is(r.status()));
+        boolean open = run.stream().anyMatch(r -> TaskStatus.of(r.status()).open());
+        if (!done && !open) {
+          continue; // a run withdrawn or dropped: it did no work for this station
+        }
+        Instant created = run.stream().map(TaskRow::createdAt).min(Instant::compareTo).orElse(now);
+        Instant claimed = run.stream().map(TaskRow::claimedAt).filter(java.util.Objects::nonNull).min(Instant::compareTo).orElse(null);
+        if (done) {
           completed = true;
-          Instant start = run.stream().map(TaskRow::createdAt).min(Instant::compareTo).orElse(now);
-          Instant end = run.stream().map(TaskRow::completedAt).max(Instant::compareTo).orElse(now);
-          elapsed += Duration.between(start, end).toMillis();
+          Instant end = run.stream().map(TaskRow::completedAt).filter(java.util.Objects::nonNull).max(Instant::compareTo).orElse(now);
+          elapsed += Duration.between(created, end).toMillis();
+          Instant start = claimed == null ? end : claimed;
+          work += Math.max(0, Duration.between(start, end).toMillis());
+          wait += Math.max(0, Duration.between(created, start).toMillis());
+        } else if (claimed != null) {
+          working = true;
+          work += Math.max(0, Duration.between(claimed, now).toMillis());
+          wait += Math.max(0, Duration.between(created, claimed).toMillis());
+        } else {
+          wait += Math.max(0, Duration.between(created, now).toMillis());
         }
       }
-      String state;
-      if (i == t.stationIndex() && t.state().atStation()) {
-        state = "active";
-        elapsed = Duration.between(t.stateEnteredAt(), now).toMillis();
+      StationState st;
+      if (i == t.stationIndex() && (t.state().atStation() || t.state().stopsLine())) {
+        st = StationState.current(t.state());
         out.put("current_station", def.id());
-        runs.stream().filter(r -> "claimed".equals(r.status()) || "queued".equals(r.status())).findFirst().ifPresent(r -> out
-            .put("current_task", new JsonObject().put("task_id", r.id()).put("status", r.status()).put("attempt", r.attempt())
-                .put("executor_id", r.executorId()).put("progress", r.progress()).put("progress_message", r.progressMessage())
-                .put("capability", r.capability())));
-      } else if (i == t.stationIndex() && (t.state().wire().equals("awaiting_operator") || t.state().wire().equals("halted"))) {
-        state = t.state().wire();
-        out.put("current_station", def.id());
+        if (st == StationState.ACTIVE) {
+          elapsed = Duration.between(t.stateEnteredAt(), now).toMillis();
+          runs.stream().filter(r -> TaskStatus.of(r.status()).open()).findFirst().ifPresent(r -> out
+              .put("current_task", new JsonObject().put("task_id", r.id()).put("status", r.status()).put("attempt", r.attempt())
+                  .put("executor_id", r.executorId()).put("progress", r.progress()).put("progress_message", r.progressMessage())
+                  .put("capability", r.capability())));
+        }
       } else if (completed) {
-        state = "complete";
+        st = StationState.COMPLETE;
       } else if (def.stationKind() == StationKind.REMEDIATE) {
-        state = "idle";
+        st = StationState.IDLE;
       } else {
-        state = "queued";
+        st = StationState.QUEUED;
       }
+      String state = st.wire();
       JsonObject stationJson = new JsonObject().put("id", def.id()).put("kind", def.stationKind().wire())
           .put("short", def.stationKind().shortName()).put("state", state).put("elapsed_ms", elapsed)
+          .put("work_ms", work).put("wait_ms", wait).put("working", state.equals("active") && working)
           .put("runs", byRun.size()).put("capability", def.capability()).put("automation", def.automation());
       if (def.workItems() > 1) {
         stationJson.put("work_items", def.workItems()).put("items", items(byRun));

@@ -12,6 +12,7 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.internal.VertxInternal;
@@ -26,9 +27,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Places track verticles on this node: sends a command to a track, deploying its verticle here
- * when no node supervises it yet; adopts unfinished tracks whose node is gone; retires verticles of
- * finished tracks.
+ * Places track verticles on this node: sends a command to a track, deploying its verticle on its
+ * owner (or, when no node's lease holds it, on the member chosen for it); adopts unfinished tracks
+ * whose owner's lease expired in PostgreSQL; retires verticles of finished tracks, of tracks another
+ * node took over (forwarding the command that found out to the owner), and every verticle when this
+ * node's lease lapsed.
  */
 public final class TrackSupervisor {
 
@@ -36,7 +39,8 @@ public final class TrackSupervisor {
   private static final int SEND_ATTEMPTS = 5;
   private static final long SEND_TIMEOUT_MS = 10_000;
   /** Commands a track answers the same way however often they arrive (lease tokens and CAS make them so). */
-  private static final java.util.Set<String> REPEATABLE = java.util.Set.of("task_completed", "task_lost", "dependency_cleared");
+  private static final java.util.Set<String> REPEATABLE = java.util.Set.of("task_completed", "task_lost", "dependency_cleared",
+      "reconcile");
 
   private final Services s;
   /**
@@ -60,6 +64,11 @@ public final class TrackSupervisor {
   }
 
   private Future<JsonObject> send(String trackId, JsonObject command, int attempt) {
+    return deliver(trackId, command, attempt).recover(e -> Future.failedFuture(e instanceof OwnedElsewhereException
+        ? new Refusal(503, "Unavailable", "the node that owns track " + trackId + " did not take the command; ask again") : e));
+  }
+
+  private Future<JsonObject> deliver(String trackId, JsonObject command, int attempt) {
     DeliveryOptions opts = new DeliveryOptions().setSendTimeout(SEND_TIMEOUT_MS);
     return s.vertx.eventBus().<JsonObject>request(Addresses.track(trackId), command, opts)
         .map(m -> m.body())
@@ -68,12 +77,12 @@ public final class TrackSupervisor {
               && REPEATABLE.contains(command.getString("type"))) {
             // Lost on the way (a member left while it was in flight); these commands are harmless to repeat.
             log.info("Track {} did not answer {}; sending it again", trackId, command.getString("type"));
-            return send(trackId, command, attempt + 1);
+            return deliver(trackId, command, attempt + 1);
           }
           if (err instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS && attempt < SEND_ATTEMPTS) {
             return placeSomewhere(trackId)
                 .recover(e -> e instanceof OwnedElsewhereException ? later(200L * attempt) : Future.failedFuture(e))
-                .compose(v -> send(trackId, command, attempt + 1));
+                .compose(v -> deliver(trackId, command, attempt + 1));
           }
           return Future.failedFuture(err);
         });
@@ -86,11 +95,19 @@ public final class TrackSupervisor {
   }
 
   /**
-   * Places a track that no node supervises on the member chosen for it ({@link Node#placeFor}), so
-   * new tracks spread over the cluster; here when that member does not answer.
+   * Places a track that has no verticle: on its owner when a valid lease holds it and the owner is a
+   * member; otherwise on the member chosen for it ({@link Node#placeFor}), so new tracks spread over
+   * the cluster; here when that member does not answer.
    */
   private Future<Void> placeSomewhere(String trackId) {
-    String target = s.node.placeFor(trackId);
+    return s.tracks.liveOwner(s.pool, trackId).compose(owner -> {
+      String target = owner.filter(s.node.liveNodes()::contains).orElseGet(() -> s.node.placeFor(trackId));
+      return placeOn(target, trackId);
+    });
+  }
+
+  /** Asks {@code target} to place the track (here when it is this node); here when it does not answer. */
+  Future<Void> placeOn(String target, String trackId) {
     if (target.equals(s.node.id())) {
       return place(trackId);
     }
@@ -103,14 +120,13 @@ public final class TrackSupervisor {
   }
 
   /**
-   * Listens for placement requests from the other nodes, and adopts the tracks of members that
-   * leave the cluster.
+   * Listens for placement and adoption requests from the other nodes; retires every track verticle
+   * when this node's lease lapses, and adopts again once it holds a new one. Members leaving the
+   * cluster decide nothing here: {@link Reconciler} adopts a track only when its owner's lease
+   * expired in PostgreSQL.
    */
   public Future<Void> listen() {
-    s.node.onMemberLeft(left -> s.vertx.runOnContext(v -> {
-      log.info("Node {} left the cluster; adopting its unfinished tracks", left);
-      adoptOrphans();
-    }));
+    s.lease.listen(this::retireAll, () -> adoptOrphans().onFailure(e -> log.warn("Tracks not adopted: {}", e.toString())));
     return s.vertx.eventBus().<JsonObject>consumer(Addresses.node(s.node.id()), m -> {
       String type = m.body().getString("type", "");
       Future<?> done = switch (type) {
@@ -137,7 +153,7 @@ public final class TrackSupervisor {
       }
     }
     return Future.all(undeployed)
-        .compose(v -> s.tracks.releaseAll(s.pool, s.node.id()))
+        .compose(v -> s.tracks.releaseAll(s.pool, s.node.id(), s.lease.epoch()))
         .map(released -> {
           for (String other : s.node.liveNodes()) {
             if (!other.equals(s.node.id())) {
@@ -149,9 +165,12 @@ public final class TrackSupervisor {
         });
   }
 
-  /** Deploys the track's verticle on this node (once, however many callers ask at the same time). */
+  /**
+   * Deploys the track's verticle on this node (once, however many callers ask at the same time);
+   * refused while this node holds no valid lease.
+   */
   public Future<Void> place(String trackId) {
-    if (!accepting) {
+    if (!accepting || !s.lease.held()) {
       return Future.failedFuture(new OwnedElsewhereException(trackId));
     }
     Future<String> f = local.computeIfAbsent(trackId, id -> {
@@ -162,30 +181,115 @@ public final class TrackSupervisor {
     return f.mapEmpty();
   }
 
-  void retire(String trackId, String deploymentId) {
-    if (local.remove(trackId) != null) {
-      s.vertx.setTimer(1, t -> s.vertx.undeploy(deploymentId));
+  /** Undeploys the track's verticle {@code deploymentId}, when it is still this node's verticle of the track. */
+  Future<Void> retire(String trackId, String deploymentId) {
+    Future<String> deployment = local.get(trackId);
+    if (deployment == null || !deployment.succeeded() || !deploymentId.equals(deployment.result()) || !local.remove(trackId, deployment)) {
+      return Future.succeededFuture();
     }
+    Promise<Void> undeployed = Promise.promise();
+    s.vertx.setTimer(1, t -> s.vertx.undeploy(deploymentId).recover(e -> Future.succeededFuture()).onComplete(undeployed));
+    return undeployed.future();
   }
+
+  /**
+   * This node's lease lapsed: every track verticle here is retired (each finishes the command in
+   * hand, whose write PostgreSQL refuses) before a new lease is taken.
+   */
+  Future<Void> retireAll() {
+    List<Future<?>> undeployed = new ArrayList<>();
+    for (String id : new ArrayList<>(local.keySet())) {
+      Future<String> deployment = local.remove(id);
+      if (deployment != null) {
+        undeployed.add(deployment.compose(did -> s.vertx.undeploy(did)).recover(e -> Future.succeededFuture()));
+      }
+    }
+    if (!undeployed.isEmpty()) {
+      log.warn("Node {} retired {} track verticles: its lease does not hold their tracks", s.node.id(), undeployed.size());
+    }
+    return Future.all(undeployed).mapEmpty();
+  }
+
+  /**
+   * A track verticle's write was refused ({@code cause}): it is retired, and ownership is read again
+   * from PostgreSQL. When another node (or another epoch) owns the track now, or this node's own
+   * lease had lapsed (it is then renewed, which retires this node's tracks and takes a new epoch),
+   * the command goes on to the track's owner and its answer is the reply: the caller never learns
+   * that the verticle it reached was superseded; so does a command that was queued behind the
+   * refused one. Otherwise (a plain lost race) the refusal is the reply. A command is forwarded once.
+   */
+  void superseded(TrackRow held, String deploymentId, Message<JsonObject> message, Throwable cause) {
+    String trackId = held.id();
+    home.runOnContext(v -> retire(trackId, deploymentId)
+        .compose(x -> s.tracks.find(s.pool, trackId))
+        .compose(now -> {
+          TrackRow row = now.orElseThrow(() -> unknownTrack(trackId));
+          if (cause instanceof TrackVerticle.Retired) {
+            return Future.succeededFuture(true);
+          }
+          if (!s.node.id().equals(row.ownerNode()) || !java.util.Objects.equals(held.ownerEpoch(), row.ownerEpoch())) {
+            log.info("Track {} is owned by node {} (epoch {}) now; its verticle here retired and the command goes to the owner", trackId,
+                row.ownerNode(), row.ownerEpoch());
+            return Future.succeededFuture(true);
+          }
+          return s.lease.renewOnce().map(ok -> !Long.valueOf(s.lease.epoch()).equals(held.ownerEpoch()));
+        })
+        .compose(forward -> forward && !message.body().getBoolean(FORWARDED, false)
+            ? send(trackId, message.body().copy().put(FORWARDED, true))
+            : Future.failedFuture(cause))
+        .onSuccess(message::reply)
+        .onFailure(e -> Refusal.reply(message, e instanceof TrackVerticle.StaleRun stale ? stale.refusal() : e)));
+  }
+
+  /** Marks a command handed on by a superseded verticle: it is not handed on again. */
+  static final String FORWARDED = "forwarded";
 
   /**
    * Wakes the blocked dependents of a track that stabilized or escalated. The calling track's
    * verticle retires right after, and Vert.x runs nothing more on an undeployed verticle's context:
-   * the dependents are looked up and woken from the supervisor's own context.
+   * the dependents are looked up and woken from the supervisor's own context. A clearance that is
+   * not taken is sent again with a growing pause ({@link #sendUntilTaken}); should every attempt be
+   * lost, {@link Reconciler} still finds the blocked track with its dependencies done.
    */
   void clearDependents(TrackRow track, LineDefinition line) {
     home.runOnContext(v -> s.tracks.ofProject(s.pool, track.projectId()).onComplete(ar -> {
       if (ar.failed()) {
-        log.warn("Dependents of track {} not woken: {}", track.id(), ar.cause().toString());
+        log.warn("Dependents of track {} not woken now ({}); the reconciliation wakes them", track.id(), ar.cause().toString());
         return;
       }
       for (var dependent : line.dependentsOf(track.documentType())) {
         ar.result().stream()
             .filter(r -> r.documentType().equals(dependent.name()) && r.state() == TrackState.BLOCKED)
-            .forEach(r -> send(r.id(), new JsonObject().put("type", "dependency_cleared"))
-                .onFailure(e -> log.warn("Track {} did not take its dependency clearance: {}", r.id(), e.getMessage())));
+            .forEach(r -> sendUntilTaken(r.id(), new JsonObject().put("type", "dependency_cleared")));
       }
     }));
+  }
+
+  /** How often {@link #sendUntilTaken} sends a command, and its first and longest pause between two. */
+  private static final int WAKE_ATTEMPTS = 8;
+  private static final long WAKE_FIRST_PAUSE_MS = 500;
+  private static final long WAKE_MAX_PAUSE_MS = 30_000;
+
+  /**
+   * Sends a command whose loss would strand a track (a dependency clearance, a replacement's start)
+   * until the track answers it: a refusal that is not final (the track's node did not answer, a lost
+   * race) is followed by another send after a pause that doubles each time. A 400 or 404 is final.
+   */
+  Future<JsonObject> sendUntilTaken(String trackId, JsonObject command) {
+    return sendUntilTaken(trackId, command, 1, WAKE_FIRST_PAUSE_MS);
+  }
+
+  private Future<JsonObject> sendUntilTaken(String trackId, JsonObject command, int attempt, long pauseMs) {
+    return send(trackId, command).recover(e -> {
+      int status = Refusal.of(e).status();
+      if (status == 400 || status == 404 || attempt >= WAKE_ATTEMPTS) {
+        log.warn("Track {} did not take {} ({} attempts): {}; the reconciliation looks at it again", trackId, command.getString("type"),
+            attempt, e.getMessage());
+        return Future.failedFuture(e);
+      }
+      log.info("Track {} did not take {} ({}); sending it again in {} ms", trackId, command.getString("type"), e.getMessage(), pauseMs);
+      return later(pauseMs).compose(v -> sendUntilTaken(trackId, command, attempt + 1, Math.min(pauseMs * 2, WAKE_MAX_PAUSE_MS)));
+    });
   }
 
   /**
@@ -214,12 +318,12 @@ public final class TrackSupervisor {
     return s.tracks.insert(conn, id, rejected.projectId(), rejected.documentType(), rejected.id(), now).map(id);
   }
 
-  /** Places every unfinished, started track that no live node supervises. */
+  /** Places here every unfinished, started track whose owner's lease is not valid (or that no node owns). */
   public Future<Integer> adoptOrphans() {
-    if (!accepting) {
+    if (!accepting || !s.lease.held()) {
       return Future.succeededFuture(0);
     }
-    return s.tracks.orphans(s.pool, s.node.liveNodes()).compose(ids -> {
+    return s.tracks.orphans(s.pool).compose(ids -> {
       if (!ids.isEmpty()) {
         log.info("Adopting {} unfinished tracks", ids.size());
       }

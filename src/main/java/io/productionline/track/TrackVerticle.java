@@ -28,6 +28,7 @@ import io.productionline.store.TaskRow;
 import io.productionline.store.TrackRepository.Move;
 import io.productionline.store.TrackRepository.NewEvent;
 import io.productionline.store.TrackRepository.NextRun;
+import io.productionline.store.StaleWriteException;
 import io.productionline.store.TrackRow;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -44,6 +45,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,6 +74,8 @@ public final class TrackVerticle extends VerticleBase {
   private LineDefinition line;
   private MessageConsumer<JsonObject> consumer;
   private Future<?> tail = Future.succeededFuture();
+  /** A write was refused: the supervisor retires this verticle, and it handles nothing more. */
+  private boolean retired;
 
   TrackVerticle(String trackId, Services services, TrackSupervisor supervisor) {
     this.trackId = trackId;
@@ -81,7 +85,10 @@ public final class TrackVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    return s.tracks.takeOwnership(s.pool, trackId, s.node.id(), s.node.liveNodes())
+    if (!s.lease.held()) {
+      return Future.failedFuture(new OwnedElsewhereException(trackId));
+    }
+    return s.tracks.takeOwnership(s.pool, trackId, s.node.id(), s.lease.epoch())
         .compose(owned -> owned.isPresent()
             ? Future.succeededFuture(owned.get())
             : s.tracks.find(s.pool, trackId).compose(row -> Future.failedFuture(row.isPresent()
@@ -104,12 +111,16 @@ public final class TrackVerticle extends VerticleBase {
         });
   }
 
-  /** Writes who supervises the track from now on into its history, so ownership can be audited. */
+  /**
+   * Writes who supervises the track from now on (node and lease epoch) into its history, so
+   * ownership can be audited: every {@code station_transition} after it names the same node and
+   * epoch, until the next {@code track_supervised}.
+   */
   private Future<TrackRow> recordSupervision(TrackRow row) {
     NewEvent supervised = new NewEvent(EventType.TRACK_SUPERVISED, new JsonObject().put("project", row.projectId())
         .put("track_id", row.id()).put("document_type", row.documentType()).put("node", s.node.id())
-        .put("at", s.clock.instant().toString()));
-    return s.pool.withTransaction(conn -> s.tracks.append(conn, row.projectId(), row.id(), List.of(supervised), s.clock.instant()))
+        .put("epoch", row.ownerEpoch()).put("at", s.clock.instant().toString()));
+    return fenced(conn -> s.tracks.append(conn, row.projectId(), row.id(), List.of(supervised), s.clock.instant()))
         .map(events -> {
           events.forEach(e -> Broadcast.publish(vertx.eventBus(), Addresses.project(row.projectId()), e));
           return row;
@@ -123,6 +134,12 @@ public final class TrackVerticle extends VerticleBase {
 
   private void onCommand(Message<JsonObject> message) {
     enqueue(message.body()).onComplete(ar -> {
+      if (ar.failed() && refused(ar.cause())) {
+        // A write was refused: this verticle may have been superseded. It answers nothing more; the supervisor
+        // retires it and hands the command to the track's owner.
+        supervisor.superseded(track, deploymentID(), message, ar.cause());
+        return;
+      }
       if (track.state().terminal()) {
         supervisor.retire(trackId, deploymentID());
       }
@@ -134,17 +151,26 @@ public final class TrackVerticle extends VerticleBase {
     });
   }
 
-  /** Runs commands strictly one after another. */
+  /** Whether {@code e} says this verticle may not write its track any more (and so retires). */
+  private static boolean refused(Throwable e) {
+    return e instanceof Retired || e instanceof StaleWriteException || e instanceof StaleRun;
+  }
+
+  /** Runs commands strictly one after another; none after a refused write (they go on to the track's owner). */
   private Future<JsonObject> enqueue(JsonObject command) {
-    Future<JsonObject> result = tail.transform(ignored -> handle(command));
+    Future<JsonObject> result = tail.transform(ignored -> handle(command)).onFailure(e -> retired |= refused(e));
     tail = result.otherwiseEmpty();
     return result;
   }
 
   private Future<JsonObject> handle(JsonObject cmd) {
+    if (retired) {
+      return Future.failedFuture(new Retired());
+    }
     String type = cmd.getString("type", "");
     return switch (type) {
       case "start", "dependency_cleared" -> start(type.equals("start"));
+      case "reconcile" -> reconcile();
       case "dependency_cancelled" -> dependencyCancelled(cmd);
       case "task_completed" -> taskCompleted(cmd);
       case "task_lost" -> taskLost(cmd);
@@ -169,7 +195,7 @@ public final class TrackVerticle extends VerticleBase {
       if (d.isEmpty()) {
         return Future.succeededFuture(view());
       }
-      return s.pool.withTransaction(conn -> persist(conn, d.get(), List.of(), "line")).compose(this::afterCommit);
+      return fenced(conn -> persist(conn, d.get(), List.of(), "line")).compose(this::afterCommit);
     });
   }
 
@@ -180,7 +206,7 @@ public final class TrackVerticle extends VerticleBase {
     if (d.isEmpty()) {
       return Future.succeededFuture(view());
     }
-    return s.pool.withTransaction(conn -> persist(conn, d.get(), List.of(), "line")).compose(this::afterCommit);
+    return fenced(conn -> persist(conn, d.get(), List.of(), "line")).compose(this::afterCommit);
   }
 
   private Future<JsonObject> taskCompleted(JsonObject cmd) {
@@ -204,7 +230,7 @@ public final class TrackVerticle extends VerticleBase {
   /** The general completion: the task completed, then its run's items read, the gates checked, the machine asked. */
   private Future<JsonObject> completeThenDecide(String taskId, String token, Outcome outcome, JsonObject result, String actor) {
     Instant now = s.clock.instant();
-    return s.pool.withTransaction(conn -> s.tasks.complete(conn, taskId, token, outcome.wire(), result, now)
+    return fenced(conn -> s.tasks.complete(conn, taskId, token, outcome.wire(), result, now)
         .compose(done -> done.isEmpty()
             ? s.tasks.find(conn, taskId).compose(this::refuseCompletion).map(repeat -> (Written) null)
             : itemDone(conn, done.get(), actor, now)))
@@ -263,8 +289,9 @@ public final class TrackVerticle extends VerticleBase {
   private Future<Written> itemDone(SqlConnection conn, TaskRow task, String actor, Instant now) {
     if (!trackId.equals(task.trackId()) || !track.state().atStation() || task.runNo() != track.runs()
         || task.stationIndex() != track.stationIndex()) {
-      return Future.failedFuture(Refusal.conflict("task " + task.id() + " is not a task of the track's current station run")
-          .with("current_state", track.state().wire()));
+      // The run this verticle knows is not the task's: another node may have moved the track since.
+      return Future.failedFuture(new StaleRun(Refusal.conflict("task " + task.id() + " is not a task of the track's current station run")
+          .with("current_state", track.state().wire())));
     }
     StationDef station = type().station(track.stationIndex());
     Outcome outcome = Outcome.parse(task.outcome()).orElseThrow();
@@ -359,6 +386,33 @@ public final class TrackVerticle extends VerticleBase {
     return Future.failedFuture(Refusal.conflict("stale lease: " + why).with("task_status", t.status()));
   }
 
+  /**
+   * The reconciliation found this track where a lost command would leave it: blocked (its
+   * dependencies may have cleared), a queued qc_reject replacement (its start may have been lost),
+   * or at a station whose current run has no open task (its loss was never taken: the track halts
+   * with an interrupt, so an operator sees it). Anything else: nothing to do.
+   */
+  private Future<JsonObject> reconcile() {
+    if (track.state() == TrackState.BLOCKED) {
+      return start(false);
+    }
+    if (track.state() == TrackState.QUEUED && track.replaces() != null) {
+      return start(true);
+    }
+    if (!track.state().atStation()) {
+      return Future.succeededFuture(view());
+    }
+    return fenced(conn -> s.tasks.ofRun(conn, trackId, track.runs()).compose(run -> {
+      if (run.stream().anyMatch(t -> "queued".equals(t.status()) || "claimed".equals(t.status()))) {
+        return Future.succeededFuture((Written) null);
+      }
+      int attempts = run.stream().mapToInt(TaskRow::attempt).max().orElse(0);
+      log.warn("Track {} is at station {} with no open task in run {}; it halts for an operator", trackId, track.stationIndex(), track.runs());
+      var input = new TrackMachine.TaskLost(track.stationIndex(), attempts, "its station run has no open task");
+      return persist(conn, s.machine.decide(type(), snapshot(), input).orElseThrow(), List.of(), List.of(), "reconciliation", null, null);
+    })).compose(w -> w == null ? Future.succeededFuture(view()) : afterCommit(w));
+  }
+
   private Future<JsonObject> taskLost(JsonObject cmd) {
     String taskId = cmd.getString("task_id");
     String token = cmd.getString("lease_token");
@@ -370,7 +424,7 @@ public final class TrackVerticle extends VerticleBase {
       if (found.isEmpty() || !trackId.equals(found.get().trackId()) || found.get().runNo() != track.runs()) {
         return Future.succeededFuture(view());
       }
-      return s.pool.withTransaction(conn -> s.tasks.drop(conn, taskId, token, s.clock.instant()).compose(dropped -> {
+      return fenced(conn -> s.tasks.drop(conn, taskId, token, s.clock.instant()).compose(dropped -> {
         if (!dropped) {
           return Future.succeededFuture((Written) null);
         }
@@ -405,7 +459,7 @@ public final class TrackVerticle extends VerticleBase {
     JsonObject result = cmd.getJsonObject("result", new JsonObject());
     JsonArray sent = cmd.getJsonArray("artifacts", new JsonArray());
     Instant now = s.clock.instant();
-    return s.pool.withTransaction(conn -> s.tasks.ofTrack(conn, trackId).compose(all -> {
+    return fenced(conn -> s.tasks.ofTrack(conn, trackId).compose(all -> {
       List<TaskRow> open = all.stream()
           .filter(t -> t.runNo() == track.runs() && "queued".equals(t.status()) && (item == null || item(t) == item))
           .sorted(Comparator.comparingInt(TrackVerticle::item)).toList();
@@ -460,13 +514,18 @@ public final class TrackVerticle extends VerticleBase {
         return Future.failedFuture(Refusal.badRequest("a " + it.type() + " interrupt needs an answer: send answers (an object) or a resolution")
             .with("interrupt_type", it.type()).with("payload", it.payload()));
       }
+      if (!escalate && itType == InterruptType.AUDIT_REVIEW && isEmpty(notes)) {
+        return Future.failedFuture(Refusal.badRequest("an audit_review needs the operator's choice: re-run the station with notes"
+                + " (resolve with notes saying what to change) or acknowledge & continue (escalate); nothing was changed")
+            .with("interrupt_type", it.type()).with("choices", new JsonArray().add("resolve with notes").add("escalate")));
+      }
       Input input = escalate
           ? new TrackMachine.Escalate(notes)
           : new TrackMachine.OperatorAnswer(itType, plain(resolution));
       Decision d = s.machine.decide(type(), snapshot(), input).orElseThrow();
       JsonObject stored = escalate ? new JsonObject().put("notes", notes) : resolution;
       NewEvent resolved = TrackEvents.interruptResolved(track, interruptId, escalate ? "escalated" : "resolved", stored, actor, d);
-      return s.pool.withTransaction(conn -> s.interrupts.close(conn, interruptId, escalate ? "escalated" : "resolved", actor, stored, now)
+      return fenced(conn -> s.interrupts.close(conn, interruptId, escalate ? "escalated" : "resolved", actor, stored, now)
           .compose(closed -> closed
               ? persist(conn, d, List.of(resolved), actor)
               : Future.failedFuture(Refusal.conflict("interrupt " + interruptId + " was answered meanwhile")))
@@ -482,6 +541,12 @@ public final class TrackVerticle extends VerticleBase {
     if (kind == null) {
       return Future.failedFuture(Refusal.badRequest("kind must be one of qc_reject, redesign, permanent"));
     }
+    if (kind == CancelKind.PERMANENT && track.state().terminal()) {
+      // A finished document has nothing left to cancel; quality control reopens it with qc_reject or redesign.
+      return Future.failedFuture(Refusal.conflict("track " + trackId + " is already " + track.state().wire()
+              + ": nothing to cancel; a QC reject or a redesign produces it again; nothing was changed")
+          .with("current_state", track.state().wire()).with("attempted", "cancel"));
+    }
     String actor = cmd.getString("actor", "operator");
     String reason = cmd.getString("reason", "");
     Instant now = s.clock.instant();
@@ -489,7 +554,7 @@ public final class TrackVerticle extends VerticleBase {
     record Cancelled(Written written, String replacement) {
     }
     String why = "track cancelled (" + kind.wire() + ")";
-    return s.pool.withTransaction(conn -> s.tracks.withdrawInterrupts(conn, trackId, why, now)
+    return fenced(conn -> s.tracks.withdrawInterrupts(conn, trackId, why, now)
             .compose(ids -> persist(conn, d, ids.stream().map(id -> TrackEvents.interruptResolved(track, id, "withdrawn",
                 new JsonObject().put("withdrawn", why), actor, d)).toList(), actor))
             .compose(w -> s.tracks.audit(conn, actor, "cancel", trackId,
@@ -505,7 +570,14 @@ public final class TrackVerticle extends VerticleBase {
                   .put("replacement_track_id", c.replacement()).getMap()));
           String replacement = c.replacement();
           if (replacement != null) {
-            return supervisor.send(replacement, new JsonObject().put("type", "start")).map(r -> view.put("replacement_track_id", replacement));
+            JsonObject start = new JsonObject().put("type", "start");
+            // The cancel is committed: a replacement that did not take its start now is sent it again, and the
+            // reconciliation starts it should that be lost too.
+            return supervisor.send(replacement, start).map(r -> view.put("replacement_track_id", replacement))
+                .recover(e -> {
+                  supervisor.sendUntilTaken(replacement, start);
+                  return Future.succeededFuture(view.put("replacement_track_id", replacement));
+                });
           }
           if (kind == CancelKind.REDESIGN) {
             return start(true);
@@ -525,6 +597,35 @@ public final class TrackVerticle extends VerticleBase {
     }
     line = current.get();
     return s.projects.updateDefinition(conn, track.projectId(), Json.toJson(line));
+  }
+
+  /**
+   * A transaction of this track's writes behind its fence ({@code TrackRepository.fence}): it
+   * writes nothing unless this node, under its epoch, still owns the track with a valid lease.
+   */
+  private <T> Future<T> fenced(Function<SqlConnection, Future<T>> writes) {
+    return s.pool.withTransaction(conn -> s.tracks.fence(conn, track).compose(v -> writes.apply(conn)));
+  }
+
+  /** A refusal that means this verticle's view of the track is behind: the task is not of the run it knows. */
+  static final class StaleRun extends RuntimeException {
+    private final Refusal refusal;
+
+    StaleRun(Refusal refusal) {
+      super(refusal.getMessage(), null, false, false);
+      this.refusal = refusal;
+    }
+
+    Refusal refusal() {
+      return refusal;
+    }
+  }
+
+  /** A command that reached this verticle after it retired: it goes on to the track's next verticle. */
+  static final class Retired extends RuntimeException {
+    Retired() {
+      super("the track's verticle here retired", null, false, false);
+    }
   }
 
   /** A move written in a transaction that has not committed yet: the new row and its events. */
@@ -581,7 +682,8 @@ public final class TrackVerticle extends VerticleBase {
                                 JsonObject summary, JsonObject audit) {
     List<NewEvent> events = new ArrayList<>(extra);
     TrackEvents.of(track, type(), d, taskId, interruptId, summary, audit).forEach(e -> events.add(
-        EventType.STATION_TRANSITION.equals(e.type()) ? new NewEvent(e.type(), e.payload().put("node", s.node.id())) : e));
+        EventType.STATION_TRANSITION.equals(e.type())
+            ? new NewEvent(e.type(), e.payload().put("node", track.ownerNode()).put("epoch", track.ownerEpoch())) : e));
     events.addAll(after);
     return events;
   }
@@ -592,7 +694,7 @@ public final class TrackVerticle extends VerticleBase {
     DocumentType type = type();
     TrackRow before = track;
     TrackRow next = new TrackRow(before.id(), before.projectId(), before.documentType(), d.to(), d.stationIndex(), d.remediationCount(),
-        runs, taskId, d.reason(), before.version() + 1, before.ownerNode(), before.replaces(), before.createdAt(), now,
+        runs, taskId, d.reason(), before.version() + 1, before.ownerNode(), before.ownerEpoch(), before.replaces(), before.createdAt(), now,
         d.to().terminal() ? now : null);
     Map<String, Object> fields = new LinkedHashMap<>();
     fields.put("event", "transition");
@@ -634,31 +736,13 @@ public final class TrackVerticle extends VerticleBase {
     return Future.succeededFuture(view());
   }
 
-  /**
-   * The dependencies that are not stabilized or escalated, judged by the newest track of each
-   * document type (a qc_reject replacement supersedes the track it replaces). One cancelled for good
-   * is named with its reason.
-   */
+  /** The dependencies that are still open ({@link Tracks#openDependencies}). */
   private Future<List<String>> openDependencies() {
     List<String> deps = type().dependsOn();
     if (deps.isEmpty()) {
       return Future.succeededFuture(List.of());
     }
-    return s.tracks.ofProject(s.pool, track.projectId()).map(rows -> {
-      List<String> open = new ArrayList<>();
-      for (String dep : deps) {
-        Optional<TrackRow> current = Tracks.current(rows, dep);
-        if (current.isPresent() && current.get().state().clearsDependents()) {
-          continue;
-        }
-        if (current.isPresent() && current.get().state() == TrackState.CANCELLED) {
-          open.add(dep + " (cancelled: " + current.get().reason() + ")");
-        } else {
-          open.add(dep);
-        }
-      }
-      return open;
-    });
+    return s.tracks.ofProject(s.pool, track.projectId()).map(rows -> Tracks.openDependencies(rows, deps));
   }
 
   private static boolean isEmpty(Object v) {

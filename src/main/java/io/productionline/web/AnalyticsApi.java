@@ -35,7 +35,7 @@ final class AnalyticsApi {
       if (type != null && InterruptType.parse(type).isEmpty()) {
         throw Refusal.badRequest("type must be one of clarification, audit_review, constraint_conflict, approval");
       }
-      return inbox.view(Http.query(c, "project", false), type, Http.intQuery(c, "limit", 500, 1, 2000));
+      return inbox.view(Http.query(c, "project", false), type, Http.intQuery(c, "limit", Inbox.DEFAULT_LIMIT, 1, 2000));
     }));
   }
 }

@@ -143,7 +143,7 @@ final class EventsApi {
   private Future<Void> knownProject(String project) {
     return s.projects.find(s.pool, project).compose(p -> p.isPresent()
         ? Future.succeededFuture()
-        : Future.failedFuture(Refusal.notFound("no project " + project)));
+        : io.productionline.track.Tracks.<Void>unknownProject(s, project));
   }
 
   private static long sequence(String v) {

@@ -159,8 +159,10 @@ final class Guard implements Handler<RoutingContext> {
       Addresses.COMMAND_CANCEL);
 
   private final Services s;
+  private final io.productionline.track.LiveViews liveViews;
 
-  Guard(Services s) {
+  Guard(Services s, io.productionline.track.LiveViews liveViews) {
+    this.liveViews = liveViews;
     this.s = s;
   }
 
@@ -333,15 +335,21 @@ final class Guard implements Handler<RoutingContext> {
       }
       case SOCKET_CLOSED -> {
         s.metrics.clients("bridge", -1);
+        liveViews.closed(e.socket());
         e.complete(true);
       }
       case REGISTER -> frameCaller(e).onComplete(ar -> {
         boolean ok = ar.succeeded() && READERS.contains(ar.result().role());
         if (ok) {
           stripToken(e, null);
+          liveViews.registered(e.socket(), address(e));
         }
         e.complete(ok);
       });
+      case UNREGISTER -> {
+        liveViews.unregistered(e.socket(), address(e));
+        e.complete(true);
+      }
       case SEND, PUBLISH -> frameCaller(e).onComplete(ar -> {
         String address = e.getRawMessage() == null ? null : e.getRawMessage().getString("address");
         boolean ok = ar.succeeded() && COMMANDS.contains(address) && OPERATORS.contains(ar.result().role());
@@ -359,6 +367,10 @@ final class Guard implements Handler<RoutingContext> {
       }
       default -> e.complete(true);
     }
+  }
+
+  private static String address(BridgeEvent e) {
+    return e.getRawMessage() == null ? null : e.getRawMessage().getString("address");
   }
 
   /** The caller of a frame: its {@code headers.token}, else the caller the connection was opened by. */

@@ -9,7 +9,10 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 
-/** {@code GET /health}: status, service, version, timestamp, and checks of PostgreSQL, Redis and the cluster. */
+/**
+ * {@code GET /health}: status, service, version, timestamp, and checks of PostgreSQL, Redis, this
+ * node's lease (held, epoch, expires_at: a node without a valid lease owns no track) and the cluster.
+ */
 final class HealthApi {
 
   static final String SERVICE = "production-line";
@@ -27,6 +30,7 @@ final class HealthApi {
         .register("redis", 2000, p -> s.redis.ping(List.of())
             .onSuccess(r -> p.complete(Status.OK()))
             .onFailure(e -> p.complete(Status.KO(new JsonObject().put("reason", e.getMessage())))))
+        .register("lease", 2000, p -> p.complete(s.lease.held() ? Status.OK(s.lease.json()) : Status.KO(s.lease.json())))
         .register("cluster", 2000, p -> p.complete(Status.OK(new JsonObject()
             .put("clustered", s.node.clustered()).put("node", s.node.id())
             .put("members", new JsonArray(s.node.liveNodes())))));

@@ -45,7 +45,7 @@ final class InterruptsApi {
 
   private Future<JsonObject> ofProject(String projectId) {
     return s.projects.find(s.pool, projectId).compose(p -> p.isEmpty()
-        ? Future.failedFuture(Refusal.notFound("no project " + projectId))
+        ? io.productionline.track.Tracks.<JsonObject>unknownProject(s, projectId)
         : s.interrupts.openOfProject(s.pool, projectId).map(InterruptsApi::list));
   }
 

@@ -89,7 +89,7 @@ final class ProjectsApi {
 
   private Future<JsonObject> one(String id) {
     return s.projects.find(s.pool, id).compose(p -> p.isEmpty()
-        ? Future.failedFuture(Refusal.notFound("no project " + id))
+        ? io.productionline.track.Tracks.<JsonObject>unknownProject(s, id)
         : s.tracks.summary(s.pool, id).map(sum -> p.get().toJson().put("summary", sum)));
   }
 

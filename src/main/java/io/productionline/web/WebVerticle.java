@@ -4,6 +4,7 @@ import io.productionline.Refusal;
 import io.productionline.Services;
 import io.productionline.events.Addresses;
 import io.productionline.track.LineOrchestrator;
+import io.productionline.track.LiveViews;
 import io.productionline.track.ProductionView;
 import io.productionline.track.TrackSupervisor;
 import io.productionline.work.WorkService;
@@ -37,10 +38,13 @@ public final class WebVerticle extends VerticleBase {
   private final LineOrchestrator orchestrator;
   private final WorkService work;
   private final ProductionView view;
+  private final LiveViews liveViews;
   private HttpServer server;
 
-  public WebVerticle(Services s, TrackSupervisor supervisor, LineOrchestrator orchestrator, WorkService work, ProductionView view) {
+  public WebVerticle(Services s, TrackSupervisor supervisor, LineOrchestrator orchestrator, WorkService work, ProductionView view,
+                     LiveViews liveViews) {
     this.s = s;
+    this.liveViews = liveViews;
     this.supervisor = supervisor;
     this.orchestrator = orchestrator;
     this.work = work;
@@ -53,7 +57,7 @@ public final class WebVerticle extends VerticleBase {
     long maxBody = s.config.getJsonObject("work", new JsonObject()).getLong("max_body_bytes", 1_048_576L);
     OperatorCommands commands = new OperatorCommands(s, orchestrator, supervisor);
 
-    Guard guard = new Guard(s);
+    Guard guard = new Guard(s, liveViews);
     Router router = Router.router(vertx);
     // Authentication and authorization first: nothing protected is read or served for a caller without a token.
     router.route().handler(guard);
@@ -111,6 +115,8 @@ public final class WebVerticle extends VerticleBase {
   private static SockJSBridgeOptions bridgeOptions() {
     return new SockJSBridgeOptions()
         .addOutboundPermitted(new PermittedOptions().setAddressRegex(Addresses.projectPattern()))
+        .addOutboundPermitted(new PermittedOptions().setAddressRegex(LiveViews.addressPattern()))
+        .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.PROJECTS))
         .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.EXECUTORS))
         .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.INBOX))
         .addInboundPermitted(new PermittedOptions().setAddress(Addresses.COMMAND_START))

@@ -80,6 +80,9 @@ final class WorkbenchApi {
       JsonObject out = p.toJson();
       Broadcast.publish(s.vertx.eventBus(), Addresses.project(id), new JsonObject().put("type", "project_archived")
           .put("project", id).put("archived_at", out.getString("archived_at")).put("by", actor).put("at", now.toString()));
+      // The project selectors hear it leave (a projects event that carries archived_at).
+      s.vertx.eventBus().publish(Addresses.PROJECTS, new JsonObject().put("type", io.productionline.events.EventType.PROJECTS)
+          .mergeIn(out));
       return out;
     }));
   }

@@ -142,7 +142,7 @@ class ControlCenterBrowserTest {
 
     el.click();
     browser.waiting(Duration.ofSeconds(20)).until(ExpectedConditions.presenceOfElementLocated(
-        By.cssSelector("#interrupts .interrupt[data-type='approval']")));
+        By.cssSelector("#inbox .interrupt[data-type='approval']")));
     assertTrue(stayedOnPage(), "switching to the other project happens in place");
   }
 }

@@ -127,7 +127,7 @@ class DashboardBrowserTest {
     open("ask");
     node.api.post("/production/start?project=ask", new JsonObject());
 
-    By interrupt = By.cssSelector("#interrupts .interrupt[data-type='clarification']");
+    By interrupt = By.cssSelector("#inbox .interrupt[data-type='clarification']");
     browser.waiting(Duration.ofSeconds(30)).until(ExpectedConditions.presenceOfElementLocated(interrupt));
     browser.screenshot("dashboard-interrupt");
     WebElement panel = browser.driver.findElement(interrupt);

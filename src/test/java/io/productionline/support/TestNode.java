@@ -77,7 +77,10 @@ public final class TestNode implements AutoCloseable {
     return api.token();
   }
 
-  /** The configuration a test node starts with: the test lines, no demo, slow automatic sweeps. */
+  /**
+   * The configuration a test node starts with: the test lines, no demo, slow automatic sweeps and
+   * reconciliation (tests call {@code runOnce()}), a node lease of 20 s renewed every 3 s.
+   */
   public static JsonObject config() {
     return new JsonObject()
         .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0))
@@ -86,6 +89,7 @@ public final class TestNode implements AutoCloseable {
         .put("executors", new JsonObject().put("heartbeat_seconds", 15).put("stale_seconds", 60))
         .put("work", new JsonObject().put("lease_seconds", 60).put("sweep_interval_ms", 3_600_000L)
             .put("long_poll_max_seconds", 30).put("max_body_bytes", 1_048_576).put("max_artifact_bytes", 65_536))
+        .put("cluster", new JsonObject().put("lease_seconds", 20).put("lease_renew_ms", 3000).put("reconcile_ms", 3_600_000L))
         .put("lines_dir", "src/test/resources/lines")
         .put("demo", new JsonObject().put("enabled", false));
   }
@@ -106,8 +110,8 @@ public final class TestNode implements AutoCloseable {
    */
   public static TestNode startClustered(JsonObject config, String clusterName) {
     try {
-      JsonObject c = config.copy().put("cluster", new JsonObject().put("name", clusterName).put("host", "127.0.0.1")
-          .put("port", 5701).put("members", new JsonArray().add("127.0.0.1")).put("config", "conf/cluster.xml"));
+      JsonObject c = config.copy().put("cluster", config.getJsonObject("cluster", new JsonObject()).copy().put("name", clusterName)
+          .put("host", "127.0.0.1").put("port", 5701).put("members", new JsonArray().add("127.0.0.1")).put("config", "conf/cluster.xml"));
       var cluster = new io.vertx.spi.cluster.hazelcast.HazelcastClusterManager(io.productionline.Main.hazelcast(c));
       var options = Metrics.enable(new VertxOptions(), c);
       options.getEventBusOptions().setHost("127.0.0.1").setClusterPublicHost("127.0.0.1");

@@ -31,7 +31,7 @@ class CompletionTest {
   }
 
   @Test
-  @DisplayName("A completion whose track moved on under it is refused with 409 and writes nothing; the same lease completes it once the track is back")
+  @DisplayName("A completion whose track moved on under it is refused with 409 and writes nothing; the same lease completes it when asked again")
   void lostRaceWritesNothing() {
     node = TestNode.start();
     node.createProject("race", "fast");
@@ -39,31 +39,66 @@ class CompletionTest {
     assertEquals(200, node.api.post("/production/start?project=race", new JsonObject()).status());
     JsonObject task = x.claim(5).orElseThrow();
     String track = task.getString("track_id");
+    // The track's row moved on under its supervisor (its owner and epoch unchanged): the supervisor's version is stale.
+    node.sql("UPDATE tracks SET version = version + 1 WHERE id = '" + track + "'");
     Row before = state(track);
-    // Another node takes the track over (as after a partition): its supervisor here holds a stale owner.
-    String owner = node.sql("SELECT owner_node FROM tracks WHERE id = '" + track + "'").get(0).getString(0);
-    node.sql("UPDATE tracks SET owner_node = 'another-node' WHERE id = '" + track + "'");
 
     Api.Reply refused = x.complete(task, "stabilized");
     assertEquals(409, refused.status(), refused.text());
     assertTrue(refused.json().getString("detail").contains("nothing was written"), refused.text());
-    Row after = state(track);
+    assertNothingWritten(task, before, state(track));
+
+    // The verticle that lost the race retired; asked again, the track's next verticle reads the row afresh.
+    Api.Reply completed = x.complete(task, "stabilized");
+    assertEquals(200, completed.status(), completed.text());
+    assertMovedOnce(task, before, state(track));
+  }
+
+  @Test
+  @DisplayName("A completion of a track another node's valid lease owns writes nothing; once that lease expired in PostgreSQL, "
+      + "the track is adopted here and the same lease completes it")
+  void anotherOwnersTrackIsNotWritten() {
+    node = TestNode.start();
+    node.createProject("fenced", "fast");
+    RawExecutor x = new RawExecutor(node, "fencer", "server", "sim");
+    assertEquals(200, node.api.post("/production/start?project=fenced", new JsonObject()).status());
+    JsonObject task = x.claim(5).orElseThrow();
+    String track = task.getString("track_id");
+    // Another node took the track under a lease of its own that PostgreSQL holds valid.
+    long epoch = node.sql("INSERT INTO node_leases (node_id, expires_at) VALUES ('another-node', now() + interval '1 hour') "
+        + "RETURNING epoch").get(0).getLong(0);
+    node.sql("UPDATE tracks SET owner_node = 'another-node', owner_epoch = " + epoch + " WHERE id = '" + track + "'");
+    Row before = state(track);
+
+    Api.Reply refused = x.complete(task, "stabilized");
+    assertEquals(503, refused.status(), refused.text());
+    assertNothingWritten(task, before, state(track));
+    assertEquals("another-node", node.sql("SELECT owner_node FROM tracks WHERE id = '" + track + "'").get(0).getString(0),
+        "a valid lease keeps its track");
+
+    node.sql("UPDATE node_leases SET expires_at = now() - interval '1 second' WHERE epoch = " + epoch);
+    Api.Reply completed = x.complete(task, "stabilized");
+    assertEquals(200, completed.status(), completed.text());
+    assertMovedOnce(task, before, state(track));
+    Row owner = node.sql("SELECT owner_node, owner_epoch FROM tracks WHERE id = '" + track + "'").get(0);
+    assertEquals(node.node.services().node.id(), owner.getString(0), "adopted by this node");
+    assertEquals(node.node.services().lease.epoch(), owner.getLong(1), "under this node's epoch");
+  }
+
+  private void assertNothingWritten(JsonObject task, Row before, Row after) {
     assertEquals("claimed", after.getString("task_status"), "the task is still held");
     assertEquals(task.getString("lease_token"), after.getString("lease_token"), "by the same lease");
     assertEquals(before.getLong("version"), after.getLong("version"), "the track did not move");
     assertEquals(before.getLong("events"), after.getLong("events"), "no event was appended");
     assertEquals(before.getLong("tasks"), after.getLong("tasks"), "no next task was queued");
     assertEquals(before.getLong("last_seq"), after.getLong("last_seq"), "no sequence number was taken");
+  }
 
-    node.sql("UPDATE tracks SET owner_node = '" + owner + "' WHERE id = '" + track + "'");
-    Api.Reply completed = x.complete(task, "stabilized");
-    assertEquals(200, completed.status(), completed.text());
+  private void assertMovedOnce(JsonObject task, Row before, Row moved) {
     assertEquals("completed", node.sql("SELECT status FROM station_tasks WHERE id = '" + task.getString("task_id") + "'").get(0).getString(0));
-    Row moved = state(track);
     assertEquals(before.getLong("version") + 1, moved.getLong("version"), "the track moved once");
-    assertEquals(before.getLong("events") + 2, moved.getLong("events"), "its station_transition and line_progress were appended");
+    assertTrue(moved.getLong("events") >= before.getLong("events") + 2, "its station_transition and line_progress were appended");
     assertEquals(before.getLong("tasks") + 1, moved.getLong("tasks"), "the next station's task was queued");
-    assertEquals(before.getLong("last_seq") + 2, moved.getLong("last_seq"));
   }
 
   @Test
