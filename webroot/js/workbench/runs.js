@@ -73,8 +73,15 @@ export function runsView(openTrack) {
   };
 
   function put(r, append) {
-    const el2 = row(r);
+    const sig = JSON.stringify(r);
     const old = rows.get(r.task_id);
+    if (old && old.dataset.sig === sig) {
+      // the same run again: the row stays (and what is typed into it)
+      if (append) tbody.append(old);
+      return;
+    }
+    const el2 = row(r);
+    el2.dataset.sig = sig;
     rows.set(r.task_id, el2);
     if (old) old.replaceWith(el2);
     else if (append) tbody.append(el2);
@@ -94,7 +101,10 @@ export function runsView(openTrack) {
     if (!first && cursor) q.set('cursor', cursor);
     try {
       const body = await getJson(`/api/v1/runs?${q}`);
-      if (first) { tbody.replaceChildren(); rows.clear(); }
+      if (first) {
+        const keep = new Set(body.runs.map((r) => r.task_id));
+        for (const [id, el2] of rows) if (!keep.has(id)) { el2.remove(); rows.delete(id); }
+      }
       body.runs.forEach((r) => put(r, true));
       cursor = body.next_cursor;
       more.hidden = !cursor;

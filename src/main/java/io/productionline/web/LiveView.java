@@ -53,6 +53,15 @@ final class LiveView {
         });
       }
     };
+    hear(s, res, heard, timer).onComplete(v -> send[0].run());
+  }
+
+  /**
+   * While {@code res} is open: every project event this node's relay hands on and every executor's
+   * status go to {@code heard}, a comment keeps the stream alive; when it closes, the consumers go
+   * and the pending {@code timer} (if any) is cancelled. Completes once the consumers are registered.
+   */
+  static Future<Void> hear(Services s, HttpServerResponse res, io.vertx.core.Handler<JsonObject> heard, long[] timer) {
     var projects = s.vertx.eventBus().<JsonObject>localConsumer(Addresses.PROJECTS_LOCAL, m -> heard.handle(m.body()));
     var executors = s.vertx.eventBus().<JsonObject>consumer(Addresses.EXECUTORS, m -> heard.handle(m.body()));
     long ping = s.vertx.setPeriodic(15_000, t -> Sse.comment(res, "keep-alive"));
@@ -66,6 +75,6 @@ final class LiveView {
     };
     res.closeHandler(v -> release.run());
     res.endHandler(v -> release.run());
-    projects.completion().onComplete(v -> send[0].run());
+    return Future.all(projects.completion(), executors.completion()).mapEmpty();
   }
 }

@@ -170,19 +170,7 @@ final class RunsApi {
         timer[0] = s.vertx.setTimer(250, t -> flush.run());
       }
     };
-    var projects = s.vertx.eventBus().<JsonObject>localConsumer(Addresses.PROJECTS_LOCAL, m -> heard.handle(m.body()));
-    var executors = s.vertx.eventBus().<JsonObject>consumer(Addresses.EXECUTORS, m -> heard.handle(m.body()));
-    long ping = s.vertx.setPeriodic(15_000, t -> Sse.comment(res, "keep-alive"));
-    Runnable release = () -> {
-      s.vertx.cancelTimer(ping);
-      if (timer[0] >= 0) {
-        s.vertx.cancelTimer(timer[0]);
-      }
-      projects.unregister();
-      executors.unregister();
-    };
-    res.closeHandler(v -> release.run());
-    res.endHandler(v -> release.run());
+    LiveView.hear(s, res, heard, timer);
   }
 
   /** The runs of these tasks and tracks that pass the filter. */

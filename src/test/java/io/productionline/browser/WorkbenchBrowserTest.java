@@ -130,7 +130,7 @@ class WorkbenchBrowserTest {
     open("wb-run", node.operatorToken());
     browser.driver.findElement(By.cssSelector(".track[data-track-id='" + track + "'] .wb-track-runs")).click();
     find("#wb-drawer");
-    browser.driver.findElement(By.cssSelector("#wb-drawer tr[data-task-id='" + asm + "']")).click();
+    find("#wb-drawer tr[data-task-id='" + asm + "']").click();
     browser.waiting(Duration.ofSeconds(20)).until(d -> "40".equals(logData("lines")));
     assertEquals(asm, find("#wb-run").getDomAttribute("data-task-id"));
     assertTrue(find("#wb-run").getText().contains("worker"), "the executor: " + find("#wb-run").getText());
@@ -171,12 +171,14 @@ class WorkbenchBrowserTest {
   @DisplayName("3: create a project from a line (a double click makes one), start it, archive a finished one; a viewer gets no such controls")
   void projects() {
     node.createProject("wb-home", "manual");
-    open("wb-home", viewer());
+    node.createProject("wb-shown", "manual");
+    open("wb-shown", viewer());
     find("#wb-open-projects").click();
     find("#wb-projects-view tr[data-project-id='wb-home']");
     assertTrue(none("#wb-create-form") && none(".wb-archive") && none(".wb-start-line"), "a viewer reads the projects only");
 
-    open("wb-home", node.operatorToken());
+    open("wb-shown", node.operatorToken());
+    browser.waiting(Duration.ofSeconds(20)).until(d -> !d.findElements(By.cssSelector("#project-select option[value='wb-home']")).isEmpty());
     find("#wb-open-projects").click();
     find("#wb-create-form");
     browser.waiting(Duration.ofSeconds(10)).until(d -> !d.findElements(By.cssSelector("#wb-new-line option[value='manual']")).isEmpty());
@@ -200,6 +202,7 @@ class WorkbenchBrowserTest {
     find("#wb-projects-view tr[data-project-id='wb-home'] .wb-archive").click();
     find("#wb-archived li[data-project-id='wb-home']");
     assertTrue(none("#wb-projects-rows tr[data-project-id='wb-home']"), "it left the list");
+    browser.waiting(Duration.ofSeconds(10)).until(d -> d.findElements(By.cssSelector("#project-select option[value='wb-home']")).isEmpty());
     assertFalse(node.api.get("/api/v1/projects").json().getJsonArray("projects").stream()
         .anyMatch(p -> "wb-home".equals(((JsonObject) p).getString("project_id"))), "and the API's list");
     assertEquals(200, node.api.get("/api/v1/projects/wb-home").status(), "still readable");
@@ -280,6 +283,23 @@ class WorkbenchBrowserTest {
     assertFalse("cancelled".equals(node.api.get("/production/track/" + root).json().getString("state")), "the one not selected stays");
     browser.waiting(Duration.ofSeconds(10)).until(ExpectedConditions.attributeToBe(
         By.cssSelector(".track[data-track-id='" + leaf + "']"), "data-state", "cancelled"));
+  }
+
+  @Test
+  @DisplayName("7: the inbox says what happens when an interrupt's SLA passes, as the configured policy says")
+  void slaPolicyInInbox() {
+    JsonObject config = TestNode.config().put("analytics", new JsonObject().put("sla_policy", new JsonObject()
+        .put("approval", new JsonObject().put("action", "answer").put("answer", new JsonObject().put("notes", "approved: no objection")))));
+    try (TestNode other = TestNode.start(config, Clock.systemUTC())) {
+      other.createProject("wb-sla", "flow_inbox");
+      assertEquals(200, other.api.post("/production/start?project=wb-sla&doc=approve", new JsonObject()).status());
+      JsonObject item = io.productionline.support.Await.until(() -> other.api.get("/api/v1/inbox").json().getJsonArray("items"),
+          a -> !a.isEmpty(), Duration.ofSeconds(10), "the approval in the inbox").getJsonObject(0);
+      browser.driver.get(other.api.base() + "/?project=wb-sla&token=" + other.token(Role.VIEWER.wire()));
+      WebElement says = find(".inbox-item[data-interrupt-id='" + item.getString("interrupt_id") + "'] .wb-sla-policy");
+      assertEquals("when the SLA passes: answered with the configured default", says.getText());
+      assertEquals(says.getText(), item.getJsonObject("sla_policy").getString("says"), "the page shows what the API says");
+    }
   }
 
   @Test
