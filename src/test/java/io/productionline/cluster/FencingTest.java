@@ -198,6 +198,28 @@ class FencingTest {
   }
 
   @Test
+  @DisplayName("/health shows the node's lease, and a node without a lease is not healthy")
+  void healthShowsTheLease() {
+    TestNode n = TestNode.start();
+    nodes.add(n);
+    JsonObject held = n.api.get("/health").json().getJsonObject("checks").getJsonObject("lease");
+    assertEquals("ok", held.getString("status"), held.encode());
+    assertEquals(true, held.getBoolean("held"));
+    assertEquals(epoch(n), held.getLong("epoch"));
+    Row row = n.sql("SELECT node_id, expires_at > now() AS valid FROM node_leases WHERE epoch = " + epoch(n)).get(0);
+    assertEquals(id(n), row.getString(0));
+    assertTrue(row.getBoolean(1), "valid in PostgreSQL");
+
+    n.node.services().lease.release().await();
+    Api.Reply health = n.api.get("/health");
+    assertEquals(503, health.status(), health.text());
+    assertEquals("degraded", health.json().getString("status"));
+    JsonObject lease = health.json().getJsonObject("checks").getJsonObject("lease");
+    assertEquals("down", lease.getString("status"), lease.encode());
+    assertEquals(false, lease.getBoolean("held"));
+  }
+
+  @Test
   @DisplayName("a member leaving the cluster while its lease holds in PostgreSQL has none of its tracks adopted; once the lease expired they are")
   void memberLeftWithValidLeaseAdoptsNothing() {
     startTwo();

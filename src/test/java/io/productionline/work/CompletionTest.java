@@ -33,10 +33,7 @@ class CompletionTest {
   @Test
   @DisplayName("A completion whose track moved on under it is refused with 409 and writes nothing; the same lease completes it when asked again")
   void lostRaceWritesNothing() {
-    node = TestNode.start();
-    node.createProject("race", "fast");
-    RawExecutor x = new RawExecutor(node, "racer", "server", "sim");
-    assertEquals(200, node.api.post("/production/start?project=race", new JsonObject()).status());
+    RawExecutor x = startOneLine("race", "racer");
     JsonObject task = x.claim(5).orElseThrow();
     String track = task.getString("track_id");
     // The track's row moved on under its supervisor (its owner and epoch unchanged): the supervisor's version is stale.
@@ -58,10 +55,7 @@ class CompletionTest {
   @DisplayName("A completion of a track another node's valid lease owns writes nothing; once that lease expired in PostgreSQL, "
       + "the track is adopted here and the same lease completes it")
   void anotherOwnersTrackIsNotWritten() {
-    node = TestNode.start();
-    node.createProject("fenced", "fast");
-    RawExecutor x = new RawExecutor(node, "fencer", "server", "sim");
-    assertEquals(200, node.api.post("/production/start?project=fenced", new JsonObject()).status());
+    RawExecutor x = startOneLine("fenced", "fencer");
     JsonObject task = x.claim(5).orElseThrow();
     String track = task.getString("track_id");
     // Another node took the track under a lease of its own that PostgreSQL holds valid.
@@ -83,6 +77,15 @@ class CompletionTest {
     Row owner = node.sql("SELECT owner_node, owner_epoch FROM tracks WHERE id = '" + track + "'").get(0);
     assertEquals(node.node.services().node.id(), owner.getString(0), "adopted by this node");
     assertEquals(node.node.services().lease.epoch(), owner.getLong(1), "under this node's epoch");
+  }
+
+  /** A node with one project on the fast line, started, and an executor of its stations. */
+  private RawExecutor startOneLine(String project, String executor) {
+    node = TestNode.start();
+    node.createProject(project, "fast");
+    RawExecutor x = new RawExecutor(node, executor, "server", "sim");
+    assertEquals(200, node.api.post("/production/start?project=" + project, new JsonObject()).status());
+    return x;
   }
 
   private void assertNothingWritten(JsonObject task, Row before, Row after) {
