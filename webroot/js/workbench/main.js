@@ -5,7 +5,8 @@
 
 import { h } from '../dom.js';
 import { captureToken } from '../auth.js';
-import { canOperate, getJson } from './api.js';
+import { canOperate } from './api.js';
+import * as store from '../store.js';
 import { openTrack } from './drawer.js';
 import { runsView } from './runs.js';
 import { projectsView } from './projects.js';
@@ -41,26 +42,16 @@ function decorate(track) {
   track.append(tools);
 }
 
-// The SLA policy of each inbox item (what happens when its SLA passes), as GET /api/v1/inbox says.
-const policies = new Map();
-let asking = null;
+// The SLA policy of each inbox item (what happens when its SLA passes), as the server's inbox
+// (held by the dashboard's store, replaced by each pl.inbox event) says: nothing is fetched.
 function decorateInbox(list) {
-  const missing = [];
   for (const item of list.querySelectorAll('.inbox-item[data-interrupt-id]')) {
-    const id = item.dataset.interruptId;
-    const says = policies.get(id);
+    const says = store.state.inbox?.get(item.dataset.interruptId)?.sla_policy?.says;
     const shown = item.querySelector(':scope > .wb-sla-policy');
-    if (!policies.has(id)) missing.push(id);
-    else if (says && (!shown || shown.textContent !== says)) {
+    if (says && (!shown || shown.textContent !== says)) {
       shown?.remove();
       item.append(h('div', { class: 'wb-sla-policy', text: says }));
     }
-  }
-  if (missing.length && !asking) {
-    asking = getJson('/api/v1/inbox').then((box) => {
-      for (const i of box.items) policies.set(i.interrupt_id, i.sla_policy?.says ?? '');
-      for (const id of missing) if (!policies.has(id)) policies.set(id, '');
-    }).catch(() => {}).finally(() => { asking = null; decorateInbox(list); });
   }
 }
 
