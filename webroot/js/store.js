@@ -298,9 +298,17 @@ export function applyProjects(body) {
   changed();
 }
 
-/** One event of pl.projects: a project created, or its counts changed. */
+/** One event of pl.projects: a project created, its counts changed, or archived (it leaves the list). */
 export function ingestProject(ev) {
   if (!ev || !ev.project_id || !state.projects) return;
+  if (ev.archived_at) {
+    // archived: it leaves the selector (and stays readable by its id)
+    if (state.projects.delete(ev.project_id)) {
+      state.projectsV++;
+      changed();
+    }
+    return;
+  }
   const held = state.projects.get(ev.project_id);
   if (held && Number(ev.last_seq) < Number(held.last_seq ?? -1)) return;
   state.projects.set(ev.project_id, { ...held, ...ev });

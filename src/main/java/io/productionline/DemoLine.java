@@ -75,7 +75,7 @@ final class DemoLine {
   Future<Void> next() {
     String id = "demo-" + STAMP.format(node.services().clock.instant());
     return startOnce(id, line())
-        .compose(v -> node.services().projects.archiveFinished(node.services().pool, KEY, demo.getInteger("keep", 3)))
+        .compose(v -> node.services().projects.archiveFinished(node.services().pool, KEY, demo.getInteger("keep", 3), "demo"))
         .onSuccess(archived -> log.info("Demo project {} started{}", id, archived.isEmpty() ? "" : "; archived " + String.join(", ", archived)))
         .onFailure(e -> log.warn("The next demo project could not start: {}", e.getMessage()))
         .mapEmpty();

@@ -90,7 +90,7 @@ public final class ProductionLine {
     ProductionView view = new ProductionView(services, registry, analytics);
     this.queueWatch = new QueueWatch(services, view);
     this.flowWatch = new FlowWatch(services, analytics);
-    this.slaWatch = new SlaWatch(services);
+    this.slaWatch = new SlaWatch(services, supervisor);
     this.liveViews = new LiveViews(services, view);
     this.web = new WebVerticle(services, supervisor, orchestrator, work, view, liveViews, membership);
   }

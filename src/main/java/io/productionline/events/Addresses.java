@@ -74,6 +74,16 @@ public final class Addresses {
    */
   public static final String BROADCAST = "pl.broadcast";
 
+  /**
+   * Local publish, on each server node: every project event its relay ({@link Broadcast}) hands on,
+   * whatever the project. The views across projects (the runs view, the intent queue) hear it.
+   */
+  public static final String PROJECTS_LOCAL = "pl.projects.local";
+
+  public static boolean isProject(String address) {
+    return address.startsWith(PROJECT);
+  }
+
   /** The regex the bridge uses to let project events out. */
   public static String projectPattern() {
     return "pl\\.project\\.[A-Za-z0-9_.-]+";

@@ -48,6 +48,9 @@ public final class Broadcast {
       String to = m.headers().get(TO);
       if (to != null) {
         bus.publish(to, m.body(), LOCAL);
+        if (Addresses.isProject(to)) {
+          bus.publish(Addresses.PROJECTS_LOCAL, m.body(), LOCAL);
+        }
         tap.accept(to, m.body());
       }
     });

@@ -29,6 +29,8 @@ public final class EventType {
   public static final String FLOW_METRICS = "flow_metrics";
   /** An operator interrupt has been open longer than the SLA of its type (once per interrupt). */
   public static final String SLA_BREACHED = "sla_breached";
+  /** The SLA policy escalated or answered an interrupt whose SLA passed (or found it answered first). */
+  public static final String SLA_ACTION = "sla_action";
   /** The operator inbox: an interrupt opened somewhere in the cluster. */
   public static final String INBOX_OPENED = "inbox_opened";
   /** The operator inbox: an interrupt was resolved, escalated or withdrawn. */

@@ -23,10 +23,13 @@ public final class Inbox {
   private final Services s;
   private final Map<String, Integer> slaSeconds;
   private final FlowRepository flow = new FlowRepository();
+  private final SlaPolicy policy;
 
   public Inbox(Services services) {
     this.s = services;
-    this.slaSeconds = LineAnalytics.slaSeconds(services.config.getJsonObject("analytics", new JsonObject()));
+    JsonObject analytics = services.config.getJsonObject("analytics", new JsonObject());
+    this.slaSeconds = LineAnalytics.slaSeconds(analytics);
+    this.policy = new SlaPolicy(analytics.getJsonObject("sla_policy"));
   }
 
   /** How many items {@code GET /api/v1/inbox} lists unless asked for another number. */
@@ -70,7 +73,8 @@ public final class Inbox {
       JsonObject sla = new JsonObject();
       slaSeconds.forEach(sla::put);
       return new JsonObject().put("as_of", now.toString()).put("items", items).put("open", items.size())
-          .put("breached", breached).put("by_kind", byKind).put("oldest_age_seconds", oldest).put("sla_seconds", sla);
+          .put("breached", breached).put("by_kind", byKind).put("oldest_age_seconds", oldest).put("sla_seconds", sla)
+          .put("sla_policy", policy.toJson());
     });
   }
 
@@ -79,7 +83,8 @@ public final class Inbox {
     long age = Math.max(0, Duration.between(i.createdAt(), now).toSeconds());
     Integer sla = slaSeconds.get(i.type());
     JsonObject out = i.toJson().put("kind", kind(i)).put("track_state", r.trackState()).put("line", r.line())
-        .put("age_seconds", age).put("sla_seconds", sla);
+        .put("age_seconds", age).put("sla_seconds", sla)
+        .put("sla_policy", policy.of(i.type(), SlaPolicy.stationOf(s.lines, r.line(), i.documentType(), i.stationIndex())).toJson());
     if (sla != null) {
       Instant due = i.createdAt().plusSeconds(sla);
       long remaining = Duration.between(now, due).toSeconds();

@@ -16,11 +16,12 @@ public final class ProjectRepository {
 
   /** A stored project. */
   public record ProjectRow(String id, String line, Integer lineVersion, JsonObject lineDefinition, JsonObject params,
-                           String idempotencyKey, String createdBy, Instant createdAt, boolean archived) {
+                           String idempotencyKey, String createdBy, Instant createdAt, Instant archivedAt) {
 
     public JsonObject toJson() {
       return new JsonObject().put("project_id", id).put("line", line).put("line_version", lineVersion).put("params", params)
-          .put("created_by", createdBy).put("created_at", createdAt.toString()).put("archived", archived);
+          .put("created_by", createdBy).put("created_at", createdAt.toString())
+          .put("archived_at", archivedAt == null ? null : archivedAt.toString());
     }
   }
 
@@ -30,17 +31,27 @@ public final class ProjectRepository {
       ON CONFLICT DO NOTHING""";
   private static final String FIND = "SELECT * FROM projects WHERE id = $1";
   private static final String BY_KEY = "SELECT * FROM projects WHERE idempotency_key = $1";
-  private static final String LIST = "SELECT * FROM projects WHERE NOT archived ORDER BY created_at DESC, id LIMIT $1";
+  private static final String LIST = "SELECT * FROM projects WHERE archived_at IS NULL ORDER BY created_at DESC, id LIMIT $1";
+  private static final String OF_LINE = "SELECT * FROM projects WHERE line = $1 AND archived_at IS NULL ORDER BY created_at, id LIMIT $2";
+  private static final String LIST_ARCHIVED = "SELECT * FROM projects WHERE archived_at IS NOT NULL ORDER BY archived_at DESC, id LIMIT $1";
+  /** Archives a project whose every track is finished (stabilized, escalated or cancelled); nothing when one is not. */
+  private static final String ARCHIVE = """
+      UPDATE projects p SET archived_at = $2, archived_by = $3
+       WHERE p.id = $1 AND p.archived_at IS NULL
+         AND NOT EXISTS (SELECT 1 FROM tracks t WHERE t.project_id = p.id AND t.finalized_at IS NULL)
+      RETURNING p.*""";
+  private static final String UNFINISHED = """
+      SELECT state, count(*) AS n FROM tracks WHERE project_id = $1 AND finalized_at IS NULL GROUP BY state ORDER BY state""";
   /**
    * Archives the finished projects whose idempotency key starts with $1 (the demo's), all but the
    * newest $2 of them; a project is finished when none of its tracks is still on the line.
    */
   private static final String ARCHIVE_FINISHED = """
-      UPDATE projects SET archived = true WHERE id IN (
+      UPDATE projects SET archived_at = now(), archived_by = $3 WHERE id IN (
         SELECT p.id FROM projects p
-        WHERE NOT p.archived AND p.idempotency_key LIKE $1 || '%'
+        WHERE p.archived_at IS NULL AND p.idempotency_key LIKE $1 || '%'
           AND EXISTS (SELECT 1 FROM tracks t WHERE t.project_id = p.id)
-          AND NOT EXISTS (SELECT 1 FROM tracks t WHERE t.project_id = p.id AND t.state NOT IN ('stabilized', 'escalated', 'cancelled'))
+          AND NOT EXISTS (SELECT 1 FROM tracks t WHERE t.project_id = p.id AND t.finalized_at IS NULL)
         ORDER BY p.created_at DESC, p.id DESC OFFSET $2)
       RETURNING id""";
   private static final String UPDATE_DEFINITION = "UPDATE projects SET line_definition = $2, line_version = $3 WHERE id = $1";
@@ -61,13 +72,39 @@ public final class ProjectRepository {
     return db.preparedQuery(BY_KEY).execute(Tuple.of(key)).map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(of(rows.iterator().next())));
   }
 
+  /** The projects not archived, newest first. */
   public Future<List<ProjectRow>> list(SqlClient db, int limit) {
     return db.preparedQuery(LIST).execute(Tuple.of(limit)).map(rows -> TaskRepository.all(rows, ProjectRepository::of));
   }
 
-  /** Archives all but the newest {@code keep} finished projects of an idempotency-key prefix; returns their ids. */
-  public Future<List<String>> archiveFinished(SqlClient db, String keyPrefix, int keep) {
-    return db.preparedQuery(ARCHIVE_FINISHED).execute(Tuple.of(keyPrefix, keep)).map(rows -> TaskRepository.all(rows, r -> r.getString(0)));
+  /** The projects of a line not archived, oldest first. */
+  public Future<List<ProjectRow>> ofLine(SqlClient db, String line, int limit) {
+    return db.preparedQuery(OF_LINE).execute(Tuple.of(line, limit)).map(rows -> TaskRepository.all(rows, ProjectRepository::of));
+  }
+
+  /** The archived projects, last archived first. */
+  public Future<List<ProjectRow>> archived(SqlClient db, int limit) {
+    return db.preparedQuery(LIST_ARCHIVED).execute(Tuple.of(limit)).map(rows -> TaskRepository.all(rows, ProjectRepository::of));
+  }
+
+  /** Archives a finished project; empty when it is archived already or a track of it is not finished. */
+  public Future<Optional<ProjectRow>> archive(SqlClient db, String id, String by, Instant now) {
+    return db.preparedQuery(ARCHIVE).execute(Tuple.of(id, utc(now), by))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(of(rows.iterator().next())));
+  }
+
+  /** A project's unfinished tracks counted by state ({@code {"halted": 1}}); empty when every one is finished. */
+  public Future<JsonObject> unfinished(SqlClient db, String id) {
+    return db.preparedQuery(UNFINISHED).execute(Tuple.of(id)).map(rows -> {
+      JsonObject out = new JsonObject();
+      rows.forEach(r -> out.put(r.getString("state"), r.getLong("n")));
+      return out;
+    });
+  }
+
+  /** Archives all but the newest {@code keep} finished projects of an idempotency-key prefix, by {@code by}; returns their ids. */
+  public Future<List<String>> archiveFinished(SqlClient db, String keyPrefix, int keep, String by) {
+    return db.preparedQuery(ARCHIVE_FINISHED).execute(Tuple.of(keyPrefix, keep, by)).map(rows -> TaskRepository.all(rows, r -> r.getString(0)));
   }
 
   /** Redesign: the project follows the line's current version from now on. */
@@ -78,6 +115,6 @@ public final class ProjectRepository {
   static ProjectRow of(Row r) {
     return new ProjectRow(r.getString("id"), r.getString("line"), r.getInteger("line_version"), (JsonObject) r.getValue("line_definition"),
         (JsonObject) r.getValue("params"), r.getString("idempotency_key"), r.getString("created_by"),
-        TrackRow.instant(r, "created_at"), r.getBoolean("archived"));
+        TrackRow.instant(r, "created_at"), TrackRow.instant(r, "archived_at"));
   }
 }

@@ -55,7 +55,8 @@ final class TaskSql {
    * oldest. SKIP LOCKED lets concurrent claims pass each other, so a task goes to exactly one
    * executor. The lease token carries the attempt, so a token from an earlier attempt never matches
    * again; its secret is the claim's ({@code $2}) hashed with the task's id, so each task of a
-   * batch has a secret of its own.
+   * batch has a secret of its own. A task an operator reserved for another executor ({@code reserved_for})
+   * is passed over until its reservation runs out; the claim clears the reservation.
    */
   static final String CLAIM = claim("= ANY ($5)");
 
@@ -74,10 +75,12 @@ final class TaskSql {
                lease_token = t.id || '.' || t.attempt || '.' || encode(sha256(convert_to($2 || t.id, 'UTF8')), 'hex'),
                lease_expires_at = LEAST($3::timestamptz + make_interval(secs => $4),
                                         $3::timestamptz + make_interval(secs => t.timeout_seconds)),
-               claimed_at = $3, progress = 0, progress_message = NULL
+               claimed_at = $3, progress = 0, progress_message = NULL,
+               reserved_for = NULL, reserved_until = NULL, reserved_by = NULL
          WHERE t.id = ANY (ARRAY (
                SELECT q.id FROM station_tasks q
                 WHERE q.status = 'queued' AND q.capability %s AND q.available_at <= $3
+                  AND (q.reserved_for IS NULL OR q.reserved_for = $1 OR q.reserved_until <= $3)
                   AND (q.environment = 'either' OR $6 = 'either' OR q.environment = $6)
                   AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM projects p WHERE p.id = q.project_id AND p.line = $7))
                 ORDER BY q.priority DESC, q.created_at, q.id

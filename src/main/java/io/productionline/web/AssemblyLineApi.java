@@ -31,10 +31,12 @@ final class AssemblyLineApi {
   private static final Set<String> DETAIL_FIELDS = Set.of("reason", "findings", "questions", "score", "metrics",
       "verification_level", "conflicts", "summary");
 
+  private final Services s;
   private final IntentService intents;
   private final int maxWaitSeconds;
 
   AssemblyLineApi(Services s, LineOrchestrator orchestrator, WorkService work) {
+    this.s = s;
     this.intents = new IntentService(s, work, orchestrator);
     this.maxWaitSeconds = s.config.getJsonObject("work", new JsonObject()).getInteger("long_poll_max_seconds", 30);
   }
@@ -72,6 +74,14 @@ final class AssemblyLineApi {
           WorkApi.idempotencyKey(c));
     }));
     router.get("/assembly-line/state").handler(ctx -> Http.guarded(ctx, c -> intents.state()));
+    // The seed's dashboard view: queued, in progress, completed; ?stream=true keeps it live (SSE, event "queue").
+    router.get("/assembly-line/queue").handler(ctx -> {
+      if ("true".equals(ctx.queryParams().get("stream"))) {
+        LiveView.serve(ctx, s, "queue", 300, intents::queue, e -> true);
+      } else {
+        Http.guarded(ctx, c -> intents.queue());
+      }
+    });
   }
 
   private void submit(RoutingContext ctx) {

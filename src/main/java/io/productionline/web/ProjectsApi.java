@@ -24,7 +24,7 @@ final class ProjectsApi {
 
   void mount(Router router) {
     router.post("/api/v1/projects").handler(this::create);
-    router.get("/api/v1/projects").handler(ctx -> Http.guarded(ctx, c -> list()));
+    router.get("/api/v1/projects").handler(ctx -> Http.guarded(ctx, c -> list(archived(c))));
     router.get("/api/v1/projects/:id").handler(ctx -> Http.guarded(ctx, c -> one(Http.id(c, "id"))));
   }
 
@@ -56,8 +56,17 @@ final class ProjectsApi {
         .onFailure(ctx::fail);
   }
 
-  private Future<JsonObject> list() {
-    return s.projects.list(s.pool, 200).compose(rows -> {
+  /** {@code ?archived=true} lists the archived projects instead of the others. */
+  private static boolean archived(RoutingContext ctx) {
+    String v = ctx.queryParams().get("archived");
+    if (v != null && !v.equals("true") && !v.equals("false")) {
+      throw Refusal.badRequest("archived must be true or false");
+    }
+    return "true".equals(v);
+  }
+
+  private Future<JsonObject> list(boolean archived) {
+    return (archived ? s.projects.archived(s.pool, 200) : s.projects.list(s.pool, 200)).compose(rows -> {
       JsonArray out = new JsonArray();
       Future<Void> chain = Future.succeededFuture();
       for (var p : rows) {

@@ -97,8 +97,10 @@ public final class WebVerticle extends VerticleBase {
     new AnalyticsApi(s, view.analytics()).mount(router);
     new AdminApi(s, schemas).mount(router);
     new MetricsApi(s, work).mount(router);
+    new RunsApi(s, work).mount(router);
+    new WorkbenchApi(s, commands).mount(router);
     router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx).bridge(bridgeOptions(), guard::bridgeEvent));
-    router.get("/assembly-line/dashboard").handler(ctx -> ctx.reroute("/index.html"));
+    router.get("/assembly-line/dashboard").handler(ctx -> ctx.reroute("/intents.html"));
     router.route("/api/*").handler(ctx -> ctx.fail(Refusal.notFound("no such endpoint: " + ctx.request().method() + " " + ctx.request().path())));
     // ./webroot, else the jar's webroot/ (Vert.x reads the classpath when the file is not on disk); a named directory instead.
     String webroot = s.config.getString("webroot", "webroot");

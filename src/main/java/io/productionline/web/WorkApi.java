@@ -45,6 +45,7 @@ final class WorkApi {
   private final ProductionView view;
   private final Schemas schemas;
   private final int maxWaitSeconds;
+  private final io.productionline.store.RunRepository runs = new io.productionline.store.RunRepository();
 
   WorkApi(Services s, WorkService work, ProductionView view, Schemas schemas) {
     this.s = s;
@@ -140,6 +141,7 @@ final class WorkApi {
       return readable(c, task).map(TaskRow::toJson);
     }));
     router.get("/api/v1/runs/:task/logs").handler(this::logs);
+    router.get("/api/v1/runs/:task/artifacts/:name").handler(this::download);
     router.get("/api/v1/runs/:task/artifacts").handler(ctx -> Http.guarded(ctx, c -> {
       String task = Http.id(c, "task");
       return readable(c, task).compose(t -> s.tasks.artifactsOfTask(s.pool, task, true)
@@ -347,12 +349,95 @@ final class WorkApi {
         return;
       }
       if (!stream) {
-        Http.reply(ctx, s.tasks.logs(s.pool, task, after, 10_000).map(l -> new JsonObject().put("task_id", task)
-            .put("task_status", ar.result().status()).put("logs", l)));
+        Http.guarded(ctx, c -> page(c, task, after, ar.result().status()));
         return;
       }
       streamLogs(ctx, task, after);
     });
+  }
+
+  /**
+   * A page of a task's log for the run view: {@code level} (comma-separated levels),
+   * {@code contains} (a text, any case) and {@code limit} (1 to 10,000) narrow it; {@code next_after}
+   * is the id to ask after for the next page ({@code more} says whether there is one), and
+   * {@code levels} counts the task's lines by level.
+   */
+  private Future<JsonObject> page(RoutingContext ctx, String task, long after, String status) {
+    String level = ctx.queryParams().get("level");
+    List<String> levels = null;
+    if (level != null && !level.isEmpty()) {
+      levels = List.of(level.split(","));
+      if (levels.size() > 10 || levels.stream().anyMatch(l -> !Http.ID.matcher(l).matches() || l.length() > 16)) {
+        throw Refusal.badRequest("level must be a comma-separated list of levels such as info,warn");
+      }
+    }
+    String contains = ctx.queryParams().get("contains");
+    if (contains != null && (contains.isEmpty() || contains.length() > 200)) {
+      throw Refusal.badRequest("contains must be 1 to 200 characters");
+    }
+    int limit = Http.intQuery(ctx, "limit", 10_000, 1, 10_000);
+    Future<JsonArray> lines = runs.logs(s.reads, task, after, levels, contains, limit);
+    Future<JsonObject> counts = runs.logLevels(s.reads, task);
+    return Future.all(lines, counts).map(all -> {
+      JsonArray l = lines.result();
+      long last = l.isEmpty() ? after : l.getJsonObject(l.size() - 1).getLong("id");
+      return new JsonObject().put("task_id", task).put("task_status", status).put("logs", l)
+          .put("next_after", last).put("more", l.size() == limit).put("levels", counts.result());
+    });
+  }
+
+  /**
+   * One artifact as a file: its content with its content type (a file artifact decoded from base64),
+   * as an attachment, never sniffed nor run as a page of this site; a URL artifact is a redirect.
+   */
+  private void download(RoutingContext ctx) {
+    String task;
+    String name;
+    try {
+      task = Http.id(ctx, "task");
+      name = ctx.pathParam("name");
+      if (name == null || name.isEmpty() || name.length() > 200 || name.contains("/") || name.contains("\\") || name.startsWith(".")
+          || name.chars().anyMatch(ch -> ch < 32)) {
+        throw Refusal.badRequest("name is not an artifact name");
+      }
+    } catch (RuntimeException e) {
+      ctx.fail(e);
+      return;
+    }
+    readable(ctx, task).compose(t -> s.tasks.artifactsOfTask(s.reads, task, true)).onSuccess(all -> {
+      JsonObject a = all.stream().map(JsonObject.class::cast).filter(x -> name.equals(x.getString("name"))).findFirst().orElse(null);
+      if (a == null) {
+        ctx.fail(Refusal.notFound("task " + task + " has no artifact " + name));
+        return;
+      }
+      String kind = a.getString("kind");
+      if ("url".equals(kind)) {
+        ctx.response().setStatusCode(303).putHeader("Location", a.getString("url")).end();
+        return;
+      }
+      io.vertx.core.buffer.Buffer body;
+      if ("file".equals(kind)) {
+        try {
+          body = io.vertx.core.buffer.Buffer.buffer(java.util.Base64.getDecoder().decode(a.getString("content", "")));
+        } catch (IllegalArgumentException e) {
+          body = io.vertx.core.buffer.Buffer.buffer(a.getString("content", ""));
+        }
+      } else {
+        body = io.vertx.core.buffer.Buffer.buffer(a.getString("content", ""));
+      }
+      String type = a.getString("content_type");
+      if (type == null || type.isBlank()) {
+        type = "json".equals(kind) ? "application/json" : "file".equals(kind) ? "application/octet-stream" : "text/plain";
+      }
+      if (type.startsWith("text/") && !type.contains("charset")) {
+        type = type + "; charset=utf-8";
+      }
+      ctx.response().putHeader("Content-Type", type).putHeader("X-Content-Type-Options", "nosniff")
+          .putHeader("Content-Security-Policy", "sandbox; default-src 'none'")
+          .putHeader("Content-Disposition", "attachment; filename=\"" + name.replaceAll("[^A-Za-z0-9_.-]", "_")
+              + "\"; filename*=UTF-8''" + java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"))
+          .end(body);
+    }).onFailure(ctx::fail);
   }
 
   private void streamLogs(RoutingContext ctx, String task, long after) {

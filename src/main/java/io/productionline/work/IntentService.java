@@ -337,6 +337,95 @@ public final class IntentService {
     return cut < 0 ? stationId : stationId.substring(0, cut);
   }
 
+  /**
+   * The intent queue as the seed's dashboard shows it: {@code queued} (oldest first, each with its
+   * {@code estimated_start} and {@code waiting_for}), {@code in_progress} (phase, executor,
+   * progress) and {@code completed} (newest first, with the {@code evidence} of its verification:
+   * level, quality score, the audit's checks and findings). Up to 500 intents not archived; the
+   * first 20 queued get a forecast each.
+   */
+  public Future<JsonObject> queue() {
+    return s.projects.ofLine(s.reads, LINE, 500).compose(projects -> {
+      List<ProjectRow> intents = projects.stream().filter(p -> p.params().getBoolean("intent", false)).toList();
+      List<Future<JsonObject>> views = new ArrayList<>();
+      for (ProjectRow p : intents) {
+        views.add(Future.all(s.tracks.ofProject(s.reads, p.id()), s.tasks.ofProject(s.reads, p.id())).map(all -> {
+          List<TrackRow> tracks = all.resultAt(0);
+          List<TaskRow> tasks = all.resultAt(1);
+          return tracks.isEmpty() ? null : view(p, tracks.get(tracks.size() - 1), tasks).put("evidence", evidence(tasks));
+        }));
+      }
+      return Future.all(views).compose(v -> {
+        JsonArray queued = new JsonArray();
+        JsonArray inProgress = new JsonArray();
+        JsonArray completed = new JsonArray();
+        List<Future<Void>> estimates = new ArrayList<>();
+        for (int i = 0; i < intents.size(); i++) {
+          JsonObject intent = views.get(i).result();
+          if (intent == null) {
+            continue;
+          }
+          switch (intent.getString("status")) {
+            case "queued" -> {
+              queued.add(intent);
+              intent.remove("evidence");
+              if (estimates.size() < 20) {
+                estimates.add(estimate(intents.get(i)).map(e -> {
+                  intent.put("estimated_start", e.getString("estimated_start")).put("queue_ahead", e.getLong("queue_ahead"))
+                      .put("waiting_for", waitingFor(intent, e));
+                  return null;
+                }));
+              } else {
+                intent.put("estimated_start", null).put("waiting_for", "the intents before it");
+              }
+            }
+            case "stabilized", "escalated", "cancelled" -> completed.add(intent);
+            default -> {
+              // assigned, in progress, or stopped for an operator (requires_human_review says which)
+              intent.remove("evidence");
+              inProgress.add(intent);
+            }
+          }
+        }
+        return Future.all(estimates).map(x -> {
+          List<Object> done = new ArrayList<>(completed.getList());
+          java.util.Collections.reverse(done);
+          return new JsonObject().put("queued", queued).put("in_progress", inProgress)
+              .put("completed", new JsonArray(done)).put("as_of", s.clock.instant().toString());
+        });
+      });
+    });
+  }
+
+  /** What a queued intent waits for, in words. */
+  private static String waitingFor(JsonObject intent, JsonObject estimate) {
+    if ("blocked".equals(intent.getString("state"))) {
+      return "the documents it depends on";
+    }
+    if (estimate.getLong("live_executors", 0L) == 0) {
+      return "an executor that can build (none is online)";
+    }
+    long ahead = estimate.getLong("queue_ahead", 0L);
+    return ahead == 0 ? "the next free executor" : ahead + " task" + (ahead == 1 ? "" : "s") + " ahead of it";
+  }
+
+  /** The verification evidence of an intent: its audits, newest last (outcome, level, score, checks, findings). */
+  private static JsonArray evidence(List<TaskRow> tasks) {
+    JsonArray out = new JsonArray();
+    for (TaskRow t : tasks) {
+      if (!"completed".equals(t.status()) || !"audit".equals(t.stationKind())) {
+        continue;
+      }
+      JsonObject r = t.result() == null ? new JsonObject() : t.result();
+      out.add(new JsonObject().put("station", t.stationId()).put("phase", phaseOf(t.stationId())).put("outcome", t.outcome())
+          .put("verification_level", r.getValue("verification_level")).put("score", r.getValue("score"))
+          .put("checks", r.getValue("checks")).put("findings", r.getValue("findings")).put("summary", r.getValue("summary"))
+          .put("audit", r.getValue("audit")).put("executor_id", t.executorId())
+          .put("completed_at", t.completedAt() == null ? null : t.completedAt().toString()));
+    }
+    return out;
+  }
+
   /** The intent queue at a glance, in the seed's AssemblyLineState shape. */
   public Future<JsonObject> state() {
     Future<JsonObject> counts = s.tasks.intentCounts(s.pool, LINE);

@@ -1,0 +1,328 @@
+package io.productionline.browser;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.productionline.audit.AuditNodes;
+import io.productionline.auth.Role;
+import io.productionline.support.Api;
+import io.productionline.support.Browser;
+import io.productionline.support.TestNode;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Clock;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.Select;
+
+/**
+ * The operator's workbench driven as an operator would (click, type) in headless Chromium, each
+ * result checked in the page and in the API; and a viewer's token sees no control that would
+ * change anything. The {@code manual} line: an assembly an executor does, then an audit an
+ * operator does by hand.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@DisplayName("The operator's workbench in headless Chromium")
+class WorkbenchBrowserTest {
+
+  private TestNode node;
+  private Browser browser;
+  private Api worker;
+
+  @BeforeAll
+  void startNode() {
+    node = TestNode.start(AuditNodes.config(), Clock.systemUTC());
+    worker = node.executorApi("worker");
+    assertEquals(201, worker.post("/api/v1/executors", new JsonObject().put("executor_id", "worker")
+        .put("capabilities", new JsonArray().add("sim"))).status());
+  }
+
+  @AfterAll
+  void stopNode() {
+    node.close();
+  }
+
+  @BeforeEach
+  void startBrowser() {
+    browser = new Browser();
+  }
+
+  @AfterEach
+  void stopBrowser() {
+    browser.close();
+  }
+
+  private void open(String project, String token) {
+    browser.driver.get(node.api.base() + "/?project=" + project + "&token=" + token);
+    browser.waiting(Duration.ofSeconds(20)).until(d -> !d.findElements(By.cssSelector("#tracks .track .wb-track-runs")).isEmpty());
+  }
+
+  private String viewer() {
+    return node.token("viewer");
+  }
+
+  private WebElement find(String css) {
+    return browser.waiting(Duration.ofSeconds(20)).until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector(css)));
+  }
+
+  private boolean none(String css) {
+    return browser.driver.findElements(By.cssSelector(css)).isEmpty();
+  }
+
+  /** A data attribute of the drawer's log, read afresh. */
+  private Object logData(String name) {
+    return browser.driver.executeScript("const l = document.getElementById('wb-log'); return l ? l.dataset[arguments[0]] : null;", name);
+  }
+
+  private String trackOf(String project) {
+    return node.production(project).getJsonArray("tracks").getJsonObject(0).getString("track_id");
+  }
+
+  /** The worker claims the project's assembly, logs, hands in artifacts and completes it: the track waits at the manual audit. */
+  private String assemble(String project) {
+    assertEquals(200, node.api.post("/production/start?project=" + project, new JsonObject()).status());
+    JsonObject task = worker.get("/api/v1/work/next?executor_id=worker&wait=5").json().getJsonObject("task");
+    String id = task.getString("task_id");
+    String token = task.getString("lease_token");
+    JsonArray lines = new JsonArray();
+    for (int i = 0; i < 40; i++) {
+      lines.add(new JsonObject().put("level", i == 17 ? "warn" : "info").put("message", i == 17 ? "Disk nearly full" : "step " + i));
+    }
+    assertEquals(200, worker.post("/api/v1/work/" + id + "/events", new JsonObject().put("lease_token", token).put("events", lines)).status());
+    assertEquals(200, worker.post("/api/v1/work/" + id + "/artifacts", new JsonObject().put("lease_token", token).put("artifacts", new JsonArray()
+        .add(new JsonObject().put("name", "report.md").put("kind", "text").put("content_type", "text/markdown")
+            .put("content", "# Report\n\n- first point\n\n<script>window.__owned = true</script>"))
+        .add(new JsonObject().put("name", "metrics.json").put("kind", "json").put("content", new JsonObject().put("pages", 3)
+            .put("nested", new JsonObject().put("deep", new JsonArray().add(1).add(2)))))
+        .add(new JsonObject().put("name", "spec").put("kind", "url").put("url", "https://example.org/spec")))).status());
+    assertEquals(200, worker.post("/api/v1/work/" + id + "/complete", new JsonObject().put("lease_token", token).put("outcome", "stabilized")).status());
+    node.awaitProduction(project, p -> "awaiting_operator".equals(p.getJsonArray("tracks").getJsonObject(0).getString("state"))
+        || p.getJsonArray("tracks").getJsonObject(0).getJsonArray("stations").stream()
+            .anyMatch(s -> "operator outcome".equals(((JsonObject) s).getString("awaiting"))), Duration.ofSeconds(20));
+    return id;
+  }
+
+  @Test
+  @DisplayName("1 + 2: the drawer shows every run with its log (filtered), artifacts rendered safely; the operator records the manual audit's outcome; a viewer reads only")
+  void runDrawerAndManualOutcome() {
+    node.createProject("wb-run", "manual");
+    String asm = assemble("wb-run");
+    String track = trackOf("wb-run");
+
+    // A viewer first: the same drawer, no form, no selection box.
+    open("wb-run", viewer());
+    assertTrue(none(".wb-select"), "a viewer gets no selection boxes");
+    browser.driver.findElement(By.cssSelector(".track[data-track-id='" + track + "'] .wb-track-runs")).click();
+    find("#wb-drawer");
+    find("#wb-manual[data-readonly='true']");
+    assertTrue(none("form#wb-manual") && none("#wb-manual-submit"), "no outcome form for a viewer");
+
+    open("wb-run", node.operatorToken());
+    browser.driver.findElement(By.cssSelector(".track[data-track-id='" + track + "'] .wb-track-runs")).click();
+    find("#wb-drawer");
+    find("#wb-drawer tr[data-task-id='" + asm + "']").click();
+    browser.waiting(Duration.ofSeconds(20)).until(d -> "40".equals(logData("lines")));
+    assertEquals(asm, find("#wb-run").getDomAttribute("data-task-id"));
+    assertTrue(find("#wb-run").getText().contains("worker"), "the executor: " + find("#wb-run").getText());
+    WebElement filter = find(".wb-log-filter");
+    filter.sendKeys("disk");
+    browser.waiting(Duration.ofSeconds(5)).until(d -> "1".equals(logData("shown")));
+    assertTrue(find("#wb-log").getText().contains("Disk nearly full"));
+    filter.clear();
+    filter.sendKeys(" ");
+    browser.driver.findElement(By.cssSelector(".wb-level input[data-level='info']")).click();
+    browser.waiting(Duration.ofSeconds(5)).until(d -> "1".equals(logData("shown")));
+    assertEquals(40, node.api.get("/api/v1/runs/" + asm + "/logs").json().getJsonArray("logs").size(), "the page shows what the API holds");
+
+    WebElement md = find(".wb-artifact[data-name='report.md'] .wb-md");
+    assertEquals("Report", md.findElement(By.tagName("h3")).getText());
+    assertEquals("first point", md.findElement(By.tagName("li")).getText());
+    assertTrue(md.getText().contains("<script>"), "markup is shown as text");
+    assertTrue(md.findElements(By.tagName("script")).isEmpty());
+    assertFalse(Boolean.TRUE.equals(browser.driver.executeScript("return window.__owned === true")), "nothing of it ran");
+    assertFalse(browser.driver.findElements(By.cssSelector(".wb-artifact[data-name='metrics.json'] details.wb-json")).isEmpty(), "JSON folds");
+    assertEquals("https://example.org/spec", find(".wb-artifact[data-name='spec'] a").getDomAttribute("href"));
+
+    // The manual audit: rejected with findings and a score.
+    new Select(find("#wb-outcome")).selectByValue("audit_rejected");
+    find("#wb-reason").sendKeys("the summary is missing");
+    find("#wb-findings").sendKeys("no summary\nno owner");
+    find("#wb-score").sendKeys("0.4");
+    find("#wb-manual-submit").click();
+    browser.waiting(Duration.ofSeconds(20)).until(ExpectedConditions.textToBePresentInElementLocated(By.id("wb-manual-note"), "Outcome recorded"));
+    JsonObject aud = node.api.get("/production/track/" + track).json().getJsonArray("runs").stream().map(JsonObject.class::cast)
+        .filter(r -> "aud".equals(r.getString("station"))).findFirst().orElseThrow();
+    assertEquals("audit_rejected", aud.getString("outcome"));
+    assertEquals(new JsonArray().add("no summary").add("no owner"), aud.getJsonObject("result").getJsonArray("findings"));
+    assertEquals(0.4, aud.getJsonObject("result").getDouble("score"));
+  }
+
+  @Test
+  @DisplayName("3: create a project from a line (a double click makes one), start it, archive a finished one; a viewer gets no such controls")
+  void projects() {
+    node.createProject("wb-home", "manual");
+    node.createProject("wb-shown", "manual");
+    open("wb-shown", viewer());
+    find("#wb-open-projects").click();
+    find("#wb-projects-view tr[data-project-id='wb-home']");
+    assertTrue(none("#wb-create-form") && none(".wb-archive") && none(".wb-start-line"), "a viewer reads the projects only");
+
+    open("wb-shown", node.operatorToken());
+    browser.waiting(Duration.ofSeconds(20)).until(d -> !d.findElements(By.cssSelector("#project-select option[value='wb-home']")).isEmpty());
+    find("#wb-open-projects").click();
+    find("#wb-create-form");
+    browser.waiting(Duration.ofSeconds(10)).until(d -> !d.findElements(By.cssSelector("#wb-new-line option[value='manual']")).isEmpty());
+    new Select(find("#wb-new-line")).selectByValue("manual");
+    long before = countOnLine("manual");
+    WebElement create = find("#wb-create");
+    browser.driver.executeScript("arguments[0].click(); arguments[0].click();", create);
+    browser.waiting(Duration.ofSeconds(10)).until(ExpectedConditions.textToBePresentInElementLocated(By.id("wb-projects-note"), "Project"));
+    browser.waiting(Duration.ofSeconds(10)).until(d -> countOnLine("manual") > before);
+    assertEquals(before + 1, countOnLine("manual"), "two clicks, one project");
+
+    WebElement row = find("#wb-projects-view tr[data-project-id='wb-home']");
+    row.findElement(By.cssSelector(".wb-start-line")).click();
+    browser.waiting(Duration.ofSeconds(10)).until(ExpectedConditions.textToBePresentInElementLocated(By.id("wb-projects-note"), "started"));
+    assertFalse("queued".equals(node.production("wb-home").getJsonArray("tracks").getJsonObject(0).getString("state")), "started on the server");
+
+    find("#wb-projects-view tr[data-project-id='wb-home'] .wb-archive").click();
+    browser.waiting(Duration.ofSeconds(10)).until(ExpectedConditions.textToBePresentInElementLocated(By.id("wb-projects-note"), "not finished"));
+    assertEquals(200, node.api.post("/production/track/" + trackOf("wb-home") + "/cancel", new JsonObject().put("kind", "permanent")
+        .put("reason", "done with it")).status());
+    find("#wb-projects-view tr[data-project-id='wb-home'] .wb-archive").click();
+    find("#wb-archived li[data-project-id='wb-home']");
+    assertTrue(none("#wb-projects-rows tr[data-project-id='wb-home']"), "it left the list");
+    browser.waiting(Duration.ofSeconds(10)).until(d -> d.findElements(By.cssSelector("#project-select option[value='wb-home']")).isEmpty());
+    assertFalse(node.api.get("/api/v1/projects").json().getJsonArray("projects").stream()
+        .anyMatch(p -> "wb-home".equals(((JsonObject) p).getString("project_id"))), "and the API's list");
+    assertEquals(200, node.api.get("/api/v1/projects/wb-home").status(), "still readable");
+  }
+
+  private long countOnLine(String line) {
+    return node.api.get("/api/v1/projects").json().getJsonArray("projects").stream()
+        .filter(p -> line.equals(((JsonObject) p).getString("line"))).count();
+  }
+
+  @Test
+  @DisplayName("4 + 6: the runs view filters, follows a claim live, reserves a run for bob and releases it, and opens the run's track; a viewer gets no controls")
+  void runsAndAssignment() {
+    node.createProject("wb-runs", "manual");
+    assertEquals(200, node.api.post("/production/start?project=wb-runs", new JsonObject()).status());
+    String queued = node.sql("SELECT id FROM station_tasks WHERE project_id = 'wb-runs'").get(0).getString(0);
+    Api bob = node.executorApi("bob");
+    assertEquals(201, bob.post("/api/v1/executors", new JsonObject().put("executor_id", "bob").put("capabilities", new JsonArray().add("sim"))).status());
+
+    open("wb-runs", viewer());
+    find("#wb-open-runs").click();
+    find("#wb-f-project").sendKeys("wb-runs");
+    find("#wb-f-apply").click();
+    find("#wb-runs tr[data-task-id='" + queued + "']");
+    assertTrue(none(".wb-reserve") && none(".wb-release"), "a viewer gets no assignment controls");
+
+    open("wb-runs", node.operatorToken());
+    find("#wb-open-runs").click();
+    find("#wb-f-project").sendKeys("wb-runs");
+    new Select(find("#wb-f-status")).selectByValue("");
+    find("#wb-f-apply").click();
+    WebElement row = find("#wb-runs tr[data-task-id='" + queued + "']");
+    assertEquals("queued", row.getDomAttribute("data-status"));
+    row.findElement(By.cssSelector(".wb-reserve-for")).sendKeys("bob");
+    row.findElement(By.cssSelector(".wb-reserve")).click();
+    browser.waiting(Duration.ofSeconds(10)).until(ExpectedConditions.textToBePresentInElementLocated(By.id("wb-runs-note"), "Reserved for bob"));
+    assertEquals("bob", node.sql("SELECT reserved_for FROM station_tasks WHERE id = '" + queued + "'").get(0).getString(0));
+    find("#wb-assignments li[data-executor='bob']");
+    find("#wb-runs tr[data-task-id='" + queued + "'] .wb-release").click();
+    browser.waiting(Duration.ofSeconds(10)).until(ExpectedConditions.textToBePresentInElementLocated(By.id("wb-runs-note"), "Released"));
+    assertEquals(null, node.sql("SELECT reserved_for FROM station_tasks WHERE id = '" + queued + "'").get(0).getString(0));
+
+    // Live: a reservation made elsewhere (the API) reaches the row by push.
+    assertEquals(200, node.api.post("/api/v1/runs/" + queued + "/reserve", new JsonObject().put("executor_id", "bob")).status());
+    browser.waiting(Duration.ofSeconds(20)).until(ExpectedConditions.textToBePresentInElementLocated(
+        By.cssSelector("#wb-runs tr[data-task-id='" + queued + "']"), "bob until"));
+
+    find("#wb-runs tr[data-task-id='" + queued + "'] .wb-open-track").click();
+    WebElement drawer = find("#wb-drawer");
+    assertEquals(trackOf("wb-runs"), drawer.getDomAttribute("data-track-id"));
+    assertTrue(none("#wb-panel"), "the runs view gave way to the track");
+  }
+
+  @Test
+  @DisplayName("8: two tracks selected, cancelled in one action after a confirmation that says exactly what happens; a viewer cannot select")
+  void bulkCancel() {
+    node.createProject("wb-bulk", "cancels");
+    JsonObject view = node.production("wb-bulk");
+    String root = TestNode.track(view, "root").getString("track_id");
+    String mid = TestNode.track(view, "mid").getString("track_id");
+    String leaf = TestNode.track(view, "leaf").getString("track_id");
+    open("wb-bulk", viewer());
+    assertTrue(none(".wb-select") && none("#wb-bulk"), "a viewer cannot select tracks");
+
+    open("wb-bulk", node.operatorToken());
+    find(".track[data-track-id='" + leaf + "'] .wb-select").click();
+    find(".track[data-track-id='" + mid + "'] .wb-select").click();
+    assertEquals("2 selected", find("#wb-bulk-count").getText());
+    find("#wb-bulk-reason").sendKeys("out of scope");
+    find("#wb-bulk-cancel").click();
+    WebElement says = find("#wb-confirm-says");
+    assertEquals("Cancel 2 tracks (permanent, reason \u201cout of scope\u201d): leaf (wb-bulk), mid (wb-bulk).", says.getText());
+    assertEquals("queued", node.api.get("/production/track/" + leaf).json().getString("state"), "nothing happens before the confirmation");
+    find("#wb-confirm-go").click();
+    browser.waiting(Duration.ofSeconds(10)).until(ExpectedConditions.textToBePresentInElementLocated(By.id("wb-bulk-note"), "Done: 2 of 2"));
+    assertEquals("cancelled", node.api.get("/production/track/" + leaf).json().getString("state"));
+    assertEquals("cancelled", node.api.get("/production/track/" + mid).json().getString("state"));
+    assertFalse("cancelled".equals(node.api.get("/production/track/" + root).json().getString("state")), "the one not selected stays");
+    browser.waiting(Duration.ofSeconds(10)).until(ExpectedConditions.attributeToBe(
+        By.cssSelector(".track[data-track-id='" + leaf + "']"), "data-state", "cancelled"));
+  }
+
+  @Test
+  @DisplayName("7: the inbox says what happens when an interrupt's SLA passes, as the configured policy says")
+  void slaPolicyInInbox() {
+    JsonObject config = TestNode.config().put("analytics", new JsonObject().put("sla_policy", new JsonObject()
+        .put("approval", new JsonObject().put("action", "answer").put("answer", new JsonObject().put("notes", "approved: no objection")))));
+    try (TestNode other = TestNode.start(config, Clock.systemUTC())) {
+      other.createProject("wb-sla", "flow_inbox");
+      assertEquals(200, other.api.post("/production/start?project=wb-sla&doc=approve", new JsonObject()).status());
+      JsonObject item = io.productionline.support.Await.until(() -> other.api.get("/api/v1/inbox").json().getJsonArray("items"),
+          a -> !a.isEmpty(), Duration.ofSeconds(10), "the approval in the inbox").getJsonObject(0);
+      browser.driver.get(other.api.base() + "/?project=wb-sla&token=" + other.token(Role.VIEWER.wire()));
+      WebElement says = find(".inbox-item[data-interrupt-id='" + item.getString("interrupt_id") + "'] .wb-sla-policy");
+      assertEquals("when the SLA passes: answered with the configured default", says.getText());
+      assertEquals(says.getText(), item.getJsonObject("sla_policy").getString("says"), "the page shows what the API says");
+    }
+  }
+
+  @Test
+  @DisplayName("5: /assembly-line/dashboard shows intents queued with their estimate, at work, completed, live")
+  void intentQueue() {
+    try (TestNode assembly = TestNode.start(TestNode.config().put("lines_dir", "conf/lines"), Clock.systemUTC())) {
+      Api.Reply submitted = assembly.api.post("/assembly-line/intent", new JsonObject().put("title", "billing").put("spec_path", "specs/billing"));
+      assertEquals(201, submitted.status(), submitted.text());
+      String first = submitted.json().getString("intent_id");
+      browser.driver.get(assembly.api.base() + "/assembly-line/dashboard?token=" + assembly.token(Role.VIEWER.wire()));
+      WebElement queued = find("#intents-queued li[data-intent-id='" + first + "']");
+      assertTrue(queued.getText().contains("starts about"), queued.getText());
+      assertTrue(queued.getText().contains("waits for an executor that can build"), queued.getText());
+      Api builder = assembly.executorApi("builder");
+      assertTrue(builder.get("/assembly-line/work/next?executor_id=builder").json().getBoolean("assigned"));
+      builder.post("/assembly-line/work/progress", new JsonObject().put("intent_id", first).put("executor_id", "builder")
+          .put("phase", "spec").put("progress", 0.5));
+      WebElement atWork = find("#intents-in-progress li[data-intent-id='" + first + "']");
+      browser.waiting(Duration.ofSeconds(10)).until(d -> atWork.getText().contains("at builder"));
+      assertTrue(atWork.getText().startsWith("billing"), atWork.getText());
+      assertTrue(none("#intents-queued li"), "it left the queue, live");
+      assertTrue(none("button.btn-primary:not([type='submit'])"), "the queue page has no controls");
+    }
+  }
+
+}
