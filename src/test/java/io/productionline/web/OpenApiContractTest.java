@@ -200,8 +200,10 @@ class OpenApiContractTest {
       String path = e.getKey().substring(e.getKey().indexOf(' ') + 1);
       String role = op.getJsonArray("x-roles").getString(0);
       Api api = role.equals("executor") ? node.executorApi("x1") : node.apiAs(role);
-      String url = path.replace("{id}", role.equals("executor") ? "x1" : "nothing-here").replace("{task}", "task_x");
-      Api.Reply r = api.post(url, new JsonObject().put("zz_unknown", 1));
+      String url = path.replace("{id}", role.equals("executor") ? "x1" : "nothing-here").replace("{task}", "task_x")
+          .replace("{name}", "nothing-here");
+      JsonObject unknown = new JsonObject().put("zz_unknown", 1);
+      Api.Reply r = e.getKey().startsWith("PUT ") ? api.put(url, unknown) : api.post(url, unknown);
       String allowed = String.join(", ", new TreeSet<>(schema.getJsonObject("properties").fieldNames()));
       String expected = "unknown field \"zz_unknown\"; allowed: " + allowed;
       if (r.status() != 400 || !expected.equals(r.json().getString("detail"))) {
