@@ -109,6 +109,11 @@ class HostileInputTest {
     bodyEndpoints.put("work batch complete", Case.endpoint("/api/v1/work/complete", "executor"));
     bodyEndpoints.put("intent work progress", Case.endpoint("/assembly-line/work/progress", "executor"));
     bodyEndpoints.put("intent work complete", Case.endpoint("/assembly-line/work/complete", "executor"));
+    bodyEndpoints.put("archive a project", Case.endpoint("/api/v1/projects/" + PROJECT + "/archive", "operator"));
+    bodyEndpoints.put("cancel several tracks", Case.endpoint("/production/tracks/cancel", "operator"));
+    bodyEndpoints.put("acknowledge several halts", Case.endpoint("/production/tracks/acknowledge", "operator"));
+    bodyEndpoints.put("reserve a task", Case.endpoint("/api/v1/runs/" + task + "/reserve", "operator"));
+    bodyEndpoints.put("release a task", Case.endpoint("/api/v1/runs/" + task + "/release", "operator"));
     String oversize = new JsonObject().put("notes", "x".repeat(1_100_000)).encode();
     String deep = "[".repeat(5000) + "]".repeat(5000);
     // Every endpoint of the guard's table that takes a body is in the corpus (POST /production/start takes its query only,
