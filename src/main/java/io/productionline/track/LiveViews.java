@@ -209,7 +209,7 @@ public final class LiveViews {
   /** The project's part of a view: what the status bar, the counts and the inbox of the project show. */
   static JsonObject head(JsonObject v) {
     JsonObject head = new JsonObject();
-    for (String k : List.of("project_id", "line", "line_title", "line_state", "last_seq", "as_of", "summary", "interrupts", "eta_at",
+    for (String k : List.of("project_id", "line", "line_version", "line_title", "line_state", "last_seq", "as_of", "summary", "interrupts", "eta_at",
         "finish_at_moving", "executors", "queue", "no_executors_for", "no_executors")) {
       head.put(k, v.getValue(k));
     }

@@ -76,19 +76,29 @@ class OneTruthBrowserTest {
     assertEquals(200, node.api.post("/production/start?project=demo", new JsonObject()).status());
     assertEquals(200, node.api.post("/production/start?project=other", new JsonObject()).status());
 
-    int moments = 0;
-    int tries = 0;
+    // A moment is a distinct state of the line (its last event) that the page was compared with; after
+    // each, wait for the line to move on, so every moment is a new one. Bounded by time, not by reads.
+    java.util.Set<Long> moments = new java.util.TreeSet<>();
+    long deadline = System.nanoTime() + Duration.ofMinutes(6).toNanos();
     boolean dropped = false;
-    while (!finished() && tries++ < 400) {
-      if (compared()) {
-        moments++;
+    while (!finished() && System.nanoTime() < deadline) {
+      long at = compared();
+      if (at < 0) {
+        continue; // the line moved while it was read: read it again
       }
-      if (moments == 3 && !dropped) {
+      if (moments.add(at) && moments.size() == 3 && !dropped) {
         // The connection drops mid-run; the line goes on meanwhile; the bridge comes back by itself.
         browser.driver.executeScript("window.productionLine.bridge.eb.sockJSConn.close();");
         browser.waiting(Duration.ofSeconds(10)).until(d -> !"live".equals(d.findElement(By.id("bridge-state")).getAttribute("data-state")));
         browser.waiting(Duration.ofSeconds(30)).until(ExpectedConditions.attributeToBe(By.id("bridge-state"), "data-state", "live"));
         dropped = true;
+        continue;
+      }
+      try {
+        browser.waiting(Duration.ofSeconds(30)).pollingEvery(Duration.ofMillis(100))
+            .until(d -> finished() || node.production("demo").getLong("last_seq") > at);
+      } catch (TimeoutException e) {
+        // The line stood still for 30 s: compare the same state again, the loop's deadline bounds it.
       }
     }
     assertTrue(finished(), "the demo line finished");
@@ -99,10 +109,10 @@ class OneTruthBrowserTest {
         "the line went round a remediation loop: " + done.encode());
     int atEnd = 0;
     for (int i = 0; i < 20 && atEnd == 0; i++) {
-      atEnd += compared() ? 1 : 0;
+      atEnd += compared() >= 0 ? 1 : 0;
     }
     assertEquals(1, atEnd, "compared at the end");
-    assertTrue(moments >= 10, "compared at " + moments + " moments during the run");
+    assertTrue(moments.size() >= 10, "compared at " + moments.size() + " moments during the run: " + moments);
     assertEquals("1", browser.driver.findElement(By.id("inbox-count")).getText(), "the clarification of the other project waits");
   }
 
@@ -112,9 +122,10 @@ class OneTruthBrowserTest {
 
   /**
    * One moment: the server read twice around the page; when both reads agree, the page must show
-   * them within 3 s (while the server still agrees). False when the line moved meanwhile.
+   * them within 3 s (while the server still agrees). Answers the last event of the state compared,
+   * or -1 when the line moved meanwhile.
    */
-  private boolean compared() {
+  private long compared() {
     JsonObject before = node.production("demo");
     JsonObject inbox = node.api.get("/api/v1/inbox").json();
     long seq = before.getLong("last_seq");
@@ -146,7 +157,7 @@ class OneTruthBrowserTest {
     System.out.println("moment at seq " + seq + ": " + (matched[0] ? "compared, no difference" : "the line moved, last difference " + diff
         + " (" + before.getLong("last_seq") + " -> " + last[0].getLong("last_seq") + ", working " + working(before) + " -> "
         + working(last[0]) + ")"));
-    return matched[0];
+    return matched[0] ? seq : -1;
   }
 
   private JsonObject page() {
