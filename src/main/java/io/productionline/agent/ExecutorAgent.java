@@ -44,6 +44,12 @@ public final class ExecutorAgent {
 
   private static final Logger log = LoggerFactory.getLogger(ExecutorAgent.class);
   private static final int COMPLETE_ATTEMPTS = 5;
+  /**
+   * How long past its long-poll wait a claim may go unanswered before the server counts as out of
+   * reach (a stalled node; the executor turns to the next). A claim granted as it gave up is handed
+   * back by the server when the connection closes.
+   */
+  private static final int CLAIM_SLACK_SECONDS = 5;
 
   /**
    * How to reach the server and who this executor is; {@code graceSeconds} is the stop grace for a
@@ -477,7 +483,7 @@ public final class ExecutorAgent {
   }
 
   Future<JsonObject> get(String path) {
-    return link.call(HttpMethod.GET, path, headers(), null, (settings.waitSeconds() + 10) * 1000L);
+    return link.call(HttpMethod.GET, path, headers(), null, (settings.waitSeconds() + CLAIM_SLACK_SECONDS) * 1000L);
   }
 
   private MultiMap headers() {
