@@ -77,6 +77,83 @@ public final class ServerProcess {
     }
   }
 
+  /**
+   * Starts {@code java -jar target/production-line.jar serve} as a user at a terminal would: in
+   * {@code workDir} (without a {@code conf/} there, the jar's own is read), with no JVM option but a
+   * small heap, as the leader of a process group of its own ({@code setsid}) so that
+   * {@link #interrupt} reaches it as a terminal's Ctrl-C does, and with SIGINT at its default: a
+   * test runner started in the background passes SIGINT on ignored, and a JVM keeps ignoring it.
+   */
+  public static ServerProcess startJar(String name, Map<String, String> env, Path workDir, Path logDir) {
+    Path jar = baseDir().resolve("target/production-line.jar");
+    try {
+      Files.createDirectories(logDir);
+      Path out = logDir.resolve(name + ".out");
+      Path err = logDir.resolve(name + ".err");
+      List<String> cmd = List.of("/usr/bin/setsid", "/usr/bin/env", "--default-signal=INT",
+          javaBinary(), "-Xmx512m", "-XX:+UseSerialGC", "-jar", jar.toString(), "serve");
+      ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectError(err.toFile());
+      pb.environment().keySet().removeIf(k -> k.startsWith("PL_"));
+      pb.environment().putAll(env);
+      Process p = pb.start();
+      ServerProcess server = new ServerProcess(name, p, out, err, Integer.parseInt(env.get("PL_HTTP_PORT")),
+          workDir.resolve(env.getOrDefault("PL_DATA_DIR", "data")));
+      server.pumpStdout();
+      return server;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Ctrl-C: SIGINT to the child's process group, as a terminal sends it to its foreground job (the
+   * child leads its group when started by {@link #startJar}).
+   */
+  public void interrupt() {
+    try {
+      Process kill = new ProcessBuilder("kill", "-INT", "--", "-" + process.pid()).inheritIO().start();
+      if (kill.waitFor() != 0) {
+        throw new AssertionError("kill -INT -- -" + process.pid() + " did not reach the server's process group");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Waits for the child to end by itself; its exit status, or an error with its output's tail after {@code timeout}. */
+  public int awaitExit(Duration timeout) {
+    try {
+      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new AssertionError("server " + name + " still runs " + timeout + " after it was told to stop\n" + tail());
+      }
+      return process.exitValue();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** What the child wrote to stdout so far, line by line. */
+  public List<String> stdoutLines() {
+    try {
+      return Files.exists(stdout) ? Files.readAllLines(stdout, StandardCharsets.UTF_8) : List.of();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** What the child wrote to stderr so far. */
+  public String stderr() {
+    try {
+      return Files.exists(stderr) ? Files.readString(stderr, StandardCharsets.UTF_8) : "";
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** Copies the child's stdout to its file line by line and completes {@link #ready} on the ready line. */
   private void pumpStdout() {
     Thread t = new Thread(() -> {
