@@ -35,10 +35,13 @@ final class DemoLine {
   private final Vertx vertx;
   private final ProductionLine node;
   private final JsonObject demo;
-  private final List<ExecutorAgent> agents = new ArrayList<>();
+  /** Read by the shutdown hook's thread while {@link #run} may still add to it. */
+  private final List<ExecutorAgent> agents = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** Set by {@link #stop}: a {@link #run} still under way starts nothing more. */
+  private volatile boolean stopped;
   /** Projects {@link #prepare} created and {@link #run} has not started yet. */
   private final List<String> created = new ArrayList<>();
-  private long timer = -1;
+  private volatile long timer = -1;
 
   DemoLine(Vertx vertx, ProductionLine node, JsonObject demo) {
     this.vertx = vertx;
@@ -75,7 +78,7 @@ final class DemoLine {
     created.clear();
     return chain.compose(v -> {
           List<Future<Void>> started = new ArrayList<>();
-          for (int i = 1; i <= demo.getInteger("executors", 3); i++) {
+          for (int i = 1; i <= demo.getInteger("executors", 3) && !stopped; i++) {
             String id = "sim-" + i;
             String token = node.services().tokens.mint(Role.EXECUTOR, id, id, Tokens.MAX_TTL);
             ExecutorAgent agent = new ExecutorAgent(vertx, new ExecutorAgent.Settings("http://127.0.0.1:" + node.port(),
@@ -87,8 +90,11 @@ final class DemoLine {
         })
         .onSuccess(v -> {
           int every = demo.getInteger("every_seconds", 180);
-          if (every > 0) {
+          if (every > 0 && !stopped) {
             timer = vertx.setPeriodic(every * 1000L, t -> next());
+            if (stopped) {
+              vertx.cancelTimer(timer);
+            }
           }
         });
   }
@@ -120,6 +126,7 @@ final class DemoLine {
 
   /** Stops the demo's timer and its executors (each finishes or hands back its task in hand). */
   Future<Void> stop() {
+    stopped = true;
     if (timer >= 0) {
       vertx.cancelTimer(timer);
     }
