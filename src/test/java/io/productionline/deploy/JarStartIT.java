@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.jar.JarFile;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -27,14 +28,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The first minutes of a new user, on the built jar: {@code java -jar target/production-line.jar
- * serve} in a directory of its own (the jar's {@code conf/} and {@code webroot/}), on the embedded
+ * What ships, and the first minutes of a new user on it. The built jar holds no test-only class,
+ * names its main class and Hazelcast's add-opens, and carries the default {@code conf/} and
+ * {@code webroot/}. {@code java -jar target/production-line.jar serve} in a directory of its own (the jar's {@code conf/} and {@code webroot/}), on the embedded
  * default with the demo. Its start prints no warning and ends with the banner (the demo line moves
  * only after it); Ctrl-C stops it with no stack trace, the embedded servers last; started again on
  * the same data it is as quiet, and SIGTERM stops it as cleanly.
+ *
+ * <p>It needs the jar, so it runs after {@code package}: {@code mvn verify} (scripts/test) runs it
+ * through the failsafe plugin; alone: {@code mvn -B verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 @DisplayName("java -jar production-line.jar serve")
-class JarStartTest {
+class JarStartIT {
 
   /** The banner's lines, in order: what {@code Main} prints last at start. */
   private static final List<String> BANNER = List.of(ServerProcess.READY, "Dashboard:", "Tokens:", "Logs:", "Data:", "Health:", "Stop:");
@@ -64,13 +69,26 @@ class JarStartTest {
   }
 
   @Test
+  @DisplayName("The jar holds no test-only class, names its main class and Hazelcast's add-opens, and carries conf/ and webroot/")
+  void builtJarHoldsWhatShips() throws IOException {
+    Path jar = builtJar();
+    try (JarFile j = new JarFile(jar.toFile())) {
+      List<String> found = j.stream().map(e -> e.getName())
+          .filter(n -> n.startsWith("org/junit/") || n.startsWith("org/openqa/") || n.startsWith("io/opentelemetry/")
+              || n.startsWith("net/bytebuddy/") || n.startsWith("io/vertx/junit5/"))
+          .limit(5).toList();
+      assertEquals(List.of(), found, "test-only classes in " + jar);
+      var main = j.getManifest().getMainAttributes();
+      assertEquals("io.productionline.Main", main.getValue("Main-Class"));
+      assertTrue(String.valueOf(main.getValue("Add-Opens")).contains("java.base/java.lang"), "Hazelcast's add-opens are in the manifest");
+      assertTrue(j.getEntry("conf/config.json") != null && j.getEntry("webroot/index.html") != null, "the default conf/ and webroot/ ride inside");
+    }
+  }
+
+  @Test
   @DisplayName("starts quietly and ends its start with the banner; Ctrl-C stops it cleanly; started again, the same, and SIGTERM stops it cleanly")
   void quietStartBannerLastCleanStop() throws Exception {
-    Path jar = ServerProcess.baseDir().resolve("target/production-line.jar");
-    assertTrue(Files.exists(jar), "no " + jar + ": build it first (mvn -q -DskipTests package; scripts/test does)");
-    Optional<Path> newer = newerThan(Files.getLastModifiedTime(jar));
-    assertTrue(newer.isEmpty(), jar + " is older than " + newer.orElse(null) + ": build it again (mvn -q -DskipTests package; scripts/test does)");
-
+    builtJar();
     data = dir.resolve("data");
     int clusterPort = TestServers.freePort();
     Map<String, String> env = new LinkedHashMap<>();
@@ -141,6 +159,15 @@ class JarStartTest {
     assertTrue(pg.isPresent() && redis.isPresent(), "the embedded default ran PostgreSQL and Redis");
     assertFalse(ProcessHandle.of(pg.get()).map(ProcessHandle::isAlive).orElse(false), "the embedded PostgreSQL stopped with the node");
     assertFalse(ProcessHandle.of(redis.get()).map(ProcessHandle::isAlive).orElse(false), "the embedded Redis stopped with the node");
+  }
+
+  /** The jar {@code package} built, and not older than the sources it is built from. */
+  private static Path builtJar() throws IOException {
+    Path jar = ServerProcess.baseDir().resolve("target/production-line.jar");
+    assertTrue(Files.exists(jar), "no " + jar + ": it runs after package (mvn verify; scripts/test does)");
+    Optional<Path> newer = newerThan(Files.getLastModifiedTime(jar));
+    assertTrue(newer.isEmpty(), jar + " is older than " + newer.orElse(null) + ": build it again (mvn -q -DskipTests package)");
+    return jar;
   }
 
   private static int indexOf(List<String> lines, String prefix) {
