@@ -22,12 +22,13 @@ import java.util.regex.Pattern;
 /**
  * The real server as a child JVM: {@code java -cp <test classpath> io.productionline.Main serve}
  * with the environment a test gives it (and none of the parent's {@code PL_*} variables). Its
- * stdout and stderr go to files for diagnosis; readiness is the line {@code Main} prints once the
- * node and its demo are up, read from the child's stdout as it is written.
+ * stdout and stderr go to files for diagnosis; readiness is the banner {@code Main} prints once the
+ * node is up and the demo's projects exist (the demo's executors start right after it), read from
+ * the child's stdout as it is written.
  */
 public final class ServerProcess {
 
-  /** What {@code Main} prints when the node serves and the demo runs. */
+  /** The banner's first line: what {@code Main} prints when the node serves. */
   public static final String READY = "Production Line is running.";
   /** The dashboard URL's token in what {@code Main} prints. */
   private static final Pattern DASHBOARD_TOKEN = Pattern.compile("Dashboard: http\\S*[?&]token=([A-Za-z0-9_.-]+)");
