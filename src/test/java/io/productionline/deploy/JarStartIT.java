@@ -33,7 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code webroot/}. {@code java -jar target/production-line.jar serve} in a directory of its own (the jar's {@code conf/} and {@code webroot/}), on the embedded
  * default with the demo. Its start prints no warning and ends with the banner (the demo line moves
  * only after it); Ctrl-C stops it with no stack trace, the embedded servers last; started again on
- * the same data it is as quiet, and SIGTERM stops it as cleanly.
+ * the same data by {@code scripts/run} (which runs the same jar) it is as quiet, and SIGTERM stops
+ * it as cleanly.
  *
  * <p>It needs the jar, so it runs after {@code package}: {@code mvn verify} (scripts/test) runs it
  * through the failsafe plugin; alone: {@code mvn -B verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false}.
@@ -86,7 +87,7 @@ class JarStartIT {
   }
 
   @Test
-  @DisplayName("starts quietly and ends its start with the banner; Ctrl-C stops it cleanly; started again, the same, and SIGTERM stops it cleanly")
+  @DisplayName("starts quietly and ends its start with the banner; Ctrl-C stops it cleanly; started again by scripts/run, the same, and SIGTERM stops it cleanly")
   void quietStartBannerLastCleanStop() throws Exception {
     builtJar();
     data = dir.resolve("data");
@@ -105,7 +106,8 @@ class JarStartIT {
     assertTrue(projects.encode().contains("\"demo\""), "the dashboard's token reads the demo project: " + projects.encode());
     stopCleanly(server, server::interrupt, 130, "Ctrl-C");
 
-    server = ServerProcess.startJar("second", env, dir, logs).awaitReady(Duration.ofSeconds(180));
+    // Started again by scripts/run (the same jar, from the project's directory) on the same data.
+    server = ServerProcess.startRunScript("second", env, logs).awaitReady(Duration.ofSeconds(180));
     assertQuietStartEndingWithBanner(server);
     ServerProcess second = server;
     stopCleanly(second, () -> second.stop(Duration.ofSeconds(90)), 143, "SIGTERM");

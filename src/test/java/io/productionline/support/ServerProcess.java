@@ -87,12 +87,27 @@ public final class ServerProcess {
    */
   public static ServerProcess startJar(String name, Map<String, String> env, Path workDir, Path logDir) {
     Path jar = baseDir().resolve("target/production-line.jar");
+    return startAtTerminal(name, env, workDir, logDir, List.of(javaBinary(), "-Xmx512m", "-XX:+UseSerialGC", "-jar", jar.toString(), "serve"));
+  }
+
+  /**
+   * {@code scripts/run} as a user at a terminal starts it (see {@link #startJar}): the script
+   * {@code exec}s {@code java -jar}, so the child is the server itself. {@code PL_JAVA_OPTS} gives
+   * the same small heap.
+   */
+  public static ServerProcess startRunScript(String name, Map<String, String> env, Path logDir) {
+    Map<String, String> withHeap = new java.util.LinkedHashMap<>(env);
+    withHeap.put("PL_JAVA_OPTS", "-Xmx512m -XX:+UseSerialGC");
+    return startAtTerminal(name, withHeap, baseDir(), logDir, List.of(baseDir().resolve("scripts/run").toString()));
+  }
+
+  private static ServerProcess startAtTerminal(String name, Map<String, String> env, Path workDir, Path logDir, List<String> command) {
     try {
       Files.createDirectories(logDir);
       Path out = logDir.resolve(name + ".out");
       Path err = logDir.resolve(name + ".err");
-      List<String> cmd = List.of("/usr/bin/setsid", "/usr/bin/env", "--default-signal=INT",
-          javaBinary(), "-Xmx512m", "-XX:+UseSerialGC", "-jar", jar.toString(), "serve");
+      List<String> cmd = new ArrayList<>(List.of("/usr/bin/setsid", "/usr/bin/env", "--default-signal=INT"));
+      cmd.addAll(command);
       ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectError(err.toFile());
       pb.environment().keySet().removeIf(k -> k.startsWith("PL_"));
       pb.environment().putAll(env);
