@@ -207,7 +207,8 @@ class Executor:
 
     def heartbeat(self):
         task = self._task
-        body = {"status": "busy", "current_task": task.id} if task else {"status": "idle"}
+        # "tasks": what it has in hand; a task the server counts as ours that is not listed goes back to the queue.
+        body = {"status": "busy", "current_task": task.id, "tasks": [task.id]} if task else {"status": "idle", "tasks": []}
         try:
             # Unanswered within its interval: the node counts as out of reach and the next beat goes to the next one.
             reply = self.client.call("POST", "/api/v1/executors/%s/heartbeat" % self.executor_id, body,

@@ -423,7 +423,8 @@ public final class ExecutorAgent {
     // A heartbeat unanswered within its interval (at least 2 s) counts the node as out of reach: the
     // next one goes to the next node, so the leases it renews do not run out behind a stalled node.
     link.call(HttpMethod.POST, "/api/v1/executors/" + settings.executorId() + "/heartbeat", headers(),
-            new JsonObject().put("status", step == null ? "idle" : "busy").put("current_task", step == null ? null : step.taskId()),
+            new JsonObject().put("status", step == null ? "idle" : "busy").put("current_task", step == null ? null : step.taskId())
+                .put("tasks", new JsonArray(List.copyOf(steps.keySet()))),
             Math.max(2_000, heartbeatMs))
         .onSuccess(reply -> {
           for (Object id : reply.getJsonArray("cancel_tasks", new JsonArray())) {

@@ -126,14 +126,27 @@ public final class TaskRepository {
         .map(TaskRepository::first);
   }
 
-  /** Renews the leases an executor holds; returns task id → whether an operator asked to cancel it. */
-  public Future<Map<String, Boolean>> renewLeases(SqlClient db, String executorId, int leaseSeconds, Instant now) {
-    return db.preparedQuery(TaskSql.RENEW_EXECUTOR_LEASES).execute(Tuple.of(executorId, utc(now), leaseSeconds))
+  /**
+   * Renews the leases an executor holds (of {@code inHand} only, when it says which tasks it has);
+   * returns task id → whether an operator asked to cancel it.
+   */
+  public Future<Map<String, Boolean>> renewLeases(SqlClient db, String executorId, List<String> inHand, int leaseSeconds,
+                                                  Instant now) {
+    Tuple t = Tuple.of(executorId, utc(now), leaseSeconds);
+    t.addArrayOfString(inHand == null ? null : inHand.toArray(String[]::new));
+    return db.preparedQuery(TaskSql.RENEW_EXECUTOR_LEASES).execute(t)
         .map(rows -> {
           Map<String, Boolean> out = new LinkedHashMap<>();
           rows.forEach(r -> out.put(r.getString("id"), r.getBoolean("cancel_requested")));
           return out;
         });
+  }
+
+  /** Queues again the tasks an executor holds but says it does not have (see {@link TaskSql#RELEASE_NOT_IN_HAND}). */
+  public Future<List<String>> releaseNotInHand(SqlClient db, String executorId, List<String> inHand, int graceSeconds, Instant now) {
+    return db.preparedQuery(TaskSql.RELEASE_NOT_IN_HAND)
+        .execute(Tuple.of(executorId, utc(now)).addArrayOfString(inHand.toArray(String[]::new)).addInteger(graceSeconds))
+        .map(rows -> all(rows, r -> r.getString("id")));
   }
 
   /** Ends the leases an executor's earlier run still holds (see {@link TaskSql#EXPIRE_EXECUTOR_LEASES}); returns how many. */

@@ -130,7 +130,21 @@ final class TaskSql {
          SET lease_expires_at = LEAST($2::timestamptz + make_interval(secs => $3),
                                       claimed_at + make_interval(secs => timeout_seconds))
        WHERE executor_id = $1 AND status = 'claimed' AND lease_expires_at >= $2::timestamptz
+         AND ($4::text[] IS NULL OR id = ANY($4::text[]))
       RETURNING id, cancel_requested""";
+
+  /**
+   * The tasks an executor holds that its heartbeat says it does not have, claimed more than $4
+   * seconds ago (a claim's reply may still be on its way): a claim whose reply never reached it
+   * (its node died as it answered). Queued again now, same attempt.
+   */
+  static final String RELEASE_NOT_IN_HAND = """
+      UPDATE station_tasks
+         SET status = 'queued', executor_id = NULL, lease_token = NULL, lease_expires_at = NULL, claimed_at = NULL,
+             progress = NULL, progress_message = NULL, available_at = $2
+       WHERE executor_id = $1 AND status = 'claimed' AND NOT (id = ANY($3::text[]))
+         AND claimed_at < $2::timestamptz - make_interval(secs => $4)
+      RETURNING id""";
 
   /**
    * A registration starts a new run of an executor: the leases its earlier run still holds (it was

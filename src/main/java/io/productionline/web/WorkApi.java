@@ -32,7 +32,7 @@ import java.util.Set;
  */
 final class WorkApi {
 
-  private static final Set<String> HEARTBEAT_FIELDS = Set.of("status", "current_task");
+  private static final Set<String> HEARTBEAT_FIELDS = Set.of("status", "current_task", "tasks");
   private static final Set<String> PROGRESS_FIELDS = Set.of("lease_token", "progress", "message");
   private static final Set<String> EVENTS_FIELDS = Set.of("lease_token", "events");
   private static final Set<String> ARTIFACTS_FIELDS = Set.of("lease_token", "artifacts");
@@ -90,7 +90,7 @@ final class WorkApi {
       if (status != null && !Set.of("idle", "busy").contains(status)) {
         throw Refusal.badRequest("status must be idle or busy");
       }
-      return work.heartbeat(Http.id(c, "id"), status, Http.string(body, "current_task", false, 128));
+      return work.heartbeat(Http.id(c, "id"), status, Http.string(body, "current_task", false, 128), inHand(body));
     }));
     router.get("/api/v1/work/next").handler(this::next);
     router.post("/api/v1/work/:task/progress").handler(ctx -> Http.guarded(ctx, c -> {
@@ -506,5 +506,27 @@ final class WorkApi {
             res.end();
           }
         });
+  }
+
+  /**
+   * The heartbeat's {@code tasks}: the ids of the tasks the executor has in hand (at most
+   * {@link WorkService#MAX_BATCH}); null when it does not say.
+   */
+  private static List<String> inHand(JsonObject body) {
+    Object v = body.getValue("tasks");
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof JsonArray a) || a.size() > WorkService.MAX_BATCH) {
+      throw Refusal.badRequest("tasks must be an array of at most " + WorkService.MAX_BATCH + " task ids, the tasks the executor has in hand");
+    }
+    List<String> ids = new ArrayList<>();
+    for (Object id : a) {
+      if (!(id instanceof String t) || t.isEmpty() || t.length() > 128) {
+        throw Refusal.badRequest("tasks must hold task ids (strings of 1 to 128 characters)");
+      }
+      ids.add(t);
+    }
+    return ids;
   }
 }

@@ -123,6 +123,9 @@ public final class WorkService {
     });
   }
 
+  /** How long a claim's reply may be on its way before a heartbeat that does not list the task hands it back. */
+  public static final int CLAIM_REPLY_GRACE_SECONDS = 5;
+
   public ExecutorRegistry executors() {
     return executors;
   }
@@ -152,9 +155,21 @@ public final class WorkService {
 
   /** A heartbeat: liveness in Redis, the executor's leases renewed, and cancel notices for its tasks. */
   public Future<JsonObject> heartbeat(String executorId, String status, String currentTask) {
+    return heartbeat(executorId, status, currentTask, null);
+  }
+
+  /**
+   * A heartbeat that says which tasks the executor has in hand ({@code inHand}; null when it does
+   * not say, and then every lease it holds is renewed): only those leases are renewed, and a task it
+   * holds but does not have, claimed more than {@link #CLAIM_REPLY_GRACE_SECONDS} ago, goes back to
+   * the queue at once, same attempt — a claim whose reply never reached it (its node died as it
+   * answered) would otherwise stay claimed for as long as the executor lives.
+   */
+  public Future<JsonObject> heartbeat(String executorId, String status, String currentTask, List<String> inHand) {
     Instant now = s.clock.instant();
     return executors.heartbeat(executorId, status, currentTask)
-        .compose(view -> s.tasks.renewLeases(s.pool, executorId, s.leaseSeconds(), now)
+        .compose(view -> handBackNotInHand(executorId, inHand, now).map(view))
+        .compose(view -> s.tasks.renewLeases(s.pool, executorId, inHand, s.leaseSeconds(), now)
             .compose(held -> s.tasks.cancelledHeldBy(s.pool, executorId, now.minusSeconds(cancelGraceSeconds()))
                 .map(cancelled -> {
                   publishExecutor(view);
@@ -162,6 +177,21 @@ public final class WorkService {
                       .put("cancel_tasks", new JsonArray(cancelled))
                       .put("heartbeat_seconds", s.heartbeatSeconds());
                 })));
+  }
+
+  private Future<Void> handBackNotInHand(String executorId, List<String> inHand, Instant now) {
+    if (inHand == null) {
+      return Future.succeededFuture();
+    }
+    return s.tasks.releaseNotInHand(s.pool, executorId, inHand, CLAIM_REPLY_GRACE_SECONDS, now).map(released -> {
+      for (String taskId : released) {
+        log.info("Task {} handed back to the queue: executor {} holds it but does not have it (its claim's reply never "
+            + "reached it)", taskId, executorId);
+        s.metrics.requeued("handed_back");
+        s.vertx.eventBus().publish(Addresses.WORK_AVAILABLE, new JsonObject().put("task_id", taskId));
+      }
+      return null;
+    });
   }
 
   /**

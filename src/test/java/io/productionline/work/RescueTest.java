@@ -199,6 +199,36 @@ class RescueTest {
   }
 
   @Test
+  @DisplayName("A task whose claim's reply never reached its executor (the node died as it answered) goes back to the queue, "
+      + "same attempt, once the executor's heartbeat says it does not have it; a task it lists is renewed")
+  void heartbeatHandsBackWhatTheExecutorDoesNotHave() {
+    node.createProject("lost-reply", "slowjob");
+    node.createProject("in-hand", "slowjob");
+    node.api.post("/production/start?project=lost-reply&doc=job", new JsonObject());
+    RawExecutor x = new RawExecutor(node, "survivor", "server", "slow");
+    JsonObject neverReceived = x.claim(10).orElseThrow();
+    node.api.post("/production/start?project=in-hand&doc=job", new JsonObject());
+    JsonObject held = x.claim(10).orElseThrow();
+    String path = "/api/v1/executors/survivor/heartbeat";
+    JsonObject beat = new JsonObject().put("status", "busy").put("tasks", new JsonArray().add(held.getString("task_id")));
+
+    assertEquals(400, x.api.post(path, new JsonObject().put("tasks", "all")).status(), "tasks is a list of ids");
+    assertEquals(200, x.api.post(path, beat).status());
+    assertEquals("claimed", task("lost-reply").getString("status"), "within the reply's grace a claim may still be on its way");
+
+    clock.advance(Duration.ofSeconds(WorkService.CLAIM_REPLY_GRACE_SECONDS + 1));
+    assertEquals(200, x.api.post(path, beat).status());
+    Row back = task("lost-reply");
+    assertEquals("queued", back.getString("status"), "handed back, not kept claimed by a live executor's heartbeats");
+    assertEquals(1, back.getInteger("attempt"), "the executor never had it: not a lost attempt");
+    assertEquals("claimed", task("in-hand").getString("status"), "the task it has stays its own");
+    assertTrue(task("in-hand").getOffsetDateTime("lease_expires_at").toInstant().isAfter(clock.instant().plusSeconds(590)),
+        "its lease renewed from now");
+    JsonObject again = new RawExecutor(node, "next", "server", "slow").claim(0).orElseThrow();
+    assertEquals(neverReceived.getString("task_id"), again.getString("task_id"));
+  }
+
+  @Test
   @DisplayName("An executor that leaves while it still holds a task (its claim's reply never reached it): the task is "
       + "queued again at once, same attempt, and its old lease is refused")
   void leavingHandsBackWhatItHolds() {
