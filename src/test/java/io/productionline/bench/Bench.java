@@ -1,6 +1,7 @@
 package io.productionline.bench;
 
 import io.productionline.auth.Tokens;
+import io.productionline.line.LineValidator;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -116,11 +117,11 @@ public final class Bench {
     // The server's JSON log of the run before (half a gigabyte after a few runs) is not kept.
     emptyDir(dir.resolve("data").resolve("logs"));
     for (int n : ns) {
-      Lines.write(lines, Lines.line("tp" + n, "tp" + n, 8, 100));
+      Lines.write(lines, Lines.line("tp" + n, "tp" + n, 8, LineValidator.MAX_STATIONS));
     }
-    Lines.write(lines, Lines.line("warm", "warm", 8, 100));
+    Lines.write(lines, Lines.line("warm", "warm", 8, LineValidator.MAX_STATIONS));
     Lines.write(lines, Lines.line("pickup", "pickup", 1, 1));
-    Lines.write(lines, Lines.line("events", "events", 1, 400));
+    Lines.write(lines, Lines.line("events", "events", 8, LineValidator.MAX_STATIONS, true));
     Lines.write(lines, Lines.line("scale", "scale-q", 1, 1));
     Lines.write(lines, Lines.line("wide", "wide", 8, 10));
 
@@ -180,7 +181,7 @@ public final class Bench {
         JsonArray runs = new JsonArray();
         for (int n : ns) {
           runs.add(new Throughput(this, load, n, "tp" + n, 8, chained, batch)
-              .run(Math.max(128, Math.max(4 * n, 2 * n * batch)), 3, window, quick ? 2 : 4));
+              .run(Math.max(256, Math.max(4 * n, 2 * n * batch)), 3, window, quick ? 2 : 4));
         }
         result.put("throughput", runs);
       }
