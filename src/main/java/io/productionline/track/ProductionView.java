@@ -126,7 +126,7 @@ public final class ProductionView {
         interrupts.result().forEach(i -> interruptJson.add(i.toJson()));
         JsonObject out = new JsonObject()
             .put("project_id", projectId).put("line", line.name()).put("line_version", project.lineVersion()).put("line_title", line.title())
-            .put("line_state", TrackEvents.lineState(summary))
+            .put("line_state", io.productionline.store.TrackRepository.lineState(summary))
             .put("last_seq", seq)
             .put("as_of", now.toString())
             .put("tracks", trackJson).put("interrupts", interruptJson).put("summary", summary)

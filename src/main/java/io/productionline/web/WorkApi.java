@@ -1,5 +1,6 @@
 package io.productionline.web;
 
+import io.productionline.track.StationReport;
 import io.productionline.Refusal;
 import io.productionline.Services;
 import io.productionline.auth.Caller;
@@ -122,14 +123,14 @@ final class WorkApi {
     router.post("/api/v1/work/:task/complete").handler(ctx -> Http.guarded(ctx, c -> {
       JsonObject body = schemas.check(Schemas.COMPLETE, Http.body(c));
       String token = token(c, body);
-      JsonObject rest = body.copy();
-      rest.remove("lease_token");
+      StationReport report = StationReport.of(body);
+      JsonArray artifacts = body.getJsonArray("artifacts");
       // ?next=S: the executor's next claim rides on its completion (waiting up to S seconds), one call per station.
       Integer next = c.queryParams().contains("next") ? Http.intQuery(c, "next", 0, 0, maxWaitSeconds) : null;
       if (next == null) {
-        return work.complete(Http.id(c, "task"), token, holder(c), rest, idempotencyKey(c));
+        return work.complete(Http.id(c, "task"), token, holder(c), report, artifacts, idempotencyKey(c));
       }
-      return work.completeThenClaim(Http.id(c, "task"), token, holder(c), rest, idempotencyKey(c), Duration.ofSeconds(next), gone(c))
+      return work.completeThenClaim(Http.id(c, "task"), token, holder(c), report, artifacts, idempotencyKey(c), Duration.ofSeconds(next), gone(c))
           .map(chained -> chained.reply().put("next", claimed(c, chained.next())));
     }));
     router.post("/api/v1/work/:task/release").handler(ctx -> Http.guarded(ctx, c -> {
@@ -210,10 +211,9 @@ final class WorkApi {
       report.remove("task_id");
       schemas.check(Schemas.COMPLETE, report);
       String token = Http.string(report, "lease_token", true, 256);
-      report.remove("lease_token");
-      return new WorkService.Completion(taskId, token, report, null);
+      return new WorkService.Completion(taskId, token, StationReport.of(report), report.getJsonArray("artifacts"), null);
     } catch (Refusal r) {
-      return new WorkService.Completion(taskId, null, null, r);
+      return new WorkService.Completion(taskId, null, null, null, r);
     }
   }
 

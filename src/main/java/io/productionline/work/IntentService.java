@@ -1,5 +1,6 @@
 package io.productionline.work;
 
+import io.productionline.track.StationReport;
 import io.productionline.Json;
 import io.productionline.Refusal;
 import io.productionline.Services;
@@ -211,12 +212,9 @@ public final class IntentService {
         });
       }
       TaskRow t = held.get();
-      JsonObject body = detail.copy().put("outcome", outcome);
-      if (!list.isEmpty()) {
-        body.put("artifacts", list);
-      }
+      StationReport report = StationReport.of(detail.copy().put("outcome", outcome));
       return work.heartbeat(executorId, "busy", t.id())
-          .compose(v -> work.complete(t.id(), t.leaseToken(), executorId, body, idempotencyKey))
+          .compose(v -> work.complete(t.id(), t.leaseToken(), executorId, report, list.isEmpty() ? null : list, idempotencyKey))
           .compose(reply -> intent(intentId).map(intent -> completion(intent, t.stationIndex(), reply.getBoolean("repeated", false))
               .put("audit", reply.getJsonObject("audit"))));
     });

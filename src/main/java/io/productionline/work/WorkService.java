@@ -1,5 +1,8 @@
 package io.productionline.work;
 
+import io.productionline.line.Outcome;
+import io.productionline.store.TaskStatus;
+import io.productionline.track.StationReport;
 import static net.logstash.logback.argument.StructuredArguments.entries;
 
 import io.productionline.Refusal;
@@ -225,10 +228,10 @@ public final class WorkService {
    * own (a repeated completion, which reads nothing back, claims as usual). A claim that fails
    * answers no task; the completion's reply stands.
    */
-  public Future<Chained> completeThenClaim(String taskId, String leaseToken, String executorId, JsonObject body,
-                                           String idempotencyKey, Duration wait, Future<Void> clientGone) {
+  public Future<Chained> completeThenClaim(String taskId, String leaseToken, String executorId, StationReport report,
+                                           JsonArray artifacts, String idempotencyKey, Duration wait, Future<Void> clientGone) {
     JsonObject[] left = new JsonObject[1];
-    return complete(taskId, leaseToken, executorId, body, idempotencyKey, view -> left[0] = view)
+    return complete(taskId, leaseToken, executorId, report, artifacts, idempotencyKey, view -> left[0] = view)
         .compose(reply -> claimAfter(executorId, left[0], wait, 1, clientGone, "task " + taskId)
             .map(next -> new Chained(reply, first(next))));
   }
@@ -580,19 +583,21 @@ public final class WorkService {
    * transition. A repeated call with the same lease token (or the same Idempotency-Key) is answered
    * again with {@code repeated: true} and changes nothing.
    */
-  public Future<JsonObject> complete(String taskId, String leaseToken, String executorId, JsonObject body, String idempotencyKey) {
-    return complete(taskId, leaseToken, executorId, body, idempotencyKey, view -> { });
+  public Future<JsonObject> complete(String taskId, String leaseToken, String executorId, StationReport report, JsonArray artifacts,
+                                     String idempotencyKey) {
+    return complete(taskId, leaseToken, executorId, report, artifacts, idempotencyKey, view -> { });
   }
 
   /** As {@link #complete}; {@code left} hears the executor's view the completion read back (not on a repeat). */
-  private Future<JsonObject> complete(String taskId, String leaseToken, String executorId, JsonObject body, String idempotencyKey,
+  private Future<JsonObject> complete(String taskId, String leaseToken, String executorId, StationReport report, JsonArray artifacts,
+                                      String idempotencyKey,
                                       Consumer<JsonObject> left) {
     return held(taskId, leaseToken, executorId)
-        .compose(t -> once(taskId, "complete", idempotencyKey, () -> completeHeld(t, leaseToken, executorId, body, left)));
+        .compose(t -> once(taskId, "complete", idempotencyKey, () -> completeHeld(t, leaseToken, executorId, report, artifacts, left)));
   }
 
-  /** One completion of a batch: the task, the lease token, the rest of the report; or why the item was refused as it came. */
-  public record Completion(String taskId, String leaseToken, JsonObject body, Refusal refused) {
+  /** One completion of a batch: the task, the lease token, the report and its artifacts; or why the item was refused as it came. */
+  public record Completion(String taskId, String leaseToken, StationReport report, JsonArray artifacts, Refusal refused) {
   }
 
   /**
@@ -614,7 +619,7 @@ public final class WorkService {
         Future<JsonObject> reply = c.refused() != null ? Future.failedFuture(c.refused())
             : Future.succeededFuture(found.get(c.taskId()))
                 .map(t -> held(Optional.ofNullable(t), c.taskId(), c.leaseToken(), executorId))
-                .compose(t -> completeHeld(t, c.leaseToken(), executorId, c.body(), left));
+                .compose(t -> completeHeld(t, c.leaseToken(), executorId, c.report(), c.artifacts(), left));
         return reply.transform(ar -> {
           Refusal r = ar.failed() ? Refusal.of(ar.cause()) : null;
           return Future.succeededFuture(new JsonObject().put("task_id", c.taskId()).put("status", r == null ? 200 : r.status())
@@ -626,18 +631,15 @@ public final class WorkService {
   }
 
   /** The completion of a task whose holder and lease were checked ({@code t}). */
-  private Future<JsonObject> completeHeld(TaskRow t, String leaseToken, String executorId, JsonObject body, Consumer<JsonObject> left) {
+  private Future<JsonObject> completeHeld(TaskRow t, String leaseToken, String executorId, StationReport report, JsonArray artifacts,
+                                          Consumer<JsonObject> left) {
     String taskId = t.id();
-    String outcome = body.getString("outcome");
-    JsonArray artifacts = body.getJsonArray("artifacts");
-    Future<JsonObject> stored = artifacts == null || artifacts.isEmpty() || !"claimed".equals(t.status())
+    String outcome = report.outcome().wire();
+    Future<JsonObject> stored = artifacts == null || artifacts.isEmpty() || !TaskStatus.CLAIMED.is(t.status())
         ? Future.succeededFuture(new JsonObject())
         : artifacts(taskId, leaseToken, executorId, artifacts);
-    JsonObject result = body.copy();
-    result.remove("artifacts");
-    result.remove("outcome");
-    JsonObject command = new JsonObject().put("type", "task_completed").put("task_id", taskId).put("lease_token", leaseToken)
-        .put("outcome", outcome).put("result", result).put("executor_id", t.executorId());
+    JsonObject command = report.into(new JsonObject().put("type", "task_completed").put("task_id", taskId).put("lease_token", leaseToken)
+        .put("executor_id", t.executorId()));
     return stored.compose(v -> supervisor.send(t.trackId(), command)).compose(reply -> {
       if (reply.getBoolean("repeated", false)) {
         return Future.succeededFuture(reply.put("completed", true));
@@ -646,7 +648,7 @@ public final class WorkService {
           .put("outcome", outcome));
       long ms = t.claimedAt() == null ? 0 : Duration.between(t.claimedAt(), s.clock.instant()).toMillis();
       s.metrics.completed(t.stationKind(), outcome, t.claimedAt() == null ? null : Duration.ofMillis(ms));
-      return executors.finishStation(t.executorId(), ms, "stabilized".equals(outcome))
+      return executors.finishStation(t.executorId(), ms, report.outcome() == Outcome.STABILIZED)
           .onSuccess(v -> v.ifPresent(view -> {
             publishExecutor(view);
             left.accept(view);
