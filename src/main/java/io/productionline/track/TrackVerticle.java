@@ -255,9 +255,9 @@ public final class TrackVerticle extends VerticleBase {
       return Future.succeededFuture();
     }
     boolean audit = station.stationKind() == StationKind.AUDIT;
-    // A station with one work item has one task per run: the one reported. Only a multi-operator station reads its
-    // run's other items (never the track's earlier runs).
-    Future<List<TaskRow>> ofRun = items ? s.tasks.ofRun(db, trackId, track.runs()) : Future.succeededFuture(List.of());
+    // A station with one work item has one task per run: the one reported. Only a multi-operator station (or a manual
+    // one, whose operator names no task) reads its run's tasks (never the track's earlier runs).
+    Future<List<TaskRow>> ofRun = items || c.manual() ? s.tasks.ofRun(db, trackId, track.runs()) : Future.succeededFuture(List.of());
     Future<List<Gates.Artifact>> artifacts = audit && !station.gates().isEmpty()
         ? s.tasks.artifactsOfTrack(db, trackId, true).map(TrackVerticle::artifacts)
         : Future.succeededFuture(List.of());
