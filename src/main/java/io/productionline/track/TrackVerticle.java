@@ -327,7 +327,7 @@ public final class TrackVerticle extends VerticleBase {
     List<Item> out = new ArrayList<>();
     int reported = 0;
     for (TaskRow t : ofRun.stream().sorted(Comparator.comparingInt(TrackVerticle::item)).toList()) {
-      TaskStatus status = TaskStatus.of(t.status());
+      TaskStatus status = t.status();
       if (c.tasks().contains(t.id())) {
         if (!status.open()) {
           return null;
@@ -385,7 +385,7 @@ public final class TrackVerticle extends VerticleBase {
         return Future.failedFuture(Refusal.notFound("no station task with that id"));
       }
       TaskRow t = found.get();
-      TaskStatus status = TaskStatus.of(t.status());
+      TaskStatus status = t.status();
       if (status == TaskStatus.COMPLETED && t.leaseToken() != null) {
         return Future.succeededFuture(view().put("repeated", true));
       }
@@ -399,7 +399,7 @@ public final class TrackVerticle extends VerticleBase {
         case QUEUED -> "the lease expired and the task was queued again";
         default -> "the lease token does not hold this task (attempt " + t.attempt() + " holds it)";
       };
-      return Future.failedFuture(Refusal.conflict("stale lease: " + why).with("task_status", t.status()));
+      return Future.failedFuture(Refusal.conflict("stale lease: " + why).with("task_status", t.status().wire()));
     });
   }
 
@@ -420,7 +420,7 @@ public final class TrackVerticle extends VerticleBase {
       return Future.succeededFuture(view());
     }
     return fenced(conn -> s.tasks.ofRun(conn, trackId, track.runs()).compose(run -> {
-      if (run.stream().anyMatch(t -> "queued".equals(t.status()) || "claimed".equals(t.status()))) {
+      if (run.stream().anyMatch(t -> t.status() == TaskStatus.QUEUED || t.status() == TaskStatus.CLAIMED)) {
         return Future.succeededFuture((Written) null);
       }
       int attempts = run.stream().mapToInt(TaskRow::attempt).max().orElse(0);
@@ -476,7 +476,7 @@ public final class TrackVerticle extends VerticleBase {
     // The operator's artifacts are stored first, in the same transaction, so the station's gates see them.
     return fenced(conn -> s.tasks.ofRun(conn, trackId, track.runs()).compose(run -> {
       List<TaskRow> open = run.stream()
-          .filter(t -> TaskStatus.QUEUED.is(t.status()) && (item == null || item(t) == item))
+          .filter(t -> t.status() == TaskStatus.QUEUED && (item == null || item(t) == item))
           .sorted(Comparator.comparingInt(TrackVerticle::item)).toList();
       if (open.isEmpty()) {
         return Future.failedFuture(Refusal.conflict("no open task at manual station " + station.id()

@@ -1,5 +1,6 @@
 package io.productionline.web;
 
+import io.productionline.store.TaskStatus;
 import io.productionline.track.StationReport;
 import io.productionline.Refusal;
 import io.productionline.Services;
@@ -39,7 +40,6 @@ final class WorkApi {
   private static final Set<String> ARTIFACTS_FIELDS = Set.of("lease_token", "artifacts");
   private static final Set<String> RELEASE_FIELDS = Set.of("lease_token", "reason");
   private static final Set<String> BATCH_FIELDS = Set.of("completions");
-  private static final Set<String> FINISHED = Set.of("completed", "cancelled", "dropped");
 
   private final Services s;
   private final WorkService work;
@@ -243,7 +243,7 @@ final class WorkApi {
    */
   private Future<Void> holdsTaskOf(Caller caller, String trackId) {
     return s.tasks.ofTrack(s.pool, trackId).compose(tasks -> tasks.stream()
-            .anyMatch(t -> "claimed".equals(t.status()) && caller.executorId().equals(t.executorId()))
+            .anyMatch(t -> t.status() == TaskStatus.CLAIMED && caller.executorId().equals(t.executorId()))
         ? Future.succeededFuture()
         : Future.failedFuture(Guard.forbidden("executor " + caller.executorId() + " holds no task of track " + trackId)));
   }
@@ -349,7 +349,7 @@ final class WorkApi {
         return;
       }
       if (!stream) {
-        Http.guarded(ctx, c -> page(c, task, after, ar.result().status()));
+        Http.guarded(ctx, c -> page(c, task, after, ar.result().status().wire()));
         return;
       }
       streamLogs(ctx, task, after);
@@ -496,8 +496,8 @@ final class WorkApi {
         }))
         .onSuccess(t -> {
           replaying[0] = false;
-          if (FINISHED.contains(t.status())) {
-            held.add(new JsonObject().put("end", true).put("task_status", t.status()).put("outcome", t.outcome()));
+          if (!t.status().open()) {
+            held.add(new JsonObject().put("end", true).put("task_status", t.status().wire()).put("outcome", t.outcome()));
           }
           deliver[0].run();
         })

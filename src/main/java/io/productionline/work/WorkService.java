@@ -430,8 +430,8 @@ public final class WorkService {
         throw Refusal.conflict("stale lease: this lease token does not hold task " + taskId);
       }
       throw Refusal.conflict("stale lease: this lease token does not hold task " + taskId
-          + (t.attempt() > 1 || "queued".equals(t.status()) ? " (it is at attempt " + t.attempt() + ", " + t.status() + ")" : ""))
-          .with("task_status", t.status()).with("attempt", t.attempt());
+          + (t.attempt() > 1 || t.status() == TaskStatus.QUEUED ? " (it is at attempt " + t.attempt() + ", " + t.status() + ")" : ""))
+          .with("task_status", t.status().wire()).with("attempt", t.attempt());
     }
     if (!holder) {
       throw new Refusal(403, "Forbidden", "task " + taskId + " is held by another executor, not " + executorId);
@@ -446,7 +446,7 @@ public final class WorkService {
       return Future.failedFuture(Refusal.badRequest("progress must be between 0.0 and 1.0"));
     }
     return held(taskId, leaseToken, executorId).compose(t -> {
-      if (!"claimed".equals(t.status())) {
+      if (t.status() != TaskStatus.CLAIMED) {
         return Future.succeededFuture(cancelNotice(t));
       }
       return once(taskId, "progress", idempotencyKey, () -> s.tasks.progress(s.pool, taskId, leaseToken, progress, message,
@@ -466,8 +466,8 @@ public final class WorkService {
   }
 
   private static JsonObject cancelNotice(TaskRow t) {
-    return new JsonObject().put("updated", false).put("cancel", true).put("task_status", t.status())
-        .put("reason", "cancelled".equals(t.status()) ? "an operator cancelled the track; stop and do not complete" : "the task is " + t.status());
+    return new JsonObject().put("updated", false).put("cancel", true).put("task_status", t.status().wire())
+        .put("reason", t.status() == TaskStatus.CANCELLED ? "an operator cancelled the track; stop and do not complete" : "the task is " + t.status());
   }
 
   /**
@@ -498,8 +498,8 @@ public final class WorkService {
                 .put("level", l.getString("level", "info")).put("message", l.getString("message"))
                 .put("fields", l.getJsonObject("fields", new JsonObject())));
           }
-          boolean running = "claimed".equals(t.status());
-          return new JsonObject().put("accepted", lines.size()).put("cancel", !running).put("task_status", t.status());
+          boolean running = t.status() == TaskStatus.CLAIMED;
+          return new JsonObject().put("accepted", lines.size()).put("cancel", !running).put("task_status", t.status().wire());
         }));
   }
 
@@ -518,9 +518,9 @@ public final class WorkService {
       }
     }
     return held(taskId, leaseToken, executorId).compose(t -> {
-      if (!"claimed".equals(t.status())) {
+      if (t.status() != TaskStatus.CLAIMED) {
         return Future.failedFuture(Refusal.conflict("task " + taskId + " is " + t.status() + "; artifacts are taken while it runs")
-            .with("task_status", t.status()));
+            .with("task_status", t.status().wire()));
       }
       Instant now = s.clock.instant();
       return s.pool.withTransaction(conn -> {
@@ -635,7 +635,7 @@ public final class WorkService {
                                           Consumer<JsonObject> left) {
     String taskId = t.id();
     String outcome = report.outcome().wire();
-    Future<JsonObject> stored = artifacts == null || artifacts.isEmpty() || !TaskStatus.CLAIMED.is(t.status())
+    Future<JsonObject> stored = artifacts == null || artifacts.isEmpty() || t.status() != TaskStatus.CLAIMED
         ? Future.succeededFuture(new JsonObject())
         : artifacts(taskId, leaseToken, executorId, artifacts);
     JsonObject command = report.into(new JsonObject().put("type", "task_completed").put("task_id", taskId).put("lease_token", leaseToken)
@@ -660,12 +660,12 @@ public final class WorkService {
   /** The holder hands its task back (it is stopping): queued again at once, same attempt. */
   public Future<JsonObject> release(String taskId, String leaseToken, String executorId, String reason) {
     return held(taskId, leaseToken, executorId).compose(t -> {
-      if (!"claimed".equals(t.status())) {
-        return Future.succeededFuture(new JsonObject().put("released", false).put("task_status", t.status()));
+      if (t.status() != TaskStatus.CLAIMED) {
+        return Future.succeededFuture(new JsonObject().put("released", false).put("task_status", t.status().wire()));
       }
       return s.tasks.release(s.pool, taskId, leaseToken, s.clock.instant()).compose(r -> {
         if (r.isEmpty()) {
-          return Future.succeededFuture(new JsonObject().put("released", false).put("task_status", t.status()));
+          return Future.succeededFuture(new JsonObject().put("released", false).put("task_status", t.status().wire()));
         }
         log.info("Executor {} handed task {} back: {}", t.executorId(), taskId, reason == null ? "stopping" : reason,
             entries(fields(t, "handed_back").put("reason", reason == null ? "stopping" : reason).getMap()));
