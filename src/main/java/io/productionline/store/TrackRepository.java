@@ -30,7 +30,7 @@ public final class TrackRepository {
   public record NewEvent(String type, JsonObject payload) {
   }
 
-  /** The new position of a track, written by {@link #transition}. */
+  /** The new position of a track, written by {@link TrackWrite#move}. */
   public record Move(TrackState state, int stationIndex, int remediationCount, int runs, String currentTaskId, String reason) {
   }
 

@@ -20,7 +20,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * One write of a track, as one SQL statement built from named parts ({@link SqlTemplate},
@@ -336,14 +335,5 @@ public final class TrackWrite {
           .append(" does not hold it') END AS stale");
     }
     return "WITH " + String.join(",\n     ", parts) + "\n" + select;
-  }
-
-  /** For tests: the statement this write would run. */
-  public String statement() {
-    return sql();
-  }
-
-  Optional<Move> moveOf() {
-    return Optional.ofNullable(move);
   }
 }

@@ -54,16 +54,20 @@ import org.slf4j.LoggerFactory;
 /**
  * Supervises one track: the only writer of its row. Commands arrive at {@code pl.track.<id>} and
  * are handled one at a time, in order. Each command is decided by the pure {@link TrackMachine},
- * written in one transaction (task, track row, interrupt, history) and only then published.
+ * written as one statement ({@link TrackWrite}: the tasks, the track's row, the interrupt, the
+ * history; fenced by the node's lease) and only then published.
  *
  * <p>Commands ({@code type}): {@code start}, {@code dependency_cleared}, {@code dependency_cancelled},
  * {@code task_completed}, {@code task_lost}, {@code manual_outcome}, {@code resolve}, {@code escalate},
- * {@code cancel}.
+ * {@code cancel}, {@code reconcile}.
  *
- * <p>At an audit station the verticle evaluates the station's gates ({@link Gates}) on the track's
- * artifacts and the completion before the machine decides: a gate that is not met turns a
- * stabilized audit into {@code audit_rejected}. A station with {@code work_items: N} moves only
- * when all N items of its run have completed ({@link WorkItems}).
+ * <p>A station's completion, an executor's ({@code task_completed}) or an operator's at a manual
+ * station ({@code manual_outcome}), takes one path, {@link #complete}: whatever the station, the
+ * items of its run are combined ({@link WorkItems}; a station with {@code work_items: N} moves only
+ * when all N have completed), at an audit the station's gates ({@link Gates}) are evaluated on the
+ * track's artifacts and the report (a gate that is not met turns a stabilized audit into
+ * {@code audit_rejected}), the machine decides, and the completion, the move and its events are
+ * one statement.
  */
 public final class TrackVerticle extends VerticleBase {
 
