@@ -10,16 +10,21 @@ import io.productionline.store.TrackRepository.NewEvent;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.templates.SqlTemplate;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One write of a track, as one SQL statement built from named parts ({@link SqlTemplate},
@@ -27,20 +32,23 @@ import java.util.Map;
  * move it decides, an interrupt, the events) goes through here, in one round trip, committing on its
  * own or in the caller's transaction.
  *
- * <p>The parts, each a CTE and each only when the write has it: {@code fence} (the track is owned
- * by this node under its epoch with a valid lease, its row locked: {@link TrackSql#leaseHeld});
- * {@code done} (the station's tasks completed, by their lease or, at a manual station, from
- * queued); {@code annotated} (the server's audit kept on the run's other items); {@code queued}
- * (the next station run's tasks); {@code dropped} and {@code moved} (other runs' open tasks
- * withdrawn, the track's compare-and-set on version, owner, epoch and a valid lease);
- * {@code interrupt}; {@code progress} (the project's summary and line state after the move,
- * generated from {@link LineState}); and {@code seq} and {@code appended} (the events, in order,
- * with the project's next sequence numbers; the {@code line_progress} event gets the summary).
+ * <p>The parts, each a CTE and each only when the write has it: {@code done} (the station's tasks
+ * completed, by their lease or, at a manual station, from queued); {@code annotated} (the server's
+ * audit kept on the run's other items); {@code queued} (the next station run's tasks);
+ * {@code dropped} and {@code moved} (other runs' open tasks withdrawn, the track's compare-and-set
+ * on version, owner, epoch and a valid lease: {@link TrackSql#leaseHeld}); {@code interrupt};
+ * {@code progress} (the project's summary and line state after the move, generated from
+ * {@link LineState}); {@code seq} and {@code appended} (the events, in order, with the project's
+ * next sequence numbers; the {@code line_progress} event gets the summary); and, for a write
+ * without a move, {@code fence} (the same ownership test as the move's, locking the track's row as
+ * {@link TrackSql#FENCE} does).
  *
  * <p>Every write waits on its gate: the completion when there is one (when the lease does not hold
- * the task nothing is written, {@link Result#completed} is false), the fence otherwise. When the
- * gate holds but the compare-and-set lost, {@code pl_stale_write} (V010) fails the statement, which
- * undoes it whole: {@link StaleWriteException}. An unfenced write without a move is the same refusal.
+ * the task nothing is written, {@link Result#completed} is false), else the fence. When a move's
+ * compare-and-set lost (the track moved, or this node's lease does not hold it),
+ * {@code pl_stale_write} (V010) fails the statement, which undoes it whole:
+ * {@link StaleWriteException}; so does a write without a move whose fence found nothing. Each shape
+ * of statement is built once and, on a pool, its template parsed once.
  */
 public final class TrackWrite {
 
@@ -193,7 +201,7 @@ public final class TrackWrite {
       values.put("annotated_outcomes", annotations.stream().map(Annotation::outcome).toArray(String[]::new));
       values.put("annotated_audits", annotations.stream().map(Annotation::audit).toArray(JsonObject[]::new));
     }
-    return SqlTemplate.forQuery(db, sql()).execute(values)
+    return template(db).execute(values)
         .recover(e -> Future.failedFuture(e instanceof PgException pe && STALE_WRITE.equals(pe.getSqlState())
             ? TrackRepository.staleWrite(track) : e))
         .compose(rows -> {
@@ -223,15 +231,40 @@ public final class TrackWrite {
         });
   }
 
+  /** The statement's text by its shape (which parts it has): built once per shape. */
+  private static final Map<Integer, String> STATEMENTS = new ConcurrentHashMap<>();
+  /** The statement's template on a pool, by its text: parsed once. */
+  private static final Map<Pool, Map<String, SqlTemplate<Map<String, Object>, RowSet<Row>>>> ON_POOL =
+      Collections.synchronizedMap(new WeakHashMap<>());
+
+  private SqlTemplate<Map<String, Object>, RowSet<Row>> template(SqlClient db) {
+    String sql = STATEMENTS.computeIfAbsent(shape(), k -> sql());
+    if (db instanceof Pool pool) {
+      return ON_POOL.computeIfAbsent(pool, p -> new ConcurrentHashMap<>()).computeIfAbsent(sql, t -> SqlTemplate.forQuery(pool, t));
+    }
+    return SqlTemplate.forQuery(db, sql);
+  }
+
+  /** Which parts the statement has, as bits. */
+  private int shape() {
+    return (completion == null ? 0 : completion.leaseToken() == null ? 1 : 2) | (annotations.isEmpty() ? 0 : 4) | (queued ? 8 : 0)
+        | (move == null ? 0 : 16) | (interrupt ? 32 : 0) | (events.isEmpty() ? 0 : 64);
+  }
+
   /** The statement, of the parts this write has. */
   String sql() {
-    String gate = completion != null ? "EXISTS (SELECT 1 FROM done)" : "EXISTS (SELECT 1 FROM fence)";
+    // A move is fenced by its compare-and-set (owner, epoch, valid lease), and a lost one undoes the whole statement;
+    // a write without a move is fenced by the fence part, which locks the track's row as TrackSql.FENCE does.
+    boolean fence = move == null;
+    String gate = completion != null ? "EXISTS (SELECT 1 FROM done)" : fence ? "EXISTS (SELECT 1 FROM fence)" : "true";
     List<String> parts = new ArrayList<>();
-    parts.add("""
-        fence AS (
-          SELECT 1 FROM tracks
-           WHERE id = #{track} AND owner_node = #{node} AND owner_epoch = #{epoch} AND %s
-             FOR NO KEY UPDATE)""".formatted(TrackSql.leaseHeld("#{node}", "#{epoch}")));
+    if (fence) {
+      parts.add("""
+          fence AS (
+            SELECT 1 FROM tracks
+             WHERE id = #{track} AND owner_node = #{node} AND owner_epoch = #{epoch} AND %s
+               FOR NO KEY UPDATE)""".formatted(TrackSql.leaseHeld("#{node}", "#{epoch}")));
+    }
     if (completion != null) {
       boolean manual = completion.leaseToken() == null;
       parts.add("""
@@ -239,11 +272,12 @@ public final class TrackWrite {
             UPDATE station_tasks
                SET status = '%s', completed_at = #{at}, outcome = #{outcome}, result = #{result}, progress = 1%s
              WHERE id = ANY (#{completed}::text[]) AND track_id = #{track} AND run_no = #{completed_run} AND %s
-               AND EXISTS (SELECT 1 FROM fence)
+%s
             RETURNING attempt)""".formatted(TaskStatus.COMPLETED.wire(),
           manual ? ", executor_id = #{actor}, claimed_at = #{at}" : "",
           manual ? "status = '" + TaskStatus.QUEUED.wire() + "' AND capability = '" + TrackRepository.MANUAL + "'"
-              : "status = '" + TaskStatus.CLAIMED.wire() + "' AND lease_token = #{lease}"));
+              : "status = '" + TaskStatus.CLAIMED.wire() + "' AND lease_token = #{lease}",
+          fence ? "\n   AND EXISTS (SELECT 1 FROM fence)" : ""));
     }
     if (!annotations.isEmpty()) {
       parts.add("""
@@ -321,7 +355,7 @@ public final class TrackWrite {
             SELECT #{project}, #{track}, seq.last_seq - #{events_n} + x.ord, x.type, x.payload, #{at}
               FROM seq, unnest(#{event_types}::text[], #{event_payloads}::jsonb[]) WITH ORDINALITY AS x (type, payload, ord))""");
     }
-    StringBuilder select = new StringBuilder("SELECT EXISTS (SELECT 1 FROM fence) AS fenced");
+    StringBuilder select = new StringBuilder(fence ? "SELECT EXISTS (SELECT 1 FROM fence) AS fenced" : "SELECT true AS fenced");
     if (completion != null) {
       select.append(",\n       (SELECT array_agg(attempt) FROM done) AS attempts");
     }
