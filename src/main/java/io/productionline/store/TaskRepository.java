@@ -108,6 +108,12 @@ public final class TaskRepository {
     return db.preparedQuery(TaskSql.RELEASE).execute(Tuple.of(taskId, leaseToken, utc(now))).map(TaskRepository::first);
   }
 
+  /** An executor left: every task it still holds is queued again now, same attempt; returns their ids. */
+  public Future<List<String>> releaseHeldBy(SqlClient db, String executorId, Instant now) {
+    return db.preparedQuery(TaskSql.RELEASE_HELD_BY).execute(Tuple.of(executorId, utc(now)))
+        .map(rows -> all(rows, r -> r.getString("id")));
+  }
+
   public Future<Optional<TaskRow>> progress(SqlClient db, String taskId, String leaseToken, Double progress, String message,
                                             int leaseSeconds, Instant now) {
     return db.preparedQuery(TaskSql.PROGRESS).execute(Tuple.of(taskId, leaseToken, progress, message, utc(now), leaseSeconds))

@@ -192,7 +192,7 @@ final class ChaosRun {
       }
       ExecutorProcess e = new ExecutorProcess(id, minted.json().getString("token"), dir.resolve("exec-" + i));
       executors.add(e);
-      e.start(nodes[i % NODES].port());
+      e.start(nodes[i % NODES].port(), nodePorts());
     }
     log(plan.executors() + " executors started");
   }
@@ -234,7 +234,7 @@ final class ChaosRun {
     for (ExecutorProcess e : executors) {
       Signals.send("CONT", e.pid());
       if (!e.alive()) {
-        e.start(liveNodePort());
+        e.start(liveNodePort(), nodePorts());
       }
     }
   }
@@ -480,7 +480,7 @@ final class ChaosRun {
     log(e.id + " killed with -9");
     Signals.sleep(500);
     if (!stopping) {
-      e.start(liveNodePort());
+      e.start(liveNodePort(), nodePorts());
     }
   }
 
@@ -503,6 +503,15 @@ final class ChaosRun {
         .filter(e -> held.stream().anyMatch(r -> e.id.equals(r.get("executor_id")))).toList();
     List<ExecutorProcess> from = holding.isEmpty() ? executors : holding;
     return from.get(random.nextInt(from.size()));
+  }
+
+  /** The HTTP port of every node (a node started again keeps its port). */
+  private List<Integer> nodePorts() {
+    List<Integer> ports = new ArrayList<>();
+    for (ServerProcess n : nodes) {
+      ports.add(n.port());
+    }
+    return ports;
   }
 
   private int liveNodePort() {

@@ -28,14 +28,19 @@ final class ExecutorProcess {
     this.dir = dir;
   }
 
-  /** Starts (or starts again) against the node on {@code port}. */
-  synchronized void start(int serverPort) {
+  /**
+   * Starts (or starts again) against the node on {@code serverPort} first, and the other nodes of
+   * {@code allPorts} after it: the executor turns to the next when the one in use cannot be reached.
+   */
+  synchronized void start(int serverPort, List<Integer> allPorts) {
     try {
       Files.createDirectories(dir);
       this.port = serverPort;
+      List<String> servers = new ArrayList<>(List.of("http://127.0.0.1:" + serverPort));
+      allPorts.stream().filter(p -> p != serverPort).forEach(p -> servers.add("http://127.0.0.1:" + p));
       List<String> cmd = new ArrayList<>(List.of(Signals.java(), "-XX:TieredStopAtLevel=1", "-Xmx128m", "-XX:+UseSerialGC",
           "-cp", ServerProcess.classpath(), "io.productionline.Main", "executor",
-          "--server", "http://127.0.0.1:" + serverPort, "--token", token, "--id", id, "--capabilities", "sim",
+          "--server", String.join(",", servers), "--token", token, "--id", id, "--capabilities", "sim",
           "--environment", "server", "--wait", "5", "--grace", "1"));
       ProcessBuilder pb = new ProcessBuilder(cmd).directory(ServerProcess.baseDir().toFile())
           .redirectErrorStream(true)
