@@ -209,7 +209,9 @@ class Executor:
         task = self._task
         body = {"status": "busy", "current_task": task.id} if task else {"status": "idle"}
         try:
-            reply = self.client.call("POST", "/api/v1/executors/%s/heartbeat" % self.executor_id, body)
+            # Unanswered within its interval: the node counts as out of reach and the next beat goes to the next one.
+            reply = self.client.call("POST", "/api/v1/executors/%s/heartbeat" % self.executor_id, body,
+                                     timeout=max(2, self.heartbeat_seconds))
         except ApiError as e:
             if e.status == 404:  # the server forgot us (Redis lost the registration): register again
                 self.register()

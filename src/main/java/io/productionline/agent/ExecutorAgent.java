@@ -420,8 +420,11 @@ public final class ExecutorAgent {
 
   private void heartbeat() {
     RunningStep step = steps.values().stream().findFirst().orElse(null);
-    post("/api/v1/executors/" + settings.executorId() + "/heartbeat",
-        new JsonObject().put("status", step == null ? "idle" : "busy").put("current_task", step == null ? null : step.taskId()))
+    // A heartbeat unanswered within its interval (at least 2 s) counts the node as out of reach: the
+    // next one goes to the next node, so the leases it renews do not run out behind a stalled node.
+    link.call(HttpMethod.POST, "/api/v1/executors/" + settings.executorId() + "/heartbeat", headers(),
+            new JsonObject().put("status", step == null ? "idle" : "busy").put("current_task", step == null ? null : step.taskId()),
+            Math.max(2_000, heartbeatMs))
         .onSuccess(reply -> {
           for (Object id : reply.getJsonArray("cancel_tasks", new JsonArray())) {
             RunningStep cancelled = steps.get(String.valueOf(id));

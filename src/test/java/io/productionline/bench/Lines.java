@@ -14,15 +14,9 @@ final class Lines {
 
   /**
    * {@code types} independent document types, each a bind station, {@code stations - 2} assembly
-   * stations and an audit, every one a 0 ms sim step of {@code capability}. {@code stations} is at
-   * most {@link io.productionline.line.LineValidator#MAX_STATIONS}; {@code chained}: each type
-   * depends on the one before, so one track of the project runs at a time.
+   * stations and an audit, every one a 0 ms sim step of {@code capability}.
    */
   static JsonObject line(String name, String capability, int types, int stations) {
-    return line(name, capability, types, stations, false);
-  }
-
-  static JsonObject line(String name, String capability, int types, int stations, boolean chained) {
     JsonArray docs = new JsonArray();
     for (int t = 1; t <= types; t++) {
       JsonArray st = new JsonArray();
@@ -32,8 +26,7 @@ final class Lines {
         st.add(new JsonObject().put("id", id).put("kind", kind).put("capability", capability).put("timeout_seconds", 600)
             .put("step", new JsonObject().put("type", "sim").put("trust", "vetted").put("params", new JsonObject().put("duration_ms", 0))));
       }
-      JsonArray deps = chained && t > 1 ? new JsonArray().add(String.format("d%02d", t - 1)) : new JsonArray();
-      docs.add(new JsonObject().put("name", String.format("d%02d", t)).put("depends_on", deps).put("stations", st)
+      docs.add(new JsonObject().put("name", String.format("d%02d", t)).put("depends_on", new JsonArray()).put("stations", st)
           .put("max_remediations", 1));
     }
     return new JsonObject().put("name", name).put("title", "Bench line " + name).put("document_types", docs);

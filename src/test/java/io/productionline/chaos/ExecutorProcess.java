@@ -21,6 +21,8 @@ final class ExecutorProcess {
   private final Path dir;
   private volatile Process process;
   private volatile int port;
+  /** When the current process was started: a task it claimed after this is its own work in hand. */
+  private volatile java.time.Instant startedAt = java.time.Instant.EPOCH;
 
   ExecutorProcess(String id, String token, Path dir) {
     this.id = id;
@@ -47,6 +49,7 @@ final class ExecutorProcess {
           .redirectOutput(ProcessBuilder.Redirect.appendTo(output().toFile()));
       pb.environment().keySet().removeIf(k -> k.startsWith("PL_"));
       pb.environment().put("PL_DATA_DIR", dir.toString());
+      startedAt = java.time.Instant.now();
       process = pb.start();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -59,6 +62,10 @@ final class ExecutorProcess {
 
   int port() {
     return port;
+  }
+
+  java.time.Instant startedAt() {
+    return startedAt;
   }
 
   long pid() {
