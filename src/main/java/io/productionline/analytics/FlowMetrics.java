@@ -1,5 +1,6 @@
 package io.productionline.analytics;
 
+import io.productionline.store.TaskStatus;
 import io.productionline.line.DocumentType;
 import io.productionline.line.LineDefinition;
 import io.productionline.line.StationDef;
@@ -184,9 +185,9 @@ public final class FlowMetrics {
   private static JsonObject station(Input in, DocumentType type, StationDef def, int index, List<TaskRow> runs, Instant since,
                                     double minutes, Map<String, Capability> caps) {
     Instant now = in.now();
-    long queued = runs.stream().filter(t -> "queued".equals(t.status())).count();
-    long inService = runs.stream().filter(t -> "claimed".equals(t.status())).count();
-    List<TaskRow> done = runs.stream().filter(t -> "completed".equals(t.status()) && t.completedAt() != null
+    long queued = runs.stream().filter(t -> t.status() == TaskStatus.QUEUED).count();
+    long inService = runs.stream().filter(t -> t.status() == TaskStatus.CLAIMED).count();
+    List<TaskRow> done = runs.stream().filter(t -> t.status() == TaskStatus.COMPLETED && t.completedAt() != null
         && !t.completedAt().isBefore(since)).toList();
     long arrivals = runs.stream().filter(t -> !t.createdAt().isBefore(since)).count();
     List<Long> cycle = new ArrayList<>();
@@ -197,14 +198,14 @@ public final class FlowMetrics {
         service.add(ms(t.claimedAt(), t.completedAt()));
       }
     }
-    long oldest = runs.stream().filter(t -> "queued".equals(t.status())).mapToLong(t -> ms(t.createdAt(), now)).max().orElse(0);
+    long oldest = runs.stream().filter(t -> t.status() == TaskStatus.QUEUED).mapToLong(t -> ms(t.createdAt(), now)).max().orElse(0);
     long busy = 0;
     for (TaskRow t : runs) {
-      busy += overlap(t.claimedAt(), t.completedAt() == null && "claimed".equals(t.status()) ? now : t.completedAt(), since, now);
+      busy += overlap(t.claimedAt(), t.completedAt() == null && t.status() == TaskStatus.CLAIMED ? now : t.completedAt(), since, now);
     }
     long model = in.times().serviceMs(in.lineName(), type.name(), def);
     java.util.OptionalLong known = in.times().knownMs(in.lineName(), type.name(), def);
-    long runningFor = runs.stream().filter(t -> "claimed".equals(t.status()) && t.claimedAt() != null)
+    long runningFor = runs.stream().filter(t -> t.status() == TaskStatus.CLAIMED && t.claimedAt() != null)
         .mapToLong(t -> ms(t.claimedAt(), now)).max().orElse(0);
     JsonObject out = new JsonObject()
         .put("document_type", type.name()).put("station", def.id()).put("station_index", index)
@@ -219,7 +220,7 @@ public final class FlowMetrics {
         .put("measured", in.times().measured(in.lineName(), type.name(), def.id()))
         .put("oldest_queued_ms", oldest).put("busy_ms", busy);
     if (def.stationKind() == StationKind.AUDIT) {
-      List<TaskRow> audits = runs.stream().filter(t -> "completed".equals(t.status())).toList();
+      List<TaskRow> audits = runs.stream().filter(t -> t.status() == TaskStatus.COMPLETED).toList();
       int rejected = (int) audits.stream().filter(t -> "audit_rejected".equals(t.outcome())).count();
       Map<String, TaskRow> firstRun = new HashMap<>();
       for (TaskRow t : audits) {
@@ -317,7 +318,7 @@ public final class FlowMetrics {
       }
       Map<Integer, TaskRow> firstAudit = new HashMap<>();
       for (TaskRow x : own) {
-        if ("audit".equals(x.stationKind()) && "completed".equals(x.status())) {
+        if ("audit".equals(x.stationKind()) && x.status() == TaskStatus.COMPLETED) {
           firstAudit.merge(x.stationIndex(), x, (a, b) -> a.runNo() <= b.runNo() ? a : b);
         }
       }
@@ -396,13 +397,13 @@ public final class FlowMetrics {
       if (cap.firstWork == null || w.createdAt().isBefore(cap.firstWork)) {
         cap.firstWork = w.createdAt();
       }
-      if ("queued".equals(w.status())) {
+      if (w.status() == TaskStatus.QUEUED) {
         cap.queued++;
-      } else if ("claimed".equals(w.status())) {
+      } else if (w.status() == TaskStatus.CLAIMED) {
         cap.inService++;
       }
       if (w.claimedAt() != null) {
-        cap.busyMs += overlap(w.claimedAt(), "claimed".equals(w.status()) ? now : w.completedAt(), since, now);
+        cap.busyMs += overlap(w.claimedAt(), w.status() == TaskStatus.CLAIMED ? now : w.completedAt(), since, now);
         if (w.executorId() != null) {
           cap.workedBy.add(w.executorId());
         }

@@ -1,5 +1,6 @@
 package io.productionline.analytics;
 
+import io.productionline.store.TaskStatus;
 import io.productionline.line.AutomationLevel;
 import io.productionline.line.DocumentType;
 import io.productionline.line.StationDef;
@@ -52,7 +53,7 @@ public final class Forecast {
 
   /** An open station task: queued (maybe backing off) or claimed by {@code executorId}. */
   public record Task(String id, String trackId, int runNo, int stationIndex, String capability, String environment, int priority,
-                     Instant createdAt, Instant availableAt, String status, String executorId, Instant claimedAt, int attempt,
+                     Instant createdAt, Instant availableAt, TaskStatus status, String executorId, Instant claimedAt, int attempt,
                      int maxAttempts) {
   }
 
@@ -283,7 +284,7 @@ public final class Forecast {
           st.openItems = current.size();
           long service = service(st, st.station);
           for (Task task : current) {
-            if ("claimed".equals(task.status())) {
+            if (task.status() == TaskStatus.CLAIMED) {
               SimExecutor x = executor(task.executorId());
               if (x != null && x.busyUntil < 0) {
                 long elapsed = Math.max(0, task.claimedAt() == null ? 0 : in.now().toEpochMilli() - task.claimedAt().toEpochMilli());

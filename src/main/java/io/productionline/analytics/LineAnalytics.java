@@ -1,5 +1,6 @@
 package io.productionline.analytics;
 
+import io.productionline.store.TaskStatus;
 import io.productionline.Refusal;
 import io.productionline.Services;
 import io.productionline.executor.ExecutorRegistry;
@@ -332,7 +333,7 @@ public final class LineAnalytics {
       long online = snap.input().executors().stream().filter(e -> e.capabilities().contains(cap)).count();
       long busy = snap.executors().stream().filter(e -> "busy".equals(e.getString("status"))
           && e.getJsonArray("capabilities", new JsonArray()).contains(cap)).count();
-      long queued = snap.openTasks().stream().filter(t -> "queued".equals(t.status()) && t.capability().equals(cap)).count();
+      long queued = snap.openTasks().stream().filter(t -> t.status() == TaskStatus.QUEUED && t.capability().equals(cap)).count();
       long workMs = snap.result().workMs().getOrDefault(cap, 0L);
       capacity.add(new JsonObject().put("capability", cap).put("executors", online).put("busy", busy).put("queued", queued)
           .put("work_ahead_ms", workMs)
@@ -417,7 +418,7 @@ public final class LineAnalytics {
         LineDefinition line = s.lines.ofProject(project.result().orElseThrow());
         DocumentType type = line.type(t.documentType()).orElseThrow(() -> Refusal.notFound("line " + line.name()
             + " has no document type " + t.documentType()));
-        TaskRow queued = tasks.result().stream().filter(x -> x.runNo() == t.runs() && "queued".equals(x.status())).findFirst().orElse(null);
+        TaskRow queued = tasks.result().stream().filter(x -> x.runNo() == t.runs() && x.status() == TaskStatus.QUEUED).findFirst().orElse(null);
         Future<Long> ahead = queued == null ? Future.succeededFuture(null) : flow.aheadInQueue(s.reads, queued);
         return ahead.map(n -> {
           InterruptRow open = interrupts.result().stream().filter(i -> i.trackId().equals(trackId)).findFirst().orElse(null);
@@ -454,7 +455,7 @@ public final class LineAnalytics {
         continue;
       }
       List<TaskRow> own = byTrack.getOrDefault(t.id(), List.of());
-      TaskRow queued = own.stream().filter(x -> x.runNo() == t.runs() && "queued".equals(x.status())).findFirst().orElse(null);
+      TaskRow queued = own.stream().filter(x -> x.runNo() == t.runs() && x.status() == TaskStatus.QUEUED).findFirst().orElse(null);
       Long ahead = queued == null ? null : ahead(snap.openTasks(), queued);
       InterruptRow open = interrupts.stream().filter(i -> i.trackId().equals(t.id())).findFirst().orElse(null);
       out.add(Why.explain(new Why.Context(now, t, type.get(), own, open, tracks, snap.executors(), s.heartbeatSeconds(),
@@ -466,7 +467,7 @@ public final class LineAnalytics {
   private static long ahead(List<TaskRow> open, TaskRow task) {
     Comparator<TaskRow> order = Comparator.comparingInt((TaskRow x) -> -x.priority()).thenComparing(TaskRow::createdAt)
         .thenComparing(TaskRow::id);
-    return open.stream().filter(x -> "queued".equals(x.status()) && x.capability().equals(task.capability())
+    return open.stream().filter(x -> x.status() == TaskStatus.QUEUED && x.capability().equals(task.capability())
         && !x.id().equals(task.id()) && order.compare(x, task) < 0).count();
   }
 
@@ -507,7 +508,7 @@ public final class LineAnalytics {
       boolean none = snap.input().executors().stream().noneMatch(e -> e.capabilities().contains(capability));
       Forecast.Result result = none ? Forecast.run(snap.input().plusExecutor(capability)) : snap.result();
       Instant start = first == null ? null : result.taskStarts().get(first.id());
-      if (start == null && first != null && "claimed".equals(first.status())) {
+      if (start == null && first != null && first.status() == TaskStatus.CLAIMED) {
         start = snap.at();
       }
       return new JsonObject().put("estimated_start", (start == null ? snap.at() : start).toString())

@@ -1,5 +1,6 @@
 package io.productionline.analytics;
 
+import io.productionline.store.TaskStatus;
 import io.productionline.line.AutomationLevel;
 import io.productionline.line.DocumentType;
 import io.productionline.line.StationDef;
@@ -177,7 +178,7 @@ public final class Why {
     TrackRow t = c.track();
     StationDef station = c.type().station(t.stationIndex());
     List<TaskRow> open = c.trackTasks().stream()
-        .filter(x -> x.runNo() == t.runs() && ("queued".equals(x.status()) || "claimed".equals(x.status())))
+        .filter(x -> x.runNo() == t.runs() && (x.status() == TaskStatus.QUEUED || x.status() == TaskStatus.CLAIMED))
         .sorted(Comparator.comparing(TaskRow::id)).toList();
     JsonObject audit = t.state() == TrackState.REMEDIATING ? lastAudit(c.trackTasks()) : null;
     Answer a = task(c, station, open);
@@ -204,8 +205,8 @@ public final class Why {
     if (open.isEmpty()) {
       return new Answer("awaiting_claim", true, "Entering " + where, t.stateEnteredAt(), new JsonObject().put("station", station.id()));
     }
-    TaskRow claimed = open.stream().filter(x -> "claimed".equals(x.status())).findFirst().orElse(null);
-    TaskRow queued = open.stream().filter(x -> "queued".equals(x.status())).findFirst().orElse(null);
+    TaskRow claimed = open.stream().filter(x -> x.status() == TaskStatus.CLAIMED).findFirst().orElse(null);
+    TaskRow queued = open.stream().filter(x -> x.status() == TaskStatus.QUEUED).findFirst().orElse(null);
     // A station with several work items is held up by its most stuck item.
     if (queued != null) {
       Answer q = queued(c, station, where, queued);
@@ -308,7 +309,7 @@ public final class Why {
 
   /** The last completed audit run of a track that did not pass: station, verdict, failing gate and finding. */
   static JsonObject lastAudit(List<TaskRow> tasks) {
-    TaskRow last = tasks.stream().filter(x -> "audit".equals(x.stationKind()) && "completed".equals(x.status()))
+    TaskRow last = tasks.stream().filter(x -> "audit".equals(x.stationKind()) && x.status() == TaskStatus.COMPLETED)
         .max(Comparator.comparingInt(TaskRow::runNo)).orElse(null);
     if (last == null || "stabilized".equals(last.outcome())) {
       return null;

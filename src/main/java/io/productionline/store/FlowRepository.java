@@ -24,7 +24,7 @@ public final class FlowRepository {
   }
 
   /** A task's times for utilisation: when it was queued, claimed (by whom) and ended. */
-  public record Work(String capability, String executorId, String status, Instant createdAt, Instant claimedAt, Instant completedAt) {
+  public record Work(String capability, String executorId, TaskStatus status, Instant createdAt, Instant claimedAt, Instant completedAt) {
   }
 
   /** A stored {@code station_transition} event. */
@@ -87,7 +87,7 @@ public final class FlowRepository {
 
   public Future<List<Work>> workSince(SqlClient db, Instant since) {
     return db.preparedQuery(FlowSql.WORK_SINCE).execute(Tuple.of(utc(since))).map(rows -> TaskRepository.all(rows, r -> new Work(
-        r.getString("capability"), r.getString("executor_id"), r.getString("status"), TrackRow.instant(r, "created_at"),
+        r.getString("capability"), r.getString("executor_id"), TaskStatus.of(r.getString("status")), TrackRow.instant(r, "created_at"),
         TrackRow.instant(r, "claimed_at"), TrackRow.instant(r, "completed_at"))));
   }
 

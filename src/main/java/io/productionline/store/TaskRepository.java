@@ -114,12 +114,6 @@ public final class TaskRepository {
         .map(rows -> all(rows, r -> r.getString("id")));
   }
 
-  /** Completes a claimed task if {@code leaseToken} still holds it; empty when it does not. */
-  public Future<Optional<TaskRow>> complete(SqlClient db, String taskId, String leaseToken, String outcome, JsonObject result, Instant now) {
-    return db.preparedQuery(TaskSql.COMPLETE).execute(Tuple.of(taskId, leaseToken, utc(now), outcome, result))
-        .map(TaskRepository::first);
-  }
-
   public Future<Optional<TaskRow>> progress(SqlClient db, String taskId, String leaseToken, Double progress, String message,
                                             int leaseSeconds, Instant now) {
     return db.preparedQuery(TaskSql.PROGRESS).execute(Tuple.of(taskId, leaseToken, progress, message, utc(now), leaseSeconds))

@@ -20,7 +20,7 @@ public record TaskRow(
     int priority,
     JsonObject step,
     JsonObject input,
-    String status,
+    TaskStatus status,
     int attempt,
     int maxAttempts,
     int timeoutSeconds,
@@ -42,7 +42,7 @@ public record TaskRow(
         r.getString("id"), r.getString("track_id"), r.getString("project_id"), r.getString("document_type"),
         r.getInteger("run_no"), r.getInteger("station_index"), r.getString("station_id"), r.getString("station_kind"),
         r.getString("capability"), r.getString("environment"), r.getInteger("priority"),
-        (JsonObject) r.getValue("step"), (JsonObject) r.getValue("input"), r.getString("status"),
+        (JsonObject) r.getValue("step"), (JsonObject) r.getValue("input"), TaskStatus.of(r.getString("status")),
         r.getInteger("attempt"), r.getInteger("max_attempts"), r.getInteger("timeout_seconds"),
         r.getString("lease_token"), r.getString("executor_id"),
         TrackRow.instant(r, "lease_expires_at"), TrackRow.instant(r, "available_at"), TrackRow.instant(r, "created_at"),
@@ -78,7 +78,7 @@ public record TaskRow(
 
   /** The JSON shown to operators. */
   public JsonObject toJson() {
-    return toClaimJson().put("lease_token", null).put("status", status).put("executor_id", executorId)
+    return toClaimJson().put("lease_token", null).put("status", status.wire()).put("executor_id", executorId)
         .put("max_attempts", maxAttempts)
         .put("created_at", str(createdAt)).put("claimed_at", str(claimedAt)).put("completed_at", str(completedAt))
         .put("available_at", str(availableAt))

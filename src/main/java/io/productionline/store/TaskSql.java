@@ -108,13 +108,6 @@ final class TaskSql {
        WHERE executor_id = $1 AND status = 'claimed'
       RETURNING id""";
 
-  /** Compare-and-set on the lease: only the holder completes, once. Returns the task without its step. */
-  static final String COMPLETE = """
-      UPDATE station_tasks
-         SET status = 'completed', completed_at = $3, outcome = $4, result = $5, progress = 1
-       WHERE id = $1 AND lease_token = $2 AND status = 'claimed'
-      RETURNING\s""" + columns(true, true);
-
   /** Progress from the holder; also renews the lease, never past the station's timeout. */
   static final String PROGRESS = """
       UPDATE station_tasks

@@ -26,11 +26,6 @@ public enum TaskStatus {
     return this == QUEUED || this == CLAIMED;
   }
 
-  /** Whether the stored status {@code wire} is this one. */
-  public boolean is(String wire) {
-    return this.wire.equals(wire);
-  }
-
   /** The status of a stored row; the database's CHECK allows no other. */
   public static TaskStatus of(String wire) {
     return Arrays.stream(values()).filter(s -> s.wire.equals(wire)).findFirst()

@@ -1,5 +1,6 @@
 package io.productionline.track;
 
+import io.productionline.store.TaskStatus;
 import io.productionline.Refusal;
 import io.productionline.Services;
 import io.productionline.line.DocumentType;
@@ -121,7 +122,7 @@ public final class IntentVerification {
   }
 
   private static boolean done(TaskRow t) {
-    return "completed".equals(t.status()) && "stabilized".equals(t.outcome());
+    return t.status() == TaskStatus.COMPLETED && "stabilized".equals(t.outcome());
   }
 
   /** The phases of a document type: each assemble station opens one (a type without one is a single phase). */

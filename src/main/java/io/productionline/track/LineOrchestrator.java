@@ -100,7 +100,7 @@ public final class LineOrchestrator {
             JsonObject summary = all.resultAt(1);
             // Dashboards' project selectors hear of it (no event of the project itself is stored yet).
             s.vertx.eventBus().publish(Addresses.PROJECTS,
-                LiveViews.projectNews(projectId, summary, TrackEvents.lineState(summary), 0L).mergeIn(p.toJson()));
+                LiveViews.projectNews(projectId, summary, io.productionline.store.TrackRepository.lineState(summary), 0L).mergeIn(p.toJson()));
             return new Created(p, true);
           })
           // A simultaneous request with the same key inserted first: answer with its project.
@@ -128,7 +128,7 @@ public final class LineOrchestrator {
           JsonObject summary = io.productionline.store.TrackRepository.summaryOf(rows);
           return Future.failedFuture(Refusal.conflict("nothing to start: " + summary.getInteger(TrackState.STABILIZED.wire(), 0) + "/"
                   + rows.size() + " stabilized")
-              .with("line_state", TrackEvents.lineState(summary)).with("summary", summary));
+              .with("line_state", io.productionline.store.TrackRepository.lineState(summary)).with("summary", summary));
         }
       } else {
         List<TrackRow> ofDoc = rows.stream().filter(r -> r.documentType().equals(doc)).toList();

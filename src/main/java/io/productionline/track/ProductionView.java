@@ -126,7 +126,7 @@ public final class ProductionView {
         interrupts.result().forEach(i -> interruptJson.add(i.toJson()));
         JsonObject out = new JsonObject()
             .put("project_id", projectId).put("line", line.name()).put("line_version", project.lineVersion()).put("line_title", line.title())
-            .put("line_state", TrackEvents.lineState(summary))
+            .put("line_state", io.productionline.store.TrackRepository.lineState(summary))
             .put("last_seq", seq)
             .put("as_of", now.toString())
             .put("tracks", trackJson).put("interrupts", interruptJson).put("summary", summary)
@@ -188,7 +188,7 @@ public final class ProductionView {
     List<TaskRow> latest = new ArrayList<>(byRun.lastEntry().getValue());
     latest.sort(java.util.Comparator.comparingInt(TrackVerticle::item));
     for (TaskRow r : latest) {
-      out.add(new JsonObject().put("item", TrackVerticle.item(r)).put("task_id", r.id()).put("status", r.status())
+      out.add(new JsonObject().put("item", TrackVerticle.item(r)).put("task_id", r.id()).put("status", r.status().wire())
           .put("executor_id", r.executorId()).put("progress", r.progress()).put("outcome", r.outcome()));
     }
     return out;
@@ -227,8 +227,8 @@ public final class ProductionView {
       long wait = 0;
       boolean working = false;
       for (List<TaskRow> run : byRun.values()) {
-        boolean done = run.stream().allMatch(r -> TaskStatus.COMPLETED.is(r.status()));
-        boolean open = run.stream().anyMatch(r -> TaskStatus.of(r.status()).open());
+        boolean done = run.stream().allMatch(r -> r.status() == TaskStatus.COMPLETED);
+        boolean open = run.stream().anyMatch(r -> r.status().open());
         if (!done && !open) {
           continue; // a run withdrawn or dropped: it did no work for this station
         }
@@ -255,8 +255,8 @@ public final class ProductionView {
         out.put("current_station", def.id());
         if (st == StationState.ACTIVE) {
           elapsed = Duration.between(t.stateEnteredAt(), now).toMillis();
-          runs.stream().filter(r -> TaskStatus.of(r.status()).open()).findFirst().ifPresent(r -> out
-              .put("current_task", new JsonObject().put("task_id", r.id()).put("status", r.status()).put("attempt", r.attempt())
+          runs.stream().filter(r -> r.status().open()).findFirst().ifPresent(r -> out
+              .put("current_task", new JsonObject().put("task_id", r.id()).put("status", r.status().wire()).put("attempt", r.attempt())
                   .put("executor_id", r.executorId()).put("progress", r.progress()).put("progress_message", r.progressMessage())
                   .put("capability", r.capability())));
         }

@@ -4,7 +4,6 @@ import io.productionline.events.EventType;
 import io.productionline.line.DocumentType;
 import io.productionline.line.StationDef;
 import io.productionline.line.TrackMachine.Decision;
-import io.productionline.line.TrackState;
 import io.productionline.store.TrackRepository.NewEvent;
 import io.productionline.store.TrackRow;
 import io.vertx.core.json.JsonObject;
@@ -19,13 +18,12 @@ final class TrackEvents {
   private TrackEvents() {
   }
 
-  static List<NewEvent> of(TrackRow from, DocumentType type, Decision d, String taskId, String interruptId, JsonObject summary) {
-    return of(from, type, d, taskId, interruptId, summary, null);
-  }
-
-  /** The events of a move; {@code audit} (the server's audit of the station: verdict, decided_by, gates) goes on the transition. */
-  static List<NewEvent> of(TrackRow from, DocumentType type, Decision d, String taskId, String interruptId, JsonObject summary,
-                           JsonObject audit) {
+  /**
+   * The events of a move; {@code audit} (the server's audit of the station: verdict, decided_by,
+   * gates) goes on the transition. The {@code line_progress} event gets the project's summary and
+   * line state as the move's statement appends it ({@code TrackWrite}).
+   */
+  static List<NewEvent> of(TrackRow from, DocumentType type, Decision d, String taskId, String interruptId, JsonObject audit) {
     List<NewEvent> out = new ArrayList<>();
     String station = type.stations().isEmpty() ? null : type.station(d.stationIndex()).id();
     JsonObject transition = base(from)
@@ -55,7 +53,7 @@ final class TrackEvents {
       out.add(new NewEvent(EventType.PRODUCTION_COMPLETE, base(from).put("outcome", d.to().wire())
           .put("reason", d.reason()).put("at", d.at().toString())));
     }
-    out.add(progress(from.projectId(), summary, d));
+    out.add(new NewEvent(EventType.LINE_PROGRESS, new JsonObject().put("project", from.projectId()).put("at", d.at().toString())));
     return out;
   }
 
@@ -79,39 +77,6 @@ final class TrackEvents {
     return new NewEvent(EventType.WORK_ITEM_COMPLETE, base(track).put("station", station.id())
         .put("item", item).put("items_complete", done).put("work_items", of).put("outcome", outcome)
         .put("executor_id", executor).put("state", track.state().wire()).put("at", at.toString()));
-  }
-
-  /**
-   * The project's {@code line_progress}; without its {@code summary} and {@code line_state} when
-   * {@code summary} is null, for the one-statement completion, which adds them as it appends.
-   */
-  private static NewEvent progress(String projectId, JsonObject summary, Decision d) {
-    JsonObject progress = new JsonObject().put("project", projectId);
-    if (summary != null) {
-      progress.put("summary", summary).put("line_state", lineState(summary));
-    }
-    return new NewEvent(EventType.LINE_PROGRESS, progress.put("at", d.at().toString()));
-  }
-
-  /** {@code stopped} while a track awaits an operator or is halted, {@code complete} when every track is terminal. */
-  static String lineState(JsonObject summary) {
-    int total = summary.getInteger("total", 0);
-    int done = 0;
-    for (TrackState s : TrackState.values()) {
-      done += s.terminal() ? summary.getInteger(s.wire(), 0) : 0;
-    }
-    for (TrackState s : TrackState.values()) {
-      if (s.stopsLine() && summary.getInteger(s.wire(), 0) > 0) {
-        return "stopped";
-      }
-    }
-    if (total > 0 && done == total) {
-      return "complete";
-    }
-    if (summary.getInteger(TrackState.QUEUED.wire(), 0) == total) {
-      return "idle";
-    }
-    return "active";
   }
 
   private static JsonObject base(TrackRow t) {

@@ -27,8 +27,9 @@ import io.productionline.store.InterruptRepository.InterruptRow;
 import io.productionline.store.TaskRow;
 import io.productionline.store.TrackRepository.Move;
 import io.productionline.store.TrackRepository.NewEvent;
-import io.productionline.store.TrackRepository.NextRun;
 import io.productionline.store.StaleWriteException;
+import io.productionline.store.TaskStatus;
+import io.productionline.store.TrackWrite;
 import io.productionline.store.TrackRow;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -36,6 +37,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -52,16 +54,20 @@ import org.slf4j.LoggerFactory;
 /**
  * Supervises one track: the only writer of its row. Commands arrive at {@code pl.track.<id>} and
  * are handled one at a time, in order. Each command is decided by the pure {@link TrackMachine},
- * written in one transaction (task, track row, interrupt, history) and only then published.
+ * written as one statement ({@link TrackWrite}: the tasks, the track's row, the interrupt, the
+ * history; fenced by the node's lease) and only then published.
  *
  * <p>Commands ({@code type}): {@code start}, {@code dependency_cleared}, {@code dependency_cancelled},
  * {@code task_completed}, {@code task_lost}, {@code manual_outcome}, {@code resolve}, {@code escalate},
- * {@code cancel}.
+ * {@code cancel}, {@code reconcile}.
  *
- * <p>At an audit station the verticle evaluates the station's gates ({@link Gates}) on the track's
- * artifacts and the completion before the machine decides: a gate that is not met turns a
- * stabilized audit into {@code audit_rejected}. A station with {@code work_items: N} moves only
- * when all N items of its run have completed ({@link WorkItems}).
+ * <p>A station's completion, an executor's ({@code task_completed}) or an operator's at a manual
+ * station ({@code manual_outcome}), takes one path, {@link #complete}: whatever the station, the
+ * items of its run are combined ({@link WorkItems}; a station with {@code work_items: N} moves only
+ * when all N have completed), at an audit the station's gates ({@link Gates}) are evaluated on the
+ * track's artifacts and the report (a gate that is not met turns a stabilized audit into
+ * {@code audit_rejected}), the machine decides, and the completion, the move and its events are
+ * one statement.
  */
 public final class TrackVerticle extends VerticleBase {
 
@@ -120,9 +126,10 @@ public final class TrackVerticle extends VerticleBase {
     NewEvent supervised = new NewEvent(EventType.TRACK_SUPERVISED, new JsonObject().put("project", row.projectId())
         .put("track_id", row.id()).put("document_type", row.documentType()).put("node", s.node.id())
         .put("epoch", row.ownerEpoch()).put("at", s.clock.instant().toString()));
-    return fenced(conn -> s.tracks.append(conn, row.projectId(), row.id(), List.of(supervised), s.clock.instant()))
-        .map(events -> {
-          events.forEach(e -> Broadcast.publish(vertx.eventBus(), Addresses.project(row.projectId()), e));
+    // One statement, fenced by itself: it writes nothing unless this node, under its epoch, owns the track.
+    return TrackWrite.of(row, s.clock.instant()).events(List.of(supervised)).execute(s.pool)
+        .map(written -> {
+          written.events().forEach(e -> Broadcast.publish(vertx.eventBus(), Addresses.project(row.projectId()), e));
           return row;
         });
   }
@@ -210,137 +217,139 @@ public final class TrackVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> taskCompleted(JsonObject cmd) {
+    // The report was checked at the HTTP edge (StationReport); the command carries it as it was checked.
+    StationReport report = StationReport.fromCommand(cmd);
     String taskId = cmd.getString("task_id");
     String token = cmd.getString("lease_token");
-    Outcome outcome = Outcome.parse(cmd.getString("outcome", "")).orElse(null);
-    if (taskId == null || token == null || outcome == null) {
-      return Future.failedFuture(Refusal.badRequest("task_id, lease_token and outcome (stabilized, audit_rejected, needs_input, halted) are required"));
-    }
-    JsonObject result = cmd.getJsonObject("result", new JsonObject());
     String actor = cmd.getString("executor_id", "executor");
-    Decision quick = decidedBeforehand(taskId, outcome, result);
-    if (quick == null) {
-      return completeThenDecide(taskId, token, outcome, result, actor);
-    }
-    // The common station (one task, no audit, no interrupt): completion, move and events in one statement.
-    return completeAndPersist(quick, taskId, token, outcome, result, actor)
-        .compose(w -> w == null ? completeThenDecide(taskId, token, outcome, result, actor) : afterCommit(w));
-  }
-
-  /** The general completion: the task completed, then its run's items read, the gates checked, the machine asked. */
-  private Future<JsonObject> completeThenDecide(String taskId, String token, Outcome outcome, JsonObject result, String actor) {
-    Instant now = s.clock.instant();
-    return fenced(conn -> s.tasks.complete(conn, taskId, token, outcome.wire(), result, now)
-        .compose(done -> done.isEmpty()
-            ? s.tasks.find(conn, taskId).compose(this::refuseCompletion).map(repeat -> (Written) null)
-            : itemDone(conn, done.get(), actor, now)))
-        .compose(w -> w == null ? Future.succeededFuture(view().put("repeated", true)) : afterCommit(w));
+    Completing c = new Completing(List.of(taskId), token, report, actor);
+    return complete(s.pool, c).compose(w -> w == null ? notCompleted(taskId, token) : afterCommit(w));
   }
 
   /**
-   * The move a completion of {@code taskId} makes, decided before anything is written, when nothing
-   * but the report itself decides it: the track's current task at a station with one work item, no
-   * audit (gates read artifacts) and no notice, a move that opens no interrupt and queues at most one
-   * task. Null otherwise (and for anything the general path refuses).
+   * What completes: {@code tasks} of the track's current station run, held under {@code leaseToken}
+   * (an executor's report), or queued at a manual station ({@code leaseToken} null: an operator's).
    */
-  private Decision decidedBeforehand(String taskId, Outcome outcome, JsonObject result) {
-    if (!track.state().atStation() || !taskId.equals(track.currentTaskId()) || outcome == Outcome.AUDIT_REJECTED) {
-      return null;
+  private record Completing(List<String> tasks, String leaseToken, StationReport report, String actor) {
+    boolean manual() {
+      return leaseToken == null;
+    }
+  }
+
+  /**
+   * The one completion path, whatever the station: plain, audit (gates), work items, a report that
+   * opens an interrupt, an operator's report at a manual station. Reads only what the decision
+   * needs (the run's other items at a multi-operator station, the track's artifacts at an audit with
+   * gates), decides (the items' verdicts combined, the machine asked), and writes the completion,
+   * the move, its interrupt and its events as one statement ({@link TrackWrite}) on {@code db}: the
+   * pool (it commits on its own, one round trip) or an operator's transaction. Null when the tasks
+   * were not open in the track's current run (nothing was written).
+   */
+  private Future<Written> complete(SqlClient db, Completing c) {
+    if (!track.state().atStation()) {
+      return Future.succeededFuture();
     }
     StationDef station = type().station(track.stationIndex());
-    if (station.stationKind() == StationKind.AUDIT || Math.max(1, station.workItems()) != 1
-        || station.automationLevel() == AutomationLevel.AUTO_NOTIFY) {
-      return null;
-    }
-    Verdict v = Gates.passThrough(outcome, plain(result));
-    Decision d = s.machine.decide(type(), snapshot(), new TrackMachine.TaskOutcome(track.stationIndex(), v.outcome(), v.reason(),
-        v.detail())).orElse(null);
-    if (d == null || d.interrupt() != null || (d.run() != null && Math.max(1, d.run().station().workItems()) != 1)) {
-      return null;
-    }
-    return d;
-  }
-
-  /**
-   * Writes {@code d} with the completion it follows from, and its events, in one statement that
-   * commits on its own. Null when the lease did not hold the task in the current run: nothing was
-   * written, and the general path answers.
-   */
-  private Future<Written> completeAndPersist(Decision d, String taskId, String token, Outcome outcome, JsonObject result,
-                                             String actor) {
-    int runs = track.runs() + (d.run() != null ? 1 : 0);
-    String next = d.run() != null ? Ids.next("task") : d.to().atStation() ? track.currentTaskId() : null;
-    var queued = d.run() == null ? null
-        : new NextRun(next, type(), d.run(), runs, d.remediationCount());
-    int keepRun = d.to().atStation() ? runs : -1;
-    // The statement adds the project's summary after the move to the line_progress event.
-    List<NewEvent> events = events(d, List.of(), List.of(), null, next, null, null);
-    return s.tracks.completeMoveAndAppend(s.pool, track, move(d, runs, next), keepRun, d.at(), taskId, token, outcome.wire(), result,
-            queued, events)
-        .map(done -> done.isEmpty() ? null : moved(d, actor, actor, done.get().attempt(), runs, next, done.get().events()));
-  }
-
-  /**
-   * A task of the current station run has completed (its row is written, in {@code conn}'s
-   * transaction). While other work items of the run are open, only that is recorded. When it was the
-   * last: the items' verdicts (with the gates at an audit) are combined, the machine decides, and the
-   * move is written.
-   */
-  private Future<Written> itemDone(SqlConnection conn, TaskRow task, String actor, Instant now) {
-    if (!trackId.equals(task.trackId()) || !track.state().atStation() || task.runNo() != track.runs()
-        || task.stationIndex() != track.stationIndex()) {
-      // The run this verticle knows is not the task's: another node may have moved the track since.
-      return Future.failedFuture(new StaleRun(Refusal.conflict("task " + task.id() + " is not a task of the track's current station run")
-          .with("current_state", track.state().wire())));
-    }
-    StationDef station = type().station(track.stationIndex());
-    Outcome outcome = Outcome.parse(task.outcome()).orElseThrow();
+    Outcome outcome = c.report().outcome();
     if (outcome == Outcome.AUDIT_REJECTED && station.stationKind() != StationKind.AUDIT) {
       return Future.failedFuture(new IllegalMoveException(track.state(), "report audit_rejected at a " + station.stationKind().wire() + " station"));
     }
-    // A station with one work item has one task per run: the one that just completed. Only a
-    // multi-operator station reads its run's other items (never the track's earlier runs).
-    Future<List<TaskRow>> ofRun = Math.max(1, station.workItems()) == 1 && item(task) == 1
-        ? Future.succeededFuture(List.of(task))
-        : s.tasks.ofRun(conn, trackId, task.runNo());
-    return ofRun.compose(all -> {
-      List<TaskRow> run = all.stream().sorted(Comparator.comparingInt(TrackVerticle::item)).toList();
-      long complete = run.stream().filter(t -> "completed".equals(t.status())).count();
-      if (complete < run.size()) {
-        NewEvent e = TrackEvents.workItemComplete(track, station, item(task), (int) complete, run.size(), outcome.wire(), actor, now);
-        return s.tracks.append(conn, track.projectId(), trackId, List.of(e), now).map(events -> new Written(track, events));
+    boolean items = Math.max(1, station.workItems()) > 1;
+    if (!items && !c.manual() && !c.tasks().get(0).equals(track.currentTaskId())) {
+      return Future.succeededFuture();
+    }
+    boolean audit = station.stationKind() == StationKind.AUDIT;
+    // A station with one work item has one task per run: the one reported. Only a multi-operator station (or a manual
+    // one, whose operator names no task) reads its run's tasks (never the track's earlier runs).
+    Future<List<TaskRow>> ofRun = items || c.manual() ? s.tasks.ofRun(db, trackId, track.runs()) : Future.succeededFuture(List.of());
+    Future<List<Gates.Artifact>> artifacts = audit && !station.gates().isEmpty()
+        ? s.tasks.artifactsOfTrack(db, trackId, true).map(TrackVerticle::artifacts)
+        : Future.succeededFuture(List.of());
+    return Future.all(ofRun, artifacts).compose(x -> {
+      List<Item> run = items(c, ofRun.result());
+      if (run == null) {
+        return Future.succeededFuture();
       }
-      boolean audit = station.stationKind() == StationKind.AUDIT;
-      Future<List<Gates.Artifact>> artifacts = audit && !station.gates().isEmpty()
-          ? s.tasks.artifactsOfTrack(conn, trackId, true).map(TrackVerticle::artifacts)
-          : Future.succeededFuture(List.of());
-      return artifacts.compose(arts -> {
-        List<Verdict> verdicts = run.stream().map(t -> verdict(station, t, arts)).toList();
-        Verdict v = WorkItems.combine(verdicts);
-        Decision d = s.machine.decide(type(), snapshot(), new TrackMachine.TaskOutcome(track.stationIndex(), v.outcome(), v.reason(),
-            v.detail())).orElseThrow();
-        Future<Void> kept = Future.succeededFuture();
-        for (int i = 0; i < run.size() && audit; i++) {
-          TaskRow t = run.get(i);
-          Verdict own = verdicts.get(i);
-          kept = kept.compose(x -> s.tracks.annotateTask(conn, t.id(), own.outcome().wire(), new JsonObject(own.audit())));
+      long complete = run.stream().filter(Item::complete).count();
+      if (complete < run.size()) {
+        Instant now = s.clock.instant();
+        int item = run.stream().filter(i -> c.tasks().contains(i.taskId())).mapToInt(Item::item).max().orElse(1);
+        NewEvent e = TrackEvents.workItemComplete(track, station, item, (int) complete, run.size(), outcome.wire(), c.actor(), now);
+        return completion(TrackWrite.of(track, now), c, c.report().result(), outcome).events(List.of(e)).execute(db)
+            .map(r -> r.completed() ? new Written(track, r.events()) : null);
+      }
+      List<Verdict> verdicts = run.stream().map(i -> verdict(station, i.outcome(), i.result(), artifacts.result())).toList();
+      Verdict v = WorkItems.combine(verdicts);
+      Decision d = s.machine.decide(type(), snapshot(), new TrackMachine.TaskOutcome(track.stationIndex(), v.outcome(), v.reason(),
+          v.detail())).orElseThrow();
+      // At an audit the server's verdict of each item (its gates) is kept on the item: the reported ones with their report,
+      // the items that completed before as annotations.
+      JsonObject stored = c.report().result();
+      Outcome storedOutcome = outcome;
+      List<TrackWrite.Annotation> others = new ArrayList<>();
+      for (int i = 0; i < run.size() && audit; i++) {
+        Verdict own = verdicts.get(i);
+        if (c.tasks().contains(run.get(i).taskId())) {
+          stored = stored.copy().put("audit", new JsonObject(own.audit()));
+          storedOutcome = own.outcome();
+        } else {
+          others.add(new TrackWrite.Annotation(run.get(i).taskId(), own.outcome().wire(), new JsonObject(own.audit())));
         }
-        List<NewEvent> after = station.automationLevel() == AutomationLevel.AUTO_NOTIFY
-            ? List.of(TrackEvents.operatorNotice(track, station, v.outcome().wire(), d)) : List.of();
-        JsonObject auditJson = v.audit() == null ? null : new JsonObject(v.audit());
-        if (auditJson != null && "gate".equals(auditJson.getString("decided_by"))) {
-          log.info("{} / {}: audit {} rejected by a gate: {} (track {})", track.projectId(), track.documentType(), station.id(), v.reason(), trackId);
-        }
-        return kept.compose(x -> persist(conn, d, List.of(), after, actor, auditJson, task))
-            .map(w -> auditJson == null ? w : w.audited(auditJson.copy().put("reason", v.reason())));
-      });
+      }
+      List<NewEvent> after = station.automationLevel() == AutomationLevel.AUTO_NOTIFY
+          ? List.of(TrackEvents.operatorNotice(track, station, v.outcome().wire(), d)) : List.of();
+      JsonObject auditJson = v.audit() == null ? null : new JsonObject(v.audit());
+      if (auditJson != null && "gate".equals(auditJson.getString("decided_by"))) {
+        log.info("{} / {}: audit {} rejected by a gate: {} (track {})", track.projectId(), track.documentType(), station.id(), v.reason(), trackId);
+      }
+      TrackWrite w = completion(TrackWrite.of(track, d.at()), c, stored, storedOutcome).annotate(others);
+      return write(db, w, d, List.of(), after, c.actor(), auditJson, c.actor(), null)
+          .map(written -> written == null || auditJson == null ? written : written.audited(auditJson.copy().put("reason", v.reason())));
     });
   }
 
-  /** One item's verdict: at an audit, the executor's outcome combined with the station's gates. */
-  private static Verdict verdict(StationDef station, TaskRow t, List<Gates.Artifact> artifacts) {
-    Outcome o = Outcome.parse(t.outcome()).orElseThrow();
-    Map<String, Object> completion = plain(t.result());
+  /** The completion part of {@code w}: the reported tasks, stored with {@code result} and {@code outcome}. */
+  private TrackWrite completion(TrackWrite w, Completing c, JsonObject result, Outcome outcome) {
+    return c.manual()
+        ? w.completeManual(c.tasks(), track.runs(), c.actor(), outcome.wire(), result)
+        : w.completeHeld(c.tasks().get(0), track.runs(), c.leaseToken(), outcome.wire(), result);
+  }
+
+  /** One work item of the current station run as the decision sees it: complete with its outcome, or still open. */
+  private record Item(String taskId, int item, boolean complete, Outcome outcome, JsonObject result) {
+  }
+
+  /**
+   * The items of the current run with {@code c}'s tasks completed: the reported task alone at a
+   * station of one work item, else every task of the run ({@code ofRun}). Null when a reported task
+   * is not open in the run (nothing is written then).
+   */
+  private static List<Item> items(Completing c, List<TaskRow> ofRun) {
+    if (ofRun.isEmpty() && !c.manual()) {
+      return List.of(new Item(c.tasks().get(0), 1, true, c.report().outcome(), c.report().result()));
+    }
+    List<Item> out = new ArrayList<>();
+    int reported = 0;
+    for (TaskRow t : ofRun.stream().sorted(Comparator.comparingInt(TrackVerticle::item)).toList()) {
+      TaskStatus status = t.status();
+      if (c.tasks().contains(t.id())) {
+        if (!status.open()) {
+          return null;
+        }
+        reported++;
+        out.add(new Item(t.id(), item(t), true, c.report().outcome(), c.report().result()));
+      } else if (status == TaskStatus.COMPLETED) {
+        out.add(new Item(t.id(), item(t), true, Outcome.parse(t.outcome()).orElseThrow(), t.result()));
+      } else {
+        out.add(new Item(t.id(), item(t), false, null, null));
+      }
+    }
+    return reported == c.tasks().size() ? out : null;
+  }
+
+  /** One item's verdict: at an audit, the reported outcome combined with the station's gates. */
+  private static Verdict verdict(StationDef station, Outcome o, JsonObject result, List<Gates.Artifact> artifacts) {
+    Map<String, Object> completion = plain(result);
     if (station.stationKind() != StationKind.AUDIT) {
       return Gates.passThrough(o, completion);
     }
@@ -369,22 +378,33 @@ public final class TrackVerticle extends VerticleBase {
     return o == null ? Map.of() : (Map<String, Object>) io.vertx.core.json.Json.decodeValue(o.encode(), Map.class);
   }
 
-  /** A completion that matched no claimed task: a harmless repeat, or a stale lease (409). */
-  private Future<Boolean> refuseCompletion(Optional<TaskRow> task) {
-    if (task.isEmpty()) {
-      return Future.failedFuture(Refusal.notFound("no station task with that id"));
-    }
-    TaskRow t = task.get();
-    if ("completed".equals(t.status()) && t.leaseToken() != null) {
-      return Future.succeededFuture(true);
-    }
-    String why = switch (t.status()) {
-      case "cancelled" -> "the task was cancelled by an operator";
-      case "dropped" -> "the task was dropped after its attempts ran out";
-      case "queued" -> "the lease expired and the task was queued again";
-      default -> "the lease token does not hold this task (attempt " + t.attempt() + " holds it)";
-    };
-    return Future.failedFuture(Refusal.conflict("stale lease: " + why).with("task_status", t.status()));
+  /**
+   * A report that completed nothing: a harmless repeat (answered again, {@code repeated}), a stale
+   * lease (409), or a task this verticle does not know as its track's current run's (it is behind:
+   * another node may have moved the track since; the supervisor hands the report on).
+   */
+  private Future<JsonObject> notCompleted(String taskId, String token) {
+    return s.tasks.find(s.pool, taskId).compose(found -> {
+      if (found.isEmpty()) {
+        return Future.failedFuture(Refusal.notFound("no station task with that id"));
+      }
+      TaskRow t = found.get();
+      TaskStatus status = t.status();
+      if (status == TaskStatus.COMPLETED && t.leaseToken() != null) {
+        return Future.succeededFuture(view().put("repeated", true));
+      }
+      if (status == TaskStatus.CLAIMED && token.equals(t.leaseToken())) {
+        return Future.failedFuture(new StaleRun(Refusal.conflict("task " + taskId + " is not a task of the track's current station run")
+            .with("current_state", track.state().wire())));
+      }
+      String why = switch (status) {
+        case CANCELLED -> "the task was cancelled by an operator";
+        case DROPPED -> "the task was dropped after its attempts ran out";
+        case QUEUED -> "the lease expired and the task was queued again";
+        default -> "the lease token does not hold this task (attempt " + t.attempt() + " holds it)";
+      };
+      return Future.failedFuture(Refusal.conflict("stale lease: " + why).with("task_status", t.status().wire()));
+    });
   }
 
   /**
@@ -404,13 +424,13 @@ public final class TrackVerticle extends VerticleBase {
       return Future.succeededFuture(view());
     }
     return fenced(conn -> s.tasks.ofRun(conn, trackId, track.runs()).compose(run -> {
-      if (run.stream().anyMatch(t -> "queued".equals(t.status()) || "claimed".equals(t.status()))) {
+      if (run.stream().anyMatch(t -> t.status() == TaskStatus.QUEUED || t.status() == TaskStatus.CLAIMED)) {
         return Future.succeededFuture((Written) null);
       }
       int attempts = run.stream().mapToInt(TaskRow::attempt).max().orElse(0);
       log.warn("Track {} is at station {} with no open task in run {}; it halts for an operator", trackId, track.stationIndex(), track.runs());
       var input = new TrackMachine.TaskLost(track.stationIndex(), attempts, "its station run has no open task");
-      return persist(conn, s.machine.decide(type(), snapshot(), input).orElseThrow(), List.of(), List.of(), "reconciliation", null, null);
+      return persist(conn, s.machine.decide(type(), snapshot(), input).orElseThrow(), List.of(), List.of(), "reconciliation", null);
     })).compose(w -> w == null ? Future.succeededFuture(view()) : afterCommit(w));
   }
 
@@ -431,7 +451,7 @@ public final class TrackVerticle extends VerticleBase {
         }
         var input = new TrackMachine.TaskLost(track.stationIndex(), attempts, cmd.getString("reason", "executor stopped answering"));
         Decision d = s.machine.decide(type(), snapshot(), input).orElseThrow();
-        return persist(conn, d, List.of(), List.of(), "rescue", null, found.get());
+        return persist(conn, d, List.of(), List.of(), "rescue", found.get());
       })).compose(w -> w == null ? Future.succeededFuture(view()) : afterCommit(w));
     });
   }
@@ -442,10 +462,8 @@ public final class TrackVerticle extends VerticleBase {
    * kept, and the track moves as it would on an executor's report (gates included).
    */
   private Future<JsonObject> manualOutcome(JsonObject cmd) {
-    Outcome outcome = Outcome.parse(cmd.getString("outcome", "")).orElse(null);
-    if (outcome == null) {
-      return Future.failedFuture(Refusal.badRequest("outcome must be one of stabilized, audit_rejected, needs_input, halted"));
-    }
+    // The report was checked at the HTTP edge (StationReport); the command carries it as it was checked.
+    StationReport report = StationReport.fromCommand(cmd);
     if (!track.state().atStation()) {
       return Future.failedFuture(new IllegalMoveException(track.state(), "report a manual station outcome"));
     }
@@ -457,37 +475,33 @@ public final class TrackVerticle extends VerticleBase {
     }
     String actor = cmd.getString("actor", "operator");
     Integer item = cmd.getInteger("item");
-    JsonObject result = cmd.getJsonObject("result", new JsonObject());
     JsonArray sent = cmd.getJsonArray("artifacts", new JsonArray());
     Instant now = s.clock.instant();
-    return fenced(conn -> s.tasks.ofTrack(conn, trackId).compose(all -> {
-      List<TaskRow> open = all.stream()
-          .filter(t -> t.runNo() == track.runs() && "queued".equals(t.status()) && (item == null || item(t) == item))
+    // The operator's artifacts are stored first, in the same transaction, so the station's gates see them.
+    return fenced(conn -> s.tasks.ofRun(conn, trackId, track.runs()).compose(run -> {
+      List<TaskRow> open = run.stream()
+          .filter(t -> t.status() == TaskStatus.QUEUED && (item == null || item(t) == item))
           .sorted(Comparator.comparingInt(TrackVerticle::item)).toList();
       if (open.isEmpty()) {
         return Future.failedFuture(Refusal.conflict("no open task at manual station " + station.id()
             + (item == null ? "" : " for work item " + item)));
       }
-      Future<TaskRow> last = Future.succeededFuture();
-      for (TaskRow t : open) {
-        last = last.compose(x -> s.tracks.completeManual(conn, t.id(), actor, outcome.wire(), result, now)
-            .map(r -> r.orElseThrow(() -> Refusal.conflict("task " + t.id() + " was reported meanwhile"))));
+      TaskRow last = open.get(open.size() - 1);
+      Future<Void> stored = Future.succeededFuture();
+      for (Object o : sent) {
+        JsonObject a = (JsonObject) o;
+        Object c = a.getValue("content");
+        String content = c == null ? null : c instanceof String str ? str : io.vertx.core.json.Json.encode(c);
+        int size = content == null ? 0 : content.getBytes(StandardCharsets.UTF_8).length;
+        stored = stored.compose(x -> s.tasks.putArtifact(conn, last, a.getString("name"), a.getString("kind"),
+            a.getString("content_type"), content, a.getString("url"), size, now));
       }
-      return last.compose(done -> {
-        Future<Void> stored = Future.succeededFuture();
-        for (Object o : sent) {
-          JsonObject a = (JsonObject) o;
-          Object c = a.getValue("content");
-          String content = c == null ? null : c instanceof String str ? str : io.vertx.core.json.Json.encode(c);
-          int size = content == null ? 0 : content.getBytes(StandardCharsets.UTF_8).length;
-          stored = stored.compose(x -> s.tasks.putArtifact(conn, done, a.getString("name"), a.getString("kind"),
-              a.getString("content_type"), content, a.getString("url"), size, now));
-        }
-        return stored.compose(x -> itemDone(conn, done, actor, now))
-            .compose(w -> s.tracks.audit(conn, actor, "manual_outcome", trackId, new JsonObject()
-                .put("document_type", track.documentType()).put("station", station.id()).put("outcome", outcome.wire())
-                .put("reason", result.getString("reason")).put("item", item), now).map(w));
-      });
+      Completing c = new Completing(open.stream().map(TaskRow::id).toList(), null, report, actor);
+      return stored.compose(x -> complete(conn, c))
+          .compose(w -> w == null ? Future.failedFuture(Refusal.conflict("the tasks of manual station " + station.id() + " were reported meanwhile"))
+              : s.tracks.audit(conn, actor, "manual_outcome", trackId, new JsonObject()
+                  .put("document_type", track.documentType()).put("station", station.id()).put("outcome", report.outcome().wire())
+                  .put("reason", report.result().getString("reason")).put("item", item), now).map(w));
     })).compose(this::afterCommit);
   }
 
@@ -647,56 +661,54 @@ public final class TrackVerticle extends VerticleBase {
     }
   }
 
-  /** Writes a decided move in the caller's transaction: new task, old tasks dropped, track row, interrupt, history. */
+  /** Writes a decided move in the caller's transaction ({@link #write}). */
   private Future<Written> persist(SqlConnection conn, Decision d, List<NewEvent> extra, String actor) {
-    return persist(conn, d, extra, List.of(), actor, null, null);
+    return persist(conn, d, extra, List.of(), actor, null);
+  }
+
+  /** Writes a decided move in the caller's transaction; {@code cause}, when not null, is the task whose loss made it. */
+  private Future<Written> persist(SqlConnection conn, Decision d, List<NewEvent> extra, List<NewEvent> after, String actor, TaskRow cause) {
+    return write(conn, TrackWrite.of(track, d.at()), d, extra, after, actor, null, cause == null ? null : cause.executorId(),
+            cause == null ? null : cause.attempt())
+        .map(w -> {
+          if (w == null) {
+            throw new IllegalStateException("a write without a completion writes or fails");
+          }
+          return w;
+        });
   }
 
   /**
-   * Writes a decided move: {@code before} events precede the move's own, {@code after} events
-   * follow them; {@code audit} (the server's audit of the station) goes on the transition event;
-   * {@code cause}, when not null, is the station task whose outcome or loss made the move (its
-   * executor and attempt go into the structured log line).
+   * Adds a decided move to {@code w} and runs it as one statement: the next station run's tasks
+   * queued, other runs' open tasks withdrawn, the track moved (compare-and-set, fenced), the
+   * interrupt opened, the events appended ({@code extra} before the move's own, {@code after} them;
+   * {@code audit} on the transition). Null when {@code w}'s completion found its tasks no longer
+   * open (nothing was written). {@code executor} names the task's executor, when a task's outcome
+   * or loss made the move.
    */
-  private Future<Written> persist(SqlConnection conn, Decision d, List<NewEvent> extra, List<NewEvent> after, String actor,
-                                  JsonObject audit, TaskRow cause) {
-    Instant now = d.at();
+  private Future<Written> write(SqlClient db, TrackWrite w, Decision d, List<NewEvent> extra, List<NewEvent> after, String actor,
+                                JsonObject audit, String executor, Integer attempt) {
     int runs = track.runs() + (d.run() != null ? 1 : 0);
-    Future<String> task = d.run() != null
-        ? s.tracks.insertTask(conn, track, type(), d.run(), runs, d.remediationCount(), now)
-        : Future.succeededFuture(d.to().atStation() ? track.currentTaskId() : null);
+    String taskId = d.run() != null ? w.queue(type(), d.run(), runs, d.remediationCount())
+        : d.to().atStation() ? track.currentTaskId() : null;
     int keepRun = d.to().atStation() ? runs : -1;
-    // One statement withdraws other runs' open tasks, moves the track (compare-and-set) and counts the project's tracks.
-    return task.compose(taskId -> s.tracks.move(conn, track, move(d, runs, taskId), keepRun, now)
-        .compose(summary -> written(conn, d, extra, after, actor, audit, cause == null ? null : cause.executorId(),
-            cause == null ? null : cause.attempt(), runs, taskId, summary)));
+    w.move(move(d, runs, taskId), keepRun);
+    String interruptId = d.interrupt() == null ? null : w.interrupt(d.stationIndex(), d.interrupt());
+    w.events(events(d, extra, after, interruptId, taskId, audit));
+    return w.execute(db).map(r -> !r.completed() ? null
+        : moved(d, actor, executor, attempt != null ? attempt : r.attempts().isEmpty() ? null : r.attempts().get(0), runs, taskId,
+            r.events()));
   }
 
   private static Move move(Decision d, int runs, String taskId) {
     return new Move(d.to(), d.stationIndex(), d.remediationCount(), runs, taskId, d.reason());
   }
 
-  /**
-   * The rest of a move, after the track's row: the interrupt it opens, its events appended (the
-   * transaction's last write), and its log line. {@code executor} and {@code attempt} name the
-   * task whose outcome or loss made the move, when one did.
-   */
-  private Future<Written> written(SqlConnection conn, Decision d, List<NewEvent> extra, List<NewEvent> after, String actor,
-                                  JsonObject audit, String executor, Integer attempt, int runs, String taskId, JsonObject summary) {
-    Future<String> interrupt = d.interrupt() == null
-        ? Future.succeededFuture()
-        : s.tracks.insertInterrupt(conn, track, d.stationIndex(), d.interrupt(), d.at());
-    return interrupt
-        .compose(interruptId -> s.tracks.append(conn, track.projectId(), trackId, events(d, extra, after, interruptId, taskId, summary, audit),
-            d.at()))
-        .map(published -> moved(d, actor, executor, attempt, runs, taskId, published));
-  }
-
   /** The events of a move, in order: {@code extra}, the move's own, {@code after}. */
   private List<NewEvent> events(Decision d, List<NewEvent> extra, List<NewEvent> after, String interruptId, String taskId,
-                                JsonObject summary, JsonObject audit) {
+                                JsonObject audit) {
     List<NewEvent> events = new ArrayList<>(extra);
-    TrackEvents.of(track, type(), d, taskId, interruptId, summary, audit).forEach(e -> events.add(
+    TrackEvents.of(track, type(), d, taskId, interruptId, audit).forEach(e -> events.add(
         EventType.STATION_TRANSITION.equals(e.type())
             ? new NewEvent(e.type(), e.payload().put("node", track.ownerNode()).put("epoch", track.ownerEpoch())) : e));
     events.addAll(after);

@@ -1,5 +1,6 @@
 package io.productionline.web;
 
+import io.productionline.track.StationReport;
 import io.productionline.Refusal;
 import io.productionline.track.ProductionView;
 import io.vertx.core.Future;
@@ -20,7 +21,6 @@ final class ProductionApi {
 
   private static final Set<String> OUTCOME_FIELDS = Set.of("outcome", "reason", "findings", "questions", "conflicts", "score",
       "metrics", "verification_level", "summary", "item", "artifacts");
-  private static final Set<String> OUTCOMES = Set.of("stabilized", "audit_rejected", "needs_input", "halted");
   private static final Set<String> VERIFY_FIELDS = Set.of("intent_id", "verification_level", "phase");
   private static final Set<String> ARTIFACT_KINDS = Set.of("text", "json", "url");
   private static final Pattern ARTIFACT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,199}");
@@ -69,10 +69,7 @@ final class ProductionApi {
   private Future<JsonObject> outcome(RoutingContext ctx) {
     String trackId = Http.id(ctx, "id");
     JsonObject body = Http.only(Http.body(ctx), OUTCOME_FIELDS);
-    String outcome = Http.string(body, "outcome", true, 32);
-    if (!OUTCOMES.contains(outcome)) {
-      throw Refusal.badRequest("outcome must be one of stabilized, audit_rejected, needs_input, halted");
-    }
+    StationReport report = StationReport.of(body);
     Http.string(body, "reason", false, 2000);
     Http.string(body, "summary", false, 8000);
     for (String list : new String[] {"findings", "questions", "conflicts"}) {
@@ -89,14 +86,10 @@ final class ProductionApi {
     Integer level = wholeNumber(body, "verification_level", 1, 6);
     Integer item = wholeNumber(body, "item", 1, 100);
     JsonArray artifacts = artifacts(body.getValue("artifacts"));
-    JsonObject result = body.copy();
-    result.remove("outcome");
-    result.remove("item");
-    result.remove("artifacts");
     if (level != null) {
-      result.put("verification_level", level);
+      report.result().put("verification_level", level);
     }
-    JsonObject command = new JsonObject().put("outcome", outcome).put("result", result).put("artifacts", artifacts);
+    JsonObject command = report.into(new JsonObject()).put("artifacts", artifacts);
     if (item != null) {
       command.put("item", item);
     }

@@ -1,5 +1,6 @@
 package io.productionline.web;
 
+import io.productionline.store.TaskStatus;
 import io.productionline.Refusal;
 import io.productionline.Services;
 import io.productionline.events.Addresses;
@@ -42,7 +43,8 @@ import java.util.Set;
  */
 final class RunsApi {
 
-  static final Set<String> STATUSES = Set.of("queued", "claimed", "completed", "cancelled", "dropped");
+  static final Set<String> STATUSES = java.util.Arrays.stream(TaskStatus.values()).map(TaskStatus::wire)
+      .collect(java.util.stream.Collectors.toUnmodifiableSet());
   private static final Set<String> RESERVE_FIELDS = Set.of("executor_id", "ttl_seconds");
   private static final Set<String> RELEASE_FIELDS = Set.of("reason");
   private static final int DEFAULT_RESERVE_SECONDS = 1800;
@@ -202,9 +204,9 @@ final class RunsApi {
     Instant until = now.plusSeconds((Integer) ttl);
     return s.tasks.findForHolder(s.pool, task).compose(found -> {
       var t = found.orElseThrow(() -> Refusal.notFound("no station task " + task));
-      if (!"queued".equals(t.status())) {
+      if (t.status() != TaskStatus.QUEUED) {
         throw Refusal.conflict("task " + task + " is " + t.status() + ", not queued: only a queued task can be reserved; nothing was changed")
-            .with("current_state", t.status()).with("attempted", "reserve");
+            .with("current_state", t.status().wire()).with("attempted", "reserve");
       }
       return work.executors().get(executor).map(e -> {
         JsonObject info = e.orElseThrow(() -> Refusal.notFound("no executor " + executor + " is registered"));
@@ -238,7 +240,7 @@ final class RunsApi {
       var t = found.orElseThrow(() -> Refusal.notFound("no station task " + task));
       return runs.release(s.pool, task, now).map(r -> r.orElseThrow(() -> Refusal.conflict("task " + task + " is " + t.status()
               + " and reserved for nobody: there is nothing to release; nothing was changed")
-          .with("current_state", t.status()).with("attempted", "release")));
+          .with("current_state", t.status().wire()).with("attempted", "release")));
     }).compose(r -> {
       JsonObject detail = new JsonObject().put("was", r.was()).put("held_by", r.heldBy()).put("reserved_for", r.wasReservedFor())
           .put("project_id", r.projectId()).put("track_id", r.trackId()).put("reason", reason);

@@ -1,5 +1,7 @@
 package io.productionline.web;
 
+import io.productionline.store.TaskStatus;
+import io.productionline.track.StationReport;
 import io.productionline.Refusal;
 import io.productionline.Services;
 import io.productionline.auth.Caller;
@@ -38,7 +40,6 @@ final class WorkApi {
   private static final Set<String> ARTIFACTS_FIELDS = Set.of("lease_token", "artifacts");
   private static final Set<String> RELEASE_FIELDS = Set.of("lease_token", "reason");
   private static final Set<String> BATCH_FIELDS = Set.of("completions");
-  private static final Set<String> FINISHED = Set.of("completed", "cancelled", "dropped");
 
   private final Services s;
   private final WorkService work;
@@ -122,14 +123,14 @@ final class WorkApi {
     router.post("/api/v1/work/:task/complete").handler(ctx -> Http.guarded(ctx, c -> {
       JsonObject body = schemas.check(Schemas.COMPLETE, Http.body(c));
       String token = token(c, body);
-      JsonObject rest = body.copy();
-      rest.remove("lease_token");
+      StationReport report = StationReport.of(body);
+      JsonArray artifacts = body.getJsonArray("artifacts");
       // ?next=S: the executor's next claim rides on its completion (waiting up to S seconds), one call per station.
       Integer next = c.queryParams().contains("next") ? Http.intQuery(c, "next", 0, 0, maxWaitSeconds) : null;
       if (next == null) {
-        return work.complete(Http.id(c, "task"), token, holder(c), rest, idempotencyKey(c));
+        return work.complete(Http.id(c, "task"), token, holder(c), report, artifacts, idempotencyKey(c));
       }
-      return work.completeThenClaim(Http.id(c, "task"), token, holder(c), rest, idempotencyKey(c), Duration.ofSeconds(next), gone(c))
+      return work.completeThenClaim(Http.id(c, "task"), token, holder(c), report, artifacts, idempotencyKey(c), Duration.ofSeconds(next), gone(c))
           .map(chained -> chained.reply().put("next", claimed(c, chained.next())));
     }));
     router.post("/api/v1/work/:task/release").handler(ctx -> Http.guarded(ctx, c -> {
@@ -210,10 +211,9 @@ final class WorkApi {
       report.remove("task_id");
       schemas.check(Schemas.COMPLETE, report);
       String token = Http.string(report, "lease_token", true, 256);
-      report.remove("lease_token");
-      return new WorkService.Completion(taskId, token, report, null);
+      return new WorkService.Completion(taskId, token, StationReport.of(report), report.getJsonArray("artifacts"), null);
     } catch (Refusal r) {
-      return new WorkService.Completion(taskId, null, null, r);
+      return new WorkService.Completion(taskId, null, null, null, r);
     }
   }
 
@@ -243,7 +243,7 @@ final class WorkApi {
    */
   private Future<Void> holdsTaskOf(Caller caller, String trackId) {
     return s.tasks.ofTrack(s.pool, trackId).compose(tasks -> tasks.stream()
-            .anyMatch(t -> "claimed".equals(t.status()) && caller.executorId().equals(t.executorId()))
+            .anyMatch(t -> t.status() == TaskStatus.CLAIMED && caller.executorId().equals(t.executorId()))
         ? Future.succeededFuture()
         : Future.failedFuture(Guard.forbidden("executor " + caller.executorId() + " holds no task of track " + trackId)));
   }
@@ -349,7 +349,7 @@ final class WorkApi {
         return;
       }
       if (!stream) {
-        Http.guarded(ctx, c -> page(c, task, after, ar.result().status()));
+        Http.guarded(ctx, c -> page(c, task, after, ar.result().status().wire()));
         return;
       }
       streamLogs(ctx, task, after);
@@ -496,8 +496,8 @@ final class WorkApi {
         }))
         .onSuccess(t -> {
           replaying[0] = false;
-          if (FINISHED.contains(t.status())) {
-            held.add(new JsonObject().put("end", true).put("task_status", t.status()).put("outcome", t.outcome()));
+          if (!t.status().open()) {
+            held.add(new JsonObject().put("end", true).put("task_status", t.status().wire()).put("outcome", t.outcome()));
           }
           deliver[0].run();
         })

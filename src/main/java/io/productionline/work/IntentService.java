@@ -1,5 +1,7 @@
 package io.productionline.work;
 
+import io.productionline.store.TaskStatus;
+import io.productionline.track.StationReport;
 import io.productionline.Json;
 import io.productionline.Refusal;
 import io.productionline.Services;
@@ -204,19 +206,16 @@ public final class IntentService {
     return heldTask(intentId, executorId, phase).compose(held -> {
       if (held.isEmpty()) {
         return s.tasks.lastHeldInProject(s.pool, intentId, executorId).compose(last -> {
-          if (last.isPresent() && "completed".equals(last.get().status())) {
+          if (last.isPresent() && last.get().status() == TaskStatus.COMPLETED) {
             return intent(intentId).map(intent -> completion(intent, last.get().stationIndex(), true));
           }
           return nothingHeld(intentId, executorId);
         });
       }
       TaskRow t = held.get();
-      JsonObject body = detail.copy().put("outcome", outcome);
-      if (!list.isEmpty()) {
-        body.put("artifacts", list);
-      }
+      StationReport report = StationReport.of(detail.copy().put("outcome", outcome));
       return work.heartbeat(executorId, "busy", t.id())
-          .compose(v -> work.complete(t.id(), t.leaseToken(), executorId, body, idempotencyKey))
+          .compose(v -> work.complete(t.id(), t.leaseToken(), executorId, report, list.isEmpty() ? null : list, idempotencyKey))
           .compose(reply -> intent(intentId).map(intent -> completion(intent, t.stationIndex(), reply.getBoolean("repeated", false))
               .put("audit", reply.getJsonObject("audit"))));
     });
@@ -278,14 +277,14 @@ public final class IntentService {
     StationDef station = type.stations().isEmpty() ? null : type.station(track.stationIndex());
     String status = switch (track.state()) {
       case QUEUED, BLOCKED -> "queued";
-      case BINDING, ASSEMBLING, AUDITING, REMEDIATING -> current == null || "queued".equals(current.status()) ? "queued"
+      case BINDING, ASSEMBLING, AUDITING, REMEDIATING -> current == null || current.status() == TaskStatus.QUEUED ? "queued"
           : current.progress() == null || current.progress() == 0 ? "assigned" : "in_progress";
       default -> track.state().wire();
     };
     int level = 0;
     Double score = null;
     for (TaskRow t : tasks) {
-      if ("completed".equals(t.status()) && "audit".equals(t.stationKind()) && t.result() != null) {
+      if (t.status() == TaskStatus.COMPLETED && "audit".equals(t.stationKind()) && t.result() != null) {
         if ("stabilized".equals(t.outcome())) {
           level = Math.max(level, t.result().getInteger("verification_level", 0));
         }
@@ -304,7 +303,7 @@ public final class IntentService {
       done[1]++;
       int index = i;
       boolean passed = track.state() == TrackState.STABILIZED || tasks.stream().anyMatch(t -> t.stationIndex() == index
-          && "completed".equals(t.status()) && "stabilized".equals(t.outcome()) && index < track.stationIndex());
+          && t.status() == TaskStatus.COMPLETED && "stabilized".equals(t.outcome()) && index < track.stationIndex());
       if (passed) {
         done[0]++;
       } else if (current != null && current.stationIndex() == index && current.progress() != null) {
@@ -314,7 +313,7 @@ public final class IntentService {
     JsonObject phaseProgress = new JsonObject();
     phases.forEach((k, v) -> phaseProgress.put(k, round(Math.min(1.0, v[0] / v[1]))));
     JsonObject params = p.params();
-    boolean holder = current != null && "claimed".equals(current.status());
+    boolean holder = current != null && current.status() == TaskStatus.CLAIMED;
     return new JsonObject()
         .put("intent_id", p.id()).put("title", params.getString("title")).put("spec_path", params.getString("spec_path"))
         .put("priority", params.getInteger("priority", 5)).put("environment_preference", params.getString("environment", "either"))
@@ -413,7 +412,7 @@ public final class IntentService {
   private static JsonArray evidence(List<TaskRow> tasks) {
     JsonArray out = new JsonArray();
     for (TaskRow t : tasks) {
-      if (!"completed".equals(t.status()) || !"audit".equals(t.stationKind())) {
+      if (t.status() != TaskStatus.COMPLETED || !"audit".equals(t.stationKind())) {
         continue;
       }
       JsonObject r = t.result() == null ? new JsonObject() : t.result();

@@ -1,5 +1,8 @@
 package io.productionline.work;
 
+import io.productionline.line.Outcome;
+import io.productionline.store.TaskStatus;
+import io.productionline.track.StationReport;
 import static net.logstash.logback.argument.StructuredArguments.entries;
 
 import io.productionline.Refusal;
@@ -271,10 +274,10 @@ public final class WorkService {
    * own (a repeated completion, which reads nothing back, claims as usual). A claim that fails
    * answers no task; the completion's reply stands.
    */
-  public Future<Chained> completeThenClaim(String taskId, String leaseToken, String executorId, JsonObject body,
-                                           String idempotencyKey, Duration wait, Future<Void> clientGone) {
+  public Future<Chained> completeThenClaim(String taskId, String leaseToken, String executorId, StationReport report,
+                                           JsonArray artifacts, String idempotencyKey, Duration wait, Future<Void> clientGone) {
     JsonObject[] left = new JsonObject[1];
-    return complete(taskId, leaseToken, executorId, body, idempotencyKey, view -> left[0] = view)
+    return complete(taskId, leaseToken, executorId, report, artifacts, idempotencyKey, view -> left[0] = view)
         .compose(reply -> claimAfter(executorId, left[0], wait, 1, clientGone, "task " + taskId)
             .map(next -> new Chained(reply, first(next))));
   }
@@ -473,8 +476,8 @@ public final class WorkService {
         throw Refusal.conflict("stale lease: this lease token does not hold task " + taskId);
       }
       throw Refusal.conflict("stale lease: this lease token does not hold task " + taskId
-          + (t.attempt() > 1 || "queued".equals(t.status()) ? " (it is at attempt " + t.attempt() + ", " + t.status() + ")" : ""))
-          .with("task_status", t.status()).with("attempt", t.attempt());
+          + (t.attempt() > 1 || t.status() == TaskStatus.QUEUED ? " (it is at attempt " + t.attempt() + ", " + t.status() + ")" : ""))
+          .with("task_status", t.status().wire()).with("attempt", t.attempt());
     }
     if (!holder) {
       throw new Refusal(403, "Forbidden", "task " + taskId + " is held by another executor, not " + executorId);
@@ -489,7 +492,7 @@ public final class WorkService {
       return Future.failedFuture(Refusal.badRequest("progress must be between 0.0 and 1.0"));
     }
     return held(taskId, leaseToken, executorId).compose(t -> {
-      if (!"claimed".equals(t.status())) {
+      if (t.status() != TaskStatus.CLAIMED) {
         return Future.succeededFuture(cancelNotice(t));
       }
       return once(taskId, "progress", idempotencyKey, () -> s.tasks.progress(s.pool, taskId, leaseToken, progress, message,
@@ -509,8 +512,8 @@ public final class WorkService {
   }
 
   private static JsonObject cancelNotice(TaskRow t) {
-    return new JsonObject().put("updated", false).put("cancel", true).put("task_status", t.status())
-        .put("reason", "cancelled".equals(t.status()) ? "an operator cancelled the track; stop and do not complete" : "the task is " + t.status());
+    return new JsonObject().put("updated", false).put("cancel", true).put("task_status", t.status().wire())
+        .put("reason", t.status() == TaskStatus.CANCELLED ? "an operator cancelled the track; stop and do not complete" : "the task is " + t.status());
   }
 
   /**
@@ -541,8 +544,8 @@ public final class WorkService {
                 .put("level", l.getString("level", "info")).put("message", l.getString("message"))
                 .put("fields", l.getJsonObject("fields", new JsonObject())));
           }
-          boolean running = "claimed".equals(t.status());
-          return new JsonObject().put("accepted", lines.size()).put("cancel", !running).put("task_status", t.status());
+          boolean running = t.status() == TaskStatus.CLAIMED;
+          return new JsonObject().put("accepted", lines.size()).put("cancel", !running).put("task_status", t.status().wire());
         }));
   }
 
@@ -561,9 +564,9 @@ public final class WorkService {
       }
     }
     return held(taskId, leaseToken, executorId).compose(t -> {
-      if (!"claimed".equals(t.status())) {
+      if (t.status() != TaskStatus.CLAIMED) {
         return Future.failedFuture(Refusal.conflict("task " + taskId + " is " + t.status() + "; artifacts are taken while it runs")
-            .with("task_status", t.status()));
+            .with("task_status", t.status().wire()));
       }
       Instant now = s.clock.instant();
       return s.pool.withTransaction(conn -> {
@@ -626,19 +629,21 @@ public final class WorkService {
    * transition. A repeated call with the same lease token (or the same Idempotency-Key) is answered
    * again with {@code repeated: true} and changes nothing.
    */
-  public Future<JsonObject> complete(String taskId, String leaseToken, String executorId, JsonObject body, String idempotencyKey) {
-    return complete(taskId, leaseToken, executorId, body, idempotencyKey, view -> { });
+  public Future<JsonObject> complete(String taskId, String leaseToken, String executorId, StationReport report, JsonArray artifacts,
+                                     String idempotencyKey) {
+    return complete(taskId, leaseToken, executorId, report, artifacts, idempotencyKey, view -> { });
   }
 
   /** As {@link #complete}; {@code left} hears the executor's view the completion read back (not on a repeat). */
-  private Future<JsonObject> complete(String taskId, String leaseToken, String executorId, JsonObject body, String idempotencyKey,
+  private Future<JsonObject> complete(String taskId, String leaseToken, String executorId, StationReport report, JsonArray artifacts,
+                                      String idempotencyKey,
                                       Consumer<JsonObject> left) {
     return held(taskId, leaseToken, executorId)
-        .compose(t -> once(taskId, "complete", idempotencyKey, () -> completeHeld(t, leaseToken, executorId, body, left)));
+        .compose(t -> once(taskId, "complete", idempotencyKey, () -> completeHeld(t, leaseToken, executorId, report, artifacts, left)));
   }
 
-  /** One completion of a batch: the task, the lease token, the rest of the report; or why the item was refused as it came. */
-  public record Completion(String taskId, String leaseToken, JsonObject body, Refusal refused) {
+  /** One completion of a batch: the task, the lease token, the report and its artifacts; or why the item was refused as it came. */
+  public record Completion(String taskId, String leaseToken, StationReport report, JsonArray artifacts, Refusal refused) {
   }
 
   /**
@@ -660,7 +665,7 @@ public final class WorkService {
         Future<JsonObject> reply = c.refused() != null ? Future.failedFuture(c.refused())
             : Future.succeededFuture(found.get(c.taskId()))
                 .map(t -> held(Optional.ofNullable(t), c.taskId(), c.leaseToken(), executorId))
-                .compose(t -> completeHeld(t, c.leaseToken(), executorId, c.body(), left));
+                .compose(t -> completeHeld(t, c.leaseToken(), executorId, c.report(), c.artifacts(), left));
         return reply.transform(ar -> {
           Refusal r = ar.failed() ? Refusal.of(ar.cause()) : null;
           return Future.succeededFuture(new JsonObject().put("task_id", c.taskId()).put("status", r == null ? 200 : r.status())
@@ -672,18 +677,15 @@ public final class WorkService {
   }
 
   /** The completion of a task whose holder and lease were checked ({@code t}). */
-  private Future<JsonObject> completeHeld(TaskRow t, String leaseToken, String executorId, JsonObject body, Consumer<JsonObject> left) {
+  private Future<JsonObject> completeHeld(TaskRow t, String leaseToken, String executorId, StationReport report, JsonArray artifacts,
+                                          Consumer<JsonObject> left) {
     String taskId = t.id();
-    String outcome = body.getString("outcome");
-    JsonArray artifacts = body.getJsonArray("artifacts");
-    Future<JsonObject> stored = artifacts == null || artifacts.isEmpty() || !"claimed".equals(t.status())
+    String outcome = report.outcome().wire();
+    Future<JsonObject> stored = artifacts == null || artifacts.isEmpty() || t.status() != TaskStatus.CLAIMED
         ? Future.succeededFuture(new JsonObject())
         : artifacts(taskId, leaseToken, executorId, artifacts);
-    JsonObject result = body.copy();
-    result.remove("artifacts");
-    result.remove("outcome");
-    JsonObject command = new JsonObject().put("type", "task_completed").put("task_id", taskId).put("lease_token", leaseToken)
-        .put("outcome", outcome).put("result", result).put("executor_id", t.executorId());
+    JsonObject command = report.into(new JsonObject().put("type", "task_completed").put("task_id", taskId).put("lease_token", leaseToken)
+        .put("executor_id", t.executorId()));
     return stored.compose(v -> supervisor.send(t.trackId(), command)).compose(reply -> {
       if (reply.getBoolean("repeated", false)) {
         return Future.succeededFuture(reply.put("completed", true));
@@ -692,7 +694,7 @@ public final class WorkService {
           .put("outcome", outcome));
       long ms = t.claimedAt() == null ? 0 : Duration.between(t.claimedAt(), s.clock.instant()).toMillis();
       s.metrics.completed(t.stationKind(), outcome, t.claimedAt() == null ? null : Duration.ofMillis(ms));
-      return executors.finishStation(t.executorId(), ms, "stabilized".equals(outcome))
+      return executors.finishStation(t.executorId(), ms, report.outcome() == Outcome.STABILIZED)
           .onSuccess(v -> v.ifPresent(view -> {
             publishExecutor(view);
             left.accept(view);
@@ -704,12 +706,12 @@ public final class WorkService {
   /** The holder hands its task back (it is stopping): queued again at once, same attempt. */
   public Future<JsonObject> release(String taskId, String leaseToken, String executorId, String reason) {
     return held(taskId, leaseToken, executorId).compose(t -> {
-      if (!"claimed".equals(t.status())) {
-        return Future.succeededFuture(new JsonObject().put("released", false).put("task_status", t.status()));
+      if (t.status() != TaskStatus.CLAIMED) {
+        return Future.succeededFuture(new JsonObject().put("released", false).put("task_status", t.status().wire()));
       }
       return s.tasks.release(s.pool, taskId, leaseToken, s.clock.instant()).compose(r -> {
         if (r.isEmpty()) {
-          return Future.succeededFuture(new JsonObject().put("released", false).put("task_status", t.status()));
+          return Future.succeededFuture(new JsonObject().put("released", false).put("task_status", t.status().wire()));
         }
         log.info("Executor {} handed task {} back: {}", t.executorId(), taskId, reason == null ? "stopping" : reason,
             entries(fields(t, "handed_back").put("reason", reason == null ? "stopping" : reason).getMap()));

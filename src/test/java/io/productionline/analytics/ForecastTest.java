@@ -1,5 +1,6 @@
 package io.productionline.analytics;
 
+import io.productionline.store.TaskStatus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -52,7 +53,7 @@ class ForecastTest {
 
   private static Forecast.Task queued(String id, String track, int station, String capability, long createdMsAgo) {
     return new Forecast.Task(id, track, 1, station, capability, "either", 5, NOW.minusMillis(createdMsAgo), NOW.minusMillis(createdMsAgo),
-        "queued", null, null, 1, 3);
+        TaskStatus.QUEUED, null, null, 1, 3);
   }
 
   private static Forecast.Executor executor(String id, String... caps) {
@@ -90,7 +91,7 @@ class ForecastTest {
   @DisplayName("a claimed task has only the rest of its time left; its executor takes nothing else meanwhile")
   void claimedTaskRest() {
     Forecast.Track t = track("t", ABC, TrackState.ASSEMBLING, 1, List.of());
-    Forecast.Task held = new Forecast.Task("h", "t", 1, 1, "y", "either", 5, NOW.minusMillis(700), NOW.minusMillis(700), "claimed", "ey",
+    Forecast.Task held = new Forecast.Task("h", "t", 1, 1, "y", "either", 5, NOW.minusMillis(700), NOW.minusMillis(700), TaskStatus.CLAIMED, "ey",
         NOW.minusMillis(600), 1, 3);
     Forecast.Result r = run(List.of(executor("ex", "x"), executor("ey", "y")), List.of(held), List.of(t), Map.of("b", 1000L, "c", 100L));
     assertEquals(500, finishMs(r, "t"), "400 ms of assembly left, then 100 ms of audit");
@@ -130,7 +131,7 @@ class ForecastTest {
   @DisplayName("work held by an executor that is not online is queued again after its backoff")
   void lostWork() {
     Forecast.Track t = track("t", type("one", List.of(), station("a", "bind", "x", null)), TrackState.BINDING, 0, List.of());
-    Forecast.Task held = new Forecast.Task("h", "t", 1, 0, "x", "either", 5, NOW.minusMillis(50), NOW.minusMillis(50), "claimed", "gone",
+    Forecast.Task held = new Forecast.Task("h", "t", 1, 0, "x", "either", 5, NOW.minusMillis(50), NOW.minusMillis(50), TaskStatus.CLAIMED, "gone",
         NOW.minusMillis(40), 1, 3);
     Forecast.Result r = run(List.of(executor("ex", "x")), List.of(held), List.of(t), Map.of("a", 100L));
     assertEquals(1100, finishMs(r, "t"), "the default backoff (1 s) before attempt 2, then 100 ms");

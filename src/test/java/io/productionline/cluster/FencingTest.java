@@ -10,6 +10,7 @@ import io.productionline.line.TrackState;
 import io.productionline.store.StaleWriteException;
 import io.productionline.store.TrackRepository.Move;
 import io.productionline.store.TrackRow;
+import io.productionline.store.TrackWrite;
 import io.productionline.support.Api;
 import io.productionline.support.Await;
 import io.productionline.support.TestNode;
@@ -105,9 +106,9 @@ class FencingTest {
     // The owner is paused past its lease: PostgreSQL finds it expired, whatever the owner believes.
     expireLease(owner, held.ownerEpoch());
     JsonObject before = counts(owner, held.id());
-    Throwable refused = owner.pool().withTransaction(conn -> owner.node.services().tracks.move(conn, held,
-            new Move(TrackState.HALTED, held.stationIndex(), held.remediationCount(), held.runs(), held.currentTaskId(), "zombie"), -1,
-            Instant.now()))
+    Throwable refused = owner.pool().withTransaction(conn -> TrackWrite.of(held, Instant.now())
+            .move(new Move(TrackState.HALTED, held.stationIndex(), held.remediationCount(), held.runs(), held.currentTaskId(), "zombie"), -1)
+            .execute(conn))
         .map(v -> (Throwable) null).otherwise(e -> e).await();
     assertInstanceOf(StaleWriteException.class, refused, "the write of a node whose lease lapsed is refused");
     Throwable fenced = owner.pool().withTransaction(conn -> owner.node.services().tracks.fence(conn, held))
