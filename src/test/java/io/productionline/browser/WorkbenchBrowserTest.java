@@ -2,6 +2,7 @@ package io.productionline.browser;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.productionline.audit.AuditNodes;
@@ -13,6 +14,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -285,20 +287,84 @@ class WorkbenchBrowserTest {
         By.cssSelector(".track[data-track-id='" + leaf + "']"), "data-state", "cancelled"));
   }
 
+  /** Whether a visible element of the page matches {@code css}. */
+  private boolean visible(String css) {
+    return browser.driver.findElements(By.cssSelector(css)).stream().anyMatch(WebElement::isDisplayed);
+  }
+
+  /** No control that would change anything: answer cards, start, cancel, Run Full Line, selection boxes, the bulk bar. */
+  private void assertNoControls(String where) {
+    for (String css : List.of(".inbox-item .resolve", ".inbox-item .escalate", ".inbox-item textarea", ".inbox-item input",
+        ".track .answer", ".track .start-production", ".track .cancel-track", "#run-full-line", ".wb-select", "#wb-bulk")) {
+      assertFalse(visible(css), where + ": a viewer sees no " + css);
+    }
+  }
+
   @Test
-  @DisplayName("7: the inbox says what happens when an interrupt's SLA passes, as the configured policy says")
+  @DisplayName("7: the inbox says what will happen when the SLA passes; it passes, the policy answers with the default, the inbox shows it by push; API, track and audit log agree; a viewer gets no answer controls")
   void slaPolicyInInbox() {
-    JsonObject config = TestNode.config().put("analytics", new JsonObject().put("sla_policy", new JsonObject()
-        .put("approval", new JsonObject().put("action", "answer").put("answer", new JsonObject().put("notes", "approved: no objection")))));
+    JsonObject config = TestNode.config().put("analytics", new JsonObject().put("sla_check_seconds", 3600)
+        .put("sla_seconds", new JsonObject().put("approval", 1))
+        .put("sla_policy", new JsonObject().put("approval", new JsonObject().put("action", "answer")
+            .put("answer", new JsonObject().put("notes", "approved: no objection")))));
     try (TestNode other = TestNode.start(config, Clock.systemUTC())) {
       other.createProject("wb-sla", "flow_inbox");
       assertEquals(200, other.api.post("/production/start?project=wb-sla&doc=approve", new JsonObject()).status());
       JsonObject item = io.productionline.support.Await.until(() -> other.api.get("/api/v1/inbox").json().getJsonArray("items"),
           a -> !a.isEmpty(), Duration.ofSeconds(10), "the approval in the inbox").getJsonObject(0);
+      String id = item.getString("interrupt_id");
+      String track = item.getString("track_id");
+      String says = "when the SLA passes: answered with the configured default";
+      assertEquals(says, item.getJsonObject("sla_policy").getString("says"));
+      String inboxItem = ".inbox-item[data-interrupt-id='" + id + "']";
+
+      // The operator's page: the answer card, and what will happen if nobody answers.
+      browser.driver.get(other.api.base() + "/?project=wb-sla&token=" + other.operatorToken());
+      assertEquals(says, find(inboxItem + " .wb-sla-policy").getText(), "the page shows what the API says");
+      find(inboxItem + " .resolve");
+
+      // A viewer's page: the same words, and no control that would answer it or change anything else.
       browser.driver.get(other.api.base() + "/?project=wb-sla&token=" + other.token(Role.VIEWER.wire()));
-      WebElement says = find(".inbox-item[data-interrupt-id='" + item.getString("interrupt_id") + "'] .wb-sla-policy");
-      assertEquals("when the SLA passes: answered with the configured default", says.getText());
-      assertEquals(says.getText(), item.getJsonObject("sla_policy").getString("says"), "the page shows what the API says");
+      assertEquals(says, find(inboxItem + " .wb-sla-policy").getText());
+      browser.waiting(Duration.ofSeconds(20)).until(d -> !d.findElements(By.cssSelector(".track[data-track-id='" + track + "']")).isEmpty());
+      assertNoControls("the inbox and the tracks");
+
+      // The SLA passes; the cluster's SLA check runs (its timer's own entry point) and takes the action once.
+      io.productionline.support.Await.until(() -> other.api.get("/api/v1/inbox").json().getJsonArray("items").getJsonObject(0),
+          i -> i.getBoolean("breached"), Duration.ofSeconds(10), "the approval past its SLA");
+      browser.driver.executeScript("window.__samePage = true;");
+      io.productionline.interrupt.SlaWatch.Check check = other.node.slaWatch().runOnce().await();
+      assertEquals(1, check.actions().size(), check.actions().toString());
+
+      // The page hears it by push: the item leaves, the action taken is listed; no reload happened.
+      WebElement did = find("#wb-sla-actions li.wb-sla-action[data-interrupt-id='" + id + "']");
+      browser.waiting(Duration.ofSeconds(20)).until(d -> d.findElements(By.cssSelector(inboxItem)).isEmpty());
+      assertEquals(Boolean.TRUE, browser.driver.executeScript("return window.__samePage === true;"), "no reload");
+      assertEquals("true", did.getDomAttribute("data-taken"));
+      assertEquals("answer", did.getDomAttribute("data-action"));
+      String shown = did.findElement(By.cssSelector(".wb-sla-did")).getText();
+      assertEquals("SLA passed: answered with the configured default", shown);
+      assertNoControls("after the action");
+
+      // The API agrees: nothing waits, the action is the inbox's newest; the interrupt was resolved by the policy with the default.
+      JsonObject inbox = other.api.get("/api/v1/inbox").json();
+      assertTrue(inbox.getJsonArray("items").isEmpty(), inbox.encode());
+      JsonObject acted = inbox.getJsonArray("sla_actions").getJsonObject(0);
+      assertEquals(id, acted.getString("interrupt_id"));
+      assertEquals(shown, acted.getString("says"), "the page shows what the API says");
+      assertTrue(acted.getBoolean("taken"));
+      JsonObject interrupt = other.api.get("/api/v1/interrupts/" + id).json();
+      assertEquals("resolved", interrupt.getString("status"), interrupt.encode());
+      assertEquals("sla-policy", interrupt.getString("resolved_by"), interrupt.encode());
+      // The track went on past its approval: its bind task is queued for an executor.
+      JsonObject t = other.api.get("/production/track/" + track).json();
+      assertNotEquals("awaiting_operator", t.getString("state"), t.encode());
+      assertEquals(1, other.sql("SELECT id FROM station_tasks WHERE track_id = '" + track + "'").size(), "the approved station's task");
+      // The audit log names the policy as the actor, once.
+      JsonArray audit = other.apiAs("admin").get("/api/v1/audit?actor=sla-policy").json().getJsonArray("entries");
+      assertEquals(List.of("sla_answer", "resolve"), audit.stream().map(e -> ((JsonObject) e).getString("action")).toList(), audit.encode());
+      assertEquals(id, audit.getJsonObject(0).getString("target"), audit.encode());
+      assertTrue(other.node.slaWatch().runOnce().await().actions().isEmpty(), "the action is taken once");
     }
   }
 

@@ -13,3 +13,8 @@ CREATE TABLE task_releases (
   PRIMARY KEY (task_id, lease_token)
 );
 CREATE INDEX task_releases_executor ON task_releases (executor_id, released_at);
+
+-- When the SLA policy took (or tried) its action on a breach (escalate, answer): the operator
+-- inbox lists the latest of them (sla_actions) beside what still waits.
+ALTER TABLE sla_breaches ADD COLUMN acted_at timestamptz;
+CREATE INDEX sla_breaches_acted ON sla_breaches (acted_at DESC) WHERE acted_at IS NOT NULL;
