@@ -9,6 +9,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -134,6 +135,12 @@ public final class RunRepository {
        WHERE task_id = $1 AND id > $2 AND ($3::text[] IS NULL OR level = ANY ($3)) AND ($4::text IS NULL OR strpos(lower(message), lower($4)) > 0)
        ORDER BY id LIMIT $5""";
 
+  /** The last lines of a task's log before an id, of some levels and containing a text, newest first (the caller turns them). */
+  private static final String LOGS_BEFORE = """
+      SELECT id, at, level, message, fields FROM task_logs
+       WHERE task_id = $1 AND id < $2 AND ($3::text[] IS NULL OR level = ANY ($3)) AND ($4::text IS NULL OR strpos(lower(message), lower($4)) > 0)
+       ORDER BY id DESC LIMIT $5""";
+
   private static final String LOG_LEVELS = "SELECT level, count(*) AS n FROM task_logs WHERE task_id = $1 GROUP BY level ORDER BY level";
 
   /** What an operator's release did. */
@@ -219,6 +226,26 @@ public final class RunRepository {
           .put("level", r.getString("level")).put("message", r.getString("message")).put("fields", r.getValue("fields"))));
       return out;
     });
+  }
+
+  /** The last {@code limit} log lines before {@code beforeId} of the filter, oldest first. */
+  public Future<JsonArray> logsBefore(SqlClient db, String taskId, long beforeId, List<String> levels, String contains, int limit) {
+    Tuple t = Tuple.tuple().addString(taskId).addLong(beforeId)
+        .addArrayOfString(levels == null ? null : levels.toArray(String[]::new)).addString(contains).addInteger(limit);
+    return db.preparedQuery(LOGS_BEFORE).execute(t).map(rows -> {
+      List<JsonObject> newestFirst = new ArrayList<>();
+      rows.forEach(r -> newestFirst.add(logLine(r)));
+      JsonArray out = new JsonArray();
+      for (int i = newestFirst.size() - 1; i >= 0; i--) {
+        out.add(newestFirst.get(i));
+      }
+      return out;
+    });
+  }
+
+  private static JsonObject logLine(Row r) {
+    return new JsonObject().put("id", r.getLong("id")).put("at", TrackRow.instant(r, "at").toString())
+        .put("level", r.getString("level")).put("message", r.getString("message")).put("fields", r.getValue("fields"));
   }
 
   /** How many log lines a task has, by level. */

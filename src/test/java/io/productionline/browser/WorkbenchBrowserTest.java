@@ -23,6 +23,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
@@ -167,6 +168,73 @@ class WorkbenchBrowserTest {
     assertEquals("audit_rejected", aud.getString("outcome"));
     assertEquals(new JsonArray().add("no summary").add("no owner"), aud.getJsonObject("result").getJsonArray("findings"));
     assertEquals(0.4, aud.getJsonObject("result").getDouble("score"));
+  }
+
+  @Test
+  @DisplayName("1: a run of 100,000 log lines: the drawer opens on the latest page, a filter asks the server, earlier lines load by paging up")
+  void hundredThousandLines() {
+    // An executor of its own (capability "hand", which no other test here claims), so no other test's task is taken.
+    node.createProject("wb-big", "gated");
+    Api logger = node.executorApi("logger");
+    assertEquals(201, logger.post("/api/v1/executors", new JsonObject().put("executor_id", "logger")
+        .put("capabilities", new JsonArray().add("hand"))).status());
+    assertEquals(200, node.api.post("/production/start?project=wb-big&doc=exists_doc", new JsonObject()).status());
+    JsonObject task = logger.get("/api/v1/work/next?executor_id=logger&wait=5").json().getJsonObject("task");
+    String id = task.getString("task_id");
+    String lease = task.getString("lease_token");
+    for (int batch = 0; batch < 200; batch++) {
+      JsonArray lines = new JsonArray();
+      for (int i = 0; i < 500; i++) {
+        int n = batch * 500 + i;
+        lines.add(new JsonObject().put("level", n % 1000 == 999 ? "warn" : "info").put("message", String.format("entry %06d", n)));
+      }
+      Api.Reply r = logger.post("/api/v1/work/" + id + "/events", new JsonObject().put("lease_token", lease).put("events", lines));
+      assertEquals(200, r.status(), r.text());
+      if (batch % 20 == 0) {
+        assertEquals(200, logger.post("/api/v1/executors/logger/heartbeat", new JsonObject().put("status", "busy").put("current_task", id)).status());
+      }
+    }
+    JsonObject levels = node.api.get("/api/v1/runs/" + id + "/logs?tail=true&limit=1").json().getJsonObject("levels");
+    assertEquals(100_000, levels.getInteger("info") + levels.getInteger("warn"), levels.encode());
+
+    open("wb-big", node.operatorToken());
+    long started = System.nanoTime();
+    browser.driver.findElement(By.cssSelector(".track[data-track-id='" + task.getString("track_id") + "'] .wb-track-runs")).click();
+    find("#wb-drawer tr[data-task-id='" + id + "']").click();
+    browser.waiting(Duration.ofSeconds(30)).until(d -> "100000".equals(logData("lines")) && "1000".equals(logData("shown")));
+    long openedMs = (System.nanoTime() - started) / 1_000_000;
+    System.out.println("[measure] the drawer of a run with 100,000 log lines: from the click on Runs & logs to its latest page shown, "
+        + openedMs + " ms");
+    WebElement log = find("#wb-log");
+    browser.waiting(Duration.ofSeconds(10)).until(d -> log.getText().contains("entry 099999"));
+    long rows = (Long) browser.driver.executeScript("return document.querySelectorAll('#wb-log .wb-log-row').length");
+    assertTrue(rows < 200, "only the rows in view are drawn: " + rows);
+    assertEquals("true", logData("earlier"), "earlier lines are there to page to");
+    JsonArray latest = node.api.get("/api/v1/runs/" + id + "/logs?tail=true&limit=1000").json().getJsonArray("logs");
+    assertEquals(String.valueOf(latest.getJsonObject(0).getLong("id")), logData("first"), "the page holds the API's latest page");
+
+    // A filter asks the server: ten lines of the 100,000 contain "entry 04242".
+    WebElement filter = find(".wb-log-filter");
+    filter.sendKeys("entry 04242");
+    browser.waiting(Duration.ofSeconds(10)).until(d -> "10".equals(logData("shown")) && "false".equals(logData("earlier")));
+    assertTrue(log.getText().contains("entry 042429"), log.getText());
+    assertEquals(10, node.api.get("/api/v1/runs/" + id + "/logs?contains=entry%2004242").json().getJsonArray("logs").size());
+    filter.clear();
+    filter.sendKeys(" ");
+    browser.waiting(Duration.ofSeconds(10)).until(d -> "1000".equals(logData("shown")));
+
+    // Paging up: Home scrolls the log to its top, and the page before the first loaded line comes.
+    log.sendKeys(Keys.HOME);
+    browser.waiting(Duration.ofSeconds(10)).until(d -> "2000".equals(logData("shown")));
+    JsonArray before = node.api.get("/api/v1/runs/" + id + "/logs?before=" + latest.getJsonObject(0).getLong("id") + "&limit=1000").json()
+        .getJsonArray("logs");
+    assertEquals(String.valueOf(before.getJsonObject(0).getLong("id")), logData("first"), "the page before, as the API pages it");
+    assertEquals("entry 098000", before.getJsonObject(0).getString("message"));
+    log.sendKeys(Keys.HOME);
+    browser.waiting(Duration.ofSeconds(10)).until(d -> "3000".equals(logData("shown")));
+    browser.waiting(Duration.ofSeconds(10)).until(d -> log.getText().contains("entry 097"));
+
+    assertEquals(200, logger.post("/api/v1/work/" + id + "/complete", new JsonObject().put("lease_token", lease).put("outcome", "stabilized")).status());
   }
 
   @Test
