@@ -238,8 +238,13 @@ class WorkbenchBrowserTest {
   }
 
   @Test
-  @DisplayName("3: create a project from a line (a double click makes one), start it, archive a finished one; a viewer gets no such controls")
+  @DisplayName("3: create a project from a line and a version picked (a double click makes one), start it, archive a finished one; a viewer gets no such controls")
   void projects() {
+    // An admin stores a second version of the line (a new title), so the form has versions to offer.
+    JsonObject definition = node.api.get("/api/v1/lines/manual").json().getJsonObject("definition");
+    Api.Reply v2 = node.apiAs("admin").put("/api/v1/lines/manual", new JsonObject()
+        .put("definition", definition.copy().put("title", definition.getString("title") + " (second)")).put("note", "a new title"));
+    assertEquals(201, v2.status(), v2.text());
     node.createProject("wb-home", "manual");
     node.createProject("wb-shown", "manual");
     open("wb-shown", viewer());
@@ -253,12 +258,35 @@ class WorkbenchBrowserTest {
     find("#wb-create-form");
     browser.waiting(Duration.ofSeconds(10)).until(d -> !d.findElements(By.cssSelector("#wb-new-line option[value='manual']")).isEmpty());
     new Select(find("#wb-new-line")).selectByValue("manual");
+    // The line has two versions (an admin stored the second above): the picker offers the current one and each version.
+    browser.waiting(Duration.ofSeconds(10)).until(d -> !d.findElements(By.cssSelector("#wb-new-version option[value='1']")).isEmpty());
+    Select version = new Select(find("#wb-new-version"));
+    assertEquals("current (v2)", version.getFirstSelectedOption().getText(), "the current version by default");
+    assertEquals(List.of("", "2", "1"), version.getOptions().stream().map(o -> o.getDomAttribute("value")).toList());
+    version.selectByValue("1");
     long before = countOnLine("manual");
     WebElement create = find("#wb-create");
     browser.driver.executeScript("arguments[0].click(); arguments[0].click();", create);
     browser.waiting(Duration.ofSeconds(10)).until(ExpectedConditions.textToBePresentInElementLocated(By.id("wb-projects-note"), "Project"));
     browser.waiting(Duration.ofSeconds(10)).until(d -> countOnLine("manual") > before);
     assertEquals(before + 1, countOnLine("manual"), "two clicks, one project");
+    String pinned = find("#wb-projects-note").getText().split(" ")[1];
+    browser.waiting(Duration.ofSeconds(10)).until(ExpectedConditions.textToBePresentInElementLocated(
+        By.cssSelector("#wb-projects-view tr[data-project-id='" + pinned + "']"), "manual v1"));
+    assertEquals(1, node.api.get("/api/v1/projects/" + pinned).json().getInteger("line_version"), "the version picked, as the API says");
+    // The current version, with an id typed.
+    find("#wb-new-id").sendKeys("wb-current");
+    version.selectByValue("");
+    create.click();
+    browser.waiting(Duration.ofSeconds(10)).until(ExpectedConditions.textToBePresentInElementLocated(By.id("wb-projects-note"),
+        "Project wb-current created on manual v2"));
+    assertEquals(2, node.api.get("/api/v1/projects/wb-current").json().getInteger("line_version"));
+    find("#wb-projects-view tr[data-project-id='wb-current']");
+    // A version the line does not have is refused with what was wrong, and nothing is made.
+    Api.Reply unknown = node.api.post("/api/v1/projects", new JsonObject().put("project_id", "wb-v9").put("line", "manual").put("line_version", 9));
+    assertEquals(404, unknown.status(), unknown.text());
+    assertEquals("line manual has no version 9", unknown.json().getString("detail"));
+    assertEquals(404, node.api.get("/api/v1/projects/wb-v9").status(), "nothing was made");
 
     WebElement row = find("#wb-projects-view tr[data-project-id='wb-home']");
     row.findElement(By.cssSelector(".wb-start-line")).click();
