@@ -15,6 +15,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -129,6 +130,7 @@ class WorkbenchBrowserTest {
     find("#wb-drawer");
     find("#wb-manual[data-readonly='true']");
     assertTrue(none("form#wb-manual") && none("#wb-manual-submit"), "no outcome form for a viewer");
+    assertNoControls("the dashboard and the drawer");
 
     open("wb-run", node.operatorToken());
     browser.driver.findElement(By.cssSelector(".track[data-track-id='" + track + "'] .wb-track-runs")).click();
@@ -321,11 +323,12 @@ class WorkbenchBrowserTest {
     assertEquals(201, bob.post("/api/v1/executors", new JsonObject().put("executor_id", "bob").put("capabilities", new JsonArray().add("sim"))).status());
 
     open("wb-runs", viewer());
+    assertNoControls("the dashboard");
     find("#wb-open-runs").click();
     find("#wb-f-project").sendKeys("wb-runs");
     find("#wb-f-apply").click();
     find("#wb-runs tr[data-task-id='" + queued + "']");
-    assertTrue(none(".wb-reserve") && none(".wb-release"), "a viewer gets no assignment controls");
+    assertTrue(none(".wb-reserve") && none(".wb-release") && none(".wb-reserve-for"), "a viewer gets no assignment controls");
 
     open("wb-runs", node.operatorToken());
     find("#wb-open-runs").click();
@@ -348,10 +351,36 @@ class WorkbenchBrowserTest {
     browser.waiting(Duration.ofSeconds(20)).until(ExpectedConditions.textToBePresentInElementLocated(
         By.cssSelector("#wb-runs tr[data-task-id='" + queued + "']"), "bob until"));
 
+    // bob claims it; the row and who holds what follow live; the operator takes it back from him.
+    JsonObject held = bob.get("/api/v1/work/next?executor_id=bob&wait=5").json().getJsonObject("task");
+    assertEquals(queued, held.getString("task_id"));
+    browser.waiting(Duration.ofSeconds(20)).until(ExpectedConditions.attributeToBe(
+        By.cssSelector("#wb-runs tr[data-task-id='" + queued + "']"), "data-status", "claimed"));
+    browser.waiting(Duration.ofSeconds(20)).until(ExpectedConditions.textToBePresentInElementLocated(
+        By.cssSelector("#wb-assignments li[data-executor='bob']"), "holds 1"));
+    find("#wb-runs tr[data-task-id='" + queued + "'] .wb-release").click();
+    browser.waiting(Duration.ofSeconds(10)).until(ExpectedConditions.textToBePresentInElementLocated(By.id("wb-runs-note"),
+        "Released from bob: back on the queue for any executor; bob is told to stop on its next heartbeat"));
+    browser.waiting(Duration.ofSeconds(20)).until(ExpectedConditions.attributeToBe(
+        By.cssSelector("#wb-runs tr[data-task-id='" + queued + "']"), "data-status", "queued"));
+    assertEquals("queued", node.sql("SELECT status FROM station_tasks WHERE id = '" + queued + "'").get(0).getString(0));
+    JsonObject beat = bob.post("/api/v1/executors/bob/heartbeat", new JsonObject().put("status", "busy").put("current_task", queued)).json();
+    assertEquals(new JsonArray().add(queued), beat.getJsonArray("released_tasks"), "bob learns it: " + beat.encode());
+    Api.Reply late = bob.post("/api/v1/work/" + queued + "/complete", new JsonObject().put("lease_token", held.getString("lease_token"))
+        .put("outcome", "stabilized"));
+    assertEquals(409, late.status(), late.text());
+    assertTrue(late.json().getBoolean("released"), late.text());
+    JsonArray audited = node.apiAs("admin").get("/api/v1/audit?action=release_task").json().getJsonArray("entries");
+    assertEquals("bob", audited.getJsonObject(0).getJsonObject("detail").getString("held_by"), audited.encode());
+    assertEquals(queued, audited.getJsonObject(0).getString("target"));
+
     find("#wb-runs tr[data-task-id='" + queued + "'] .wb-open-track").click();
     WebElement drawer = find("#wb-drawer");
     assertEquals(trackOf("wb-runs"), drawer.getDomAttribute("data-track-id"));
     assertTrue(none("#wb-panel"), "the runs view gave way to the track");
+    // Its task leaves the queue, so no other test's claim takes it.
+    assertEquals(200, node.api.post("/production/track/" + trackOf("wb-runs") + "/cancel", new JsonObject().put("kind", "permanent")
+        .put("reason", "seen enough")).status());
   }
 
   @Test
@@ -364,6 +393,7 @@ class WorkbenchBrowserTest {
     String leaf = TestNode.track(view, "leaf").getString("track_id");
     open("wb-bulk", viewer());
     assertTrue(none(".wb-select") && none("#wb-bulk"), "a viewer cannot select tracks");
+    assertNoControls("the dashboard");
 
     open("wb-bulk", node.operatorToken());
     find(".track[data-track-id='" + leaf + "'] .wb-select").click();
@@ -465,16 +495,21 @@ class WorkbenchBrowserTest {
   }
 
   @Test
-  @DisplayName("5: /assembly-line/dashboard shows intents queued with their estimate, at work, completed, live")
+  @DisplayName("5: /assembly-line/dashboard, opened from the dashboard, shows intents queued with their estimate, at work, completed with the evidence unfolded; live; no controls")
   void intentQueue() {
     try (TestNode assembly = TestNode.start(TestNode.config().put("lines_dir", "conf/lines"), Clock.systemUTC())) {
       Api.Reply submitted = assembly.api.post("/assembly-line/intent", new JsonObject().put("title", "billing").put("spec_path", "specs/billing"));
       assertEquals(201, submitted.status(), submitted.text());
       String first = submitted.json().getString("intent_id");
-      browser.driver.get(assembly.api.base() + "/assembly-line/dashboard?token=" + assembly.token(Role.VIEWER.wire()));
+      // A viewer opens the queue from the dashboard's header.
+      browser.driver.get(assembly.api.base() + "/?token=" + assembly.token(Role.VIEWER.wire()));
+      assertNoControls("the dashboard");
+      find("#wb-open-intents").click();
       WebElement queued = find("#intents-queued li[data-intent-id='" + first + "']");
       assertTrue(queued.getText().contains("starts about"), queued.getText());
       assertTrue(queued.getText().contains("waits for an executor that can build"), queued.getText());
+      assertEquals(assembly.api.get("/assembly-line/queue").json().getJsonArray("queued").getJsonObject(0).getString("waiting_for"),
+          queued.findElement(By.cssSelector(".wb-intent-wait")).getText().substring("waits for ".length()), "the page shows what the API says");
       Api builder = assembly.executorApi("builder");
       assertTrue(builder.get("/assembly-line/work/next?executor_id=builder").json().getBoolean("assigned"));
       builder.post("/assembly-line/work/progress", new JsonObject().put("intent_id", first).put("executor_id", "builder")
@@ -483,7 +518,36 @@ class WorkbenchBrowserTest {
       browser.waiting(Duration.ofSeconds(10)).until(d -> atWork.getText().contains("at builder"));
       assertTrue(atWork.getText().startsWith("billing"), atWork.getText());
       assertTrue(none("#intents-queued li"), "it left the queue, live");
-      assertTrue(none("button.btn-primary:not([type='submit'])"), "the queue page has no controls");
+
+      // The builder finishes every station, each audit with its verification level: the intent is completed, live.
+      Map<String, Integer> levels = Map.of("spec_audit", 1, "build_audit", 2, "test_audit", 4, "production_audit", 6);
+      String station = "spec";
+      for (int i = 0; i < 8; i++) {
+        if (i > 0) {
+          JsonObject pulled = builder.get("/assembly-line/work/next?executor_id=builder").json();
+          assertTrue(pulled.getBoolean("assigned"), pulled.encode());
+          station = pulled.getJsonObject("intent").getString("station");
+        }
+        JsonObject report = new JsonObject().put("intent_id", first).put("executor_id", "builder").put("status", "completed")
+            .put("artifacts", new JsonObject());
+        if (station.endsWith("_audit")) {
+          report.put("verification_level", levels.get(station)).put("score", 0.95).put("findings", new JsonArray().add("tests pass"));
+        }
+        Api.Reply done = builder.post("/assembly-line/work/complete", report);
+        assertEquals(200, done.status(), done.text());
+      }
+      WebElement completed = find("#intents-completed li[data-intent-id='" + first + "']");
+      assertTrue(none("#intents-in-progress li"), "it left the work, live");
+      JsonObject finished = assembly.api.get("/assembly-line/queue").json().getJsonArray("completed").getJsonObject(0);
+      assertTrue(completed.getText().contains("verification level " + finished.getInteger("verification_level")), completed.getText());
+      completed.findElement(By.cssSelector(".wb-evidence summary")).click();
+      List<WebElement> evidence = completed.findElements(By.cssSelector(".wb-evidence li"));
+      assertEquals(finished.getJsonArray("evidence").size(), evidence.size(), "each audit's evidence, as the API has it");
+      assertTrue(evidence.get(evidence.size() - 1).isDisplayed(), "unfolded");
+      assertTrue(evidence.stream().anyMatch(e -> e.getText().contains("level 6") && e.getText().contains("tests pass")),
+          evidence.stream().map(WebElement::getText).toList().toString());
+      assertTrue(browser.driver.findElements(By.cssSelector("main button, main input, main select, main textarea, main form")).isEmpty(),
+          "the queue page has no controls");
     }
   }
 
