@@ -237,6 +237,9 @@ class WorkbenchBrowserTest {
     browser.waiting(Duration.ofSeconds(10)).until(d -> log.getText().contains("entry 097"));
 
     assertEquals(200, logger.post("/api/v1/work/" + id + "/complete", new JsonObject().put("lease_token", lease).put("outcome", "stabilized")).status());
+    // Its next station's task leaves the queue, so no other test's claim takes it.
+    assertEquals(200, node.api.post("/production/track/" + task.getString("track_id") + "/cancel", new JsonObject().put("kind", "permanent")
+        .put("reason", "seen enough")).status());
   }
 
   @Test
@@ -316,11 +319,13 @@ class WorkbenchBrowserTest {
   @Test
   @DisplayName("4 + 6: the runs view filters, follows a claim live, reserves a run for bob and releases it, and opens the run's track; a viewer gets no controls")
   void runsAndAssignment() {
-    node.createProject("wb-runs", "manual");
-    assertEquals(200, node.api.post("/production/start?project=wb-runs", new JsonObject()).status());
+    // Capability "hand" (line gated), which only this test's bob claims here, so bob's claim takes this task.
+    node.createProject("wb-runs", "gated");
+    assertEquals(200, node.api.post("/production/start?project=wb-runs&doc=exists_doc", new JsonObject()).status());
     String queued = node.sql("SELECT id FROM station_tasks WHERE project_id = 'wb-runs'").get(0).getString(0);
+    String runsTrack = node.sql("SELECT track_id FROM station_tasks WHERE id = '" + queued + "'").get(0).getString(0);
     Api bob = node.executorApi("bob");
-    assertEquals(201, bob.post("/api/v1/executors", new JsonObject().put("executor_id", "bob").put("capabilities", new JsonArray().add("sim"))).status());
+    assertEquals(201, bob.post("/api/v1/executors", new JsonObject().put("executor_id", "bob").put("capabilities", new JsonArray().add("hand"))).status());
 
     open("wb-runs", viewer());
     assertNoControls("the dashboard");
@@ -376,10 +381,10 @@ class WorkbenchBrowserTest {
 
     find("#wb-runs tr[data-task-id='" + queued + "'] .wb-open-track").click();
     WebElement drawer = find("#wb-drawer");
-    assertEquals(trackOf("wb-runs"), drawer.getDomAttribute("data-track-id"));
+    assertEquals(runsTrack, drawer.getDomAttribute("data-track-id"));
     assertTrue(none("#wb-panel"), "the runs view gave way to the track");
     // Its task leaves the queue, so no other test's claim takes it.
-    assertEquals(200, node.api.post("/production/track/" + trackOf("wb-runs") + "/cancel", new JsonObject().put("kind", "permanent")
+    assertEquals(200, node.api.post("/production/track/" + runsTrack + "/cancel", new JsonObject().put("kind", "permanent")
         .put("reason", "seen enough")).status());
   }
 
@@ -536,8 +541,9 @@ class WorkbenchBrowserTest {
         Api.Reply done = builder.post("/assembly-line/work/complete", report);
         assertEquals(200, done.status(), done.text());
       }
+      find("#intents-completed li[data-intent-id='" + first + "']");
+      browser.waiting(Duration.ofSeconds(10)).until(d -> d.findElements(By.cssSelector("#intents-in-progress li")).isEmpty());
       WebElement completed = find("#intents-completed li[data-intent-id='" + first + "']");
-      assertTrue(none("#intents-in-progress li"), "it left the work, live");
       JsonObject finished = assembly.api.get("/assembly-line/queue").json().getJsonArray("completed").getJsonObject(0);
       assertTrue(completed.getText().contains("verification level " + finished.getInteger("verification_level")), completed.getText());
       completed.findElement(By.cssSelector(".wb-evidence summary")).click();
