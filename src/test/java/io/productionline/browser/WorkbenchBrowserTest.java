@@ -418,6 +418,51 @@ class WorkbenchBrowserTest {
         By.cssSelector(".track[data-track-id='" + leaf + "']"), "data-state", "cancelled"));
   }
 
+  @Test
+  @DisplayName("8: two halted tracks and a queued one selected, their halts acknowledged in one action after a confirmation that is the server's own dry run")
+  void bulkAcknowledge() {
+    node.createProject("wb-ack", "gated");
+    JsonObject view = node.production("wb-ack");
+    String exists = TestNode.track(view, "exists_doc").getString("track_id");
+    String content = TestNode.track(view, "content_doc").getString("track_id");
+    String metric = TestNode.track(view, "metric_doc").getString("track_id");
+    Api halter = node.executorApi("halter");
+    assertEquals(201, halter.post("/api/v1/executors", new JsonObject().put("executor_id", "halter")
+        .put("capabilities", new JsonArray().add("hand"))).status());
+    for (String doc : List.of("exists_doc", "content_doc")) {
+      assertEquals(200, node.api.post("/production/start?project=wb-ack&doc=" + doc, new JsonObject()).status());
+      JsonObject task = halter.get("/api/v1/work/next?executor_id=halter&wait=5").json().getJsonObject("task");
+      assertEquals(doc, task.getString("document_type"), task.encode());
+      assertEquals(200, halter.post("/api/v1/work/" + task.getString("task_id") + "/complete", new JsonObject()
+          .put("lease_token", task.getString("lease_token")).put("outcome", "halted").put("reason", "the source is unreadable")).status());
+    }
+    node.awaitProduction("wb-ack", p -> "halted".equals(TestNode.track(p, "exists_doc").getString("state"))
+        && "halted".equals(TestNode.track(p, "content_doc").getString("state")), Duration.ofSeconds(20));
+
+    open("wb-ack", node.operatorToken());
+    for (String t : List.of(exists, content, metric)) {
+      find(".track[data-track-id='" + t + "'] .wb-select").click();
+    }
+    assertEquals("3 selected", find("#wb-bulk-count").getText());
+    find("#wb-bulk-notes").sendKeys("checked by hand");
+    find("#wb-bulk-ack").click();
+    String says = find("#wb-confirm-says").getText();
+    JsonObject dry = node.api.post("/production/tracks/acknowledge", new JsonObject().put("track_ids", new JsonArray().add(exists)
+        .add(content).add(metric)).put("notes", "checked by hand").put("dry_run", true)).json();
+    assertEquals(dry.getString("says"), says, "the confirmation is the server's own dry run");
+    assertEquals(2, dry.getInteger("will_change"), dry.encode());
+    find("#wb-confirm li[data-track-id='" + metric + "'][data-action='skip']");
+    assertEquals("halted", node.api.get("/production/track/" + exists).json().getString("state"), "nothing happens before the confirmation");
+    find("#wb-confirm-go").click();
+    browser.waiting(Duration.ofSeconds(10)).until(ExpectedConditions.textToBePresentInElementLocated(By.id("wb-bulk-note"), "Done: 2 of 2"));
+    assertEquals("escalated", node.api.get("/production/track/" + exists).json().getString("state"));
+    assertEquals("escalated", node.api.get("/production/track/" + content).json().getString("state"));
+    assertEquals("queued", node.api.get("/production/track/" + metric).json().getString("state"), "the skipped one stays");
+    browser.waiting(Duration.ofSeconds(10)).until(ExpectedConditions.attributeToBe(
+        By.cssSelector(".track[data-track-id='" + content + "']"), "data-state", "escalated"));
+    assertEquals(2L, node.sql("SELECT count(*) FROM interrupts WHERE project_id = 'wb-ack' AND status = 'escalated'").get(0).getLong(0));
+  }
+
   /** Whether a visible element of the page matches {@code css}. */
   private boolean visible(String css) {
     return browser.driver.findElements(By.cssSelector(css)).stream().anyMatch(WebElement::isDisplayed);
