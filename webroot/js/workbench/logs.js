@@ -158,8 +158,9 @@ export class LogView {
     this.viewport.dataset.earlier = String(this.earlier);
     this.viewport.dataset.first = this.firstId == null ? '' : String(this.firstId);
     const n = (x) => x.toLocaleString('en');
-    this.count.textContent = `${filtered ? `${n(this.lines.length)}${this.earlier ? '+' : ''} matching, ` : ''}`
-      + `${this.earlier ? `latest ${n(this.lines.length)} loaded (scroll up for earlier) of ` : ''}${n(total)} lines`;
+    const loaded = filtered ? `${n(this.lines.length)}${this.earlier ? '+' : ''} matching of ${n(total)} lines`
+      : this.earlier ? `latest ${n(this.lines.length)} of ${n(total)} lines` : `${n(total)} lines`;
+    this.count.textContent = this.earlier ? `${loaded} · scroll up for earlier` : loaded;
     this.spacer.style.height = `${this.lines.length * ROW}px`;
     if (stick) this.viewport.scrollTop = this.viewport.scrollHeight;
     this.draw();
