@@ -430,8 +430,8 @@ public final class WorkService {
    * {@code POST /api/v1/runs/{task}/release}) is refused naming the release: {@code released: true},
    * who, when and why. Anything else stays as it was refused. Read only on the refusal path.
    */
-  private Future<TaskRow> releasedLease(Throwable e, String taskId, String leaseToken) {
-    if (!(e instanceof Refusal r) || r.status() != 409 || leaseToken == null) {
+  private <T> Future<T> releasedLease(Throwable e, String taskId, String leaseToken) {
+    if (leaseToken == null || Refusal.of(e).status() != 409) {
       return Future.failedFuture(e);
     }
     return runs.releaseOfLease(s.pool, taskId, leaseToken).transform(ar -> {
@@ -669,7 +669,9 @@ public final class WorkService {
     result.remove("outcome");
     JsonObject command = new JsonObject().put("type", "task_completed").put("task_id", taskId).put("lease_token", leaseToken)
         .put("outcome", outcome).put("result", result).put("executor_id", t.executorId());
-    return stored.compose(v -> supervisor.send(t.trackId(), command)).compose(reply -> {
+    // A release that came between the holder check and the track's verticle is named as such too.
+    return stored.compose(v -> supervisor.send(t.trackId(), command))
+        .recover(e -> releasedLease(e, taskId, leaseToken)).compose(reply -> {
       if (reply.getBoolean("repeated", false)) {
         return Future.succeededFuture(reply.put("completed", true));
       }
