@@ -26,7 +26,8 @@ from production_line import Executor  # noqa: E402
 def options():
     env = os.environ.get
     p = argparse.ArgumentParser(description="An example Production Line executor in Python.")
-    p.add_argument("--server", default=env("PL_SERVER", "http://127.0.0.1:" + env("PL_HTTP_PORT", "8950")))
+    p.add_argument("--server", default=env("PL_SERVER", "http://127.0.0.1:" + env("PL_HTTP_PORT", "8950")),
+                   help="the server, or several nodes of one cluster, comma-separated (PL_SERVER)")
     p.add_argument("--token", default=env("PL_TOKEN"), help="the executor token (PL_TOKEN)")
     p.add_argument("--id", default=env("PL_EXECUTOR_ID", "py-%d" % os.getpid()))
     p.add_argument("--capabilities", default=env("PL_CAPABILITIES", "sim"))

@@ -49,15 +49,43 @@ class ApiError(Exception):
 
 
 class Client:
-    """JSON over HTTP with a bearer token. Raises ApiError on a refusal, OSError when the server is not reached."""
+    """JSON over HTTP with a bearer token. Raises ApiError on a refusal, OSError when the server is not reached.
+
+    ``server`` may name several nodes of one cluster, comma-separated: a call that gets no answer
+    (refused, reset, timed out) raises OSError as it is, and the next calls go to the next node.
+    """
 
     def __init__(self, server, token, timeout=30):
-        self.server = server.rstrip("/")
+        self.servers = [s.strip().rstrip("/") for s in server.split(",") if s.strip()]
+        if not self.servers:
+            raise ValueError("no server URL given")
+        self._at = 0
+        self._turn = threading.Lock()
         self.token = token
         self.timeout = timeout
 
+    @property
+    def server(self):
+        """The node in use."""
+        return self.servers[self._at]
+
+    def _unreachable(self, used, cause):
+        with self._turn:
+            if len(self.servers) > 1 and self.servers[self._at] == used:
+                self._at = (self._at + 1) % len(self.servers)
+                log.warning("server %s cannot be reached (%s); turning to %s", used, cause, self.servers[self._at])
+
     def call(self, method, path, body=None, headers=None, query=None, timeout=None):
-        url = self.server + path + ("?" + urllib.parse.urlencode(query) if query else "")
+        server = self.server
+        try:
+            return self._call(server, method, path, body, headers, query, timeout)
+        except OSError as e:
+            if not isinstance(e, urllib.error.HTTPError):
+                self._unreachable(server, e)
+            raise
+
+    def _call(self, server, method, path, body, headers, query, timeout):
+        url = server + path + ("?" + urllib.parse.urlencode(query) if query else "")
         data = None if body is None else json.dumps(body).encode("utf-8")
         request = urllib.request.Request(url, data=data, method=method)
         request.add_header("Accept", "application/json")
@@ -67,7 +95,7 @@ class Client:
             request.add_header("Authorization", "Bearer " + self.token)
         for k, v in (headers or {}).items():
             request.add_header(k, v)
-        what = "%s %s" % (method, self.server + path)
+        what = "%s %s" % (method, server + path)
         try:
             with urllib.request.urlopen(request, timeout=timeout or self.timeout) as reply:
                 text = reply.read().decode("utf-8")
@@ -181,7 +209,9 @@ class Executor:
         task = self._task
         body = {"status": "busy", "current_task": task.id} if task else {"status": "idle"}
         try:
-            reply = self.client.call("POST", "/api/v1/executors/%s/heartbeat" % self.executor_id, body)
+            # Unanswered within its interval: the node counts as out of reach and the next beat goes to the next one.
+            reply = self.client.call("POST", "/api/v1/executors/%s/heartbeat" % self.executor_id, body,
+                                     timeout=max(2, self.heartbeat_seconds))
         except ApiError as e:
             if e.status == 404:  # the server forgot us (Redis lost the registration): register again
                 self.register()
@@ -227,6 +257,25 @@ class Executor:
             self.client.call("POST", "/api/v1/work/%s/release" % task.id, {"lease_token": task.lease_token, "reason": reason})
         except (ApiError, OSError) as e:
             log.warning("hand back of %s: %s", task.id, e)
+
+    def _register_when_reachable(self):
+        """Registers; asks again (every 1 s, then up to every 5 s) while no node answers or one answers 5xx/404/408/429."""
+        attempt = 1
+        while not self._stopping.is_set():
+            try:
+                return self.register()
+            except ApiError as e:
+                if e.status < 500 and e.status not in (404, 408, 429):
+                    raise
+                cause = e
+            except OSError as e:
+                cause = e
+            delay = min(5, attempt)
+            log.warning("%s cannot register with %s yet (%s); asking again in %d s", self.executor_id, self.client.server,
+                        cause, delay)
+            self._stopping.wait(delay)
+            attempt += 1
+        return None
 
     def leave(self):
         try:
@@ -285,7 +334,9 @@ class Executor:
         """Registers, heartbeats, and runs ``work`` for each task until stopped; then leaves. Returns the number completed."""
         old = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
-            self.register()
+            self._register_when_reachable()
+            if self._stopping.is_set():
+                return self.completed
             log.info("%s registered for %s; heartbeat every %ss", self.executor_id, ",".join(self.capabilities),
                      self.heartbeat_seconds)
             threading.Thread(target=self._heartbeats, name="heartbeats", daemon=True).start()

@@ -16,7 +16,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The demo of the embedded default: the project {@code demo} on the documents line and
  * {@code demo-review} on the review line (it stops for an operator's answer), both created and
- * started once and resumed as they stand after a restart, and a few in-process executors. Every
+ * started once and resumed as they stand after a restart, and a few in-process executors. The
+ * projects are created before the banner ({@link #prepare}) and started with the executors after it
+ * ({@link #run}). Every
  * {@code demo.every_seconds} (180) a new demo project {@code demo-<time>} starts, so a line is
  * always moving, and the finished demo projects beyond the newest {@code demo.keep} (3) are
  * archived, so the project list stays short however long the demo runs.
@@ -26,13 +28,20 @@ final class DemoLine {
   private static final Logger log = LoggerFactory.getLogger(DemoLine.class);
   /** The idempotency-key prefix of every demo project: what the archiving picks them by. */
   static final String KEY = "demo-project:";
+  /** Who the demo's actions are by (created_by, archived_by, the audit log). */
+  private static final String BY = "demo";
   private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
   private final Vertx vertx;
   private final ProductionLine node;
   private final JsonObject demo;
-  private final List<ExecutorAgent> agents = new ArrayList<>();
-  private long timer = -1;
+  /** Read by the shutdown hook's thread while {@link #run} may still add to it. */
+  private final List<ExecutorAgent> agents = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** Set by {@link #stop}: a {@link #run} still under way starts nothing more. */
+  private volatile boolean stopped;
+  /** Projects {@link #prepare} created and {@link #run} has not started yet. */
+  private final List<String> created = new ArrayList<>();
+  private volatile long timer = -1;
 
   DemoLine(Vertx vertx, ProductionLine node, JsonObject demo) {
     this.vertx = vertx;
@@ -45,15 +54,31 @@ final class DemoLine {
     return demo.getString("project", "demo");
   }
 
-  Future<Void> start() {
+  /**
+   * Creates the demo projects the first time (not started yet), so the page the banner names has its
+   * project; after a restart they stand as they were. {@link #run} starts them.
+   */
+  Future<Void> prepare() {
     String review = demo.getString("review_project", "demo-review");
-    Future<Void> reviewStarted = review.isEmpty() || node.services().lines.find("review").isEmpty()
-        ? Future.succeededFuture() : startOnce(review, "review");
-    return reviewStarted
-        .compose(v -> startOnce(project(), line()))
-        .compose(v -> {
+    Future<Void> reviewCreated = review.isEmpty() || node.services().lines.find("review").isEmpty()
+        ? Future.succeededFuture() : createOnce(review, "review").map(this::toStart);
+    return reviewCreated.compose(v -> createOnce(project(), line()).map(this::toStart));
+  }
+
+  /**
+   * Starts the projects {@link #prepare} created, the demo's executors and its timer. {@code Main}
+   * calls it after the banner, so the banner is the last thing the start prints and the line's moves
+   * follow it.
+   */
+  Future<Void> run() {
+    Future<Void> chain = Future.succeededFuture();
+    for (String project : List.copyOf(created)) {
+      chain = chain.compose(v -> node.orchestrator().start(project, null, "demo").mapEmpty());
+    }
+    created.clear();
+    return chain.compose(v -> {
           List<Future<Void>> started = new ArrayList<>();
-          for (int i = 1; i <= demo.getInteger("executors", 3); i++) {
+          for (int i = 1; i <= demo.getInteger("executors", 3) && !stopped; i++) {
             String id = "sim-" + i;
             String token = node.services().tokens.mint(Role.EXECUTOR, id, id, Tokens.MAX_TTL);
             ExecutorAgent agent = new ExecutorAgent(vertx, new ExecutorAgent.Settings("http://127.0.0.1:" + node.port(),
@@ -65,17 +90,35 @@ final class DemoLine {
         })
         .onSuccess(v -> {
           int every = demo.getInteger("every_seconds", 180);
-          if (every > 0) {
+          if (every > 0 && !stopped) {
             timer = vertx.setPeriodic(every * 1000L, t -> next());
+            if (stopped) {
+              vertx.cancelTimer(timer);
+            }
           }
         });
   }
 
-  /** A new demo project on the line, started; then the oldest finished ones archived. */
+  /**
+   * A new demo project on the line, started; then the finished demo projects beyond the newest
+   * {@code keep} are archived, each announced as an operator's archive is (the page's project
+   * selector drops it; it stays readable by its id).
+   */
   Future<Void> next() {
     String id = "demo-" + STAMP.format(node.services().clock.instant());
-    return startOnce(id, line())
-        .compose(v -> node.services().projects.archiveFinished(node.services().pool, KEY, demo.getInteger("keep", 3), "demo"))
+    var s = node.services();
+    return createOnce(id, line())
+        .compose(createdNow -> createdNow != null ? node.orchestrator().start(id, null, "demo").mapEmpty() : Future.succeededFuture())
+        .compose(v -> s.projects.archiveFinished(s.pool, KEY, demo.getInteger("keep", 3), BY))
+        .compose(archived -> {
+          java.time.Instant now = s.clock.instant();
+          Future<Void> chain = Future.succeededFuture();
+          for (var p : archived) {
+            chain = chain.compose(v -> s.audit.record(s.pool, BY, "archive_project", p.id(), new JsonObject().put("line", p.line()), now))
+                .onSuccess(v -> io.productionline.track.LiveViews.archived(vertx.eventBus(), p, BY, now));
+          }
+          return chain.map(archived.stream().map(p -> p.id()).toList());
+        })
         .onSuccess(archived -> log.info("Demo project {} started{}", id, archived.isEmpty() ? "" : "; archived " + String.join(", ", archived)))
         .onFailure(e -> log.warn("The next demo project could not start: {}", e.getMessage()))
         .mapEmpty();
@@ -83,6 +126,7 @@ final class DemoLine {
 
   /** Stops the demo's timer and its executors (each finishes or hands back its task in hand). */
   Future<Void> stop() {
+    stopped = true;
     if (timer >= 0) {
       vertx.cancelTimer(timer);
     }
@@ -93,11 +137,17 @@ final class DemoLine {
     return demo.getString("line", "documents");
   }
 
-  /** Creates and starts a demo project the first time; after a restart it resumes as it stands. */
-  private Future<Void> startOnce(String project, String line) {
-    return node.orchestrator().create(project, line, new JsonObject(), KEY + project, "demo")
-        .compose(created -> created.created()
-            ? node.orchestrator().start(project, null, "demo").mapEmpty()
-            : Future.succeededFuture());
+  /** Creates a demo project the first time; its id when it was created now, null when it stood already (a restart). */
+  private Future<String> createOnce(String project, String line) {
+    return node.orchestrator().create(project, line, new JsonObject(), KEY + project, BY)
+        .map(c -> c.created() ? project : null);
+  }
+
+  /** Keeps a project {@link #prepare} created for {@link #run} to start. */
+  private Void toStart(String createdNow) {
+    if (createdNow != null) {
+      created.add(createdNow);
+    }
+    return null;
   }
 }

@@ -156,7 +156,8 @@ public final class Main {
     JsonObject demoConf = config.getJsonObject("demo", new JsonObject());
     DemoLine demo = demoConf.getBoolean("enabled", true) ? new DemoLine(vertx, node, demoConf) : null;
     if (demo != null) {
-      demo.start().await();
+      // Its projects exist before the banner names the page; they start, with its executors, after it.
+      demo.prepare().await();
     }
 
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -182,18 +183,24 @@ public final class Main {
       query.add("token=" + operatorToken);
     }
     Path logFile = data.resolve("logs").resolve("production-line.jsonl");
-    System.out.println();
-    System.out.println("  Production Line is running. Lines: "
-        + String.join(", ", node.services().lines.rows().await().stream().map(r -> r.name()).sorted().toList())
-        + (demo == null ? "" : "; the demo starts a new project every few minutes"));
-    System.out.println("  Dashboard: " + url + (query.isEmpty() ? "" : "?" + String.join("&", query)));
-    System.out.println("  Tokens:    " + tokens.resolve("operator.token") + " and " + tokens.resolve("admin.token")
-        + " (curl -H \"Authorization: Bearer $(cat " + tokens.resolve("operator.token") + ")\" " + url + "api/v1/lines)");
-    System.out.println("  Logs:      this console, and " + logFile + " (JSON, one event per line)");
-    System.out.println("  Data:      " + String.join("; ", stores));
-    System.out.println("  Health:    " + url + "health");
-    System.out.println("  Stop:      Ctrl-C (or kill " + ProcessHandle.current().pid() + "); started again, it resumes where it stood");
-    System.out.println();
+    String lines = String.join(", ", node.services().lines.rows().await().stream().map(r -> r.name()).sorted().toList());
+    String nl = System.lineSeparator();
+    // One write, so no log line of another thread lands inside it; the last thing the start prints.
+    System.out.print(nl
+        + "  Production Line is running. Lines: " + lines + (demo == null ? "" : "; the demo starts a new project every few minutes") + nl
+        + "  Dashboard: " + url + (query.isEmpty() ? "" : "?" + String.join("&", query)) + nl
+        + "  Tokens:    " + tokens.resolve("operator.token") + " and " + tokens.resolve("admin.token")
+        + " (curl -H \"Authorization: Bearer $(cat " + tokens.resolve("operator.token") + ")\" " + url + "api/v1/lines)" + nl
+        + "  Logs:      this console, and " + logFile + " (JSON, one event per line)" + nl
+        + "  Data:      " + String.join("; ", stores) + nl
+        + "  Health:    " + url + "health" + nl
+        + "  Stop:      Ctrl-C (or kill " + ProcessHandle.current().pid() + "); started again, it resumes where it stood" + nl
+        + nl);
+    System.out.flush();
+    if (demo != null) {
+      // The line starts moving after the banner: its moves follow it on the console.
+      demo.run().onFailure(e -> log.warn("The demo did not start: {}", e.getMessage()));
+    }
   }
 
   /** host:port/db of a connection URL, without user or password. */

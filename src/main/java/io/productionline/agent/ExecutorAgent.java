@@ -10,7 +10,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
-import java.net.URI;
 import java.time.Duration;
 import io.productionline.work.WorkService;
 import java.util.ArrayList;
@@ -45,6 +44,12 @@ public final class ExecutorAgent {
 
   private static final Logger log = LoggerFactory.getLogger(ExecutorAgent.class);
   private static final int COMPLETE_ATTEMPTS = 5;
+  /**
+   * How long past its long-poll wait a claim may go unanswered before the server counts as out of
+   * reach (a stalled node; the executor turns to the next). A claim granted as it gave up is handed
+   * back by the server when the connection closes.
+   */
+  private static final int CLAIM_SLACK_SECONDS = 5;
 
   /**
    * How to reach the server and who this executor is; {@code graceSeconds} is the stop grace for a
@@ -97,6 +102,7 @@ public final class ExecutorAgent {
   private final Context ctx;
   private final Settings settings;
   private final WebClient client;
+  private final Servers servers;
   private final ServerLink link;
   private final StepRunners runners;
   private final AtomicBoolean running = new AtomicBoolean();
@@ -128,11 +134,9 @@ public final class ExecutorAgent {
     this.vertx = vertx;
     this.ctx = vertx.getOrCreateContext();
     this.settings = settings;
-    URI uri = URI.create(settings.serverUrl());
-    this.client = WebClient.create(vertx, new WebClientOptions()
-        .setDefaultHost(uri.getHost()).setDefaultPort(uri.getPort() < 0 ? 80 : uri.getPort())
-        .setIdleTimeout(0).setKeepAlive(true));
-    this.link = overBus ? ServerLink.bus(vertx) : ServerLink.http(client);
+    this.servers = new Servers(settings.serverUrl());
+    this.client = WebClient.create(vertx, new WebClientOptions().setIdleTimeout(0).setKeepAlive(true));
+    this.link = overBus ? ServerLink.bus(vertx) : ServerLink.http(client, servers, settings.executorId());
     this.runners = new StepRunners(vertx, this);
   }
 
@@ -140,8 +144,9 @@ public final class ExecutorAgent {
     return settings.executorId();
   }
 
+  /** The server node in use (of those {@link Settings#serverUrl()} names, comma-separated). */
   String serverUrl() {
-    return settings.serverUrl().replaceAll("/+$", "");
+    return servers.current().toString();
   }
 
   int maxArtifactBytes() {
@@ -152,12 +157,35 @@ public final class ExecutorAgent {
   public Future<Void> start() {
     running.set(true);
     Promise<Void> started = Promise.promise();
-    ctx.runOnContext(x -> register().map(v -> {
-      heartbeatTimer = vertx.setPeriodic(heartbeatMs, t -> heartbeat());
-      loop();
+    ctx.runOnContext(x -> registerWhenReachable(1).map(v -> {
+      if (running.get()) {
+        heartbeatTimer = vertx.setPeriodic(heartbeatMs, t -> heartbeat());
+        loop();
+      }
       return (Void) null;
     }).onComplete(started));
     return started.future();
+  }
+
+  /**
+   * Registers; while no server can be reached or one answers that it cannot serve yet (5xx, 404,
+   * 408, 429) asks again, every 1 s and then up to every 5 s, turning from server to server, until
+   * it is registered or stopped. A refusal that asking again cannot change (a bad token or body)
+   * fails the start.
+   */
+  private Future<Void> registerWhenReachable(int attempt) {
+    return register().recover(e -> {
+      boolean lasting = e instanceof Refused r && r.status < 500 && r.status != 404 && r.status != 408 && r.status != 429;
+      if (lasting || !running.get()) {
+        return lasting ? Future.failedFuture(e) : Future.succeededFuture();
+      }
+      long delay = Math.min(5_000, 1_000L * attempt);
+      log.warn("Executor {} cannot register with {} yet ({}); asking again in {} s", settings.executorId(), serverUrl(),
+          e.getMessage(), delay / 1000);
+      Promise<Void> later = Promise.promise();
+      vertx.setTimer(delay, t -> registerWhenReachable(attempt + 1).onComplete(later));
+      return later.future();
+    });
   }
 
   private Future<Void> register() {
@@ -398,8 +426,11 @@ public final class ExecutorAgent {
 
   private void heartbeat() {
     RunningStep step = steps.values().stream().findFirst().orElse(null);
-    post("/api/v1/executors/" + settings.executorId() + "/heartbeat",
-        new JsonObject().put("status", step == null ? "idle" : "busy").put("current_task", step == null ? null : step.taskId()))
+    // A heartbeat unanswered within its interval (at least 2 s) counts the node as out of reach: the
+    // next one goes to the next node, so the leases it renews do not run out behind a stalled node.
+    link.call(HttpMethod.POST, "/api/v1/executors/" + settings.executorId() + "/heartbeat", headers(),
+            new JsonObject().put("status", step == null ? "idle" : "busy").put("current_task", step == null ? null : step.taskId()),
+            Math.max(2_000, heartbeatMs))
         .onSuccess(reply -> {
           JsonArray releasedNow = reply.getJsonArray("released_tasks", new JsonArray());
           for (Object id : reply.getJsonArray("cancel_tasks", new JsonArray())) {
@@ -465,7 +496,7 @@ public final class ExecutorAgent {
   }
 
   Future<JsonObject> get(String path) {
-    return link.call(HttpMethod.GET, path, headers(), null, (settings.waitSeconds() + 10) * 1000L);
+    return link.call(HttpMethod.GET, path, headers(), null, (settings.waitSeconds() + CLAIM_SLACK_SECONDS) * 1000L);
   }
 
   private MultiMap headers() {

@@ -20,11 +20,12 @@ import org.slf4j.LoggerFactory;
 public final class ExecutorCommand {
 
   private static final Logger log = LoggerFactory.getLogger(ExecutorCommand.class);
-  static final String USAGE = "production-line executor [--server URL] [--token T] --id ID --capabilities a,b "
+  static final String USAGE = "production-line executor [--server URL[,URL…]] [--token T] --id ID --capabilities a,b "
       + "[--environment local|server] [--type T] [--wait S] [--grace S] [--concurrency N] [--cluster]";
   /** Option name (without --) → its variable and meaning. */
   static final List<Help.Row> OPTIONS = List.of(
-      Help.SERVER,
+      new Help.Row("--server URL[,URL…]", "PL_SERVER", "the server, or several nodes of one cluster, comma-separated: when the one in use "
+          + "cannot be reached the executor turns to the next (default http://127.0.0.1:$PL_HTTP_PORT, port 8950)"),
       new Help.Row("--token T", "PL_TOKEN", "the executor token of this id (production-line token executor --executor-id ID)"),
       new Help.Row("--id ID", "PL_EXECUTOR_ID", "this executor's id (default executor-<pid>)"),
       new Help.Row("--capabilities a,b", "PL_CAPABILITIES", "what it can run (default sim)"),
@@ -84,7 +85,14 @@ public final class ExecutorCommand {
     Vertx vertx = cluster ? clusterMember(env) : Vertx.vertx();
     ExecutorAgent agent = new ExecutorAgent(vertx, new ExecutorAgent.Settings(server, token, id, caps, environment, type, wait, grace, concurrency),
         cluster);
-    agent.start().await();
+    try {
+      agent.start().await();
+    } catch (ExecutorAgent.Refused e) {
+      System.err.println("production-line executor: " + server + " refused to register " + id + ": " + e.status + " "
+          + e.body.getString("detail", e.body.encode()));
+      vertx.close();
+      System.exit(1);
+    }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
         agent.stop(Duration.ofSeconds(graceSeconds)).await();

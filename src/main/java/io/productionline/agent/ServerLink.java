@@ -10,6 +10,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.WebClient;
+import java.net.URI;
 
 /**
  * How an executor reaches the work API: over HTTP, or — for an executor that joined the cluster —
@@ -21,10 +22,19 @@ interface ServerLink {
   /** The JSON answer of a call; fails with {@link ExecutorAgent.Refused} on a 4xx/5xx answer. */
   Future<JsonObject> call(HttpMethod method, String path, MultiMap headers, JsonObject body, long timeoutMs);
 
-  static ServerLink http(WebClient client) {
+  /**
+   * Over HTTP to the server in use of {@code servers}; a call that gets no answer (refused, reset,
+   * timed out) fails as it is and turns the next calls to the next server.
+   */
+  static ServerLink http(WebClient client, Servers servers, String executorId) {
     return (method, path, headers, body, timeoutMs) -> {
-      HttpRequest<Buffer> request = client.request(method, path).putHeaders(headers).timeout(timeoutMs);
-      return (body == null ? request.send() : request.sendJsonObject(body)).compose(r -> {
+      URI server = servers.current();
+      String prefix = server.getRawPath() == null ? "" : server.getRawPath();
+      HttpRequest<Buffer> request = client.request(method, Servers.port(server), server.getHost(), prefix + path)
+          .ssl("https".equals(server.getScheme())).putHeaders(headers).timeout(timeoutMs);
+      return (body == null ? request.send() : request.sendJsonObject(body))
+          .onFailure(e -> servers.unreachable(server, executorId, e))
+          .compose(r -> {
         Buffer b = r.body();
         JsonObject json;
         try {

@@ -33,6 +33,15 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
   /** Starts (or restarts) PostgreSQL on {@code dataDir}; blocking, call it before Vert.x starts. */
   public static EmbeddedPostgres start(Path dataDir) throws IOException {
+    return start(dataDir, java.util.Map.of());
+  }
+
+  /**
+   * The same server with some of its settings replaced. Only the bench uses it, to measure what a
+   * setting of the embedded default costs ({@code scripts/bench --embedded --synchronous-commit off});
+   * the product always starts with the settings below.
+   */
+  public static EmbeddedPostgres start(Path dataDir, java.util.Map<String, String> overrides) throws IOException {
     Files.createDirectories(dataDir.getParent());
     Path pgData = dataDir.resolve("pgdata");
     int port = portFor(dataDir);
@@ -49,9 +58,9 @@ public final class EmbeddedPostgres implements AutoCloseable {
         .setServerConfig("max_connections", "200")
         .setServerConfig("fsync", "on")
         // zonky turns synchronous_commit off by default; a commit the line announces must be on disk first.
-        .setServerConfig("synchronous_commit", "on")
-        .start();
-    return new EmbeddedPostgres(pg, port, pgData);
+        .setServerConfig("synchronous_commit", "on");
+    overrides.forEach(pg::setServerConfig);
+    return new EmbeddedPostgres(pg.start(), port, pgData);
   }
 
   public int port() {

@@ -137,7 +137,7 @@ public final class ExecutorRegistry {
     return redis.hset(List.of(hash(id), "status", status, "current_task", currentTask == null ? "" : currentTask)).mapEmpty();
   }
 
-  /** An executor that leaves (graceful stop): offline at once; its tasks are rescued on the next sweep. */
+  /** An executor that leaves (graceful stop): offline at once ({@code WorkService.leave} hands back what it held). */
   public Future<Optional<JsonObject>> leave(String id) {
     return known(id).compose(k -> !k
         ? Future.succeededFuture(Optional.empty())

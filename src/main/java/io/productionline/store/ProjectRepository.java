@@ -53,7 +53,7 @@ public final class ProjectRepository {
           AND EXISTS (SELECT 1 FROM tracks t WHERE t.project_id = p.id)
           AND NOT EXISTS (SELECT 1 FROM tracks t WHERE t.project_id = p.id AND t.finalized_at IS NULL)
         ORDER BY p.created_at DESC, p.id DESC OFFSET $2)
-      RETURNING id""";
+      RETURNING *""";
   private static final String UPDATE_DEFINITION = "UPDATE projects SET line_definition = $2, line_version = $3 WHERE id = $1";
 
   /** Inserts a project; false when its id or idempotency key already exists (nothing changes). */
@@ -102,9 +102,11 @@ public final class ProjectRepository {
     });
   }
 
-  /** Archives all but the newest {@code keep} finished projects of an idempotency-key prefix, by {@code by}; returns their ids. */
-  public Future<List<String>> archiveFinished(SqlClient db, String keyPrefix, int keep, String by) {
-    return db.preparedQuery(ARCHIVE_FINISHED).execute(Tuple.of(keyPrefix, keep, by)).map(rows -> TaskRepository.all(rows, r -> r.getString(0)));
+  /** Archives all but the newest {@code keep} finished projects of an idempotency-key prefix, by {@code by}; returns them, oldest first. */
+  public Future<List<ProjectRow>> archiveFinished(SqlClient db, String keyPrefix, int keep, String by) {
+    return db.preparedQuery(ARCHIVE_FINISHED).execute(Tuple.of(keyPrefix, keep, by))
+        .map(rows -> TaskRepository.all(rows, ProjectRepository::of).stream()
+            .sorted(java.util.Comparator.comparing(ProjectRow::createdAt).thenComparing(ProjectRow::id)).toList());
   }
 
   /** Redesign: the project follows the line's current version from now on. */

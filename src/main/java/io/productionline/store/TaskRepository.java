@@ -108,6 +108,12 @@ public final class TaskRepository {
     return db.preparedQuery(TaskSql.RELEASE).execute(Tuple.of(taskId, leaseToken, utc(now))).map(TaskRepository::first);
   }
 
+  /** An executor left: every task it still holds is queued again now, same attempt; returns their ids. */
+  public Future<List<String>> releaseHeldBy(SqlClient db, String executorId, Instant now) {
+    return db.preparedQuery(TaskSql.RELEASE_HELD_BY).execute(Tuple.of(executorId, utc(now)))
+        .map(rows -> all(rows, r -> r.getString("id")));
+  }
+
   /** Completes a claimed task if {@code leaseToken} still holds it; empty when it does not. */
   public Future<Optional<TaskRow>> complete(SqlClient db, String taskId, String leaseToken, String outcome, JsonObject result, Instant now) {
     return db.preparedQuery(TaskSql.COMPLETE).execute(Tuple.of(taskId, leaseToken, utc(now), outcome, result))

@@ -100,6 +100,14 @@ final class TaskSql {
        WHERE id = $1 AND lease_token = $2 AND status = 'claimed'
       RETURNING *""";
 
+  /** An executor that leaves hands back every task it still holds: queued again now, same attempt. */
+  static final String RELEASE_HELD_BY = """
+      UPDATE station_tasks
+         SET status = 'queued', executor_id = NULL, lease_token = NULL, lease_expires_at = NULL, claimed_at = NULL,
+             progress = NULL, progress_message = NULL, available_at = $2
+       WHERE executor_id = $1 AND status = 'claimed'
+      RETURNING id""";
+
   /** Compare-and-set on the lease: only the holder completes, once. Returns the task without its step. */
   static final String COMPLETE = """
       UPDATE station_tasks

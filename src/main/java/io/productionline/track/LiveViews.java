@@ -2,7 +2,9 @@ package io.productionline.track;
 
 import io.productionline.Services;
 import io.productionline.events.Addresses;
+import io.productionline.events.Broadcast;
 import io.productionline.events.EventType;
+import io.productionline.store.ProjectRepository;
 import io.productionline.store.TaskRow;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -145,6 +147,19 @@ public final class LiveViews {
   public static JsonObject projectNews(String projectId, JsonObject summary, String lineState, Long seq) {
     return new JsonObject().put("type", EventType.PROJECTS).put("project_id", projectId).put("summary", summary)
         .put("line_state", lineState).put("last_seq", seq);
+  }
+
+  /**
+   * A project archived (committed): its own channel hears {@code project_archived}, and the project
+   * selectors a {@code projects} event that carries {@code archived_at}, on which an open page drops
+   * it from the list (it stays readable by its id). One announcement for every way a project is
+   * archived: an operator's {@code POST /api/v1/projects/{id}/archive} and the demo's bound.
+   */
+  public static void archived(io.vertx.core.eventbus.EventBus bus, ProjectRepository.ProjectRow p, String by, java.time.Instant at) {
+    JsonObject out = p.toJson();
+    Broadcast.publish(bus, Addresses.project(p.id()), new JsonObject().put("type", "project_archived")
+        .put("project", p.id()).put("archived_at", out.getString("archived_at")).put("by", by).put("at", at.toString()));
+    bus.publish(Addresses.PROJECTS, new JsonObject().put("type", EventType.PROJECTS).mergeIn(out));
   }
 
   /** A claim: the task's station starts working. */

@@ -2,8 +2,6 @@ package io.productionline.web;
 
 import io.productionline.Refusal;
 import io.productionline.Services;
-import io.productionline.events.Addresses;
-import io.productionline.events.Broadcast;
 import io.productionline.line.CancelKind;
 import io.productionline.store.InterruptRepository.InterruptRow;
 import io.productionline.store.TrackRow;
@@ -77,13 +75,9 @@ final class WorkbenchApi {
                 .with("unfinished", open).with("attempted", "archive");
           }));
     }).compose(p -> s.audit.record(s.pool, actor, "archive_project", id, new JsonObject().put("line", p.line()), now).map(v -> {
-      JsonObject out = p.toJson();
-      Broadcast.publish(s.vertx.eventBus(), Addresses.project(id), new JsonObject().put("type", "project_archived")
-          .put("project", id).put("archived_at", out.getString("archived_at")).put("by", actor).put("at", now.toString()));
-      // The project selectors hear it leave (a projects event that carries archived_at).
-      s.vertx.eventBus().publish(Addresses.PROJECTS, new JsonObject().put("type", io.productionline.events.EventType.PROJECTS)
-          .mergeIn(out));
-      return out;
+      // Its channel hears project_archived; the project selectors hear it leave.
+      io.productionline.track.LiveViews.archived(s.vertx.eventBus(), p, actor, now);
+      return p.toJson();
     }));
   }
 

@@ -170,11 +170,27 @@ public final class WorkService {
                 })));
   }
 
-  /** An executor leaves: offline at once; tasks it still holds are rescued by the next sweep. */
+  /**
+   * An executor leaves: offline at once, and every task it still holds goes back to the queue at
+   * once, same attempt (a graceful stop hands back what it has; a claim whose reply never reached
+   * it is handed back too, instead of waiting for its lease to run out).
+   */
   public Future<JsonObject> leave(String executorId) {
-    return executors.leave(executorId).map(found -> {
+    return executors.leave(executorId).compose(found -> {
       JsonObject view = found.orElseThrow(() -> Refusal.notFound("no executor " + executorId));
-      log.info("Executor {} left", executorId);
+      return s.tasks.releaseHeldBy(s.pool, executorId, s.clock.instant()).map(released -> {
+        released.forEach(taskId -> {
+          s.metrics.requeued("handed_back");
+          s.vertx.eventBus().publish(Addresses.WORK_AVAILABLE, new JsonObject().put("task_id", taskId));
+        });
+        if (released.isEmpty()) {
+          log.info("Executor {} left", executorId);
+        } else {
+          log.info("Executor {} left: {} tasks it held go back to the queue, same attempt", executorId, released.size());
+        }
+        return view;
+      });
+    }).map(view -> {
       ctx.runOnContext(v -> {
         // Its parked claims end empty: nothing is handed to an executor that left.
         waiters.removeIf(w -> {

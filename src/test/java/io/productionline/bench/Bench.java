@@ -37,11 +37,37 @@ import java.util.function.Function;
  * {@code --out FILE}, {@code --batch K} (each simulated executor claims and completes K tasks per
  * call), {@code --compare} (the throughput phase, then the peers' run of
  * {@code ../shared/bench/peers/run} or {@code PL_PEERS_RUN}, and the ratios to them),
- * {@code --ready-seconds S} (how long the server under test may take to start, 120). The bench
+ * {@code --ready-seconds S} (how long the server under test may take to start, 120),
+ * {@code --embedded} (run against the embedded default's PostgreSQL, which the bench starts in
+ * {@code target/bench/embedded-pg}, instead of {@code PL_PG_URL}) and with it
+ * {@code --synchronous-commit on|off} (that server's setting replaced, to measure its cost). The bench
  * signs its server's tokens itself (a random {@code auth.secret}): an admin token for projects and
  * reads, and each simulated executor's own executor token.
  */
 public final class Bench {
+
+  static final String USAGE = """
+      usage: scripts/bench [options]   (one JSON summary on stdout and in target/bench/result.json)
+        --quick                    smaller sizes (under 2 minutes in all)
+        --phases a,b               throughput, pickup, events, scale-tracks, scale-queue, scale-executors, floor (default: all)
+        --executors 1,16,64,256    the throughput phase's executor counts
+        --window S                 the measured window of each throughput run (10; 5 with --quick)
+        --warmup S                 the unmeasured run before (40; 10 with --quick)
+        --claims separate          a claim call and a completion call per task
+        --batch K                  each executor claims and completes K tasks per call
+        --pg-pool N                the server's PostgreSQL pool size
+        --embedded                 the embedded default's PostgreSQL (started by the bench in target/bench/embedded-pg)
+                                   instead of PL_PG_URL (default postgresql://postgres@127.0.0.1:5432/test)
+        --synchronous-commit on|off  with --embedded: that server's synchronous_commit replaced (to measure its cost)
+        --jfr, --jfr-settings F    Flight Recorder on the server
+        --compare                  the throughput phase, then the peers' run and the ratios to them
+        --ready-seconds S          how long the server may take to start (120)
+        --max-minutes M            the bench's own time bound (14)
+        --label TEXT, --out FILE
+      """;
+
+  /** Stations of a bench line's document type: as many as a line may have ({@code LineValidator.MAX_STATIONS}). */
+  static final int STATIONS = io.productionline.line.LineValidator.MAX_STATIONS;
 
   private static final Set<String> ALL = new LinkedHashSet<>(List.of("throughput", "pickup", "events", "scale-tracks", "scale-queue",
       "scale-executors", "floor"));
@@ -50,6 +76,8 @@ public final class Bench {
   final Path dir = Path.of("target", "bench");
   Db db;
   private BenchServer server;
+  /** {@code --embedded}: the embedded default's PostgreSQL, which the bench starts and stops. */
+  private io.productionline.embedded.EmbeddedPostgres embedded;
   private final long started = System.nanoTime();
 
   private Bench(Map<String, String> opts) {
@@ -65,6 +93,10 @@ public final class Bench {
       }
       boolean flag = i + 1 >= args.length || args[i + 1].startsWith("--");
       opts.put(a.substring(2), flag ? "true" : args[++i]);
+    }
+    if (opts.containsKey("help") || opts.containsKey("h")) {
+      System.out.print(USAGE);
+      return;
     }
     // Nothing runs forever: past this bound the bench stops the server and exits.
     Thread watchdog = new Thread(() -> {
@@ -105,6 +137,16 @@ public final class Bench {
         .map(String::trim).map(Integer::parseInt).toList();
     double window = Double.parseDouble(opts.getOrDefault("window", quick ? "5" : "10"));
     String pgUrl = env("PL_PG_URL", "postgresql://postgres@127.0.0.1:5432/test");
+    if (opts.containsKey("embedded")) {
+      // The embedded default's PostgreSQL (the product's own settings), started by the bench in its directory;
+      // --synchronous-commit on|off replaces that one setting, to measure what it costs.
+      Map<String, String> overrides = opts.containsKey("synchronous-commit")
+          ? Map.of("synchronous_commit", opts.get("synchronous-commit")) : Map.of();
+      embedded = io.productionline.embedded.EmbeddedPostgres.start(dir.resolve("embedded-pg"), overrides);
+      pgUrl = embedded.url();
+    } else if (opts.containsKey("synchronous-commit")) {
+      throw new IllegalArgumentException("--synchronous-commit is for --embedded only: the bench does not change a PostgreSQL it did not start");
+    }
     String redisUrl = env("PL_REDIS_URL", "redis://127.0.0.1:6379");
     String prefix = "plbench:" + Long.toString(System.currentTimeMillis(), 36) + ":";
     Files.createDirectories(dir);
@@ -116,11 +158,12 @@ public final class Bench {
     // The server's JSON log of the run before (half a gigabyte after a few runs) is not kept.
     emptyDir(dir.resolve("data").resolve("logs"));
     for (int n : ns) {
-      Lines.write(lines, Lines.line("tp" + n, "tp" + n, 8, 100));
+      Lines.write(lines, Lines.line("tp" + n, "tp" + n, 8, STATIONS));
     }
-    Lines.write(lines, Lines.line("warm", "warm", 8, 100));
+    Lines.write(lines, Lines.line("warm", "warm", 8, STATIONS));
     Lines.write(lines, Lines.line("pickup", "pickup", 1, 1));
-    Lines.write(lines, Lines.line("events", "events", 1, 400));
+    // The event phase's executor moves through 8 tracks of the project (a track holds at most 50 stations).
+    Lines.write(lines, Lines.line("events", "events", 8, STATIONS));
     Lines.write(lines, Lines.line("scale", "scale-q", 1, 1));
     Lines.write(lines, Lines.line("wide", "wide", 8, 10));
 
@@ -161,6 +204,7 @@ public final class Bench {
     JsonObject result = new JsonObject()
         .put("bench", "production-line").put("label", opts.getOrDefault("label", "")).put("at", Instant.now().toString())
         .put("machine", new JsonObject().put("cores", Runtime.getRuntime().availableProcessors())
+            .put("load_average_at_start", loadAverage()).put("embedded_postgres", embedded != null)
             .put("postgres", db.text("SHOW server_version")).put("synchronous_commit", db.text("SHOW synchronous_commit"))
             .put("fsync", db.text("SHOW fsync")).put("pg_pool_size", config.getJsonObject("pg").getInteger("pool_size", 8)))
         .put("quick", quick);
@@ -224,6 +268,7 @@ public final class Bench {
     if (compare && result.containsKey("throughput")) {
       guarded(result, "compare", () -> result.put("compare", compare(result.getJsonArray("throughput"))));
     }
+    result.getJsonObject("machine").put("load_average_at_end", loadAverage());
     result.put("verdict", verdict(result));
     result.put("total_s", Samples.round((System.nanoTime() - started) / 1e9));
     return result;
@@ -345,8 +390,21 @@ public final class Bench {
       if (db != null) {
         db.close();
       }
+      if (embedded != null) {
+        embedded.close();
+      }
     } catch (Exception ignored) {
       // Best effort.
+    }
+  }
+
+  /** The 1-, 5- and 15-minute load averages of the machine ({@code /proc/loadavg}), or null where there is none. */
+  private static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (java.io.IOException e) {
+      return null;
     }
   }
 

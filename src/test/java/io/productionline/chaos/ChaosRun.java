@@ -192,7 +192,7 @@ final class ChaosRun {
       }
       ExecutorProcess e = new ExecutorProcess(id, minted.json().getString("token"), dir.resolve("exec-" + i));
       executors.add(e);
-      e.start(nodes[i % NODES].port());
+      e.start(nodes[i % NODES].port(), nodePorts());
     }
     log(plan.executors() + " executors started");
   }
@@ -234,7 +234,7 @@ final class ChaosRun {
     for (ExecutorProcess e : executors) {
       Signals.send("CONT", e.pid());
       if (!e.alive()) {
-        e.start(liveNodePort());
+        e.start(liveNodePort(), nodePorts());
       }
     }
   }
@@ -480,7 +480,7 @@ final class ChaosRun {
     log(e.id + " killed with -9");
     Signals.sleep(500);
     if (!stopping) {
-      e.start(liveNodePort());
+      e.start(liveNodePort(), nodePorts());
     }
   }
 
@@ -495,14 +495,28 @@ final class ChaosRun {
     log(e.id + " resumed (SIGCONT)");
   }
 
-  /** An executor that holds a task of the project now, if one does; else any. */
+  /**
+   * An executor with a task of the project in hand now (claimed by its current process, not a task
+   * its killed predecessor left claimed while this one is still starting), if one has; else any.
+   */
   private ExecutorProcess holder(String project) {
-    List<Map<String, Object>> held = sql("SELECT DISTINCT executor_id FROM station_tasks WHERE status = 'claimed'"
-        + " AND project_id = '" + project + "'");
+    List<Map<String, Object>> held = sql("SELECT executor_id, (extract(epoch FROM max(claimed_at)) * 1000)::bigint AS claimed_ms FROM station_tasks"
+        + " WHERE status = 'claimed' AND project_id = '" + project + "' GROUP BY executor_id");
     List<ExecutorProcess> holding = executors.stream().filter(ExecutorProcess::alive)
-        .filter(e -> held.stream().anyMatch(r -> e.id.equals(r.get("executor_id")))).toList();
+        .filter(e -> held.stream().anyMatch(r -> e.id.equals(r.get("executor_id"))
+            && r.get("claimed_ms") instanceof Number ms
+            && ms.longValue() > e.startedAt().toEpochMilli())).toList();
     List<ExecutorProcess> from = holding.isEmpty() ? executors : holding;
     return from.get(random.nextInt(from.size()));
+  }
+
+  /** The HTTP port of every node (a node started again keeps its port). */
+  private List<Integer> nodePorts() {
+    List<Integer> ports = new ArrayList<>();
+    for (ServerProcess n : nodes) {
+      ports.add(n.port());
+    }
+    return ports;
   }
 
   private int liveNodePort() {

