@@ -34,6 +34,27 @@ export function remember(value) {
   }
 }
 
+/**
+ * The role the token names (viewer, operator, admin, executor), or null: read from its payload for
+ * presentation only (the server decides every call). The one reading of it for every view.
+ */
+export function role() {
+  const t = current;
+  if (!t) return null;
+  try {
+    const part = t.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    return JSON.parse(atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), '='))).role ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the token may change things (operator or admin): else no control that changes anything is drawn. */
+export function canOperate() {
+  const r = role();
+  return r === 'operator' || r === 'admin';
+}
+
 /** A request the server would not honour; `status` is the HTTP status (0: not reachable). */
 export class Refusal {
   constructor(status, message) {

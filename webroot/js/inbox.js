@@ -6,6 +6,7 @@
 
 import { h, reconcile } from './dom.js';
 import { state } from './store.js';
+import { canOperate } from './auth.js';
 import { interruptCard, keepCards } from './interrupts.js';
 import { INBOX_KIND_TEXT, humanize, clock, slaText } from './vocab.js';
 
@@ -19,7 +20,7 @@ export function bindInboxActions(handlers) {
 }
 
 export function renderInbox(list, countEl) {
-  const sig = `${state.inboxV}|${state.inboxLoaded}|${state.projectId}|${state.loaded}`;
+  const sig = `${state.inboxV}|${state.inboxLoaded}|${state.projectId}|${state.loaded}|${canOperate()}`;
   if (sig === lastSig) return;
   lastSig = sig;
   const open = [...state.inbox.values()]
@@ -44,7 +45,9 @@ function paint(i) {
   const kind = i.kind ?? i.type;
   const due = Date.parse(i.due_at);
   const here = i.project_id === state.projectId;
-  const sig = JSON.stringify([kind, i.reason, i.breached, i.due_at, here, i.document_type, i.project_id]);
+  // Only an operator's token gets the answer card; a viewer reads the item as it stands.
+  const answerable = here && canOperate();
+  const sig = JSON.stringify([kind, i.reason, i.breached, i.due_at, here, answerable, i.document_type, i.project_id]);
   let el = items.get(i.interrupt_id);
   if (el && el.dataset.sig === sig) return el;
   if (!el) {
@@ -81,7 +84,7 @@ function paint(i) {
       title: i.sla_seconds ? `SLA ${Math.round(i.sla_seconds / 60)} min for ${humanize(i.type ?? kind).toLowerCase()}` : 'No SLA',
     }, slaText(due)),
     i.breached ? h('span', { class: 'sla-flag' }, 'SLA breached') : null);
-  if (here) {
+  if (answerable) {
     el.replaceChildren(interruptCard(i), sla);
     return el;
   }

@@ -2,6 +2,7 @@
 // queue depth, the bridge state and the "No executors available" banners.
 
 import { h, reconcile } from './dom.js';
+import { canOperate } from './auth.js';
 import { state, summary, lineState } from './store.js';
 import { LINE_STATE_TEXT, humanize, plural, etaText, timeOfDay } from './vocab.js';
 
@@ -61,6 +62,7 @@ export function renderStatus(els, bridgeState) {
     ? 'Live updates over the event-bus bridge'
     : 'The event-bus bridge is not connected; updates resume when it is';
 
+  els.runFullLine.hidden = !canOperate(); // a viewer's token gets no control that changes anything
   els.runFullLine.disabled = bridgeState !== 'live' || !state.loaded;
   els.runFullLine.title = bridgeState !== 'live'
     ? 'Waiting for the event-bus bridge'

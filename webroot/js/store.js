@@ -30,6 +30,7 @@ export const state = {
   inboxLoaded: false,
   inboxAsOf: '',
   inboxV: 0,
+  slaActions: [],          // what the SLA policy did lately, newest first (the inbox's sla_actions)
   projects: null,          // the project selector's list (GET /api/v1/projects, then pl.projects)
   projectsV: 0,
   refusal: null,           // the server's refusal of this project (an unknown project: the projects there are)
@@ -280,6 +281,7 @@ export function applyInbox(body) {
   if (state.inboxLoaded && String(body.as_of ?? '') < state.inboxAsOf) return;
   state.inbox = new Map();
   for (const i of body.items) state.inbox.set(i.interrupt_id, { ...i });
+  state.slaActions = Array.isArray(body.sla_actions) ? body.sla_actions : [];
   state.inboxAsOf = String(body.as_of ?? '');
   state.inboxLoaded = true;
   state.inboxV++;

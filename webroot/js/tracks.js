@@ -4,6 +4,7 @@
 // detail. Fan-out families above FANOUT_LIMIT tracks collapse into a "+N more" row.
 
 import { h, svg, reconcile } from './dom.js';
+import { canOperate } from './auth.js';
 import {
   state, tiers, isExpanded, interruptFor, urgentState, whyOf, workNow, waitNow, inStateNow,
 } from './store.js';
@@ -81,7 +82,7 @@ function trackRow(t) {
     rows.set(t.track_id, row);
   }
   const view = viewOf(t);
-  const sig = JSON.stringify(view);
+  const sig = JSON.stringify(view) + canOperate();
   if (sig !== row.sig) {
     row.sig = sig;
     paintRow(row, t, view);
@@ -160,20 +161,22 @@ function paintRow(row, t, view) {
   parts.stations.replaceChildren(...stationChips(t));
 
   const buttons = [];
-  if (t.state === 'queued') {
+  // A viewer's token gets no control that would change anything (the server refuses them anyway).
+  const operate = canOperate();
+  if (t.state === 'queued' && operate) {
     buttons.push(h('button', {
       class: 'btn start-production', type: 'button', dataset: { doc: t.document_type },
       onclick: (e) => actions && actions.start(t.document_type, parts.note, e.currentTarget),
     }, 'Start Production'));
   }
-  if (view.interrupt) {
+  if (view.interrupt && operate) {
     buttons.push(h('button', {
       class: ['btn', 'answer', t.state === 'halted' ? 'btn-halted' : 'btn-attention'], type: 'button',
       onclick: () => actions && actions.showInterrupt(view.interrupt),
     }, t.state === 'halted' ? 'Review' : 'Answer'));
   }
   parts.buttons.replaceChildren(...buttons);
-  parts.menu.hidden = TERMINAL.has(t.state);
+  parts.menu.hidden = TERMINAL.has(t.state) || !operate;
 
   parts.detail.hidden = !view.expanded;
   if (view.expanded) parts.detail.replaceChildren(...detail(t, view));

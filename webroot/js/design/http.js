@@ -1,7 +1,9 @@
 // JSON over HTTP for the designer, with the dashboard's bearer token. A refusal keeps the
 // server's whole body (its findings too).
 
-import { token } from '../auth.js';
+import { token, role } from '../auth.js';
+
+export { role };
 
 export class Refused extends Error {
   constructor(status, body) {
@@ -28,14 +30,3 @@ export async function call(method, path, body) {
   return json;
 }
 
-/** The role of the dashboard's token, read from its payload (display only: the server decides). */
-export function role() {
-  const t = token();
-  if (!t) return null;
-  try {
-    const part = t.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
-    return JSON.parse(atob(part + '==='.slice((part.length + 3) % 4))).role ?? null;
-  } catch {
-    return null;
-  }
-}

@@ -1,9 +1,9 @@
 // The workbench's calls: JSON reads and writes with the bearer token, and who the token is.
 // The server decides everything; the role only hides controls a viewer could not use anyway.
 
-import { token, getJson, Refusal } from '../auth.js';
+import { token, getJson, Refusal, role, canOperate } from '../auth.js';
 
-export { getJson, Refusal };
+export { getJson, Refusal, role, canOperate };
 
 /** Sends a JSON body; resolves {status, body} for any answer the server gave (4xx included). */
 export async function send(method, path, body, headers = {}) {
@@ -20,24 +20,6 @@ export async function send(method, path, body, headers = {}) {
   let parsed = {};
   try { parsed = await res.json(); } catch { parsed = {}; }
   return { status: res.status, body: parsed };
-}
-
-/** The role the token names (viewer, operator, admin, executor), or null. */
-export function role() {
-  const t = token();
-  if (!t) return null;
-  try {
-    const part = t.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
-    return JSON.parse(atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), '='))).role ?? null;
-  } catch {
-    return null;
-  }
-}
-
-/** Whether this token may change things (operator or admin): else no control that changes anything is shown. */
-export function canOperate() {
-  const r = role();
-  return r === 'operator' || r === 'admin';
 }
 
 /** An EventSource on a path that takes ?token= (SSE cannot send headers). */

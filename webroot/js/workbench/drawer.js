@@ -61,12 +61,18 @@ async function load(c) {
   const parts = [manual(c, track), h('h4', { text: `Runs (${runs.length})` }), runs.length ? table : h('p', { text: 'No station has run yet.' })];
   const selected = runs.find((r) => r.task_id === c.taskId);
   if (selected) parts.push(runDetail(c, selected));
-  c.log?.stop();
-  c.log = null;
+  // The log of the run still selected is kept as it is (its page, filter, scroll and live stream).
+  const kept = selected && c.log?.taskId === selected.task_id ? c.log : null;
+  const top = kept ? kept.viewport.scrollTop : 0;
+  if (!kept) {
+    c.log?.stop();
+    c.log = null;
+  }
   c.body.replaceChildren(...parts.filter(Boolean));
   if (selected) {
-    c.log = new LogView(selected.task_id, selected.status);
+    c.log = kept ?? new LogView(selected.task_id);
     c.body.append(c.log.el);
+    if (kept) kept.viewport.scrollTop = top;
     const shown = await artifacts(selected.task_id);
     if (current !== c || serial !== c.serial) return;
     c.body.append(shown);

@@ -30,11 +30,33 @@ function intent(i, kind) {
   return h('li', { class: 'wb-intent', dataset: { intentId: i.intent_id, status: i.status } }, ...parts);
 }
 
+// Each pushed view replaces the lists; an intent whose view did not change keeps its element (and an
+// unfolded evidence stays unfolded, also when the intent changes).
+const shown = new Map();     // `${kind}:${intent_id}` -> { sig, el }
+const unfolded = new Set();  // intent ids whose evidence the operator opened
+
+function element(i, kind) {
+  const key = `${kind}:${i.intent_id}`;
+  const sig = JSON.stringify(i);
+  const known = shown.get(key);
+  if (known && known.sig === sig) return known.el;
+  const el = intent(i, kind);
+  const details = el.querySelector('details.wb-evidence');
+  if (details) {
+    details.open = unfolded.has(i.intent_id);
+    details.addEventListener('toggle', () => { if (details.open) unfolded.add(i.intent_id); else unfolded.delete(i.intent_id); });
+  }
+  shown.set(key, { sig, el });
+  return el;
+}
+
 function show(q) {
+  const keep = new Set();
   for (const [kind, list] of [['queued', q.queued], ['in-progress', q.in_progress], ['completed', q.completed]]) {
-    $(`intents-${kind}`).replaceChildren(...list.map((i) => intent(i, kind)));
+    $(`intents-${kind}`).replaceChildren(...list.map((i) => { keep.add(`${kind}:${i.intent_id}`); return element(i, kind); }));
     $(`count-${kind}`).textContent = String(list.length);
   }
+  for (const key of [...shown.keys()]) if (!keep.has(key)) shown.delete(key);
 }
 
 let source = null;

@@ -5,7 +5,7 @@
 
 import { h } from '../dom.js';
 import { captureToken } from '../auth.js';
-import { canOperate } from './api.js';
+import { canOperate, at } from './api.js';
 import * as store from '../store.js';
 import { openTrack } from './drawer.js';
 import { runsView } from './runs.js';
@@ -55,6 +55,27 @@ function decorateInbox(list) {
   }
 }
 
+// What the SLA policy did lately (escalated, answered with the default, or why it could not), newest
+// first, under the inbox: the server's sla_actions of the inbox the dashboard holds, redrawn whenever
+// the dashboard redraws the inbox's count (each pl.inbox event does).
+function slaActions(after) {
+  let box = document.getElementById('wb-sla-actions');
+  const acted = store.state.slaActions ?? [];
+  const sig = JSON.stringify(acted);
+  if (box && box.dataset.sig === sig) return;
+  if (!box) {
+    box = h('section', { id: 'wb-sla-actions', class: 'wb-sla-actions', 'aria-label': 'What the SLA policy did' });
+    after.after(box);
+  }
+  box.dataset.sig = sig;
+  box.dataset.count = String(acted.length);
+  box.replaceChildren(...(acted.length ? [h('h4', { text: 'SLA policy: done lately' }), h('ul', null, ...acted.map((a) =>
+    h('li', { class: 'wb-sla-action', dataset: { interruptId: a.interrupt_id, action: a.action, taken: String(a.taken) } },
+      h('span', { class: 'mono', text: `${a.project_id} · ${a.document_type}` }), ' ',
+      h('span', { class: 'wb-sla-did', text: a.says }), ' ',
+      h('span', { class: 'dim mono', text: `at ${at(a.acted_at)} by ${a.actor}` }))))] : []));
+}
+
 function mount() {
   const right = document.querySelector('#status-bar .sb-right');
   if (right && !document.getElementById('wb-open-runs')) {
@@ -75,6 +96,9 @@ function mount() {
   if (inbox) {
     new MutationObserver(() => decorateInbox(inbox)).observe(inbox, { childList: true, subtree: true });
     decorateInbox(inbox);
+    const count = document.getElementById('inbox-count');
+    if (count) new MutationObserver(() => slaActions(inbox)).observe(count, { childList: true, attributes: true, characterData: true });
+    slaActions(inbox);
   }
   const params = new URLSearchParams(window.location.search);
   if (params.get('track')) open(params.get('track'), params.get('run'));

@@ -60,7 +60,9 @@ export function runsView(openTrack) {
       const rel = h('button', { class: 'btn wb-release', type: 'button', text: r.status === 'claimed' ? 'Hand back to queue' : 'Release' });
       rel.addEventListener('click', async () => {
         const reply = await send('POST', `/api/v1/runs/${encodeURIComponent(r.task_id)}/release`, {});
-        say(reply, 'Released: back on the queue for any executor');
+        say(reply, reply.body.was === 'claimed'
+          ? `Released from ${reply.body.held_by}: back on the queue for any executor; ${reply.body.held_by} is told to stop on its next heartbeat`
+          : 'Released: back on the queue for any executor');
         if (reply.status < 300) { put(reply.body); loadHolders(); }
       });
       actions.append(rel);
@@ -119,9 +121,15 @@ export function runsView(openTrack) {
   function live() {
     source?.close();
     source = events(`/api/v1/runs?stream=true&${query()}`);
-    source.addEventListener('run', (e) => put(JSON.parse(e.data)));
+    source.addEventListener('run', (e) => {
+      put(JSON.parse(e.data));
+      // who holds what follows the runs: read again once the burst of changes is over
+      clearTimeout(holdersTimer);
+      holdersTimer = setTimeout(loadHolders, 300);
+    });
   }
 
+  let holdersTimer = null;
   async function loadHolders() {
     try {
       const a = await getJson('/api/v1/assignments');
@@ -138,5 +146,5 @@ export function runsView(openTrack) {
   page(true);
   live();
   loadHolders();
-  return { el, close: () => source?.close() };
+  return { el, close: () => { clearTimeout(holdersTimer); source?.close(); } };
 }

@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * that finished meanwhile in one call ({@code POST /api/v1/work/complete}); a slot is free again
  * once its task's completion is answered. With N = 1 it makes the single-task calls.
  *
- * <p>Cancellation: a heartbeat reply listing the task in {@code cancel_tasks}, or a progress or
+ * <p>Cancellation (or an operator's release of the task): a heartbeat reply listing the task in {@code cancel_tasks}, or a progress or
  * log reply with {@code cancel: true}, stops the step (the sim timer is cancelled, the shell
  * process tree is killed) and the task is not completed. Stopping ({@link #stop(Duration)}, or
  * SIGTERM for {@code scripts/executor}): no new claims; the task in hand gets the grace period to
@@ -110,6 +110,8 @@ public final class ExecutorAgent {
   private final AtomicBoolean leaving = new AtomicBoolean();
   /** The steps in hand, by task id. */
   private final Map<String, RunningStep> steps = new ConcurrentHashMap<>();
+  /** Tasks in hand that an operator released back to the queue: their lease is void, nothing more is sent about them. */
+  private final java.util.Set<String> released = ConcurrentHashMap.newKeySet();
   /** Completions waiting for the next batch, and whether one is on its way; touched only on {@link #ctx}. */
   private final List<Report> unsent = new ArrayList<>();
   private boolean sending;
@@ -318,6 +320,10 @@ public final class ExecutorAgent {
             if (handingBack) {
               return release(task, "the executor is stopping");
             }
+            if (released.remove(taskId)) {
+              log.info("Executor {} stopped task {}: an operator released it back to the queue (its lease is void)", settings.executorId(), taskId);
+              return Future.succeededFuture();
+            }
             log.info("Executor {} stopped task {}: cancelled by an operator", settings.executorId(), taskId);
             return logs(step, line("info", settings.executorId() + " stopped: the task was cancelled; it is not completed",
                 new JsonObject().put("event", "stopped")));
@@ -427,9 +433,13 @@ public final class ExecutorAgent {
                 .put("tasks", new JsonArray(List.copyOf(steps.keySet()))),
             Math.max(2_000, heartbeatMs))
         .onSuccess(reply -> {
+          JsonArray releasedNow = reply.getJsonArray("released_tasks", new JsonArray());
           for (Object id : reply.getJsonArray("cancel_tasks", new JsonArray())) {
             RunningStep cancelled = steps.get(String.valueOf(id));
             if (cancelled != null) {
+              if (releasedNow.contains(id)) {
+                released.add(String.valueOf(id));
+              }
               cancelled.cancel();
             }
           }

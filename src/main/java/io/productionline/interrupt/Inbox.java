@@ -4,12 +4,14 @@ import io.productionline.Services;
 import io.productionline.analytics.LineAnalytics;
 import io.productionline.store.FlowRepository;
 import io.productionline.store.FlowRepository.InboxRow;
+import io.productionline.store.SlaActions;
 import io.productionline.store.InterruptRepository.InterruptRow;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -24,6 +26,7 @@ public final class Inbox {
   private final Map<String, Integer> slaSeconds;
   private final FlowRepository flow = new FlowRepository();
   private final SlaPolicy policy;
+  private final SlaActions actions = new SlaActions();
 
   public Inbox(Services services) {
     this.s = services;
@@ -52,7 +55,8 @@ public final class Inbox {
 
   /** The inbox, of one project when {@code projectId} is not null, of one interrupt type when {@code type} is not null. */
   public Future<JsonObject> view(String projectId, String type, int limit) {
-    return flow.inbox(s.pool, projectId, limit).map(rows -> {
+    Future<List<SlaActions.Acted>> acted = actions.recent(s.pool, projectId, RECENT_ACTIONS);
+    return flow.inbox(s.pool, projectId, limit).compose(rows -> acted.map(a -> {
       Instant now = s.clock.instant();
       JsonArray items = new JsonArray();
       Map<String, Integer> counts = new TreeMap<>();
@@ -74,8 +78,25 @@ public final class Inbox {
       slaSeconds.forEach(sla::put);
       return new JsonObject().put("as_of", now.toString()).put("items", items).put("open", items.size())
           .put("breached", breached).put("by_kind", byKind).put("oldest_age_seconds", oldest).put("sla_seconds", sla)
-          .put("sla_policy", policy.toJson());
-    });
+          .put("sla_policy", policy.toJson()).put("sla_actions", slaActions(a));
+    }));
+  }
+
+  /** How many of the SLA policy's latest actions the inbox lists ({@code sla_actions}). */
+  public static final int RECENT_ACTIONS = 20;
+
+  /** The SLA policy's latest actions, newest first: what it did, in words, and whether it took effect. */
+  private static JsonArray slaActions(List<SlaActions.Acted> acted) {
+    JsonArray out = new JsonArray();
+    for (SlaActions.Acted a : acted) {
+      SlaPolicy.Action action = SlaPolicy.Action.valueOf(a.action().toUpperCase(java.util.Locale.ROOT));
+      out.add(new JsonObject().put("interrupt_id", a.interruptId()).put("interrupt_type", a.interruptType())
+          .put("project_id", a.projectId()).put("track_id", a.trackId()).put("document_type", a.documentType())
+          .put("breached_at", a.breachedAt().toString()).put("action", a.action()).put("taken", "taken".equals(a.result()))
+          .put("result", a.result()).put("acted_at", a.actedAt().toString()).put("actor", SlaPolicy.ACTOR)
+          .put("says", SlaPolicy.Rule.did(action, a.result())));
+    }
+    return out;
   }
 
   private JsonObject item(InboxRow r, Instant now) {

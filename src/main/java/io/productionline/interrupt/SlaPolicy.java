@@ -57,6 +57,18 @@ public final class SlaPolicy {
       return out.put("says", says());
     }
 
+    /** What the rule did when the SLA passed, in words, as the inbox lists it: taken, or why not. */
+    public static String did(Action action, String result) {
+      if (!"taken".equals(result)) {
+        return "SLA passed: " + (result == null ? "nothing recorded" : result);
+      }
+      return switch (action) {
+        case ALERT -> "SLA passed: alerted";
+        case ESCALATE -> "SLA passed: acknowledged and continued automatically";
+        case ANSWER -> "SLA passed: answered with the configured default";
+      };
+    }
+
     /** The rule in words, as the inbox shows it. */
     public String says() {
       return switch (action) {

@@ -170,7 +170,7 @@ public final class SlaWatch {
               .put("document_type", p.documentType()).put("station", d.station()).put("action", rule.action().wire())
               .put("says", rule.says()).put("taken", outcome.getBoolean("taken")).put("result", outcome.getString("result"))
               .put("at", now.toString());
-          return actions.result(s.pool, p.interruptId(), rule.action().wire(), outcome.getString("result"))
+          return actions.acted(s.pool, p.interruptId(), rule.action().wire(), outcome.getString("result"), now)
               .compose(v -> s.audit.record(s.pool, SlaPolicy.ACTOR, "sla_" + rule.action().wire(), p.interruptId(),
                   event.copy().put("rule", rule.toJson()), now))
               .map(v -> {

@@ -9,6 +9,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -103,7 +104,8 @@ public final class RunRepository {
    * queue at once, same attempt, its lease void (its holder's next call with it is refused).
    */
   private static final String RELEASE = """
-      WITH old AS (SELECT id, status, executor_id, reserved_for FROM station_tasks WHERE id = $1 FOR UPDATE)
+      WITH old AS (SELECT id, status, executor_id, reserved_for, lease_token FROM station_tasks WHERE id = $1 FOR UPDATE),
+      released AS (
       UPDATE station_tasks t
          SET status = 'queued', executor_id = NULL, lease_token = NULL, lease_expires_at = NULL, claimed_at = NULL,
              progress = NULL, progress_message = NULL,
@@ -111,8 +113,16 @@ public final class RunRepository {
              reserved_for = NULL, reserved_until = NULL, reserved_by = NULL
         FROM old
        WHERE t.id = old.id AND (old.status = 'claimed' OR (old.status = 'queued' AND old.reserved_for IS NOT NULL))
-      RETURNING old.status AS was, old.executor_id AS held_by, old.reserved_for AS was_reserved_for,
-                t.project_id, t.track_id, t.attempt, t.capability""";
+      RETURNING old.status AS was, old.executor_id AS held_by, old.reserved_for AS was_reserved_for, old.lease_token AS old_lease,
+                t.id, t.project_id, t.track_id, t.attempt, t.capability),
+      noted AS (
+      INSERT INTO task_releases (task_id, lease_token, executor_id, attempt, released_at, released_by, reason)
+      SELECT id, old_lease, held_by, attempt, $2, $3, $4 FROM released WHERE was = 'claimed' AND old_lease IS NOT NULL AND held_by IS NOT NULL)
+      SELECT was, held_by, was_reserved_for, project_id, track_id, attempt, capability FROM released""";
+
+  /** The operator's release of a claim, by the task and the released lease token (a call with it is refused naming it). */
+  private static final String RELEASE_OF_LEASE = """
+      SELECT released_at, released_by, reason FROM task_releases WHERE task_id = $1 AND lease_token = $2""";
 
   /** Who holds what: claimed tasks and queued tasks reserved for an executor whose reservation still runs. */
   private static final String ASSIGNMENTS = "SELECT " + COLUMNS + " FROM station_tasks t"
@@ -124,6 +134,12 @@ public final class RunRepository {
       SELECT id, at, level, message, fields FROM task_logs
        WHERE task_id = $1 AND id > $2 AND ($3::text[] IS NULL OR level = ANY ($3)) AND ($4::text IS NULL OR strpos(lower(message), lower($4)) > 0)
        ORDER BY id LIMIT $5""";
+
+  /** The last lines of a task's log before an id, of some levels and containing a text, newest first (the caller turns them). */
+  private static final String LOGS_BEFORE = """
+      SELECT id, at, level, message, fields FROM task_logs
+       WHERE task_id = $1 AND id < $2 AND ($3::text[] IS NULL OR level = ANY ($3)) AND ($4::text IS NULL OR strpos(lower(message), lower($4)) > 0)
+       ORDER BY id DESC LIMIT $5""";
 
   private static final String LOG_LEVELS = "SELECT level, count(*) AS n FROM task_logs WHERE task_id = $1 GROUP BY level ORDER BY level";
 
@@ -169,15 +185,30 @@ public final class RunRepository {
         .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(run(rows.iterator().next())));
   }
 
-  /** Releases a reserved or claimed task; empty when it was neither. */
-  public Future<Optional<Released>> release(SqlClient db, String taskId, Instant now) {
-    return db.preparedQuery(RELEASE).execute(Tuple.of(taskId, utc(now))).map(rows -> {
+  /**
+   * Releases a reserved or claimed task; empty when it was neither. A released claim is noted in
+   * {@code task_releases} in the same statement: its holder hears of it on its next heartbeat.
+   */
+  public Future<Optional<Released>> release(SqlClient db, String taskId, Instant now, String by, String reason) {
+    return db.preparedQuery(RELEASE).execute(Tuple.of(taskId, utc(now), by, reason)).map(rows -> {
       if (rows.size() == 0) {
         return Optional.empty();
       }
       Row r = rows.iterator().next();
       return Optional.of(new Released(r.getString("was"), r.getString("held_by"), r.getString("was_reserved_for"),
           r.getString("project_id"), r.getString("track_id"), r.getInteger("attempt"), r.getString("capability")));
+    });
+  }
+
+  /** An operator's release of the claim this lease token held ({@code released_at}, {@code released_by}, {@code reason}); empty when none. */
+  public Future<Optional<JsonObject>> releaseOfLease(SqlClient db, String taskId, String leaseToken) {
+    return db.preparedQuery(RELEASE_OF_LEASE).execute(Tuple.of(taskId, leaseToken)).map(rows -> {
+      if (rows.size() == 0) {
+        return Optional.empty();
+      }
+      Row r = rows.iterator().next();
+      return Optional.of(new JsonObject().put("released_at", TrackRow.instant(r, "released_at").toString())
+          .put("released_by", r.getString("released_by")).put("reason", r.getString("reason")));
     });
   }
 
@@ -195,6 +226,26 @@ public final class RunRepository {
           .put("level", r.getString("level")).put("message", r.getString("message")).put("fields", r.getValue("fields"))));
       return out;
     });
+  }
+
+  /** The last {@code limit} log lines before {@code beforeId} of the filter, oldest first. */
+  public Future<JsonArray> logsBefore(SqlClient db, String taskId, long beforeId, List<String> levels, String contains, int limit) {
+    Tuple t = Tuple.tuple().addString(taskId).addLong(beforeId)
+        .addArrayOfString(levels == null ? null : levels.toArray(String[]::new)).addString(contains).addInteger(limit);
+    return db.preparedQuery(LOGS_BEFORE).execute(t).map(rows -> {
+      List<JsonObject> newestFirst = new ArrayList<>();
+      rows.forEach(r -> newestFirst.add(logLine(r)));
+      JsonArray out = new JsonArray();
+      for (int i = newestFirst.size() - 1; i >= 0; i--) {
+        out.add(newestFirst.get(i));
+      }
+      return out;
+    });
+  }
+
+  private static JsonObject logLine(Row r) {
+    return new JsonObject().put("id", r.getLong("id")).put("at", TrackRow.instant(r, "at").toString())
+        .put("level", r.getString("level")).put("message", r.getString("message")).put("fields", r.getValue("fields"));
   }
 
   /** How many log lines a task has, by level. */

@@ -149,9 +149,23 @@ public final class TaskRepository {
   }
 
   /** Tasks this executor held that were cancelled since {@code since}: it should stop them. */
-  public Future<List<String>> cancelledHeldBy(SqlClient db, String executorId, Instant since) {
-    return db.preparedQuery(TaskSql.CANCELLED_HELD_BY).execute(Tuple.of(executorId, utc(since)))
-        .map(rows -> all(rows, r -> r.getString("id")));
+  /** What an executor must stop: its tasks cancelled lately, and of them ({@code released}) those an operator released to the queue. */
+  public record Stops(List<String> cancelled, List<String> released) {
+  }
+
+  /** The tasks {@code executorId} held that were cancelled, or released by an operator, since {@code since}. */
+  public Future<Stops> cancelledHeldBy(SqlClient db, String executorId, Instant since) {
+    return db.preparedQuery(TaskSql.CANCELLED_HELD_BY).execute(Tuple.of(executorId, utc(since))).map(rows -> {
+      List<String> all = new ArrayList<>();
+      List<String> released = new ArrayList<>();
+      for (Row r : rows) {
+        all.add(r.getString("id"));
+        if (Boolean.TRUE.equals(r.getBoolean("released"))) {
+          released.add(r.getString("id"));
+        }
+      }
+      return new Stops(all, released);
+    });
   }
 
   public Future<List<Requeued>> requeueLost(SqlClient db, List<String> deadExecutors, Instant now) {

@@ -149,7 +149,11 @@ final class TaskSql {
        WHERE executor_id = $1 AND status = 'claimed' AND lease_expires_at > $2""";
 
   static final String CANCELLED_HELD_BY = """
-      SELECT id FROM station_tasks WHERE executor_id = $1 AND status = 'cancelled' AND completed_at > $2""";
+      SELECT id, false AS released FROM station_tasks WHERE executor_id = $1 AND status = 'cancelled' AND completed_at > $2
+      UNION ALL
+      SELECT r.task_id, true FROM task_releases r
+       WHERE r.executor_id = $1 AND r.released_at > $2
+         AND NOT EXISTS (SELECT 1 FROM station_tasks t WHERE t.id = r.task_id AND t.executor_id = $1 AND t.status = 'claimed')""";
 
   /** Lost work with attempts left goes back to the queue after its backoff. */
   static final String REQUEUE_LOST = """

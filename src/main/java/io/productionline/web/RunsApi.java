@@ -238,7 +238,7 @@ final class RunsApi {
     Instant now = s.clock.instant();
     return s.tasks.findForHolder(s.pool, task).compose(found -> {
       var t = found.orElseThrow(() -> Refusal.notFound("no station task " + task));
-      return runs.release(s.pool, task, now).map(r -> r.orElseThrow(() -> Refusal.conflict("task " + task + " is " + t.status()
+      return runs.release(s.pool, task, now, actor, reason).map(r -> r.orElseThrow(() -> Refusal.conflict("task " + task + " is " + t.status()
               + " and reserved for nobody: there is nothing to release; nothing was changed")
           .with("current_state", t.status().wire()).with("attempted", "release")));
     }).compose(r -> {

@@ -343,41 +343,99 @@ final class WorkApi {
       return;
     }
     boolean stream = "true".equals(ctx.queryParams().get("stream"));
+    LogFilter filter;
+    try {
+      filter = LogFilter.of(ctx);
+    } catch (RuntimeException e) {
+      ctx.fail(e);
+      return;
+    }
     readable(ctx, task).onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(ar.cause());
         return;
       }
       if (!stream) {
-        Http.guarded(ctx, c -> page(c, task, after, ar.result().status().wire()));
+        Http.guarded(ctx, c -> page(c, task, after, filter, ar.result().status().wire()));
         return;
       }
-      streamLogs(ctx, task, after);
+      streamLogs(ctx, task, after, filter);
     });
   }
 
   /**
-   * A page of a task's log for the run view: {@code level} (comma-separated levels),
-   * {@code contains} (a text, any case) and {@code limit} (1 to 10,000) narrow it; {@code next_after}
-   * is the id to ask after for the next page ({@code more} says whether there is one), and
-   * {@code levels} counts the task's lines by level.
+   * Which lines of a log a reader asks for: {@code level} (comma-separated levels) and
+   * {@code contains} (a text, any case); null each when not asked. {@link #matches} is the rule the
+   * SQL of {@code RunRepository.logs} applies, for the lines a stream hears live.
    */
-  private Future<JsonObject> page(RoutingContext ctx, String task, long after, String status) {
-    String level = ctx.queryParams().get("level");
-    List<String> levels = null;
-    if (level != null && !level.isEmpty()) {
-      levels = List.of(level.split(","));
-      if (levels.size() > 10 || levels.stream().anyMatch(l -> !Http.ID.matcher(l).matches() || l.length() > 16)) {
-        throw Refusal.badRequest("level must be a comma-separated list of levels such as info,warn");
+  record LogFilter(List<String> levels, String contains) {
+
+    static LogFilter of(RoutingContext ctx) {
+      String level = ctx.queryParams().get("level");
+      List<String> levels = null;
+      if (level != null && !level.isEmpty()) {
+        levels = List.of(level.split(","));
+        if (levels.size() > 10 || levels.stream().anyMatch(l -> !Http.ID.matcher(l).matches() || l.length() > 16)) {
+          throw Refusal.badRequest("level must be a comma-separated list of levels such as info,warn");
+        }
       }
+      String contains = ctx.queryParams().get("contains");
+      if (contains != null && (contains.isEmpty() || contains.length() > 200)) {
+        throw Refusal.badRequest("contains must be 1 to 200 characters");
+      }
+      return new LogFilter(levels, contains);
     }
-    String contains = ctx.queryParams().get("contains");
-    if (contains != null && (contains.isEmpty() || contains.length() > 200)) {
-      throw Refusal.badRequest("contains must be 1 to 200 characters");
+
+    boolean matches(JsonObject line) {
+      return (levels == null || levels.contains(line.getString("level")))
+          && (contains == null || String.valueOf(line.getString("message")).toLowerCase(java.util.Locale.ROOT)
+              .contains(contains.toLowerCase(java.util.Locale.ROOT)));
     }
+  }
+
+  /**
+   * A page of a task's log for the run view, narrowed by {@link LogFilter} and {@code limit} (1 to
+   * 10,000). Forward from {@code after} (the default: from the first line): {@code next_after} is
+   * the id to ask after for the next page and {@code more} says whether there is one. Backward with
+   * {@code before=<id>}, or {@code tail=true} for the latest lines: the {@code limit} matching lines
+   * before it, oldest first, {@code earlier} saying whether more lie before them and
+   * {@code first_id} the id to ask before for them; {@code next_after} is where a live stream of the
+   * same filter goes on. {@code levels} counts all the task's lines by level.
+   */
+  private Future<JsonObject> page(RoutingContext ctx, String task, long after, LogFilter filter, String status) {
     int limit = Http.intQuery(ctx, "limit", 10_000, 1, 10_000);
-    Future<JsonArray> lines = runs.logs(s.reads, task, after, levels, contains, limit);
+    String beforeParam = ctx.queryParams().get("before");
+    boolean tail = "true".equals(ctx.queryParams().get("tail"));
+    Long before = null;
+    if (beforeParam != null && !beforeParam.isEmpty()) {
+      try {
+        before = Long.parseLong(beforeParam.trim());
+      } catch (NumberFormatException e) {
+        before = -1L;
+      }
+      if (before < 1) {
+        throw Refusal.badRequest("before must be a log line id, a whole number from 1");
+      }
+      if (tail) {
+        throw Refusal.badRequest("before and tail=true exclude each other: tail asks for the latest lines, before for the lines before an id");
+      }
+    } else if (tail) {
+      before = Long.MAX_VALUE;
+    }
+    if (before != null && after > 0) {
+      throw Refusal.badRequest("after pages forward and before (or tail=true) backward: ask with one of them");
+    }
     Future<JsonObject> counts = runs.logLevels(s.reads, task);
+    if (before != null) {
+      Future<JsonArray> lines = runs.logsBefore(s.reads, task, before, filter.levels(), filter.contains(), limit);
+      return Future.all(lines, counts).map(all -> {
+        JsonArray l = lines.result();
+        return new JsonObject().put("task_id", task).put("task_status", status).put("logs", l)
+            .put("first_id", l.isEmpty() ? null : l.getJsonObject(0).getLong("id")).put("earlier", l.size() == limit)
+            .put("next_after", l.isEmpty() ? 0L : l.getJsonObject(l.size() - 1).getLong("id")).put("levels", counts.result());
+      });
+    }
+    Future<JsonArray> lines = runs.logs(s.reads, task, after, filter.levels(), filter.contains(), limit);
     return Future.all(lines, counts).map(all -> {
       JsonArray l = lines.result();
       long last = l.isEmpty() ? after : l.getJsonObject(l.size() - 1).getLong("id");
@@ -440,7 +498,12 @@ final class WorkApi {
     }).onFailure(ctx::fail);
   }
 
-  private void streamLogs(RoutingContext ctx, String task, long after) {
+  /**
+   * The log as SSE: the stored lines after {@code after} of the filter, page after page, then the
+   * live ones of the filter; live lines that arrive during the replay are held and sent after it,
+   * none twice (each line's id is its event id).
+   */
+  private void streamLogs(RoutingContext ctx, String task, long after, LogFilter filter) {
     HttpServerResponse res = ctx.response().setChunked(true)
         .putHeader("Content-Type", "text/event-stream").putHeader("Cache-Control", "no-cache")
         .putHeader("X-Accel-Buffering", "no");
@@ -471,8 +534,11 @@ final class WorkApi {
         long id = line.getLong("id", 0L);
         if (id > last[0]) {
           last[0] = id;
-          line.remove("task_id");
-          Sse.write(res, id, "log", line);
+          if (filter.matches(line)) {
+            JsonObject out = line.copy();
+            out.remove("task_id");
+            Sse.write(res, id, "log", out);
+          }
         }
       }
       held.clear();
@@ -485,15 +551,8 @@ final class WorkApi {
     res.closeHandler(v -> release.run());
     res.endHandler(v -> release.run());
     live.completion()
-        .compose(v -> s.tasks.logs(s.pool, task, after, 10_000))
-        .compose(lines -> s.tasks.find(s.pool, task).map(t -> {
-          for (Object o : lines) {
-            JsonObject l = (JsonObject) o;
-            last[0] = Math.max(last[0], l.getLong("id"));
-            Sse.write(res, l.getLong("id"), "log", l);
-          }
-          return t.orElseThrow();
-        }))
+        .compose(v -> replay(res, task, filter, last))
+        .compose(v -> s.tasks.find(s.pool, task).map(t -> t.orElseThrow()))
         .onSuccess(t -> {
           replaying[0] = false;
           if (!t.status().open()) {
@@ -528,5 +587,17 @@ final class WorkApi {
       ids.add(t);
     }
     return ids;
+  }
+
+  /** Sends the stored lines of the filter after {@code last[0]}, a page of 10,000 at a time, until none are left. */
+  private Future<Void> replay(HttpServerResponse res, String task, LogFilter filter, long[] last) {
+    return runs.logs(s.pool, task, last[0], filter.levels(), filter.contains(), 10_000).compose(lines -> {
+      for (Object o : lines) {
+        JsonObject l = (JsonObject) o;
+        last[0] = Math.max(last[0], l.getLong("id"));
+        Sse.write(res, l.getLong("id"), "log", l);
+      }
+      return lines.size() < 10_000 || res.ended() ? Future.succeededFuture() : replay(res, task, filter, last);
+    });
   }
 }

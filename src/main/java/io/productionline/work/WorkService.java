@@ -60,6 +60,7 @@ public final class WorkService {
   private final TrackSupervisor supervisor;
   private final int maxArtifactBytes;
   private final String redisPrefix;
+  private final io.productionline.store.RunRepository runs = new io.productionline.store.RunRepository();
   /** Parked claims, oldest first; touched only on {@link #ctx}. */
   private final Deque<Waiter> waiters = new ArrayDeque<>();
   private Context ctx;
@@ -156,7 +157,11 @@ public final class WorkService {
     });
   }
 
-  /** A heartbeat: liveness in Redis, the executor's leases renewed, and cancel notices for its tasks. */
+  /**
+   * A heartbeat: liveness in Redis, the executor's leases renewed, and stop notices for its tasks:
+   * {@code cancel_tasks} lists every task it held that was cancelled, or that an operator released
+   * back to the queue, lately; {@code released_tasks} names those of them that were released.
+   */
   public Future<JsonObject> heartbeat(String executorId, String status, String currentTask) {
     return heartbeat(executorId, status, currentTask, null);
   }
@@ -174,10 +179,11 @@ public final class WorkService {
         .compose(view -> handBackNotInHand(executorId, inHand, now).map(view))
         .compose(view -> s.tasks.renewLeases(s.pool, executorId, inHand, s.leaseSeconds(), now)
             .compose(held -> s.tasks.cancelledHeldBy(s.pool, executorId, now.minusSeconds(cancelGraceSeconds()))
-                .map(cancelled -> {
+                .map(stops -> {
                   publishExecutor(view);
                   return new JsonObject().put("executor", view).put("held_tasks", new JsonArray(List.copyOf(held.keySet())))
-                      .put("cancel_tasks", new JsonArray(cancelled))
+                      .put("cancel_tasks", new JsonArray(stops.cancelled()))
+                      .put("released_tasks", new JsonArray(stops.released()))
                       .put("heartbeat_seconds", s.heartbeatSeconds());
                 })));
   }
@@ -464,7 +470,31 @@ public final class WorkService {
    * lease token from the wrong executor is 403.
    */
   public Future<TaskRow> held(String taskId, String leaseToken, String executorId) {
-    return s.tasks.findForHolder(s.pool, taskId).map(found -> held(found, taskId, leaseToken, executorId));
+    return s.tasks.findForHolder(s.pool, taskId).map(found -> held(found, taskId, leaseToken, executorId))
+        .recover(e -> releasedLease(e, taskId, leaseToken));
+  }
+
+  /**
+   * A stale lease that an operator released (the task went back to the queue by
+   * {@code POST /api/v1/runs/{task}/release}) is refused naming the release: {@code released: true},
+   * who, when and why. Anything else stays as it was refused. Read only on the refusal path.
+   */
+  private <T> Future<T> releasedLease(Throwable e, String taskId, String leaseToken) {
+    if (leaseToken == null || Refusal.of(e).status() != 409) {
+      return Future.failedFuture(e);
+    }
+    return runs.releaseOfLease(s.pool, taskId, leaseToken).transform(ar -> {
+      if (ar.failed() || ar.result().isEmpty()) {
+        return Future.failedFuture(e);
+      }
+      JsonObject rel = ar.result().get();
+      return Future.failedFuture(Refusal.conflict("stale lease: an operator (" + rel.getString("released_by") + ") released task "
+              + taskId + " back to the queue at " + rel.getString("released_at")
+              + (rel.getString("reason") == null ? "" : " (" + rel.getString("reason") + ")")
+              + "; this lease no longer holds it: stop its work and do not complete it")
+          .with("released", true).with("released_by", rel.getString("released_by")).with("released_at", rel.getString("released_at"))
+          .with("reason", rel.getString("reason")));
+    });
   }
 
   /** {@link #held(String, String, String)} of a task already read ({@code found}). */
@@ -665,6 +695,7 @@ public final class WorkService {
         Future<JsonObject> reply = c.refused() != null ? Future.failedFuture(c.refused())
             : Future.succeededFuture(found.get(c.taskId()))
                 .map(t -> held(Optional.ofNullable(t), c.taskId(), c.leaseToken(), executorId))
+                .recover(e -> releasedLease(e, c.taskId(), c.leaseToken()))
                 .compose(t -> completeHeld(t, c.leaseToken(), executorId, c.report(), c.artifacts(), left));
         return reply.transform(ar -> {
           Refusal r = ar.failed() ? Refusal.of(ar.cause()) : null;
@@ -686,7 +717,9 @@ public final class WorkService {
         : artifacts(taskId, leaseToken, executorId, artifacts);
     JsonObject command = report.into(new JsonObject().put("type", "task_completed").put("task_id", taskId).put("lease_token", leaseToken)
         .put("executor_id", t.executorId()));
-    return stored.compose(v -> supervisor.send(t.trackId(), command)).compose(reply -> {
+    // A release that came between the holder check and the track's verticle is named as such too.
+    return stored.compose(v -> supervisor.send(t.trackId(), command))
+        .recover(e -> releasedLease(e, taskId, leaseToken)).compose(reply -> {
       if (reply.getBoolean("repeated", false)) {
         return Future.succeededFuture(reply.put("completed", true));
       }

@@ -124,7 +124,18 @@ class SlaPolicyTest {
     assertTrue(breaches.stream().allMatch(r -> "taken".equals(r.getString("action_result"))));
     Await.until(() -> inbox.stream().filter(e -> "sla_action".equals(e.getString("type"))).count(), n -> n == 2L,
         Duration.ofSeconds(10), "two sla_action events on the inbox");
-    assertTrue(node.api.get("/api/v1/inbox").json().getJsonArray("items").isEmpty(), "nothing waits any more");
+    JsonObject after = node.api.get("/api/v1/inbox").json();
+    assertTrue(after.getJsonArray("items").isEmpty(), "nothing waits any more");
+    JsonArray acted = after.getJsonArray("sla_actions");
+    assertEquals(List.of(halt.getString("interrupt_id"), question.getString("interrupt_id")),
+        acted.stream().map(a -> ((JsonObject) a).getString("interrupt_id")).toList(), "the inbox lists what the policy did, newest first");
+    assertEquals("SLA passed: acknowledged and continued automatically", acted.getJsonObject(0).getString("says"));
+    assertEquals("SLA passed: answered with the configured default", acted.getJsonObject(1).getString("says"));
+    assertTrue(acted.getJsonObject(1).getBoolean("taken"));
+    assertEquals(List.of(question.getString("interrupt_id")), node.api.get("/api/v1/inbox?project=sla").json().getJsonArray("sla_actions")
+        .stream().map(a -> ((JsonObject) a).getString("interrupt_id")).toList(), "of one project");
+    JsonObject lastEvent = inbox.stream().filter(e -> "sla_action".equals(e.getString("type"))).reduce((a, b) -> b).orElseThrow();
+    assertEquals(2, lastEvent.getJsonObject("inbox").getJsonArray("sla_actions").size(), "the push carries the same list");
   }
 
   @Test

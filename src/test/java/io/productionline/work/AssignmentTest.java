@@ -129,6 +129,51 @@ class AssignmentTest {
   }
 
   @Test
+  @DisplayName("The holder of a released task learns it: its heartbeat lists it to stop, and its progress and completion with the old lease are refused naming the operator's release")
+  void holderLearnsOfTheRelease() {
+    JsonObject claimed = alice.claim(0).orElseThrow();
+    JsonObject beat = alice.heartbeat("busy", taskId).json();
+    assertTrue(beat.getJsonArray("released_tasks").isEmpty() && beat.getJsonArray("cancel_tasks").isEmpty(), beat.encode());
+
+    Api.Reply r = node.api.post("/api/v1/runs/" + taskId + "/release", new JsonObject().put("reason", "alice is stuck"));
+    assertEquals(200, r.status(), r.text());
+    beat = alice.heartbeat("busy", taskId).json();
+    assertEquals(new JsonArray().add(taskId), beat.getJsonArray("cancel_tasks"), "stop its work: " + beat.encode());
+    assertEquals(new JsonArray().add(taskId), beat.getJsonArray("released_tasks"), "because an operator released it: " + beat.encode());
+    assertFalse(beat.getJsonArray("held_tasks").contains(taskId));
+
+    Api.Reply progress = alice.progress(taskId, claimed.getString("lease_token"), 0.5, "halfway");
+    assertEquals(409, progress.status(), progress.text());
+    assertTrue(progress.json().getBoolean("released"), progress.text());
+    Api.Reply done = alice.complete(claimed, "stabilized");
+    assertEquals(409, done.status(), done.text());
+    JsonObject refusal = done.json();
+    assertTrue(refusal.getBoolean("released"), refusal.encode());
+    assertEquals(audit("release_task").get(0).getString("actor"), refusal.getString("released_by"), "who released it, as audited");
+    assertEquals("alice is stuck", refusal.getString("reason"));
+    assertTrue(refusal.getString("detail").contains("released task " + taskId + " back to the queue"), refusal.getString("detail"));
+    assertEquals("queued", task().getString("status"), "the old lease changed nothing");
+
+    // A batch completion with the old lease is refused the same way, item by item.
+    Api.Reply batch = alice.api.post("/api/v1/work/complete", new JsonObject().put("completions", new JsonArray()
+        .add(new JsonObject().put("task_id", taskId).put("lease_token", claimed.getString("lease_token")).put("outcome", "stabilized"))));
+    assertEquals(200, batch.status(), batch.text());
+    JsonObject item = batch.json().getJsonArray("results").getJsonObject(0);
+    assertEquals(409, item.getInteger("status"), item.encode());
+    assertTrue(item.getJsonObject("body").getBoolean("released"), item.encode());
+
+    // Someone else's lease token learns nothing of it; and once alice claims the task again, it is no longer a stop notice.
+    Api.Reply guess = bob.complete(taskId, "not-a-lease", new JsonObject().put("outcome", "stabilized"), java.util.Map.of());
+    assertEquals(409, guess.status());
+    assertNull(guess.json().getValue("released"), guess.text());
+    JsonObject again = alice.claim(0).orElseThrow();
+    assertEquals(taskId, again.getString("task_id"));
+    beat = alice.heartbeat("busy", taskId).json();
+    assertTrue(beat.getJsonArray("cancel_tasks").isEmpty() && beat.getJsonArray("released_tasks").isEmpty(), beat.encode());
+    assertEquals(200, alice.complete(again, "stabilized").status(), "the new lease holds it");
+  }
+
+  @Test
   @DisplayName("Refusals change nothing: unknown task or executor, bad fields, a claimed task, nothing to release, a viewer")
   void refusals() {
     assertEquals(404, reserve("no-such-task", new JsonObject().put("executor_id", "bob")).status());

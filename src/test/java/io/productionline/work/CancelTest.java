@@ -1,6 +1,7 @@
 package io.productionline.work;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -85,6 +86,33 @@ class CancelTest {
       assertNull(task.getValue("result"));
       assertEquals("cancelled", TestNode.track(node.production("cs"), "job").getString("state"));
       assertEquals(0L, node.api.get("/api/v1/executors/sim-x").json().getLong("stations_completed"));
+    }
+  }
+
+  @Test
+  @DisplayName("An operator's release: the reference executor hears it on its next heartbeat, stops the step, hands in nothing; the task waits on the queue for anyone")
+  void simExecutorStopsOnRelease() {
+    node = TestNode.start(fastHeartbeats(), Clock.systemUTC());
+    node.createProject("cr", "slowjob");
+    try (BusRecorder executors = new BusRecorder(node.vertx, Addresses.EXECUTORS)) {
+      node.executor("sim-r", "slow");
+      node.api.post("/production/start?project=cr&doc=job", new JsonObject());
+      String taskId = awaitBusy(executors, "sim-r");
+      executors.clear();
+      Api.Reply released = node.api.post("/api/v1/runs/" + taskId + "/release", new JsonObject().put("reason", "give it to someone else"));
+      assertEquals(200, released.status(), released.text());
+      assertEquals("sim-r", released.json().getString("held_by"));
+      String voidLease = node.sql("SELECT lease_token FROM task_releases WHERE task_id = '" + taskId + "'").get(0).getString(0);
+      // sim-r (one task at a time, a step of ten minutes) stops the step at its next heartbeat: only then does it claim
+      // again, and the task is on the queue, so it takes it back with a new lease.
+      Row again = io.productionline.support.Await.until(() -> node.sql("SELECT status, executor_id, lease_token, outcome FROM station_tasks"
+          + " WHERE id = '" + taskId + "'").get(0), r -> "claimed".equals(r.getString("status")), Duration.ofSeconds(20),
+          "sim-r claims the task again once it stopped the released step");
+      assertEquals("sim-r", again.getString("executor_id"));
+      assertNotEquals(voidLease, again.getString("lease_token"), "a new lease");
+      assertNull(again.getString("outcome"), "the released run was not handed in");
+      assertEquals(0L, node.api.get("/api/v1/executors/sim-r").json().getLong("stations_completed"));
+      assertEquals(1L, node.sql("SELECT count(*) FROM task_releases WHERE task_id = '" + taskId + "' AND executor_id = 'sim-r'").get(0).getLong(0));
     }
   }
 

@@ -147,6 +147,42 @@ class RunsViewTest {
     assertEquals(400, node.api.get("/api/v1/runs/" + bindTask + "/logs?limit=0").status());
   }
 
+  private static List<String> messages(JsonObject page) {
+    return page.getJsonArray("logs").stream().map(l -> ((JsonObject) l).getString("message")).toList();
+  }
+
+  @Test
+  @DisplayName("A run's log backward: the latest page (tail), the page before an id, each oldest first, with whether earlier lines remain; a filtered stream sends only its lines")
+  void logPagesBackward() throws Exception {
+    JsonObject tail = node.api.get("/api/v1/runs/" + bindTask + "/logs?tail=true&limit=2").json();
+    assertEquals(List.of("Disk nearly full", "step 4"), messages(tail));
+    assertTrue(tail.getBoolean("earlier"));
+    long first = tail.getLong("first_id");
+    assertEquals(tail.getJsonArray("logs").getJsonObject(1).getLong("id"), tail.getLong("next_after"), "where a live stream goes on");
+    JsonObject before = node.api.get("/api/v1/runs/" + bindTask + "/logs?before=" + first + "&limit=2").json();
+    assertEquals(List.of("step 1", "step 2"), messages(before));
+    JsonObject oldest = node.api.get("/api/v1/runs/" + bindTask + "/logs?before=" + before.getLong("first_id") + "&limit=2").json();
+    assertEquals(List.of("step 0"), messages(oldest));
+    assertFalse(oldest.getBoolean("earlier"));
+    JsonObject filtered = node.api.get("/api/v1/runs/" + bindTask + "/logs?tail=true&level=info&contains=STEP").json();
+    assertEquals(List.of("step 0", "step 1", "step 2", "step 4"), messages(filtered));
+    assertFalse(filtered.getBoolean("earlier"));
+    assertEquals(new JsonObject().put("info", 4L).put("warn", 1L), filtered.getJsonObject("levels"), "the counts are of the whole log");
+    for (String q : List.of("before=0", "before=x", "before=3&tail=true", "after=2&before=3", "after=2&tail=true")) {
+      Api.Reply r = node.api.get("/api/v1/runs/" + bindTask + "/logs?" + q);
+      assertEquals(400, r.status(), q + ": " + r.text());
+      assertFalse(r.json().getString("detail").isBlank());
+    }
+
+    // The stream of a finished run with a filter: only the lines of the filter, then its end.
+    HttpResponse<String> sse = HttpClient.newHttpClient().send(get("/api/v1/runs/" + bindTask + "/logs?stream=true&contains=step&level=info"),
+        HttpResponse.BodyHandlers.ofString());
+    List<String> sent = sse.body().lines().filter(l -> l.startsWith("data: ") && l.contains("\"message\""))
+        .map(l -> new JsonObject(l.substring(6)).getString("message")).toList();
+    assertEquals(List.of("step 0", "step 1", "step 2", "step 4"), sent);
+    assertTrue(sse.body().contains("event: end"), sse.body());
+  }
+
   @Test
   @DisplayName("Artifacts download with their content type as attachments; a URL artifact redirects; an unknown one is 404")
   void artifactFiles() throws Exception {
