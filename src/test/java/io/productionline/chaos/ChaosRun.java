@@ -473,8 +473,14 @@ final class ChaosRun {
     }
   }
 
+  /**
+   * Kills a live executor chosen at random (most are mid-task while the line runs). Not a holder of
+   * the project's work by preference: when the line narrows to one task, that would put every kill
+   * on the one executor running it, again and again (one assemble was killed seven times in a row).
+   */
   private void killExecutor(String project) {
-    ExecutorProcess e = holder(project);
+    List<ExecutorProcess> live = executors.stream().filter(ExecutorProcess::alive).toList();
+    ExecutorProcess e = (live.isEmpty() ? executors : live).get(random.nextInt(live.isEmpty() ? executors.size() : live.size()));
     e.kill9();
     faults.get("executor_kill9").incrementAndGet();
     log(e.id + " killed with -9");
