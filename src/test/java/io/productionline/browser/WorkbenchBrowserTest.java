@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Keys;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
@@ -77,6 +78,14 @@ class WorkbenchBrowserTest {
 
   private WebElement find(String css) {
     return browser.waiting(Duration.ofSeconds(20)).until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector(css)));
+  }
+
+  /** Clicks the element of {@code css} once it is there, again if a live update replaced it as it was clicked. */
+  private void click(String css) {
+    browser.waiting(Duration.ofSeconds(20)).ignoring(StaleElementReferenceException.class).until(d -> {
+      d.findElement(By.cssSelector(css)).click();
+      return true;
+    });
   }
 
   private boolean none(String css) {
@@ -201,7 +210,7 @@ class WorkbenchBrowserTest {
 
     open("wb-big", node.operatorToken());
     long started = System.nanoTime();
-    browser.driver.findElement(By.cssSelector(".track[data-track-id='" + task.getString("track_id") + "'] .wb-track-runs")).click();
+    click(".track[data-track-id='" + task.getString("track_id") + "'] .wb-track-runs");
     find("#wb-drawer tr[data-task-id='" + id + "']").click();
     browser.waiting(Duration.ofSeconds(30)).until(d -> "100000".equals(logData("lines")) && "1000".equals(logData("shown")));
     long openedMs = (System.nanoTime() - started) / 1_000_000;
@@ -324,68 +333,70 @@ class WorkbenchBrowserTest {
     assertEquals(200, node.api.post("/production/start?project=wb-runs&doc=exists_doc", new JsonObject()).status());
     String queued = node.sql("SELECT id FROM station_tasks WHERE project_id = 'wb-runs'").get(0).getString(0);
     String runsTrack = node.sql("SELECT track_id FROM station_tasks WHERE id = '" + queued + "'").get(0).getString(0);
-    Api bob = node.executorApi("bob");
-    assertEquals(201, bob.post("/api/v1/executors", new JsonObject().put("executor_id", "bob").put("capabilities", new JsonArray().add("hand"))).status());
+    try {
+      Api bob = node.executorApi("bob");
+      assertEquals(201, bob.post("/api/v1/executors", new JsonObject().put("executor_id", "bob").put("capabilities", new JsonArray().add("hand"))).status());
 
-    open("wb-runs", viewer());
-    assertNoControls("the dashboard");
-    find("#wb-open-runs").click();
-    find("#wb-f-project").sendKeys("wb-runs");
-    find("#wb-f-apply").click();
-    find("#wb-runs tr[data-task-id='" + queued + "']");
-    assertTrue(none(".wb-reserve") && none(".wb-release") && none(".wb-reserve-for"), "a viewer gets no assignment controls");
+      open("wb-runs", viewer());
+      assertNoControls("the dashboard");
+      find("#wb-open-runs").click();
+      find("#wb-f-project").sendKeys("wb-runs");
+      find("#wb-f-apply").click();
+      find("#wb-runs tr[data-task-id='" + queued + "']");
+      assertTrue(none(".wb-reserve") && none(".wb-release") && none(".wb-reserve-for"), "a viewer gets no assignment controls");
 
-    open("wb-runs", node.operatorToken());
-    find("#wb-open-runs").click();
-    find("#wb-f-project").sendKeys("wb-runs");
-    new Select(find("#wb-f-status")).selectByValue("");
-    find("#wb-f-apply").click();
-    WebElement row = find("#wb-runs tr[data-task-id='" + queued + "']");
-    assertEquals("queued", row.getDomAttribute("data-status"));
-    row.findElement(By.cssSelector(".wb-reserve-for")).sendKeys("bob");
-    row.findElement(By.cssSelector(".wb-reserve")).click();
-    browser.waiting(Duration.ofSeconds(10)).until(ExpectedConditions.textToBePresentInElementLocated(By.id("wb-runs-note"), "Reserved for bob"));
-    assertEquals("bob", node.sql("SELECT reserved_for FROM station_tasks WHERE id = '" + queued + "'").get(0).getString(0));
-    find("#wb-assignments li[data-executor='bob']");
-    find("#wb-runs tr[data-task-id='" + queued + "'] .wb-release").click();
-    browser.waiting(Duration.ofSeconds(10)).until(ExpectedConditions.textToBePresentInElementLocated(By.id("wb-runs-note"), "Released"));
-    assertEquals(null, node.sql("SELECT reserved_for FROM station_tasks WHERE id = '" + queued + "'").get(0).getString(0));
+      open("wb-runs", node.operatorToken());
+      find("#wb-open-runs").click();
+      find("#wb-f-project").sendKeys("wb-runs");
+      new Select(find("#wb-f-status")).selectByValue("");
+      find("#wb-f-apply").click();
+      WebElement row = find("#wb-runs tr[data-task-id='" + queued + "']");
+      assertEquals("queued", row.getDomAttribute("data-status"));
+      row.findElement(By.cssSelector(".wb-reserve-for")).sendKeys("bob");
+      row.findElement(By.cssSelector(".wb-reserve")).click();
+      browser.waiting(Duration.ofSeconds(10)).until(ExpectedConditions.textToBePresentInElementLocated(By.id("wb-runs-note"), "Reserved for bob"));
+      assertEquals("bob", node.sql("SELECT reserved_for FROM station_tasks WHERE id = '" + queued + "'").get(0).getString(0));
+      find("#wb-assignments li[data-executor='bob']");
+      find("#wb-runs tr[data-task-id='" + queued + "'] .wb-release").click();
+      browser.waiting(Duration.ofSeconds(10)).until(ExpectedConditions.textToBePresentInElementLocated(By.id("wb-runs-note"), "Released"));
+      assertEquals(null, node.sql("SELECT reserved_for FROM station_tasks WHERE id = '" + queued + "'").get(0).getString(0));
 
-    // Live: a reservation made elsewhere (the API) reaches the row by push.
-    assertEquals(200, node.api.post("/api/v1/runs/" + queued + "/reserve", new JsonObject().put("executor_id", "bob")).status());
-    browser.waiting(Duration.ofSeconds(20)).until(ExpectedConditions.textToBePresentInElementLocated(
-        By.cssSelector("#wb-runs tr[data-task-id='" + queued + "']"), "bob until"));
+      // Live: a reservation made elsewhere (the API) reaches the row by push.
+      assertEquals(200, node.api.post("/api/v1/runs/" + queued + "/reserve", new JsonObject().put("executor_id", "bob")).status());
+      browser.waiting(Duration.ofSeconds(20)).until(ExpectedConditions.textToBePresentInElementLocated(
+          By.cssSelector("#wb-runs tr[data-task-id='" + queued + "']"), "bob until"));
 
-    // bob claims it; the row and who holds what follow live; the operator takes it back from him.
-    JsonObject held = bob.get("/api/v1/work/next?executor_id=bob&wait=5").json().getJsonObject("task");
-    assertEquals(queued, held.getString("task_id"));
-    browser.waiting(Duration.ofSeconds(20)).until(ExpectedConditions.attributeToBe(
-        By.cssSelector("#wb-runs tr[data-task-id='" + queued + "']"), "data-status", "claimed"));
-    browser.waiting(Duration.ofSeconds(20)).until(ExpectedConditions.textToBePresentInElementLocated(
-        By.cssSelector("#wb-assignments li[data-executor='bob']"), "holds 1"));
-    find("#wb-runs tr[data-task-id='" + queued + "'] .wb-release").click();
-    browser.waiting(Duration.ofSeconds(10)).until(ExpectedConditions.textToBePresentInElementLocated(By.id("wb-runs-note"),
-        "Released from bob: back on the queue for any executor; bob is told to stop on its next heartbeat"));
-    browser.waiting(Duration.ofSeconds(20)).until(ExpectedConditions.attributeToBe(
-        By.cssSelector("#wb-runs tr[data-task-id='" + queued + "']"), "data-status", "queued"));
-    assertEquals("queued", node.sql("SELECT status FROM station_tasks WHERE id = '" + queued + "'").get(0).getString(0));
-    JsonObject beat = bob.post("/api/v1/executors/bob/heartbeat", new JsonObject().put("status", "busy").put("current_task", queued)).json();
-    assertEquals(new JsonArray().add(queued), beat.getJsonArray("released_tasks"), "bob learns it: " + beat.encode());
-    Api.Reply late = bob.post("/api/v1/work/" + queued + "/complete", new JsonObject().put("lease_token", held.getString("lease_token"))
-        .put("outcome", "stabilized"));
-    assertEquals(409, late.status(), late.text());
-    assertTrue(late.json().getBoolean("released"), late.text());
-    JsonArray audited = node.apiAs("admin").get("/api/v1/audit?action=release_task").json().getJsonArray("entries");
-    assertEquals("bob", audited.getJsonObject(0).getJsonObject("detail").getString("held_by"), audited.encode());
-    assertEquals(queued, audited.getJsonObject(0).getString("target"));
+      // bob claims it; the row and who holds what follow live; the operator takes it back from him.
+      JsonObject held = bob.get("/api/v1/work/next?executor_id=bob&wait=5").json().getJsonObject("task");
+      assertEquals(queued, held.getString("task_id"));
+      browser.waiting(Duration.ofSeconds(20)).until(ExpectedConditions.attributeToBe(
+          By.cssSelector("#wb-runs tr[data-task-id='" + queued + "']"), "data-status", "claimed"));
+      browser.waiting(Duration.ofSeconds(20)).until(ExpectedConditions.textToBePresentInElementLocated(
+          By.cssSelector("#wb-assignments li[data-executor='bob']"), "holds 1"));
+      find("#wb-runs tr[data-task-id='" + queued + "'] .wb-release").click();
+      browser.waiting(Duration.ofSeconds(10)).until(ExpectedConditions.textToBePresentInElementLocated(By.id("wb-runs-note"),
+          "Released from bob: back on the queue for any executor; bob is told to stop on its next heartbeat"));
+      browser.waiting(Duration.ofSeconds(20)).until(ExpectedConditions.attributeToBe(
+          By.cssSelector("#wb-runs tr[data-task-id='" + queued + "']"), "data-status", "queued"));
+      assertEquals("queued", node.sql("SELECT status FROM station_tasks WHERE id = '" + queued + "'").get(0).getString(0));
+      JsonObject beat = bob.post("/api/v1/executors/bob/heartbeat", new JsonObject().put("status", "busy").put("current_task", queued)).json();
+      assertEquals(new JsonArray().add(queued), beat.getJsonArray("released_tasks"), "bob learns it: " + beat.encode());
+      Api.Reply late = bob.post("/api/v1/work/" + queued + "/complete", new JsonObject().put("lease_token", held.getString("lease_token"))
+          .put("outcome", "stabilized"));
+      assertEquals(409, late.status(), late.text());
+      assertTrue(late.json().getBoolean("released"), late.text());
+      JsonArray audited = node.apiAs("admin").get("/api/v1/audit?action=release_task").json().getJsonArray("entries");
+      assertEquals("bob", audited.getJsonObject(0).getJsonObject("detail").getString("held_by"), audited.encode());
+      assertEquals(queued, audited.getJsonObject(0).getString("target"));
 
-    find("#wb-runs tr[data-task-id='" + queued + "'] .wb-open-track").click();
-    WebElement drawer = find("#wb-drawer");
-    assertEquals(runsTrack, drawer.getDomAttribute("data-track-id"));
-    assertTrue(none("#wb-panel"), "the runs view gave way to the track");
-    // Its task leaves the queue, so no other test's claim takes it.
-    assertEquals(200, node.api.post("/production/track/" + runsTrack + "/cancel", new JsonObject().put("kind", "permanent")
-        .put("reason", "seen enough")).status());
+      click("#wb-runs tr[data-task-id='" + queued + "'] .wb-open-track");
+      WebElement drawer = find("#wb-drawer");
+      assertEquals(runsTrack, drawer.getDomAttribute("data-track-id"));
+      assertTrue(none("#wb-panel"), "the runs view gave way to the track");
+    } finally {
+      // Its task leaves the queue, so no other test's claim of "hand" takes it, whatever happened above.
+      node.api.post("/production/track/" + runsTrack + "/cancel", new JsonObject().put("kind", "permanent").put("reason", "seen enough"));
+    }
   }
 
   @Test
