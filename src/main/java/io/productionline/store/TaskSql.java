@@ -90,21 +90,27 @@ final class TaskSql {
   }
 
   /**
+   * What a hand-back sets (the holder's own release, a leave, a claim whose reply never arrived):
+   * queued again, same attempt, no holder or lease or progress; available from the value that
+   * follows it.
+   */
+  private static final String HANDED_BACK = """
+
+         SET status = 'queued', executor_id = NULL, lease_token = NULL, lease_expires_at = NULL, claimed_at = NULL,
+             progress = NULL, progress_message = NULL, available_at =\s""";
+
+  /**
    * The holder hands a task back (graceful stop): queued again at once, same attempt; the lease
    * token it held is void, since the next claim draws a new one.
    */
-  static final String RELEASE = """
-      UPDATE station_tasks
-         SET status = 'queued', executor_id = NULL, lease_token = NULL, lease_expires_at = NULL, claimed_at = NULL,
-             progress = NULL, progress_message = NULL, available_at = $3
+  static final String RELEASE = "UPDATE station_tasks" + HANDED_BACK + "$3" + """
+
        WHERE id = $1 AND lease_token = $2 AND status = 'claimed'
       RETURNING *""";
 
   /** An executor that leaves hands back every task it still holds: queued again now, same attempt. */
-  static final String RELEASE_HELD_BY = """
-      UPDATE station_tasks
-         SET status = 'queued', executor_id = NULL, lease_token = NULL, lease_expires_at = NULL, claimed_at = NULL,
-             progress = NULL, progress_message = NULL, available_at = $2
+  static final String RELEASE_HELD_BY = "UPDATE station_tasks" + HANDED_BACK + "$2" + """
+
        WHERE executor_id = $1 AND status = 'claimed'
       RETURNING id""";
 
@@ -131,10 +137,8 @@ final class TaskSql {
    * seconds ago (a claim's reply may still be on its way): a claim whose reply never reached it
    * (its node died as it answered). Queued again now, same attempt.
    */
-  static final String RELEASE_NOT_IN_HAND = """
-      UPDATE station_tasks
-         SET status = 'queued', executor_id = NULL, lease_token = NULL, lease_expires_at = NULL, claimed_at = NULL,
-             progress = NULL, progress_message = NULL, available_at = $2
+  static final String RELEASE_NOT_IN_HAND = "UPDATE station_tasks" + HANDED_BACK + "$2" + """
+
        WHERE executor_id = $1 AND status = 'claimed' AND NOT (id = ANY($3::text[]))
          AND claimed_at < $2::timestamptz - make_interval(secs => $4)
       RETURNING id""";

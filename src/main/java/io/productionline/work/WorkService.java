@@ -188,6 +188,12 @@ public final class WorkService {
                 })));
   }
 
+  /** A task queued again by a hand-back: counted, and the parked claims hear there is work. */
+  private void handedBack(String taskId) {
+    s.metrics.requeued("handed_back");
+    s.vertx.eventBus().publish(Addresses.WORK_AVAILABLE, new JsonObject().put("task_id", taskId));
+  }
+
   private Future<Void> handBackNotInHand(String executorId, List<String> inHand, Instant now) {
     if (inHand == null) {
       return Future.succeededFuture();
@@ -196,8 +202,7 @@ public final class WorkService {
       for (String taskId : released) {
         log.info("Task {} handed back to the queue: executor {} holds it but does not have it (its claim's reply never "
             + "reached it)", taskId, executorId);
-        s.metrics.requeued("handed_back");
-        s.vertx.eventBus().publish(Addresses.WORK_AVAILABLE, new JsonObject().put("task_id", taskId));
+        handedBack(taskId);
       }
       return null;
     });
@@ -212,10 +217,7 @@ public final class WorkService {
     return executors.leave(executorId).compose(found -> {
       JsonObject view = found.orElseThrow(() -> Refusal.notFound("no executor " + executorId));
       return s.tasks.releaseHeldBy(s.pool, executorId, s.clock.instant()).map(released -> {
-        released.forEach(taskId -> {
-          s.metrics.requeued("handed_back");
-          s.vertx.eventBus().publish(Addresses.WORK_AVAILABLE, new JsonObject().put("task_id", taskId));
-        });
+        released.forEach(this::handedBack);
         if (released.isEmpty()) {
           log.info("Executor {} left", executorId);
         } else {
@@ -455,8 +457,7 @@ public final class WorkService {
       if (ar.succeeded() && ar.result().isPresent()) {
         log.info("Task {} handed back to the queue: {}", taskId, why, entries(fields(ar.result().get(), "handed_back")
             .put("executor", claimed.getString("executor_id")).put("reason", why).getMap()));
-        s.metrics.requeued("handed_back");
-        s.vertx.eventBus().publish(Addresses.WORK_AVAILABLE, new JsonObject().put("task_id", taskId));
+        handedBack(taskId);
       }
     });
   }
@@ -748,8 +749,7 @@ public final class WorkService {
         }
         log.info("Executor {} handed task {} back: {}", t.executorId(), taskId, reason == null ? "stopping" : reason,
             entries(fields(t, "handed_back").put("reason", reason == null ? "stopping" : reason).getMap()));
-        s.metrics.requeued("handed_back");
-        s.vertx.eventBus().publish(Addresses.WORK_AVAILABLE, new JsonObject().put("task_id", taskId));
+        handedBack(taskId);
         return executors.setStatus(t.executorId(), "idle", null)
             .onSuccess(v -> publishExecutor(t.executorId()))
             .map(v -> new JsonObject().put("released", true).put("task_status", "queued").put("attempt", t.attempt()));

@@ -405,7 +405,7 @@ final class ChaosRun {
         pauseExecutor(project);
         pauses--;
       } else if (kills > 0) {
-        killExecutor(project);
+        killExecutor();
         kills--;
       } else {
         pauseExecutor(project);
@@ -478,7 +478,7 @@ final class ChaosRun {
    * the project's work by preference: when the line narrows to one task, that would put every kill
    * on the one executor running it, again and again (one assemble was killed seven times in a row).
    */
-  private void killExecutor(String project) {
+  private void killExecutor() {
     List<ExecutorProcess> live = executors.stream().filter(ExecutorProcess::alive).toList();
     ExecutorProcess e = (live.isEmpty() ? executors : live).get(random.nextInt(live.isEmpty() ? executors.size() : live.size()));
     e.kill9();
