@@ -81,6 +81,11 @@ public final class ExecutorCommand {
     if (concurrency < 1 || concurrency > io.productionline.work.WorkService.MAX_BATCH) {
       Help.refuse("--concurrency must be from 1 to " + io.productionline.work.WorkService.MAX_BATCH, USAGE);
     }
+    try {
+      new Servers(server);
+    } catch (IllegalArgumentException e) {
+      Help.refuse("--server: " + e.getMessage(), USAGE);
+    }
     int graceSeconds = grace;
     Vertx vertx = cluster ? clusterMember(env) : Vertx.vertx();
     ExecutorAgent agent = new ExecutorAgent(vertx, new ExecutorAgent.Settings(server, token, id, caps, environment, type, wait, grace, concurrency),

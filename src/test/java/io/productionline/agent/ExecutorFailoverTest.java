@@ -2,6 +2,7 @@ package io.productionline.agent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.productionline.auth.Role;
 import io.productionline.auth.Tokens;
@@ -76,5 +77,17 @@ class ExecutorFailoverTest {
       assertEquals(200, node.api.post("/production/start?project=late", (JsonObject) null).status());
       node.awaitProduction("late", p -> TestNode.allTracks(p, "stabilized"), Duration.ofSeconds(60));
     }
+  }
+
+  @Test
+  @DisplayName("a --server that is not an http(s) URL is refused with the reason and the usage, exit code 2")
+  void refusesABadServer() throws Exception {
+    Process p = new ProcessBuilder("scripts/executor", "--server", "http://127.0.0.1:8950,ftp://files", "--token", "t", "--id", "x")
+        .redirectErrorStream(true).start();
+    assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "it ends by itself");
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertEquals(2, p.exitValue(), out);
+    assertTrue(out.contains("--server: not an http(s) server URL: ftp://files") && out.contains("usage:"), out);
+    assertFalse(out.contains("Exception"), out);
   }
 }
