@@ -141,7 +141,7 @@ public final class ProductionLine {
   /**
    * Every statement is prepared once per connection and kept, the line's longest too: the client
    * keeps none longer than 2,048 characters by default, and the one-statement completion
-   * ({@code TrackSql.COMPLETE_MOVE_AND_APPEND}) is longer, so it would be parsed and planned anew
+   * ({@code store.TrackWrite}, built from named parts) is longer, so it would be parsed and planned anew
    * each time.
    */
   private static PgConnectOptions connectOptions(JsonObject pg) {
