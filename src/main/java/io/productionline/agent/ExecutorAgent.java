@@ -112,6 +112,8 @@ public final class ExecutorAgent {
   private final Map<String, RunningStep> steps = new ConcurrentHashMap<>();
   /** Tasks in hand that an operator released back to the queue: their lease is void, nothing more is sent about them. */
   private final java.util.Set<String> released = ConcurrentHashMap.newKeySet();
+  /** Tasks stopped because the server refused their lease (409): queued again, someone else's now. */
+  private final java.util.Set<String> superseded = ConcurrentHashMap.newKeySet();
   /** Completions waiting for the next batch, and whether one is on its way; touched only on {@link #ctx}. */
   private final List<Report> unsent = new ArrayList<>();
   private boolean sending;
@@ -326,6 +328,10 @@ public final class ExecutorAgent {
               log.info("Executor {} stopped task {}: an operator released it back to the queue (its lease is void)", settings.executorId(), taskId);
               return Future.succeededFuture();
             }
+            if (superseded.remove(taskId)) {
+              log.info("Executor {} stopped task {}: its lease no longer holds it (the task was queued again)", settings.executorId(), taskId);
+              return Future.succeededFuture();
+            }
             log.info("Executor {} stopped task {}: cancelled by an operator", settings.executorId(), taskId);
             return logs(step, line("info", settings.executorId() + " stopped: the task was cancelled; it is not completed",
                 new JsonObject().put("event", "stopped")));
@@ -483,8 +489,9 @@ public final class ExecutorAgent {
   }
 
   /** A 409 means the lease is gone (the task was rescued and belongs to someone else now): stop. */
-  private static Future<Void> cancelIfStale(RunningStep step, Throwable e) {
+  private Future<Void> cancelIfStale(RunningStep step, Throwable e) {
     if (e instanceof Refused r && r.status == 409) {
+      superseded.add(step.taskId());
       step.cancel();
     }
     return Future.succeededFuture();

@@ -70,9 +70,10 @@ public final class ExecutorRegistry {
         "executor_id", info.id(), "type", info.type(), "environment", info.environment(),
         "capabilities", new JsonArray(info.capabilities()).encode(), "role", info.role(),
         "status", "idle", "current_task", "", "registered_at", now, "last_heartbeat", now));
-    return redis.hset(args)
+    // Alive first: a registration seen half-written (the hash without its liveness) would read as an executor gone.
+    return redis.setex(alive(info.id()), Integer.toString(staleSeconds), now)
+        .compose(r -> redis.hset(args))
         .compose(r -> redis.sadd(List.of(ids(), info.id())))
-        .compose(r -> redis.setex(alive(info.id()), Integer.toString(staleSeconds), now))
         .compose(r -> get(info.id()))
         .map(Optional::orElseThrow);
   }

@@ -51,6 +51,8 @@ final class ChaosRun {
   }
 
   private static final Path LINES = Path.of("src/test/resources/chaos/lines");
+  /** How long an executor may go without a heartbeat before it counts as gone (see {@link #writeConfig}). */
+  private static final int STALE_SECONDS = 5;
   private static final int NODES = 3;
   /** The application name of the run's own connections to the database. */
   private static final String DRIVER = "pl-chaos";
@@ -204,7 +206,9 @@ final class ChaosRun {
       conf.put("lines_dir", ServerProcess.baseDir().resolve(LINES).toString());
       conf.put("redis", conf.getJsonObject("redis").copy().put("prefix", "chaos:"));
       conf.put("work", conf.getJsonObject("work").copy().put("lease_seconds", plan.leaseSeconds()).put("sweep_interval_ms", 500));
-      conf.put("executors", conf.getJsonObject("executors").copy().put("heartbeat_seconds", 1).put("stale_seconds", plan.leaseSeconds()));
+      // Heartbeats every second, each waiting at most 2 s before the executor turns to another node: a live executor's
+      // beats are at most about 4 s apart even behind a stalled node, so 5 s without one means it is gone.
+      conf.put("executors", conf.getJsonObject("executors").copy().put("heartbeat_seconds", 1).put("stale_seconds", STALE_SECONDS));
       conf.getJsonObject("cluster").put("config", ServerProcess.baseDir().resolve("conf/cluster.xml").toString());
       Files.createDirectories(dir);
       Path file = dir.resolve("config.json");
