@@ -56,6 +56,7 @@ public final class LiveViews {
   private final Set<String> reading = new java.util.HashSet<>();
   private Context ctx;
   private MessageConsumer<JsonObject> executors;
+  private long forget = -1;
 
   public LiveViews(Services services, ProductionView view) {
     this.s = services;
@@ -81,13 +82,18 @@ public final class LiveViews {
     ctx = s.vertx.getOrCreateContext();
     io.vertx.core.Promise<Void> started = io.vertx.core.Promise.promise();
     ctx.runOnContext(v -> {
-      executors = s.vertx.eventBus().consumer(Addresses.EXECUTORS, m -> claimed(m.body()));
+      executors = s.vertx.eventBus().consumer(Addresses.EXECUTORS, m -> {
+        view.snapshots().executorStatus(m.body());
+        claimed(m.body());
+      });
+      forget = s.vertx.setPeriodic(ViewSnapshots.KEEP_MS / 4, t -> view.snapshots().forgetUnread());
       executors.completion().onComplete(started);
     });
     return started.future();
   }
 
   public Future<Void> stop() {
+    s.vertx.cancelTimer(forget);
     return executors == null ? Future.succeededFuture() : executors.unregister();
   }
 
@@ -134,6 +140,7 @@ public final class LiveViews {
       return;
     }
     String project = address.substring(Addresses.project("").length());
+    view.snapshots().heard(project, event);
     if (watched(project)) {
       ctx.runOnContext(v -> add(project, event));
     }
