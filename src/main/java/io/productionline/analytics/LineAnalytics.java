@@ -35,7 +35,8 @@ import java.util.stream.Collectors;
  * Line analytics on one node: flow metrics of a project's line ({@link FlowMetrics}), the forecast
  * of every unfinished track ({@link Forecast}) and why each one waits ({@link Why}), read from
  * PostgreSQL and the executor registry. The forecast covers all work in the system (executors are
- * shared by every project) and is kept for a second, so a burst of readers costs one replay.
+ * shared by every project) and is kept for a second, so a burst of readers costs one replay; line
+ * views take the newest one without waiting ({@link #forecastForView}).
  *
  * <p>Configuration ({@code analytics}): {@code window_seconds} (300), the recent window of the
  * metrics; {@code sla_seconds} per interrupt type; ({@code work}) {@code default_station_seconds}
@@ -518,7 +519,13 @@ public final class LineAnalytics {
   public Future<JsonObject> annotate(JsonObject view, LineDefinition line, List<TrackRow> tracks, List<TrackRow> shown,
                                      List<TaskRow> tasks, List<InterruptRow> interrupts) {
     Instant newest = tracks.stream().map(TrackRow::createdAt).max(Instant::compareTo).orElse(null);
-    return forecastForView(newest).map(snap -> {
+    // The executors the view shows (its floor, at most a second old), not the forecast's older copy: whether
+    // an executor stopped beating is judged against now.
+    List<JsonObject> floor = new ArrayList<>();
+    view.getJsonArray("executors", new JsonArray()).forEach(e -> floor.add((JsonObject) e));
+    return forecastForView(newest).map(shared -> {
+      Snapshot snap = new Snapshot(shared.at(), shared.madeNanos(), shared.changes(), shared.input(), shared.result(), shared.times(),
+          shared.openTasks(), floor);
       List<JsonObject> whys = explainAll(line, tracks, shown, tasks, interrupts, snap);
       Map<String, JsonObject> byId = new HashMap<>();
       for (int i = 0; i < shown.size(); i++) {

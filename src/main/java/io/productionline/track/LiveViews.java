@@ -30,6 +30,9 @@ import org.slf4j.LoggerFactory;
  * state, ETA, open interrupts, {@code last_seq}). Both are built by {@link ProductionView}, the code
  * that answers {@code GET /production}, so the page never has to work anything out.
  *
+ * <p>Every project event the relay hands to {@link #tap} also brings the rows this node keeps for
+ * views ({@link ViewSnapshots}) up to date, and every claim marks its track there.
+ *
  * <p>Views cost reads, so they are built only for projects a dashboard watches on this node (a
  * bridge socket registered on {@code pl.view.P}): this node's {@link io.productionline.events.Broadcast}
  * relay hands each project event it delivers to {@link #tap}; nothing on the line's write path

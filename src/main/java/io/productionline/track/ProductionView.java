@@ -42,6 +42,7 @@ public final class ProductionView {
   private static final long FLOOR_STALE_MS = 10_000;
   private JsonObject floorLast;
   private long floorAt;
+  private Instant floorClock;
   private Future<JsonObject> floorReading;
 
   public ProductionView(Services services, ExecutorRegistry executors, LineAnalytics analytics) {
@@ -172,14 +173,17 @@ public final class ProductionView {
 
   /**
    * The floor as line views show it: read at most once a {@value #FLOOR_MS} ms and shared by every
-   * view in between; a reader waits for it only when none was read in the last {@value #FLOOR_STALE_MS} ms.
+   * view in between; a reader waits for it only when none was read in the last {@value #FLOOR_STALE_MS} ms,
+   * or the node's clock moved by a second since (executors' liveness is judged against it).
    */
   private Future<JsonObject> floorForView() {
     long now = System.nanoTime();
     Future<JsonObject> reading;
     JsonObject last;
     synchronized (this) {
-      if (floorReading == null && (floorLast == null || now - floorAt >= FLOOR_MS * 1_000_000)) {
+      long clockAge = floorLast == null ? 0 : Math.abs(java.time.Duration.between(floorClock, s.clock.instant()).toMillis());
+      if (floorReading == null && (floorLast == null || now - floorAt >= FLOOR_MS * 1_000_000 || clockAge >= FLOOR_MS)) {
+        Instant clockAt = s.clock.instant();
         Future<JsonObject> f = floor();
         floorReading = f;
         f.onComplete(ar -> {
@@ -188,13 +192,14 @@ public final class ProductionView {
             if (ar.succeeded()) {
               floorLast = ar.result();
               floorAt = now;
+              floorClock = clockAt;
             }
           }
         });
       }
       reading = floorReading;
       last = floorLast;
-      if (last != null && now - floorAt < FLOOR_STALE_MS * 1_000_000) {
+      if (last != null && now - floorAt < FLOOR_STALE_MS * 1_000_000 && clockAge < FLOOR_MS) {
         return Future.succeededFuture(last.copy());
       }
     }
