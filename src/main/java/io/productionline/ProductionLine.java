@@ -61,6 +61,7 @@ public final class ProductionLine {
   private final FlowWatch flowWatch;
   private final SlaWatch slaWatch;
   private final LiveViews liveViews;
+  private final ProductionView view;
   private final Redis redisClient;
   /** Whether this node is part of a majority of the expected members; the subscription check after a merge. */
   private final Membership membership;
@@ -87,7 +88,7 @@ public final class ProductionLine {
     this.sweeper = new RescueSweeper(services, registry, supervisor);
     this.reconciler = new Reconciler(services, supervisor);
     LineAnalytics analytics = new LineAnalytics(services, registry);
-    ProductionView view = new ProductionView(services, registry, analytics);
+    this.view = new ProductionView(services, registry, analytics);
     this.queueWatch = new QueueWatch(services, view);
     this.flowWatch = new FlowWatch(services, analytics);
     this.slaWatch = new SlaWatch(services, supervisor);
@@ -183,6 +184,11 @@ public final class ProductionLine {
   /** Whether this node is part of a whole cluster, and its subscription check after a merge. */
   public Membership membership() {
     return membership;
+  }
+
+  /** The line views this node serves ({@code GET /production}, the dashboard's channel). */
+  public ProductionView view() {
+    return view;
   }
 
   /** The HTTP face of this node. */

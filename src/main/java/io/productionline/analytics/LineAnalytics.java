@@ -35,7 +35,8 @@ import java.util.stream.Collectors;
  * Line analytics on one node: flow metrics of a project's line ({@link FlowMetrics}), the forecast
  * of every unfinished track ({@link Forecast}) and why each one waits ({@link Why}), read from
  * PostgreSQL and the executor registry. The forecast covers all work in the system (executors are
- * shared by every project) and is kept for a second, so a burst of readers costs one replay.
+ * shared by every project) and is kept for a second, so a burst of readers costs one replay; line
+ * views take the newest one without waiting ({@link #forecastForView}).
  *
  * <p>Configuration ({@code analytics}): {@code window_seconds} (300), the recent window of the
  * metrics; {@code sla_seconds} per interrupt type; ({@code work}) {@code default_station_seconds}
@@ -61,6 +62,12 @@ public final class LineAnalytics {
   private final long defaultStationMs;
   private final Map<String, Integer> slaSeconds;
   private Future<Snapshot> cached;
+  /** The newest forecast made on this node, and what it cost (for {@link #forecastForView}). */
+  private Snapshot latest;
+  private long latestCostNanos;
+  private static final int SPACING = 5;
+  /** A forecast this old by the node's clock (the clock moved, or the line stood) is not served without waiting. */
+  private static final long STALE_MS = 10_000;
   private long cachedChanges = -1;
   private final java.util.concurrent.atomic.AtomicLong changes = new java.util.concurrent.atomic.AtomicLong();
   private volatile java.util.function.Consumer<String> interest = project -> { };
@@ -141,6 +148,7 @@ public final class LineAnalytics {
    * with thousands of tracks it takes longer than an event loop may be held.
    */
   public Future<Snapshot> forecastNow() {
+    long started = System.nanoTime();
     Future<List<TaskRow>> open = flow.openTasks(s.reads);
     Future<List<TrackRow>> tracks = flow.activeProjectTracks(s.reads);
     Future<List<FlowRepository.Completed>> recent = flow.recentCompleted(s.reads, SAMPLES);
@@ -153,7 +161,40 @@ public final class LineAnalytics {
         Forecast.Input input = input(now, open.result(), tracks.result(), projects, live.result(), times);
         return new Snapshot(now, System.nanoTime(), changes.get(), input, Forecast.run(input), times, open.result(), live.result());
       }));
+    }).onSuccess(snap -> {
+      synchronized (this) {
+        if (latest == null || snap.madeNanos() - latest.madeNanos() > 0) {
+          latest = snap;
+          latestCostNanos = snap.madeNanos() - started;
+        }
+      }
     });
+  }
+
+  /**
+   * The forecast for a line view whose newest track was created at {@code newestTrack}: the newest
+   * forecast made on this node, without waiting, unless it was made before that track existed (it
+   * cannot say its ETA), is {@value #STALE_MS} ms old by the node's clock, or none was made yet. When it is older than {@link #CACHE_MS}, or than
+   * {@value #SPACING} times what it cost to make, a new one is started in the background for the
+   * next readers: readers never wait for a replay, and a line watched by many costs at most one
+   * replay a second and never more than a {@value #SPACING}th of a core.
+   */
+  public Future<Snapshot> forecastForView(Instant newestTrack) {
+    Snapshot last;
+    long cost;
+    synchronized (this) {
+      last = latest;
+      cost = latestCostNanos;
+    }
+    if (last == null || (newestTrack != null && last.at().isBefore(newestTrack))
+        || Math.abs(Duration.between(last.at(), s.clock.instant()).toMillis()) >= STALE_MS) {
+      return forecast();
+    }
+    long ageNanos = System.nanoTime() - last.madeNanos();
+    if (ageNanos >= Math.max(CACHE_MS * 1_000_000, SPACING * cost)) {
+      forecast();
+    }
+    return Future.succeededFuture(last);
   }
 
   /** Runs a pure computation on a worker thread (unordered: computations do not wait for each other). */
@@ -477,7 +518,14 @@ public final class LineAnalytics {
    */
   public Future<JsonObject> annotate(JsonObject view, LineDefinition line, List<TrackRow> tracks, List<TrackRow> shown,
                                      List<TaskRow> tasks, List<InterruptRow> interrupts) {
-    return forecast().map(snap -> {
+    Instant newest = tracks.stream().map(TrackRow::createdAt).max(Instant::compareTo).orElse(null);
+    // The executors the view shows (its floor, at most a second old), not the forecast's older copy: whether
+    // an executor stopped beating is judged against now.
+    List<JsonObject> floor = new ArrayList<>();
+    view.getJsonArray("executors", new JsonArray()).forEach(e -> floor.add((JsonObject) e));
+    return forecastForView(newest).map(shared -> {
+      Snapshot snap = new Snapshot(shared.at(), shared.madeNanos(), shared.changes(), shared.input(), shared.result(), shared.times(),
+          shared.openTasks(), floor);
       List<JsonObject> whys = explainAll(line, tracks, shown, tasks, interrupts, snap);
       Map<String, JsonObject> byId = new HashMap<>();
       for (int i = 0; i < shown.size(); i++) {

@@ -48,6 +48,39 @@ public final class TrackRepository {
         });
   }
 
+  /** The tracks of {@code ids}, in the order of {@link #ofProject}. */
+  public Future<List<TrackRow>> ofIds(SqlClient db, java.util.Collection<String> ids) {
+    return db.preparedQuery(TrackSql.OF_IDS).execute(Tuple.tuple().addArrayOfString(ids.toArray(String[]::new)))
+        .map(rows -> {
+          List<TrackRow> out = new ArrayList<>();
+          rows.forEach(r -> out.add(TrackRow.of(r)));
+          return out;
+        });
+  }
+
+  /** Where a project's history stands: its last sequence number and its line's version (empty: no such project). */
+  public record Head(long lastSeq, Integer lineVersion) {
+  }
+
+  public Future<Optional<Head>> head(SqlClient db, String projectId) {
+    return db.preparedQuery(TrackSql.HEAD).execute(Tuple.of(projectId)).map(rows -> {
+      if (rows.size() == 0) {
+        return Optional.empty();
+      }
+      Row r = rows.iterator().next();
+      return Optional.of(new Head(r.getLong("last_seq"), r.getInteger("line_version")));
+    });
+  }
+
+  /** The tracks the project's events after {@code afterSeq} up to {@code upToSeq} are about. */
+  public Future<List<String>> changedSince(SqlClient db, String projectId, long afterSeq, long upToSeq) {
+    return db.preparedQuery(TrackSql.CHANGED_SINCE).execute(Tuple.of(projectId, afterSeq, upToSeq)).map(rows -> {
+      List<String> out = new ArrayList<>();
+      rows.forEach(r -> out.add(r.getString(0)));
+      return out;
+    });
+  }
+
   /** One page of a project's tracks, in the order of {@link #ofProject}. */
   public Future<List<TrackRow>> pageOfProject(SqlClient db, String projectId, int limit, int offset) {
     return db.preparedQuery(TrackSql.PAGE_OF_PROJECT).execute(Tuple.of(projectId, limit, offset))

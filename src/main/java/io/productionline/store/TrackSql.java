@@ -7,6 +7,15 @@ final class TrackSql {
 
   static final String OF_PROJECT = "SELECT * FROM tracks WHERE project_id = $1 ORDER BY created_at, id";
 
+  static final String OF_IDS = "SELECT * FROM tracks WHERE id = ANY ($1) ORDER BY created_at, id";
+
+  /** A project's sequence number and line version: what a view kept in memory checks itself against. */
+  static final String HEAD = "SELECT last_seq, line_version FROM projects WHERE id = $1";
+
+  /** The tracks a project's events after {@code $2} up to {@code $3} are about (the events' key is (project_id, seq)). */
+  static final String CHANGED_SINCE = """
+      SELECT DISTINCT track_id FROM track_events WHERE project_id = $1 AND seq > $2 AND seq <= $3 AND track_id IS NOT NULL""";
+
   static final String PAGE_OF_PROJECT = "SELECT * FROM tracks WHERE project_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3";
 
   static final String INSERT = """

@@ -30,6 +30,9 @@ import org.slf4j.LoggerFactory;
  * state, ETA, open interrupts, {@code last_seq}). Both are built by {@link ProductionView}, the code
  * that answers {@code GET /production}, so the page never has to work anything out.
  *
+ * <p>Every project event the relay hands to {@link #tap} also brings the rows this node keeps for
+ * views ({@link ViewSnapshots}) up to date, and every claim marks its track there.
+ *
  * <p>Views cost reads, so they are built only for projects a dashboard watches on this node (a
  * bridge socket registered on {@code pl.view.P}): this node's {@link io.productionline.events.Broadcast}
  * relay hands each project event it delivers to {@link #tap}; nothing on the line's write path
@@ -56,6 +59,7 @@ public final class LiveViews {
   private final Set<String> reading = new java.util.HashSet<>();
   private Context ctx;
   private MessageConsumer<JsonObject> executors;
+  private long forget = -1;
 
   public LiveViews(Services services, ProductionView view) {
     this.s = services;
@@ -81,13 +85,18 @@ public final class LiveViews {
     ctx = s.vertx.getOrCreateContext();
     io.vertx.core.Promise<Void> started = io.vertx.core.Promise.promise();
     ctx.runOnContext(v -> {
-      executors = s.vertx.eventBus().consumer(Addresses.EXECUTORS, m -> claimed(m.body()));
+      executors = s.vertx.eventBus().consumer(Addresses.EXECUTORS, m -> {
+        view.snapshots().executorStatus(m.body());
+        claimed(m.body());
+      });
+      forget = s.vertx.setPeriodic(ViewSnapshots.KEEP_MS / 4, t -> view.snapshots().forgetUnread());
       executors.completion().onComplete(started);
     });
     return started.future();
   }
 
   public Future<Void> stop() {
+    s.vertx.cancelTimer(forget);
     return executors == null ? Future.succeededFuture() : executors.unregister();
   }
 
@@ -134,6 +143,7 @@ public final class LiveViews {
       return;
     }
     String project = address.substring(Addresses.project("").length());
+    view.snapshots().heard(project, event);
     if (watched(project)) {
       ctx.runOnContext(v -> add(project, event));
     }

@@ -37,11 +37,24 @@ public final class ProductionView {
   private final Services s;
   private final ExecutorRegistry executors;
   private final LineAnalytics analytics;
+  private final ViewSnapshots snapshots;
+  private static final long FLOOR_MS = 1000;
+  private static final long FLOOR_STALE_MS = 10_000;
+  private JsonObject floorLast;
+  private long floorAt;
+  private Instant floorClock;
+  private Future<JsonObject> floorReading;
 
   public ProductionView(Services services, ExecutorRegistry executors, LineAnalytics analytics) {
     this.s = services;
     this.executors = executors;
     this.analytics = analytics;
+    this.snapshots = new ViewSnapshots(services, this::read);
+  }
+
+  /** The rows of the views this node serves, kept current ({@link ViewSnapshots}). */
+  ViewSnapshots snapshots() {
+    return snapshots;
   }
 
   /** Flow metrics, forecast and "why is it waiting?" of the line this view shows. */
@@ -59,12 +72,11 @@ public final class ProductionView {
    * executors and queue are always the whole project's.
    */
   public Future<JsonObject> project(String projectId, Integer limit, int offset) {
-    return s.projects.find(s.reads, projectId).compose(p -> {
-      if (p.isEmpty()) {
+    return snapshots.rows(projectId).compose(found -> {
+      if (found.isEmpty()) {
         return Tracks.unknownProject(s, projectId);
       }
-      ProjectRow project = p.get();
-      return view(project, limit == null ? null : all -> all.subList(Math.min(offset, all.size()), Math.min(all.size(), offset + limit)))
+      return view(found.get(), limit == null ? null : all -> all.subList(Math.min(offset, all.size()), Math.min(all.size(), offset + limit)))
           .map(out -> {
             if (limit != null) {
               out.put("page", new JsonObject().put("offset", offset).put("limit", limit)
@@ -82,58 +94,116 @@ public final class ProductionView {
    * as {@link #project}, so the page that shows an event shows what a reload would.
    */
   public Future<JsonObject> tracks(String projectId, java.util.Collection<String> trackIds) {
-    return s.projects.find(s.reads, projectId).compose(p -> {
-      if (p.isEmpty()) {
+    return snapshots.rows(projectId).compose(found -> {
+      if (found.isEmpty()) {
         return Tracks.unknownProject(s, projectId);
       }
-      ProjectRow project = p.get();
       Set<String> wanted = new HashSet<>(trackIds);
-      return view(project, all -> all.stream().filter(t -> wanted.contains(t.id())).toList());
+      return view(found.get(), all -> all.stream().filter(t -> wanted.contains(t.id())).toList());
     });
   }
 
   /**
-   * The view of a project whose tracks, tasks and interrupts are read whole; {@code shown} picks the
-   * tracks whose stations are rendered (all when null). The summary always counts every track.
+   * The rows a project's view is built from: the project, its last sequence number, every track (in
+   * creation order), their tasks as the view reads them, and the open interrupts. Read whole from
+   * PostgreSQL ({@link #read}) or kept current by the project's history ({@link ViewSnapshots}); the
+   * view is the same function of them either way.
    */
-  private Future<JsonObject> view(ProjectRow project, java.util.function.UnaryOperator<List<TrackRow>> shown) {
+  public record Rows(ProjectRow project, long lastSeq, List<TrackRow> tracks, List<TaskRow> tasks, List<InterruptRow> interrupts) {
+  }
+
+  /** A project's rows read whole from PostgreSQL; empty when there is no such project. */
+  public Future<java.util.Optional<Rows>> read(String projectId) {
+    return s.projects.find(s.reads, projectId).compose(p -> {
+      if (p.isEmpty()) {
+        return Future.succeededFuture(java.util.Optional.empty());
+      }
+      // The last sequence number first: what follows was read at or after it, so a reader that keeps the
+      // newest view by last_seq never goes back.
+      return s.tracks.head(s.reads, projectId).compose(head -> {
+        long seq = head.orElseThrow().lastSeq();
+        Future<List<TrackRow>> tracks = s.tracks.ofProject(s.reads, projectId);
+        Future<List<TaskRow>> tasks = s.tasks.viewOfProject(s.reads, projectId);
+        Future<List<InterruptRow>> interrupts = s.interrupts.openOfProject(s.reads, projectId);
+        return Future.all(tracks, tasks, interrupts).map(x -> java.util.Optional.of(
+            new Rows(p.get(), seq, tracks.result(), tasks.result(), interrupts.result())));
+      });
+    });
+  }
+
+  /** The view rendered from rows read whole from PostgreSQL now (what the kept rows must always equal). */
+  public Future<JsonObject> projectFromDatabase(String projectId) {
+    return read(projectId).compose(found -> found.isEmpty() ? Tracks.unknownProject(s, projectId) : view(found.get(), null));
+  }
+
+  /**
+   * The view of a project from its rows; {@code shown} picks the tracks whose stations are rendered
+   * (all when null). The summary always counts every track.
+   */
+  private Future<JsonObject> view(Rows rows, java.util.function.UnaryOperator<List<TrackRow>> shown) {
+    ProjectRow project = rows.project();
     String projectId = project.id();
     LineDefinition line = s.lines.ofProject(project);
-    // The last sequence number first: what follows was read at or after it, so a reader that keeps the
-    // newest view by last_seq never goes back.
-    Future<Long> lastSeq = s.reads.preparedQuery("SELECT last_seq FROM projects WHERE id = $1")
-        .execute(io.vertx.sqlclient.Tuple.of(projectId)).map(rows -> rows.iterator().next().getLong(0));
-    return lastSeq.compose(seq -> s.tracks.ofProject(s.reads, projectId).compose(all -> {
-      List<TrackRow> rendered = shown == null ? all : shown.apply(all);
-      Future<List<TaskRow>> tasks = shown == null
-          ? s.tasks.viewOfProject(s.reads, projectId)
-          : rendered.isEmpty() ? Future.succeededFuture(List.of()) : s.tasks.viewOfTracks(s.reads, rendered.stream().map(TrackRow::id).toList());
-      Future<List<InterruptRow>> interrupts = s.interrupts.openOfProject(s.reads, projectId);
-      Future<JsonObject> floor = floor();
-      return Future.all(tasks, interrupts, floor).compose(x -> {
-        Instant now = s.clock.instant();
-        JsonObject summary = io.productionline.store.TrackRepository.summaryOf(all);
-        Map<String, List<TaskRow>> byTrack = tasks.result().stream().collect(Collectors.groupingBy(TaskRow::trackId));
-        Map<String, InterruptRow> openByTrack = new java.util.HashMap<>();
-        interrupts.result().forEach(i -> openByTrack.put(i.trackId(), i));
-        JsonArray trackJson = new JsonArray();
-        for (TrackRow t : rendered) {
-          InterruptRow open = openByTrack.get(t.id());
-          trackJson.add(track(line, t, byTrack.getOrDefault(t.id(), List.of()), now)
-              .put("interrupt", open == null ? null : open.toJson()));
-        }
-        JsonArray interruptJson = new JsonArray();
-        interrupts.result().forEach(i -> interruptJson.add(i.toJson()));
-        JsonObject out = new JsonObject()
-            .put("project_id", projectId).put("line", line.name()).put("line_version", project.lineVersion()).put("line_title", line.title())
-            .put("line_state", io.productionline.store.TrackRepository.lineState(summary))
-            .put("last_seq", seq)
-            .put("as_of", now.toString())
-            .put("tracks", trackJson).put("interrupts", interruptJson).put("summary", summary)
-            .mergeIn(floor.result());
-        return analytics.annotate(out, line, all, rendered, tasks.result(), interrupts.result());
-      });
-    }));
+    List<TrackRow> all = rows.tracks();
+    List<TrackRow> rendered = shown == null ? all : shown.apply(all);
+    return floorForView().compose(floor -> {
+      Instant now = s.clock.instant();
+      JsonObject summary = io.productionline.store.TrackRepository.summaryOf(all);
+      Map<String, List<TaskRow>> byTrack = rows.tasks().stream().collect(Collectors.groupingBy(TaskRow::trackId));
+      Map<String, InterruptRow> openByTrack = new java.util.HashMap<>();
+      rows.interrupts().forEach(i -> openByTrack.put(i.trackId(), i));
+      JsonArray trackJson = new JsonArray();
+      for (TrackRow t : rendered) {
+        InterruptRow open = openByTrack.get(t.id());
+        trackJson.add(track(line, t, byTrack.getOrDefault(t.id(), List.of()), now)
+            .put("interrupt", open == null ? null : open.toJson()));
+      }
+      JsonArray interruptJson = new JsonArray();
+      rows.interrupts().forEach(i -> interruptJson.add(i.toJson()));
+      JsonObject out = new JsonObject()
+          .put("project_id", projectId).put("line", line.name()).put("line_version", project.lineVersion()).put("line_title", line.title())
+          .put("line_state", io.productionline.store.TrackRepository.lineState(summary))
+          .put("last_seq", rows.lastSeq())
+          .put("as_of", now.toString())
+          .put("tracks", trackJson).put("interrupts", interruptJson).put("summary", summary)
+          .mergeIn(floor);
+      return analytics.annotate(out, line, all, rendered, rows.tasks(), rows.interrupts());
+    });
+  }
+
+  /**
+   * The floor as line views show it: read at most once a {@value #FLOOR_MS} ms and shared by every
+   * view in between; a reader waits for it only when none was read in the last {@value #FLOOR_STALE_MS} ms,
+   * or the node's clock moved by a second since (executors' liveness is judged against it).
+   */
+  private Future<JsonObject> floorForView() {
+    long now = System.nanoTime();
+    Future<JsonObject> reading;
+    JsonObject last;
+    synchronized (this) {
+      long clockAge = floorLast == null ? 0 : Math.abs(java.time.Duration.between(floorClock, s.clock.instant()).toMillis());
+      if (floorReading == null && (floorLast == null || now - floorAt >= FLOOR_MS * 1_000_000 || clockAge >= FLOOR_MS)) {
+        Instant clockAt = s.clock.instant();
+        Future<JsonObject> f = floor();
+        floorReading = f;
+        f.onComplete(ar -> {
+          synchronized (this) {
+            floorReading = null;
+            if (ar.succeeded()) {
+              floorLast = ar.result();
+              floorAt = now;
+              floorClock = clockAt;
+            }
+          }
+        });
+      }
+      reading = floorReading;
+      last = floorLast;
+      if (last != null && now - floorAt < FLOOR_STALE_MS * 1_000_000 && clockAge < FLOOR_MS) {
+        return Future.succeededFuture(last.copy());
+      }
+    }
+    return reading != null ? reading.map(JsonObject::copy) : Future.succeededFuture(last.copy());
   }
 
   /** Executors, queue depth by capability, and the capabilities with queued work and nobody to do it. */
