@@ -153,7 +153,8 @@ final class StepRunners {
       artifacts.add(new JsonObject().put("name", doc + ".md").put("kind", "text").put("content_type", "text/markdown")
           .put("content", "# " + doc + "\n\n## Summary\n\nAssembled by a simulated executor.\n\n## Scope\n\nAcceptance criteria listed.\n"));
     }
-    JsonObject out = new JsonObject().put("outcome", "stabilized");
+    // params.result: fields the simulated station reports with its outcome (a list a fan-out reads, for one).
+    JsonObject out = params.getJsonObject("result", new JsonObject()).copy().put("outcome", "stabilized");
     return artifacts.isEmpty() ? out : out.put("artifacts", artifacts);
   }
 
