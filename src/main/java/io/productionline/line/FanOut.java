@@ -2,7 +2,7 @@ package io.productionline.line;
 
 /**
  * A document type's fan-out: when a track of the type stabilizes, the list in field {@code items}
- * of the result of its station {@code station} (the latest run of it that completed) becomes one
+ * of the {@code output} its station {@code station} reported (the latest run of it that completed) becomes one
  * child track of type {@code childType} per item, at most {@code maxItems}. The child type is a
  * template: a project has no track of it but the children. A type that depends on the fan-out type
  * (the join) waits until the fan-out track and every one of its children is stabilized or escalated.
@@ -24,12 +24,13 @@ public record FanOut(String station, String items, String childType, Integer max
 
   /**
    * The items {@code result} (a station's reported result, as plain maps and lists) lists in field
-   * {@link #items}: a list of at most {@link #maxItems}. Anything else is refused with a sentence
-   * naming the field and the station.
+   * {@link #items} of its {@code output} (the fields a station hands on): a list of at most
+   * {@link #maxItems}. Anything else is refused with a sentence naming the field and the station.
    */
   public Listed itemsOf(java.util.Map<String, Object> result) {
-    Object v = result == null ? null : result.get(items);
-    String where = "fan_out: field \"" + items + "\" of station " + station + "'s result";
+    Object output = result == null ? null : result.get("output");
+    Object v = output instanceof java.util.Map<?, ?> m ? m.get(items) : null;
+    String where = "fan_out: field \"" + items + "\" of station " + station + "'s output";
     if (v == null) {
       return new Listed(null, where + " is missing; it must list the items to fan out");
     }
