@@ -73,12 +73,16 @@ class Client:
         with self._turn:
             if len(self.servers) > 1 and self.servers[self._at] == used:
                 self._at = (self._at + 1) % len(self.servers)
-                log.warning("server %s cannot be reached (%s); turning to %s", used, cause, self.servers[self._at])
+                log.warning("server %s does not serve us now (%s); turning to %s", used, cause, self.servers[self._at])
 
     def call(self, method, path, body=None, headers=None, query=None, timeout=None):
         server = self.server
         try:
             return self._call(server, method, path, body, headers, query, timeout)
+        except ApiError as e:
+            if e.status == 503:  # the node cannot serve now (it is rejoining the cluster after a stall)
+                self._unreachable(server, "503 %s" % e.detail)
+            raise
         except OSError as e:
             if not isinstance(e, urllib.error.HTTPError):
                 self._unreachable(server, e)
@@ -199,9 +203,11 @@ class Executor:
     # --- the executor's own calls -------------------------------------------------------------
 
     def register(self):
+        task = self._task
+        # "tasks": what it has in hand; registered again after the server forgot it, its running task stays its own.
         reply = self.client.call("POST", "/api/v1/executors", {
             "executor_id": self.executor_id, "type": self.type, "environment": self.environment,
-            "capabilities": self.capabilities})
+            "capabilities": self.capabilities, "tasks": [task.id] if task else []})
         self.heartbeat_seconds = int(reply.get("heartbeat_seconds") or self.heartbeat_seconds)
         return reply
 

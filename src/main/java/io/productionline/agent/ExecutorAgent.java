@@ -189,9 +189,11 @@ public final class ExecutorAgent {
   }
 
   private Future<Void> register() {
+    // The tasks in hand: none at start; when the server forgot this executor (Redis restarted), the work still running stays its own.
     return post("/api/v1/executors", new JsonObject().put("executor_id", settings.executorId())
         .put("type", settings.type()).put("environment", settings.environment())
-        .put("capabilities", new JsonArray(settings.capabilities())).put("role", "worker"))
+        .put("capabilities", new JsonArray(settings.capabilities())).put("role", "worker")
+        .put("tasks", new JsonArray(List.copyOf(steps.keySet()))))
         .map(r -> {
           heartbeatMs = Math.max(100, Math.min(r.getLong("heartbeat_seconds", 15L) * 1000, 15_000));
           maxArtifactBytes = r.getInteger("max_artifact_bytes", maxArtifactBytes);

@@ -24,7 +24,8 @@ interface ServerLink {
 
   /**
    * Over HTTP to the server in use of {@code servers}; a call that gets no answer (refused, reset,
-   * timed out) fails as it is and turns the next calls to the next server.
+   * timed out), or a 503 (the node cannot serve now: it is rejoining the cluster after a stall),
+   * fails as it is and turns the next calls to the next server.
    */
   static ServerLink http(WebClient client, Servers servers, String executorId) {
     return (method, path, headers, body, timeoutMs) -> {
@@ -41,6 +42,9 @@ interface ServerLink {
           json = b == null || b.length() == 0 ? new JsonObject() : b.toJsonObject();
         } catch (RuntimeException e) {
           json = new JsonObject().put("text", b.toString());
+        }
+        if (r.statusCode() == 503) {
+          servers.unreachable(server, executorId, new IllegalStateException("503 " + json.getString("detail", "unavailable")));
         }
         return answer(r.statusCode(), json);
       });

@@ -10,8 +10,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The server nodes an executor may talk to ({@code --server http://a:8950,http://b:8950}): every
  * node of a cluster answers the whole work API, so when the one in use cannot be reached (refused,
- * reset, no answer in time) the executor turns to the next and carries on there; an answer of any
- * status, even a refusal, is not a reason to turn.
+ * reset, no answer in time) or answers 503 (it cannot serve now: it is rejoining the cluster after a
+ * stall) the executor turns to the next and carries on there; any other answer, even a refusal, is
+ * not a reason to turn.
  */
 final class Servers {
 
@@ -43,7 +44,7 @@ final class Servers {
   }
 
   /**
-   * A call to {@code used} got no answer: the next calls go to the next server, unless another
+   * A call to {@code used} got no answer (or a 503): the next calls go to the next server, unless another
    * call has already turned away from {@code used}.
    */
   void unreachable(URI used, String executorId, Throwable cause) {
@@ -53,7 +54,7 @@ final class Servers {
     int at = all.indexOf(used);
     int next = (at + 1) % all.size();
     if (at >= 0 && current.compareAndSet(at, next)) {
-      log.warn("Executor {}: server {} cannot be reached ({}); turning to {}", executorId, used, cause.getMessage(), all.get(next));
+      log.warn("Executor {}: server {} does not serve it now ({}); turning to {}", executorId, used, cause.getMessage(), all.get(next));
     }
   }
 

@@ -13,7 +13,8 @@ public record ExecutorInfo(String id, String type, String environment, List<Stri
   public static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}");
   private static final Pattern CAPABILITY = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,63}");
   private static final Set<String> ENVIRONMENTS = Set.of("local", "server");
-  private static final Set<String> FIELDS = Set.of("executor_id", "type", "environment", "capabilities", "role");
+  /** The fields of a registration; {@code tasks} (what the executor has in hand) is the work API's to read. */
+  private static final Set<String> FIELDS = Set.of("executor_id", "type", "environment", "capabilities", "role", "tasks");
 
   /** Reads and checks a registration body; refuses with 400 naming the field. */
   public static ExecutorInfo from(JsonObject body) {

@@ -268,22 +268,46 @@ public final class ExecutorRegistry {
     });
   }
 
-  /** Of {@code ids}, those that are not alive (liveness lapsed, left, or never registered). */
+  /**
+   * Of {@code ids}, those known to be gone: registered, and their liveness lapsed (or they left).
+   * An id Redis does not know at all (Redis restarted without its data, or the registration was
+   * forgotten) is not taken for dead: its leases in PostgreSQL decide, and its next heartbeat
+   * (answered 404) registers it again with the tasks it has in hand.
+   */
   public Future<List<String>> dead(List<String> ids) {
     if (ids.isEmpty()) {
       return Future.succeededFuture(List.of());
     }
-    List<String> keys = ids.stream().map(this::alive).toList();
-    return redis.mget(keys).map(values -> {
+    List<String> args = new ArrayList<>(List.of(LIVENESS, Integer.toString(ids.size() * 2)));
+    ids.forEach(id -> args.add(alive(id)));
+    ids.forEach(id -> args.add(hash(id)));
+    return redis.eval(args).map(values -> {
       List<String> out = new ArrayList<>();
       for (int i = 0; i < ids.size(); i++) {
-        if (!isAlive(values.get(i))) {
+        Response v = values.get(i);
+        if (v != null && ("lapsed".equals(v.toString()) || !isAlive(v))) {
           out.add(ids.get(i));
         }
       }
       return out;
     });
   }
+
+  /**
+   * For each executor (KEYS: its liveness keys, then its hashes, in the same order): the time of its
+   * last heartbeat while its liveness holds; 'lapsed' when it is registered and its liveness is gone;
+   * false when Redis does not know it.
+   */
+  private static final String LIVENESS = """
+      local n = #KEYS / 2
+      local out = {}
+      for i = 1, n do
+        local beat = redis.call('GET', KEYS[i])
+        if beat then out[i] = beat
+        elseif redis.call('EXISTS', KEYS[n + i]) == 1 then out[i] = 'lapsed'
+        else out[i] = false end
+      end
+      return out""";
 
   /** Capabilities offered by at least one live executor. */
   public Future<Set<String>> liveCapabilities() {

@@ -143,15 +143,22 @@ public final class TaskRepository {
   }
 
   /** Queues again the tasks an executor holds but says it does not have (see {@link TaskSql#RELEASE_NOT_IN_HAND}). */
-  public Future<List<String>> releaseNotInHand(SqlClient db, String executorId, List<String> inHand, int graceSeconds, Instant now) {
+  public Future<List<String>> releaseNotInHand(SqlClient db, String executorId, List<String> inHand, int graceSeconds, int leaseSeconds,
+                                               Instant now) {
     return db.preparedQuery(TaskSql.RELEASE_NOT_IN_HAND)
-        .execute(Tuple.of(executorId, utc(now)).addArrayOfString(inHand.toArray(String[]::new)).addInteger(graceSeconds))
+        .execute(Tuple.of(executorId, utc(now)).addArrayOfString(inHand.toArray(String[]::new)).addInteger(graceSeconds)
+            .addInteger(leaseSeconds))
         .map(rows -> all(rows, r -> r.getString("id")));
   }
 
-  /** Ends the leases an executor's earlier run still holds (see {@link TaskSql#EXPIRE_EXECUTOR_LEASES}); returns how many. */
-  public Future<Integer> expireLeasesOf(SqlClient db, String executorId, Instant now) {
-    return db.preparedQuery(TaskSql.EXPIRE_EXECUTOR_LEASES).execute(Tuple.of(executorId, utc(now))).map(rows -> rows.rowCount());
+  /**
+   * Ends the leases an executor's earlier run still holds, but for those in {@code inHand} (null:
+   * none); see {@link TaskSql#EXPIRE_EXECUTOR_LEASES}. Returns how many.
+   */
+  public Future<Integer> expireLeasesOf(SqlClient db, String executorId, List<String> inHand, Instant now) {
+    Tuple t = Tuple.of(executorId, utc(now));
+    t.addArrayOfString(inHand == null ? null : inHand.toArray(String[]::new));
+    return db.preparedQuery(TaskSql.EXPIRE_EXECUTOR_LEASES).execute(t).map(rows -> rows.rowCount());
   }
 
   /** Tasks this executor held that were cancelled since {@code since}: it should stop them. */

@@ -140,22 +140,29 @@ final class TaskSql {
   /**
    * The tasks an executor holds that its heartbeat says it does not have, claimed more than $4
    * seconds ago (a claim's reply may still be on its way): a claim whose reply never reached it
-   * (its node died as it answered). Queued again now, same attempt.
+   * (its node died as it answered). Queued again now, same attempt. Not a task whose lease was
+   * renewed since its claim ($5: the lease seconds a claim gives): a heartbeat or progress that
+   * named it proves the executor had it, and this heartbeat is then an older one that arrived late
+   * (it waited out a stalled node in its socket).
    */
   static final String RELEASE_NOT_IN_HAND = "UPDATE station_tasks" + HANDED_BACK + "$2" + """
 
        WHERE executor_id = $1 AND status = 'claimed' AND NOT (id = ANY($3::text[]))
          AND claimed_at < $2::timestamptz - make_interval(secs => $4)
+         AND lease_expires_at <= claimed_at + make_interval(secs => $5)
       RETURNING id""";
 
   /**
    * A registration starts a new run of an executor: the leases its earlier run still holds (it was
    * killed, or its node was) run out now, so the sweeper hands that work back instead of the new
-   * run's heartbeats keeping it claimed until the station's timeout.
+   * run's heartbeats keeping it claimed until the station's timeout. Except the tasks the
+   * registration says it has in hand ($3; null: none): an executor that registers again because
+   * Redis forgot it is the same run, its work still running.
    */
   static final String EXPIRE_EXECUTOR_LEASES = """
       UPDATE station_tasks SET lease_expires_at = $2
-       WHERE executor_id = $1 AND status = 'claimed' AND lease_expires_at > $2""";
+       WHERE executor_id = $1 AND status = 'claimed' AND lease_expires_at > $2
+         AND NOT (id = ANY(COALESCE($3::text[], '{}')))""";
 
   static final String CANCELLED_HELD_BY = """
       SELECT id, false AS released FROM station_tasks WHERE executor_id = $1 AND status = 'cancelled' AND completed_at > $2

@@ -14,6 +14,7 @@ import io.productionline.work.WorkService;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -57,10 +58,15 @@ final class WorkApi {
   }
 
   void mount(Router router) {
+    router.route("/api/v1/executors*").handler(this::whileLeaseHeld);
+    router.route("/api/v1/work/*").handler(this::whileLeaseHeld);
     router.post("/api/v1/executors").handler(ctx -> {
       ExecutorInfo info;
+      List<String> inHand;
       try {
-        info = ExecutorInfo.from(schemas.check(Schemas.REGISTER, Http.body(ctx)));
+        JsonObject body = schemas.check(Schemas.REGISTER, Http.body(ctx));
+        info = ExecutorInfo.from(body);
+        inHand = inHand(body);
         Caller caller = Guard.caller(ctx);
         if (!caller.actsAs(info.id())) {
           throw Guard.forbidden("this token is for executor " + caller.executorId() + "; it may not register " + info.id());
@@ -69,7 +75,7 @@ final class WorkApi {
         ctx.fail(e);
         return;
       }
-      Http.reply(ctx, 201, work.register(info));
+      Http.reply(ctx, 201, work.register(info, inHand));
     });
     router.get("/api/v1/executors").handler(ctx -> Http.guarded(ctx, c -> view.floor()
         .map(floor -> floor.put("parked_claims", work.parkedClaims()))));
@@ -571,6 +577,24 @@ final class WorkApi {
    * The heartbeat's {@code tasks}: the ids of the tasks the executor has in hand (at most
    * {@link WorkService#MAX_BATCH}); null when it does not say.
    */
+  /**
+   * A node whose lease lapsed (it was stalled, or cut off from PostgreSQL, longer than the lease)
+   * serves executors nothing until it holds a new one: a request that waited out the stall in its
+   * socket is stale (a heartbeat sent before a claim made elsewhere would hand that task back, a
+   * claim would go to an executor that gave up on it). Answered 503, and the executor turns to
+   * another node; reads other than a claim go on.
+   */
+  private void whileLeaseHeld(RoutingContext ctx) {
+    boolean read = ctx.request().method() == HttpMethod.GET && !ctx.request().path().equals("/api/v1/work/next");
+    if (read || s.lease.held()) {
+      ctx.next();
+      return;
+    }
+    s.lease.renewOnce();
+    ctx.fail(new Refusal(503, "Unavailable", "this node is rejoining the cluster: its lease lapsed (it was stalled or cut off "
+        + "from PostgreSQL) and it serves executors again once it holds a new one; ask another node, or ask again in a second"));
+  }
+
   private static List<String> inHand(JsonObject body) {
     Object v = body.getValue("tasks");
     if (v == null) {

@@ -143,8 +143,18 @@ public final class WorkService {
 
   /** Registers an executor; the reply tells it how often to heartbeat. */
   public Future<JsonObject> register(ExecutorInfo info) {
+    return register(info, null);
+  }
+
+  /**
+   * Registers an executor that says which tasks it has in hand ({@code inHand}; null: none, a new
+   * run): the leases of every other task it holds run out now (its earlier run was killed, and the
+   * rescue sweep queues that work again), those in hand stay its own (it registers again because
+   * Redis forgot it, its work still running).
+   */
+  public Future<JsonObject> register(ExecutorInfo info, List<String> inHand) {
     Instant now = s.clock.instant();
-    return executors.register(info).compose(view -> s.tasks.expireLeasesOf(s.pool, info.id(), now).map(expired -> {
+    return executors.register(info).compose(view -> s.tasks.expireLeasesOf(s.pool, info.id(), inHand, now).map(expired -> {
       if (expired > 0) {
         log.info("Executor {} registered again: {} tasks its earlier run held go back to the queue", info.id(), expired);
       }
@@ -198,7 +208,7 @@ public final class WorkService {
     if (inHand == null) {
       return Future.succeededFuture();
     }
-    return s.tasks.releaseNotInHand(s.pool, executorId, inHand, CLAIM_REPLY_GRACE_SECONDS, now).map(released -> {
+    return s.tasks.releaseNotInHand(s.pool, executorId, inHand, CLAIM_REPLY_GRACE_SECONDS, s.leaseSeconds(), now).map(released -> {
       for (String taskId : released) {
         log.info("Task {} handed back to the queue: executor {} holds it but does not have it (its claim's reply never "
             + "reached it)", taskId, executorId);

@@ -199,6 +199,30 @@ class FencingTest {
   }
 
   @Test
+  @DisplayName("a node without a valid lease serves executors nothing (503, so they turn to another node): a request that "
+      + "waited out its stall is stale; reads go on")
+  void nodeWithoutLeaseServesNoExecutor() {
+    TestNode n = TestNode.start();
+    nodes.add(n);
+    n.createProject("unserved", "slowjob");
+    n.api.post("/production/start?project=unserved&doc=job", new JsonObject());
+    Api x = n.executorApi("stale");
+    JsonObject registration = new JsonObject().put("executor_id", "stale").put("capabilities", new JsonArray().add("slow"));
+    assertEquals(201, x.post("/api/v1/executors", registration).status());
+
+    n.node.services().lease.release().await();
+    for (Api.Reply r : List.of(x.post("/api/v1/executors", registration),
+        x.post("/api/v1/executors/stale/heartbeat", new JsonObject().put("tasks", new JsonArray())),
+        x.get("/api/v1/work/next?executor_id=stale&wait=0"))) {
+      assertEquals(503, r.status(), r.text());
+      assertTrue(r.json().getString("detail").contains("serves executors again once it holds a new one"), r.text());
+    }
+    assertEquals("queued", n.sql("SELECT status FROM station_tasks WHERE project_id = 'unserved'").get(0).getString(0),
+        "nothing was claimed");
+    assertEquals(200, n.apiAs("operator").get("/api/v1/executors").status(), "reads go on");
+  }
+
+  @Test
   @DisplayName("/health shows the node's lease, and a node without a lease is not healthy")
   void healthShowsTheLease() {
     TestNode n = TestNode.start();

@@ -229,6 +229,76 @@ class RescueTest {
   }
 
   @Test
+  @DisplayName("A heartbeat that arrives late, after a newer one named the task (it waited out a stalled node in its socket), "
+      + "does not hand back the task the executor has")
+  void lateHeartbeatHandsNothingBack() {
+    node.createProject("late-beat", "slowjob");
+    node.api.post("/production/start?project=late-beat&doc=job", new JsonObject());
+    RawExecutor x = new RawExecutor(node, "late", "server", "slow");
+    JsonObject held = x.claim(10).orElseThrow();
+    String path = "/api/v1/executors/late/heartbeat";
+    clock.advance(Duration.ofSeconds(1));
+    assertEquals(200, x.api.post(path, new JsonObject().put("tasks", new JsonArray().add(held.getString("task_id")))).status());
+
+    // Sent before the claim's reply came, answered only now.
+    clock.advance(Duration.ofSeconds(WorkService.CLAIM_REPLY_GRACE_SECONDS + 1));
+    assertEquals(200, x.api.post(path, new JsonObject().put("tasks", new JsonArray())).status());
+    Row t = task("late-beat");
+    assertEquals("claimed", t.getString("status"), "a heartbeat named it since its claim: the executor has it");
+    assertEquals("late", t.getString("executor_id"));
+    assertEquals(200, x.complete(held, "stabilized").status(), "its lease still holds");
+  }
+
+  @Test
+  @DisplayName("Redis restarted without its data while an executor runs a task: it is not taken for dead, registers again "
+      + "with the task in hand, and completes it on the same attempt")
+  void redisLossKeepsTheWorkInHand() {
+    node.createProject("redis-loss", "slowjob");
+    node.api.post("/production/start?project=redis-loss&doc=job", new JsonObject());
+    RawExecutor x = new RawExecutor(node, "keeper", "server", "slow");
+    JsonObject held = x.claim(10).orElseThrow();
+    forgetEverythingInRedis();
+
+    clock.advance(Duration.ofSeconds(6));
+    Sweep sweep = sweep();
+    assertEquals(List.of(), sweep.deadExecutors(), "an executor Redis does not know is not known to be dead");
+    assertEquals(List.of(), sweep.requeued(), "its lease in PostgreSQL decides, and it holds");
+    assertEquals(404, x.heartbeat("busy", held.getString("task_id")).status(), "Redis forgot it: register again");
+    assertEquals(201, x.api.post("/api/v1/executors", new JsonObject().put("executor_id", "keeper").put("type", "test")
+        .put("environment", "server").put("capabilities", new JsonArray().add("slow"))
+        .put("tasks", new JsonArray().add(held.getString("task_id")))).status());
+    clock.advance(Duration.ofSeconds(1));
+    assertEquals(List.of(), sweep().requeued(), "the task it has in hand stays its own");
+    Row t = task("redis-loss");
+    assertEquals("claimed", t.getString("status"));
+    assertEquals(1, t.getInteger("attempt"), "not a lost attempt");
+    assertEquals(200, x.complete(held, "stabilized").status());
+    node.awaitProduction("redis-loss", p -> "stabilized".equals(TestNode.track(p, "job").getString("state")), Duration.ofSeconds(10));
+
+    // A new run of an executor (it says it has nothing in hand) still gives up what its earlier run held.
+    node.createProject("new-run", "slowjob");
+    node.api.post("/production/start?project=new-run&doc=job", new JsonObject());
+    RawExecutor first = new RawExecutor(node, "reborn", "server", "slow");
+    first.claim(10).orElseThrow();
+    new RawExecutor(node, "reborn", "server", "slow");
+    clock.advance(Duration.ofSeconds(1));
+    Sweep after = sweep();
+    assertEquals(1, after.requeued().size(), "the earlier run's task is queued again");
+    assertEquals(2, after.requeued().get(0).attempt());
+  }
+
+  /** What a restart of a Redis that keeps no data leaves: none of this node's keys. */
+  private void forgetEverythingInRedis() {
+    var redis = node.node.services().redis;
+    String prefix = node.config.getJsonObject("redis").getString("prefix");
+    List<String> keys = new java.util.ArrayList<>();
+    redis.keys(prefix + "*").await().forEach(k -> keys.add(k.toString()));
+    if (!keys.isEmpty()) {
+      redis.del(keys).await();
+    }
+  }
+
+  @Test
   @DisplayName("An executor that leaves while it still holds a task (its claim's reply never reached it): the task is "
       + "queued again at once, same attempt, and its old lease is refused")
   void leavingHandsBackWhatItHolds() {
