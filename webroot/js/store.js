@@ -188,6 +188,8 @@ const GAP_GRACE_MS = 1500;
 
 function apply(ev) {
   if (ev.project_view) applyHead(ev.project_view);
+  // A fan-out child's event comes with its parent's view: the fan-out's progress, as the server counts it.
+  if (ev.parent_view) applyTrack(ev.parent_view);
   if (ev.track_view) applyTrack(ev.track_view);
   else if (ev.track_id && CHANGES_A_TRACK.has(ev.type) && !(typeof ev.seq === 'number' && ev.seq <= state.lastSeq)) {
     // the server could not read the view that goes with this change: ask for the whole line

@@ -1,7 +1,8 @@
 // The track list: one row per track, grouped by document type in dependency order. Each row
 // shows its station sequence as chips (bind → asm → aud, the remediation station drawn as a
 // loop back into its audit), a live timer on the station at work, and expands into station
-// detail. Fan-out families above FANOUT_LIMIT tracks collapse into a "+N more" row.
+// detail. Families above FANOUT_LIMIT tracks collapse into a "+N more" row; a fan-out's children
+// above it collapse into their family's head, which says the server's progress and opens on click.
 
 import { h, svg, reconcile } from './dom.js';
 import { canOperate } from './auth.js';
@@ -55,7 +56,9 @@ export function renderTracks(root) {
   const seen = new Set();
   for (const doc of ordered) {
     const list = families.get(doc);
-    if (list.length > 1) nodes.push(familyHead(doc, list));
+    const parent = fanOutParent(list);
+    if (list.length > 1 || parent) nodes.push(familyHead(doc, list, parent));
+    if (parent && list.length > FANOUT_LIMIT && !openFamilies.has(doc)) continue; // collapsed into its head until opened
     let visible = list;
     let hidden = [];
     if (list.length > FANOUT_LIMIT && !openFamilies.has(doc)) {
@@ -67,7 +70,7 @@ export function renderTracks(root) {
       nodes.push(trackRow(t));
       seen.add(t.track_id);
     }
-    if (list.length > FANOUT_LIMIT) nodes.push(fanoutRow(doc, list, hidden));
+    if (list.length > FANOUT_LIMIT && !parent) nodes.push(fanoutRow(doc, list, hidden));
   }
   for (const id of [...rows.keys()]) if (!seen.has(id)) rows.delete(id);
   reconcile(root, nodes);
@@ -410,7 +413,14 @@ function cancelMenu(t, note) {
 
 // ---- family rows -----------------------------------------------------------------------
 
-function familyHead(doc, list) {
+/** The track whose fan-out made these children (the server's view of it carries the progress), or null. */
+function fanOutParent(list) {
+  const id = list.find((t) => t.parent_track_id)?.parent_track_id;
+  const parent = id ? state.tracks.get(id) : null;
+  return parent && parent.fan_out ? parent : null;
+}
+
+function familyHead(doc, list, parent) {
   let el = familyHeads.get(doc);
   if (!el) {
     el = h('div', { class: 'family-head', dataset: { documentType: doc } });
@@ -418,16 +428,26 @@ function familyHead(doc, list) {
   }
   const done = list.filter((t) => t.state === 'stabilized').length;
   const st = urgentState(list);
-  const sig = `${list.length}|${done}|${st}`;
+  const open = openFamilies.has(doc);
+  // A fan-out says its progress as the server counts it ("12 of 30 stabilized"); the page does not count it again.
+  const progress = parent ? parent.fan_out.progress : null;
+  const collapsible = parent && list.length > FANOUT_LIMIT;
+  const sig = `${list.length}|${done}|${st}|${progress}|${open}`;
   if (el.dataset.sig !== sig) {
     el.dataset.sig = sig;
     el.dataset.state = st;
     el.className = `family-head s-${st}`;
     el.replaceChildren(
       h('span', { class: 'family-title' }, humanize(doc)),
-      h('span', { class: 'family-count mono' }, `${list.length} tracks · ${done}/${list.length} stabilized`),
+      h('span', { class: 'family-count mono' }, progress
+        ? `fan-out of ${humanize(parent.document_type).toLowerCase()} · ${progress}`
+        : `${list.length} tracks · ${done}/${list.length} stabilized`),
       list.length > FANOUT_LIMIT ? h('span', { class: 'fanout-tag' }, 'fan-out') : null,
-      distribution(list));
+      distribution(list),
+      collapsible ? h('button', {
+        class: 'btn btn-ghost fanout-toggle', type: 'button', 'aria-expanded': String(open),
+        onclick: () => actions && actions.toggleFamily(doc),
+      }, open ? 'Collapse' : `Show all ${list.length}`) : null);
   }
   return el;
 }

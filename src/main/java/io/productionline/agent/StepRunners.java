@@ -37,7 +37,8 @@ import java.util.stream.Stream;
  *
  * <p>{@code sim}: waits {@code duration_ms} while reporting progress, then reports an outcome
  * drawn from {@code reject_share} (audits, only while the track's remediation count is below
- * {@code reject_limit}), {@code needs_input_share} and {@code halt_share}.
+ * {@code reject_limit}), {@code needs_input_share} and {@code halt_share}; a bind or assemble
+ * station that stabilizes reports {@code output} (the fields it hands on, which a fan-out reads) as given.
  *
  * <p>{@code shell}: runs {@code command} with {@code sh -c} in a fresh work directory holding
  * the task's input ({@code $PL_INPUT}, one file per field under {@code $PL_INPUTS}, and
@@ -154,6 +155,10 @@ final class StepRunners {
           .put("content", "# " + doc + "\n\n## Summary\n\nAssembled by a simulated executor.\n\n## Scope\n\nAcceptance criteria listed.\n"));
     }
     JsonObject out = new JsonObject().put("outcome", "stabilized");
+    if (params.getValue("output") instanceof JsonObject output) {
+      // What the simulated station hands on (a list a fan-out reads, for one).
+      out.put("output", output.copy());
+    }
     return artifacts.isEmpty() ? out : out.put("artifacts", artifacts);
   }
 

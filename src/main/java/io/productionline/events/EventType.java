@@ -16,6 +16,11 @@ public final class EventType {
   public static final String OPERATOR_NOTICE = "operator_notice";
   /** One work item of a multi-operator station completed; the station waits for the rest. */
   public static final String WORK_ITEM_COMPLETE = "work_item_complete";
+  /**
+   * A track of a type with a fan-out stabilized and created its children (in the same statement):
+   * the child type, how many, their ids in the order of the items.
+   */
+  public static final String FAN_OUT = "fan_out";
   /** An executor claimed a station task: the station starts working (the dashboard channel only, never stored). */
   public static final String TASK_CLAIMED = "task_claimed";
   /** The projects there are and their counts changed (a project was created, or its line moved). */

@@ -19,6 +19,11 @@ public record LineDefinition(String name, String title, String description, List
     return documentTypes.stream().filter(t -> t.name().equals(typeName)).findFirst();
   }
 
+  /** Whether {@code typeName} is the child type of some type's fan-out: a template, no track of its own at a project's start. */
+  public boolean isChildType(String typeName) {
+    return documentTypes.stream().anyMatch(t -> t.fanOut() != null && typeName.equals(t.fanOut().childType()));
+  }
+
   /** The types that depend directly on {@code typeName}. */
   public List<DocumentType> dependentsOf(String typeName) {
     return documentTypes.stream().filter(t -> t.dependsOn().contains(typeName)).toList();

@@ -38,7 +38,11 @@ import java.util.regex.Pattern;
  *       experimental); a station that is not {@code manual} needs a step;</li>
  *   <li>gates only on audit stations, each of a type in {@link GateDef#TYPES} with its fields;</li>
  *   <li>with a skill catalog: every {@code step.skill} names a loaded skill, the station keeps the
- *       skill's step type and trust, and the {@code fully_auto} rule applies to the skill's trust.</li>
+ *       skill's step type and trust, and the {@code fully_auto} rule applies to the skill's trust;</li>
+ *   <li>{@code fan_out}: {@code station} is a station of the type, {@code items} names a field,
+ *       {@code child_type} is another type of the line that has no {@code depends_on} and does not fan
+ *       out in turn (a chain of fan-outs that comes back is named as a cycle), no type depends on a
+ *       child type (it waits for the fan-out type instead), {@code max_items} 1–{@link FanOut#MAX_ITEMS}.</li>
  * </ul>
  * {@link #problems(LineDefinition)} never throws, whatever it is given.
  */
@@ -186,6 +190,7 @@ public final class LineValidator {
     }
 
     checkGraph(types, out);
+    checkFanOuts(types, out);
     for (int i = 0; i < types.size(); i++) {
       DocumentType t = types.get(i);
       if (t != null) {
@@ -332,6 +337,109 @@ public final class LineValidator {
       }
     }
     return null;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Fan-out
+
+  private static void checkFanOuts(List<DocumentType> types, Out out) {
+    Map<String, Integer> index = new LinkedHashMap<>();
+    for (int i = 0; i < types.size(); i++) {
+      DocumentType t = types.get(i);
+      if (t != null && !blank(t.name())) {
+        index.putIfAbsent(t.name(), i);
+      }
+    }
+    // child type -> the types whose fan-out produces it
+    Map<String, List<String>> parents = new LinkedHashMap<>();
+    for (int i = 0; i < types.size(); i++) {
+      DocumentType t = types.get(i);
+      if (t == null || t.fanOut() == null) {
+        continue;
+      }
+      FanOut f = t.fanOut();
+      String label = typeLabel(t, i);
+      String fp = typePath(i) + ".fan_out";
+      List<StationDef> stations = nullToEmpty(t.stations());
+      List<String> ids = stations.stream().filter(java.util.Objects::nonNull).map(StationDef::id).filter(id -> !blank(id)).toList();
+      if (blank(f.station())) {
+        out.add(fp + ".station", label + ": fan_out.station is missing; name the station whose result lists the items");
+      } else if (!ids.contains(f.station())) {
+        out.add(fp + ".station", label + ": fan_out.station names \"" + f.station() + "\", which is not a station of this type"
+            + (ids.isEmpty() ? "" : " (its stations: " + String.join(", ", ids) + ")"));
+      }
+      if (blank(f.items())) {
+        out.add(fp + ".items", label + ": fan_out.items is missing; name the field of the station's result that lists the items");
+      } else if (f.items().length() > 64) {
+        out.add(fp + ".items", label + ": fan_out.items is " + f.items().length() + " characters long; at most 64");
+      }
+      if (f.maxItems() != null && (f.maxItems() < 1 || f.maxItems() > FanOut.MAX_ITEMS)) {
+        out.add(fp + ".max_items", label + ": fan_out.max_items is " + f.maxItems() + "; it must be between 1 and " + FanOut.MAX_ITEMS);
+      }
+      String child = f.childType();
+      if (blank(child)) {
+        out.add(fp + ".child_type", label + ": fan_out.child_type is missing; name the document type each item becomes");
+        continue;
+      }
+      if (child.equals(t.name())) {
+        out.findings.add(new Finding(fp + ".child_type", label + ": fan_out.child_type names the type itself; a fan-out forms a cycle: "
+            + t.name() + " -> " + t.name(), List.of(t.name())));
+        continue;
+      }
+      Integer c = index.get(child);
+      if (c == null) {
+        out.add(fp + ".child_type", label + ": fan_out.child_type names unknown type \"" + child + "\"");
+        continue;
+      }
+      parents.computeIfAbsent(child, k -> new ArrayList<>()).add(t.name());
+      DocumentType childType = types.get(c);
+      if (childType.fanOut() != null) {
+        // Follow the chain of fan-outs from the child: back to this type is a cycle; anything else is a nested fan-out.
+        List<String> chain = new ArrayList<>(List.of(t.name(), child));
+        DocumentType at = childType;
+        while (at != null && at.fanOut() != null && !blank(at.fanOut().childType()) && !chain.subList(1, chain.size()).contains(at.fanOut().childType())) {
+          chain.add(at.fanOut().childType());
+          if (chain.get(chain.size() - 1).equals(t.name())) {
+            break;
+          }
+          Integer next = index.get(at.fanOut().childType());
+          at = next == null ? null : types.get(next);
+        }
+        if (chain.get(chain.size() - 1).equals(t.name())) {
+          out.findings.add(new Finding(fp + ".child_type", label + ": fan_out forms a cycle: " + String.join(" -> ", chain),
+              chain.subList(0, chain.size() - 1)));
+        } else {
+          out.add(fp + ".child_type", label + ": fan_out.child_type \"" + child + "\" fans out in turn; a child type cannot have a fan_out");
+        }
+      }
+    }
+    for (var e : parents.entrySet()) {
+      int c = index.get(e.getKey());
+      DocumentType childType = types.get(c);
+      if (!nullToEmpty(childType.dependsOn()).isEmpty()) {
+        out.add(typePath(c) + ".depends_on", typeLabel(childType, c) + ": is the child_type of the fan-out of "
+            + quoted(e.getValue()) + "; a child type has no depends_on (its tracks start when the fan-out creates them)");
+      }
+    }
+    for (int i = 0; i < types.size(); i++) {
+      DocumentType t = types.get(i);
+      if (t == null) {
+        continue;
+      }
+      List<String> deps = nullToEmpty(t.dependsOn());
+      for (int d = 0; d < deps.size(); d++) {
+        List<String> of = parents.get(deps.get(d));
+        if (of != null) {
+          out.add(typePath(i) + ".depends_on[" + d + "]", typeLabel(t, i) + ": depends_on names \"" + deps.get(d)
+              + "\", the child_type of the fan-out of " + quoted(of) + "; depend on " + quoted(of)
+              + " to wait until every child is stabilized or escalated");
+        }
+      }
+    }
+  }
+
+  private static String quoted(List<String> names) {
+    return String.join(", ", names.stream().map(n -> "\"" + n + "\"").toList());
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -172,7 +172,7 @@ public final class Skills {
         }
       }
       types.add(new DocumentType(t.name(), t.title(), t.dependsOn(), stations, t.maxRemediations(), t.maxAttempts(), t.backoff(),
-          t.priority()));
+          t.priority(), t.fanOut()));
     }
     return new LineDefinition(line.name(), line.title(), line.description(), types);
   }

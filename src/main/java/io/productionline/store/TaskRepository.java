@@ -73,6 +73,12 @@ public final class TaskRepository {
   }
 
   /** The tasks of one station run of a track: one, or one per work item at a multi-operator station. */
+  /** The latest completed task of the track's station {@code stationId}, if it completed at all. */
+  public Future<Optional<TaskRow>> latestCompletedAt(SqlClient db, String trackId, String stationId) {
+    return db.preparedQuery(TaskSql.LATEST_COMPLETED_AT).execute(Tuple.of(trackId, stationId))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(TaskRow.of(rows.iterator().next())));
+  }
+
   public Future<List<TaskRow>> ofRun(SqlClient db, String trackId, int runNo) {
     return db.preparedQuery(TaskSql.OF_RUN).execute(Tuple.of(trackId, runNo)).map(rows -> all(rows, TaskRow::of));
   }

@@ -8,6 +8,11 @@ final class TaskSql {
   static final String OF_TRACK = "SELECT * FROM station_tasks WHERE track_id = $1 ORDER BY run_no";
 
   /** The tasks of one station run of a track (one per work item), by the unique (track_id, run_no, item) index. */
+  /** The latest completed task of a track's station ({@code $2}, its id): whose result a fan-out reads. */
+  static final String LATEST_COMPLETED_AT = """
+      SELECT * FROM station_tasks WHERE track_id = $1 AND station_id = $2 AND status = 'completed'
+       ORDER BY run_no DESC, item LIMIT 1""";
+
   static final String OF_RUN = "SELECT * FROM station_tasks WHERE track_id = $1 AND run_no = $2 ORDER BY item";
 
   static final String OF_PROJECT = "SELECT * FROM station_tasks WHERE project_id = $1 ORDER BY track_id, run_no";

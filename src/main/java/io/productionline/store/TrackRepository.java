@@ -95,6 +95,11 @@ public final class TrackRepository {
     return db.preparedQuery(TrackSql.INSERT).execute(Tuple.of(trackId, projectId, documentType, replaces, utc(now))).mapEmpty();
   }
 
+  /** A qc_reject replacement of {@code replaced}, queued ({@link TrackSql#INSERT_REPLACEMENT}). */
+  public Future<Void> insertReplacement(SqlClient db, String trackId, String replaced, Instant now) {
+    return db.preparedQuery(TrackSql.INSERT_REPLACEMENT).execute(Tuple.of(trackId, replaced, utc(now))).mapEmpty();
+  }
+
   /**
    * The fence of a write that is not a move (an event appended, a task or an interrupt closed): locks
    * the track's row until {@code conn}'s transaction ends when {@code track}'s owner and epoch

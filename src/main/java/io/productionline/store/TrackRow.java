@@ -5,7 +5,11 @@ import io.vertx.sqlclient.Row;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 
-/** One row of {@code tracks}: where a track stands. */
+/**
+ * One row of {@code tracks}: where a track stands. A child of a fan-out names its parent track, the
+ * round of the parent's fan-out (the parent's version when it fanned out), its place in the parent's
+ * list ({@code fanOutIndex}, from 0) and its item (any JSON value); the others have nulls there.
+ */
 public record TrackRow(
     String id,
     String projectId,
@@ -22,7 +26,11 @@ public record TrackRow(
     String replaces,
     Instant createdAt,
     Instant stateEnteredAt,
-    Instant finalizedAt) {
+    Instant finalizedAt,
+    String parentTrackId,
+    Long fanOutRound,
+    Integer fanOutIndex,
+    Object fanOutItem) {
 
   static TrackRow of(Row r) {
     return new TrackRow(
@@ -41,7 +49,20 @@ public record TrackRow(
         r.getString("replaces"),
         instant(r, "created_at"),
         instant(r, "state_entered_at"),
-        instant(r, "finalized_at"));
+        instant(r, "finalized_at"),
+        r.getString("parent_track_id"),
+        r.getLong("fan_out_round"),
+        r.getInteger("fan_out_index"),
+        item(r.getValue("fan_out_item")));
+  }
+
+  /** Whether this track is a child of a fan-out. */
+  public boolean child() {
+    return parentTrackId != null;
+  }
+
+  private static Object item(Object v) {
+    return v == io.vertx.sqlclient.Tuple.JSON_NULL ? null : v;
   }
 
   static Instant instant(Row r, String column) {

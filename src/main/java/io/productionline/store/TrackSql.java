@@ -5,9 +5,10 @@ final class TrackSql {
 
   static final String FIND = "SELECT * FROM tracks WHERE id = $1";
 
-  static final String OF_PROJECT = "SELECT * FROM tracks WHERE project_id = $1 ORDER BY created_at, id";
+  /** A project's tracks in the order they were created; a fan-out's children in the order of its items. */
+  static final String OF_PROJECT = "SELECT * FROM tracks WHERE project_id = $1 ORDER BY created_at, fan_out_index, id";
 
-  static final String OF_IDS = "SELECT * FROM tracks WHERE id = ANY ($1) ORDER BY created_at, id";
+  static final String OF_IDS = "SELECT * FROM tracks WHERE id = ANY ($1) ORDER BY created_at, fan_out_index, id";
 
   /** A project's sequence number and line version: what a view kept in memory checks itself against. */
   static final String HEAD = "SELECT last_seq, line_version FROM projects WHERE id = $1";
@@ -16,11 +17,21 @@ final class TrackSql {
   static final String CHANGED_SINCE = """
       SELECT DISTINCT track_id FROM track_events WHERE project_id = $1 AND seq > $2 AND seq <= $3 AND track_id IS NOT NULL""";
 
-  static final String PAGE_OF_PROJECT = "SELECT * FROM tracks WHERE project_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3";
+  static final String PAGE_OF_PROJECT = "SELECT * FROM tracks WHERE project_id = $1 ORDER BY created_at, fan_out_index, id LIMIT $2 OFFSET $3";
 
   static final String INSERT = """
       INSERT INTO tracks (id, project_id, document_type, state, replaces, created_at, state_entered_at)
       VALUES ($1, $2, $3, 'queued', $4, $5, $5)""";
+
+  /**
+   * A qc_reject replacement ({@code $1}) of track {@code $2}: the same project and document type,
+   * queued, and for a fan-out's child the same parent, round, index and item.
+   */
+  static final String INSERT_REPLACEMENT = """
+      INSERT INTO tracks (id, project_id, document_type, state, replaces, parent_track_id, fan_out_round, fan_out_index,
+                          fan_out_item, created_at, state_entered_at)
+      SELECT $1, project_id, document_type, 'queued', id, parent_track_id, fan_out_round, fan_out_index, fan_out_item, $3, $3
+        FROM tracks WHERE id = $2""";
 
   /**
    * Whether the lease of epoch {@code epoch} held by node {@code node} (two SQL expressions) is
@@ -69,8 +80,9 @@ final class TrackSql {
 
   /**
    * Tracks a lost command would strand, for the reconciliation: blocked tracks (their dependencies
-   * may have cleared), queued replacements of a track cancelled by qc_reject (their start may have
-   * been lost), and tracks at a station ({@code $1}, the states at a station) whose current run has
+   * may have cleared), queued replacements of a track cancelled by qc_reject and queued children of
+   * a fan-out (their start may have been lost), unfinished children of a cancelled parent (their
+   * cancel may have been lost), and tracks at a station ({@code $1}, the states at a station) whose current run has
    * no open task.
    */
   static final String STRANDED = """
@@ -79,6 +91,9 @@ final class TrackSql {
          AND (t.state = 'blocked'
               OR (t.state = 'queued' AND t.replaces IS NOT NULL
                   AND EXISTS (SELECT 1 FROM tracks r WHERE r.id = t.replaces AND r.state = 'cancelled'))
+              OR (t.state = 'queued' AND t.parent_track_id IS NOT NULL)
+              OR (t.parent_track_id IS NOT NULL
+                  AND EXISTS (SELECT 1 FROM tracks p WHERE p.id = t.parent_track_id AND p.state = 'cancelled'))
               OR (t.state = ANY ($1) AND NOT EXISTS (SELECT 1 FROM station_tasks k
                                                       WHERE k.track_id = t.id AND k.run_no = t.runs AND k.status IN ('queued', 'claimed'))))
        ORDER BY t.created_at""";

@@ -37,6 +37,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * audit kept on the run's other items); {@code queued} (the next station run's tasks);
  * {@code dropped} and {@code moved} (other runs' open tasks withdrawn, the track's compare-and-set
  * on version, owner, epoch and a valid lease: {@link TrackSql#leaseHeld}); {@code interrupt};
+ * {@code children} (a fan-out's child tracks, queued, one per item, only when the move is written;
+ * their round is the parent's version the move replaces, and a second insert of the same (parent,
+ * round, index) does nothing);
  * {@code progress} (the project's summary and line state after the move, generated from
  * {@link LineState}); {@code seq} and {@code appended} (the events, in order, with the project's
  * next sequence numbers; the {@code line_progress} event gets the summary); and, for a write
@@ -75,6 +78,7 @@ public final class TrackWrite {
   private boolean queued;
   private Move move;
   private boolean interrupt;
+  private boolean children;
   private List<NewEvent> events = List.of();
 
   private TrackWrite(TrackRow track, Instant at) {
@@ -122,6 +126,11 @@ public final class TrackWrite {
     for (int item = 1; item <= items; item++) {
       ids[item - 1] = Ids.next("task");
       JsonObject input = new JsonObject(new LinkedHashMap<>(run.input())).put("remediation_count", remediationCount);
+      if (track.child()) {
+        // A fan-out's child: every station of it is handed its item.
+        input.put("fan_out", new JsonObject().put("parent_track_id", track.parentTrackId()).put("index", track.fanOutIndex())
+            .put("item", track.fanOutItem()));
+      }
       if (items > 1) {
         input.put("item", item).put("work_items", items);
       }
@@ -174,6 +183,26 @@ public final class TrackWrite {
     values.put("interrupt_reason", spec.reason());
     values.put("interrupt_payload", new JsonObject(new LinkedHashMap<>(spec.payload())));
     return id;
+  }
+
+  /**
+   * A fan-out: one queued child track of {@code childType} per item of {@code items} (its index in
+   * the list is its {@code fan_out_index}), created only when the move is written. Returns the
+   * children's ids in the order of the items.
+   */
+  public List<String> fanOut(String childType, List<Object> items) {
+    String[] ids = new String[items.size()];
+    JsonObject[] wrapped = new JsonObject[items.size()];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = Ids.next("trk");
+      // Wrapped, so an item of any JSON kind (a string, a number, an object) travels in one jsonb[] parameter.
+      wrapped[i] = new JsonObject().put("item", items.get(i));
+    }
+    children = true;
+    values.put("child_type", childType);
+    values.put("children", ids);
+    values.put("children_items", wrapped);
+    return List.of(ids);
   }
 
   /** Appends {@code events} (the last write); a {@code line_progress} among them gets the project's summary after the move. */
@@ -248,7 +277,7 @@ public final class TrackWrite {
   /** Which parts the statement has, as bits. */
   private int shape() {
     return (completion == null ? 0 : completion.leaseToken() == null ? 1 : 2) | (annotations.isEmpty() ? 0 : 4) | (queued ? 8 : 0)
-        | (move == null ? 0 : 16) | (interrupt ? 32 : 0) | (events.isEmpty() ? 0 : 64);
+        | (move == null ? 0 : 16) | (interrupt ? 32 : 0) | (events.isEmpty() ? 0 : 64) | (children ? 128 : 0);
   }
 
   /** The statement, of the parts this write has. */
@@ -328,11 +357,24 @@ public final class TrackWrite {
                      #{interrupt_payload}, 'open', #{at}
                WHERE EXISTS (SELECT 1 FROM moved))""");
       }
-      // The statement's snapshot still has this track in its old state: it is counted in its new one.
+      if (children) {
+        parts.add("""
+            children AS (
+              INSERT INTO tracks (id, project_id, document_type, state, parent_track_id, fan_out_round, fan_out_index, fan_out_item,
+                                  created_at, state_entered_at)
+              SELECT c.id, #{project}, #{child_type}, 'queued', #{track}, #{version}, (c.ord - 1)::int, c.wrapped -> 'item', #{at}, #{at}
+                FROM unnest(#{children}::text[], #{children_items}::jsonb[]) WITH ORDINALITY AS c (id, wrapped, ord)
+               WHERE EXISTS (SELECT 1 FROM moved)
+              ON CONFLICT (parent_track_id, fan_out_round, fan_out_index) WHERE replaces IS NULL DO NOTHING
+              RETURNING id)""");
+      }
+      // The statement's snapshot still has this track in its old state: it is counted in its new one (and the children
+      // it created, which the snapshot does not see, as queued).
       parts.add("""
           counted AS (
             SELECT CASE WHEN id = #{track} THEN #{state} ELSE state END AS state, count(*) AS n
-              FROM tracks WHERE project_id = #{project} GROUP BY 1)""");
+              FROM tracks WHERE project_id = #{project} GROUP BY 1%s)""".formatted(children
+          ? "\n    UNION ALL SELECT '" + io.productionline.line.TrackState.QUEUED.wire() + "', count(*) FROM children" : ""));
       parts.add("progress AS (\n  SELECT " + LineState.sqlSummary("state", "n") + " AS summary,\n         "
           + LineState.sqlOf("state", "n") + " AS line_state\n    FROM counted)");
     }

@@ -20,7 +20,8 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * Projects and Run Full Line: creates a project's tracks (one per document type), and starts every
+ * Projects and Run Full Line: creates a project's tracks (one per document type, but a fan-out's
+ * child type, whose tracks its fan-out creates), and starts every
  * queued track — each decides for itself whether it is blocked — or one document.
  */
 public final class LineOrchestrator {
@@ -88,7 +89,8 @@ public final class LineOrchestrator {
               return Future.failedFuture(Refusal.conflict("a project with id " + projectId + " (or that idempotency key) exists"));
             }
             Future<Void> chain = Future.succeededFuture();
-            for (DocumentType type : line.documentTypes()) {
+            // A fan-out's child type is a template: its tracks are the children its fan-out creates.
+            for (DocumentType type : line.documentTypes().stream().filter(t -> !line.isChildType(t.name())).toList()) {
               chain = chain.compose(v -> s.tracks.insert(conn, Ids.next("trk"), projectId, type.name(), null, now));
             }
             return chain.compose(v -> s.tracks.audit(conn, actor, "create_project", projectId,

@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * The dashboard's channel: every event of a project, each carrying what it changed exactly as
  * {@code GET /production} renders it. An event about a track carries that track's whole view
  * ({@code track_view}: state, every station with its state, work and wait time, runs, why, ETA,
- * open interrupt); every event carries the project's head ({@code project_view}: summary, line
+ * open interrupt), and an event about a fan-out's child its parent's view too ({@code parent_view},
+ * with the fan-out's progress); every event carries the project's head ({@code project_view}: summary, line
  * state, ETA, open interrupts, {@code last_seq}). Both are built by {@link ProductionView}, the code
  * that answers {@code GET /production}, so the page never has to work anything out.
  *
@@ -220,6 +221,10 @@ public final class LiveViews {
         JsonObject tv = byId.get(e.getString("track_id"));
         if (tv != null && !EventType.TASK_PROGRESS.equals(e.getString("type"))) {
           out.put("track_view", tv);
+          JsonObject parent = tv.getString("parent_track_id") == null ? null : byId.get(tv.getString("parent_track_id"));
+          if (parent != null) {
+            out.put("parent_view", parent);
+          }
         }
         if (head != null) {
           out.put("project_view", head);

@@ -90,7 +90,8 @@ public final class ProductionView {
   /**
    * What a live event of {@code projectId} carries (the snapshot events of {@link LiveViews}): the
    * views of {@code trackIds} exactly as {@code GET /production} renders them, and the project's
-   * head (summary, line state, ETA, open interrupts, last sequence number). Built by the same code
+   * head (summary, line state, ETA, open interrupts, last sequence number); a fan-out child's view
+   * comes with its parent's (whose progress it changes). Built by the same code
    * as {@link #project}, so the page that shows an event shows what a reload would.
    */
   public Future<JsonObject> tracks(String projectId, java.util.Collection<String> trackIds) {
@@ -99,7 +100,12 @@ public final class ProductionView {
         return Tracks.unknownProject(s, projectId);
       }
       Set<String> wanted = new HashSet<>(trackIds);
-      return view(found.get(), all -> all.stream().filter(t -> wanted.contains(t.id())).toList());
+      // A fan-out child's move changes its parent's progress: the parent's view comes with it.
+      return view(found.get(), all -> {
+        Set<String> with = new HashSet<>(wanted);
+        all.stream().filter(t -> wanted.contains(t.id()) && t.child()).forEach(t -> with.add(t.parentTrackId()));
+        return all.stream().filter(t -> with.contains(t.id())).toList();
+      });
     });
   }
 
@@ -155,7 +161,7 @@ public final class ProductionView {
       JsonArray trackJson = new JsonArray();
       for (TrackRow t : rendered) {
         InterruptRow open = openByTrack.get(t.id());
-        trackJson.add(track(line, t, byTrack.getOrDefault(t.id(), List.of()), now)
+        trackJson.add(fanOut(line, t, all, track(line, t, byTrack.getOrDefault(t.id(), List.of()), now))
             .put("interrupt", open == null ? null : open.toJson()));
       }
       JsonArray interruptJson = new JsonArray();
@@ -204,6 +210,23 @@ public final class ProductionView {
       }
     }
     return reading != null ? reading.map(JsonObject::copy) : Future.succeededFuture(last.copy());
+  }
+
+  /**
+   * A track's place in a fan-out, computed here once so the page shows it as it is: a child names
+   * its parent, its index and its item; a track of a type with a fan-out carries {@code fan_out}
+   * (child type, the children's count by state, {@code progress} "12 of 30 stabilized", {@code done}).
+   */
+  private static JsonObject fanOut(LineDefinition line, TrackRow t, List<TrackRow> all, JsonObject view) {
+    if (t.child()) {
+      view.put("parent_track_id", t.parentTrackId()).put("fan_out_index", t.fanOutIndex()).put("fan_out_item", t.fanOutItem());
+    }
+    DocumentType type = line.type(t.documentType()).orElse(null);
+    if (type != null && type.fanOut() != null) {
+      view.put("fan_out", Tracks.fanOutProgress(all, t.id()).toJson().put("child_type", type.fanOut().childType())
+          .put("station", type.fanOut().station()).put("items", type.fanOut().items()));
+    }
+    return view;
   }
 
   /** Executors, queue depth by capability, and the capabilities with queued work and nobody to do it. */

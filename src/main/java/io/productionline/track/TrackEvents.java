@@ -79,7 +79,16 @@ final class TrackEvents {
         .put("executor_id", executor).put("state", track.state().wire()).put("at", at.toString()));
   }
 
+  /** A fan-out's children were created with the move {@code d} of their parent {@code track}. */
+  static NewEvent fanOut(TrackRow track, io.productionline.line.FanOut f, List<String> children, Decision d) {
+    return new NewEvent(EventType.FAN_OUT, base(track).put("station", f.station()).put("items", f.items())
+        .put("child_type", f.childType()).put("children", children.size())
+        .put("child_track_ids", new io.vertx.core.json.JsonArray(children)).put("at", d.at().toString()));
+  }
+
+  /** What every event of a track names: its project, itself, its type, and a fan-out's child its parent and place. */
   private static JsonObject base(TrackRow t) {
-    return new JsonObject().put("project", t.projectId()).put("track_id", t.id()).put("document_type", t.documentType());
+    JsonObject o = new JsonObject().put("project", t.projectId()).put("track_id", t.id()).put("document_type", t.documentType());
+    return t.child() ? o.put("parent_track_id", t.parentTrackId()).put("fan_out_index", t.fanOutIndex()) : o;
   }
 }

@@ -257,7 +257,10 @@ public final class TrackSupervisor {
         log.warn("Dependents of track {} not woken now ({}); the reconciliation wakes them", track.id(), ar.cause().toString());
         return;
       }
-      for (var dependent : line.dependentsOf(track.documentType())) {
+      // A fan-out's child finishing may be the last its parent's dependents (the join) wait for: they are woken to look.
+      String cleared = !track.child() ? track.documentType() : ar.result().stream().filter(r -> r.id().equals(track.parentTrackId()))
+          .map(TrackRow::documentType).findFirst().orElse(track.documentType());
+      for (var dependent : line.dependentsOf(cleared)) {
         ar.result().stream()
             .filter(r -> r.documentType().equals(dependent.name()) && r.state() == TrackState.BLOCKED)
             .forEach(r -> sendUntilTaken(r.id(), new JsonObject().put("type", "dependency_cleared")));
@@ -312,10 +315,49 @@ public final class TrackSupervisor {
     });
   }
 
-  /** qc_reject: a new queued track for the same document, linked to the one it replaces. */
+  /** qc_reject: a new queued track for the same document, linked to the one it replaces (a fan-out's child keeps its parent and item). */
   Future<String> insertReplacement(SqlConnection conn, TrackRow rejected, Instant now) {
     String id = Ids.next("trk");
-    return s.tracks.insert(conn, id, rejected.projectId(), rejected.documentType(), rejected.id(), now).map(id);
+    return s.tracks.insertReplacement(conn, id, rejected.id(), now).map(id);
+  }
+
+  /**
+   * Starts the children a fan-out created (committed with their parent's move) with
+   * {@code reconcile}, which a queued child answers by starting, from the supervisor's own context: the parent's verticle retires right after. A start that is not taken
+   * is sent again ({@link #sendUntilTaken}); the reconciliation starts a child whose start was lost.
+   */
+  void startChildren(List<String> children) {
+    // reconcile, not start: a queued child starts, and one the reconciliation started meanwhile answers as it stands.
+    home.runOnContext(v -> children.forEach(id -> sendUntilTaken(id, new JsonObject().put("type", "reconcile"))));
+  }
+
+  /**
+   * A fan-out's parent was cancelled (committed): each of its unfinished children is cancelled for
+   * good, through its own verticle. Completes when each has taken it or been handed to
+   * {@link #sendUntilTaken}; returns how many children were unfinished. Should the messages be lost,
+   * the reconciliation finds unfinished children of a cancelled parent.
+   */
+  Future<Integer> cancelChildren(TrackRow parent, String actor) {
+    Promise<Integer> done = Promise.promise();
+    home.runOnContext(v -> s.tracks.ofProject(s.pool, parent.projectId()).compose(rows -> {
+      List<TrackRow> open = Tracks.children(rows, parent.id()).stream().filter(r -> !r.state().terminal()).toList();
+      List<Future<JsonObject>> sent = new ArrayList<>();
+      for (TrackRow child : open) {
+        JsonObject cancel = cancelAsChild(parent, actor);
+        sent.add(send(child.id(), cancel).recover(e -> {
+          sendUntilTaken(child.id(), cancel);
+          return Future.succeededFuture(new JsonObject());
+        }));
+      }
+      return Future.all(sent).map(open.size());
+    }).onComplete(done));
+    return done.future();
+  }
+
+  /** The command that cancels a child of {@code parent}, which was cancelled. */
+  static JsonObject cancelAsChild(TrackRow parent, String actor) {
+    return new JsonObject().put("type", "cancel").put("kind", io.productionline.line.CancelKind.PERMANENT.wire()).put("actor", actor)
+        .put("reason", "its fan-out parent " + parent.documentType() + " (track " + parent.id() + ") was cancelled");
   }
 
   /** Places here every unfinished, started track whose owner's lease is not valid (or that no node owns). */

@@ -9,6 +9,7 @@ import io.productionline.events.EventType;
 import io.productionline.line.AutomationLevel;
 import io.productionline.line.CancelKind;
 import io.productionline.line.DocumentType;
+import io.productionline.line.FanOut;
 import io.productionline.line.Gates;
 import io.productionline.line.Gates.Verdict;
 import io.productionline.line.IllegalMoveException;
@@ -280,31 +281,70 @@ public final class TrackVerticle extends VerticleBase {
       }
       List<Verdict> verdicts = run.stream().map(i -> verdict(station, i.outcome(), i.result(), artifacts.result())).toList();
       Verdict v = WorkItems.combine(verdicts);
-      Decision d = s.machine.decide(type(), snapshot(), new TrackMachine.TaskOutcome(track.stationIndex(), v.outcome(), v.reason(),
+      Decision decided = s.machine.decide(type(), snapshot(), new TrackMachine.TaskOutcome(track.stationIndex(), v.outcome(), v.reason(),
           v.detail())).orElseThrow();
-      // At an audit the server's verdict of each item (its gates) is kept on the item: the reported ones with their report,
-      // the items that completed before as annotations.
-      JsonObject stored = c.report().result();
-      Outcome storedOutcome = outcome;
-      List<TrackWrite.Annotation> others = new ArrayList<>();
-      for (int i = 0; i < run.size() && audit; i++) {
-        Verdict own = verdicts.get(i);
-        if (c.tasks().contains(run.get(i).taskId())) {
-          stored = stored.copy().put("audit", new JsonObject(own.audit()));
-          storedOutcome = own.outcome();
-        } else {
-          others.add(new TrackWrite.Annotation(run.get(i).taskId(), own.outcome().wire(), new JsonObject(own.audit())));
+      return fanOut(db, station, c, decided).compose(fan -> {
+        Decision d = fan.decision();
+        // At an audit the server's verdict of each item (its gates) is kept on the item: the reported ones with their report,
+        // the items that completed before as annotations.
+        JsonObject stored = c.report().result();
+        Outcome storedOutcome = outcome;
+        List<TrackWrite.Annotation> others = new ArrayList<>();
+        for (int i = 0; i < run.size() && audit; i++) {
+          Verdict own = verdicts.get(i);
+          if (c.tasks().contains(run.get(i).taskId())) {
+            stored = stored.copy().put("audit", new JsonObject(own.audit()));
+            storedOutcome = own.outcome();
+          } else {
+            others.add(new TrackWrite.Annotation(run.get(i).taskId(), own.outcome().wire(), new JsonObject(own.audit())));
+          }
         }
+        List<NewEvent> after = station.automationLevel() == AutomationLevel.AUTO_NOTIFY
+            ? List.of(TrackEvents.operatorNotice(track, station, v.outcome().wire(), d)) : List.of();
+        JsonObject auditJson = v.audit() == null ? null : new JsonObject(v.audit());
+        if (auditJson != null && "gate".equals(auditJson.getString("decided_by"))) {
+          log.info("{} / {}: audit {} rejected by a gate: {} (track {})", track.projectId(), track.documentType(), station.id(), v.reason(), trackId);
+        }
+        TrackWrite w = completion(TrackWrite.of(track, d.at()), c, stored, storedOutcome).annotate(others);
+        List<String> children = fan.items() == null ? List.of() : w.fanOut(type().fanOut().childType(), fan.items());
+        List<NewEvent> events = fan.items() == null ? after : java.util.stream.Stream.concat(after.stream(),
+            java.util.stream.Stream.of(TrackEvents.fanOut(track, type().fanOut(), children, d))).toList();
+        return write(db, w, d, List.of(), events, c.actor(), auditJson, c.actor(), null)
+            .map(written -> written == null ? null : written.withChildren(children))
+            .map(written -> written == null || auditJson == null ? written : written.audited(auditJson.copy().put("reason", v.reason())));
+      });
+    });
+  }
+
+  /** A decision, and the items of the fan-out it makes (null: none). */
+  private record Fan(Decision decision, List<Object> items) {
+  }
+
+  /**
+   * The fan-out of a move to stabilized, when the type has one: the items listed by the result of
+   * the fan-out station (the report in hand when that is the station completing now, else the
+   * latest completed run of it). A result whose field is missing, not a list or longer than
+   * {@code max_items} creates no child: the track halts instead, with an audit_review interrupt whose
+   * reason says what was wrong (an operator re-runs the station or escalates).
+   */
+  private Future<Fan> fanOut(SqlClient db, StationDef station, Completing c, Decision d) {
+    FanOut f = type().fanOut();
+    if (f == null || d.to() != TrackState.STABILIZED) {
+      return Future.succeededFuture(new Fan(d, null));
+    }
+    Future<Map<String, Object>> result = station.id().equals(f.station())
+        ? Future.succeededFuture(plain(c.report().result()))
+        : s.tasks.latestCompletedAt(db, trackId, f.station()).map(t -> t.map(x -> plain(x.result())).orElse(null));
+    return result.map(r -> {
+      FanOut.Listed listed = f.itemsOf(r);
+      if (listed.items() != null) {
+        return new Fan(d, listed.items());
       }
-      List<NewEvent> after = station.automationLevel() == AutomationLevel.AUTO_NOTIFY
-          ? List.of(TrackEvents.operatorNotice(track, station, v.outcome().wire(), d)) : List.of();
-      JsonObject auditJson = v.audit() == null ? null : new JsonObject(v.audit());
-      if (auditJson != null && "gate".equals(auditJson.getString("decided_by"))) {
-        log.info("{} / {}: audit {} rejected by a gate: {} (track {})", track.projectId(), track.documentType(), station.id(), v.reason(), trackId);
-      }
-      TrackWrite w = completion(TrackWrite.of(track, d.at()), c, stored, storedOutcome).annotate(others);
-      return write(db, w, d, List.of(), after, c.actor(), auditJson, c.actor(), null)
-          .map(written -> written == null || auditJson == null ? written : written.audited(auditJson.copy().put("reason", v.reason())));
+      log.warn("{} / {}: no fan-out: {} (track {})", track.projectId(), track.documentType(), listed.refusal(), trackId);
+      Decision halted = s.machine.decide(type(), snapshot(), new TrackMachine.TaskOutcome(track.stationIndex(), Outcome.HALTED,
+          listed.refusal(), Map.of("fan_out", Map.of("station", f.station(), "items", f.items(), "child_type", f.childType(),
+              "max_items", f.maxItems())))).orElseThrow();
+      return new Fan(halted, null);
     });
   }
 
@@ -409,15 +449,27 @@ public final class TrackVerticle extends VerticleBase {
 
   /**
    * The reconciliation found this track where a lost command would leave it: blocked (its
-   * dependencies may have cleared), a queued qc_reject replacement (its start may have been lost),
+   * dependencies may have cleared), a queued qc_reject replacement or fan-out child (its start may
+   * have been lost; a fan-out starts its children with this command too), a child of a cancelled
+   * parent (cancelled now),
    * or at a station whose current run has no open task (its loss was never taken: the track halts
    * with an interrupt, so an operator sees it). Anything else: nothing to do.
    */
   private Future<JsonObject> reconcile() {
+    if (track.child() && !track.state().terminal()) {
+      // A fan-out's child whose parent was cancelled is cancelled too (the parent's message may have been lost).
+      return s.tracks.find(s.pool, track.parentTrackId()).compose(parent -> parent.isPresent() && parent.get().state() == TrackState.CANCELLED
+          ? cancel(TrackSupervisor.cancelAsChild(parent.get(), "reconciliation"))
+          : reconcileOwn());
+    }
+    return reconcileOwn();
+  }
+
+  private Future<JsonObject> reconcileOwn() {
     if (track.state() == TrackState.BLOCKED) {
       return start(false);
     }
-    if (track.state() == TrackState.QUEUED && track.replaces() != null) {
+    if (track.state() == TrackState.QUEUED && (track.replaces() != null || track.child())) {
       return start(true);
     }
     if (!track.state().atStation()) {
@@ -556,7 +608,14 @@ public final class TrackVerticle extends VerticleBase {
     if (kind == null) {
       return Future.failedFuture(Refusal.badRequest("kind must be one of qc_reject, redesign, permanent"));
     }
-    if (kind == CancelKind.PERMANENT && track.state().terminal()) {
+    // A fan-out's track is cancelled with its children: those not finished yet are cancelled after it.
+    Future<Boolean> openChildren = type().fanOut() == null ? Future.succeededFuture(false)
+        : s.tracks.ofProject(s.pool, track.projectId()).map(rows -> Tracks.children(rows, trackId).stream().anyMatch(r -> !r.state().terminal()));
+    return openChildren.compose(open -> cancel(cmd, kind, open));
+  }
+
+  private Future<JsonObject> cancel(JsonObject cmd, CancelKind kind, boolean openChildren) {
+    if (kind == CancelKind.PERMANENT && track.state().terminal() && !openChildren) {
       // A finished document has nothing left to cancel; quality control reopens it with qc_reject or redesign.
       return Future.failedFuture(Refusal.conflict("track " + trackId + " is already " + track.state().wire()
               + ": nothing to cancel; a QC reject or a redesign produces it again; nothing was changed")
@@ -577,7 +636,10 @@ public final class TrackVerticle extends VerticleBase {
                 .compose(v -> kind == CancelKind.QC_REJECT ? supervisor.insertReplacement(conn, track, now) : Future.succeededFuture((String) null))
                 .compose(replacement -> (kind == CancelKind.REDESIGN ? rebind(conn) : Future.<Integer>succeededFuture())
                     .map(version -> new Cancelled(w, replacement, version)))))
-        .compose(c -> afterCommit(c.written()).compose(view -> {
+        .compose(c -> afterCommit(c.written())
+            .compose(view -> openChildren ? supervisor.cancelChildren(track, actor).map(n -> view.put("children_cancelled", n))
+                : Future.succeededFuture(view))
+            .compose(view -> {
           log.info("{} / {}: cancelled ({}) by {} (track {})", track.projectId(), track.documentType(), kind.wire(), actor, trackId,
               net.logstash.logback.argument.StructuredArguments.entries(new JsonObject().put("event", "cancelled")
                   .put("track_id", trackId).put("project", track.projectId()).put("document_type", track.documentType())
@@ -649,15 +711,20 @@ public final class TrackVerticle extends VerticleBase {
   }
 
   /** A move written in a transaction that has not committed yet: the new row and its events. */
-  private record Written(TrackRow next, List<JsonObject> events, JsonObject audit) {
+  private record Written(TrackRow next, List<JsonObject> events, JsonObject audit, List<String> children) {
 
     Written(TrackRow next, List<JsonObject> events) {
-      this(next, events, null);
+      this(next, events, null, List.of());
     }
 
     /** The same move, answered with the server's audit of the station (what its gates found). */
     Written audited(JsonObject audit) {
-      return new Written(next, events, audit);
+      return new Written(next, events, audit, children);
+    }
+
+    /** The same move, which created these fan-out children. */
+    Written withChildren(List<String> ids) {
+      return new Written(next, events, audit, ids);
     }
   }
 
@@ -722,7 +789,8 @@ public final class TrackVerticle extends VerticleBase {
     TrackRow before = track;
     TrackRow next = new TrackRow(before.id(), before.projectId(), before.documentType(), d.to(), d.stationIndex(), d.remediationCount(),
         runs, taskId, d.reason(), before.version() + 1, before.ownerNode(), before.ownerEpoch(), before.replaces(), before.createdAt(), now,
-        d.to().terminal() ? now : null);
+        d.to().terminal() ? now : null, before.parentTrackId(), before.fanOutRound(),
+        before.fanOutIndex(), before.fanOutItem());
     Map<String, Object> fields = new LinkedHashMap<>();
     fields.put("event", "transition");
     fields.put("track_id", trackId);
@@ -751,6 +819,10 @@ public final class TrackVerticle extends VerticleBase {
     }
     if (track.state().atStation()) {
       vertx.eventBus().publish(Addresses.WORK_AVAILABLE, new JsonObject().put("track_id", trackId));
+    }
+    if (!written.children().isEmpty()) {
+      // Committed with the move: each child is started now; a start that is lost is found by the reconciliation.
+      supervisor.startChildren(written.children());
     }
     if (track.state().clearsDependents()) {
       supervisor.clearDependents(track, line);

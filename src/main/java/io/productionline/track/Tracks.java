@@ -48,13 +48,20 @@ public final class Tracks {
   /**
    * The dependencies ({@code deps}, document types) that are not stabilized or escalated, judged by
    * the current track of each ({@link #current}): what keeps a track blocked. One cancelled for good
-   * is named with its reason. The one rule a track's verticle and the reconciliation both apply.
+   * is named with its reason; a fan-out's track is open until every one of its children is
+   * stabilized or escalated ({@link #fanOutProgress}). The one rule a track's verticle and the
+   * reconciliation both apply.
    */
   public static List<String> openDependencies(List<TrackRow> rows, List<String> deps) {
     List<String> open = new java.util.ArrayList<>();
     for (String dep : deps) {
       Optional<TrackRow> current = current(rows, dep);
       if (current.isPresent() && current.get().state().clearsDependents()) {
+        // A fan-out is done when its children are: every one stabilized or escalated.
+        FanOutProgress children = fanOutProgress(rows, current.get().id());
+        if (!children.done()) {
+          open.add(dep + " (fan-out: " + children.text() + ")");
+        }
         continue;
       }
       if (current.isPresent() && current.get().state() == io.productionline.line.TrackState.CANCELLED) {
@@ -64,6 +71,65 @@ public final class Tracks {
       }
     }
     return open;
+  }
+
+  /**
+   * The children of a fan-out's track {@code parentId}: those of its latest round (a parent sent back
+   * by a redesign fans out again), each the current one of its item (a qc_reject replacement
+   * supersedes the child it replaces), in the order of the items.
+   */
+  public static List<TrackRow> children(List<TrackRow> rows, String parentId) {
+    long round = rows.stream().filter(r -> parentId.equals(r.parentTrackId())).mapToLong(TrackRow::fanOutRound).max().orElse(-1);
+    Set<String> replaced = new java.util.HashSet<>();
+    rows.forEach(r -> {
+      if (r.replaces() != null) {
+        replaced.add(r.replaces());
+      }
+    });
+    return rows.stream().filter(r -> parentId.equals(r.parentTrackId()) && r.fanOutRound() == round && !replaced.contains(r.id()))
+        .sorted(java.util.Comparator.comparingInt(TrackRow::fanOutIndex)).toList();
+  }
+
+  /**
+   * Where a fan-out stands: how many children it has and how many are stabilized, escalated,
+   * cancelled. Done when every child is stabilized or escalated (none: done). {@link #text} is what
+   * the dashboard's collapsed row and a waiting join's reason say.
+   */
+  public record FanOutProgress(int total, int stabilized, int escalated, int cancelled) {
+
+    public boolean done() {
+      return stabilized + escalated == total;
+    }
+
+    /** "12 of 30 stabilized", with the escalated and cancelled ones named when there are any. */
+    public String text() {
+      return stabilized + " of " + total + " stabilized" + (escalated > 0 ? ", " + escalated + " escalated" : "")
+          + (cancelled > 0 ? ", " + cancelled + " cancelled" : "");
+    }
+
+    public io.vertx.core.json.JsonObject toJson() {
+      return new io.vertx.core.json.JsonObject().put("children", total).put("stabilized", stabilized).put("escalated", escalated)
+          .put("cancelled", cancelled).put("finished", stabilized + escalated + cancelled).put("done", done()).put("progress", text());
+    }
+  }
+
+  /** The progress of the fan-out of track {@code parentId} ({@link #children}). */
+  public static FanOutProgress fanOutProgress(List<TrackRow> rows, String parentId) {
+    int total = 0;
+    int stabilized = 0;
+    int escalated = 0;
+    int cancelled = 0;
+    for (TrackRow c : children(rows, parentId)) {
+      total++;
+      switch (c.state()) {
+        case STABILIZED -> stabilized++;
+        case ESCALATED -> escalated++;
+        case CANCELLED -> cancelled++;
+        default -> {
+        }
+      }
+    }
+    return new FanOutProgress(total, stabilized, escalated, cancelled);
   }
 
   /** Every document type downstream of {@code documentType}: its dependents, theirs, and so on. */

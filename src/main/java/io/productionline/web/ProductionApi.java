@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
 final class ProductionApi {
 
   private static final Set<String> OUTCOME_FIELDS = Set.of("outcome", "reason", "findings", "questions", "conflicts", "score",
-      "metrics", "verification_level", "summary", "item", "artifacts");
+      "metrics", "verification_level", "summary", "item", "artifacts", "output");
   private static final Set<String> VERIFY_FIELDS = Set.of("intent_id", "verification_level", "phase");
   private static final Set<String> ARTIFACT_KINDS = Set.of("text", "json", "url");
   private static final Pattern ARTIFACT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,199}");
