@@ -151,6 +151,27 @@ public final class TaskRepository {
         .map(rows -> all(rows, r -> r.getString("id")));
   }
 
+  /** A completion kept for its track (see {@link TaskSql#STORE_REPORT}): the task's id and its track's, and the command to hand it. */
+  public record StoredReport(String taskId, String trackId, JsonObject command) {
+  }
+
+  /** Stores an executor's completion with its task while the lease holds it; false when it does not. */
+  public Future<Boolean> storeReport(SqlClient db, String taskId, String leaseToken, JsonObject command, Instant now) {
+    return db.preparedQuery(TaskSql.STORE_REPORT).execute(Tuple.of(taskId, leaseToken, command, utc(now)))
+        .map(rows -> rows.rowCount() == 1);
+  }
+
+  /** The stored completions waiting for their tracks, oldest first, at most {@code limit}. */
+  public Future<List<StoredReport>> storedReports(SqlClient db, int limit) {
+    return db.preparedQuery(TaskSql.STORED_REPORTS).execute(Tuple.of(limit))
+        .map(rows -> all(rows, r -> new StoredReport(r.getString("id"), r.getString("track_id"), r.getJsonObject("report"))));
+  }
+
+  /** Drops a stored completion its track refused: the task is at work again, for the sweep to rescue. */
+  public Future<Void> dropReport(SqlClient db, String taskId) {
+    return db.preparedQuery(TaskSql.DROP_REPORT).execute(Tuple.of(taskId)).mapEmpty();
+  }
+
   /**
    * Ends the leases an executor's earlier run still holds, but for those in {@code inHand} (null:
    * none); see {@link TaskSql#EXPIRE_EXECUTOR_LEASES}. Returns how many.

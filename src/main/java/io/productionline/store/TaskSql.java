@@ -105,6 +105,13 @@ final class TaskSql {
              progress = NULL, progress_message = NULL, available_at =\s""";
 
   /**
+   * A claimed task whose work is still in its executor's hands: not one whose executor's report is
+   * stored for its track ({@link #STORE_REPORT}). Only such a task can be lost, handed back or have
+   * its lease ended: a stored report is finished work, waiting for a node to own the track.
+   */
+  private static final String OUT_AT_WORK = "status = 'claimed' AND report IS NULL";
+
+  /**
    * The holder hands a task back (graceful stop): queued again at once, same attempt; the lease
    * token it held is void, since the next claim draws a new one.
    */
@@ -116,8 +123,8 @@ final class TaskSql {
   /** An executor that leaves hands back every task it still holds: queued again now, same attempt. */
   static final String RELEASE_HELD_BY = "UPDATE station_tasks" + HANDED_BACK + "$2" + """
 
-       WHERE executor_id = $1 AND status = 'claimed'
-      RETURNING id""";
+       WHERE executor_id = $1 AND %s
+      RETURNING id""".formatted(OUT_AT_WORK);
 
   /** Progress from the holder; also renews the lease, never past the station's timeout. */
   static final String PROGRESS = """
@@ -147,10 +154,11 @@ final class TaskSql {
    */
   static final String RELEASE_NOT_IN_HAND = "UPDATE station_tasks" + HANDED_BACK + "$2" + """
 
-       WHERE executor_id = $1 AND status = 'claimed' AND NOT (id = ANY($3::text[]))
+       WHERE executor_id = $1 AND %s
+         AND NOT (id = ANY($3::text[]))
          AND claimed_at < $2::timestamptz - make_interval(secs => $4)
          AND lease_expires_at <= claimed_at + make_interval(secs => $5)
-      RETURNING id""";
+      RETURNING id""".formatted(OUT_AT_WORK);
 
   /**
    * A registration starts a new run of an executor: the leases its earlier run still holds (it was
@@ -161,8 +169,8 @@ final class TaskSql {
    */
   static final String EXPIRE_EXECUTOR_LEASES = """
       UPDATE station_tasks SET lease_expires_at = $2
-       WHERE executor_id = $1 AND status = 'claimed' AND lease_expires_at > $2
-         AND NOT (id = ANY(COALESCE($3::text[], '{}')))""";
+       WHERE executor_id = $1 AND lease_expires_at > $2 AND NOT (id = ANY(COALESCE($3::text[], '{}')))
+         AND %s""".formatted(OUT_AT_WORK);
 
   static final String CANCELLED_HELD_BY = """
       SELECT id, false AS released FROM station_tasks WHERE executor_id = $1 AND status = 'cancelled' AND completed_at > $2
@@ -170,6 +178,25 @@ final class TaskSql {
       SELECT r.task_id, true FROM task_releases r
        WHERE r.executor_id = $1 AND r.released_at > $2
          AND NOT EXISTS (SELECT 1 FROM station_tasks t WHERE t.id = r.task_id AND t.executor_id = $1 AND t.status = 'claimed')""";
+
+  /**
+   * The executor's completion of a task its track's node could not take yet (the owner is gone and its
+   * lease still holds): the report is kept with the task, so the work is not lost and the executor is
+   * free; the reconciliation hands it to the track once a node owns it ({@link #STORED_REPORTS}).
+   */
+  static final String STORE_REPORT = """
+      UPDATE station_tasks SET report = $3, reported_at = $4
+       WHERE id = $1 AND lease_token = $2 AND status = 'claimed'
+      RETURNING id""";
+
+  /** The stored reports waiting for their tracks, oldest first. */
+  static final String STORED_REPORTS = """
+      SELECT id, track_id, report FROM station_tasks
+       WHERE report IS NOT NULL AND status = 'claimed' ORDER BY reported_at LIMIT $1""";
+
+  /** A stored report its track refused (the track moved on without it): the task is at work again, for the sweep to rescue. */
+  static final String DROP_REPORT = """
+      UPDATE station_tasks SET report = NULL, reported_at = NULL WHERE id = $1 AND status = 'claimed'""";
 
   /** Lost work with attempts left goes back to the queue after its backoff. */
   static final String REQUEUE_LOST = """
@@ -179,16 +206,16 @@ final class TaskSql {
              available_at = $1::timestamptz + make_interval(secs =>
                  LEAST(s.backoff_max_ms, s.backoff_initial_ms * power(s.backoff_multiplier, s.attempt - 1)) / 1000.0)
         FROM (SELECT id, executor_id FROM station_tasks
-               WHERE status = 'claimed' AND (lease_expires_at < $1 OR executor_id = ANY ($2)) AND attempt < max_attempts
+               WHERE (lease_expires_at < $1 OR executor_id = ANY ($2)) AND attempt < max_attempts AND %s
                FOR UPDATE) lost
        WHERE s.id = lost.id AND s.status = 'claimed'
-      RETURNING s.id, s.track_id, s.project_id, s.attempt, s.capability, s.available_at, lost.executor_id AS lost_by""";
+      RETURNING s.id, s.track_id, s.project_id, s.attempt, s.capability, s.available_at, lost.executor_id AS lost_by""".formatted(OUT_AT_WORK);
 
   /** Lost work with no attempts left: the track halts. */
   static final String EXHAUSTED = """
       SELECT id, track_id, project_id, attempt, lease_token, executor_id, NOT (executor_id = ANY ($2)) AS lease_ran_out
         FROM station_tasks
-       WHERE status = 'claimed' AND (lease_expires_at < $1 OR executor_id = ANY ($2)) AND attempt >= max_attempts""";
+       WHERE (lease_expires_at < $1 OR executor_id = ANY ($2)) AND attempt >= max_attempts AND %s""".formatted(OUT_AT_WORK);
 
   static final String DROP = """
       UPDATE station_tasks SET status = 'dropped', completed_at = $3

@@ -1,11 +1,13 @@
 package io.productionline.track;
 
 import io.productionline.Periodic;
+import io.productionline.Refusal;
 import io.productionline.Services;
 import io.productionline.line.LineDefinition;
 import io.productionline.line.TrackState;
 import io.productionline.store.AdvisoryLocks;
 import io.productionline.store.LeaseRepository;
+import io.productionline.store.TaskRepository.StoredReport;
 import io.productionline.store.TrackRow;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -42,14 +44,15 @@ public final class Reconciler {
 
   private static final Logger log = LoggerFactory.getLogger(Reconciler.class);
   private static final long LOCK_KEY = 0x50_4c_72_65_63L;
+  private static final int STORED_REPORTS_PER_PASS = 500;
 
   /**
    * What one pass did: {@code ran} is false when another node held the lock (or this node holds no
    * lease); {@code adopted} the tracks placed on a lease holder; {@code woken} the tracks sent
-   * {@code reconcile}.
+   * {@code reconcile}; {@code reportsTaken} the tasks whose stored completion their track took.
    */
-  public record Pass(boolean ran, List<String> adopted, List<String> woken) {
-    static final Pass SKIPPED = new Pass(false, List.of(), List.of());
+  public record Pass(boolean ran, List<String> adopted, List<String> woken, List<String> reportsTaken) {
+    static final Pass SKIPPED = new Pass(false, List.of(), List.of(), List.of());
   }
 
   private record Found(List<String> orphans, List<TrackRow> stranded, List<String> holders) {
@@ -96,7 +99,37 @@ public final class Reconciler {
             : s.tracks.orphans(conn).compose(orphans -> s.tracks.stranded(conn)
                 .compose(stranded -> leases.holders(conn).map(holders -> new Found(orphans, stranded, holders))))))
         .compose(found -> found == null ? Future.succeededFuture(Pass.SKIPPED)
-            : adopt(found.orphans(), found.holders()).compose(adopted -> wake(found.stranded()).map(woken -> new Pass(true, adopted, woken))));
+            : adopt(found.orphans(), found.holders()).compose(adopted -> wake(found.stranded())
+                .compose(woken -> handStoredReports().map(taken -> new Pass(true, adopted, woken, taken)))));
+  }
+
+  /**
+   * Hands each stored completion (an executor's report its track's node could not take: see
+   * {@code WorkService}) to its track, which places the track where a lease holds it; a track that
+   * refuses it for good (it moved on without it) has the report dropped, and the task is at work
+   * again for the rescue sweep. One that cannot be reached yet is handed at the next pass.
+   */
+  private Future<List<String>> handStoredReports() {
+    return s.tasks.storedReports(s.pool, STORED_REPORTS_PER_PASS).compose(reports -> {
+      List<String> taken = Collections.synchronizedList(new ArrayList<>());
+      List<Future<?>> sent = new ArrayList<>();
+      for (StoredReport r : reports) {
+        sent.add(supervisor.send(r.trackId(), r.command()).map(reply -> {
+          log.info("Track {} took the stored completion of task {}", r.trackId(), r.taskId());
+          return taken.add(r.taskId());
+        }).recover(e -> {
+          int status = Refusal.of(e).status();
+          if (status == 409 || status == 404 || status == 410) {
+            log.warn("Track {} refused the stored completion of task {} ({}); the task is at work again", r.trackId(), r.taskId(),
+                e.getMessage());
+            return s.tasks.dropReport(s.pool, r.taskId()).map(false);
+          }
+          log.info("Track {} did not take the stored completion of task {} yet: {}", r.trackId(), r.taskId(), e.getMessage());
+          return Future.succeededFuture(false);
+        }));
+      }
+      return Future.join(sent).<List<String>>map(v -> List.copyOf(taken)).recover(e -> Future.succeededFuture(List.copyOf(taken)));
+    });
   }
 
   /** Places each orphan on a member holding a valid lease (this node when none other answers). */

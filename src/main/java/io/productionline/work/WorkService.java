@@ -719,6 +719,26 @@ public final class WorkService {
   }
 
   /** The completion of a task whose holder and lease were checked ({@code t}). */
+  /**
+   * The track's node did not take a completion ({@code why}: its owner is gone and its lease still
+   * holds, or it did not answer in time): the report is stored with the task while the lease holds
+   * it, and the executor is answered that its work is kept ({@code stored: true}); the
+   * reconciliation hands it to the track once a node owns it. When the lease no longer holds the
+   * task, the refusal stands.
+   */
+  private Future<JsonObject> storeReport(TaskRow t, String leaseToken, JsonObject command, Throwable why) {
+    return s.tasks.storeReport(s.pool, t.id(), leaseToken, command, s.clock.instant()).compose(kept -> {
+      if (!kept) {
+        return Future.failedFuture(why);
+      }
+      log.info("Task {} of track {}: its track's node did not take the completion ({}); the report is kept with the task and "
+          + "the track takes it once a node owns it", t.id(), t.trackId(), why.getMessage(), entries(fields(t, "report_stored").getMap()));
+      return Future.succeededFuture(new JsonObject().put("task_id", t.id()).put("completed", false).put("stored", true)
+          .put("detail", "the work is kept: the track's node is away, and the track takes this completion as soon as a node "
+              + "owns it; do not send it again"));
+    }, e -> Future.failedFuture(why));
+  }
+
   private Future<JsonObject> completeHeld(TaskRow t, String leaseToken, String executorId, StationReport report, JsonArray artifacts,
                                           Consumer<JsonObject> left) {
     String taskId = t.id();
@@ -730,7 +750,17 @@ public final class WorkService {
         .put("executor_id", t.executorId()));
     // A release that came between the holder check and the track's verticle is named as such too.
     return stored.compose(v -> supervisor.send(t.trackId(), command))
-        .recover(e -> releasedLease(e, taskId, leaseToken)).compose(reply -> {
+        .recover(e -> releasedLease(e, taskId, leaseToken))
+        .recover(e -> Refusal.of(e).status() == 503 ? storeReport(t, leaseToken, command, e) : Future.failedFuture(e))
+        .compose(reply -> {
+      if (reply.getBoolean("stored", false)) {
+        return executors.finishStation(t.executorId(), 0, report.outcome() == Outcome.STABILIZED)
+            .onSuccess(v -> v.ifPresent(view -> {
+              publishExecutor(view);
+              left.accept(view);
+            }))
+            .map(reply);
+      }
       if (reply.getBoolean("repeated", false)) {
         return Future.succeededFuture(reply.put("completed", true));
       }

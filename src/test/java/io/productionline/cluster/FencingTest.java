@@ -223,6 +223,47 @@ class FencingTest {
   }
 
   @Test
+  @DisplayName("a completion whose track's owner is gone while its lease holds is kept with the task, not lost: the executor "
+      + "is answered at once, no rescue re-runs the work, and the track takes it once a live node adopts it")
+  void completionForAGoneOwnerIsKept() {
+    startTwo();
+    Executor x = new Executor(nodes.get(0), "x-kept");
+    TrackRow held = startAndClaim(nodes.get(0), "kept", x);
+    TestNode owner = byId(held.ownerNode());
+    TestNode survivor = other(owner);
+    String taskId = x.current.getString("task_id");
+    // The owner dies as a killed process does: out of the cluster, its verticles and event bus gone, its lease still
+    // valid in PostgreSQL (nothing released it).
+    ((HazelcastClusterManager) ((VertxInternal) owner.vertx).clusterManager()).getHazelcastInstance().getLifecycleService().terminate();
+    Await.until(() -> survivor.node.services().node.liveNodes().size(), n -> n == 1, Duration.ofSeconds(30), "the survivor to see the owner leave");
+    owner.vertx.close().await();
+
+    Api.Reply r = x.complete(survivor, x.current);
+    assertEquals(200, r.status(), r.text());
+    assertEquals(true, r.json().getBoolean("stored"), r.text());
+    assertEquals(false, r.json().getBoolean("completed"), r.text());
+    Row kept = survivor.sql("SELECT status, report IS NOT NULL AS kept FROM station_tasks WHERE id = '" + taskId + "'").get(0);
+    assertEquals("claimed", kept.getString("status"), "the track has not taken it yet");
+    assertTrue(kept.getBoolean("kept"), "the report is kept with the task");
+
+    // The executor has let it go: its lease runs out, and still nothing rescues the task (its work is done).
+    survivor.sql("UPDATE station_tasks SET lease_expires_at = now() - interval '1 second' WHERE id = '" + taskId + "'");
+    assertEquals(List.of(), survivor.node.sweeper().runOnce().await().requeued(), "kept work is not lost work");
+    Pass early = Await.until(() -> survivor.node.reconciler().runOnce().await(), Pass::ran, Duration.ofSeconds(30), "a reconciliation");
+    assertEquals(List.of(), early.reportsTaken(), "no node may write the track while its owner's lease holds");
+
+    expireLease(survivor, held.ownerEpoch());
+    Pass pass = Await.until(() -> survivor.node.reconciler().runOnce().await(), Pass::ran, Duration.ofSeconds(30), "a reconciliation");
+    assertEquals(List.of(held.id()), pass.adopted());
+    assertEquals(List.of(taskId), pass.reportsTaken(), "the adopted track took the kept completion");
+    assertEquals("completed", survivor.sql("SELECT status FROM station_tasks WHERE id = '" + taskId + "'").get(0).getString(0));
+    assertEquals(1L, survivor.sql("SELECT count(*) FROM station_tasks WHERE track_id = '" + held.id() + "' AND run_no = 1").get(0).getLong(0),
+        "the station run was not run again");
+    assertEquals(id(survivor), survivor.sql("SELECT owner_node FROM tracks WHERE id = '" + held.id() + "'").get(0).getString(0));
+    assertEquals(List.of(), survivor.node.reconciler().runOnce().await().reportsTaken(), "taken once");
+  }
+
+  @Test
   @DisplayName("/health shows the node's lease, and a node without a lease is not healthy")
   void healthShowsTheLease() {
     TestNode n = TestNode.start();

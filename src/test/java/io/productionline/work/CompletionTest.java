@@ -9,6 +9,7 @@ import io.productionline.work.WorkKit.RawExecutor;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
@@ -52,8 +53,8 @@ class CompletionTest {
   }
 
   @Test
-  @DisplayName("A completion of a track another node's valid lease owns writes nothing; once that lease expired in PostgreSQL, "
-      + "the track is adopted here and the same lease completes it")
+  @DisplayName("A completion of a track another node's valid lease owns writes nothing to the track: the executor's report is kept "
+      + "with the task; once that lease expired in PostgreSQL, the track is adopted here and takes it, once")
   void anotherOwnersTrackIsNotWritten() {
     RawExecutor x = startOneLine("fenced", "fencer");
     JsonObject task = x.claim(5).orElseThrow();
@@ -64,16 +65,21 @@ class CompletionTest {
     node.sql("UPDATE tracks SET owner_node = 'another-node', owner_epoch = " + epoch + " WHERE id = '" + track + "'");
     Row before = state(track);
 
-    Api.Reply refused = x.complete(task, "stabilized");
-    assertEquals(503, refused.status(), refused.text());
+    Api.Reply kept = x.complete(task, "stabilized");
+    assertEquals(200, kept.status(), kept.text());
+    assertEquals(true, kept.json().getBoolean("stored"), "the work is kept, not refused: " + kept.text());
     assertNothingWritten(task, before, state(track));
     assertEquals("another-node", node.sql("SELECT owner_node FROM tracks WHERE id = '" + track + "'").get(0).getString(0),
         "a valid lease keeps its track");
+    assertEquals(List.of(), node.node.reconciler().runOnce().await().reportsTaken(), "not while that lease holds");
 
     node.sql("UPDATE node_leases SET expires_at = now() - interval '1 second' WHERE epoch = " + epoch);
-    Api.Reply completed = x.complete(task, "stabilized");
-    assertEquals(200, completed.status(), completed.text());
+    assertEquals(List.of(task.getString("task_id")), node.node.reconciler().runOnce().await().reportsTaken(),
+        "the reconciliation hands the kept report to the track it adopted");
     assertMovedOnce(task, before, state(track));
+    Api.Reply again = x.complete(task, "stabilized");
+    assertEquals(200, again.status(), "asked again, it is answered again: " + again.text());
+    assertEquals(before.getLong("version") + 1, state(track).getLong("version"), "and moves nothing more");
     Row owner = node.sql("SELECT owner_node, owner_epoch FROM tracks WHERE id = '" + track + "'").get(0);
     assertEquals(node.node.services().node.id(), owner.getString(0), "adopted by this node");
     assertEquals(node.node.services().lease.epoch(), owner.getLong(1), "under this node's epoch");
