@@ -52,15 +52,16 @@ export function svg(tag, attrs, ...children) {
   return el;
 }
 
-// Replace the children of `parent` with `nodes`, but only when the sequence differs, so
-// that an element keeping focus (an input being typed into) is not moved needlessly.
+// Make the children of `parent` the sequence `nodes`, touching only what differs: a node that
+// stays is not taken out and put back, so an element keeping focus (an input being typed into, a
+// button just pressed from the keyboard) keeps it while rows are added or removed around it.
 export function reconcile(parent, nodes) {
-  const current = parent.children;
-  let same = current.length === nodes.length;
-  for (let i = 0; same && i < nodes.length; i++) {
-    if (current[i] !== nodes[i]) same = false;
-  }
-  if (!same) parent.replaceChildren(...nodes);
+  const keep = new Set(nodes);
+  for (const n of [...parent.childNodes]) if (!keep.has(n)) n.remove();
+  nodes.forEach((n, i) => {
+    const at = parent.childNodes[i];
+    if (at !== n) parent.insertBefore(n, at ?? null);
+  });
 }
 
 // Restart a one-shot CSS animation class on an element.

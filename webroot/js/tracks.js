@@ -23,7 +23,7 @@ const CHIP_W = 84;
 const CONN_W = 22;
 
 const rows = new Map();          // track_id -> { el, parts, sig }
-const familyHeads = new Map();   // document_type -> element
+const familyHeads = new Map();   // document_type -> { el, text, toggle }
 const fanoutRows = new Map();    // document_type -> element
 const openFamilies = new Set();  // fan-out families the operator opened
 
@@ -421,33 +421,41 @@ function fanOutParent(list) {
 }
 
 function familyHead(doc, list, parent) {
-  let el = familyHeads.get(doc);
-  if (!el) {
-    el = h('div', { class: 'family-head', dataset: { documentType: doc } });
-    familyHeads.set(doc, el);
+  let head = familyHeads.get(doc);
+  if (!head) {
+    // The toggle is made once and kept: a progress update repaints the text around it, so a
+    // keyboard user's focus stays on it while the children move.
+    const toggle = h('button', {
+      class: 'btn btn-ghost fanout-toggle', type: 'button', onclick: () => actions && actions.toggleFamily(doc),
+    });
+    head = { el: h('div', { class: 'family-head', dataset: { documentType: doc } }), text: h('span', { class: 'family-text' }), toggle };
+    head.el.append(head.text, toggle);
+    familyHeads.set(doc, head);
   }
+  const { el, toggle } = head;
   const done = list.filter((t) => t.state === 'stabilized').length;
   const st = urgentState(list);
   const open = openFamilies.has(doc);
   // A fan-out says its progress as the server counts it ("12 of 30 stabilized"); the page does not count it again.
   const progress = parent ? parent.fan_out.progress : null;
   const collapsible = parent && list.length > FANOUT_LIMIT;
-  const sig = `${list.length}|${done}|${st}|${progress}|${open}`;
+  const sig = `${list.length}|${done}|${st}|${progress}|${open}|${collapsible}`;
   if (el.dataset.sig !== sig) {
     el.dataset.sig = sig;
     el.dataset.state = st;
+    el.dataset.collapsed = String(!!collapsible && !open);
     el.className = `family-head s-${st}`;
-    el.replaceChildren(
+    head.text.replaceChildren(
       h('span', { class: 'family-title' }, humanize(doc)),
-      h('span', { class: 'family-count mono' }, progress
-        ? `fan-out of ${humanize(parent.document_type).toLowerCase()} · ${progress}`
-        : `${list.length} tracks · ${done}/${list.length} stabilized`),
+      progress
+        ? h('span', { class: 'family-count mono' }, `fan-out of ${humanize(parent.document_type).toLowerCase()} · `,
+          h('span', { class: 'fanout-progress', dataset: { parentTrackId: parent.track_id } }, progress))
+        : h('span', { class: 'family-count mono' }, `${list.length} tracks · ${done}/${list.length} stabilized`),
       list.length > FANOUT_LIMIT ? h('span', { class: 'fanout-tag' }, 'fan-out') : null,
-      distribution(list),
-      collapsible ? h('button', {
-        class: 'btn btn-ghost fanout-toggle', type: 'button', 'aria-expanded': String(open),
-        onclick: () => actions && actions.toggleFamily(doc),
-      }, open ? 'Collapse' : `Show all ${list.length}`) : null);
+      distribution(list));
+    toggle.hidden = !collapsible;
+    toggle.setAttribute('aria-expanded', String(open));
+    toggle.textContent = open ? 'Collapse' : `Show all ${list.length}`;
   }
   return el;
 }

@@ -105,3 +105,17 @@ export function stationOfPath(path) {
   const m = /^document_types\[\d+\]\.stations\[(\d+)\]/.exec(path || '');
   return m ? Number(m[1]) : -1;
 }
+
+/**
+ * The field of a type's fan_out a finding's path names (`…fan_out.child_type` → 'child_type'),
+ * '' for the fan_out as a whole, or null when the path is not about a fan_out.
+ */
+export function fanOutFieldOfPath(path) {
+  const m = /^document_types\[\d+\]\.fan_out(?:\.(\w+))?/.exec(path || '');
+  return m ? (m[1] ?? '') : null;
+}
+
+/** A new fan-out of `type`: from its first station; the rest for the designer to fill (the validator says what is missing). */
+export function newFanOut(type) {
+  return { station: type.stations?.[0]?.id ?? '', items: '', child_type: '' };
+}

@@ -1,5 +1,6 @@
 // The Design view: pick a line and a version or start a new line; add and remove document types,
-// draw and remove dependencies on the graph, give each type its stations from presets; the
+// draw and remove dependencies on the graph, give each type its stations from presets and its
+// fan-out (station, items field, child type, max items); the
 // server's validator (POST /api/v1/lines/validate) speaks on the element it concerns while you
 // edit; an admin saves the definition as a new version with a note and sees the diff against the
 // version before; a project can be created from a stored version. Everyone else reads.
@@ -269,11 +270,12 @@ export function mountDesign(root) {
     const sig = JSON.stringify([t, ti, list.map((x) => x.name), mine, editable, st.skills.length]);
     if (ui.type.dataset.sig === sig) return;
     ui.type.dataset.sig = sig;
-    const typeFindings = mine.filter((f) => model.stationOfPath(f.path) < 0);
+    const typeFindings = mine.filter((f) => model.stationOfPath(f.path) < 0 && model.fanOutFieldOfPath(f.path) == null);
     const others = list.filter((x) => x.name !== t.name);
     const stations = (t.stations || []).map((s, si) => station(t, ti, s, si, editable));
     const focused = ui.type.contains(document.activeElement) ? document.activeElement.dataset.fk : null;
-    ui.type.replaceChildren(
+    // replaceChildren would write a left-out part (null) as the text "null": leave those out.
+    ui.type.replaceChildren(...[
       h('div', { class: 'design-type-head' },
         h('h3', null, t.name),
         h('button', { class: 'btn btn-danger', type: 'button', id: 'design-remove-type', disabled: !editable,
@@ -286,6 +288,7 @@ export function mountDesign(root) {
               if (e.target.checked) model.addDependency(st.def, t.name, o.name); else model.removeDependency(st.def, t.name, o.name);
               changed();
             } }), ` ${o.name}`)) : h('span', { class: 'design-muted' }, 'no other types')),
+      fanOut(t, ti, list, editable),
       h('div', { class: 'design-stations' }, stations.length ? stations : h('p', { class: 'design-muted' }, 'No stations yet: add one from a preset.')),
       h('div', { class: 'design-add-station' },
         h('label', null, 'Kind ', ui.presetKind), h('label', null, 'Step ', ui.presetStep),
@@ -293,9 +296,49 @@ export function mountDesign(root) {
           t.stations = t.stations || [];
           t.stations.push(model.presetStation(t, ui.presetKind.value, ui.presetStep.value, st.skills));
           changed();
-        } }, 'Add station')));
+        } }, 'Add station'))].filter(Boolean));
     // Keep the keyboard where it was: the panel is rebuilt after each edit.
     if (focused) ui.type.querySelector(`[data-fk="${CSS.escape(focused)}"]`)?.focus();
+  }
+
+  /**
+   * The type's fan-out: whether it fans out, the station whose output lists the items, the field
+   * that lists them, the child type (one of the line's types) and max_items. The validator's
+   * findings on fan_out.<field> appear on that field.
+   */
+  function fanOut(t, ti, list, editable) {
+    const f = t.fan_out;
+    const findings = st.findings.filter((x) => model.typeOfPath(x.path) === ti && model.fanOutFieldOfPath(x.path) != null);
+    const on = h('input', { type: 'checkbox', id: 'design-fanout-on', dataset: { fk: 'fanout:on' }, checked: !!f, disabled: !editable,
+      onchange: (e) => { if (e.target.checked) t.fan_out = model.newFanOut(t); else delete t.fan_out; changed(); } });
+    const head = h('label', { class: 'dep-toggle' }, on, ' fans out: each item of a station\'s output becomes a child track');
+    if (!f) return h('fieldset', { class: 'design-fanout' }, h('legend', null, 'Fan-out'), head);
+    const set = (key, value) => { if (value === '' || value == null) delete f[key]; else f[key] = value; changed(); };
+    // A value the lists do not hold (a stored or typed one) stays shown as it is, for the validator to speak about.
+    const withCurrent = (values, current) => (current && !values.includes(current) ? [...values, current] : values);
+    const field = (name, label, input) => {
+      const mine = findings.filter((x) => model.fanOutFieldOfPath(x.path) === name);
+      input.dataset.fk = `fanout:${name}`;
+      input.dataset.field = name;
+      if (mine.length) input.setAttribute('aria-invalid', 'true');
+      return h('div', { class: ['design-field', mine.length && 'has-finding'], dataset: { fanOutField: name } },
+        h('label', null, h('span', null, label), input), findingList(mine));
+    };
+    const stationIds = withCurrent((t.stations || []).map((s) => s.id).filter(Boolean), f.station);
+    const listId = `design-fanout-types-${ti}`;
+    return h('fieldset', { class: ['design-fanout', findings.length && 'has-finding'] }, h('legend', null, 'Fan-out'), head,
+      findingList(findings.filter((x) => model.fanOutFieldOfPath(x.path) === '')),
+      h('div', { class: 'design-fields' },
+        field('station', 'station', h('select', { disabled: !editable, onchange: (e) => set('station', e.target.value) },
+          h('option', { value: '', selected: !f.station }, '—'),
+          ...stationIds.map((id) => h('option', { value: id, selected: id === f.station }, id)))),
+        field('items', 'items field of its output', h('input', { value: f.items ?? '', disabled: !editable, spellcheck: 'false',
+          onchange: (e) => set('items', e.target.value.trim()) })),
+        field('child_type', 'child type', h('input', { value: f.child_type ?? '', list: listId, disabled: !editable, spellcheck: 'false',
+          autocomplete: 'off', onchange: (e) => set('child_type', e.target.value.trim()) })),
+        field('max_items', 'max items', h('input', { type: 'number', min: 1, max: 1000, placeholder: '100', value: f.max_items ?? '',
+          disabled: !editable, onchange: (e) => set('max_items', e.target.value === '' ? null : Number(e.target.value)) }))),
+      h('datalist', { id: listId }, ...list.filter((x) => x.name !== t.name).map((x) => h('option', { value: x.name }))));
   }
 
   function station(t, ti, s, si, editable) {

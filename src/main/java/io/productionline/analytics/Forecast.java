@@ -58,7 +58,8 @@ public final class Forecast {
   }
 
   /**
-   * An unfinished track. {@code waitsFor}: the ids of the dependency tracks it still waits for;
+   * An unfinished track. {@code waitsFor}: the ids of the dependency tracks it still waits for (for a
+   * join on a fan-out whose track is done, the children not yet done);
    * {@code cannotClear}: why one never will (cancelled for good, not started), or null;
    * {@code priority} and {@code environment} (null: each station's own) go to the tasks it queues.
    */

@@ -224,13 +224,22 @@ public final class LineAnalytics {
       List<String> waitsFor = new ArrayList<>();
       String cannot = null;
       for (String dep : type.get().dependsOn()) {
-        Optional<TrackRow> current = io.productionline.track.Tracks.current(byProject.getOrDefault(t.projectId(), List.of()), dep);
-        if (current.isEmpty()) {
+        io.productionline.track.Tracks.Dependency d = io.productionline.track.Tracks.dependency(byProject.getOrDefault(t.projectId(), List.of()), dep);
+        if (d.current() == null) {
           cannot = "its dependency " + dep + " has no track";
-        } else if (current.get().state() == TrackState.CANCELLED) {
+        } else if (d.current().state() == TrackState.CANCELLED) {
           cannot = "its dependency " + dep + " was cancelled for good";
-        } else if (!current.get().state().clearsDependents()) {
-          waitsFor.add(current.get().id());
+        } else if (!d.current().state().clearsDependents()) {
+          waitsFor.add(d.current().id());
+        } else {
+          // A join: the fan-out's track is done, its children are not; it enters its first station after the last of them.
+          for (TrackRow child : d.awaited()) {
+            if (child.state() == TrackState.CANCELLED) {
+              cannot = "a child of its dependency " + dep + " was cancelled";
+            } else {
+              waitsFor.add(child.id());
+            }
+          }
         }
       }
       JsonObject params = p.params() == null ? new JsonObject() : p.params();

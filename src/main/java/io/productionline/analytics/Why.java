@@ -31,7 +31,9 @@ import java.util.Set;
  * <ul>
  *   <li>{@code finished}: stabilized, escalated or cancelled; nothing to wait for.</li>
  *   <li>{@code not_started}: queued; nobody pressed Start Production or Run Full Line.</li>
- *   <li>{@code open_dependencies}: blocked; names each dependency, where it stands and its ETA.</li>
+ *   <li>{@code open_dependencies}: blocked; names each dependency, where it stands and its ETA; a join
+ *       on a fan-out whose track is done waits on its children ("awaiting 18 of 30 children of plan",
+ *       {@link Tracks#dependency}), with the last child's ETA.</li>
  *   <li>{@code dependency_cancelled}: blocked for good; a dependency was cancelled permanently.</li>
  *   <li>{@code open_interrupt}: awaiting an operator or halted; the interrupt, its age and SLA, and
  *       for a halt the last audit's failing gate and finding.</li>
@@ -103,15 +105,28 @@ public final class Why {
     TrackRow t = c.track();
     JsonArray deps = new JsonArray();
     List<String> open = new ArrayList<>();
+    List<String> awaiting = new ArrayList<>();
     String cancelled = null;
     for (String dep : c.type().dependsOn()) {
-      Optional<TrackRow> current = Tracks.current(c.projectTracks(), dep);
-      String depState = current.map(r -> r.state().wire()).orElse("missing");
-      if (current.isPresent() && current.get().state().clearsDependents()) {
+      Tracks.Dependency at = Tracks.dependency(c.projectTracks(), dep);
+      if (!at.open()) {
         continue;
       }
+      Optional<TrackRow> current = Optional.ofNullable(at.current());
+      String depState = current.map(r -> r.state().wire()).orElse("missing");
       JsonObject d = new JsonObject().put("document_type", dep).put("state", depState)
           .put("track_id", current.map(TrackRow::id).orElse(null));
+      if (at.awaitingChildren()) {
+        // A join: the fan-out's track is done; its children are what it waits for, and the last of them is its ETA.
+        Instant eta = latestFinish(c, at.awaited());
+        d.put("children", at.children().toJson());
+        if (eta != null) {
+          d.put("eta_at", eta.toString());
+        }
+        deps.add(d);
+        awaiting.add(at.children().awaitingText(dep) + " (" + at.children().text() + (eta != null ? ", ETA " + eta : "") + ")");
+        continue;
+      }
       Forecast.Outlook o = current.isPresent() && c.outlooks() != null ? c.outlooks().get(current.get().id()) : null;
       if (o != null && o.finish() != null) {
         d.put("eta_at", o.finish().toString());
@@ -129,10 +144,29 @@ public final class Why {
       return new Answer("dependency_cancelled", false, "Blocked for good: " + which + " was cancelled permanently"
           + " — cancel or redesign this document", t.stateEnteredAt(), detail);
     }
-    if (open.isEmpty()) {
+    if (open.isEmpty() && awaiting.isEmpty()) {
       return new Answer("open_dependencies", false, "Dependencies cleared — entering its first station", t.stateEnteredAt(), detail);
     }
-    return new Answer("open_dependencies", false, "Waiting on " + String.join(", ", open), t.stateEnteredAt(), detail);
+    List<String> parts = new ArrayList<>();
+    if (!open.isEmpty()) {
+      parts.add("Waiting on " + String.join(", ", open));
+    }
+    parts.addAll(awaiting);
+    String text = String.join("; ", parts);
+    return new Answer("open_dependencies", false, Character.toUpperCase(text.charAt(0)) + text.substring(1), t.stateEnteredAt(), detail);
+  }
+
+  /** When the last of {@code tracks} is forecast to finish; null when any of them has no finish time. */
+  private static Instant latestFinish(Context c, List<TrackRow> tracks) {
+    Instant last = null;
+    for (TrackRow r : tracks) {
+      Forecast.Outlook o = c.outlooks() == null ? null : c.outlooks().get(r.id());
+      if (o == null || o.finish() == null) {
+        return null;
+      }
+      last = last == null || o.finish().isAfter(last) ? o.finish() : last;
+    }
+    return last;
   }
 
   // --- stopped ----------------------------------------------------------------------------------

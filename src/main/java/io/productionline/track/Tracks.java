@@ -55,22 +55,49 @@ public final class Tracks {
   public static List<String> openDependencies(List<TrackRow> rows, List<String> deps) {
     List<String> open = new java.util.ArrayList<>();
     for (String dep : deps) {
-      Optional<TrackRow> current = current(rows, dep);
-      if (current.isPresent() && current.get().state().clearsDependents()) {
-        // A fan-out is done when its children are: every one stabilized or escalated.
-        FanOutProgress children = fanOutProgress(rows, current.get().id());
-        if (!children.done()) {
-          open.add(dep + " (fan-out: " + children.text() + ")");
-        }
+      Dependency d = dependency(rows, dep);
+      if (!d.open()) {
         continue;
       }
-      if (current.isPresent() && current.get().state() == io.productionline.line.TrackState.CANCELLED) {
-        open.add(dep + " (cancelled: " + current.get().reason() + ")");
+      if (d.awaitingChildren()) {
+        open.add(dep + " (fan-out: " + d.children().text() + ")");
+      } else if (d.current() != null && d.current().state() == io.productionline.line.TrackState.CANCELLED) {
+        open.add(dep + " (cancelled: " + d.current().reason() + ")");
       } else {
         open.add(dep);
       }
     }
     return open;
+  }
+
+  /**
+   * Where one dependency of a track stands: {@code current}, the current track of type
+   * {@code documentType} (null: none); when that track is stabilized or escalated, {@code children},
+   * the progress of its fan-out (none: done at once), and {@code awaited}, its children not yet
+   * stabilized or escalated. The rule of {@link #openDependencies}, and what "why is it waiting" and
+   * the forecast read of a join.
+   */
+  public record Dependency(String documentType, TrackRow current, FanOutProgress children, List<TrackRow> awaited) {
+
+    /** The dependency still holds its dependents: no track cleared it, or its fan-out's children have not. */
+    public boolean open() {
+      return current == null || !current.state().clearsDependents() || !children.done();
+    }
+
+    /** Its track cleared it, but its fan-out's children have not all: a join waits on them, not on it. */
+    public boolean awaitingChildren() {
+      return current != null && current.state().clearsDependents() && !children.done();
+    }
+  }
+
+  /** Where dependency {@code dep} stands among the project's {@code rows} ({@link Dependency}). */
+  public static Dependency dependency(List<TrackRow> rows, String dep) {
+    TrackRow current = current(rows, dep).orElse(null);
+    if (current == null || !current.state().clearsDependents()) {
+      return new Dependency(dep, current, null, List.of());
+    }
+    List<TrackRow> children = children(rows, current.id());
+    return new Dependency(dep, current, progress(children), children.stream().filter(c -> !c.state().clearsDependents()).toList());
   }
 
   /**
@@ -98,7 +125,17 @@ public final class Tracks {
   public record FanOutProgress(int total, int stabilized, int escalated, int cancelled) {
 
     public boolean done() {
-      return stabilized + escalated == total;
+      return awaited() == 0;
+    }
+
+    /** The children not yet stabilized or escalated: what a join still waits for. */
+    public int awaited() {
+      return total - stabilized - escalated;
+    }
+
+    /** "awaiting 18 of 30 children of plan": what a join on the fan-out of {@code parentType} waits for. */
+    public String awaitingText(String parentType) {
+      return "awaiting " + awaited() + " of " + total + " children of " + parentType;
     }
 
     /** "12 of 30 stabilized", with the escalated and cancelled ones named when there are any. */
@@ -109,17 +146,21 @@ public final class Tracks {
 
     public io.vertx.core.json.JsonObject toJson() {
       return new io.vertx.core.json.JsonObject().put("children", total).put("stabilized", stabilized).put("escalated", escalated)
-          .put("cancelled", cancelled).put("finished", stabilized + escalated + cancelled).put("done", done()).put("progress", text());
+          .put("cancelled", cancelled).put("finished", stabilized + escalated + cancelled).put("awaited", awaited()).put("done", done()).put("progress", text());
     }
   }
 
   /** The progress of the fan-out of track {@code parentId} ({@link #children}). */
   public static FanOutProgress fanOutProgress(List<TrackRow> rows, String parentId) {
+    return progress(children(rows, parentId));
+  }
+
+  private static FanOutProgress progress(List<TrackRow> children) {
     int total = 0;
     int stabilized = 0;
     int escalated = 0;
     int cancelled = 0;
-    for (TrackRow c : children(rows, parentId)) {
+    for (TrackRow c : children) {
       total++;
       switch (c.state()) {
         case STABILIZED -> stabilized++;

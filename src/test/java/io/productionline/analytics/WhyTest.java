@@ -7,10 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.productionline.support.MutableClock;
 import io.productionline.support.TestNode;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -149,5 +152,73 @@ class WhyTest {
       assertFalse(summary.getString("text").isBlank());
     }
     assertEquals(404, node.api.get("/production/track/trk_nope/why").status());
+  }
+
+  private static JsonObject rawStation(String capability) {
+    return new JsonObject().put("id", "asm").put("kind", "assemble").put("capability", capability).put("timeout_seconds", 300)
+        .put("step", new JsonObject().put("type", "sim").put("trust", "vetted").put("params", new JsonObject().put("duration_ms", 100)));
+  }
+
+  private static List<JsonObject> ofType(JsonObject view, String type) {
+    return view.getJsonArray("tracks").stream().map(JsonObject.class::cast).filter(t -> type.equals(t.getString("document_type"))).toList();
+  }
+
+  @Test
+  @DisplayName("a join whose fan-out track is stabilized waits on its children: the why says so, and its ETA follows the last child's")
+  void joinWaitsOnTheChildren() {
+    JsonObject line = new JsonObject().put("name", "fanjoin").put("document_types", new JsonArray()
+        .add(new JsonObject().put("name", "plan").put("stations", new JsonArray().add(rawStation("flow_plan")))
+            .put("fan_out", new JsonObject().put("station", "asm").put("items", "epics").put("child_type", "epic").put("max_items", 40)))
+        .add(new JsonObject().put("name", "epic").put("stations", new JsonArray().add(rawStation("flow_epic"))))
+        .add(new JsonObject().put("name", "release").put("depends_on", new JsonArray().add("plan"))
+            .put("stations", new JsonArray().add(rawStation("flow_rel")))));
+    assertEquals(201, node.apiAs("admin").post("/api/v1/lines", new JsonObject().put("definition", line).put("note", "join")).status());
+    node.createProject("join", "fanjoin");
+    assertEquals(200, node.api.post("/production/start?project=join", new JsonObject()).status());
+    node.awaitProduction("join", v -> "assembling".equals(TestNode.track(v, "plan").getString("state")), Duration.ofSeconds(10));
+
+    FlowKit.Raw planner = new FlowKit.Raw(node.executorApi("planner"), "planner", "flow_plan");
+    FlowKit.Raw worker = new FlowKit.Raw(node.executorApi("worker"), "worker", "flow_epic");
+    FlowKit.Raw releaser = new FlowKit.Raw(node.executorApi("releaser"), "releaser", "flow_rel");
+    JsonArray epics = new JsonArray(IntStream.range(0, 30).mapToObj(i -> (Object) ("epic " + i)).toList());
+    assertEquals(200, planner.complete(planner.claim().orElseThrow(),
+        new JsonObject().put("outcome", "stabilized").put("output", new JsonObject().put("epics", epics))).status());
+    node.awaitProduction("join", v -> ofType(v, "epic").size() == 30
+        && ofType(v, "epic").stream().allMatch(t -> "assembling".equals(t.getString("state"))), Duration.ofSeconds(20));
+    // 12 children stabilized, each after a second at work (heartbeats every second keep the executors online).
+    for (int i = 0; i < 12; i++) {
+      JsonObject task = worker.claim().orElseThrow();
+      clock.advance(Duration.ofSeconds(1));
+      worker.heartbeat();
+      releaser.heartbeat();
+      planner.heartbeat();
+      assertEquals(200, worker.complete(task, new JsonObject().put("outcome", "stabilized")).status());
+    }
+    JsonObject view = node.awaitProduction("join", v -> ofType(v, "epic").stream().filter(t -> "stabilized".equals(t.getString("state"))).count() == 12
+        && TestNode.track(v, "release").getString("eta_at") != null, Duration.ofSeconds(20));
+    JsonObject plan = TestNode.track(view, "plan");
+    assertEquals("stabilized", plan.getString("state"));
+    assertEquals("12 of 30 stabilized", plan.getJsonObject("fan_out").getString("progress"));
+    JsonObject release = TestNode.track(view, "release");
+    assertEquals("blocked", release.getString("state"));
+
+    // The why names the children it waits on, not the stabilized parent, with the server's one count of them.
+    JsonObject why = why(release.getString("track_id"));
+    assertEquals("open_dependencies", why.getString("cause"), why.encodePrettily());
+    assertTrue(why.getString("text").startsWith("Awaiting 18 of 30 children of plan (12 of 30 stabilized"), why.getString("text"));
+    JsonObject dep = why.getJsonObject("detail").getJsonArray("dependencies").getJsonObject(0);
+    assertEquals("plan", dep.getString("document_type"));
+    assertEquals("stabilized", dep.getString("state"));
+    assertEquals(18, dep.getJsonObject("children").getInteger("awaited"));
+    assertEquals(plan.getJsonObject("fan_out").getString("progress"), dep.getJsonObject("children").getString("progress"));
+    assertTrue(release.getJsonObject("why").getString("text").startsWith("Awaiting 18 of 30 children of plan"),
+        "GET /production says the same: " + release.getJsonObject("why").encode());
+
+    // The forecast: the join finishes after the last of its children, and its why gives that child's finish.
+    Instant releaseEta = Instant.parse(release.getString("eta_at"));
+    Instant lastChild = ofType(view, "epic").stream().filter(t -> !"stabilized".equals(t.getString("state")))
+        .map(t -> Instant.parse(t.getString("eta_at"))).max(Instant::compareTo).orElseThrow();
+    assertTrue(releaseEta.isAfter(lastChild), "the join (ETA " + releaseEta + ") after its last child (ETA " + lastChild + ")");
+    assertTrue(dep.containsKey("eta_at"), dep.encode());
   }
 }

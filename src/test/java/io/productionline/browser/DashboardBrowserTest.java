@@ -6,17 +6,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.productionline.support.Browser;
 import io.productionline.support.TestNode;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
+import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 
 @DisplayName("The operator dashboard in headless Chromium")
@@ -141,5 +145,93 @@ class DashboardBrowserTest {
     assertTrue(browser.driver.findElements(interrupt).isEmpty(), "the interrupt left the panel");
     JsonObject answered = node.sql("SELECT resolution FROM interrupts").get(0).getJsonObject(0);
     assertTrue(answered.encode().contains("platform operators"), "the answer reached the server: " + answered);
+  }
+
+  private static JsonObject simStation(String id, String kind, long ms, JsonObject output) {
+    JsonObject params = new JsonObject().put("duration_ms", ms);
+    if (output != null) {
+      params.put("output", output);
+    }
+    return new JsonObject().put("id", id).put("kind", kind).put("capability", "sim")
+        .put("step", new JsonObject().put("type", "sim").put("trust", "vetted").put("params", params));
+  }
+
+  /** The server's own words for the fan-out of the project's plan track ({@code fan_out.progress}), or null before it fanned out. */
+  private String serverProgress(String project) {
+    JsonObject fanOut = TestNode.track(node.production(project), "plan").getJsonObject("fan_out");
+    return fanOut == null ? null : fanOut.getString("progress");
+  }
+
+  /** The fan-out progress the page shows on the epic family's row (read in one go: the row repaints as children move). */
+  private String pageProgress() {
+    return (String) browser.driver.executeScript(
+        "const e = document.querySelector(\".family-head[data-document-type='epic'] .fanout-progress\"); return e ? e.textContent : null;");
+  }
+
+  @Test
+  @DisplayName("a fan-out of 30 children is one row saying the server's progress as they stabilize; its button (mouse or keyboard) opens the 30 rows")
+  void fanOutCollapsesIntoOneRow() {
+    JsonArray epics = new JsonArray(IntStream.range(0, 30).mapToObj(i -> (Object) ("epic " + i)).toList());
+    JsonObject line = new JsonObject().put("name", "fan30").put("document_types", new JsonArray()
+        .add(new JsonObject().put("name", "plan")
+            .put("fan_out", new JsonObject().put("station", "asm").put("items", "epics").put("child_type", "epic").put("max_items", 40))
+            .put("stations", new JsonArray().add(simStation("asm", "assemble", 10, new JsonObject().put("epics", epics)))))
+        .add(new JsonObject().put("name", "epic").put("stations", new JsonArray().add(simStation("asm", "assemble", 400, null))))
+        .add(new JsonObject().put("name", "release").put("depends_on", new JsonArray().add("plan"))
+            .put("stations", new JsonArray().add(simStation("asm", "assemble", 10, null)))));
+    assertEquals(201, node.apiAs("admin").post("/api/v1/lines", new JsonObject().put("definition", line).put("note", "fan-out")).status());
+    node.createProject("fan", "fan30");
+    open("fan");
+    node.executor(2, "e1");
+    node.executor(2, "e2");
+    node.api.post("/production/start?project=fan", new JsonObject());
+
+    By head = By.cssSelector(".family-head[data-document-type='epic']");
+    By toggle = By.cssSelector(".family-head[data-document-type='epic'] button.fanout-toggle");
+    By childRows = By.cssSelector("#tracks .track[data-document-type='epic']");
+
+    // While the children run the page says what the server says, word for word (read before and after the page).
+    String midway = browser.waiting(Duration.ofSeconds(60)).pollingEvery(Duration.ofMillis(50)).until(d -> {
+      String before = serverProgress("fan");
+      String page = pageProgress();
+      return before != null && before.equals(page) && page.equals(serverProgress("fan")) && !before.startsWith("30 of") ? page : null;
+    });
+    assertTrue(midway.matches("\\d+ of 30 stabilized"), midway);
+    assertEquals(1, browser.driver.findElements(head).size(), "the 30 children are one row");
+    assertTrue(browser.driver.findElements(childRows).isEmpty(), "no child row while collapsed");
+    assertTrue(browser.driver.findElements(By.cssSelector(".fanout-summary[data-document-type='epic']")).isEmpty(), "no '+N more' row besides");
+    browser.screenshot("dashboard-fan-out-collapsed");
+
+    WebElement button = browser.driver.findElement(toggle);
+    assertEquals("Show all 30", button.getText());
+    assertEquals("false", button.getAttribute("aria-expanded"));
+    button.click();
+    browser.waiting(Duration.ofSeconds(10)).until(d -> d.findElements(childRows).size() == 30);
+    assertEquals("true", browser.driver.findElement(toggle).getAttribute("aria-expanded"));
+    browser.driver.findElement(toggle).click();
+    browser.waiting(Duration.ofSeconds(10)).until(d -> d.findElements(childRows).isEmpty());
+
+    // The progress moves on as the children stabilize, to the server's last word.
+    browser.waiting(Duration.ofSeconds(90)).until(d -> "30 of 30 stabilized".equals(pageProgress()));
+    assertEquals(serverProgress("fan"), pageProgress());
+    node.awaitProduction("fan", p -> "complete".equals(p.getString("line_state")), Duration.ofSeconds(60));
+    browser.waiting(Duration.ofSeconds(20)).until(d -> tracks("stabilized").size() == 2);
+
+    // The expand control is a real button, reached with Tab and pressed with Enter.
+    WebElement control = browser.driver.findElement(toggle);
+    assertEquals("button", control.getTagName());
+    browser.driver.executeScript("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0);");
+    Actions keys = new Actions(browser.driver);
+    int presses = 0;
+    while (!control.equals(browser.driver.switchTo().activeElement()) && presses++ < 400) {
+      keys.sendKeys(Keys.TAB).perform();
+    }
+    assertEquals(control, browser.driver.switchTo().activeElement(), "Tab reaches the fan-out's button");
+    keys.sendKeys(Keys.ENTER).perform();
+    browser.waiting(Duration.ofSeconds(10)).until(d -> d.findElements(childRows).size() == 30);
+    assertEquals(30, tracks("stabilized").size() - 2, "the 30 children, each stabilized");
+    assertEquals("Collapse", browser.driver.findElement(toggle).getText());
+    assertEquals(control, browser.driver.switchTo().activeElement(), "the focus stays on the button it pressed");
+    assertTrue(stayedOnPage(), "the page updated in place");
   }
 }

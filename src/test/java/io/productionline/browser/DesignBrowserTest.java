@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.productionline.support.Browser;
 import io.productionline.support.TestNode;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -180,5 +182,68 @@ class DesignBrowserTest {
     assertFalse(byId("design-add-type").isEnabled());
     pick("left");
     assertFalse(browser.driver.findElement(By.cssSelector("#design-type input[data-dep='root']")).isEnabled());
+  }
+
+  /** Types into a fan-out field of the selected type and leaves it (the panel is redrawn when the validator answers: find it afresh). */
+  private void fanOutField(String field, String value) {
+    By input = By.cssSelector("#design-type [data-fk='fanout:" + field + "']");
+    browser.waiting(WAIT).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+        .ignoring(org.openqa.selenium.ElementNotInteractableException.class).until(d -> {
+      WebElement e = d.findElement(input);
+      e.clear();
+      e.sendKeys(value, Keys.TAB);
+      return true;
+    });
+    browser.waiting(WAIT).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+        .until(d -> value.equals(d.findElement(input).getAttribute("value")));
+  }
+
+  @Test
+  @DisplayName("a fan_out set in the type's editor is saved into the version; a wrong child_type shows the validator's finding on its field")
+  void fanOutInTheEditor() {
+    JsonObject asm = new JsonObject().put("id", "asm").put("kind", "assemble").put("capability", "sim")
+        .put("step", new JsonObject().put("type", "sim").put("trust", "vetted").put("params", new JsonObject().put("duration_ms", 10)));
+    JsonObject line = new JsonObject().put("name", "plans").put("document_types", new JsonArray()
+        .add(new JsonObject().put("name", "plan").put("stations", new JsonArray().add(asm)))
+        .add(new JsonObject().put("name", "epic").put("stations", new JsonArray().add(asm)))
+        .add(new JsonObject().put("name", "release").put("depends_on", new JsonArray().add("plan")).put("stations", new JsonArray().add(asm))));
+    assertEquals(201, node.apiAs("admin").post("/api/v1/lines", new JsonObject().put("definition", line).put("note", "no fan-out")).status());
+    openDesign("admin");
+    new Select(byId("design-line")).selectByValue("plans");
+    browser.waiting(WAIT).until(d -> d.findElements(By.cssSelector(".design-node")).size() == 3);
+    pick("plan");
+    browser.waiting(WAIT).ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(d -> {
+      d.findElement(By.id("design-fanout-on")).click();
+      return !d.findElements(By.cssSelector("#design-type [data-fk='fanout:station']")).isEmpty();
+    });
+    assertEquals("asm", browser.driver.executeScript("return document.querySelector(\"#design-type [data-fk='fanout:station']\").value;"),
+        "the station is one of the type's");
+    fanOutField("items", "epics");
+    fanOutField("child_type", "epics");
+
+    // The validator's finding on fan_out.child_type is on the child type's field.
+    By childFinding = By.cssSelector("#design-type [data-fan-out-field='child_type'] .finding");
+    browser.waiting(WAIT).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+        .until(d -> d.findElements(childFinding).stream().anyMatch(e -> e.getText().contains("unknown type")));
+    @SuppressWarnings("unchecked")
+    List<String> finding = (List<String>) browser.driver.executeScript("const f = document.querySelector(\"#design-type "
+        + "[data-fan-out-field='child_type'] .finding\"); return [f.dataset.path, f.textContent, "
+        + "document.querySelector(\"#design-type [data-fk='fanout:child_type']\").getAttribute('aria-invalid')];");
+    assertEquals("document_types[0].fan_out.child_type", finding.get(0));
+    assertTrue(finding.get(1).contains("unknown type \"epics\""), finding.get(1));
+    assertEquals("true", finding.get(2), "the field is marked invalid");
+    assertFalse(byId("design-save").isEnabled(), "a line with a finding cannot be saved");
+    browser.screenshot("design-fan-out-finding");
+
+    fanOutField("child_type", "epic");
+    fanOutField("max_items", "40");
+    awaitStatus("valid");
+    assertTrue(browser.driver.findElements(childFinding).isEmpty(), "the finding left with its cause");
+    byId("design-note").sendKeys("one epic per item");
+    byId("design-save").click();
+    browser.waiting(WAIT).until(ExpectedConditions.textToBePresentInElementLocated(By.id("design-save-note"), "Saved version 2 of plans"));
+    JsonObject saved = node.sql("SELECT definition FROM line_versions WHERE line = 'plans' AND version = 2").get(0).getJsonObject(0);
+    assertEquals(new JsonObject().put("station", "asm").put("items", "epics").put("child_type", "epic").put("max_items", 40),
+        saved.getJsonArray("document_types").getJsonObject(0).getJsonObject("fan_out"));
   }
 }

@@ -7,9 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.productionline.auth.Role;
 import io.productionline.executor.ExecutorInfo;
 import io.productionline.line.CancelKind;
+import io.productionline.line.DocumentType;
+import io.productionline.line.FanOut;
+import io.productionline.line.LineDefinition;
 import io.productionline.support.Api;
 import io.productionline.support.TestNode;
 import io.productionline.track.LineOrchestrator;
+import io.productionline.track.Tracks;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -154,6 +158,30 @@ class OpenApiContractTest {
         body("/production/track/{id}/cancel", "post").getJsonObject("properties").getJsonObject("kind").getJsonArray("enum").getList());
     assertEquals(new TreeSet<>(Arrays.stream(Role.values()).map(Role::wire).toList()),
         new TreeSet<>(body("/api/v1/tokens", "post").getJsonObject("properties").getJsonObject("role").getJsonArray("enum").getList()));
+  }
+
+  private static Set<String> snakeComponents(Class<?> record) {
+    return Arrays.stream(record.getRecordComponents()).map(c -> c.getName().replaceAll("([A-Z])", "_$1").toLowerCase())
+        .collect(Collectors.toCollection(TreeSet::new));
+  }
+
+  @Test
+  @DisplayName("the line definition's document types and fan_out, and a track's fan-out progress, have the code's fields")
+  void fanOutFieldsAreTheCodes() {
+    JsonObject schemas = doc.getJsonObject("components").getJsonObject("schemas");
+    JsonObject fanOut = schemas.getJsonObject("FanOut");
+    assertEquals(snakeComponents(FanOut.class), new TreeSet<>(fanOut.getJsonObject("properties").fieldNames()));
+    assertEquals(FanOut.MAX_ITEMS, fanOut.getJsonObject("properties").getJsonObject("max_items").getInteger("maximum"));
+    assertEquals(FanOut.DEFAULT_MAX_ITEMS, fanOut.getJsonObject("properties").getJsonObject("max_items").getInteger("default"));
+    assertEquals(snakeComponents(DocumentType.class), new TreeSet<>(schemas.getJsonObject("DocumentType").getJsonObject("properties").fieldNames()));
+    assertEquals(snakeComponents(LineDefinition.class), new TreeSet<>(schemas.getJsonObject("LineDefinition").getJsonObject("properties").fieldNames()));
+    Set<String> progress = new TreeSet<>(new Tracks.FanOutProgress(30, 12, 1, 0).toJson().fieldNames());
+    assertTrue(schemas.getJsonObject("FanOutProgress").getJsonObject("properties").fieldNames().containsAll(progress),
+        "every field of a fan-out's progress is described: " + progress);
+    assertTrue(schemas.getJsonObject("TrackView").getJsonObject("properties").fieldNames()
+        .containsAll(List.of("parent_track_id", "fan_out_index", "fan_out_item", "fan_out")));
+    assertEquals("#/components/schemas/LineDefinition", body("/api/v1/lines", "post").getJsonObject("properties")
+        .getJsonObject("definition").getString("$ref"));
   }
 
   private JsonObject body(String path, String method) {
