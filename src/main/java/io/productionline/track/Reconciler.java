@@ -115,6 +115,9 @@ public final class Reconciler {
       List<Future<?>> sent = new ArrayList<>();
       for (StoredReport r : reports) {
         sent.add(supervisor.send(r.trackId(), r.command()).map(reply -> {
+          if (reply.getBoolean("repeated", false)) {
+            return false; // another node's reconciliation handed it first
+          }
           log.info("Track {} took the stored completion of task {}", r.trackId(), r.taskId());
           return taken.add(r.taskId());
         }).recover(e -> {
