@@ -4,6 +4,7 @@ import io.productionline.agent.ExecutorAgent;
 import io.productionline.auth.Role;
 import io.productionline.auth.Tokens;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.ZoneOffset;
@@ -73,9 +74,10 @@ final class DemoLine {
   Future<Void> run() {
     Future<Void> chain = Future.succeededFuture();
     for (String project : List.copyOf(created)) {
-      chain = chain.compose(v -> node.orchestrator().start(project, null, "demo").mapEmpty());
+      chain = chain.compose(v -> start(project, 1));
     }
     created.clear();
+    // The executors start whatever became of the projects' start: a line must never be left without hands.
     return chain.compose(v -> {
           List<Future<Void>> started = new ArrayList<>();
           for (int i = 1; i <= demo.getInteger("executors", 3) && !stopped; i++) {
@@ -97,6 +99,25 @@ final class DemoLine {
             }
           }
         });
+  }
+
+  /**
+   * Starts a demo project. A track whose node could not take its start (its owner went away as the
+   * demo started: 503, or no answer in time) is asked again, up to ten times; a project that still
+   * does not start is left for the operator's Start Production, and the demo goes on.
+   */
+  private Future<Void> start(String project, int attempt) {
+    return node.orchestrator().start(project, null, "demo").<Void>mapEmpty().recover(e -> {
+      int status = Refusal.of(e).status();
+      if (stopped || attempt >= 10 || (status >= 400 && status < 500)) {
+        log.warn("The demo project {} did not start: {}; Start Production on its page starts it", project, e.getMessage());
+        return Future.succeededFuture();
+      }
+      log.info("The demo project {} did not start yet ({}); asking again in {} s", project, e.getMessage(), attempt);
+      Promise<Void> again = Promise.promise();
+      vertx.setTimer(1000L * attempt, t -> start(project, attempt + 1).onComplete(again));
+      return again.future();
+    });
   }
 
   /**

@@ -94,6 +94,8 @@ class PythonClientTest {
         Await.until(() -> node.sql("SELECT status, executor_id FROM station_tasks WHERE project_id = 'py-slow'"),
             rows -> rows.size() == 1 && "claimed".equals(rows.get(0).getString("status")), Duration.ofSeconds(60),
             "the python executor to claim the slow task");
+        // In hand: the claim's reply reached it (a claim whose reply never did is RescueTest's leavingHandsBackWhatItHolds).
+        Await.until(py::output, out -> out.contains("py-2 claimed"), Duration.ofSeconds(30), "the python executor to have the task in hand");
         assertEquals(0, py.terminate(Duration.ofSeconds(30)), py.output());
         Row task = node.sql("SELECT status, attempt, executor_id FROM station_tasks WHERE project_id = 'py-slow'").get(0);
         assertEquals("queued", task.getString("status"), "handed back, not lost");
