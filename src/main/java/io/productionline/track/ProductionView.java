@@ -120,21 +120,29 @@ public final class ProductionView {
 
   /** A project's rows read whole from PostgreSQL; empty when there is no such project. */
   public Future<java.util.Optional<Rows>> read(String projectId) {
-    return s.projects.find(s.reads, projectId).compose(p -> {
+    return inOneSnapshot(s, db -> s.projects.find(db, projectId).compose(p -> {
       if (p.isEmpty()) {
-        return Future.succeededFuture(java.util.Optional.empty());
+        return Future.succeededFuture(java.util.Optional.<Rows>empty());
       }
-      // The last sequence number first: what follows was read at or after it, so a reader that keeps the
-      // newest view by last_seq never goes back.
-      return s.tracks.head(s.reads, projectId).compose(head -> {
+      return s.tracks.head(db, projectId).compose(head -> {
         long seq = head.orElseThrow().lastSeq();
-        Future<List<TrackRow>> tracks = s.tracks.ofProject(s.reads, projectId);
-        Future<List<TaskRow>> tasks = s.tasks.viewOfProject(s.reads, projectId);
-        Future<List<InterruptRow>> interrupts = s.interrupts.openOfProject(s.reads, projectId);
+        Future<List<TrackRow>> tracks = s.tracks.ofProject(db, projectId);
+        Future<List<TaskRow>> tasks = s.tasks.viewOfProject(db, projectId);
+        Future<List<InterruptRow>> interrupts = s.interrupts.openOfProject(db, projectId);
         return Future.all(tracks, tasks, interrupts).map(x -> java.util.Optional.of(
             new Rows(p.get(), seq, tracks.result(), tasks.result(), interrupts.result())));
       });
-    });
+    }));
+  }
+
+  /**
+   * Runs {@code reads} on one connection of the operators' pool in one read-only snapshot
+   * (REPEATABLE READ), so the rows they return belong to one moment: the project's {@code last_seq}
+   * and every row read with it, nothing committed after it.
+   */
+  static <T> Future<T> inOneSnapshot(Services s, java.util.function.Function<io.vertx.sqlclient.SqlConnection, Future<T>> reads) {
+    return s.reads.withTransaction(conn -> conn.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute()
+        .compose(v -> reads.apply(conn)));
   }
 
   /** The view rendered from rows read whole from PostgreSQL now (what the kept rows must always equal). */

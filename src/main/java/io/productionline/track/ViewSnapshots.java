@@ -175,7 +175,7 @@ final class ViewSnapshots {
         if (covers(head, marksKnown)) {
           return Future.succeededFuture(rows);
         }
-        f = running != null ? running : start(head);
+        f = running != null ? running : start();
       }
       return f.compose(r -> {
         synchronized (this) {
@@ -195,14 +195,14 @@ final class ViewSnapshots {
       }
       long wait = SPACING_MS - (System.nanoTime() - lastStartNanos) / 1_000_000;
       if (wait <= 0) {
-        start(null);
+        start();
       } else if (!timer) {
         timer = true;
         s.vertx.setTimer(wait, t -> {
           synchronized (this) {
             timer = false;
             if (wanted && running == null && entries.get(projectId) == this) {
-              start(null);
+              start();
             }
           }
         });
@@ -210,7 +210,7 @@ final class ViewSnapshots {
     }
 
     /** Starts a catch-up (or a whole read); the caller holds the lock. */
-    Future<Rows> start(Head known) {
+    Future<Rows> start() {
       Rows old = rows;
       boolean readWhole = old == null || stale;
       wanted = false;
@@ -218,7 +218,7 @@ final class ViewSnapshots {
       marked.clear();
       long marksAt = marks;
       lastStartNanos = System.nanoTime();
-      Future<Rows> f = readWhole ? readWhole() : catchUp(old, tracks, known);
+      Future<Rows> f = readWhole ? readWhole() : catchUp(old, tracks);
       running = f;
       f.onComplete(ar -> {
         synchronized (this) {
@@ -250,27 +250,34 @@ final class ViewSnapshots {
     }
 
     /** The rows of {@code old} with the tracks changed since (by the history, and {@code marked}) read again. */
-    private Future<Rows> catchUp(Rows old, Set<String> marked, Head known) {
-      Future<Head> head = known != null ? Future.succeededFuture(known)
-          : s.tracks.head(s.reads, projectId).map(h -> h.orElseThrow(() -> Refusal.notFound("no project " + projectId)));
+    private Future<Rows> catchUp(Rows old, Set<String> marked) {
+      // One snapshot: the head and every row read with it belong to one moment (a row committed after the head would
+      // make rows that say last_seq h and show more than h).
+      // A whole read (empty) is made after the snapshot's connection is given back: the pool is small.
+      return ProductionView.inOneSnapshot(s, db -> catchUp(db, old, marked))
+          .compose(rows -> rows.isPresent() ? Future.succeededFuture(rows.get()) : readWhole());
+    }
+
+    private Future<Optional<Rows>> catchUp(io.vertx.sqlclient.SqlClient db, Rows old, Set<String> marked) {
+      Future<Head> head = s.tracks.head(db, projectId).map(h -> h.orElseThrow(() -> Refusal.notFound("no project " + projectId)));
       return head.compose(h -> {
         if (!Objects.equals(h.lineVersion(), old.project().lineVersion()) || h.lastSeq() - old.lastSeq() > MAX_CATCH_UP) {
-          return readWhole();
+          return Future.succeededFuture(Optional.<Rows>empty());
         }
         Future<List<String>> changed = h.lastSeq() > old.lastSeq()
-            ? s.tracks.changedSince(s.reads, projectId, old.lastSeq(), h.lastSeq()) : Future.succeededFuture(List.of());
+            ? s.tracks.changedSince(db, projectId, old.lastSeq(), h.lastSeq()) : Future.succeededFuture(List.of());
         return changed.compose(ids -> {
           if (!old.tracks().stream().map(TrackRow::id).collect(java.util.stream.Collectors.toSet()).containsAll(ids)) {
-            return readWhole(); // a new track: its place among the others is the database's order
+            return Future.succeededFuture(Optional.<Rows>empty()); // a new track: its place among the others is the database's order
           }
           Set<String> touched = new HashSet<>(ids);
           touched.addAll(marked);
           if (touched.isEmpty()) {
-            return Future.succeededFuture(new Rows(old.project(), h.lastSeq(), old.tracks(), old.tasks(), old.interrupts()));
+            return Future.succeededFuture(Optional.of(new Rows(old.project(), h.lastSeq(), old.tracks(), old.tasks(), old.interrupts())));
           }
-          Future<List<TrackRow>> tracks = s.tracks.ofIds(s.reads, touched);
-          Future<List<TaskRow>> tasks = s.tasks.viewOfTracks(s.reads, List.copyOf(touched));
-          Future<List<io.productionline.store.InterruptRepository.InterruptRow>> interrupts = s.interrupts.openOfProject(s.reads, projectId);
+          Future<List<TrackRow>> tracks = s.tracks.ofIds(db, touched);
+          Future<List<TaskRow>> tasks = s.tasks.viewOfTracks(db, List.copyOf(touched));
+          Future<List<io.productionline.store.InterruptRepository.InterruptRow>> interrupts = s.interrupts.openOfProject(db, projectId);
           return Future.all(tracks, tasks, interrupts).map(x -> {
             Map<String, TrackRow> fresh = new HashMap<>();
             tracks.result().forEach(t -> fresh.put(t.id(), t));
@@ -279,7 +286,7 @@ final class ViewSnapshots {
             List<TaskRow> allTasks = new ArrayList<>(old.tasks().size() + tasks.result().size());
             old.tasks().stream().filter(t -> !touched.contains(t.trackId())).forEach(allTasks::add);
             allTasks.addAll(tasks.result());
-            return new Rows(old.project(), h.lastSeq(), List.copyOf(allTracks), List.copyOf(allTasks), interrupts.result());
+            return Optional.of(new Rows(old.project(), h.lastSeq(), List.copyOf(allTracks), List.copyOf(allTasks), interrupts.result()));
           });
         });
       });
