@@ -88,6 +88,12 @@ class FencingTest {
     return n.node.services().tracks.find(n.pool(), task.getString("track_id")).await().orElseThrow();
   }
 
+  /** {@code gone} drops out of the Hazelcast cluster (its lease untouched in PostgreSQL), once {@code seer} sees it leave. */
+  private static void dropOut(TestNode gone, TestNode seer) {
+    ((HazelcastClusterManager) ((VertxInternal) gone.vertx).clusterManager()).getHazelcastInstance().getLifecycleService().terminate();
+    Await.until(() -> seer.node.services().node.liveNodes().size(), n -> n == 1, Duration.ofSeconds(30), "the other node to see it leave");
+  }
+
   private static void expireLease(TestNode n, long epoch) {
     n.sql("UPDATE node_leases SET expires_at = now() - interval '1 second' WHERE epoch = " + epoch);
   }
@@ -234,8 +240,7 @@ class FencingTest {
     String taskId = x.current.getString("task_id");
     // The owner dies as a killed process does: out of the cluster, its verticles and event bus gone, its lease still
     // valid in PostgreSQL (nothing released it).
-    ((HazelcastClusterManager) ((VertxInternal) owner.vertx).clusterManager()).getHazelcastInstance().getLifecycleService().terminate();
-    Await.until(() -> survivor.node.services().node.liveNodes().size(), n -> n == 1, Duration.ofSeconds(30), "the survivor to see the owner leave");
+    dropOut(owner, survivor);
     owner.vertx.close().await();
 
     Api.Reply r = x.complete(survivor, x.current);
@@ -299,8 +304,7 @@ class FencingTest {
     long eventsBefore = a.sql("SELECT count(*) FROM track_events WHERE type = 'track_supervised'").get(0).getLong(0);
 
     // B drops out of the Hazelcast cluster (as a paused or cut-off member does) but its lease stays valid.
-    ((HazelcastClusterManager) ((VertxInternal) b.vertx).clusterManager()).getHazelcastInstance().getLifecycleService().terminate();
-    Await.until(() -> a.node.services().node.liveNodes().size(), n -> n == 1, Duration.ofSeconds(30), "A to see B leave");
+    dropOut(b, a);
     Pass pass = Await.until(() -> a.node.reconciler().runOnce().await(), Pass::ran, Duration.ofSeconds(10), "a reconciliation on A");
     assertEquals(List.of(), pass.adopted(), "nothing adopted while B's lease holds");
     for (String t : ofB) {
