@@ -12,6 +12,7 @@ import io.productionline.line.Lines;
 import io.productionline.line.Skill;
 import io.productionline.line.Skills;
 import io.productionline.metrics.Metrics;
+import io.productionline.store.GroupCommit;
 import io.productionline.store.Migrations;
 import io.productionline.track.LineCatalog;
 import io.productionline.track.LineOrchestrator;
@@ -115,6 +116,8 @@ public final class ProductionLine {
         .connectingTo(connectOptions(pg))
         .using(vertx)
         .build();
+    JsonObject group = pg.getJsonObject("group_commit", new JsonObject());
+    GroupCommit.enable(pool, group.getInteger("max_in_flight", 2), group.getInteger("max_writes", 64));
     int readPoolSize = pg.getInteger("read_pool_size", 2);
     Pool reads = readPoolSize <= 0 ? pool : PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(readPoolSize).setName("pl-reads"))

@@ -230,7 +230,11 @@ public final class TrackWrite {
       values.put("annotated_outcomes", annotations.stream().map(Annotation::outcome).toArray(String[]::new));
       values.put("annotated_audits", annotations.stream().map(Annotation::audit).toArray(JsonObject[]::new));
     }
-    return template(db).execute(values)
+    GroupCommit group = db instanceof Pool pool ? GroupCommit.of(pool) : null;
+    Future<RowSet<Row>> written = group != null
+        ? group.submit(STATEMENTS.computeIfAbsent(shape(), k -> sql()), values)
+        : template(db).execute(values);
+    return written
         .recover(e -> Future.failedFuture(e instanceof PgException pe && STALE_WRITE.equals(pe.getSqlState())
             ? TrackRepository.staleWrite(track) : e))
         .compose(rows -> {

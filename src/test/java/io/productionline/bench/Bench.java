@@ -56,6 +56,7 @@ public final class Bench {
         --claims separate          a claim call and a completion call per task
         --batch K                  each executor claims and completes K tasks per call
         --pg-pool N                the server's PostgreSQL pool size
+        --group-commit N           at most N tracks' writes in one group commit (0: each write alone)
         --embedded                 the embedded default's PostgreSQL (started by the bench in target/bench/embedded-pg)
                                    instead of PL_PG_URL (default postgresql://postgres@127.0.0.1:5432/test)
         --synchronous-commit on|off  with --embedded: that server's synchronous_commit replaced (to measure its cost)
@@ -175,6 +176,9 @@ public final class Bench {
     if (opts.containsKey("pg-pool")) {
       config.getJsonObject("pg").put("pool_size", Integer.parseInt(opts.get("pg-pool")));
     }
+    if (opts.containsKey("group-commit")) {
+      config.getJsonObject("pg").put("group_commit", new JsonObject().put("max_writes", Integer.parseInt(opts.get("group-commit"))));
+    }
     config.put("redis", config.getJsonObject("redis", new JsonObject()).copy().put("url", redisUrl).put("prefix", prefix));
     config.put("cluster", config.getJsonObject("cluster").copy().put("name", "pl-bench-" + ProcessHandle.current().pid())
         .put("port", clusterPort).put("members", new JsonArray().add("127.0.0.1:" + clusterPort)));
@@ -206,7 +210,8 @@ public final class Bench {
         .put("machine", new JsonObject().put("cores", Runtime.getRuntime().availableProcessors())
             .put("load_average_at_start", loadAverage()).put("embedded_postgres", embedded != null)
             .put("postgres", db.text("SHOW server_version")).put("synchronous_commit", db.text("SHOW synchronous_commit"))
-            .put("fsync", db.text("SHOW fsync")).put("pg_pool_size", config.getJsonObject("pg").getInteger("pool_size", 8)))
+            .put("fsync", db.text("SHOW fsync")).put("pg_pool_size", config.getJsonObject("pg").getInteger("pool_size", 8))
+            .put("group_commit_max_writes", config.getJsonObject("pg").getJsonObject("group_commit", new JsonObject()).getInteger("max_writes", 64)))
         .put("quick", quick);
     try {
       if (phases.contains("throughput")) {

@@ -1,0 +1,229 @@
+package io.productionline.store;
+
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.templates.SqlTemplate;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+
+/**
+ * Group commit of tracks' writes ({@link TrackWrite}) on a pool: the writes the node's track
+ * verticles decide while others are on their way are written together, in one transaction sent as
+ * one pipeline ({@code BEGIN}, each write's statement, {@code COMMIT}: one round trip and one commit
+ * for all of them).
+ *
+ * <p>Batching takes no timer: while fewer than {@code maxInFlight} groups are on their way, a write
+ * goes at once, alone, committing on its own as it did before (a lone write waits for nothing);
+ * otherwise it waits for the next group, which takes every write waiting (up to
+ * {@code maxWrites}), ordered by project and track so that two groups lock projects' rows in the
+ * same order.
+ *
+ * <p>Each write keeps its own fence and compare-and-set. A write whose statement fails (a lost
+ * compare-and-set raises {@code pl_stale_write}) fails alone: PostgreSQL turns the group's
+ * {@code COMMIT} into a rollback, the failing write gets its error, and the group's other writes go
+ * again in the next group, so nothing of them was written and nothing is written twice. No write
+ * hears its result before its group has committed. When the commit itself fails (the connection was
+ * lost) every write of the group gets that error, as a lone statement's would.
+ */
+public final class GroupCommit {
+
+  private static final Map<Pool, GroupCommit> ON_POOL = Collections.synchronizedMap(new WeakHashMap<>());
+
+  /** SQLSTATE in_failed_sql_transaction: a statement after the group's failing one. */
+  private static final String IN_FAILED_TRANSACTION = "25P02";
+
+  /** A write waiting: its statement, its values, where its caller waits, and the order key. */
+  private record Pending(String sql, Map<String, Object> values, String project, String track, Context context,
+                         Promise<RowSet<Row>> promise) {
+
+    void deliver(AsyncResult<RowSet<Row>> result) {
+      if (context == null) {
+        promise.handle(result);
+      } else {
+        context.runOnContext(v -> promise.handle(result));
+      }
+    }
+  }
+
+  private final Pool pool;
+  private final Function<String, SqlTemplate<Map<String, Object>, RowSet<Row>>> onPool;
+  private final int maxInFlight;
+  private final int maxWrites;
+  private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
+  private int inFlight;
+  private final AtomicLong groups = new AtomicLong();
+  private final AtomicLong grouped = new AtomicLong();
+
+  private GroupCommit(Pool pool, Function<String, SqlTemplate<Map<String, Object>, RowSet<Row>>> onPool, int maxInFlight,
+                      int maxWrites) {
+    this.pool = pool;
+    this.onPool = onPool;
+    this.maxInFlight = maxInFlight;
+    this.maxWrites = maxWrites;
+  }
+
+  /**
+   * Writes on {@code pool} go through group commit from now on: at most {@code maxInFlight} groups
+   * (or lone writes) on their way at once, at most {@code maxWrites} writes in a group. With
+   * {@code maxWrites} below 2 every write goes alone, as without group commit.
+   */
+  public static void enable(Pool pool, int maxInFlight, int maxWrites) {
+    if (maxWrites < 2 || maxInFlight < 1) {
+      ON_POOL.remove(pool);
+      return;
+    }
+    Map<String, SqlTemplate<Map<String, Object>, RowSet<Row>>> templates = new ConcurrentHashMap<>();
+    ON_POOL.put(pool, new GroupCommit(pool, sql -> templates.computeIfAbsent(sql, t -> SqlTemplate.forQuery(pool, t)), maxInFlight,
+        maxWrites));
+  }
+
+  /** The group commit of {@code pool}, or null when its writes go alone. */
+  static GroupCommit of(Pool pool) {
+    return ON_POOL.get(pool);
+  }
+
+  /** Groups committed so far, and the writes they held: how much the batching took (for the bench and tests). */
+  public static long[] counts(Pool pool) {
+    GroupCommit g = ON_POOL.get(pool);
+    return g == null ? new long[] {0, 0} : new long[] {g.groups.get(), g.grouped.get()};
+  }
+
+  /**
+   * Runs a track's write ({@code sql} with {@code values}, a template of {@link TrackWrite}); its
+   * result arrives on the caller's context once the write has committed.
+   */
+  Future<RowSet<Row>> submit(String sql, Map<String, Object> values) {
+    Promise<RowSet<Row>> promise = Promise.promise();
+    Pending p = new Pending(sql, values, String.valueOf(values.get("project")), String.valueOf(values.get("track")),
+        Vertx.currentContext(), promise);
+    List<Pending> now = null;
+    synchronized (this) {
+      waiting.add(p);
+      if (inFlight < maxInFlight) {
+        inFlight++;
+        now = take();
+      }
+    }
+    if (now != null) {
+      send(now);
+    }
+    return promise.future();
+  }
+
+  /** The next group: every write waiting, up to {@code maxWrites}, in the order of their projects and tracks. */
+  private List<Pending> take() {
+    List<Pending> group = new ArrayList<>(Math.min(waiting.size(), maxWrites));
+    while (!waiting.isEmpty() && group.size() < maxWrites) {
+      group.add(waiting.poll());
+    }
+    group.sort(Comparator.comparing(Pending::project).thenComparing(Pending::track));
+    return group;
+  }
+
+  private void send(List<Pending> group) {
+    Future<Void> sent = group.size() == 1 ? alone(group.get(0)) : together(group);
+    sent.onComplete(x -> {
+      List<Pending> next = null;
+      synchronized (this) {
+        if (waiting.isEmpty()) {
+          inFlight--;
+        } else {
+          next = take();
+        }
+      }
+      if (next != null) {
+        send(next);
+      }
+    });
+  }
+
+  /** A lone write: its statement commits on its own. */
+  private Future<Void> alone(Pending p) {
+    return onPool.apply(p.sql()).execute(p.values()).transform(r -> {
+      p.deliver(r);
+      return Future.succeededFuture();
+    });
+  }
+
+  /** A group: one transaction, sent as one pipeline. */
+  private Future<Void> together(List<Pending> group) {
+    return pool.getConnection().transform(got -> {
+      if (got.failed()) {
+        group.forEach(p -> p.deliver(Future.failedFuture(got.cause())));
+        return Future.succeededFuture();
+      }
+      SqlConnection conn = got.result();
+      Future<RowSet<Row>> begun = conn.query("BEGIN").execute();
+      List<Future<RowSet<Row>>> each = new ArrayList<>(group.size());
+      for (Pending p : group) {
+        each.add(SqlTemplate.forQuery(conn, p.sql()).execute(p.values()));
+      }
+      // Sent with the writes: when one of them failed, PostgreSQL ends the transaction with a rollback instead.
+      Future<RowSet<Row>> committed = conn.query("COMMIT").execute();
+      List<Future<?>> all = new ArrayList<>(each);
+      all.add(begun);
+      all.add(committed);
+      return Future.join(all).transform(x -> {
+        conn.close();
+        settle(group, begun, each, committed);
+        return Future.succeededFuture();
+      });
+    });
+  }
+
+  /** Hands each write of a group its result once the group's fate is known. */
+  private void settle(List<Pending> group, Future<RowSet<Row>> begun, List<Future<RowSet<Row>>> each, Future<RowSet<Row>> committed) {
+    if (begun.failed() || committed.failed()) {
+      // Whether the group committed is not known (the connection was lost): every write hears so, as a lone one would.
+      Throwable cause = begun.failed() ? begun.cause() : committed.cause();
+      group.forEach(p -> p.deliver(Future.failedFuture(cause)));
+      return;
+    }
+    int failing = -1;
+    for (int i = 0; i < each.size() && failing < 0; i++) {
+      if (each.get(i).failed() && each.get(i).cause() instanceof PgException) {
+        failing = i;
+      }
+    }
+    if (failing < 0) {
+      // Committed: every write that reached PostgreSQL is written (one the client could not send failed alone).
+      groups.incrementAndGet();
+      grouped.addAndGet(group.size());
+      for (int i = 0; i < group.size(); i++) {
+        group.get(i).deliver(each.get(i));
+      }
+      return;
+    }
+    // One write failed in PostgreSQL and the group's COMMIT rolled it back: that write hears its error, the others go again.
+    group.get(failing).deliver(each.get(failing));
+    synchronized (this) {
+      for (int i = group.size() - 1; i >= 0; i--) {
+        Future<RowSet<Row>> r = each.get(i);
+        if (i == failing) {
+          continue;
+        }
+        if (r.failed() && !(r.cause() instanceof PgException pe && IN_FAILED_TRANSACTION.equals(pe.getSqlState()))) {
+          group.get(i).deliver(r);
+        } else {
+          waiting.addFirst(group.get(i));
+        }
+      }
+    }
+  }
+}

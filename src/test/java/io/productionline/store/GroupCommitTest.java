@@ -1,0 +1,107 @@
+package io.productionline.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.productionline.events.EventType;
+import io.productionline.line.TrackState;
+import io.productionline.store.TrackRepository.Move;
+import io.productionline.store.TrackRepository.NewEvent;
+import io.productionline.support.Await;
+import io.productionline.support.TestNode;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Group commit: the moves of many tracks decided at once are written in one transaction, each
+ * keeping its own compare-and-set, so a stale move fails alone and the others are written once.
+ */
+@DisplayName("Group commit of tracks' moves")
+class GroupCommitTest {
+
+  private TestNode node;
+
+  @BeforeEach
+  void start() {
+    node = TestNode.start();
+  }
+
+  @AfterEach
+  void stop() {
+    node.close();
+  }
+
+  @Test
+  @DisplayName("moves decided together are committed in groups; a stale one is refused alone and every other is written once")
+  void staleMoveFailsAlone() throws Exception {
+    node.createProject("grouped", "wide");
+    assertEquals(200, node.api.post("/production/start?project=grouped", new JsonObject()).status());
+    Await.until(() -> node.sql("SELECT count(*) FILTER (WHERE state = 'queued' OR owner_node IS NULL) FROM tracks"
+        + " WHERE project_id = 'grouped'").get(0).getLong(0), n -> n == 0, Duration.ofSeconds(30), "every track at its first station");
+    List<TrackRow> tracks = node.node.services().tracks.ofProject(node.pool(), "grouped").await();
+    assertTrue(tracks.size() >= 12, "the wide line has at least 12 document types");
+    TrackRow stale = tracks.get(tracks.size() - 1);
+    // Another writer moved this track after its supervisor read it: the supervisor's version is stale.
+    node.sql("UPDATE tracks SET version = version + 1 WHERE id = '" + stale.id() + "'");
+    long lastSeq = node.sql("SELECT last_seq FROM projects WHERE id = 'grouped'").get(0).getLong(0);
+    long[] before = GroupCommit.counts(node.pool());
+
+    // Every move is submitted from one event loop before any is answered: the first go alone, the rest wait and go together.
+    Promise<List<Future<TrackWrite.Result>>> submitted = Promise.promise();
+    node.vertx.getOrCreateContext().runOnContext(v -> {
+      List<Future<TrackWrite.Result>> writes = new ArrayList<>();
+      for (TrackRow t : tracks) {
+        writes.add(TrackWrite.of(t, Instant.now())
+            .move(new Move(TrackState.HALTED, t.stationIndex(), t.remediationCount(), t.runs(), t.currentTaskId(), "held by the test"), -1)
+            .events(List.of(new NewEvent(EventType.LINE_PROGRESS, new JsonObject())))
+            .execute(node.pool()));
+      }
+      submitted.complete(writes);
+    });
+    List<Future<TrackWrite.Result>> writes = submitted.future().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    Future.join(new ArrayList<>(writes)).otherwiseEmpty().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+    for (int i = 0; i < tracks.size(); i++) {
+      Future<TrackWrite.Result> w = writes.get(i);
+      if (tracks.get(i) == stale) {
+        assertInstanceOf(StaleWriteException.class, w.cause(), "the stale move is refused");
+      } else {
+        assertTrue(w.succeeded(), "the move of " + tracks.get(i).documentType() + " is written: " + w.cause());
+      }
+    }
+    long[] after = GroupCommit.counts(node.pool());
+    assertTrue(after[0] > before[0] && after[1] - before[1] >= 2, "moves went in groups of several: " + (after[1] - before[1])
+        + " in " + (after[0] - before[0]));
+
+    List<Row> rows = node.sql("SELECT id, state, version FROM tracks WHERE project_id = 'grouped'");
+    for (Row r : rows) {
+      TrackRow read = tracks.stream().filter(t -> t.id().equals(r.getString("id"))).findFirst().orElseThrow();
+      if (read == stale) {
+        assertEquals(read.state().wire(), r.getString("state"), "the stale move wrote nothing");
+        assertEquals(read.version() + 1, r.getLong("version").longValue());
+      } else {
+        assertEquals(TrackState.HALTED.wire(), r.getString("state"));
+        assertEquals(read.version() + 1, r.getLong("version").longValue(), "each move was written once");
+      }
+    }
+    // One event per written move, numbered without a hole or a repeat, the project's sequence moved by as many.
+    List<Row> events = node.sql("SELECT seq FROM track_events WHERE project_id = 'grouped' AND seq > " + lastSeq + " ORDER BY seq");
+    assertEquals(tracks.size() - 1, events.size());
+    for (int i = 0; i < events.size(); i++) {
+      assertEquals(lastSeq + 1 + i, events.get(i).getLong(0).longValue());
+    }
+    assertEquals(lastSeq + tracks.size() - 1, node.sql("SELECT last_seq FROM projects WHERE id = 'grouped'").get(0).getLong(0).longValue());
+  }
+}
