@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import redis.embedded.RedisServer;
@@ -71,6 +73,8 @@ final class ChaosRun {
   private final List<ExecutorProcess> executors = new ArrayList<>();
   /** Set at tear-down: no fault is injected and nothing is started after it. */
   private volatile boolean stopping;
+  /** Executors stopped (SIGSTOP) now: a kill passes them by, so each pause lasts past its lease. */
+  private final Set<ExecutorProcess> paused = ConcurrentHashMap.newKeySet();
   private String pg;
   private int redisPort;
   private RedisServer redis;
@@ -96,13 +100,13 @@ final class ChaosRun {
       summary.put("database", pg.replaceFirst("^.*/", "")).put("executors", plan.executors());
       Double baseline = null;
       if (plan.baseline()) {
-        baseline = runLine("calm", false);
+        baseline = runLine("calm", false, null);
         summary.put("baseline_seconds", baseline);
         if (baseline == null) {
           violations.add("the line without faults did not finish within " + plan.lineBound().toSeconds() + " s");
         }
       }
-      Double chaos = runLine("storm", true);
+      Double chaos = runLine("storm", true, baseline);
       summary.put("chaos_seconds", chaos);
       if (chaos == null) {
         violations.add("the line under chaos did not finish within " + plan.lineBound().toSeconds() + " s");
@@ -263,8 +267,11 @@ final class ChaosRun {
 
   // --- the line ----------------------------------------------------------------------------------
 
-  /** Creates and starts a project on the plan's line; returns the seconds until every track finished, or null past the bound. */
-  private Double runLine(String project, boolean withFaults) {
+  /**
+   * Creates and starts a project on the plan's line; returns the seconds until every track finished, or null past the bound.
+   * {@code baseline}, when known, is the line's time without faults: the executor faults are spread over it.
+   */
+  private Double runLine(String project, boolean withFaults, Double baseline) {
     Api api = nodes[0].api();
     // The same Idempotency-Key each time: a create that is asked again (after a 503) makes one project.
     Api.Reply created = askAgainOn503(() -> api.post("/api/v1/projects",
@@ -281,7 +288,7 @@ final class ChaosRun {
     List<Thread> injectors = new ArrayList<>();
     if (withFaults) {
       injectors.add(thread("node-faults", this::nodeFaults));
-      injectors.add(thread("executor-faults", () -> executorFaults(project)));
+      injectors.add(thread("executor-faults", () -> executorFaults(project, baseline)));
     }
     long bound = t0 + plan.lineBound().toNanos();
     Double seconds = null;
@@ -398,24 +405,36 @@ final class ChaosRun {
     log("node faults done");
   }
 
-  /** Executor kills spread over the run, and the executor pauses past their lease. */
-  private void executorFaults(String project) {
+  /**
+   * Executor kills spread over the run, and the executor pauses past their lease (each on a thread
+   * of its own, so the kills go on meanwhile). With the line's time without faults known, the faults
+   * fall within its first three quarters, while the line surely runs (at least 1.5 s apart); without
+   * it, 3.5 s apart, then 5 s.
+   */
+  private void executorFaults(String project, Double baseline) {
     int kills = plan.executorKills();
     int pauses = plan.executorPauses();
+    long spread = baseline == null ? -1 : Math.max(1500, Math.min(5000, Math.round(baseline * 750 / Math.max(1, kills + pauses))));
+    List<Thread> pausing = new ArrayList<>();
     int step = 0;
     while ((kills > 0 || pauses > 0) && !stopping) {
-      Signals.sleep(kills > 8 ? 3500 : 5000);
-      if (pauses > 0 && step % 6 == 2) {
-        pauseExecutor(project);
+      Signals.sleep(spread > 0 ? spread : kills > 8 ? 3500 : 5000);
+      if (pauses > 0 && (step % 6 == 2 || kills == 0)) {
+        pausing.add(thread("executor-pause-" + step, () -> pauseExecutor(project)));
         pauses--;
       } else if (kills > 0) {
         killExecutor();
         kills--;
-      } else {
-        pauseExecutor(project);
-        pauses--;
       }
       step++;
+    }
+    for (Thread t : pausing) {
+      try {
+        t.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
     log("executor faults done");
   }
@@ -483,9 +502,12 @@ final class ChaosRun {
    * on the one executor running it, again and again (one assemble was killed seven times in a row).
    */
   private void killExecutor() {
-    List<ExecutorProcess> live = executors.stream().filter(ExecutorProcess::alive).toList();
-    ExecutorProcess e = (live.isEmpty() ? executors : live).get(random.nextInt(live.isEmpty() ? executors.size() : live.size()));
-    e.kill9();
+    ExecutorProcess e;
+    synchronized (paused) {
+      List<ExecutorProcess> live = executors.stream().filter(ExecutorProcess::alive).filter(x -> !paused.contains(x)).toList();
+      e = (live.isEmpty() ? executors : live).get(random.nextInt(live.isEmpty() ? executors.size() : live.size()));
+      e.kill9();
+    }
     faults.get("executor_kill9").incrementAndGet();
     log(e.id + " killed with -9");
     Signals.sleep(500);
@@ -495,13 +517,18 @@ final class ChaosRun {
   }
 
   private void pauseExecutor(String project) {
-    ExecutorProcess e = holder(project);
+    ExecutorProcess e;
+    synchronized (paused) {
+      e = holder(project);
+      paused.add(e);
+    }
     Signals.send("STOP", e.pid());
     faults.get("executor_pause").incrementAndGet();
     int seconds = plan.leaseSeconds() + 5;
     log(e.id + " stopped (SIGSTOP) for " + seconds + " s, past its " + plan.leaseSeconds() + " s lease");
     Signals.sleep(seconds * 1000L);
     Signals.send("CONT", e.pid());
+    paused.remove(e);
     log(e.id + " resumed (SIGCONT)");
   }
 
@@ -512,7 +539,7 @@ final class ChaosRun {
   private ExecutorProcess holder(String project) {
     List<Map<String, Object>> held = sql("SELECT executor_id, (extract(epoch FROM max(claimed_at)) * 1000)::bigint AS claimed_ms FROM station_tasks"
         + " WHERE status = 'claimed' AND project_id = '" + project + "' GROUP BY executor_id");
-    List<ExecutorProcess> holding = executors.stream().filter(ExecutorProcess::alive)
+    List<ExecutorProcess> holding = executors.stream().filter(ExecutorProcess::alive).filter(e -> !paused.contains(e))
         .filter(e -> held.stream().anyMatch(r -> e.id.equals(r.get("executor_id"))
             && r.get("claimed_ms") instanceof Number ms
             && ms.longValue() > e.startedAt().toEpochMilli())).toList();
