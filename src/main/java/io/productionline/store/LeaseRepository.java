@@ -16,14 +16,28 @@ import java.util.Optional;
  */
 public final class LeaseRepository {
 
-  /** A lease as PostgreSQL has it: its epoch and when it expires, by the database's clock. */
-  public record Lease(long epoch, Instant expiresAt) {
+  /**
+   * A lease as PostgreSQL has it: its epoch and when it expires, by the database's clock; and, when
+   * it was just acquired, the nodes whose valid leases it ended (earlier runs at the same address).
+   */
+  public record Lease(long epoch, Instant expiresAt, List<String> superseded) {
   }
 
-  /** A new lease for the node: the next epoch, valid for {@code $2} seconds from now. */
+  /**
+   * A new lease for the node ({@code $1}): the next epoch, valid for {@code $2} seconds from now,
+   * taken at cluster address {@code $3} (null: the node has none). The valid leases of other nodes
+   * taken at the same address end now: two live processes cannot listen on one address, so their
+   * holders are gone (killed, crashed), and their tracks can be adopted at once.
+   */
   static final String ACQUIRE = """
-      INSERT INTO node_leases (node_id, expires_at) VALUES ($1, now() + $2::int * interval '1 second')
-      RETURNING epoch, expires_at""";
+      WITH acquired AS (
+        INSERT INTO node_leases (node_id, address, expires_at) VALUES ($1, $3, now() + $2::int * interval '1 second')
+        RETURNING epoch, expires_at),
+      superseded AS (
+        UPDATE node_leases SET expires_at = now(), released_at = now()
+         WHERE $3::text IS NOT NULL AND address = $3 AND node_id <> $1 AND expires_at > now()
+        RETURNING node_id)
+      SELECT epoch, expires_at, ARRAY (SELECT node_id FROM superseded) AS superseded FROM acquired""";
 
   /** Pushes the lease's expiry on, while it is still valid; no row when it lapsed (or was released). */
   static final String RENEW = """
@@ -39,8 +53,12 @@ public final class LeaseRepository {
   /** The nodes holding a valid lease now. */
   static final String HOLDERS = "SELECT DISTINCT node_id FROM node_leases WHERE expires_at > now()";
 
-  public Future<Lease> acquire(SqlClient db, String node, int seconds) {
-    return db.preparedQuery(ACQUIRE).execute(Tuple.of(node, seconds)).map(rows -> lease(rows.iterator().next()));
+  /** A new lease for {@code node} at {@code address} (null: none), ending the leases of earlier nodes at that address. */
+  public Future<Lease> acquire(SqlClient db, String node, String address, int seconds) {
+    return db.preparedQuery(ACQUIRE).execute(Tuple.of(node, seconds, address)).map(rows -> {
+      Row r = rows.iterator().next();
+      return new Lease(r.getLong("epoch"), r.getOffsetDateTime("expires_at").toInstant(), List.of(r.getArrayOfStrings("superseded")));
+    });
   }
 
   /** The renewed lease, or empty when it is no longer valid in PostgreSQL. */
@@ -63,6 +81,6 @@ public final class LeaseRepository {
   }
 
   private static Lease lease(Row r) {
-    return new Lease(r.getLong("epoch"), r.getOffsetDateTime("expires_at").toInstant());
+    return new Lease(r.getLong("epoch"), r.getOffsetDateTime("expires_at").toInstant(), List.of());
   }
 }

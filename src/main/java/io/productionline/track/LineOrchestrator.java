@@ -144,17 +144,20 @@ public final class LineOrchestrator {
         }
         targets = List.of(latest);
       }
-      List<Future<JsonObject>> started = new ArrayList<>();
-      for (TrackRow t : targets) {
-        started.add(supervisor.send(t.id(), new JsonObject().put("type", "start").put("actor", actor)));
-      }
-      return Future.all(started).compose(all -> s.tracks.audit(s.pool, actor, doc == null ? "run_full_line" : "start_production",
-              projectId, new JsonObject().put("doc", doc).put("tracks", targets.size()), s.clock.instant())
-          .map(v -> {
-            JsonArray tracks = new JsonArray();
-            started.forEach(f -> tracks.add(f.result()));
-            return new JsonObject().put("project_id", projectId).put("started", tracks.size()).put("tracks", tracks);
-          }));
+      // Durable before the commands go: a start lost with its node is found by the reconciliation.
+      return s.tracks.requestStart(s.pool, targets.stream().map(TrackRow::id).toList(), s.clock.instant()).compose(marked -> {
+        List<Future<JsonObject>> started = new ArrayList<>();
+        for (TrackRow t : targets) {
+          started.add(supervisor.send(t.id(), new JsonObject().put("type", "start").put("actor", actor)));
+        }
+        return Future.all(started).compose(all -> s.tracks.audit(s.pool, actor, doc == null ? "run_full_line" : "start_production",
+                projectId, new JsonObject().put("doc", doc).put("tracks", targets.size()), s.clock.instant())
+            .map(v -> {
+              JsonArray tracks = new JsonArray();
+              started.forEach(f -> tracks.add(f.result()));
+              return new JsonObject().put("project_id", projectId).put("started", tracks.size()).put("tracks", tracks);
+            }));
+      });
     });
   }
 }

@@ -19,6 +19,18 @@ public final class Node {
     return id;
   }
 
+  /**
+   * The address (host:port) this node listens on for the cluster, unique among live members; null
+   * when the node is not clustered.
+   */
+  public String address() {
+    if (clusterManager instanceof io.vertx.spi.cluster.hazelcast.HazelcastClusterManager hz && hz.getHazelcastInstance() != null) {
+      com.hazelcast.cluster.Address a = hz.getHazelcastInstance().getCluster().getLocalMember().getAddress();
+      return a.getHost() + ":" + a.getPort();
+    }
+    return null;
+  }
+
   public boolean clustered() {
     return clusterManager != null;
   }

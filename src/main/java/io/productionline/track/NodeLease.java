@@ -24,6 +24,10 @@ import org.slf4j.LoggerFactory;
  * adopts tracks again through the fenced path ({@code onAcquired}). Without an answer from
  * PostgreSQL, the node also stops serving once its own clock says the lease may have run out.
  * {@link #renewOnce()} is what the timer calls and what tests call.
+ *
+ * <p>A lease is taken at the node's cluster address ({@link Node#address()}): the valid leases of
+ * earlier nodes at that address end as it is taken, since their processes cannot be listening
+ * there any more; a node killed and started again takes its tracks back at once.
  */
 public final class NodeLease {
 
@@ -78,10 +82,14 @@ public final class NodeLease {
 
   private Future<Lease> acquire() {
     long sent = System.nanoTime();
-    return leases.acquire(pool, node.id(), seconds).map(l -> {
+    return leases.acquire(pool, node.id(), node.address(), seconds).map(l -> {
       deadline = sent + seconds * 1_000_000_000L;
       lease = l;
       log.info("Node {} holds lease epoch {} until {}", node.id(), l.epoch(), l.expiresAt());
+      if (!l.superseded().isEmpty()) {
+        log.info("Node {} started at the cluster address {} of {}, which are gone: their leases ended now, and their tracks are "
+            + "adopted without waiting for them to run out", node.id(), node.address(), String.join(", ", l.superseded()));
+      }
       return l;
     });
   }

@@ -469,7 +469,8 @@ public final class TrackVerticle extends VerticleBase {
     if (track.state() == TrackState.BLOCKED) {
       return start(false);
     }
-    if (track.state() == TrackState.QUEUED && (track.replaces() != null || track.child())) {
+    if (track.state() == TrackState.QUEUED) {
+      // Sent only for a queued track whose start may have been lost (TrackSql.STRANDED says which).
       return start(true);
     }
     if (!track.state().atStation()) {

@@ -102,6 +102,37 @@ class NodeKillTest {
     assertTrue(adopted > 0, "the survivor adopted the killed node's tracks");
   }
 
+  @Test
+  @DisplayName("a node killed and started again at its cluster address takes its tracks back at once, not after their lease runs out")
+  void restartAtTheSameAddressTakesItsTracksBack() throws Exception {
+    String pg = TestServers.freshDatabase();
+    Path config = ChildServers.writeConfig(dir, eightWide(), "demo", 4);
+    // Node leases of an hour: only the restarted node's proof that its predecessor is gone can free the tracks in time.
+    JsonObject conf = new JsonObject(Files.readString(config));
+    conf.getJsonObject("cluster").put("lease_seconds", 3600).put("lease_renew_ms", 20_000);
+    Files.writeString(config, conf.encodePrettily());
+    int clusterPort = TestServers.freePort();
+    Map<String, String> env = env(config, "solo", "pl-restart-" + UUID.randomUUID().toString().substring(0, 8), TestServers.freePort(),
+        new int[] {clusterPort, clusterPort}, 0, true, pg);
+    ServerProcess first = child("solo", env).awaitReady(Duration.ofSeconds(90));
+    String firstNode = first.api().get("/health").json().getString("node");
+    Await.until(() -> ChildServers.sql(pg, "SELECT count(*) AS n FROM tracks WHERE owner_node = '" + firstNode
+            + "' AND state IN ('binding', 'assembling', 'auditing')"),
+        rows -> ((Number) rows.get(0).get("n")).longValue() > 0, Duration.ofSeconds(60), "the node to supervise a track at a station");
+    assertEquals(137, first.kill9(), "killed with SIGKILL");
+
+    ServerProcess again = child("solo-again", env).awaitReady(Duration.ofSeconds(90));
+    String againNode = again.api().get("/health").json().getString("node");
+    Await.until(() -> again.api().get("/production?project=demo").json(),
+        p -> p.getJsonArray("tracks").stream().allMatch(t -> "stabilized".equals(((JsonObject) t).getString("state"))),
+        Duration.ofSeconds(120), "every track stabilized after the restart");
+    Map<String, Object> lease = ChildServers.sql(pg, "SELECT bool_and(expires_at <= now() AND released_at IS NOT NULL) AS ended "
+        + "FROM node_leases WHERE node_id = '" + firstNode + "'").get(0);
+    assertEquals(Boolean.TRUE, lease.get("ended"), "the killed node's lease was ended by its successor, not left to run out");
+    assertEquals(0L, ((Number) ChildServers.sql(pg, "SELECT count(*) AS n FROM tracks WHERE owner_node <> '" + againNode + "'")
+        .get(0).get("n")).longValue(), "the restarted node owns every track");
+  }
+
   private ServerProcess child(String name, Map<String, String> env) {
     ServerProcess p = ServerProcess.start(name, env, ServerProcess.baseDir().resolve("target/node-kill/" + dir.getFileName()));
     children.add(p);

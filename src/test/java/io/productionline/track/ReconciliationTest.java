@@ -97,6 +97,45 @@ class ReconciliationTest {
     assertEquals(List.of(), node.node.reconciler().runOnce().await().woken(), "a halted track is not stranded");
   }
 
+  @Test
+  @DisplayName("a Run Full Line whose start commands were all lost still starts every track at the next reconciliation")
+  void lostStartsAreReconciled() {
+    node = TestNode.start();
+    Map<String, AtomicInteger> dropped = new ConcurrentHashMap<>();
+    // Every start command is lost on its way to the track, as when the node that sent it dies at once.
+    node.vertx.eventBus().addOutboundInterceptor(ctx -> {
+      if (ctx.message().body() instanceof JsonObject b && "start".equals(b.getString("type"))) {
+        dropped.computeIfAbsent(ctx.message().address(), k -> new AtomicInteger()).incrementAndGet();
+        return;
+      }
+      ctx.next();
+    });
+    node.createProject("lost", "slowroot");
+    JsonObject view = node.production("lost");
+    java.util.concurrent.CompletableFuture<Integer> answered = java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> node.api.post("/production/start?project=lost", new JsonObject()).status());
+    Await.until(() -> dropped.size(), n -> n == view.getJsonArray("tracks").size(), Duration.ofSeconds(10), "every start to be lost");
+    assertTrue(TestNode.allTracks(node.production("lost"), "queued"), "no track started");
+
+    Pass pass = node.node.reconciler().runOnce().await();
+    assertEquals(view.getJsonArray("tracks").stream().map(t -> ((JsonObject) t).getString("track_id")).collect(java.util.stream.Collectors.toSet()),
+        Set.copyOf(pass.woken()), "every track asked to start was found");
+    node.executor("e1", "sim");
+    node.awaitProduction("lost", p -> TestNode.allTracks(p, "stabilized"), Duration.ofSeconds(60));
+    answered.cancel(true);
+  }
+
+  @Test
+  @DisplayName("a queued track nobody asked to start is left alone by the reconciliation")
+  void unstartedTracksStayQueued() {
+    node = TestNode.start();
+    node.createProject("idle", "slowroot");
+    Pass pass = node.node.reconciler().runOnce().await();
+    assertTrue(pass.ran());
+    assertEquals(List.of(), pass.woken());
+    assertTrue(TestNode.allTracks(node.production("idle"), "queued"));
+  }
+
   private static void awaitDropped(Map<String, AtomicInteger> dropped, JsonObject view, String documentType) {
     String address = Addresses.track(id(view, documentType));
     Await.until(() -> dropped.getOrDefault(address, new AtomicInteger()).get(), n -> n > 0, Duration.ofSeconds(10),
