@@ -195,8 +195,13 @@ public final class ExecutorRegistry {
    * completion publishes it at once).
    */
   public Future<Optional<JsonObject>> finishStation(String id, long millis, boolean stabilized) {
-    return redis.eval(List.of(FINISH_STATION, "2", hash(id), alive(id), Long.toString(Math.max(0, millis)), stabilized ? "1" : "0",
-            clock.instant().toString(), Integer.toString(staleSeconds)))
+    return finishStations(id, 1, millis, stabilized ? 1 : 0);
+  }
+
+  /** {@link #finishStation} for {@code stations} station runs at once (a batch of completions), {@code millis} their total time. */
+  public Future<Optional<JsonObject>> finishStations(String id, int stations, long millis, int stabilized) {
+    return redis.eval(List.of(FINISH_STATION, "2", hash(id), alive(id), Long.toString(Math.max(0, millis)), Integer.toString(stabilized),
+            clock.instant().toString(), Integer.toString(staleSeconds), Integer.toString(stations)))
         .map(this::viewOf);
   }
 
@@ -205,10 +210,10 @@ public final class ExecutorRegistry {
       redis.call('HSET', KEYS[1], 'status', ARGV[1], 'current_task', ARGV[2])
       return {redis.call('HGETALL', KEYS[1]), redis.call('GET', KEYS[2])}""";
 
-  /** KEYS: hash, liveness; ARGV: milliseconds the station took, 1 when it stabilized (else 0), now, stale seconds. */
+  /** KEYS: hash, liveness; ARGV: milliseconds the stations took, how many stabilized, now, stale seconds, how many stations. */
   private static final String FINISH_STATION = """
       if not redis.call('HGET', KEYS[1], 'status') then return {{}, false} end
-      redis.call('HINCRBY', KEYS[1], 'stations_completed', 1)
+      redis.call('HINCRBY', KEYS[1], 'stations_completed', ARGV[5])
       redis.call('HINCRBY', KEYS[1], 'station_ms_total', ARGV[1])
       redis.call('HINCRBY', KEYS[1], 'stations_stabilized', ARGV[2])
       redis.call('HSET', KEYS[1], 'status', 'idle', 'current_task', '', 'last_heartbeat', ARGV[3])

@@ -10,7 +10,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
-import io.vertx.sqlclient.templates.SqlTemplate;
+import io.vertx.sqlclient.Tuple;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -18,9 +18,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
 
 /**
  * Group commit of tracks' writes ({@link TrackWrite}) on a pool: the writes the node's track
@@ -49,8 +47,7 @@ public final class GroupCommit {
   private static final String IN_FAILED_TRANSACTION = "25P02";
 
   /** A write waiting: its statement, its values, where its caller waits, and the order key. */
-  private record Pending(String sql, Map<String, Object> values, String project, String track, Context context,
-                         Promise<RowSet<Row>> promise) {
+  private record Pending(String sql, Tuple params, String project, String track, Context context, Promise<RowSet<Row>> promise) {
 
     void deliver(AsyncResult<RowSet<Row>> result) {
       if (context == null) {
@@ -62,7 +59,6 @@ public final class GroupCommit {
   }
 
   private final Pool pool;
-  private final Function<String, SqlTemplate<Map<String, Object>, RowSet<Row>>> onPool;
   private final int maxInFlight;
   private final int maxWrites;
   private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
@@ -70,10 +66,8 @@ public final class GroupCommit {
   private final AtomicLong groups = new AtomicLong();
   private final AtomicLong grouped = new AtomicLong();
 
-  private GroupCommit(Pool pool, Function<String, SqlTemplate<Map<String, Object>, RowSet<Row>>> onPool, int maxInFlight,
-                      int maxWrites) {
+  private GroupCommit(Pool pool, int maxInFlight, int maxWrites) {
     this.pool = pool;
-    this.onPool = onPool;
     this.maxInFlight = maxInFlight;
     this.maxWrites = maxWrites;
   }
@@ -88,9 +82,7 @@ public final class GroupCommit {
       ON_POOL.remove(pool);
       return;
     }
-    Map<String, SqlTemplate<Map<String, Object>, RowSet<Row>>> templates = new ConcurrentHashMap<>();
-    ON_POOL.put(pool, new GroupCommit(pool, sql -> templates.computeIfAbsent(sql, t -> SqlTemplate.forQuery(pool, t)), maxInFlight,
-        maxWrites));
+    ON_POOL.put(pool, new GroupCommit(pool, maxInFlight, maxWrites));
   }
 
   /** The group commit of {@code pool}, or null when its writes go alone. */
@@ -105,13 +97,13 @@ public final class GroupCommit {
   }
 
   /**
-   * Runs a track's write ({@code sql} with {@code values}, a template of {@link TrackWrite}); its
-   * result arrives on the caller's context once the write has committed.
+   * Runs a write of track {@code track} of project {@code project} ({@code sql} with {@code params},
+   * a statement of {@link TrackWrite}); its result arrives on the caller's context once the write
+   * has committed.
    */
-  Future<RowSet<Row>> submit(String sql, Map<String, Object> values) {
+  Future<RowSet<Row>> submit(String sql, Tuple params, String project, String track) {
     Promise<RowSet<Row>> promise = Promise.promise();
-    Pending p = new Pending(sql, values, String.valueOf(values.get("project")), String.valueOf(values.get("track")),
-        Vertx.currentContext(), promise);
+    Pending p = new Pending(sql, params, project, track, Vertx.currentContext(), promise);
     List<Pending> now = null;
     synchronized (this) {
       waiting.add(p);
@@ -155,7 +147,7 @@ public final class GroupCommit {
 
   /** A lone write: its statement commits on its own. */
   private Future<Void> alone(Pending p) {
-    return onPool.apply(p.sql()).execute(p.values()).transform(r -> {
+    return pool.preparedQuery(p.sql()).execute(p.params()).transform(r -> {
       p.deliver(r);
       return Future.succeededFuture();
     });
@@ -172,7 +164,7 @@ public final class GroupCommit {
       Future<RowSet<Row>> begun = conn.query("BEGIN").execute();
       List<Future<RowSet<Row>>> each = new ArrayList<>(group.size());
       for (Pending p : group) {
-        each.add(SqlTemplate.forQuery(conn, p.sql()).execute(p.values()));
+        each.add(conn.preparedQuery(p.sql()).execute(p.params()));
       }
       // Sent with the writes: when one of them failed, PostgreSQL ends the transaction with a rollback instead.
       Future<RowSet<Row>> committed = conn.query("COMMIT").execute();

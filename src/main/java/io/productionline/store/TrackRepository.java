@@ -203,8 +203,8 @@ public final class TrackRepository {
 
   /** Tracks a lost command would strand ({@link TrackSql#STRANDED}), cluster-wide. */
   /** Marks queued tracks as asked to start (before their start commands are sent): a lost start is then found again. */
-  public Future<Void> requestStart(SqlClient db, List<String> trackIds, Instant at) {
-    return db.preparedQuery(TrackSql.REQUEST_START).execute(Tuple.of(trackIds.toArray(String[]::new), utc(at))).mapEmpty();
+  public Future<Void> requestStart(SqlClient db, List<String> trackIds) {
+    return db.preparedQuery(TrackSql.REQUEST_START).execute(Tuple.of(trackIds.toArray(String[]::new))).mapEmpty();
   }
 
   public Future<List<TrackRow>> stranded(SqlClient db) {

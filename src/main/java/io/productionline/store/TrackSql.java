@@ -80,14 +80,15 @@ final class TrackSql {
 
   /**
    * Queued tracks ({@code $1}) an operator's Run Full Line or Start Production asks to start, marked
-   * at {@code $2} before the start commands go out: what makes a lost start found again.
+   * (by the database's clock, as the reconciliation reads it) before the start commands go out: what
+   * makes a lost start found again.
    */
   static final String REQUEST_START = """
-      UPDATE tracks SET start_requested_at = $2 WHERE id = ANY ($1) AND state = 'queued' AND start_requested_at IS NULL""";
+      UPDATE tracks SET start_requested_at = now() WHERE id = ANY ($1) AND state = 'queued' AND start_requested_at IS NULL""";
 
   /**
    * Tracks a lost command would strand, for the reconciliation: blocked tracks (their dependencies
-   * may have cleared), queued tracks asked to start, queued replacements of a track cancelled by
+   * may have cleared), queued tracks asked to start more than 5 s ago, queued replacements of a track cancelled by
    * qc_reject and queued children of a fan-out (their start may have been lost), unfinished children of a cancelled parent (their
    * cancel may have been lost), and tracks at a station ({@code $1}, the states at a station) whose current run has
    * no open task.
@@ -96,7 +97,7 @@ final class TrackSql {
       SELECT t.* FROM tracks t
        WHERE t.finalized_at IS NULL
          AND (t.state = 'blocked'
-              OR (t.state = 'queued' AND t.start_requested_at IS NOT NULL)
+              OR (t.state = 'queued' AND t.start_requested_at < now() - interval '5 seconds')
               OR (t.state = 'queued' AND t.replaces IS NOT NULL
                   AND EXISTS (SELECT 1 FROM tracks r WHERE r.id = t.replaces AND r.state = 'cancelled'))
               OR (t.state = 'queued' AND t.parent_track_id IS NOT NULL)

@@ -14,21 +14,18 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
-import io.vertx.sqlclient.templates.SqlTemplate;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One write of a track, as one SQL statement built from named parts ({@link SqlTemplate},
- * {@code #{name}} parameters): whatever a track's supervisor writes (a station's completion, the
+ * {@code #{name}} parameters, {@link NamedSql}): whatever a track's supervisor writes (a station's completion, the
  * move it decides, an interrupt, the events) goes through here, in one round trip, committing on its
  * own or in the caller's transaction.
  *
@@ -51,7 +48,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * compare-and-set lost (the track moved, or this node's lease does not hold it),
  * {@code pl_stale_write} (V010) fails the statement, which undoes it whole:
  * {@link StaleWriteException}; so does a write without a move whose fence found nothing. Each shape
- * of statement is built once and, on a pool, its template parsed once.
+ * of statement is built and parsed once; on a pool it goes through {@link GroupCommit}.
  */
 public final class TrackWrite {
 
@@ -230,10 +227,11 @@ public final class TrackWrite {
       values.put("annotated_outcomes", annotations.stream().map(Annotation::outcome).toArray(String[]::new));
       values.put("annotated_audits", annotations.stream().map(Annotation::audit).toArray(JsonObject[]::new));
     }
+    NamedSql statement = STATEMENTS.computeIfAbsent(shape(), k -> NamedSql.of(sql()));
     GroupCommit group = db instanceof Pool pool ? GroupCommit.of(pool) : null;
     Future<RowSet<Row>> written = group != null
-        ? group.submit(STATEMENTS.computeIfAbsent(shape(), k -> sql()), values)
-        : template(db).execute(values);
+        ? group.submit(statement.sql(), statement.tuple(values), track.projectId(), track.id())
+        : db.preparedQuery(statement.sql()).execute(statement.tuple(values));
     return written
         .recover(e -> Future.failedFuture(e instanceof PgException pe && STALE_WRITE.equals(pe.getSqlState())
             ? TrackRepository.staleWrite(track) : e))
@@ -264,19 +262,8 @@ public final class TrackWrite {
         });
   }
 
-  /** The statement's text by its shape (which parts it has): built once per shape. */
-  private static final Map<Integer, String> STATEMENTS = new ConcurrentHashMap<>();
-  /** The statement's template on a pool, by its text: parsed once. */
-  private static final Map<Pool, Map<String, SqlTemplate<Map<String, Object>, RowSet<Row>>>> ON_POOL =
-      Collections.synchronizedMap(new WeakHashMap<>());
-
-  private SqlTemplate<Map<String, Object>, RowSet<Row>> template(SqlClient db) {
-    String sql = STATEMENTS.computeIfAbsent(shape(), k -> sql());
-    if (db instanceof Pool pool) {
-      return ON_POOL.computeIfAbsent(pool, p -> new ConcurrentHashMap<>()).computeIfAbsent(sql, t -> SqlTemplate.forQuery(pool, t));
-    }
-    return SqlTemplate.forQuery(db, sql);
-  }
+  /** The statement by its shape (which parts it has): built and parsed once per shape. */
+  private static final Map<Integer, NamedSql> STATEMENTS = new ConcurrentHashMap<>();
 
   /** Which parts the statement has, as bits. */
   private int shape() {

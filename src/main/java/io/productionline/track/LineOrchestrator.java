@@ -145,7 +145,7 @@ public final class LineOrchestrator {
         targets = List.of(latest);
       }
       // Durable before the commands go: a start lost with its node is found by the reconciliation.
-      return s.tracks.requestStart(s.pool, targets.stream().map(TrackRow::id).toList(), s.clock.instant()).compose(marked -> {
+      return s.tracks.requestStart(s.pool, targets.stream().map(TrackRow::id).toList()).compose(marked -> {
         List<Future<JsonObject>> started = new ArrayList<>();
         for (TrackRow t : targets) {
           started.add(supervisor.send(t.id(), new JsonObject().put("type", "start").put("actor", actor)));

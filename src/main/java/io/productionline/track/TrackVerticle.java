@@ -198,6 +198,11 @@ public final class TrackVerticle extends VerticleBase {
     if (!explicit && track.state() != TrackState.BLOCKED) {
       return Future.succeededFuture(view());
     }
+    if (explicit && track.state() != TrackState.QUEUED) {
+      // Started since the operator's command read it queued (by the reconciliation of a start it took for lost, or a
+      // Run Full Line pressed twice): the command asked for what is done.
+      return Future.succeededFuture(view());
+    }
     return openDependencies().compose(open -> {
       var d = s.machine.decide(type(), snapshot(), new TrackMachine.Start(open.isEmpty(), open));
       if (d.isEmpty()) {

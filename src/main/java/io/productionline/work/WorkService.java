@@ -701,20 +701,32 @@ public final class WorkService {
     List<String> ids = items.stream().filter(c -> c.refused() == null).map(Completion::taskId).distinct().toList();
     Future<Map<String, TaskRow>> read = ids.isEmpty()
         ? Future.succeededFuture(Map.of()) : s.tasks.findForHolders(s.pool, ids);
+    Tally tally = new Tally();
     return read.compose(found -> {
       List<Future<JsonObject>> results = items.stream().map(c -> {
         Future<JsonObject> reply = c.refused() != null ? Future.failedFuture(c.refused())
             : Future.succeededFuture(found.get(c.taskId()))
                 .map(t -> held(Optional.ofNullable(t), c.taskId(), c.leaseToken(), executorId))
                 .recover(e -> releasedLease(e, c.taskId(), c.leaseToken()))
-                .compose(t -> completeHeld(t, c.leaseToken(), executorId, c.report(), c.artifacts(), left));
+                .compose(t -> completeHeld(t, c.leaseToken(), executorId, c.report(), c.artifacts(), left, tally));
         return reply.transform(ar -> {
           Refusal r = ar.failed() ? Refusal.of(ar.cause()) : null;
           return Future.succeededFuture(new JsonObject().put("task_id", c.taskId()).put("status", r == null ? 200 : r.status())
               .put("body", r == null ? ar.result() : r.body()));
         });
       }).toList();
-      return Future.join(results).map(all -> results.stream().map(Future::result).toList());
+      // The executor's live figures: one count and one view for the batch.
+      return Future.join(results).transform(all -> tally.stations == 0 ? Future.succeededFuture()
+              : executors.finishStations(executorId, tally.stations, tally.millis, tally.stabilized)
+                  .onSuccess(v -> v.ifPresent(view -> {
+                    publishExecutor(view);
+                    left.accept(view);
+                  })).<Void>mapEmpty().recover(e -> {
+                    log.warn("Executor {}: its live figures were not counted for {} completed stations: {}", executorId, tally.stations,
+                        e.toString());
+                    return Future.succeededFuture();
+                  }))
+          .map(v -> results.stream().map(Future::result).toList());
     });
   }
 
@@ -739,8 +751,30 @@ public final class WorkService {
     }, e -> Future.failedFuture(why));
   }
 
+  /** The station runs a batch of completions finished: counted in the executor's live figures once, after the batch. */
+  private static final class Tally {
+    private int stations;
+    private long millis;
+    private int stabilized;
+
+    synchronized void add(long ms, boolean stable) {
+      stations++;
+      millis += ms;
+      stabilized += stable ? 1 : 0;
+    }
+  }
+
   private Future<JsonObject> completeHeld(TaskRow t, String leaseToken, String executorId, StationReport report, JsonArray artifacts,
                                           Consumer<JsonObject> left) {
+    return completeHeld(t, leaseToken, executorId, report, artifacts, left, null);
+  }
+
+  /**
+   * The completion of a task whose holder and lease were checked ({@code t}); the executor's live
+   * figures are counted here, or in {@code tally} when the completion is one of a batch.
+   */
+  private Future<JsonObject> completeHeld(TaskRow t, String leaseToken, String executorId, StationReport report, JsonArray artifacts,
+                                          Consumer<JsonObject> left, Tally tally) {
     String taskId = t.id();
     String outcome = report.outcome().wire();
     Future<JsonObject> stored = artifacts == null || artifacts.isEmpty() || t.status() != TaskStatus.CLAIMED
@@ -754,6 +788,10 @@ public final class WorkService {
         .recover(e -> Refusal.of(e).status() == 503 ? storeReport(t, leaseToken, command, e) : Future.failedFuture(e))
         .compose(reply -> {
       if (reply.getBoolean("stored", false)) {
+        if (tally != null) {
+          tally.add(0, report.outcome() == Outcome.STABILIZED);
+          return Future.succeededFuture(reply);
+        }
         return executors.finishStation(t.executorId(), 0, report.outcome() == Outcome.STABILIZED)
             .onSuccess(v -> v.ifPresent(view -> {
               publishExecutor(view);
@@ -768,6 +806,10 @@ public final class WorkService {
           .put("outcome", outcome));
       long ms = t.claimedAt() == null ? 0 : Duration.between(t.claimedAt(), s.clock.instant()).toMillis();
       s.metrics.completed(t.stationKind(), outcome, t.claimedAt() == null ? null : Duration.ofMillis(ms));
+      if (tally != null) {
+        tally.add(ms, report.outcome() == Outcome.STABILIZED);
+        return Future.succeededFuture(reply.put("completed", true).put("repeated", false));
+      }
       return executors.finishStation(t.executorId(), ms, report.outcome() == Outcome.STABILIZED)
           .onSuccess(v -> v.ifPresent(view -> {
             publishExecutor(view);

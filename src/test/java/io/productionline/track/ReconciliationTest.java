@@ -116,6 +116,9 @@ class ReconciliationTest {
         () -> node.api.post("/production/start?project=lost", new JsonObject()).status());
     Await.until(() -> dropped.size(), n -> n == view.getJsonArray("tracks").size(), Duration.ofSeconds(10), "every start to be lost");
     assertTrue(TestNode.allTracks(node.production("lost"), "queued"), "no track started");
+    assertEquals(List.of(), node.node.reconciler().runOnce().await().woken(), "a start just asked for may still be on its way");
+    // Time passes: the starts were asked for a minute ago and never arrived.
+    node.sql("UPDATE tracks SET start_requested_at = start_requested_at - interval '1 minute' WHERE project_id = 'lost'");
 
     Pass pass = node.node.reconciler().runOnce().await();
     assertEquals(view.getJsonArray("tracks").stream().map(t -> ((JsonObject) t).getString("track_id")).collect(java.util.stream.Collectors.toSet()),
