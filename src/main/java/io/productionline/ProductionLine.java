@@ -14,6 +14,7 @@ import io.productionline.line.Skills;
 import io.productionline.metrics.Metrics;
 import io.productionline.store.GroupCommit;
 import io.productionline.store.Migrations;
+import io.productionline.store.TableStatistics;
 import io.productionline.track.LineCatalog;
 import io.productionline.track.LineOrchestrator;
 import io.productionline.track.LiveViews;
@@ -57,6 +58,7 @@ public final class ProductionLine {
   private final WorkService work;
   private final RescueSweeper sweeper;
   private final Reconciler reconciler;
+  private final TableStatistics statistics;
   private final WebVerticle web;
   private final QueueWatch queueWatch;
   private final FlowWatch flowWatch;
@@ -88,6 +90,7 @@ public final class ProductionLine {
     this.work = new WorkService(services, registry, supervisor);
     this.sweeper = new RescueSweeper(services, registry, supervisor);
     this.reconciler = new Reconciler(services, supervisor);
+    this.statistics = new TableStatistics(services.vertx, services.pool);
     LineAnalytics analytics = new LineAnalytics(services, registry);
     this.view = new ProductionView(services, registry, analytics);
     this.queueWatch = new QueueWatch(services, view);
@@ -174,6 +177,7 @@ public final class ProductionLine {
           node.sweeper.start(config.getJsonObject("work", new JsonObject()).getLong("sweep_interval_ms", 2000L));
           node.membership.start();
           node.reconciler.start(cluster.getLong("reconcile_ms", 5000L));
+          node.statistics.start(config.getJsonObject("pg", new JsonObject()).getLong("analyze_check_ms", 5000L));
           node.slaWatch.start(config.getJsonObject("analytics", new JsonObject()).getLong("sla_check_seconds", 15L) * 1000);
           log.info("Node {} ready on port {} (lines in conf/lines: {})", services.node.id(), node.port(), String.join(", ", lines.keySet()));
           return node;
@@ -220,6 +224,11 @@ public final class ProductionLine {
   }
 
   /** The cluster-wide adoption of tracks whose owner's lease expired, and the wake-ups a lost message would miss. */
+  /** The check that keeps the busiest tables' planner statistics current. */
+  public TableStatistics statistics() {
+    return statistics;
+  }
+
   public Reconciler reconciler() {
     return reconciler;
   }
@@ -241,6 +250,7 @@ public final class ProductionLine {
   public Future<Void> close() {
     sweeper.stop();
     reconciler.stop();
+    statistics.stop();
     slaWatch.stop();
     work.stopClaiming();
     return supervisor.handOver().<Void>mapEmpty().recover(e -> Future.succeededFuture())

@@ -1,0 +1,79 @@
+package io.productionline.store;
+
+import io.productionline.Periodic;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the planner's statistics of the line's busiest tables current. The statements of the hot
+ * path are prepared once per connection and keep the plan PostgreSQL chose for the table as its
+ * statistics described it; a table that has grown from empty since (a fresh install, or a server
+ * whose autovacuum is off or behind) keeps plans made for a table of a few rows: a claim that scans
+ * every task, and PostgreSQL spending about 2.5 times the CPU per task (docs/benchmarks.md). Every
+ * {@code pg.analyze_check_ms} (5 s; 0: never), one node at a time (an advisory lock) analyzes each
+ * of those tables whose rows changed since its last analyze by more than autovacuum's own default
+ * threshold (50 rows and a tenth of the table); analyzing makes PostgreSQL plan those statements
+ * again. Where autovacuum keeps up, it finds nothing to do.
+ */
+public final class TableStatistics {
+
+  private static final Logger log = LoggerFactory.getLogger(TableStatistics.class);
+
+  /** The advisory lock of the check (one node of the cluster at a time). */
+  private static final long LOCK_KEY = 0x504c5f414e4cL;
+
+  /** The tables the line writes on every move, as PostgreSQL names them. */
+  private static final String[] TABLES = {"station_tasks", "tracks", "track_events", "projects", "interrupts"};
+
+  static final String STALE = """
+      SELECT relname, n_mod_since_analyze AS changed FROM pg_stat_user_tables
+       WHERE schemaname = current_schema() AND relname = ANY ($1) AND n_mod_since_analyze > 50 + 0.1 * n_live_tup
+       ORDER BY relname""";
+
+  private final Pool pool;
+  private final Periodic periodic;
+
+  public TableStatistics(Vertx vertx, Pool pool) {
+    this.pool = pool;
+    this.periodic = new Periodic(vertx, "Table statistics check", this::runOnce);
+  }
+
+  public void start(long intervalMs) {
+    if (intervalMs > 0) {
+      periodic.start(intervalMs);
+    }
+  }
+
+  public void stop() {
+    periodic.stop();
+  }
+
+  /** One check: the tables it analyzed (none when another node holds the check or none was stale). */
+  public Future<List<String>> runOnce() {
+    // A session lock on one connection, and each ANALYZE a statement of its own (not in a transaction block).
+    return pool.withConnection(conn -> conn.query("SELECT pg_try_advisory_lock(" + LOCK_KEY + ") AS locked").execute()
+        .compose(locked -> !locked.iterator().next().getBoolean("locked") ? Future.succeededFuture(List.<String>of())
+            : conn.preparedQuery(STALE).execute(Tuple.of((Object) TABLES)).compose(rows -> {
+              List<String> analyzed = new ArrayList<>();
+              Future<Void> chain = Future.succeededFuture();
+              for (Row r : rows) {
+                String table = r.getString("relname");
+                long changed = r.getLong("changed");
+                // The name is one of TABLES, as PostgreSQL returned it: safe to name in the statement.
+                chain = chain.compose(v -> conn.query("ANALYZE " + table).execute().map(x -> {
+                  analyzed.add(table);
+                  log.info("Statistics of {} refreshed: {} rows changed since they were last taken", table, changed);
+                  return null;
+                }));
+              }
+              return chain.<List<String>>map(v -> List.copyOf(analyzed));
+            }).eventually(() -> conn.query("SELECT pg_advisory_unlock(" + LOCK_KEY + ")").execute())));
+  }
+}
