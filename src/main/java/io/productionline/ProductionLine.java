@@ -136,6 +136,7 @@ public final class ProductionLine {
         .map(tokens -> new ProductionLine(new Services(vertx, config, clock, pool, reads, RedisAPI.api(redisClient), new Node(clusterManager),
             new LineCatalog(vertx, pool, clock, skills), tokens, metrics), redisClient, clusterManager))
         .onFailure(e -> {
+          GroupCommit.disable(pool);
           pool.close();
           if (reads != pool) {
             reads.close();
@@ -262,7 +263,10 @@ public final class ProductionLine {
         .compose(v -> relay == null ? Future.succeededFuture() : relay.unregister()).recover(e -> Future.succeededFuture())
         .compose(v -> services.reads == services.pool ? Future.succeededFuture() : services.reads.close())
         .recover(e -> Future.succeededFuture())
-        .compose(v -> services.pool.close())
+        .compose(v -> {
+          GroupCommit.disable(services.pool);
+          return services.pool.close();
+        })
         .eventually(() -> {
           redisClient.close();
           return Future.succeededFuture();

@@ -79,10 +79,15 @@ public final class GroupCommit {
    */
   public static void enable(Pool pool, int maxInFlight, int maxWrites) {
     if (maxWrites < 2 || maxInFlight < 1) {
-      ON_POOL.remove(pool);
+      disable(pool);
       return;
     }
     ON_POOL.put(pool, new GroupCommit(pool, maxInFlight, maxWrites));
+  }
+
+  /** Writes on {@code pool} go alone from now on; its group commit is forgotten (the pool is closing). */
+  public static void disable(Pool pool) {
+    ON_POOL.remove(pool);
   }
 
   /** The group commit of {@code pool}, or null when its writes go alone. */
@@ -90,7 +95,7 @@ public final class GroupCommit {
     return ON_POOL.get(pool);
   }
 
-  /** Groups committed so far, and the writes they held: how much the batching took (for the bench and tests). */
+  /** Groups committed so far, and the writes they held: how much the batching took (what tests read). */
   public static long[] counts(Pool pool) {
     GroupCommit g = ON_POOL.get(pool);
     return g == null ? new long[] {0, 0} : new long[] {g.groups.get(), g.grouped.get()};
