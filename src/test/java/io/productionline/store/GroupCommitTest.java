@@ -35,7 +35,9 @@ class GroupCommitTest {
 
   @BeforeEach
   void start() {
-    node = TestNode.start();
+    JsonObject config = TestNode.config();
+    config.getJsonObject("pg").put("group_commit", new JsonObject().put("max_in_flight", 2).put("max_writes", 64));
+    node = TestNode.start(config, java.time.Clock.systemUTC());
   }
 
   @AfterEach
