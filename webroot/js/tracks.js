@@ -58,7 +58,8 @@ export function renderTracks(root) {
     const list = families.get(doc);
     const parent = fanOutParent(list);
     if (list.length > 1 || parent) nodes.push(familyHead(doc, list, parent));
-    if (parent && list.length > FANOUT_LIMIT && !openFamilies.has(doc)) continue; // collapsed into its head until opened
+    // A fan-out collapses on the server's count of its children, not on how many of them the page has heard of yet.
+    if (parent && fanOutSize(parent) > FANOUT_LIMIT && !openFamilies.has(doc)) continue; // collapsed into its head until opened
     let visible = list;
     let hidden = [];
     if (list.length > FANOUT_LIMIT && !openFamilies.has(doc)) {
@@ -420,6 +421,11 @@ function fanOutParent(list) {
   return parent && parent.fan_out ? parent : null;
 }
 
+/** How many children the server counts in the fan-out of {@code parent} ({@code fan_out.children}). */
+function fanOutSize(parent) {
+  return parent.fan_out.children ?? 0;
+}
+
 function familyHead(doc, list, parent) {
   let head = familyHeads.get(doc);
   if (!head) {
@@ -438,8 +444,9 @@ function familyHead(doc, list, parent) {
   const open = openFamilies.has(doc);
   // A fan-out says its progress as the server counts it ("12 of 30 stabilized"); the page does not count it again.
   const progress = parent ? parent.fan_out.progress : null;
-  const collapsible = parent && list.length > FANOUT_LIMIT;
-  const sig = `${list.length}|${done}|${st}|${progress}|${open}|${collapsible}`;
+  const size = parent ? fanOutSize(parent) : list.length;
+  const collapsible = parent && size > FANOUT_LIMIT;
+  const sig = `${list.length}|${size}|${done}|${st}|${progress}|${open}|${collapsible}`;
   if (el.dataset.sig !== sig) {
     el.dataset.sig = sig;
     el.dataset.state = st;
@@ -451,11 +458,11 @@ function familyHead(doc, list, parent) {
         ? h('span', { class: 'family-count mono' }, `fan-out of ${humanize(parent.document_type).toLowerCase()} · `,
           h('span', { class: 'fanout-progress', dataset: { parentTrackId: parent.track_id } }, progress))
         : h('span', { class: 'family-count mono' }, `${list.length} tracks · ${done}/${list.length} stabilized`),
-      list.length > FANOUT_LIMIT ? h('span', { class: 'fanout-tag' }, 'fan-out') : null,
+      size > FANOUT_LIMIT ? h('span', { class: 'fanout-tag' }, 'fan-out') : null,
       distribution(list));
     toggle.hidden = !collapsible;
     toggle.setAttribute('aria-expanded', String(open));
-    toggle.textContent = open ? 'Collapse' : `Show all ${list.length}`;
+    toggle.textContent = open ? 'Collapse' : `Show all ${size}`;
   }
   return el;
 }
