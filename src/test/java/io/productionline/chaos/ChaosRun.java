@@ -223,17 +223,33 @@ final class ChaosRun {
     }
   }
 
+  /**
+   * Starts the run's Redis on its port, trying again for up to 10 s: just after a stop the port can
+   * still be held by the stopped server, and a Redis left down would stop the line for a reason
+   * that is the harness's, not the product's.
+   */
   private void startRedis() {
-    try {
-      redis = RedisServer.newRedisServer().port(redisPort).bind("127.0.0.1").setting("save \"\"").setting("appendonly no").build();
-      redis.start();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    IOException last = null;
+    for (int attempt = 0; attempt < 20; attempt++) {
+      try {
+        redis = RedisServer.newRedisServer().port(redisPort).bind("127.0.0.1").setting("save \"\"").setting("appendonly no").build();
+        redis.start();
+        return;
+      } catch (IOException e) {
+        last = e;
+        log("Redis did not start (" + e.getMessage() + "); trying again");
+        Signals.sleep(500);
+      }
     }
+    throw new UncheckedIOException(last);
   }
 
   /** Everything the faults left stopped is resumed or started again, so the checks see a settled line. */
   private void heal() {
+    if (redis != null && !redis.isActive()) {
+      startRedis();
+      log("Redis started again");
+    }
     for (int i = 0; i < NODES; i++) {
       if (nodes[i] != null && !nodes[i].alive()) {
         restartNode(i);
