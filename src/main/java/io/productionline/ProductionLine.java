@@ -120,7 +120,7 @@ public final class ProductionLine {
         .using(vertx)
         .build();
     JsonObject group = pg.getJsonObject("group_commit", new JsonObject());
-    GroupCommit.enable(pool, group.getInteger("max_in_flight", 2), group.getInteger("max_writes", 0));
+    GroupCommit.enable(vertx, pool, group.getInteger("max_in_flight", 2), group.getInteger("max_writes", 64));
     int readPoolSize = pg.getInteger("read_pool_size", 2);
     Pool reads = readPoolSize <= 0 ? pool : PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(readPoolSize).setName("pl-reads"))

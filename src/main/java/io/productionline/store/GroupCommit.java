@@ -59,6 +59,7 @@ public final class GroupCommit {
   }
 
   private final Pool pool;
+  private final Context home;
   private final int maxInFlight;
   private final int maxWrites;
   private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
@@ -66,8 +67,9 @@ public final class GroupCommit {
   private final AtomicLong groups = new AtomicLong();
   private final AtomicLong grouped = new AtomicLong();
 
-  private GroupCommit(Pool pool, int maxInFlight, int maxWrites) {
+  private GroupCommit(Pool pool, Context home, int maxInFlight, int maxWrites) {
     this.pool = pool;
+    this.home = home;
     this.maxInFlight = maxInFlight;
     this.maxWrites = maxWrites;
   }
@@ -77,12 +79,12 @@ public final class GroupCommit {
    * (or lone writes) on their way at once, at most {@code maxWrites} writes in a group. With
    * {@code maxWrites} below 2 every write goes alone, as without group commit.
    */
-  public static void enable(Pool pool, int maxInFlight, int maxWrites) {
+  public static void enable(Vertx vertx, Pool pool, int maxInFlight, int maxWrites) {
     if (maxWrites < 2 || maxInFlight < 1) {
       disable(pool);
       return;
     }
-    ON_POOL.put(pool, new GroupCommit(pool, maxInFlight, maxWrites));
+    ON_POOL.put(pool, new GroupCommit(pool, vertx.getOrCreateContext(), maxInFlight, maxWrites));
   }
 
   /** Writes on {@code pool} go alone from now on; its group commit is forgotten (the pool is closing). */
@@ -118,7 +120,8 @@ public final class GroupCommit {
       }
     }
     if (now != null) {
-      send(now);
+      List<Pending> first = now;
+      home.runOnContext(v -> send(first));
     }
     return promise.future();
   }
@@ -145,7 +148,11 @@ public final class GroupCommit {
         }
       }
       if (next != null) {
-        send(next);
+        // Not from inside this callback, which runs on the pool connection's own context: a pool call made
+        // there sometimes never got its connection (a lone write hung for good, and the node's other
+        // writes waited out the pool's 30 s for a connection).
+        List<Pending> following = next;
+        home.runOnContext(v -> send(following));
       }
     });
   }

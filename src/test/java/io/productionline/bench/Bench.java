@@ -211,7 +211,7 @@ public final class Bench {
             .put("load_average_at_start", loadAverage()).put("embedded_postgres", embedded != null)
             .put("postgres", db.text("SHOW server_version")).put("synchronous_commit", db.text("SHOW synchronous_commit"))
             .put("fsync", db.text("SHOW fsync")).put("pg_pool_size", config.getJsonObject("pg").getInteger("pool_size", 8))
-            .put("group_commit_max_writes", config.getJsonObject("pg").getJsonObject("group_commit", new JsonObject()).getInteger("max_writes", 0)))
+            .put("group_commit_max_writes", config.getJsonObject("pg").getJsonObject("group_commit", new JsonObject()).getInteger("max_writes", 64)))
         .put("quick", quick);
     try {
       if (phases.contains("throughput")) {
