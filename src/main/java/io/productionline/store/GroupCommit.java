@@ -38,6 +38,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * again in the next group, so nothing of them was written and nothing is written twice. No write
  * hears its result before its group has committed. When the commit itself fails (the connection was
  * lost) every write of the group gets that error, as a lone statement's would.
+ *
+ * <p>Every group is sent from one event-loop context of the node ({@code home}), never from the
+ * callback of the group before it (docs/benchmarks.md, "The 30-second stall").
  */
 public final class GroupCommit {
 
