@@ -39,8 +39,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * hears its result before its group has committed. When the commit itself fails (the connection was
  * lost) every write of the group gets that error, as a lone statement's would.
  *
- * <p>Every group is sent from one event-loop context of the node ({@code home}), never from the
- * callback of the group before it (docs/benchmarks.md, "The 30-second stall").
+ * <p>Every group is sent from one event-loop context of the node ({@code home}), which lives as
+ * long as the node, never from the callback of the group before it, whose context may be a retired
+ * track verticle's (docs/benchmarks.md, "The 30-second stall").
  */
 public final class GroupCommit {
 
@@ -151,9 +152,10 @@ public final class GroupCommit {
         }
       }
       if (next != null) {
-        // Not from inside this callback, which runs on the pool connection's own context: a pool call made
-        // there sometimes never got its connection (a lone write hung for good, and the node's other
-        // writes waited out the pool's 30 s for a connection).
+        // Not from inside this callback: it runs on the context of the write that started the chain, often
+        // a track verticle's, undeployed once its track stabilized; a pool call made there sometimes never
+        // got its connection (a lone write hung for good, and the node's other writes waited out the
+        // pool's 30 s for a connection).
         List<Pending> following = next;
         home.runOnContext(v -> send(following));
       }
