@@ -18,9 +18,9 @@ import org.slf4j.LoggerFactory;
  * whose autovacuum is off or behind) keeps plans made for a table of a few rows: a claim that scans
  * every task, and PostgreSQL spending about 2.5 times the CPU per task (docs/benchmarks.md). Every
  * {@code pg.analyze_check_ms} (5 s; 0: never), one node at a time (an advisory lock) analyzes each
- * of those tables whose rows changed since its last analyze by more than autovacuum's own default
- * threshold (50 rows and a tenth of the table); analyzing makes PostgreSQL plan those statements
- * again. Where autovacuum keeps up, it finds nothing to do.
+ * of those tables that holds more than twice the rows its statistics count (and 50 more): a table
+ * grown from empty is analyzed at a few hundred rows, then each time it doubled, and never again
+ * once it stops growing fast; analyzing makes PostgreSQL plan those statements again.
  */
 public final class TableStatistics {
 
@@ -32,10 +32,18 @@ public final class TableStatistics {
   /** The tables the line writes on every move, as PostgreSQL names them. */
   private static final String[] TABLES = {"station_tasks", "tracks", "track_events", "projects", "interrupts"};
 
+  /**
+   * The tables that hold more than twice the rows (and 50 more) the planner counts for them
+   * ({@code pg_class.reltuples}, which an ANALYZE sets at once; -1 before the first). A table that
+   * only changed in place, or grew by less, keeps its plans: they were made for a table of its size.
+   * (Autovacuum's own rule, a tenth of the table changed, analyzed a busy table every few seconds
+   * for nothing: its plans stayed the same.)
+   */
   static final String STALE = """
-      SELECT relname, n_mod_since_analyze AS changed FROM pg_stat_user_tables
-       WHERE schemaname = current_schema() AND relname = ANY ($1) AND n_mod_since_analyze > 50 + 0.1 * n_live_tup
-       ORDER BY relname""";
+      SELECT s.relname, s.n_live_tup AS live, greatest(c.reltuples, 0)::bigint AS planned
+        FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+       WHERE s.schemaname = current_schema() AND s.relname = ANY ($1) AND s.n_live_tup > 50 + 2 * greatest(c.reltuples, 0)
+       ORDER BY s.relname""";
 
   private final Pool pool;
   private final Periodic periodic;
@@ -65,11 +73,12 @@ public final class TableStatistics {
               Future<Void> chain = Future.succeededFuture();
               for (Row r : rows) {
                 String table = r.getString("relname");
-                long changed = r.getLong("changed");
+                long live = r.getLong("live");
+                long planned = r.getLong("planned");
                 // The name is one of TABLES, as PostgreSQL returned it: safe to name in the statement.
                 chain = chain.compose(v -> conn.query("ANALYZE " + table).execute().map(x -> {
                   analyzed.add(table);
-                  log.info("Statistics of {} refreshed: {} rows changed since they were last taken", table, changed);
+                  log.info("Statistics of {} refreshed: it holds {} rows, its plans were made for {}", table, live, planned);
                   return null;
                 }));
               }
