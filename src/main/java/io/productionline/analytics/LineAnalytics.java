@@ -65,7 +65,7 @@ public final class LineAnalytics {
   /** The newest forecast made on this node, and what it cost (for {@link #forecastForView}). */
   private Snapshot latest;
   private long latestCostNanos;
-  private static final int SPACING = 5;
+  private static final int SPACING = 20;
   /** A forecast this old by the node's clock (the clock moved, or the line stood) is not served without waiting. */
   private static final long STALE_MS = 10_000;
   private long cachedChanges = -1;
@@ -155,7 +155,7 @@ public final class LineAnalytics {
     Future<List<JsonObject>> live = executors.list();
     return Future.all(open, tracks, recent, live).compose(all -> {
       List<String> ids = tracks.result().stream().map(TrackRow::projectId).distinct().toList();
-      return flow.projects(s.reads, ids).compose(projects -> offLoop(() -> {
+      return lines(ids).compose(projects -> offLoop(() -> {
         Instant now = s.clock.instant();
         StationTimes times = new StationTimes(recent.result(), defaultStationMs);
         Forecast.Input input = input(now, open.result(), tracks.result(), projects, live.result(), times);
@@ -197,26 +197,53 @@ public final class LineAnalytics {
     return Future.succeededFuture(last);
   }
 
+  /** A project as the forecast needs it: its row (without the definition) and the line it runs on. */
+  private record ProjectLine(ProjectRow row, LineDefinition line) {
+  }
+
+  /**
+   * The projects of {@code ids} with their lines. A line definition is read from PostgreSQL only for
+   * a project whose version this node has not parsed yet: a long line's copy per project, read and
+   * compared every second under load, cost more than the replay.
+   */
+  private Future<Map<String, ProjectLine>> lines(List<String> ids) {
+    return flow.projectHeads(s.reads, ids).compose(heads -> {
+      Map<String, ProjectLine> out = new HashMap<>();
+      List<String> unparsed = new ArrayList<>();
+      for (ProjectRow h : heads) {
+        Optional<LineDefinition> line = s.lines.parsedOf(h.id(), h.lineVersion());
+        if (line.isPresent()) {
+          out.put(h.id(), new ProjectLine(h, line.get()));
+        } else {
+          unparsed.add(h.id());
+        }
+      }
+      return flow.projects(s.reads, unparsed).map(full -> {
+        full.forEach(p -> out.put(p.id(), new ProjectLine(p, s.lines.ofProject(p))));
+        return out;
+      });
+    });
+  }
+
   /** Runs a pure computation on a worker thread (unordered: computations do not wait for each other). */
   private <T> Future<T> offLoop(java.util.concurrent.Callable<T> computation) {
     return s.vertx.executeBlocking(computation, false);
   }
 
-  private Forecast.Input input(Instant now, List<TaskRow> open, List<TrackRow> tracks, List<ProjectRow> projects,
+  private Forecast.Input input(Instant now, List<TaskRow> open, List<TrackRow> tracks, Map<String, ProjectLine> projects,
                                List<JsonObject> executorViews, StationTimes times) {
-    Map<String, ProjectRow> byId = projects.stream().collect(Collectors.toMap(ProjectRow::id, p -> p));
-    Map<String, LineDefinition> defs = new HashMap<>();
     Map<String, List<TrackRow>> byProject = tracks.stream().collect(Collectors.groupingBy(TrackRow::projectId));
     List<Forecast.Track> out = new ArrayList<>();
     for (TrackRow t : tracks) {
       if (t.state().terminal()) {
         continue;
       }
-      ProjectRow p = byId.get(t.projectId());
-      if (p == null) {
+      ProjectLine pl = projects.get(t.projectId());
+      if (pl == null) {
         continue;
       }
-      LineDefinition line = defs.computeIfAbsent(p.id(), k -> s.lines.ofProject(p));
+      ProjectRow p = pl.row();
+      LineDefinition line = pl.line();
       Optional<DocumentType> type = line.type(t.documentType());
       if (type.isEmpty() || type.get().stations().isEmpty()) {
         continue;

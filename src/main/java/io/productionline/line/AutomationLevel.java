@@ -1,6 +1,7 @@
 package io.productionline.line;
 
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Optional;
 
 /** How much of a station runs without a person. */
@@ -21,8 +22,11 @@ public enum AutomationLevel {
   }
 
   public static Optional<AutomationLevel> parse(String wire) {
-    return Arrays.stream(values()).filter(a -> a.wire.equals(wire)).findFirst();
+    return Optional.ofNullable(wire == null ? null : BY_WIRE.get(wire));
   }
+
+  private static final Map<String, AutomationLevel> BY_WIRE = Arrays.stream(values())
+      .collect(java.util.stream.Collectors.toUnmodifiableMap(a -> a.wire, a -> a));
 
   @Override
   public String toString() {

@@ -1,6 +1,7 @@
 package io.productionline.line;
 
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Optional;
 
 /** What a station does. Each kind has a long name, a short name, and the track state it runs in. */
@@ -35,8 +36,13 @@ public enum StationKind {
 
   /** Accepts the long or the short name. */
   public static Optional<StationKind> parse(String name) {
-    return Arrays.stream(values()).filter(k -> k.wire.equals(name) || k.shortName.equals(name)).findFirst();
+    return Optional.ofNullable(name == null ? null : BY_NAME.get(name));
   }
+
+  /** Every long and short name: the replay of a forecast reads a station's kind at each step. */
+  private static final Map<String, StationKind> BY_NAME = Arrays.stream(values())
+      .flatMap(k -> java.util.stream.Stream.of(Map.entry(k.wire, k), Map.entry(k.shortName, k)))
+      .collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getKey, Map.Entry::getValue, (a, b) -> a));
 
   @Override
   public String toString() {

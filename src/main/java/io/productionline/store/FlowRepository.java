@@ -77,6 +77,15 @@ public final class FlowRepository {
         .map(rows -> TaskRepository.all(rows, ProjectRepository::of));
   }
 
+  /** The projects of {@code ids} without their line definitions ({@link ProjectRow#lineDefinition()} is null). */
+  public Future<List<ProjectRow>> projectHeads(SqlClient db, List<String> ids) {
+    if (ids.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    return db.preparedQuery(FlowSql.PROJECT_HEADS).execute(Tuple.tuple().addArrayOfString(ids.toArray(String[]::new)))
+        .map(rows -> TaskRepository.all(rows, ProjectRepository::of));
+  }
+
   public Future<List<Completed>> recentCompleted(SqlClient db, int limit) {
     return db.preparedQuery(FlowSql.RECENT_COMPLETED).execute(Tuple.of(limit)).map(rows -> TaskRepository.all(rows, r -> new Completed(
         r.getString("project_id"), r.getString("line"), r.getString("track_id"), r.getString("document_type"),

@@ -33,6 +33,10 @@ final class FlowSql {
        ORDER BY created_at, id""";
 
   static final String PROJECTS = "SELECT * FROM projects WHERE id = ANY ($1)";
+  /** The projects without their line definitions (a reader that parsed a project's version already does not need it). */
+  static final String PROJECT_HEADS = """
+      SELECT id, line, line_version, NULL::jsonb AS line_definition, params, idempotency_key, created_by, created_at, archived_at
+        FROM projects WHERE id = ANY ($1)""";
 
   /** The latest completed station runs that an executor ran (not manual), newest first, with the line. */
   static final String RECENT_COMPLETED = """

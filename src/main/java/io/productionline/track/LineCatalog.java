@@ -83,7 +83,8 @@ public final class LineCatalog {
   private final Map<String, Parsed> parsed = new ConcurrentHashMap<>();
   private MessageConsumer<JsonObject> announcements;
 
-  private record Parsed(JsonObject json, LineDefinition line) {
+  /** A project's definition as parsed, with the line version it is a copy of (a version's text never changes). */
+  private record Parsed(Integer version, JsonObject json, LineDefinition line) {
   }
 
   public LineCatalog(Vertx vertx, Pool pool, Clock clock, Map<String, Skill> skills) {
@@ -251,15 +252,25 @@ public final class LineCatalog {
    */
   public LineDefinition ofProject(ProjectRow p) {
     Parsed known = parsed.get(p.id());
-    if (known != null && known.json().equals(p.lineDefinition())) {
+    if (known != null && (p.lineVersion() != null ? p.lineVersion().equals(known.version()) : known.json().equals(p.lineDefinition()))) {
       return known.line();
     }
     if (parsed.size() >= PARSED_MAX) {
       parsed.clear();
     }
     LineDefinition line = Json.line(p.lineDefinition());
-    parsed.put(p.id(), new Parsed(p.lineDefinition(), line));
+    parsed.put(p.id(), new Parsed(p.lineVersion(), p.lineDefinition(), line));
     return line;
+  }
+
+  /**
+   * The definition of project {@code projectId} at line version {@code lineVersion} if this node
+   * parsed it already: a reader that knows a project's version need not read its definition (a
+   * project's copy changes only with its version, on a redesign).
+   */
+  public Optional<LineDefinition> parsedOf(String projectId, Integer lineVersion) {
+    Parsed known = parsed.get(projectId);
+    return known != null && lineVersion != null && lineVersion.equals(known.version()) ? Optional.of(known.line()) : Optional.empty();
   }
 
   /** The skills stations may name, keyed by id. */

@@ -90,13 +90,7 @@ final class Throughput {
     long c0 = b.db.commits();
     long w0 = b.db.walSyncs();
     cpu.start();
-    if (b.opts.containsKey("jfr")) {
-      // Flight Recorder on the server for window A only: scripts/bench --jfr, then JfrTop on the file.
-      String jcmd = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
-      new ProcessBuilder(jcmd, Long.toString(b.serverPid()), "JFR.start", "name=" + line, "settings=" + b.opts.getOrDefault("jfr-settings", "profile"),
-          "duration=" + (int) windowS + "s", "filename=" + b.dir.resolve("server-" + line + ".jfr").toAbsolutePath())
-          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-    }
+    jfr("", windowS);
     aStart = System.nanoTime();
     aEnd = aStart + (long) (windowS * 1e9);
     Bench.sleepUntil(aEnd);
@@ -104,6 +98,9 @@ final class Throughput {
     long w1 = b.db.walSyncs();
     JsonObject cpuA = cpu.stop();
     bEnd = aEnd + (long) (apiWindowS * 1e9);
+    Cpu cpuPolled = new Cpu(b.serverPid());
+    cpuPolled.start();
+    jfr("-polled", apiWindowS);
     String watched = projects.get(0);
     // The first read of the project is an operator opening the page: the server may read it whole and wait for a
     // forecast that knows its tracks. Reported on its own; the polling after it is what the latency figures say.
@@ -131,6 +128,7 @@ final class Throughput {
       }
       Bench.sleep(0.05);
     }
+    JsonObject cpuB = cpuPolled.stop();
     stop = true;
     Future.all(loops).await();
     long left = b.db.scalar("SELECT count(*) FROM station_tasks WHERE capability = '" + line + "' AND status = 'queued'");
@@ -152,6 +150,7 @@ final class Throughput {
         .put("get_production_latency", production.summary())
         .put("get_production_refused", productionRefused.get()).put("first_refusal", firstRefusal)
         .put("tasks_per_s_during_get_production", Samples.round(doneB.get() / apiWindowS))
+        .put("cpu_during_get_production", cpuB)
         .put("cpu", cpuA)
         // CPU per task moves less with the machine's other load than tasks per second do.
         .put("server_cpu_ms_per_task", doneA.get() == 0 ? null : Samples.round(cpuA.getDouble("server_pct") * 10 / tasksPerS))
@@ -160,6 +159,21 @@ final class Throughput {
     b.log("throughput N=%d: %.0f tasks/s, %.2f commits/task, claim p50 %.1f ms, complete p50 %.1f ms", n, tasksPerS,
         out.getDouble("commits_per_task", 0.0), claim.summary().getDouble("p50_ms", 0.0), complete.summary().getDouble("p50_ms", 0.0));
     return out;
+  }
+
+  /**
+   * Flight Recorder on the server for the next {@code seconds} ({@code scripts/bench --jfr}, then JfrTop on the file):
+   * window A in {@code server-<line>.jfr}, window B in {@code server-<line>-polled.jfr}.
+   */
+  private void jfr(String suffix, double seconds) throws java.io.IOException {
+    if (!b.opts.containsKey("jfr")) {
+      return;
+    }
+    String jcmd = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+    new ProcessBuilder(jcmd, Long.toString(b.serverPid()), "JFR.start", "name=" + line + suffix,
+        "settings=" + b.opts.getOrDefault("jfr-settings", "profile"), "duration=" + Math.max(1, (int) seconds) + "s",
+        "filename=" + b.dir.resolve("server-" + line + suffix + ".jfr").toAbsolutePath())
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
   }
 
   private void loop(String executor, Promise<Void> ended) {
