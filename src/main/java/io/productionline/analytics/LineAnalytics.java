@@ -14,6 +14,7 @@ import io.productionline.store.InterruptRepository.InterruptRow;
 import io.productionline.store.ProjectRepository.ProjectRow;
 import io.productionline.store.TaskRow;
 import io.productionline.store.TrackRow;
+import io.productionline.track.LineCatalog;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -155,7 +156,7 @@ public final class LineAnalytics {
     Future<List<JsonObject>> live = executors.list();
     return Future.all(open, tracks, recent, live).compose(all -> {
       List<String> ids = tracks.result().stream().map(TrackRow::projectId).distinct().toList();
-      return lines(ids).compose(projects -> offLoop(() -> {
+      return s.lines.linesOf(s.reads, s.projects, ids).compose(projects -> offLoop(() -> {
         Instant now = s.clock.instant();
         StationTimes times = new StationTimes(recent.result(), defaultStationMs);
         Forecast.Input input = input(now, open.result(), tracks.result(), projects, live.result(), times);
@@ -197,40 +198,12 @@ public final class LineAnalytics {
     return Future.succeededFuture(last);
   }
 
-  /** A project as the forecast needs it: its row (without the definition) and the line it runs on. */
-  private record ProjectLine(ProjectRow row, LineDefinition line) {
-  }
-
-  /**
-   * The projects of {@code ids} with their lines. A line definition is read from PostgreSQL only for
-   * a project whose version this node has not parsed yet: a long line's copy per project, read and
-   * compared every second under load, cost more than the replay.
-   */
-  private Future<Map<String, ProjectLine>> lines(List<String> ids) {
-    return flow.projectHeads(s.reads, ids).compose(heads -> {
-      Map<String, ProjectLine> out = new HashMap<>();
-      List<String> unparsed = new ArrayList<>();
-      for (ProjectRow h : heads) {
-        Optional<LineDefinition> line = s.lines.parsedOf(h.id(), h.lineVersion());
-        if (line.isPresent()) {
-          out.put(h.id(), new ProjectLine(h, line.get()));
-        } else {
-          unparsed.add(h.id());
-        }
-      }
-      return flow.projects(s.reads, unparsed).map(full -> {
-        full.forEach(p -> out.put(p.id(), new ProjectLine(p, s.lines.ofProject(p))));
-        return out;
-      });
-    });
-  }
-
   /** Runs a pure computation on a worker thread (unordered: computations do not wait for each other). */
   private <T> Future<T> offLoop(java.util.concurrent.Callable<T> computation) {
     return s.vertx.executeBlocking(computation, false);
   }
 
-  private Forecast.Input input(Instant now, List<TaskRow> open, List<TrackRow> tracks, Map<String, ProjectLine> projects,
+  private Forecast.Input input(Instant now, List<TaskRow> open, List<TrackRow> tracks, Map<String, LineCatalog.ProjectLine> projects,
                                List<JsonObject> executorViews, StationTimes times) {
     Map<String, List<TrackRow>> byProject = tracks.stream().collect(Collectors.groupingBy(TrackRow::projectId));
     List<Forecast.Track> out = new ArrayList<>();
@@ -238,7 +211,7 @@ public final class LineAnalytics {
       if (t.state().terminal()) {
         continue;
       }
-      ProjectLine pl = projects.get(t.projectId());
+      LineCatalog.ProjectLine pl = projects.get(t.projectId());
       if (pl == null) {
         continue;
       }

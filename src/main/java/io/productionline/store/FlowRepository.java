@@ -3,7 +3,6 @@ package io.productionline.store;
 import static io.productionline.store.TrackRepository.utc;
 
 import io.productionline.store.InterruptRepository.InterruptRow;
-import io.productionline.store.ProjectRepository.ProjectRow;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
@@ -67,23 +66,6 @@ public final class FlowRepository {
 
   public Future<List<TrackRow>> activeProjectTracks(SqlClient db) {
     return db.preparedQuery(FlowSql.ACTIVE_PROJECT_TRACKS).execute().map(rows -> TaskRepository.all(rows, TrackRow::of));
-  }
-
-  public Future<List<ProjectRow>> projects(SqlClient db, List<String> ids) {
-    if (ids.isEmpty()) {
-      return Future.succeededFuture(List.of());
-    }
-    return db.preparedQuery(FlowSql.PROJECTS).execute(Tuple.tuple().addArrayOfString(ids.toArray(String[]::new)))
-        .map(rows -> TaskRepository.all(rows, ProjectRepository::of));
-  }
-
-  /** The projects of {@code ids} without their line definitions ({@link ProjectRow#lineDefinition()} is null). */
-  public Future<List<ProjectRow>> projectHeads(SqlClient db, List<String> ids) {
-    if (ids.isEmpty()) {
-      return Future.succeededFuture(List.of());
-    }
-    return db.preparedQuery(FlowSql.PROJECT_HEADS).execute(Tuple.tuple().addArrayOfString(ids.toArray(String[]::new)))
-        .map(rows -> TaskRepository.all(rows, ProjectRepository::of));
   }
 
   public Future<List<Completed>> recentCompleted(SqlClient db, int limit) {

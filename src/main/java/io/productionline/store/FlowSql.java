@@ -32,11 +32,6 @@ final class FlowSql {
        WHERE project_id IN (SELECT DISTINCT project_id FROM tracks WHERE finalized_at IS NULL)
        ORDER BY created_at, id""";
 
-  static final String PROJECTS = "SELECT * FROM projects WHERE id = ANY ($1)";
-  /** The projects without their line definitions (a reader that parsed a project's version already does not need it). */
-  static final String PROJECT_HEADS = """
-      SELECT id, line, line_version, NULL::jsonb AS line_definition, params, idempotency_key, created_by, created_at, archived_at
-        FROM projects WHERE id = ANY ($1)""";
 
   /** The latest completed station runs that an executor ran (not manual), newest first, with the line. */
   static final String RECENT_COMPLETED = """

@@ -30,6 +30,11 @@ public final class ProjectRepository {
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
       ON CONFLICT DO NOTHING""";
   private static final String FIND = "SELECT * FROM projects WHERE id = $1";
+  private static final String OF_IDS = "SELECT * FROM projects WHERE id = ANY ($1)";
+  /** The projects without their line definitions: a reader that parsed a project's version already does not need its copy. */
+  private static final String HEADS_OF_IDS = """
+      SELECT id, line, line_version, NULL::jsonb AS line_definition, params, idempotency_key, created_by, created_at, archived_at
+        FROM projects WHERE id = ANY ($1)""";
   private static final String BY_KEY = "SELECT * FROM projects WHERE idempotency_key = $1";
   private static final String LIST = "SELECT * FROM projects WHERE archived_at IS NULL ORDER BY created_at DESC, id LIMIT $1";
   private static final String OF_LINE = "SELECT * FROM projects WHERE line = $1 AND archived_at IS NULL ORDER BY created_at, id LIMIT $2";
@@ -66,6 +71,18 @@ public final class ProjectRepository {
 
   public Future<Optional<ProjectRow>> find(SqlClient db, String id) {
     return db.preparedQuery(FIND).execute(Tuple.of(id)).map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(of(rows.iterator().next())));
+  }
+
+  /** The projects of {@code ids} that exist, whole. */
+  public Future<List<ProjectRow>> ofIds(SqlClient db, List<String> ids) {
+    return ids.isEmpty() ? Future.succeededFuture(List.of())
+        : db.preparedQuery(OF_IDS).execute(Tuple.tuple().addArrayOfString(ids.toArray(String[]::new))).map(rows -> TaskRepository.all(rows, ProjectRepository::of));
+  }
+
+  /** The projects of {@code ids} that exist, without their line definitions ({@link ProjectRow#lineDefinition()} is null). */
+  public Future<List<ProjectRow>> headsOfIds(SqlClient db, List<String> ids) {
+    return ids.isEmpty() ? Future.succeededFuture(List.of())
+        : db.preparedQuery(HEADS_OF_IDS).execute(Tuple.tuple().addArrayOfString(ids.toArray(String[]::new))).map(rows -> TaskRepository.all(rows, ProjectRepository::of));
   }
 
   public Future<Optional<ProjectRow>> byIdempotencyKey(SqlClient db, String key) {

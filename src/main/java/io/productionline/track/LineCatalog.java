@@ -11,12 +11,14 @@ import io.productionline.store.AuditRepository;
 import io.productionline.store.LineRepository;
 import io.productionline.store.LineRepository.LineRow;
 import io.productionline.store.LineRepository.VersionRow;
+import io.productionline.store.ProjectRepository;
 import io.productionline.store.ProjectRepository.ProjectRow;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -271,6 +273,35 @@ public final class LineCatalog {
   public Optional<LineDefinition> parsedOf(String projectId, Integer lineVersion) {
     Parsed known = parsed.get(projectId);
     return known != null && lineVersion != null && lineVersion.equals(known.version()) ? Optional.of(known.line()) : Optional.empty();
+  }
+
+  /** A project's row (without its line definition when this node had parsed that version) and the line it runs on. */
+  public record ProjectLine(ProjectRow row, LineDefinition line) {
+  }
+
+  /**
+   * The projects of {@code ids} that exist, with their lines. A project's line definition is read
+   * from PostgreSQL only when this node has not parsed its version: the copy of a long line, read for
+   * every track a node starts and for each project every time the forecast is made, cost more than
+   * the rest of those reads.
+   */
+  public Future<Map<String, ProjectLine>> linesOf(SqlClient db, ProjectRepository projects, List<String> ids) {
+    return projects.headsOfIds(db, ids).compose(heads -> {
+      Map<String, ProjectLine> out = new java.util.HashMap<>();
+      List<String> unparsed = new ArrayList<>();
+      for (ProjectRow h : heads) {
+        Optional<LineDefinition> line = parsedOf(h.id(), h.lineVersion());
+        if (line.isPresent()) {
+          out.put(h.id(), new ProjectLine(h, line.get()));
+        } else {
+          unparsed.add(h.id());
+        }
+      }
+      return projects.ofIds(db, unparsed).map(whole -> {
+        whole.forEach(p -> out.put(p.id(), new ProjectLine(p, ofProject(p))));
+        return out;
+      });
+    });
   }
 
   /** The skills stations may name, keyed by id. */

@@ -100,9 +100,9 @@ public final class TrackVerticle extends VerticleBase {
             ? Future.succeededFuture(owned.get())
             : s.tracks.find(s.pool, trackId).compose(row -> Future.failedFuture(row.isPresent()
                 ? new OwnedElsewhereException(trackId) : TrackSupervisor.unknownTrack(trackId))))
-        .compose(row -> s.projects.find(s.pool, row.projectId()).map(p -> {
+        .compose(row -> s.lines.linesOf(s.pool, s.projects, List.of(row.projectId())).map(found -> {
           track = row;
-          line = s.lines.ofProject(p.orElseThrow());
+          line = java.util.Optional.ofNullable(found.get(row.projectId())).orElseThrow().line();
           return row;
         }))
         .compose(row -> row.state().terminal() ? Future.succeededFuture(row) : recordSupervision(row))

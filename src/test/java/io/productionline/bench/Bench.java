@@ -233,15 +233,19 @@ public final class Bench {
         // --batch K: each executor claims K tasks in one call and completes them in one call (K in hand at once),
         // so the line needs at least twice N × K tracks for its executors to find work.
         int batch = Integer.parseInt(opts.getOrDefault("batch", "1"));
-        // The warm-up only has to run the hot paths: 256 tracks whatever the batch (setting up more takes long on a busy host).
-        // It polls GET /production for 5 s as well: otherwise the view's and the forecast's code is compiled in the first
-        // measured window B, and the compiler's threads (a quarter of a core) are counted against the polling.
-        new Throughput(this, load, 64, "warm", 8, chained, batch).run(256, Math.max(1, warmup - 1), 1, 5);
+        // The warm-up runs the hot paths, and polls GET /production for 5 s with the line still moving: otherwise the
+        // view's and the forecast's code is compiled in the first measured window B, and the compiler's threads (a
+        // quarter of a core) are counted against the polling. Its line lasts that long at 4,000 tasks/s.
+        int warmS = Math.max(1, warmup - 1);
+        new Throughput(this, load, 64, "warm", 8, chained, batch).run((int) Math.ceil(4000.0 * (warmS + 1 + 5) / STATIONS), warmS, 1, 5);
         double pollWindow = Double.parseDouble(opts.getOrDefault("poll-window", quick ? "2" : "4"));
         JsonArray runs = new JsonArray();
         for (int n : ns) {
+          // Enough tracks for the line to last the run (3 s, window A, window B) at 4,000 tasks/s: each track is STATIONS tasks.
+          // With fewer, the N = 16 line ran dry in window B and its tasks/s while polled read 0.
+          int lasting = (int) Math.ceil(4000 * (3 + window + pollWindow) / STATIONS);
           runs.add(new Throughput(this, load, n, "tp" + n, 8, chained, batch)
-              .run(Math.max(128, Math.max(4 * n, 2 * n * batch)), 3, window, pollWindow));
+              .run(Math.max(lasting, Math.max(4 * n, 2 * n * batch)), 3, window, pollWindow));
         }
         result.put("throughput", runs);
       }

@@ -74,6 +74,16 @@ final class Load {
         : Future.failedFuture(method + " " + uri + " answered " + res.statusCode() + ": " + res.bodyAsString()));
   }
 
+  /**
+   * A GET whose answer is read whole but not parsed (an operator's page parses it on another machine; parsing it here
+   * took a tenth of a core from the server under test): the body's length in bytes.
+   */
+  Future<Integer> read(String uri) {
+    return request(HttpMethod.GET, uri).send().compose(res -> res.statusCode() / 100 == 2
+        ? Future.succeededFuture(res.body() == null ? 0 : res.body().length())
+        : Future.failedFuture("GET " + uri + " answered " + res.statusCode() + ": " + res.bodyAsString()));
+  }
+
   Future<JsonObject> register(String executorId, String capability) {
     return jsonAsExecutor(executorId, HttpMethod.POST, "/api/v1/executors", new JsonObject().put("executor_id", executorId).put("type", "bench")
         .put("environment", "server").put("capabilities", new io.vertx.core.json.JsonArray().add(capability)));

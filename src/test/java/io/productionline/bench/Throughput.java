@@ -48,6 +48,7 @@ final class Throughput {
   private final Samples production = new Samples();
   private final AtomicLong productionRefused = new AtomicLong();
   private volatile Double firstProductionMs;
+  private volatile Integer productionBytes;
   private volatile String firstRefusal;
 
   private final boolean chained;
@@ -106,7 +107,7 @@ final class Throughput {
     // forecast that knows its tracks. Reported on its own; the polling after it is what the latency figures say.
     long f0 = System.nanoTime();
     try {
-      load.json(HttpMethod.GET, "/production?project=" + watched, null).await();
+      productionBytes = load.read("/production?project=" + watched).await();
       firstProductionMs = (System.nanoTime() - f0) / 1e6;
     } catch (Exception e) {
       productionRefused.incrementAndGet();
@@ -117,7 +118,7 @@ final class Throughput {
     while (System.nanoTime() < bEnd) {
       long s0 = System.nanoTime();
       try {
-        load.json(HttpMethod.GET, "/production?project=" + watched, null).await();
+        load.read("/production?project=" + watched).await();
         production.addNanos(System.nanoTime() - s0);
       } catch (Exception e) {
         // Refused, or not answered in time (a timeout is a checked exception): counted, the run goes on.
@@ -147,6 +148,7 @@ final class Throughput {
         .put("claim_latency", claim.summary())
         .put("complete_latency", complete.summary())
         .put("get_production_first_ms", firstProductionMs == null ? null : Samples.round(firstProductionMs))
+        .put("get_production_bytes", productionBytes)
         .put("get_production_latency", production.summary())
         .put("get_production_refused", productionRefused.get()).put("first_refusal", firstRefusal)
         .put("tasks_per_s_during_get_production", Samples.round(doneB.get() / apiWindowS))
