@@ -30,16 +30,21 @@ class TableStatisticsTest {
     }
   }
 
-  @Test
-  @DisplayName("a table grown from empty past twice the rows the planner counts is analyzed, and then counted right")
-  void staleTablesAreAnalyzed() {
+  /** A node whose own check does not run (the test runs it), with four projects of the wide line started. */
+  private void startFourProjects(String prefix) {
     JsonObject config = TestNode.config();
     config.getJsonObject("pg").put("analyze_check_ms", 0);
     node = TestNode.start(config, java.time.Clock.systemUTC());
     for (int i = 0; i < 4; i++) {
-      node.createProject("stats-" + i, "wide");
-      assertEquals(200, node.api.post("/production/start?project=stats-" + i, new JsonObject()).status());
+      node.createProject(prefix + i, "wide");
+      assertEquals(200, node.api.post("/production/start?project=" + prefix + i, new JsonObject()).status());
     }
+  }
+
+  @Test
+  @DisplayName("a table grown from empty past twice the rows the planner counts is analyzed, and then counted right")
+  void staleTablesAreAnalyzed() {
+    startFourProjects("stats-");
     // The line queued tasks and moved tracks: tables the planner counted empty now hold more than 50 rows.
     // PostgreSQL's activity counters reach its statistics views within a second or so: the check is asked until it sees them.
     List<String> analyzed = Await.until(() -> node.node.statistics().runOnce().await(), t -> !t.isEmpty(),
@@ -53,13 +58,7 @@ class TableStatisticsTest {
   @Test
   @DisplayName("a table whose rows changed but did not grow past twice what the planner counts is not analyzed again")
   void changedButNotGrownIsLeftAlone() {
-    JsonObject config = TestNode.config();
-    config.getJsonObject("pg").put("analyze_check_ms", 0);
-    node = TestNode.start(config, java.time.Clock.systemUTC());
-    for (int i = 0; i < 4; i++) {
-      node.createProject("settled-" + i, "wide");
-      assertEquals(200, node.api.post("/production/start?project=settled-" + i, new JsonObject()).status());
-    }
+    startFourProjects("settled-");
     Await.until(() -> node.node.statistics().runOnce().await(), t -> t.contains("tracks"), Duration.ofSeconds(60),
         "the tracks to be analyzed once");
     long live = node.sql("SELECT count(*) FROM tracks").get(0).getLong(0);
