@@ -80,8 +80,13 @@ public final class TrackSupervisor {
             return deliver(trackId, command, attempt + 1);
           }
           if (err instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS && attempt < SEND_ATTEMPTS) {
+            // Placed (or found placed) and sent again. A verticle just placed on another member is reachable from here
+            // once this member's copy of the cluster's subscriptions has it: the cluster manager passes those on every
+            // 20 ms, so a send that still finds no handler waits 50, 100, then 200 ms before the next (all five went in
+            // a few milliseconds before, and a completion forwarded to a new owner was refused with a 503).
             return placeSomewhere(trackId)
                 .recover(e -> e instanceof OwnedElsewhereException ? later(200L * attempt) : Future.failedFuture(e))
+                .compose(v -> attempt == 1 ? Future.<Void>succeededFuture() : later(50L << (attempt - 2)))
                 .compose(v -> deliver(trackId, command, attempt + 1));
           }
           return Future.failedFuture(err);
