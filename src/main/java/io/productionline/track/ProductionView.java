@@ -315,10 +315,11 @@ public final class ProductionView {
       return out.put("stations", new JsonArray());
     }
     JsonArray stations = new JsonArray();
+    // The track's tasks by station, once (a 50-station track that ran every station has 50 or more).
+    Map<Integer, List<TaskRow>> byStation = tasks.stream().collect(Collectors.groupingBy(TaskRow::stationIndex));
     for (int i = 0; i < type.stations().size(); i++) {
       StationDef def = type.station(i);
-      int index = i;
-      List<TaskRow> runs = tasks.stream().filter(r -> r.stationIndex() == index).toList();
+      List<TaskRow> runs = byStation.getOrDefault(i, List.of());
       // A station run is one task, or one per work item at a multi-operator station.
       TreeMap<Integer, List<TaskRow>> byRun = new TreeMap<>(runs.stream().collect(Collectors.groupingBy(TaskRow::runNo)));
       long elapsed = 0;
