@@ -26,6 +26,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -85,7 +86,11 @@ public final class LineCatalog {
   private final Map<String, Parsed> parsed = new ConcurrentHashMap<>();
   private MessageConsumer<JsonObject> announcements;
 
-  /** A project's definition as parsed, with the line version it is a copy of (a version's text never changes). */
+  /**
+   * A project's definition as parsed, with the line version it is a copy of (a version's text never
+   * changes). {@code json} is kept only for a project without a version (older than the catalogue):
+   * for it, the copy itself is what tells it changed.
+   */
   private record Parsed(Integer version, JsonObject json, LineDefinition line) {
   }
 
@@ -253,15 +258,19 @@ public final class LineCatalog {
    * changed since (a redesign took up the current version) is parsed again.
    */
   public LineDefinition ofProject(ProjectRow p) {
+    Optional<LineDefinition> same = parsedOf(p.id(), p.lineVersion());
+    if (same.isPresent()) {
+      return same.get();
+    }
     Parsed known = parsed.get(p.id());
-    if (known != null && (p.lineVersion() != null ? p.lineVersion().equals(known.version()) : known.json().equals(p.lineDefinition()))) {
+    if (p.lineVersion() == null && known != null && known.version() == null && p.lineDefinition().equals(known.json())) {
       return known.line();
     }
     if (parsed.size() >= PARSED_MAX) {
       parsed.clear();
     }
     LineDefinition line = Json.line(p.lineDefinition());
-    parsed.put(p.id(), new Parsed(p.lineVersion(), p.lineDefinition(), line));
+    parsed.put(p.id(), new Parsed(p.lineVersion(), p.lineVersion() == null ? p.lineDefinition() : null, line));
     return line;
   }
 
@@ -287,7 +296,7 @@ public final class LineCatalog {
    */
   public Future<Map<String, ProjectLine>> linesOf(SqlClient db, ProjectRepository projects, List<String> ids) {
     return projects.headsOfIds(db, ids).compose(heads -> {
-      Map<String, ProjectLine> out = new java.util.HashMap<>();
+      Map<String, ProjectLine> out = new HashMap<>();
       List<String> unparsed = new ArrayList<>();
       for (ProjectRow h : heads) {
         Optional<LineDefinition> line = parsedOf(h.id(), h.lineVersion());
