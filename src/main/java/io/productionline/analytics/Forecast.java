@@ -101,8 +101,30 @@ public final class Forecast {
   }
 
   private static final int MAX_EVENTS = 400_000;
-  private static final Comparator<SimTask> BEST_TASK = Comparator.comparingInt((SimTask t) -> -t.priority)
-      .thenComparingLong(t -> t.created).thenComparing(t -> t.id);
+  /**
+   * The claim query's order: priority, then age; among equals a real task by its id before a task
+   * the replay queued, and those by track, station and work item.
+   */
+  private static final Comparator<SimTask> BEST_TASK = (a, b) -> {
+    int c = Integer.compare(b.priority, a.priority);
+    if (c == 0) {
+      c = Long.compare(a.created, b.created);
+    }
+    if (c != 0) {
+      return c;
+    }
+    if (a.real != b.real) {
+      return a.real ? -1 : 1;
+    }
+    if (a.real) {
+      return a.id.compareTo(b.id);
+    }
+    c = a.track.t.id().compareTo(b.track.t.id());
+    if (c == 0) {
+      c = Integer.compare(a.stationIndex, b.stationIndex);
+    }
+    return c != 0 ? c : Integer.compare(a.item, b.item);
+  };
   private static final Comparator<SimExecutor> LONGEST_IDLE = Comparator.comparingLong((SimExecutor x) -> x.idleSince)
       .thenComparing(x -> x.e.id());
   private static final TreeSet<SimTask> EMPTY_TASKS = new TreeSet<>(BEST_TASK);
@@ -121,7 +143,9 @@ public final class Forecast {
     private final Input in;
     private final Map<String, SimTrack> tracks = new LinkedHashMap<>();
     private final List<SimExecutor> executors = new ArrayList<>();
-    private final PriorityQueue<Event> events = new PriorityQueue<>(Comparator.comparingLong(Event::at).thenComparingLong(Event::seq));
+    private final PriorityQueue<Event> events = new PriorityQueue<>((a, b) -> a.at != b.at ? Long.compare(a.at, b.at) : Long.compare(a.seq, b.seq));
+    /** A station's expected time by line, document type and station, for a run and for a remediation's re-audit. */
+    private final Map<String, java.util.IdentityHashMap<DocumentType, long[][]>> serviceMs = new HashMap<>();
     /** Ready tasks nobody has taken, by capability, best first (priority, then age), as the claim query orders them. */
     private final Map<String, TreeSet<SimTask>> pool = new HashMap<>();
     /** Idle executors by capability, the longest idle first. */
@@ -168,15 +192,19 @@ public final class Forecast {
         }
       }
       int n = 0;
-      while (!events.isEmpty() && n++ < MAX_EVENTS) {
+      while (!events.isEmpty() && n < MAX_EVENTS) {
         Event e = events.poll();
+        n++;
         switch (e.kind) {
           case READY -> ready(e.task, e.at);
-          case DONE -> done(e.task, e.at);
-          case FREE -> {
-            e.executor.busyUntil = -1;
-            e.executor.idleSince = e.at;
-            free(e.executor, e.at);
+          case DONE -> {
+            // The task is done, then its executor is free: two events, one in the queue.
+            done(e.task, e.at);
+            if (n++ < MAX_EVENTS) {
+              e.executor.busyUntil = -1;
+              e.executor.idleSince = e.at;
+              free(e.executor, e.at);
+            }
           }
           default -> throw new IllegalStateException("unknown event");
         }
@@ -241,8 +269,7 @@ public final class Forecast {
       }
       pick.track.noteStart(begin);
       x.busyUntil = begin + service;
-      push(new Event(begin + service, Kind.DONE, pick, null));
-      push(new Event(begin + service, Kind.FREE, null, x));
+      push(new Event(begin + service, Kind.DONE, pick, x));
       work(pick.capability, service);
     }
 
@@ -294,8 +321,7 @@ public final class Forecast {
                 st.noteStart(0);
                 taskStarts.put(task.id(), in.now());
                 x.busyUntil = left;
-                push(new Event(left, Kind.DONE, s, null));
-                push(new Event(left, Kind.FREE, null, x));
+                push(new Event(left, Kind.DONE, s, x));
                 work(task.capability(), left);
                 continue;
               }
@@ -348,8 +374,8 @@ public final class Forecast {
       String environment = st.t.environment() != null ? st.t.environment() : def.environment();
       st.openItems = items;
       for (int i = 1; i <= items; i++) {
-        SimTask s = new SimTask("~" + st.t.id() + ":" + index + ":" + at + ":" + i, st, index, def.capability(), environment,
-            st.t.priority(), at, false);
+        SimTask s = new SimTask(null, st, index, def.capability(), environment, st.t.priority(), at, false);
+        s.item = i;
         push(new Event(at, Kind.READY, s.readyAt(at), null));
       }
     }
@@ -400,8 +426,19 @@ public final class Forecast {
       }
     }
 
-    /** A station's expected time; an audit's includes its expected remediation loops. */
+    /** A station's expected time; an audit's includes its expected remediation loops. Worked out once per station. */
     private long service(SimTrack st, int index) {
+      DocumentType type = st.t.type();
+      long[][] known = serviceMs.computeIfAbsent(st.t.line(), l -> new java.util.IdentityHashMap<>())
+          .computeIfAbsent(type, k -> new long[2][type.stations().size()]);
+      long[] row = known[st.remediating ? 1 : 0];
+      if (row[index] == 0) {
+        row[index] = serviceOnce(st, index);
+      }
+      return row[index];
+    }
+
+    private long serviceOnce(SimTrack st, int index) {
       DocumentType type = st.t.type();
       StationDef def = type.station(index);
       long base = Math.max(1, in.durations().serviceMs(st.t.line(), type.name(), def));
@@ -428,7 +465,8 @@ public final class Forecast {
     }
 
     private void push(Event e) {
-      events.add(new Event(e.at, seq++, e.kind, e.task, e.executor));
+      e.seq = seq++;
+      events.add(e);
     }
 
     private Result result() {
@@ -468,11 +506,21 @@ public final class Forecast {
     }
   }
 
-  private enum Kind { READY, DONE, FREE }
+  private enum Kind { READY, DONE }
 
-  private record Event(long at, long seq, Kind kind, SimTask task, SimExecutor executor) {
+  private static final class Event {
+    final long at;
+    final Kind kind;
+    final SimTask task;
+    final SimExecutor executor;
+    /** The order of events at the same time: as pushed. */
+    long seq;
+
     Event(long at, Kind kind, SimTask task, SimExecutor executor) {
-      this(at, 0, kind, task, executor);
+      this.at = at;
+      this.kind = kind;
+      this.task = task;
+      this.executor = executor;
     }
   }
 
@@ -507,6 +555,8 @@ public final class Forecast {
     final int priority;
     final long created;
     final boolean real;
+    /** A task the replay queued: which work item of its station run. */
+    int item;
     long ready;
 
     SimTask(String id, SimTrack track, int stationIndex, String capability, String environment, int priority, long created,

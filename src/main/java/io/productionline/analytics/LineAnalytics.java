@@ -160,7 +160,10 @@ public final class LineAnalytics {
         Instant now = s.clock.instant();
         StationTimes times = new StationTimes(recent.result(), defaultStationMs);
         Forecast.Input input = input(now, open.result(), tracks.result(), projects, live.result(), times);
-        return new Snapshot(now, System.nanoTime(), changes.get(), input, Forecast.run(input), times, open.result(), live.result());
+        long heard = changes.get();
+        Forecast.Result result = Forecast.run(input);
+        // Made when the replay is done: what it cost (the spacing of forecastForView) includes the replay itself.
+        return new Snapshot(now, System.nanoTime(), heard, input, result, times, open.result(), live.result());
       }));
     }).onSuccess(snap -> {
       synchronized (this) {

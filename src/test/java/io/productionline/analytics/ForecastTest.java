@@ -156,4 +156,26 @@ class ForecastTest {
     long lastMore = tracks.stream().mapToLong(t -> finishMs(more, t.id())).max().orElseThrow();
     assertTrue(lastMore < last, "a second y executor: " + lastMore + " < " + last);
   }
+
+  private static Forecast.Task claimed(String id, String track, int station, String capability, String executor, long claimedMsAgo) {
+    return new Forecast.Task(id, track, 1, station, capability, "either", 5, NOW.minusMillis(claimedMsAgo), NOW.minusMillis(claimedMsAgo),
+        TaskStatus.CLAIMED, executor, NOW.minusMillis(claimedMsAgo), 1, 3);
+  }
+
+  @Test
+  @DisplayName("two stations queued at the same moment with the same priority go in track order, whatever order they were queued in")
+  void tiesGoInTrackOrder() {
+    // t2 and t1 finish binding together at 1000 and queue assembly (y) together, t2's first; ey is busy with t0 until
+    // 1500 and then takes the best of the two.
+    List<Forecast.Track> tracks = List.of(track("t2", ABC, TrackState.BINDING, 0, List.of()), track("t1", ABC, TrackState.BINDING, 0, List.of()),
+        track("t0", ABC, TrackState.ASSEMBLING, 1, List.of()));
+    List<Forecast.Task> tasks = List.of(claimed("a2", "t2", 0, "x", "ex2", 0), claimed("a1", "t1", 0, "x", "ex1", 0),
+        claimed("b0", "t0", 1, "y", "ey", 500));
+    Forecast.Result r = run(List.of(executor("ex1", "x"), executor("ex2", "x"), executor("ey", "y")), tasks, tracks,
+        Map.of("a", 1000L, "b", 2000L, "c", 100L));
+    // t0: assembly's last 1500 ms, audit 1500-1600. ey: t1's assembly 1500-3500, t2's 3500-5500; each audit 100 ms more.
+    assertEquals(1600, finishMs(r, "t0"));
+    assertEquals(3600, finishMs(r, "t1"));
+    assertEquals(5600, finishMs(r, "t2"));
+  }
 }
