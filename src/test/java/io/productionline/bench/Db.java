@@ -70,6 +70,17 @@ final class Db implements AutoCloseable {
     }
   }
 
+  /** The first column of every row. */
+  java.util.List<String> texts(String sql) throws SQLException {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      while (rs.next()) {
+        out.add(rs.getString(1));
+      }
+    }
+    return out;
+  }
+
   String text(String sql) throws SQLException {
     try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(sql)) {
       return rs.next() ? rs.getString(1) : null;

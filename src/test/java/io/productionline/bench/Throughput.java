@@ -133,7 +133,7 @@ final class Throughput {
     stop = true;
     Future.all(loops).await();
     long left = b.db.scalar("SELECT count(*) FROM station_tasks WHERE capability = '" + line + "' AND status = 'queued'");
-    b.db.exec("UPDATE station_tasks SET status = 'cancelled', completed_at = now() WHERE capability = '" + line + "' AND status = 'queued'");
+    double teardownS = clear(projects, executors);
     double tasksPerS = doneA.get() / windowS;
     long commits = c1 - c0;
     JsonObject out = new JsonObject()
@@ -157,10 +157,32 @@ final class Throughput {
         // CPU per task moves less with the machine's other load than tasks per second do.
         .put("server_cpu_ms_per_task", doneA.get() == 0 ? null : Samples.round(cpuA.getDouble("server_pct") * 10 / tasksPerS))
         .put("postgres_cpu_ms_per_task", doneA.get() == 0 ? null : Samples.round(cpuA.getDouble("postgres_pct") * 10 / tasksPerS))
+        .put("teardown_s", Samples.round(teardownS))
         .put("total_s", Samples.round((System.nanoTime() - t0) / 1e9));
     b.log("throughput N=%d: %.0f tasks/s, %.2f commits/task, claim p50 %.1f ms, complete p50 %.1f ms", n, tasksPerS,
         out.getDouble("commits_per_task", 0.0), claim.summary().getDouble("p50_ms", 0.0), complete.summary().getDouble("p50_ms", 0.0));
     return out;
+  }
+
+  /**
+   * Takes the phase's line off the floor as an operator and its executors would, before the next phase starts: its
+   * unfinished tracks are cancelled through {@code POST /production/tracks/cancel} and its executors leave. Before,
+   * the bench marked the queued tasks cancelled in the database behind the server's back; the server then found
+   * about a thousand tracks whose task was lost and halted each with an interrupt during the next phase's windows,
+   * and the forecast kept replaying the old line for the executors still listed. Returns the seconds it took.
+   */
+  private double clear(List<String> projects, List<String> executors) throws Exception {
+    long c0 = System.nanoTime();
+    String ids = String.join(",", projects.stream().map(id -> "'" + id + "'").toList());
+    List<String> open = b.db.texts("SELECT id FROM tracks WHERE project_id IN (" + ids + ")"
+        + " AND state NOT IN ('stabilized', 'escalated', 'cancelled') ORDER BY id");
+    for (int i = 0; i < open.size(); i += 200) {
+      load.json(HttpMethod.POST, "/production/tracks/cancel", new JsonObject()
+          .put("track_ids", new io.vertx.core.json.JsonArray(open.subList(i, Math.min(open.size(), i + 200))))
+          .put("kind", "permanent").put("reason", "the bench phase is over")).await();
+    }
+    Bench.inBatches(executors, 32, id -> load.jsonAsExecutor(id, HttpMethod.DELETE, "/api/v1/executors/" + id, null));
+    return (System.nanoTime() - c0) / 1e9;
   }
 
   /**
