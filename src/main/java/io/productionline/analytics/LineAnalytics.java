@@ -178,10 +178,13 @@ public final class LineAnalytics {
   /**
    * The forecast for a line view whose newest track was created at {@code newestTrack}: the newest
    * forecast made on this node, without waiting, unless it was made before that track existed (it
-   * cannot say its ETA), is {@value #STALE_MS} ms old by the node's clock, or none was made yet. When it is older than {@link #CACHE_MS}, or than
+   * cannot say its ETA), is stale by the node's clock ({@value #STALE_MS} ms old, or twice the
+   * spacing below when that is longer), or none was made yet. When it is older than {@link #CACHE_MS}, or than
    * {@value #SPACING} times what it cost to make, a new one is started in the background for the
    * next readers: readers never wait for a replay, and a line watched by many costs at most one
-   * replay a second and never more than a {@value #SPACING}th of a core.
+   * replay a second and never more than a {@value #SPACING}th of a core. (With a stale limit shorter
+   * than the spacing, a line whose replay takes a second would make a reader wait for one every
+   * 10 s.)
    */
   public Future<Snapshot> forecastForView(Instant newestTrack) {
     Snapshot last;
@@ -190,12 +193,14 @@ public final class LineAnalytics {
       last = latest;
       cost = latestCostNanos;
     }
+    long spacingNanos = Math.max(CACHE_MS * 1_000_000, SPACING * cost);
+    long staleMs = Math.max(STALE_MS, 2 * spacingNanos / 1_000_000);
     if (last == null || (newestTrack != null && last.at().isBefore(newestTrack))
-        || Math.abs(Duration.between(last.at(), s.clock.instant()).toMillis()) >= STALE_MS) {
+        || Math.abs(Duration.between(last.at(), s.clock.instant()).toMillis()) >= staleMs) {
       return forecast();
     }
     long ageNanos = System.nanoTime() - last.madeNanos();
-    if (ageNanos >= Math.max(CACHE_MS * 1_000_000, SPACING * cost)) {
+    if (ageNanos >= spacingNanos) {
       forecast();
     }
     return Future.succeededFuture(last);
