@@ -39,7 +39,9 @@ import java.util.function.Function;
  * (one catch-up at a time per project), so a reader usually finds them current. A claim, a
  * progress report and a requeue change a task without a sequence number: the executor's
  * {@code executor_status} or the project's live event marks the task's track, and the next read
- * waits until the marks it could know of were read. A new track, a new line version, or a gap
+ * waits until the marks it could know of were read. A claim of a task the rows do not know yet
+ * (queued by a move whose catch-up is still on its way) is kept aside and marks its track when a
+ * catch-up brings the task in still queued. A new track, a new line version, or a gap
  * of more than {@value #MAX_CATCH_UP} events reads the project whole again.
  *
  * <p>Projects not read for {@value #KEEP_MS} ms are forgotten (at most {@value #MAX_PROJECTS} kept).
@@ -55,6 +57,20 @@ final class ViewSnapshots {
   private final Services s;
   private final Function<String, Future<Optional<Rows>>> whole;
   private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+  /**
+   * Claims of tasks no kept rows knew of yet (a task queued by a move whose catch-up had not
+   * finished), by task id, with when they were heard: the catch-up that brings such a task in
+   * still queued marks its track. Without this the rows kept the task queued until the track's
+   * next event, and a track waiting for that claim's completion has none.
+   */
+  private final Map<String, Boolean> unplacedClaims = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>() {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+      return size() > MAX_UNPLACED;
+    }
+  });
+  /** The claims kept unplaced at most, the oldest forgotten first (a few seconds of claims of a busy line). */
+  static final int MAX_UNPLACED = 10_000;
 
   /** {@code whole}: a project's rows read whole from PostgreSQL (empty: no such project). */
   ViewSnapshots(Services services, Function<String, Future<Optional<Rows>>> whole) {
@@ -119,11 +135,27 @@ final class ViewSnapshots {
     if (status == null || !"busy".equals(status.getString("status")) || !(status.getValue("current_task") instanceof String task)) {
       return;
     }
+    boolean placed = false;
     for (Entry e : entries.values()) {
       synchronized (e) {
         String track = e.openTasks.get(task);
-        if (track != null && e.mark(track)) {
-          e.soon();
+        if (track != null) {
+          placed = true;
+          if (e.mark(track)) {
+            e.soon();
+          }
+        }
+      }
+    }
+    if (!placed && !entries.isEmpty()) {
+      unplacedClaims.put(task, Boolean.TRUE);
+      // A catch-up that finished between the look above and the put brought the task in already: look once more.
+      for (Entry e : entries.values()) {
+        synchronized (e) {
+          String track = e.openTasks.get(task);
+          if (track != null && unplacedClaims.remove(task) != null && e.mark(track)) {
+            e.soon();
+          }
         }
       }
     }
@@ -152,6 +184,24 @@ final class ViewSnapshots {
 
     Entry(String projectId) {
       this.projectId = projectId;
+    }
+
+    /**
+     * Marks the tracks of claims heard before these rows knew their task, where the rows still
+     * show the task queued (the caller holds the lock).
+     */
+    void placeClaims() {
+      if (rows == null || unplacedClaims.isEmpty()) {
+        return;
+      }
+      for (io.productionline.store.TaskRow task : rows.tasks()) {
+        if (task.status() == io.productionline.store.TaskStatus.QUEUED && unplacedClaims.remove(task.id()) != null && mark(task.trackId())) {
+          wanted = true;
+        }
+      }
+      if (wanted && running == null && entries.get(projectId) == this) {
+        soon();
+      }
     }
 
     boolean mark(String track) {
@@ -233,6 +283,7 @@ final class ViewSnapshots {
             Map<String, String> open = new HashMap<>();
             rows.tasks().stream().filter(t -> t.status().open()).forEach(t -> open.put(t.id(), t.trackId()));
             openTasks = open;
+            placeClaims();
           } else {
             stale = true;
             marked.addAll(tracks);
