@@ -30,7 +30,7 @@ public final class TableStatistics {
   private static final long LOCK_KEY = 0x504c5f414e4cL;
 
   /** The tables the line writes on every move, as PostgreSQL names them. */
-  private static final String[] TABLES = {"station_tasks", "tracks", "track_events", "projects", "interrupts"};
+  static final String[] TABLES = {"station_tasks", "tracks", "track_events", "projects", "interrupts"};
 
   /**
    * The tables that hold more than twice the rows (and 50 more) the planner counts for them

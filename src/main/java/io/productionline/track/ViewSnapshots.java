@@ -58,17 +58,18 @@ final class ViewSnapshots {
   private final Function<String, Future<Optional<Rows>>> whole;
   private final Map<String, Entry> entries = new ConcurrentHashMap<>();
   /**
-   * Claims of tasks no kept rows knew of yet (a task queued by a move whose catch-up had not
-   * finished), by task id, with when they were heard: the catch-up that brings such a task in
-   * still queued marks its track. Without this the rows kept the task queued until the track's
-   * next event, and a track waiting for that claim's completion has none.
+   * The ids of claimed tasks no kept rows knew of yet (a task queued by a move whose catch-up had
+   * not finished), the oldest forgotten first: the catch-up that brings such a task in still
+   * queued marks its track. Without this the rows kept the task queued until the track's next
+   * event, and a track waiting for that claim's completion has none.
    */
-  private final Map<String, Boolean> unplacedClaims = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>() {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-      return size() > MAX_UNPLACED;
-    }
-  });
+  private final Set<String> unplacedClaims = java.util.Collections.synchronizedSet(java.util.Collections.newSetFromMap(
+      new java.util.LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+          return size() > MAX_UNPLACED;
+        }
+      }));
   /** The claims kept unplaced at most, the oldest forgotten first (a few seconds of claims of a busy line). */
   static final int MAX_UNPLACED = 10_000;
 
@@ -148,12 +149,12 @@ final class ViewSnapshots {
       }
     }
     if (!placed && !entries.isEmpty()) {
-      unplacedClaims.put(task, Boolean.TRUE);
+      unplacedClaims.add(task);
       // A catch-up that finished between the look above and the put brought the task in already: look once more.
       for (Entry e : entries.values()) {
         synchronized (e) {
           String track = e.openTasks.get(task);
-          if (track != null && unplacedClaims.remove(task) != null && e.mark(track)) {
+          if (track != null && unplacedClaims.remove(task) && e.mark(track)) {
             e.soon();
           }
         }
@@ -195,7 +196,7 @@ final class ViewSnapshots {
         return;
       }
       for (io.productionline.store.TaskRow task : rows.tasks()) {
-        if (task.status() == io.productionline.store.TaskStatus.QUEUED && unplacedClaims.remove(task.id()) != null && mark(task.trackId())) {
+        if (task.status() == io.productionline.store.TaskStatus.QUEUED && unplacedClaims.remove(task.id()) && mark(task.trackId())) {
           wanted = true;
         }
       }

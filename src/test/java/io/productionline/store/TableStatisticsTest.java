@@ -39,7 +39,7 @@ class TableStatisticsTest {
     JsonObject config = TestNode.config();
     config.getJsonObject("pg").put("analyze_check_ms", 0);
     node = TestNode.start(config, java.time.Clock.systemUTC());
-    for (String table : List.of("station_tasks", "tracks", "track_events", "projects", "interrupts")) {
+    for (String table : TableStatistics.TABLES) {
       node.sql("ALTER TABLE " + table + " SET (autovacuum_enabled = false)");
     }
     for (int i = 0; i < 4; i++) {
