@@ -254,11 +254,13 @@ public final class LineCatalog {
 
   /**
    * The line definition project {@code p} runs on (the copy it keeps), parsed once: parsing a long
-   * line is costly, and every track, view and forecast of the project needs it. A definition that
-   * changed since (a redesign took up the current version) is parsed again.
+   * line is costly, and every track, view and forecast of the project needs it. A project's copy is
+   * the text of its line version (a version's text never changes), so a version this node has read
+   * is parsed once for every project on it. A definition that changed since (a redesign took up the
+   * current version) is parsed again.
    */
   public LineDefinition ofProject(ProjectRow p) {
-    Optional<LineDefinition> same = parsedOf(p.id(), p.lineVersion());
+    Optional<LineDefinition> same = parsedOf(p);
     if (same.isPresent()) {
       return same.get();
     }
@@ -275,13 +277,21 @@ public final class LineCatalog {
   }
 
   /**
-   * The definition of project {@code projectId} at line version {@code lineVersion} if this node
-   * parsed it already: a reader that knows a project's version need not read its definition (a
-   * project's copy changes only with its version, on a redesign).
+   * The definition project {@code p} runs on if this node parsed it already, as its line version
+   * or as the project's copy: a reader that knows a project's line and version need not read its
+   * definition (a project's copy is its version's text and changes only with its version, on a
+   * redesign).
    */
-  public Optional<LineDefinition> parsedOf(String projectId, Integer lineVersion) {
-    Parsed known = parsed.get(projectId);
-    return known != null && lineVersion != null && lineVersion.equals(known.version()) ? Optional.of(known.line()) : Optional.empty();
+  public Optional<LineDefinition> parsedOf(ProjectRow p) {
+    if (p.lineVersion() == null) {
+      return Optional.empty();
+    }
+    LineVersion version = versions.get(key(p.line(), p.lineVersion()));
+    if (version != null) {
+      return Optional.of(version.line());
+    }
+    Parsed known = parsed.get(p.id());
+    return known != null && p.lineVersion().equals(known.version()) ? Optional.of(known.line()) : Optional.empty();
   }
 
   /** A project's row (without its line definition when this node had parsed that version) and the line it runs on. */
@@ -289,28 +299,64 @@ public final class LineCatalog {
   }
 
   /**
-   * The projects of {@code ids} that exist, with their lines. A project's line definition is read
-   * from PostgreSQL only when this node has not parsed its version: the copy of a long line, read for
-   * every track a node starts and for each project every time the forecast is made, cost more than
-   * the rest of those reads.
+   * The projects of {@code ids} that exist, with their lines. A line version this node has not read
+   * yet is read once (from {@code line_versions}) for all its projects; a project's own copy only
+   * when its version cannot be (a project older than the catalogue has none). The copy of a long
+   * line, read for every track a node starts and for each project every time the forecast is made,
+   * cost more than the rest of those reads.
    */
   public Future<Map<String, ProjectLine>> linesOf(SqlClient db, ProjectRepository projects, List<String> ids) {
     return projects.headsOfIds(db, ids).compose(heads -> {
       Map<String, ProjectLine> out = new HashMap<>();
-      List<String> unparsed = new ArrayList<>();
+      Map<String, Future<Optional<LineVersion>>> unread = new HashMap<>();
       for (ProjectRow h : heads) {
-        Optional<LineDefinition> line = parsedOf(h.id(), h.lineVersion());
-        if (line.isPresent()) {
-          out.put(h.id(), new ProjectLine(h, line.get()));
-        } else {
-          unparsed.add(h.id());
+        if (parsedOf(h).isEmpty() && h.lineVersion() != null) {
+          unread.computeIfAbsent(key(h.line(), h.lineVersion()), k -> versionOrNone(h.line(), h.lineVersion()));
         }
       }
-      return projects.ofIds(db, unparsed).map(whole -> {
-        whole.forEach(p -> out.put(p.id(), new ProjectLine(p, ofProject(p))));
-        return out;
+      return Future.join(List.copyOf(unread.values())).transform(read -> {
+        List<String> unparsed = new ArrayList<>();
+        for (ProjectRow h : heads) {
+          Optional<LineDefinition> line = parsedOf(h);
+          if (line.isPresent()) {
+            out.put(h.id(), new ProjectLine(h, line.get()));
+          } else {
+            unparsed.add(h.id());
+          }
+        }
+        return projects.ofIds(db, unparsed).map(whole -> {
+          whole.forEach(p -> out.put(p.id(), new ProjectLine(p, ofProject(p))));
+          return out;
+        });
       });
     });
+  }
+
+  /** Versions being read from PostgreSQL, by {@code name@version}: readers of one version share the read. */
+  private final Map<String, Future<Optional<LineVersion>>> reading = new ConcurrentHashMap<>();
+
+  /**
+   * Version {@code n} of {@code name} into the cache, read once however many ask at a time; empty
+   * when it cannot be read (the caller then reads the project's own copy).
+   */
+  private Future<Optional<LineVersion>> versionOrNone(String name, int n) {
+    String key = key(name, n);
+    LineVersion known = versions.get(key);
+    if (known != null) {
+      return Future.succeededFuture(Optional.of(known));
+    }
+    boolean[] started = {false};
+    Future<Optional<LineVersion>> read = reading.computeIfAbsent(key, k -> {
+      started[0] = true;
+      return version(name, n).map(Optional::of).otherwise(e -> {
+        log.debug("Line {} version {} not read: {}", name, n, e.toString());
+        return Optional.empty();
+      });
+    });
+    if (started[0]) {
+      read.onComplete(ar -> reading.remove(key, read));
+    }
+    return read;
   }
 
   /** The skills stations may name, keyed by id. */

@@ -72,6 +72,44 @@ class LineCatalogueClusterTest {
   }
 
   @Test
+  @DisplayName("after a restart, a project pinned to an older version runs that version's stations, and one on the current version the current's")
+  void restartedNodeRunsEachProjectsOwnVersion() {
+    JsonObject config = TestNode.config();
+    TestNode first = TestNode.start(config, java.time.Clock.systemUTC());
+    nodes.add(first);
+    Api admin = first.apiAs("admin");
+    assertEquals(201, admin.post("/api/v1/lines", write(threeTypes("pinned"), "three stations")).status());
+    JsonObject v2 = threeTypes("pinned");
+    v2.getJsonArray("document_types").getJsonObject(0).getJsonArray("stations").add(2, LinesApiTest.station("asm2", "assemble", 5));
+    assertEquals(201, admin.put("/api/v1/lines/pinned", write(v2, "spec gets a second assembly")).status());
+    for (int version = 1; version <= 2; version++) {
+      Api.Reply made = first.api.post("/api/v1/projects", new JsonObject().put("project_id", "on-v" + version).put("line", "pinned")
+          .put("line_version", version));
+      assertEquals(201, made.status(), made.text());
+    }
+    first.close();
+    nodes.remove(first);
+
+    // The restarted node has read the line's current version only: version 1 is read when its project's tracks start.
+    TestNode second = TestNode.start(config, java.time.Clock.systemUTC());
+    nodes.add(second);
+    second.executor("e1");
+    for (int version = 1; version <= 2; version++) {
+      assertEquals(200, second.api.post("/production/start?project=on-v" + version, new JsonObject()).status());
+    }
+    for (int version = 1; version <= 2; version++) {
+      JsonObject done = second.awaitProduction("on-v" + version, p -> TestNode.allTracks(p, "stabilized"), Duration.ofSeconds(60));
+      JsonObject spec = done.getJsonArray("tracks").stream().map(t -> (JsonObject) t)
+          .filter(t -> t.getString("document_type").equals("spec")).findFirst().orElseThrow();
+      List<String> stations = spec.getJsonArray("stations").stream().map(st -> ((JsonObject) st).getString("id")).toList();
+      assertEquals(version == 1 ? List.of("bind", "asm", "aud") : List.of("bind", "asm", "asm2", "aud"), stations, "the spec track of on-v" + version);
+      assertEquals(version == 1 ? 3L : 4L, second.sql("SELECT count(*) FROM station_tasks t JOIN tracks k ON k.id = t.track_id"
+          + " WHERE k.project_id = 'on-v" + version + "' AND k.document_type = 'spec' AND t.status = 'completed'").get(0).getLong(0),
+          "the spec track of on-v" + version + " ran its own version's stations");
+    }
+  }
+
+  @Test
   @DisplayName("conf/lines is imported once: a restart imports nothing, a changed file becomes the next version")
   void restartImportsNothingNew(@TempDir Path dir) throws IOException {
     Path linesDir = dir.resolve("lines");
