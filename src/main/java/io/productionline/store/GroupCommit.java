@@ -29,8 +29,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Batching takes no timer: while fewer than {@code maxInFlight} groups are on their way, a write
  * goes at once, alone, committing on its own as it did before (a lone write waits for nothing);
  * otherwise it waits for the next group, which takes every write waiting (up to
- * {@code maxWrites}), ordered by project and track so that two groups lock projects' rows in the
- * same order.
+ * {@code maxWrites}), ordered by project and track.
+ *
+ * <p>A group never takes a write of a project that a group on its way holds: a move locks its
+ * project's row (the project's event sequence) until its group commits, so a second group with a
+ * move of the same project would wait for that commit inside PostgreSQL, holding its connection and
+ * the rows of its other moves meanwhile (a track's first move waited 1.6 of its 1.8 ms so,
+ * docs/benchmarks.md, "Where the CPU goes"). Such a write waits in the node instead and goes with
+ * the next group after that commit, together with the project's other writes decided meanwhile. So
+ * the groups on their way hold disjoint projects and never wait for each other.
  *
  * <p>Each write keeps its own fence and compare-and-set. A write whose statement fails (a lost
  * compare-and-set raises {@code pl_stale_write}) fails alone: PostgreSQL turns the group's
@@ -67,6 +74,8 @@ public final class GroupCommit {
   private final int maxInFlight;
   private final int maxWrites;
   private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
+  /** The projects of the groups on their way, with how many of their writes each holds. */
+  private final Map<String, Integer> held = new java.util.HashMap<>();
   private int inFlight;
   private final AtomicLong groups = new AtomicLong();
   private final AtomicLong grouped = new AtomicLong();
@@ -119,7 +128,6 @@ public final class GroupCommit {
     synchronized (this) {
       waiting.add(p);
       if (inFlight < maxInFlight) {
-        inFlight++;
         now = take();
       }
     }
@@ -130,12 +138,26 @@ public final class GroupCommit {
     return promise.future();
   }
 
-  /** The next group: every write waiting, up to {@code maxWrites}, in the order of their projects and tracks. */
+  /**
+   * The next group, counted as on its way: every write waiting whose project no group on its way
+   * holds, up to {@code maxWrites}, in the order of their projects and tracks (a track's writes in the
+   * order they were submitted); null, and nothing counted, when every write waiting is of such a project.
+   */
   private List<Pending> take() {
     List<Pending> group = new ArrayList<>(Math.min(waiting.size(), maxWrites));
-    while (!waiting.isEmpty() && group.size() < maxWrites) {
-      group.add(waiting.poll());
+    java.util.Iterator<Pending> it = waiting.iterator();
+    while (it.hasNext() && group.size() < maxWrites) {
+      Pending p = it.next();
+      if (!held.containsKey(p.project())) {
+        it.remove();
+        group.add(p);
+      }
     }
+    if (group.isEmpty()) {
+      return null;
+    }
+    group.forEach(p -> held.merge(p.project(), 1, Integer::sum));
+    inFlight++;
     group.sort(Comparator.comparing(Pending::project).thenComparing(Pending::track));
     return group;
   }
@@ -143,13 +165,11 @@ public final class GroupCommit {
   private void send(List<Pending> group) {
     Future<Void> sent = group.size() == 1 ? alone(group.get(0)) : together(group);
     sent.onComplete(x -> {
-      List<Pending> next = null;
+      List<Pending> next;
       synchronized (this) {
-        if (waiting.isEmpty()) {
-          inFlight--;
-        } else {
-          next = take();
-        }
+        group.forEach(p -> held.computeIfPresent(p.project(), (k, n) -> n <= 1 ? null : n - 1));
+        inFlight--;
+        next = take();
       }
       if (next != null) {
         // Not from inside this callback: it runs on the context of the write that started the chain, often

@@ -55,6 +55,7 @@ public final class Bench {
         --warmup S                 the unmeasured run before (40; 10 with --quick)
         --claims separate          a claim call and a completion call per task
         --batch K                  each executor claims and completes K tasks per call
+        --tracks-per-project T     the measured lines' tracks in projects of T tracks (default 8)
         --pg-pool N                the server's PostgreSQL pool size
         --group-commit N           at most N tracks' writes in one group commit (0: each write alone)
         --group-commit-in-flight N at most N group commits (or lone writes) on their way at once (2)
@@ -161,8 +162,11 @@ public final class Bench {
     emptyDir(lines);
     // The server's JSON log of the run before (half a gigabyte after a few runs) is not kept.
     emptyDir(dir.resolve("data").resolve("logs"));
+    // --tracks-per-project T: the measured lines have T document types, so their projects T tracks (8 by default): a
+    // project's moves share its row (the event sequence), so few large projects show what many small ones do not.
+    int tracksPerProject = Integer.parseInt(opts.getOrDefault("tracks-per-project", "8"));
     for (int n : ns) {
-      Lines.write(lines, Lines.line("tp" + n, "tp" + n, 8, STATIONS));
+      Lines.write(lines, Lines.line("tp" + n, "tp" + n, tracksPerProject, STATIONS));
     }
     Lines.write(lines, Lines.line("warm", "warm", 8, STATIONS));
     Lines.write(lines, Lines.line("pickup", "pickup", 1, 1));
@@ -244,7 +248,7 @@ public final class Bench {
           // Enough tracks for the line to last the run (3 s, window A, window B) at 4,000 tasks/s: each track is STATIONS tasks.
           // With fewer, the N = 16 line ran dry in window B and its tasks/s while polled read 0.
           int lasting = (int) Math.ceil(4000 * (3 + window + pollWindow) / STATIONS);
-          runs.add(new Throughput(this, load, n, "tp" + n, 8, chained, batch)
+          runs.add(new Throughput(this, load, n, "tp" + n, tracksPerProject, chained, batch)
               .run(Math.max(lasting, Math.max(4 * n, 2 * n * batch)), 3, window, pollWindow));
         }
         result.put("throughput", runs);

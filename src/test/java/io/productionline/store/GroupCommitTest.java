@@ -106,4 +106,53 @@ class GroupCommitTest {
     }
     assertEquals(lastSeq + tracks.size() - 1, node.sql("SELECT last_seq FROM projects WHERE id = 'grouped'").get(0).getLong(0).longValue());
   }
+
+  @Test
+  @DisplayName("moves of a project whose move is on its way wait for its commit in the node, not in PostgreSQL, and then go in one group")
+  void movesOfABusyProjectGoTogether() throws Exception {
+    node.createProject("busy", "wide");
+    assertEquals(200, node.api.post("/production/start?project=busy", new JsonObject()).status());
+    Await.until(() -> node.sql("SELECT count(*) FILTER (WHERE state = 'queued' OR owner_node IS NULL) FROM tracks"
+        + " WHERE project_id = 'busy'").get(0).getLong(0), n -> n == 0, Duration.ofSeconds(30), "every track at its first station");
+    List<TrackRow> tracks = node.node.services().tracks.ofProject(node.pool(), "busy").await();
+    long[] before = GroupCommit.counts(node.pool());
+
+    // Another transaction holds the project's row: the first move goes at once and waits for it inside PostgreSQL.
+    io.vertx.sqlclient.SqlConnection holder = node.pool().getConnection().await();
+    io.vertx.sqlclient.Transaction held = holder.begin().await();
+    holder.query("SELECT 1 FROM projects WHERE id = 'busy' FOR UPDATE").execute().await();
+    List<Future<TrackWrite.Result>> writes = new ArrayList<>();
+    writes.add(submit(tracks.subList(0, 1)).get(0));
+    Await.until(() -> node.sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
+        .get(0).getLong(0), n -> n == 1, Duration.ofSeconds(10), "the first move to wait for the project's row");
+
+    // Every other move is decided while it waits. A second group could go at once (two may be on their way), but it
+    // would wait inside PostgreSQL too, holding a connection and its other moves' rows: they wait in the node instead.
+    writes.addAll(submit(tracks.subList(1, tracks.size())));
+    held.commit().await();
+    holder.close().await();
+    Future.all(new ArrayList<>(writes)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+    long[] after = GroupCommit.counts(node.pool());
+    assertEquals(1, after[0] - before[0], "one group after the first move");
+    assertEquals(tracks.size() - 1, after[1] - before[1], "every move but the first in that one group");
+    assertEquals(tracks.size(), node.sql("SELECT count(*) FROM tracks WHERE project_id = 'busy' AND state = 'halted'").get(0).getLong(0),
+        "every move written");
+  }
+
+  /** A halting move of each of {@code tracks}, all submitted from one event loop before any is answered. */
+  private List<Future<TrackWrite.Result>> submit(List<TrackRow> tracks) throws Exception {
+    Promise<List<Future<TrackWrite.Result>>> submitted = Promise.promise();
+    node.vertx.getOrCreateContext().runOnContext(v -> {
+      List<Future<TrackWrite.Result>> writes = new ArrayList<>();
+      for (TrackRow t : tracks) {
+        writes.add(TrackWrite.of(t, Instant.now())
+            .move(new Move(TrackState.HALTED, t.stationIndex(), t.remediationCount(), t.runs(), t.currentTaskId(), "held by the test"), -1)
+            .events(List.of(new NewEvent(EventType.LINE_PROGRESS, new JsonObject())))
+            .execute(node.pool()));
+      }
+      submitted.complete(writes);
+    });
+    return submitted.future().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
 }
