@@ -48,11 +48,7 @@ class GroupCommitTest {
   @Test
   @DisplayName("moves decided together are committed in groups; a stale one is refused alone and every other is written once")
   void staleMoveFailsAlone() throws Exception {
-    node.createProject("grouped", "wide");
-    assertEquals(200, node.api.post("/production/start?project=grouped", new JsonObject()).status());
-    Await.until(() -> node.sql("SELECT count(*) FILTER (WHERE state = 'queued' OR owner_node IS NULL) FROM tracks"
-        + " WHERE project_id = 'grouped'").get(0).getLong(0), n -> n == 0, Duration.ofSeconds(30), "every track at its first station");
-    List<TrackRow> tracks = node.node.services().tracks.ofProject(node.pool(), "grouped").await();
+    List<TrackRow> tracks = started("grouped");
     assertTrue(tracks.size() >= 12, "the wide line has at least 12 document types");
     TrackRow stale = tracks.get(tracks.size() - 1);
     // Another writer moved this track after its supervisor read it: the supervisor's version is stale.
@@ -60,19 +56,8 @@ class GroupCommitTest {
     long lastSeq = node.sql("SELECT last_seq FROM projects WHERE id = 'grouped'").get(0).getLong(0);
     long[] before = GroupCommit.counts(node.pool());
 
-    // Every move is submitted from one event loop before any is answered: the first go alone, the rest wait and go together.
-    Promise<List<Future<TrackWrite.Result>>> submitted = Promise.promise();
-    node.vertx.getOrCreateContext().runOnContext(v -> {
-      List<Future<TrackWrite.Result>> writes = new ArrayList<>();
-      for (TrackRow t : tracks) {
-        writes.add(TrackWrite.of(t, Instant.now())
-            .move(new Move(TrackState.HALTED, t.stationIndex(), t.remediationCount(), t.runs(), t.currentTaskId(), "held by the test"), -1)
-            .events(List.of(new NewEvent(EventType.LINE_PROGRESS, new JsonObject())))
-            .execute(node.pool()));
-      }
-      submitted.complete(writes);
-    });
-    List<Future<TrackWrite.Result>> writes = submitted.future().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    // Every move is submitted from one event loop before any is answered: the first goes alone, the rest wait and go together.
+    List<Future<TrackWrite.Result>> writes = submit(tracks);
     Future.join(new ArrayList<>(writes)).otherwiseEmpty().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
 
     for (int i = 0; i < tracks.size(); i++) {
@@ -110,11 +95,7 @@ class GroupCommitTest {
   @Test
   @DisplayName("moves of a project whose move is on its way wait for its commit in the node, not in PostgreSQL, and then go in one group")
   void movesOfABusyProjectGoTogether() throws Exception {
-    node.createProject("busy", "wide");
-    assertEquals(200, node.api.post("/production/start?project=busy", new JsonObject()).status());
-    Await.until(() -> node.sql("SELECT count(*) FILTER (WHERE state = 'queued' OR owner_node IS NULL) FROM tracks"
-        + " WHERE project_id = 'busy'").get(0).getLong(0), n -> n == 0, Duration.ofSeconds(30), "every track at its first station");
-    List<TrackRow> tracks = node.node.services().tracks.ofProject(node.pool(), "busy").await();
+    List<TrackRow> tracks = started("busy");
     long[] before = GroupCommit.counts(node.pool());
 
     // Another transaction holds the project's row: the first move goes at once and waits for it inside PostgreSQL.
@@ -138,6 +119,15 @@ class GroupCommitTest {
     assertEquals(tracks.size() - 1, after[1] - before[1], "every move but the first in that one group");
     assertEquals(tracks.size(), node.sql("SELECT count(*) FROM tracks WHERE project_id = 'busy' AND state = 'halted'").get(0).getLong(0),
         "every move written");
+  }
+
+  /** The tracks of a new project of the wide line, started, each at its first station (as its supervisor read it). */
+  private List<TrackRow> started(String project) {
+    node.createProject(project, "wide");
+    assertEquals(200, node.api.post("/production/start?project=" + project, new JsonObject()).status());
+    Await.until(() -> node.sql("SELECT count(*) FILTER (WHERE state = 'queued' OR owner_node IS NULL) FROM tracks"
+        + " WHERE project_id = '" + project + "'").get(0).getLong(0), n -> n == 0, Duration.ofSeconds(30), "every track at its first station");
+    return node.node.services().tracks.ofProject(node.pool(), project).await();
   }
 
   /** A halting move of each of {@code tracks}, all submitted from one event loop before any is answered. */
