@@ -208,7 +208,9 @@ public final class TrackVerticle extends VerticleBase {
       if (d.isEmpty()) {
         return Future.succeededFuture(view());
       }
-      return fenced(conn -> persist(conn, d.get(), List.of(), "line")).compose(this::afterCommit);
+      // One statement on the pool, fenced by its own compare-and-set as a completion's move is: it goes through group
+      // commit, so a project's starts go together and never wait for each other's lock on the project's row.
+      return persist(s.pool, d.get(), List.of(), "line").compose(this::afterCommit);
     });
   }
 
@@ -219,7 +221,7 @@ public final class TrackVerticle extends VerticleBase {
     if (d.isEmpty()) {
       return Future.succeededFuture(view());
     }
-    return fenced(conn -> persist(conn, d.get(), List.of(), "line")).compose(this::afterCommit);
+    return persist(s.pool, d.get(), List.of(), "line").compose(this::afterCommit);
   }
 
   private Future<JsonObject> taskCompleted(JsonObject cmd) {
@@ -735,13 +737,16 @@ public final class TrackVerticle extends VerticleBase {
   }
 
   /** Writes a decided move in the caller's transaction ({@link #write}). */
-  private Future<Written> persist(SqlConnection conn, Decision d, List<NewEvent> extra, String actor) {
-    return persist(conn, d, extra, List.of(), actor, null);
+  private Future<Written> persist(SqlClient db, Decision d, List<NewEvent> extra, String actor) {
+    return persist(db, d, extra, List.of(), actor, null);
   }
 
-  /** Writes a decided move in the caller's transaction; {@code cause}, when not null, is the task whose loss made it. */
-  private Future<Written> persist(SqlConnection conn, Decision d, List<NewEvent> extra, List<NewEvent> after, String actor, TaskRow cause) {
-    return write(conn, TrackWrite.of(track, d.at()), d, extra, after, actor, null, cause == null ? null : cause.executorId(),
+  /**
+   * Writes a decided move as one statement, on the pool (group commit) or in the caller's transaction;
+   * {@code cause}, when not null, is the task whose loss made it.
+   */
+  private Future<Written> persist(SqlClient db, Decision d, List<NewEvent> extra, List<NewEvent> after, String actor, TaskRow cause) {
+    return write(db, TrackWrite.of(track, d.at()), d, extra, after, actor, null, cause == null ? null : cause.executorId(),
             cause == null ? null : cause.attempt())
         .map(w -> {
           if (w == null) {
