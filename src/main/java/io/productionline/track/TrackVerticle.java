@@ -736,7 +736,7 @@ public final class TrackVerticle extends VerticleBase {
     }
   }
 
-  /** Writes a decided move in the caller's transaction ({@link #write}). */
+  /** Writes a decided move as one statement ({@link #write}), on the pool or in the caller's transaction. */
   private Future<Written> persist(SqlClient db, Decision d, List<NewEvent> extra, String actor) {
     return persist(db, d, extra, List.of(), actor, null);
   }

@@ -187,24 +187,6 @@ final class ViewSnapshots {
       this.projectId = projectId;
     }
 
-    /**
-     * Marks the tracks of claims heard before these rows knew their task, where the rows still
-     * show the task queued (the caller holds the lock).
-     */
-    void placeClaims() {
-      if (rows == null || unplacedClaims.isEmpty()) {
-        return;
-      }
-      for (io.productionline.store.TaskRow task : rows.tasks()) {
-        if (task.status() == io.productionline.store.TaskStatus.QUEUED && unplacedClaims.remove(task.id()) && mark(task.trackId())) {
-          wanted = true;
-        }
-      }
-      if (wanted && running == null && entries.get(projectId) == this) {
-        soon();
-      }
-    }
-
     boolean mark(String track) {
       if (rows == null || !trackIds.contains(track)) {
         return false;
@@ -282,9 +264,17 @@ final class ViewSnapshots {
             trackIds = ids;
             marksRead = Math.max(marksRead, marksAt);
             Map<String, String> open = new HashMap<>();
-            rows.tasks().stream().filter(t -> t.status().open()).forEach(t -> open.put(t.id(), t.trackId()));
+            boolean unplaced = !unplacedClaims.isEmpty();
+            for (io.productionline.store.TaskRow t : rows.tasks()) {
+              if (t.status().open()) {
+                open.put(t.id(), t.trackId());
+              }
+              // A claim heard before these rows knew its task, which they still show queued, marks its track.
+              if (unplaced && t.status() == io.productionline.store.TaskStatus.QUEUED && unplacedClaims.remove(t.id()) && mark(t.trackId())) {
+                wanted = true;
+              }
+            }
             openTasks = open;
-            placeClaims();
           } else {
             stale = true;
             marked.addAll(tracks);
