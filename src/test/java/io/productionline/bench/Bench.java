@@ -165,6 +165,9 @@ public final class Bench {
     // --tracks-per-project T: the measured lines have T document types, so their projects T tracks (8 by default): a
     // project's moves share its row (the event sequence), so few large projects show what many small ones do not.
     int tracksPerProject = Integer.parseInt(opts.getOrDefault("tracks-per-project", "8"));
+    if (tracksPerProject < 1) {
+      throw new IllegalArgumentException("--tracks-per-project must be at least 1");
+    }
     for (int n : ns) {
       Lines.write(lines, Lines.line("tp" + n, "tp" + n, tracksPerProject, STATIONS));
     }
