@@ -87,7 +87,8 @@ public final class ExecutorCommand {
       Help.refuse("--server: " + e.getMessage(), USAGE);
     }
     int graceSeconds = grace;
-    Vertx vertx = cluster ? clusterMember(env) : Vertx.vertx();
+    // Linux's epoll where it loads, as the server's sockets (Main); java.nio elsewhere.
+    Vertx vertx = cluster ? clusterMember(env) : Vertx.builder().with(new VertxOptions().setPreferNativeTransport(true)).build();
     ExecutorAgent agent = new ExecutorAgent(vertx, new ExecutorAgent.Settings(server, token, id, caps, environment, type, wait, grace, concurrency),
         cluster);
     try {
@@ -113,7 +114,7 @@ public final class ExecutorCommand {
     JsonObject config = io.productionline.Config.load(env);
     com.hazelcast.config.Config hz = io.productionline.Main.hazelcast(config).setLiteMember(true);
     var manager = new io.vertx.spi.cluster.hazelcast.HazelcastClusterManager(hz);
-    VertxOptions options = new VertxOptions();
+    VertxOptions options = new VertxOptions().setPreferNativeTransport(true);
     String host = config.getJsonObject("cluster", new JsonObject()).getString("host", "127.0.0.1");
     options.getEventBusOptions().setHost(host).setClusterPublicHost(host);
     return Vertx.builder().with(options).withClusterManager(manager).buildClustered().await();

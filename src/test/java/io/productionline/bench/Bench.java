@@ -218,7 +218,8 @@ public final class Bench {
     server.awaitReady(Integer.parseInt(opts.getOrDefault("ready-seconds", "120")));
     log("server ready in %.1f s on port %d (pid %d)", (System.nanoTime() - s0) / 1e9, port, server.pid());
 
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+    // The bench's executors on epoll, as the reference executor's (ExecutorCommand): they share the cores with the server.
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setPreferNativeTransport(true));
     Load load = new Load(vertx, port, Tokens.withSecret(vertx, secret), 2048);
     JsonObject result = new JsonObject()
         .put("bench", "production-line").put("label", opts.getOrDefault("label", "")).put("at", Instant.now().toString())

@@ -132,6 +132,10 @@ class JarStartIT {
     assertFalse(WARNING.matcher(err).find(), "no warning on stderr during the start:\n" + err);
     assertEquals(List.of(), start.stream().filter(l -> LINE_AT_WORK.matcher(l).find()).toList(),
         "the demo line moves only after the banner");
+    if (System.getProperty("os.name").equals("Linux") && System.getProperty("os.arch").equals("amd64")) {
+      assertTrue(start.stream().anyMatch(l -> l.endsWith("Main - Sockets on Linux's epoll")),
+          "the jar carries Netty's epoll library and the node's sockets run on it:\n" + String.join("\n", start));
+    }
 
     // The demo's line starts after the banner; nothing of the start comes after it.
     List<String> after = Await.until(() -> {
