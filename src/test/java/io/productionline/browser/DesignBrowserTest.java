@@ -79,6 +79,8 @@ class DesignBrowserTest {
     browser.waiting(WAIT).ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(d -> {
       WebElement e = d.findElement(box);
       if (e.isSelected() == was) {
+        // Into the middle of the view: scrolled only to its edge, the box can sit under the status bar at the top.
+        ((org.openqa.selenium.JavascriptExecutor) d).executeScript("arguments[0].scrollIntoView({block: 'center'})", e);
         e.click();
       }
       return d.findElement(box).isSelected() != was;
