@@ -160,12 +160,23 @@ public enum LineState {
     return sql.append(" END").toString();
   }
 
-  /** SQL of the summary as a jsonb object, the same aggregate over ({@code state}, {@code n}) as {@link #sqlOf}: {@link #summary}'s counts. */
+  /**
+   * SQL of the summary as a jsonb object, an aggregate over rows of distinct track states
+   * ({@code state}) and their counts ({@code n}), as {@link #sqlOf}: {@link #summary}'s counts. Every
+   * key at zero, then each state's own count over it, then the keys that gather several states
+   * ({@code total}, {@code active}): three aggregates, not one a key (a move computes it, and
+   * PostgreSQL sets up each aggregate of a statement every time it runs).
+   */
   public static String sqlSummary(String state, String n) {
-    return "jsonb_build_object(" + summaryKeys().stream().map(k -> {
-      String states = Arrays.stream(TrackState.values()).filter(s -> buckets(s).contains(k)).map(s -> "'" + s.wire() + "'")
-          .collect(Collectors.joining(", "));
-      return "'" + k + "', coalesce(sum(" + n + ") FILTER (WHERE " + state + " IN (" + states + ")), 0)::int";
-    }).collect(Collectors.joining(", ")) + ")";
+    List<String> states = Arrays.stream(TrackState.values()).map(TrackState::wire).toList();
+    String zeros = summaryKeys().stream().map(k -> "\"" + k + "\": 0").collect(Collectors.joining(", ", "'{", "}'::jsonb"));
+    String gathered = summaryKeys().stream().filter(k -> !states.contains(k)).map(k -> {
+      List<String> in = Arrays.stream(TrackState.values()).filter(s -> buckets(s).contains(k)).map(s -> "'" + s.wire() + "'").toList();
+      String sum = in.size() == states.size() ? "sum(" + n + ")"
+          : "sum(" + n + ") FILTER (WHERE " + state + " IN (" + String.join(", ", in) + "))";
+      return "'" + k + "', coalesce(" + sum + ", 0)";
+    }).collect(Collectors.joining(", "));
+    return "(" + zeros + " || coalesce(jsonb_object_agg(" + state + ", " + n + ") FILTER (WHERE " + state + " IS NOT NULL), '{}'::jsonb)"
+        + " || jsonb_build_object(" + gathered + "))";
   }
 }

@@ -360,12 +360,16 @@ public final class TrackWrite {
               RETURNING id)""");
       }
       // The statement's snapshot still has this track in its old state: it is counted in its new one (and the children
-      // it created, which the snapshot does not see, as queued).
-      parts.add("""
+      // it created, which the snapshot does not see, as queued). One row a state, as the summary's SQL counts them.
+      parts.add(children ? """
+          counted AS (
+            SELECT state, count(*) AS n
+              FROM (SELECT CASE WHEN id = #{track} THEN #{state} ELSE state END AS state FROM tracks WHERE project_id = #{project}
+                    UNION ALL SELECT '%s' FROM children) c
+             GROUP BY 1)""".formatted(io.productionline.line.TrackState.QUEUED.wire()) : """
           counted AS (
             SELECT CASE WHEN id = #{track} THEN #{state} ELSE state END AS state, count(*) AS n
-              FROM tracks WHERE project_id = #{project} GROUP BY 1%s)""".formatted(children
-          ? "\n    UNION ALL SELECT '" + io.productionline.line.TrackState.QUEUED.wire() + "', count(*) FROM children" : ""));
+              FROM tracks WHERE project_id = #{project} GROUP BY 1)""");
       parts.add("progress AS (\n  SELECT " + LineState.sqlSummary("state", "n") + " AS summary,\n         "
           + LineState.sqlOf("state", "n") + " AS line_state\n    FROM counted)");
     }
