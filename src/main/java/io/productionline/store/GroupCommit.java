@@ -39,12 +39,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * the next group after that commit, together with the project's other writes decided meanwhile. So
  * the groups on their way hold disjoint projects and never wait for each other.
  *
- * <p>Each write keeps its own fence and compare-and-set. A write whose statement fails (a lost
- * compare-and-set raises {@code pl_stale_write}) fails alone: PostgreSQL turns the group's
- * {@code COMMIT} into a rollback, the failing write gets its error, and the group's other writes go
- * again in the next group, so nothing of them was written and nothing is written twice. No write
- * hears its result before its group has committed. When the commit itself fails (the connection was
- * lost) every write of the group gets that error, as a lone statement's would.
+ * <p>A group's moves of the common shape (a held task completed or none, the next run queued or
+ * none, the move, its events) go as one statement over arrays, {@link MoveBatch}, after the group's
+ * other writes; each move keeps its own fence and compare-and-set in it, and one that lost writes
+ * nothing and hears so from its row. The other writes go as their own statements, each with its own
+ * fence and compare-and-set. A write whose statement fails (a lost compare-and-set raises
+ * {@code pl_stale_write}) fails alone: PostgreSQL turns the group's {@code COMMIT} into a rollback,
+ * the failing write gets its error, and the group's other writes go again in the next group, so
+ * nothing of them was written and nothing is written twice. Should the batch's statement itself fail,
+ * its moves go again each as its own statement. No write hears its result before its group has
+ * committed. When the commit itself fails (the connection was lost) every write of the group gets
+ * that error, as a lone statement's would.
  *
  * <p>Every group is sent from one event-loop context of the node ({@code home}), which lives as
  * long as the node, never from the callback of the group before it, whose context may be a retired
@@ -57,15 +62,24 @@ public final class GroupCommit {
   /** SQLSTATE in_failed_sql_transaction: a statement after the group's failing one. */
   private static final String IN_FAILED_TRANSACTION = "25P02";
 
-  /** A write waiting: its statement, its values, where its caller waits, and the order key. */
-  private record Pending(String sql, Tuple params, String project, String track, Context context, Promise<RowSet<Row>> promise) {
+  /**
+   * A write waiting: its statement, its values, its move's values when it can go in a {@link MoveBatch}
+   * (else null), where its caller waits, and the order key.
+   */
+  private record Pending(String sql, Tuple params, Map<String, Object> move, String project, String track, Context context,
+                         Promise<Row> promise) {
 
-    void deliver(AsyncResult<RowSet<Row>> result) {
+    void deliver(AsyncResult<Row> result) {
       if (context == null) {
         promise.handle(result);
       } else {
         context.runOnContext(v -> promise.handle(result));
       }
+    }
+
+    /** The same write, to go as its own statement. */
+    Pending alone() {
+      return new Pending(sql, params, null, project, track, context, promise);
     }
   }
 
@@ -79,6 +93,7 @@ public final class GroupCommit {
   private int inFlight;
   private final AtomicLong groups = new AtomicLong();
   private final AtomicLong grouped = new AtomicLong();
+  private final AtomicLong batched = new AtomicLong();
 
   private GroupCommit(Pool pool, Context home, int maxInFlight, int maxWrites) {
     this.pool = pool;
@@ -110,20 +125,23 @@ public final class GroupCommit {
     return ON_POOL.get(pool);
   }
 
-  /** Groups committed so far, and the writes they held: how much the batching took (what tests read). */
+  /**
+   * Groups committed so far, the writes they held, and how many of those went in a group's one
+   * statement of moves ({@link MoveBatch}): how much the batching took (what tests read).
+   */
   public static long[] counts(Pool pool) {
     GroupCommit g = ON_POOL.get(pool);
-    return g == null ? new long[] {0, 0} : new long[] {g.groups.get(), g.grouped.get()};
+    return g == null ? new long[] {0, 0, 0} : new long[] {g.groups.get(), g.grouped.get(), g.batched.get()};
   }
 
   /**
    * Runs a write of track {@code track} of project {@code project} ({@code sql} with {@code params},
-   * a statement of {@link TrackWrite}); its result arrives on the caller's context once the write
-   * has committed.
+   * a statement of {@link TrackWrite}, whose values are {@code move} when it can go in a {@link MoveBatch},
+   * else null); its result row arrives on the caller's context once the write has committed.
    */
-  Future<RowSet<Row>> submit(String sql, Tuple params, String project, String track) {
-    Promise<RowSet<Row>> promise = Promise.promise();
-    Pending p = new Pending(sql, params, project, track, Vertx.currentContext(), promise);
+  Future<Row> submit(String sql, Tuple params, Map<String, Object> move, String project, String track) {
+    Promise<Row> promise = Promise.promise();
+    Pending p = new Pending(sql, params, move, project, track, Vertx.currentContext(), promise);
     List<Pending> now = null;
     synchronized (this) {
       waiting.add(p);
@@ -185,13 +203,35 @@ public final class GroupCommit {
   /** A lone write: its statement commits on its own. */
   private Future<Void> alone(Pending p) {
     return pool.preparedQuery(p.sql()).execute(p.params()).transform(r -> {
-      p.deliver(r);
+      p.deliver(r.map(GroupCommit::first));
       return Future.succeededFuture();
     });
   }
 
-  /** A group: one transaction, sent as one pipeline. */
+  private static Row first(RowSet<Row> rows) {
+    return rows.iterator().next();
+  }
+
+  /**
+   * A group: one transaction, sent as one pipeline. The moves that can go in a {@link MoveBatch}
+   * (two or more, each of a track with no other write in the group) go as its one statement, after
+   * the group's other writes; the rest go as their own statements.
+   */
   private Future<Void> together(List<Pending> group) {
+    List<Pending> batch = new ArrayList<>();
+    List<Pending> singles = new ArrayList<>();
+    boolean distinct = group.stream().map(Pending::track).distinct().count() == group.size();
+    for (Pending p : group) {
+      (distinct && p.move() != null ? batch : singles).add(p);
+    }
+    if (batch.size() < 2) {
+      singles = group;
+      batch = List.of();
+    }
+    List<Pending> ordered = new ArrayList<>(singles);
+    ordered.addAll(batch);
+    List<Pending> moves = batch;
+    List<Pending> alone = singles;
     return pool.getConnection().transform(got -> {
       if (got.failed()) {
         group.forEach(p -> p.deliver(Future.failedFuture(got.cause())));
@@ -199,25 +239,45 @@ public final class GroupCommit {
       }
       SqlConnection conn = got.result();
       Future<RowSet<Row>> begun = conn.query("BEGIN").execute();
-      List<Future<RowSet<Row>>> each = new ArrayList<>(group.size());
-      for (Pending p : group) {
-        each.add(conn.preparedQuery(p.sql()).execute(p.params()));
+      List<Future<Row>> each = new ArrayList<>(ordered.size());
+      for (Pending p : alone) {
+        each.add(conn.preparedQuery(p.sql()).execute(p.params()).map(GroupCommit::first));
+      }
+      Future<RowSet<Row>> batched = moves.isEmpty() ? null : conn.preparedQuery(MoveBatch.STATEMENT.sql())
+          .execute(MoveBatch.tuple(moves.stream().map(Pending::move).toList(), io.productionline.events.EventType.LINE_PROGRESS));
+      for (int i = 0; i < moves.size(); i++) {
+        int ord = i;
+        each.add(batched.map(rows -> {
+          java.util.Iterator<Row> it = rows.iterator();
+          for (int k = 0; k < ord; k++) {
+            it.next();
+          }
+          return it.next();
+        }));
       }
       // Sent with the writes: when one of them failed, PostgreSQL ends the transaction with a rollback instead.
       Future<RowSet<Row>> committed = conn.query("COMMIT").execute();
       List<Future<?>> all = new ArrayList<>(each);
       all.add(begun);
       all.add(committed);
+      if (batched != null) {
+        all.add(batched);
+      }
       return Future.join(all).transform(x -> {
         conn.close();
-        settle(group, begun, each, committed);
+        settle(ordered, alone.size(), begun, each, committed);
         return Future.succeededFuture();
       });
     });
   }
 
-  /** Hands each write of a group its result once the group's fate is known. */
-  private void settle(List<Pending> group, Future<RowSet<Row>> begun, List<Future<RowSet<Row>>> each, Future<RowSet<Row>> committed) {
+  /**
+   * Hands each write of a group its result once the group's fate is known; {@code group} is in the
+   * order its statements were sent, its first {@code singles} each as its own statement, the rest in
+   * one {@link MoveBatch}.
+   */
+  private void settle(List<Pending> group, int singles, Future<RowSet<Row>> begun, List<Future<Row>> each,
+                      Future<RowSet<Row>> committed) {
     if (begun.failed() || committed.failed()) {
       // Whether the group committed is not known (the connection was lost): every write hears so, as a lone one would.
       Throwable cause = begun.failed() ? begun.cause() : committed.cause();
@@ -234,8 +294,19 @@ public final class GroupCommit {
       // Committed: every write that reached PostgreSQL is written (one the client could not send failed alone).
       groups.incrementAndGet();
       grouped.addAndGet(group.size());
+      batched.addAndGet(group.size() - singles);
       for (int i = 0; i < group.size(); i++) {
         group.get(i).deliver(each.get(i));
+      }
+      return;
+    }
+    if (failing >= singles) {
+      // The batch's statement failed, not a move's compare-and-set (a lost one writes nothing and says so in its row):
+      // its moves go again, each as its own statement, and each hears its own result.
+      synchronized (this) {
+        for (int i = group.size() - 1; i >= 0; i--) {
+          waiting.addFirst(i >= singles ? group.get(i).alone() : group.get(i));
+        }
       }
       return;
     }
@@ -243,7 +314,7 @@ public final class GroupCommit {
     group.get(failing).deliver(each.get(failing));
     synchronized (this) {
       for (int i = group.size() - 1; i >= 0; i--) {
-        Future<RowSet<Row>> r = each.get(i);
+        Future<Row> r = each.get(i);
         if (i == failing) {
           continue;
         }

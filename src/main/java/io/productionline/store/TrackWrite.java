@@ -12,7 +12,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -229,15 +228,17 @@ public final class TrackWrite {
     }
     NamedSql statement = STATEMENTS.computeIfAbsent(shape(), k -> NamedSql.of(sql()));
     GroupCommit group = db instanceof Pool pool ? GroupCommit.of(pool) : null;
-    Future<RowSet<Row>> written = group != null
-        ? group.submit(statement.sql(), statement.tuple(values), track.projectId(), track.id())
-        : db.preparedQuery(statement.sql()).execute(statement.tuple(values));
+    boolean batchable = MoveBatch.takes(move != null, !events.isEmpty(), completion != null && completion.leaseToken() == null,
+        !annotations.isEmpty(), interrupt, children);
+    Future<Row> written = group != null
+        ? group.submit(statement.sql(), statement.tuple(values), batchable ? values : null, track.projectId(), track.id())
+        : db.preparedQuery(statement.sql()).execute(statement.tuple(values)).map(rows -> rows.iterator().next());
     return written
         .recover(e -> Future.failedFuture(e instanceof PgException pe && STALE_WRITE.equals(pe.getSqlState())
             ? TrackRepository.staleWrite(track) : e))
-        .compose(rows -> {
-          Row r = rows.iterator().next();
-          if (!r.getBoolean("fenced")) {
+        .compose(r -> {
+          // A move written in a group's one statement (MoveBatch) says in its row that its compare-and-set lost.
+          if (!r.getBoolean("fenced") || r.getColumnIndex("lost") >= 0 && Boolean.TRUE.equals(r.getBoolean("lost"))) {
             return Future.failedFuture(TrackRepository.staleWrite(track));
           }
           boolean completed = completion == null || r.getValue("attempts") != null;

@@ -71,6 +71,7 @@ class GroupCommitTest {
     long[] after = GroupCommit.counts(node.pool());
     assertTrue(after[0] > before[0] && after[1] - before[1] >= 2, "moves went in groups of several: " + (after[1] - before[1])
         + " in " + (after[0] - before[0]));
+    assertTrue(after[2] - before[2] >= 2, "a group's moves went as one statement: " + (after[2] - before[2]));
 
     List<Row> rows = node.sql("SELECT id, state, version FROM tracks WHERE project_id = 'grouped'");
     for (Row r : rows) {
@@ -119,6 +120,85 @@ class GroupCommitTest {
     assertEquals(tracks.size() - 1, after[1] - before[1], "every move but the first in that one group");
     assertEquals(tracks.size(), node.sql("SELECT count(*) FROM tracks WHERE project_id = 'busy' AND state = 'halted'").get(0).getLong(0),
         "every move written");
+  }
+
+  @Test
+  @DisplayName("a group's moves in one statement each complete their task and queue the next, and each carries the project's progress after the moves before it")
+  void oneStatementAGroup() throws Exception {
+    List<TrackRow> tracks = started("batched");
+    int n = tracks.size();
+    // An executor holds every track's first task, each under a lease of its own.
+    node.sql("UPDATE station_tasks SET status = 'claimed', executor_id = 'exe-test', lease_token = 'lease-' || id,"
+        + " lease_expires_at = now() + interval '1 hour', claimed_at = now() WHERE project_id = 'batched' AND status = 'queued'");
+    TrackRow stale = tracks.get(n - 1);
+    node.sql("UPDATE tracks SET version = version + 1 WHERE id = '" + stale.id() + "'");
+    TrackRow notHeld = tracks.get(n - 2);
+    long lastSeq = node.sql("SELECT last_seq FROM projects WHERE id = 'batched'").get(0).getLong(0);
+    long[] before = GroupCommit.counts(node.pool());
+    io.productionline.line.LineDefinition wide = io.productionline.line.Lines.parse(new com.fasterxml.jackson.databind.ObjectMapper(),
+        java.nio.file.Files.readString(java.nio.file.Path.of("src/test/resources/lines/wide.json")));
+
+    Promise<List<Future<TrackWrite.Result>>> submitted = Promise.promise();
+    java.util.Map<String, String> next = new java.util.HashMap<>();
+    node.vertx.getOrCreateContext().runOnContext(v -> {
+      List<Future<TrackWrite.Result>> writes = new ArrayList<>();
+      for (TrackRow t : tracks) {
+        io.productionline.line.DocumentType type = wide.type(t.documentType()).orElseThrow();
+        TrackWrite w = TrackWrite.of(t, Instant.now()).completeHeld(t.currentTaskId(), t.runs(),
+            t == notHeld ? "a lease that ran out" : "lease-" + t.currentTaskId(), "passed", new JsonObject().put("pages", 3));
+        String task = w.queue(type, new io.productionline.line.TrackMachine.StationRun(1, type.stations().get(1), java.util.Map.of()),
+            t.runs() + 1, 0);
+        next.put(t.id(), task);
+        writes.add(w.move(new Move(TrackState.AUDITING, 1, 0, t.runs() + 1, task, null), t.runs() + 1)
+            .events(List.of(new NewEvent(EventType.LINE_PROGRESS, new JsonObject())))
+            .execute(node.pool()));
+      }
+      submitted.complete(writes);
+    });
+    List<Future<TrackWrite.Result>> writes = submitted.future().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    Future.join(new ArrayList<>(writes)).otherwiseEmpty().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+    for (int i = 0; i < n; i++) {
+      TrackRow t = tracks.get(i);
+      Future<TrackWrite.Result> w = writes.get(i);
+      if (t == stale) {
+        assertInstanceOf(StaleWriteException.class, w.cause(), "the stale move is refused");
+      } else if (t == notHeld) {
+        assertTrue(w.succeeded() && !w.result().completed(), "a completion whose lease does not hold its task writes nothing");
+      } else {
+        assertTrue(w.succeeded() && w.result().completed(), "the move of " + t.documentType() + " is written: " + w.cause());
+        assertEquals(List.of(1), w.result().attempts(), "the completed task's attempt");
+      }
+    }
+    assertTrue(GroupCommit.counts(node.pool())[2] - before[2] >= 2, "the moves went in one statement");
+
+    for (TrackRow t : tracks) {
+      Row track = node.sql("SELECT state, version, current_task_id FROM tracks WHERE id = '" + t.id() + "'").get(0);
+      List<Row> tasks = node.sql("SELECT id, status, run_no, result FROM station_tasks WHERE track_id = '" + t.id() + "' ORDER BY run_no");
+      if (t == stale || t == notHeld) {
+        assertEquals(TrackState.ASSEMBLING.wire(), track.getString("state"), "a refused move wrote nothing");
+        assertEquals(List.of("claimed"), tasks.stream().map(r -> r.getString("status")).toList(), "its task is still at its executor");
+      } else {
+        assertEquals(TrackState.AUDITING.wire(), track.getString("state"));
+        assertEquals(t.version() + 1, track.getLong("version").longValue(), "each move was written once");
+        assertEquals(next.get(t.id()), track.getString("current_task_id"));
+        assertEquals(List.of("completed", "queued"), tasks.stream().map(r -> r.getString("status")).toList(),
+            "the first task completed, the next queued once");
+        assertEquals(3, tasks.get(0).getJsonObject("result").getInteger("pages"), "the completed task keeps its executor's result");
+        assertEquals(next.get(t.id()), tasks.get(1).getString("id"));
+      }
+    }
+    // The events in sequence, without a hole; each move's summary counts the moves written before it and its own.
+    List<Row> events = node.sql("SELECT seq, payload FROM track_events WHERE project_id = 'batched' AND seq > " + lastSeq + " ORDER BY seq");
+    assertEquals(n - 2, events.size());
+    for (int i = 0; i < events.size(); i++) {
+      assertEquals(lastSeq + 1 + i, events.get(i).getLong("seq").longValue());
+      JsonObject summary = events.get(i).getJsonObject("payload").getJsonObject("summary");
+      assertEquals(i + 1, summary.getInteger("auditing"), "moves to auditing by event " + (i + 1) + ": " + summary);
+      assertEquals(n - i - 1, summary.getInteger("assembling"), summary.encode());
+      assertEquals(n, summary.getInteger("total"));
+    }
+    assertEquals(lastSeq + n - 2, node.sql("SELECT last_seq FROM projects WHERE id = 'batched'").get(0).getLong(0).longValue());
   }
 
   /** The tracks of a new project of the wide line, started, each at its first station (as its supervisor read it). */
