@@ -30,7 +30,9 @@ import java.util.stream.Collectors;
  * written moves up to it, and the project's sequence moves once by all its written moves' events,
  * each move's events numbered after those of the moves before it. That is what the same moves
  * written one statement after the other would give. The projects' rows are locked in id order, as
- * a group's statements lock them, so two nodes' groups cannot deadlock on them.
+ * a group's statements lock them, so two nodes' groups cannot deadlock on them. The projects' tracks
+ * are counted once for the batch ({@code base}, materialized: inlined, the planner counted a
+ * project's tracks again for every move of the batch).
  */
 final class MoveBatch {
 
@@ -184,7 +186,7 @@ final class MoveBatch {
                  version = t.version + 1
             FROM m
            WHERE t.id = m.track AND t.version = m.version AND m.ord IN (SELECT ord FROM ok)),
-        base AS (
+        base AS MATERIALIZED (
           SELECT project_id, state, count(*) AS n FROM tracks WHERE project_id IN (SELECT project FROM ok) GROUP BY 1, 2),
         counted AS (
           SELECT i.ord, c.state, sum(c.n)::bigint AS n
