@@ -163,14 +163,9 @@ final class MoveBatch {
            WHERE s.id = m.task AND s.status = '%s' AND s.lease_token = m.lease AND m.ord IN (SELECT ord FROM ok)
           RETURNING m.ord, s.attempt),
         queued AS (
-          INSERT INTO station_tasks (id, track_id, project_id, document_type, run_no, station_index, station_id,
-                                     station_kind, capability, environment, priority, step, input, status, attempt,
-                                     max_attempts, backoff_initial_ms, backoff_max_ms, backoff_multiplier,
-                                     timeout_seconds, available_at, created_at, item)
+          INSERT INTO station_tasks (%s)
           SELECT q.id, m.track, m.project, m.document_type, m.run_no, m.task_station_index, m.station_id, m.station_kind, m.capability,
-                 CASE WHEN p.params->>'environment' IN ('local', 'server', 'either') THEN p.params->>'environment' ELSE m.environment END,
-                 CASE WHEN p.params->>'priority' ~ '^([1-9]|10)$' THEN (p.params->>'priority')::int ELSE m.priority END,
-                 m.step, q.input, '%s', 1, m.max_attempts, m.backoff_initial_ms, m.backoff_max_ms, m.backoff_multiplier,
+                 %s, %s, m.step, q.input, '%s', 1, m.max_attempts, m.backoff_initial_ms, m.backoff_max_ms, m.backoff_multiplier,
                  m.timeout_seconds, m.available_at, m.at, q.item
             FROM %s JOIN m ON m.ord = q.move JOIN projects p ON p.id = m.project
            WHERE q.move IN (SELECT ord FROM ok)),
@@ -224,7 +219,8 @@ final class MoveBatch {
                ok.ord IS NULL AND (m.task IS NULL OR m.ord IN (SELECT ord FROM held)) AS lost
           FROM m LEFT JOIN ok USING (ord) LEFT JOIN numbered n USING (ord) LEFT JOIN progress pr USING (ord)
          ORDER BY m.ord""".formatted(unnest(PER_MOVE, "", "m", true), claimed,
-        TrackSql.leaseHeld("m.node", "m.epoch"), TaskStatus.COMPLETED.wire(), claimed, TaskStatus.QUEUED.wire(),
+        TrackSql.leaseHeld("m.node", "m.epoch"), TaskStatus.COMPLETED.wire(), claimed, TrackWrite.QUEUED_COLUMNS,
+        TrackWrite.projectEnvironment("m.environment"), TrackWrite.projectPriority("m.priority"), TaskStatus.QUEUED.wire(),
         unnest(PER_TASK, "q_", "q", false), TaskStatus.CANCELLED.wire(), TaskStatus.QUEUED.wire(), claimed,
         LineState.sqlSummary("state", "n"), LineState.sqlOf("state", "n"), unnest(PER_EVENT, "e_", "e", false));
   }

@@ -263,6 +263,24 @@ public final class TrackWrite {
         });
   }
 
+  /** The columns a queued task is inserted with, in the order of the queued parts' SELECT lists. */
+  static final String QUEUED_COLUMNS = "id, track_id, project_id, document_type, run_no, station_index, station_id, station_kind,"
+      + " capability, environment, priority, step, input, status, attempt, max_attempts, backoff_initial_ms, backoff_max_ms,"
+      + " backoff_multiplier, timeout_seconds, available_at, created_at, item";
+
+  /**
+   * A queued task's environment: its project's ({@code p}) params environment (build intents set it)
+   * when present and one of local, server, either, else {@code line}'s, the station's.
+   */
+  static String projectEnvironment(String line) {
+    return "CASE WHEN p.params->>'environment' IN ('local', 'server', 'either') THEN p.params->>'environment' ELSE " + line + " END";
+  }
+
+  /** A queued task's priority: its project's ({@code p}) params priority when an integer 1-10, else {@code line}'s. */
+  static String projectPriority(String line) {
+    return "CASE WHEN p.params->>'priority' ~ '^([1-9]|10)$' THEN (p.params->>'priority')::int ELSE " + line + " END";
+  }
+
   /** The statement by its shape (which parts it has): built and parsed once per shape. */
   private static final Map<Integer, NamedSql> STATEMENTS = new ConcurrentHashMap<>();
 
@@ -309,22 +327,16 @@ public final class TrackWrite {
              WHERE k.id = a.id AND k.status = '%s' AND %s)""".formatted(TaskStatus.COMPLETED.wire(), gate));
     }
     if (queued) {
-      // A project's params priority (1-10) and environment (local, server, either), when present and valid, override
-      // the line's for every task of the project (build intents set them).
       parts.add("""
           queued AS (
-            INSERT INTO station_tasks (id, track_id, project_id, document_type, run_no, station_index, station_id,
-                                       station_kind, capability, environment, priority, step, input, status, attempt,
-                                       max_attempts, backoff_initial_ms, backoff_max_ms, backoff_multiplier,
-                                       timeout_seconds, available_at, created_at, item)
+            INSERT INTO station_tasks (%s)
             SELECT n.id, #{track}, #{project}, #{document_type}, #{run_no}, #{task_station_index}, #{station_id},
-                   #{station_kind}, #{capability},
-                   CASE WHEN p.params->>'environment' IN ('local', 'server', 'either') THEN p.params->>'environment' ELSE #{environment} END,
-                   CASE WHEN p.params->>'priority' ~ '^([1-9]|10)$' THEN (p.params->>'priority')::int ELSE #{priority} END,
+                   #{station_kind}, #{capability}, %s, %s,
                    #{step}, n.input, '%s', 1, #{max_attempts}, #{backoff_initial_ms}, #{backoff_max_ms}, #{backoff_multiplier},
                    #{timeout_seconds}, #{available_at}, #{at}, n.item
               FROM projects p, unnest(#{queued}::text[], #{queued_inputs}::jsonb[], #{queued_items}::int[]) AS n (id, input, item)
-             WHERE p.id = #{project} AND %s)""".formatted(TaskStatus.QUEUED.wire(), gate));
+             WHERE p.id = #{project} AND %s)""".formatted(QUEUED_COLUMNS, projectEnvironment("#{environment}"),
+          projectPriority("#{priority}"), TaskStatus.QUEUED.wire(), gate));
     }
     if (move != null) {
       parts.add("""
