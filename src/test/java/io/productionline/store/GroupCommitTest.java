@@ -201,6 +201,44 @@ class GroupCommitTest {
     assertEquals(lastSeq + n - 2, node.sql("SELECT last_seq FROM projects WHERE id = 'batched'").get(0).getLong(0).longValue());
   }
 
+  @Test
+  @DisplayName("when a group's one statement of moves fails as a whole, its moves go again one by one and each is written once")
+  void aFailedBatchGoesAgainMoveByMove() throws Exception {
+    List<TrackRow> tracks = started("refused");
+    // PostgreSQL refuses every statement of many moves (as it would end one that deadlocked); a move's own statement passes.
+    node.sql("""
+        CREATE FUNCTION refuse_batches() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF current_query() LIKE 'WITH m AS%' THEN
+            RAISE EXCEPTION 'a statement of many moves, refused by the test';
+          END IF;
+          RETURN NULL;
+        END $$""");
+    node.sql("CREATE TRIGGER refuse_batches AFTER INSERT ON track_events FOR EACH STATEMENT EXECUTE FUNCTION refuse_batches()");
+    long lastSeq = node.sql("SELECT last_seq FROM projects WHERE id = 'refused'").get(0).getLong(0);
+    long[] before = GroupCommit.counts(node.pool());
+
+    List<Future<TrackWrite.Result>> writes = submit(tracks);
+    Future.join(new ArrayList<>(writes)).otherwiseEmpty().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+    for (int i = 0; i < tracks.size(); i++) {
+      assertTrue(writes.get(i).succeeded(), "the move of " + tracks.get(i).documentType() + " is written: " + writes.get(i).cause());
+    }
+    long[] after = GroupCommit.counts(node.pool());
+    assertEquals(before[2], after[2], "no statement of many moves was written");
+    assertTrue(after[1] - before[1] >= 2, "the moves went again in a group, each as its own statement");
+    for (Row r : node.sql("SELECT id, state, version FROM tracks WHERE project_id = 'refused'")) {
+      TrackRow read = tracks.stream().filter(t -> t.id().equals(r.getString("id"))).findFirst().orElseThrow();
+      assertEquals(TrackState.HALTED.wire(), r.getString("state"));
+      assertEquals(read.version() + 1, r.getLong("version").longValue(), "each move was written once");
+    }
+    List<Row> events = node.sql("SELECT seq FROM track_events WHERE project_id = 'refused' AND seq > " + lastSeq + " ORDER BY seq");
+    assertEquals(tracks.size(), events.size(), "one event a move");
+    for (int i = 0; i < events.size(); i++) {
+      assertEquals(lastSeq + 1 + i, events.get(i).getLong(0).longValue());
+    }
+  }
+
   /** The tracks of a new project of the wide line, started, each at its first station (as its supervisor read it). */
   private List<TrackRow> started(String project) {
     node.createProject(project, "wide");
