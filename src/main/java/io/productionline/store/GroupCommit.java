@@ -245,15 +245,15 @@ public final class GroupCommit {
       }
       Future<RowSet<Row>> batched = moves.isEmpty() ? null : conn.preparedQuery(MoveBatch.STATEMENT.sql())
           .execute(MoveBatch.tuple(moves.stream().map(Pending::move).toList(), io.productionline.events.EventType.LINE_PROGRESS));
+      // One row a move, in batch order.
+      Future<List<Row>> rows = batched == null ? null : batched.map(rs -> {
+        List<Row> out = new ArrayList<>(moves.size());
+        rs.forEach(out::add);
+        return out;
+      });
       for (int i = 0; i < moves.size(); i++) {
         int ord = i;
-        each.add(batched.map(rows -> {
-          java.util.Iterator<Row> it = rows.iterator();
-          for (int k = 0; k < ord; k++) {
-            it.next();
-          }
-          return it.next();
-        }));
+        each.add(rows.map(r -> r.get(ord)));
       }
       // Sent with the writes: when one of them failed, PostgreSQL ends the transaction with a rollback instead.
       Future<RowSet<Row>> committed = conn.query("COMMIT").execute();

@@ -6,6 +6,7 @@ import io.vertx.sqlclient.Tuple;
 import java.lang.reflect.Array;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -100,11 +101,11 @@ final class MoveBatch {
       Map<String, Object> m = moves.get(i);
       String[] queued = (String[]) m.get("queued");
       for (int q = 0; queued != null && q < queued.length; q++) {
-        tasks.add(List.of(i + 1, queued[q], ((JsonObject[]) m.get("queued_inputs"))[q], ((Integer[]) m.get("queued_items"))[q]));
+        tasks.add(Arrays.asList(i + 1, queued[q], ((JsonObject[]) m.get("queued_inputs"))[q], ((Integer[]) m.get("queued_items"))[q]));
       }
       String[] types = (String[]) m.get("event_types");
       for (int e = 0; e < types.length; e++) {
-        events.add(List.of(i + 1, e + 1, types[e], ((JsonObject[]) m.get("event_payloads"))[e]));
+        events.add(Arrays.asList(i + 1, e + 1, types[e], ((JsonObject[]) m.get("event_payloads"))[e]));
       }
     }
     columns(PER_TASK, tasks, values);
