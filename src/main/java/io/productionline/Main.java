@@ -52,6 +52,28 @@ public final class Main {
   private Main() {
   }
 
+  /** What the JVM's stop runs, in order, before the log is drained ({@link #atExit}). */
+  private static final List<Runnable> AT_EXIT = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  static {
+    // One hook: the commands' stops run first and log what they do; then the log's ring buffer is
+    // written out (logback.xml writes from a thread of its own), so no line of a stop, or of a start
+    // that failed and exited, is lost.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      for (Runnable r : AT_EXIT) {
+        r.run();
+      }
+      if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext logs) {
+        logs.stop();
+      }
+    }, "production-line-stop"));
+  }
+
+  /** Runs {@code stop} when the JVM stops (a signal or an exit), before the log is drained. */
+  public static void atExit(Runnable stop) {
+    AT_EXIT.add(stop);
+  }
+
   public static void main(String[] args) throws Exception {
     String command = args.length == 0 ? "serve" : args[0];
     String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
@@ -167,7 +189,7 @@ public final class Main {
       demo.prepare().await();
     }
 
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+    atExit(() -> {
       log.info("Stopping: executors hand back their work, this node releases its tracks, then the embedded servers stop");
       // Bounded: a node that cannot leave (a wedged cluster) still stops its embedded servers and exits.
       Future<Void> leave = (demo == null ? Future.<Void>succeededFuture() : demo.stop())
@@ -182,7 +204,7 @@ public final class Main {
       }
       stopEmbedded.run();
       log.info("Stopped");
-    }, "production-line-stop"));
+    });
 
     String url = "http://" + config.getJsonObject("http").getString("host", "127.0.0.1") + ":" + node.port() + "/";
     List<String> query = new ArrayList<>();

@@ -99,14 +99,14 @@ public final class ExecutorCommand {
       vertx.close();
       System.exit(1);
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+    io.productionline.Main.atExit(() -> {
       try {
         agent.stop(Duration.ofSeconds(graceSeconds)).await();
         vertx.close().await();
       } catch (Exception e) {
         log.warn("Executor stop did not complete cleanly: {}", e.toString());
       }
-    }, "executor-stop"));
+    });
   }
 
   /** A Vert.x that joins the servers' Hazelcast cluster as a lite member (it holds no cluster data). */

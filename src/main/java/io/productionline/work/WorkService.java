@@ -23,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -387,9 +388,8 @@ public final class WorkService {
           if (tasks.isEmpty()) {
             return Future.succeededFuture(List.<JsonObject>of());
           }
+          logClaimed(id, tasks);
           for (TaskRow t : tasks) {
-            log.info("{} / {}: {} claimed by executor {} (task {}, attempt {})", t.projectId(), t.documentType(), t.stationId(), id, t.id(), t.attempt(),
-                entries(fields(t, "claimed").getMap()));
             s.metrics.claimed(t.capability());
           }
           return executors.setStatusAndGet(id, "busy", tasks.get(0).id())
@@ -855,6 +855,31 @@ public final class WorkService {
   }
 
   /** The structured fields of a log line about a task (the JSON log; see logback.xml). */
+  /**
+   * One line a claim call: a task's own fields when it took one, and when it took several, the
+   * tasks under {@code tasks}, each with the fields a claim of one has (a busy line's executors take
+   * tasks by the dozen, and a line each was a tenth of the server's work).
+   */
+  private static void logClaimed(String executorId, List<TaskRow> tasks) {
+    if (tasks.size() == 1) {
+      TaskRow t = tasks.get(0);
+      log.info("{} / {}: {} claimed by executor {} (task {}, attempt {})", t.projectId(), t.documentType(), t.stationId(), executorId, t.id(),
+          t.attempt(), entries(fields(t, "claimed").getMap()));
+      return;
+    }
+    List<Map<String, Object>> each = new ArrayList<>(tasks.size());
+    StringBuilder which = new StringBuilder();
+    for (TaskRow t : tasks) {
+      JsonObject f = fields(t, "claimed");
+      f.remove("event");
+      f.remove("executor");
+      each.add(f.getMap());
+      which.append(which.length() == 0 ? "" : ", ").append(t.projectId()).append(" / ").append(t.documentType()).append(' ').append(t.stationId());
+    }
+    log.info("Executor {} claimed {} tasks: {}", executorId, tasks.size(), which,
+        entries(Map.of("event", "claimed", "executor", executorId, "tasks", each)));
+  }
+
   static JsonObject fields(TaskRow t, String event) {
     return new JsonObject().put("event", event).put("task_id", t.id()).put("track_id", t.trackId()).put("project", t.projectId())
         .put("document_type", t.documentType()).put("station", t.stationId()).put("station_kind", t.stationKind())

@@ -110,4 +110,37 @@ class StructuredLogTest {
     assertEquals("operator", cancelled.getString("actor"));
     assertEquals(task.getString("track_id"), cancelled.getString("track_id"));
   }
+
+  @Test
+  @DisplayName("an executor that claims several tasks in one call gets one line naming each task with its own fields")
+  void batchClaimOneLine() {
+    node.createProject("logb", "slowjob");
+    node.api.post("/production/start?project=logb&doc=job", new JsonObject());
+    node.api.post("/production/start?project=logb&doc=short", new JsonObject());
+    // Both tracks at their station, so both tasks are queued before the executor asks.
+    node.awaitProduction("logb", p -> p.getJsonArray("tracks").size() == 2 && TestNode.allTracks(p, "assembling"), Duration.ofSeconds(30));
+    var hand = node.executorApi("hand");
+    hand.post("/api/v1/executors", new JsonObject().put("executor_id", "hand").put("capabilities", new JsonArray().add("slow")));
+    JsonArray tasks = hand.get("/api/v1/work/next?executor_id=hand&wait=0&max=2").json().getJsonArray("tasks");
+    assertEquals(2, tasks.size(), tasks.encode());
+    List<JsonObject> claims = json().stream().filter(j -> "claimed".equals(j.getString("event"))).toList();
+    assertEquals(claims.size(), lines.list.stream().filter(e -> e.getFormattedMessage().contains("claimed")).count());
+    java.util.Set<String> logged = new java.util.HashSet<>();
+    for (JsonObject c : claims) {
+      assertEquals("hand", c.getString("executor"), c.encode());
+      JsonArray each = c.getJsonArray("tasks");
+      assertTrue(each != null, "one line for the call, not one a task: " + claims);
+      assertTrue(c.getString("message").startsWith("Executor hand claimed 2 tasks: logb / "), c.encode());
+      for (Object o : each) {
+        JsonObject t = (JsonObject) o;
+        assertEquals("asm", t.getString("station"), c.encode());
+        assertEquals(1, t.getInteger("attempt"), c.encode());
+        assertEquals("logb", t.getString("project"), c.encode());
+        assertTrue(t.getString("track_id").startsWith("trk_"), c.encode());
+        logged.add(t.getString("task_id"));
+      }
+    }
+    assertEquals(java.util.Set.of(tasks.getJsonObject(0).getString("task_id"), tasks.getJsonObject(1).getString("task_id")), logged,
+        "every claimed task is named once: " + claims);
+  }
 }
