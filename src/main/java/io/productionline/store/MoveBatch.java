@@ -19,7 +19,9 @@ import java.util.stream.Collectors;
  * group").
  *
  * <p>Each move keeps its own gate: {@code held} (its completed task is claimed under its lease,
- * locked) and {@code ok} (its track still has the version, owner and epoch its supervisor read, the
+ * locked; the task is found by its id and its status checked after, in {@code leased}: with the
+ * status in the scan, a planner whose statistics counted few tasks at work scanned every task at
+ * work, through the index of claimed tasks, for each batch) and {@code ok} (its track still has the version, owner and epoch its supervisor read, the
  * owner's lease is valid; locked). Every part writes only the moves in {@code ok}, so a move whose
  * compare-and-set lost writes nothing and the others are written; its row says {@code lost} (its
  * caller gets {@link StaleWriteException}, as from {@code pl_stale_write} alone) or, when its lease
@@ -145,11 +147,13 @@ final class MoveBatch {
     return """
         WITH m AS (
           SELECT * FROM %s),
-        held AS (
-          SELECT m.ord FROM m JOIN station_tasks s ON s.id = m.task
-           WHERE s.track_id = m.track AND s.run_no = m.completed_run AND s.status = '%s' AND s.lease_token = m.lease
+        leased AS (
+          SELECT m.ord, s.status FROM m JOIN station_tasks s ON s.id = m.task
+           WHERE s.track_id = m.track AND s.run_no = m.completed_run AND s.lease_token = m.lease
            ORDER BY s.id
              FOR NO KEY UPDATE OF s),
+        held AS (
+          SELECT ord FROM leased WHERE status = '%s'),
         ok AS (
           SELECT m.ord, m.project, t.state AS old_state, m.state AS new_state
             FROM m JOIN tracks t ON t.id = m.track

@@ -198,16 +198,23 @@ final class TaskSql {
   static final String DROP_REPORT = """
       UPDATE station_tasks SET report = NULL, reported_at = NULL WHERE id = $1 AND status = 'claimed'""";
 
-  /** Lost work with attempts left goes back to the queue after its backoff. */
+  /**
+   * Lost work with attempts left goes back to the queue after its backoff. The lost tasks are found
+   * once ({@code MATERIALIZED}) and then updated by id: as a subquery joined to the tasks at work,
+   * the planner, whose statistics counted one task at work, read every task at work again for each
+   * one (2,000 at work: 4 million rows, 1.5 s a sweep, every second; {@code RescueSweepPlanTest}).
+   */
   static final String REQUEUE_LOST = """
+      WITH lost AS MATERIALIZED (
+        SELECT id, executor_id FROM station_tasks
+         WHERE (lease_expires_at < $1 OR executor_id = ANY ($2)) AND attempt < max_attempts AND %s
+         FOR UPDATE)
       UPDATE station_tasks s
          SET status = 'queued', attempt = s.attempt + 1, executor_id = NULL, lease_token = NULL,
              lease_expires_at = NULL, claimed_at = NULL, progress = NULL, progress_message = NULL,
              available_at = $1::timestamptz + make_interval(secs =>
                  LEAST(s.backoff_max_ms, s.backoff_initial_ms * power(s.backoff_multiplier, s.attempt - 1)) / 1000.0)
-        FROM (SELECT id, executor_id FROM station_tasks
-               WHERE (lease_expires_at < $1 OR executor_id = ANY ($2)) AND attempt < max_attempts AND %s
-               FOR UPDATE) lost
+        FROM lost
        WHERE s.id = lost.id AND s.status = 'claimed'
       RETURNING s.id, s.track_id, s.project_id, s.attempt, s.capability, s.available_at, lost.executor_id AS lost_by""".formatted(OUT_AT_WORK);
 
