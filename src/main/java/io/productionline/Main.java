@@ -60,11 +60,18 @@ public final class Main {
     // written out (logback.xml writes from a thread of its own), so no line of a stop, or of a start
     // that failed and exited, is lost.
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      for (Runnable r : AT_EXIT) {
-        r.run();
-      }
-      if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext logs) {
-        logs.stop();
+      try {
+        for (Runnable r : AT_EXIT) {
+          try {
+            r.run();
+          } catch (RuntimeException e) {
+            Log.log.warn("A stop did not complete: {}", e.toString());
+          }
+        }
+      } finally {
+        if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext logs) {
+          logs.stop();
+        }
       }
     }, "production-line-stop"));
   }

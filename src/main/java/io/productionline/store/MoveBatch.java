@@ -21,8 +21,8 @@ import java.util.stream.Collectors;
  * <p>Each move keeps its own gate: {@code held} (its completed task is claimed under its lease,
  * locked; the task is found by its id and its status checked after, in {@code leased}: with the
  * status in the scan, a planner whose statistics counted few tasks at work scanned every task at
- * work, through the index of claimed tasks, for each batch) and {@code ok} (its track still has the version, owner and epoch its supervisor read, the
- * owner's lease is valid; locked). Every part writes only the moves in {@code ok}, so a move whose
+ * work, through the index of claimed tasks, for each batch) and {@code ok} (its track still has
+ * the version, owner and epoch its supervisor read, the owner's lease is valid; locked). Every part writes only the moves in {@code ok}, so a move whose
  * compare-and-set lost writes nothing and the others are written; its row says {@code lost} (its
  * caller gets {@link StaleWriteException}, as from {@code pl_stale_write} alone) or, when its lease
  * did not hold its task, has no {@code attempts} (nothing was completed, as alone).

@@ -854,7 +854,6 @@ public final class WorkService {
             .map(ok -> reply)));
   }
 
-  /** The structured fields of a log line about a task (the JSON log; see logback.xml). */
   /**
    * One line a claim call: a task's own fields when it took one, and when it took several, the
    * tasks under {@code tasks}, each with the fields a claim of one has (a busy line's executors take
@@ -880,6 +879,7 @@ public final class WorkService {
         entries(Map.of("event", "claimed", "executor", executorId, "tasks", each)));
   }
 
+  /** The structured fields of a log line about a task (the JSON log; see logback.xml). */
   static JsonObject fields(TaskRow t, String event) {
     return new JsonObject().put("event", event).put("task_id", t.id()).put("track_id", t.trackId()).put("project", t.projectId())
         .put("document_type", t.documentType()).put("station", t.stationId()).put("station_kind", t.stationKind())
