@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -27,6 +28,9 @@ import java.util.Set;
  * <p>Status: {@code idle | busy} as the executor last said, {@code offline} once its liveness
  * lapsed. The hash keeps {@code status = offline} once the rescue sweep has announced the lapse,
  * so the announcement happens once; a heartbeat, a claim or a new registration brings it back.
+ * Each status written carries its time ({@code status_at}, microseconds of the node's clock): a
+ * claim answers its executor before the executor's {@code busy} is written, so that write can land
+ * after the completion or heartbeat that followed it, and is then left out instead of undoing it.
  * An executor offline for a day is forgotten. Losing Redis loses only liveness and the live
  * figures; executors register again when a heartbeat is answered 404.
  */
@@ -69,7 +73,7 @@ public final class ExecutorRegistry {
     List<String> args = new ArrayList<>(List.of(hash(info.id()),
         "executor_id", info.id(), "type", info.type(), "environment", info.environment(),
         "capabilities", new JsonArray(info.capabilities()).encode(), "role", info.role(),
-        "status", "idle", "current_task", "", "registered_at", now, "last_heartbeat", now));
+        "status", "idle", "current_task", "", "status_at", micros(clock.instant()), "registered_at", now, "last_heartbeat", now));
     // Alive first: a registration seen half-written (the hash without its liveness) would read as an executor gone.
     return redis.setex(alive(info.id()), Integer.toString(staleSeconds), now)
         .compose(r -> redis.hset(args))
@@ -101,7 +105,7 @@ public final class ExecutorRegistry {
   private Future<Response> beat(String id, String status, String currentTask, boolean brief) {
     String now = clock.instant().toString();
     return redis.eval(List.of(HEARTBEAT, "2", hash(id), alive(id), now, status == null ? "" : status,
-            currentTask == null ? "" : currentTask, Integer.toString(staleSeconds), brief ? "brief" : ""))
+            currentTask == null ? "" : currentTask, Integer.toString(staleSeconds), brief ? "brief" : "", micros(clock.instant())))
         .compose(r -> r == null
             ? Future.failedFuture(Refusal.notFound("executor " + id + " is not registered; register first")
                 .with("register", "/api/v1/executors"))
@@ -113,15 +117,15 @@ public final class ExecutorRegistry {
    * time of the beat, the status given (or idle again after the sweep had announced it offline),
    * the liveness key renewed, and the hash and liveness read back (ARGV[5] 'brief': only the
    * capabilities and environment).
-   * KEYS: hash, liveness; ARGV: now, status ('' keeps it), current task, stale seconds, brief.
+   * KEYS: hash, liveness; ARGV: now, status ('' keeps it), current task, stale seconds, brief, now in microseconds.
    */
   private static final String HEARTBEAT = """
       local known = redis.call('HGET', KEYS[1], 'status')
       if not known then return nil end
       if ARGV[2] ~= '' then
-        redis.call('HSET', KEYS[1], 'last_heartbeat', ARGV[1], 'status', ARGV[2], 'current_task', ARGV[3])
+        redis.call('HSET', KEYS[1], 'last_heartbeat', ARGV[1], 'status', ARGV[2], 'current_task', ARGV[3], 'status_at', ARGV[6])
       elseif known == 'offline' then
-        redis.call('HSET', KEYS[1], 'last_heartbeat', ARGV[1], 'status', 'idle')
+        redis.call('HSET', KEYS[1], 'last_heartbeat', ARGV[1], 'status', 'idle', 'status_at', ARGV[6])
       else
         redis.call('HSET', KEYS[1], 'last_heartbeat', ARGV[1])
       end
@@ -135,7 +139,8 @@ public final class ExecutorRegistry {
   }
 
   public Future<Void> setStatus(String id, String status, String currentTask) {
-    return redis.hset(List.of(hash(id), "status", status, "current_task", currentTask == null ? "" : currentTask)).mapEmpty();
+    return redis.hset(List.of(hash(id), "status", status, "current_task", currentTask == null ? "" : currentTask,
+        "status_at", micros(clock.instant()))).mapEmpty();
   }
 
   /** An executor that leaves (graceful stop): offline at once ({@code WorkService.leave} hands back what it held). */
@@ -183,10 +188,15 @@ public final class ExecutorRegistry {
     });
   }
 
-  /** Sets an executor's status and reads its view back, in one round trip: a claim publishes it at once. */
-  public Future<Optional<JsonObject>> setStatusAndGet(String id, String status, String currentTask) {
-    return redis.eval(List.of(SET_STATUS, "2", hash(id), alive(id), status, currentTask == null ? "" : currentTask))
-        .map(this::viewOf);
+  /**
+   * An executor that claimed work at {@code at} is {@code busy} with {@code currentTask}, and its
+   * view is read back, in one round trip (a claim publishes it). Left out when a status written
+   * since says more: the claim was answered before this write, and what the executor did after
+   * (a completion, a heartbeat, a leave) may have reached Redis first. Empty when the executor is
+   * not registered.
+   */
+  public Future<Optional<JsonObject>> claimed(String id, String currentTask, Instant at) {
+    return redis.eval(List.of(CLAIMED, "2", hash(id), alive(id), currentTask, micros(at))).map(this::viewOf);
   }
 
   /**
@@ -201,22 +211,29 @@ public final class ExecutorRegistry {
   /** {@link #finishStation} for {@code stations} station runs at once (a batch of completions), {@code millis} their total time. */
   public Future<Optional<JsonObject>> finishStations(String id, int stations, long millis, int stabilized) {
     return redis.eval(List.of(FINISH_STATION, "2", hash(id), alive(id), Long.toString(Math.max(0, millis)), Integer.toString(stabilized),
-            clock.instant().toString(), Integer.toString(staleSeconds), Integer.toString(stations)))
+            clock.instant().toString(), Integer.toString(staleSeconds), Integer.toString(stations), micros(clock.instant())))
         .map(this::viewOf);
   }
 
-  /** KEYS: hash, liveness; ARGV: status, current task. */
-  private static final String SET_STATUS = """
-      redis.call('HSET', KEYS[1], 'status', ARGV[1], 'current_task', ARGV[2])
+  /**
+   * KEYS: hash, liveness; ARGV: current task, the claim's time in microseconds. Busy unless the
+   * executor is gone, offline (it left or lapsed after its claim), or has a status written later.
+   */
+  private static final String CLAIMED = """
+      local known = redis.call('HGET', KEYS[1], 'status')
+      if not known then return {{}, false} end
+      if known ~= 'offline' and tonumber(redis.call('HGET', KEYS[1], 'status_at') or '0') <= tonumber(ARGV[2]) then
+        redis.call('HSET', KEYS[1], 'status', 'busy', 'current_task', ARGV[1], 'status_at', ARGV[2])
+      end
       return {redis.call('HGETALL', KEYS[1]), redis.call('GET', KEYS[2])}""";
 
-  /** KEYS: hash, liveness; ARGV: milliseconds the stations took, how many stabilized, now, stale seconds, how many stations. */
+  /** KEYS: hash, liveness; ARGV: milliseconds the stations took, how many stabilized, now, stale seconds, how many stations, now in microseconds. */
   private static final String FINISH_STATION = """
       if not redis.call('HGET', KEYS[1], 'status') then return {{}, false} end
       redis.call('HINCRBY', KEYS[1], 'stations_completed', ARGV[5])
       redis.call('HINCRBY', KEYS[1], 'station_ms_total', ARGV[1])
       redis.call('HINCRBY', KEYS[1], 'stations_stabilized', ARGV[2])
-      redis.call('HSET', KEYS[1], 'status', 'idle', 'current_task', '', 'last_heartbeat', ARGV[3])
+      redis.call('HSET', KEYS[1], 'status', 'idle', 'current_task', '', 'last_heartbeat', ARGV[3], 'status_at', ARGV[6])
       redis.call('SETEX', KEYS[2], ARGV[4], ARGV[3])
       return {redis.call('HGETALL', KEYS[1]), redis.call('GET', KEYS[2])}""";
 
@@ -377,6 +394,11 @@ public final class ExecutorRegistry {
         .put("stations_completed", done)
         .put("average_station_ms", done == 0 ? 0 : total / done)
         .put("stabilized_share", done == 0 ? 1.0 : (double) stabilized / done);
+  }
+
+  /** A status's time as the hash keeps it: microseconds since the epoch (exact in a Lua number). */
+  private static String micros(Instant t) {
+    return Long.toString(ChronoUnit.MICROS.between(Instant.EPOCH, t));
   }
 
   private static long parseLong(String s) {

@@ -383,18 +383,22 @@ public final class WorkService {
     }
     String id = executor.getString("executor_id");
     List<String> caps = executor.getJsonArray("capabilities").stream().map(Object::toString).toList();
-    return s.tasks.claim(s.pool, id, caps, executor.getString("environment", "server"), s.leaseSeconds(), s.clock.instant(), line, max)
-        .compose(tasks -> {
+    Instant now = s.clock.instant();
+    return s.tasks.claim(s.pool, id, caps, executor.getString("environment", "server"), s.leaseSeconds(), now, line, max)
+        .map(tasks -> {
           if (tasks.isEmpty()) {
-            return Future.succeededFuture(List.<JsonObject>of());
+            return List.<JsonObject>of();
           }
           logClaimed(id, tasks);
           for (TaskRow t : tasks) {
             s.metrics.claimed(t.capability());
           }
-          return executors.setStatusAndGet(id, "busy", tasks.get(0).id())
+          // The executor's busy goes to Redis (and the dashboard) after the reply, not before it: the
+          // lease is in PostgreSQL already, and the write is stamped so a late one undoes nothing.
+          executors.claimed(id, tasks.get(0).id(), now)
               .onSuccess(v -> v.ifPresent(this::publishExecutor))
-              .map(v -> tasks.stream().map(TaskRow::toClaimJson).toList());
+              .onFailure(e -> log.warn("Executor {} claimed {} tasks; its busy status was not written: {}", id, tasks.size(), e.getMessage()));
+          return tasks.stream().map(TaskRow::toClaimJson).toList();
         });
   }
 

@@ -157,4 +157,33 @@ class ExecutorRegistryTest {
     assertEquals("idle", figures.getString("status"));
     assertNull(figures.getString("current_task"));
   }
+
+  @Test
+  @DisplayName("A claim's busy that reaches Redis after the executor's completion, heartbeat or leave does not undo them")
+  void lateBusyUndoesNothing() {
+    register("late", new JsonObject());
+    ExecutorRegistry registry = node.node.work().executors();
+    java.time.Instant claimedAt = clock.instant();
+    clock.advance(Duration.ofMillis(5));
+    registry.finishStation("late", 5, true).await();
+    JsonObject view = registry.claimed("late", "task_done", claimedAt).await().orElseThrow();
+    assertEquals("idle", view.getString("status"), "the completion came after the claim");
+    assertNull(view.getString("current_task"));
+    assertEquals("idle", api.get("/api/v1/executors/late").json().getString("status"));
+
+    assertEquals("busy", registry.claimed("late", "task_next", clock.instant()).await().orElseThrow().getString("status"),
+        "a claim newer than every status is written");
+    clock.advance(Duration.ofMillis(5));
+    java.time.Instant before = clock.instant().minusMillis(1);
+    assertEquals(200, node.executorApi("late").post("/api/v1/executors/late/heartbeat", new JsonObject().put("status", "idle")).status());
+    assertEquals("idle", registry.claimed("late", "task_old", before).await().orElseThrow().getString("status"),
+        "the heartbeat came after the claim");
+
+    node.node.work().leave("late").await();
+    assertEquals("offline", registry.claimed("late", "task_new", clock.instant().plusSeconds(1)).await().orElseThrow().getString("status"),
+        "an executor that left is not made busy again by a claim it made before");
+    assertTrue(registry.claimed("never-registered", "task_x", clock.instant()).await().isEmpty(),
+        "a claim's status does not register an executor");
+    assertEquals(404, api.get("/api/v1/executors/never-registered").status());
+  }
 }
