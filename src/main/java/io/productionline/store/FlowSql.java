@@ -3,12 +3,16 @@ package io.productionline.store;
 /** The SQL of {@link FlowRepository}: the reads behind line analytics, and SLA breaches. */
 final class FlowSql {
 
-  /** A line's station tasks touched since {@code $2}, and every open one (without their step, input and result). */
+  /**
+   * A line's station tasks touched since {@code $2}, and every open one (without their step, input and
+   * result). A task created since is open or ended since: every task that ends (completed, cancelled,
+   * dropped) gets its {@code completed_at}. {@link #ENDED_OR_OPEN} reads them by index, not the line's
+   * whole history.
+   */
   static final String LINE_TASKS = "SELECT " + TaskSql.columns("t", false, false) + " " + """
        FROM station_tasks t JOIN projects p ON p.id = t.project_id
-       WHERE p.line = $1
-         AND (t.status IN ('queued', 'claimed') OR t.created_at >= $2 OR t.completed_at >= $2)
-       ORDER BY t.created_at, t.id""";
+       WHERE p.line = $1 AND %s
+       ORDER BY t.created_at, t.id""".formatted(endedOrOpen("t.", "$2"));
 
   /** A line's tracks that are unfinished or finished since {@code $2}. */
   static final String LINE_TRACKS = """
@@ -38,14 +42,24 @@ final class FlowSql {
       SELECT t.project_id, p.line, t.track_id, t.document_type, t.station_id, t.station_kind, t.capability, t.executor_id,
              t.run_no, t.created_at, t.claimed_at, t.completed_at, t.outcome
         FROM station_tasks t JOIN projects p ON p.id = t.project_id
-       WHERE t.status = 'completed' AND t.capability <> 'manual' AND t.claimed_at IS NOT NULL
+       WHERE t.status = 'completed' AND t.completed_at IS NOT NULL AND t.capability <> 'manual' AND t.claimed_at IS NOT NULL
        ORDER BY t.completed_at DESC
        LIMIT $1""";
 
   /** Executor work since {@code $1}: open tasks and those that ended since, for utilisation. */
   static final String WORK_SINCE = """
       SELECT capability, executor_id, status, created_at, claimed_at, completed_at FROM station_tasks
-       WHERE capability <> 'manual' AND (status IN ('queued', 'claimed') OR completed_at >= $1)""";
+       WHERE capability <> 'manual' AND %s""".formatted(endedOrOpen("", "$1"));
+
+  /**
+   * Open, or ended at or after {@code since}: the open tasks' index and the ended tasks' (V004,
+   * V019), each arm matching one, so the read costs what it returns and not the table's history.
+   */
+  static final String ENDED_OR_OPEN = "(%sstatus IN ('queued', 'claimed') OR %scompleted_at >= %s)";
+
+  private static String endedOrOpen(String alias, String since) {
+    return ENDED_OR_OPEN.formatted(alias, alias, since);
+  }
 
   /** Queued tasks of a capability that an executor takes before the given one (priority, then age). */
   static final String AHEAD_IN_QUEUE = """

@@ -284,7 +284,7 @@ final class TaskSql {
   static final String RECENT_STATION_SECONDS = """
       SELECT avg(extract(epoch FROM x.completed_at - x.claimed_at)) AS seconds, count(*) AS n
         FROM (SELECT completed_at, claimed_at FROM station_tasks
-               WHERE capability = $1 AND status = 'completed' AND claimed_at IS NOT NULL
+               WHERE capability = $1 AND status = 'completed' AND completed_at IS NOT NULL AND claimed_at IS NOT NULL
                ORDER BY completed_at DESC LIMIT 50) x""";
 
   /** Open tasks of a capability that come before a project's: claimed ones, and queued ones of at least its priority. */

@@ -1,0 +1,42 @@
+package io.productionline.support;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/** What a statement's plan read, from {@code EXPLAIN (ANALYZE, FORMAT JSON)} on a test node's database. */
+public final class Plans {
+
+  private Plans() {
+  }
+
+  /** The plan of {@code statement} (with its parameters written in), run once. */
+  public static JsonObject explainAnalyze(TestNode node, String statement) {
+    return new JsonArray(node.sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement).get(0).getValue(0).toString())
+        .getJsonObject(0).getJsonObject("Plan");
+  }
+
+  /** Rows each scan of {@code table} produced or filtered out, times its loops, summed over the plan. */
+  public static long rowsRead(JsonObject plan, String table) {
+    long read = 0;
+    if (table.equals(plan.getString("Relation Name"))) {
+      long loops = plan.getLong("Actual Loops", 1L);
+      // EXPLAIN gives each figure as the average of one loop.
+      read += loops * (plan.getLong("Actual Rows", 0L) + plan.getLong("Rows Removed by Filter", 0L)
+          + plan.getLong("Rows Removed by Index Recheck", 0L));
+    }
+    for (Object child : plan.getJsonArray("Plans", new JsonArray())) {
+      read += rowsRead((JsonObject) child, table);
+    }
+    return read;
+  }
+
+  /**
+   * Copies of {@code project}'s first station task, items {@code from} to {@code to}, with
+   * {@code fields} (the SQL of jsonb_build_object's arguments, g the item): a table with a history.
+   */
+  public static void copyTask(TestNode node, String project, String fields, int from, int to) {
+    node.sql("INSERT INTO station_tasks SELECT (jsonb_populate_record(NULL::station_tasks, to_jsonb(t) || jsonb_build_object("
+        + "'id', t.id || '-' || g, 'item', g + 1, " + fields + "))).*"
+        + " FROM station_tasks t, generate_series(" + from + ", " + to + ") g WHERE t.project_id = '" + project + "' AND t.item = 1");
+  }
+}
