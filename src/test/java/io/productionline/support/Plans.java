@@ -35,8 +35,12 @@ public final class Plans {
    * {@code fields} (the SQL of jsonb_build_object's arguments, g the item): a table with a history.
    */
   public static void copyTask(TestNode node, String project, String fields, int from, int to) {
-    node.sql("INSERT INTO station_tasks SELECT (jsonb_populate_record(NULL::station_tasks, to_jsonb(t) || jsonb_build_object("
-        + "'id', t.id || '-' || g, 'item', g + 1, " + fields + "))).*"
-        + " FROM station_tasks t, generate_series(" + from + ", " + to + ") g WHERE t.project_id = '" + project + "' AND t.item = 1");
+    copyRows(node, "station_tasks", "t.project_id = '" + project + "' AND t.item = 1", "'id', t.id || '-' || g, 'item', g + 1, " + fields, from, to);
+  }
+
+  /** Copies g = {@code from} to {@code to} of the rows t of {@code table} that meet {@code where}, with {@code fields} (SQL, g the copy). */
+  public static void copyRows(TestNode node, String table, String where, String fields, int from, int to) {
+    node.sql("INSERT INTO " + table + " SELECT (jsonb_populate_record(NULL::" + table + ", to_jsonb(t) || jsonb_build_object(" + fields + "))).*"
+        + " FROM " + table + " t, generate_series(" + from + ", " + to + ") g WHERE " + where);
   }
 }
