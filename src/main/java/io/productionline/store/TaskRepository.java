@@ -101,8 +101,14 @@ public final class TaskRepository {
     } else {
       t.addArrayOfString(capabilities.toArray(String[]::new));
     }
-    t.addString(environment).addString(line).addInteger(max);
-    return db.preparedQuery(one ? TaskSql.CLAIM_ONE : TaskSql.CLAIM).execute(t).map(rows -> {
+    t.addString(environment);
+    // One task of any line: the statement whose plan each connection keeps.
+    boolean next = max == 1 && line == null;
+    if (!next) {
+      t.addString(line).addInteger(max);
+    }
+    String sql = next ? (one ? TaskSql.CLAIM_ONE_NEXT : TaskSql.CLAIM_NEXT) : (one ? TaskSql.CLAIM_ONE : TaskSql.CLAIM);
+    return db.preparedQuery(sql).execute(t).map(rows -> {
       List<TaskRow> claimed = all(rows, TaskRow::of);
       claimed.sort(CLAIM_ORDER);
       return claimed;

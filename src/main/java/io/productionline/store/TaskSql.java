@@ -72,8 +72,29 @@ final class TaskSql {
    */
   static final String CLAIM_ONE = claim("= $5");
 
-  /** The claim statement, the queued task's capability matched by {@code capability} ({@code $5}). */
+  /**
+   * {@link #CLAIM} of one task for an executor of any line ({@code $1} to {@code $6}): with no line
+   * to filter by and its limit written in, the plan PostgreSQL makes for any values costs what the
+   * plan for given ones does, so each connection plans it once and keeps it. Planned at every call,
+   * a single-task claim spent 0.375 ms planning against 0.10 executing, and a task's pick-up by a
+   * waiting executor waited for it (docs/benchmarks.md, "One task's claim planned once").
+   */
+  static final String CLAIM_NEXT = claim("= ANY ($5)", false);
+
+  /** {@link #CLAIM_NEXT} for an executor of one capability ({@code $5}, a text), as {@link #CLAIM_ONE}. */
+  static final String CLAIM_ONE_NEXT = claim("= $5", false);
+
   private static String claim(String capability) {
+    return claim(capability, true);
+  }
+
+  /**
+   * The claim statement, the queued task's capability matched by {@code capability} ({@code $5});
+   * {@code anyLimit}: limited to the line {@code $7} (when not null) and to {@code $8} tasks, else
+   * to one task of any line.
+   */
+  private static String claim(String capability, boolean anyLimit) {
+    String line = anyLimit ? "\n          AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM projects p WHERE p.id = q.project_id AND p.line = $7))" : "";
     return """
         UPDATE station_tasks t
            SET status = 'claimed', executor_id = $1,
@@ -86,12 +107,11 @@ final class TaskSql {
                SELECT q.id FROM station_tasks q
                 WHERE q.status = 'queued' AND q.capability %s AND q.available_at <= $3
                   AND (q.reserved_for IS NULL OR q.reserved_for = $1 OR q.reserved_until <= $3)
-                  AND (q.environment = 'either' OR $6 = 'either' OR q.environment = $6)
-                  AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM projects p WHERE p.id = q.project_id AND p.line = $7))
+                  AND (q.environment = 'either' OR $6 = 'either' OR q.environment = $6)%s
                 ORDER BY q.priority DESC, q.created_at, q.id
-                LIMIT $8
+                LIMIT %s
                 FOR UPDATE SKIP LOCKED))
-        RETURNING t.*""".formatted(capability);
+        RETURNING t.*""".formatted(capability, line, anyLimit ? "$8" : "1");
   }
 
   /**
