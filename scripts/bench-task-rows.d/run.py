@@ -3,7 +3,7 @@ station task's three writes (queued, claimed, completed; 32 tasks a statement, a
 step) on three designs of its table, alternated, and prints for each run the tasks a second and
 PostgreSQL's CPU a task. PostgreSQL's CPU is read from /proc, so the server must run on this
 machine. Standard library only."""
-import argparse, json, os, re, subprocess, sys, time
+import argparse, json, os, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HZ = os.sysconf('SC_CLK_TCK')
@@ -45,8 +45,16 @@ def main():
     def sql(q, database=db):
         return subprocess.run(['psql', '-X', '-q', '-At', *conn, '-d', database, '-c', q], check=True, capture_output=True, text=True).stdout.strip()
 
+    # C runs A's script on its own table.
+    scripts = {'a': os.path.join(HERE, 'a.sql'), 'b': os.path.join(HERE, 'b.sql')}
+    with open(scripts['a']) as f:
+        c = tempfile.NamedTemporaryFile('w', suffix='.sql', delete=False)
+        c.write(f.read().replace('st_a', 'st_c'))
+        c.close()
+    scripts['c'] = c.name
+
     def pgbench(design, *args):
-        return subprocess.run(['pgbench', '-n', *conn, *args, '-f', os.path.join(HERE, design + '.sql'), db], capture_output=True, text=True)
+        return subprocess.run(['pgbench', '-n', *conn, *args, '-f', scripts[design], db], capture_output=True, text=True)
 
     sql(f'DROP DATABASE IF EXISTS {db}', 'postgres')
     sql(f'CREATE DATABASE {db}', 'postgres')
@@ -80,6 +88,7 @@ def main():
                           'tasks_per_s_mean': round(sum(r['tasks_per_s'] for r in runs if r['design'] == d) / len(mine))}
         print(json.dumps({'runs': runs, 'mean': summary}, indent=2))
     finally:
+        os.unlink(c.name)
         sql(f'DROP DATABASE IF EXISTS {db}', 'postgres')
 
 

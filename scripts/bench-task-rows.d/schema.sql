@@ -31,7 +31,7 @@ CREATE TABLE queue_b (task_id text PRIMARY KEY, capability text NOT NULL, priori
 CREATE INDEX queue_b_claim_order ON queue_b (capability, priority DESC, created_at, task_id);
 CREATE TABLE lease_b (task_id text PRIMARY KEY, executor_id text NOT NULL, lease_token text NOT NULL, lease_expires_at timestamptz NOT NULL) WITH (fillfactor = 70);
 CREATE INDEX lease_b_executor ON lease_b (executor_id);
--- C: today's table without station_tasks_open and station_tasks_project.
+-- C: today's table without station_tasks_open and station_tasks_project (run.py runs a.sql on it).
 CREATE TABLE st_c (LIKE st_a INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
 ALTER TABLE st_c ADD PRIMARY KEY (id), ADD UNIQUE (track_id, run_no, item), ADD FOREIGN KEY (track_id) REFERENCES tr(id);
 CREATE INDEX st_c_claim_order ON st_c (capability, priority DESC, created_at, id) WHERE status = 'queued';
