@@ -37,19 +37,19 @@ class AnalyticsReadsPlanTest {
     node.createProject("flow", "slowjob");
     node.api.post("/production/start?project=flow&doc=job", new JsonObject());
     node.awaitProduction("flow", p -> "assembling".equals(TestNode.track(p, "job").getString("state")), Duration.ofSeconds(30));
-    // A line's history: 20,000 tasks that ended an hour ago, completed, cancelled or dropped, and the planner's statistics of it.
+    // A line's history: 5,000 tasks that ended an hour ago, completed, cancelled or dropped, and the planner's statistics of it.
     Plans.copyTask(node, "flow", "'status', (ARRAY['completed', 'cancelled', 'dropped'])[1 + g % 3], 'created_at', now() - interval '2 hours',"
-        + " 'completed_at', now() - interval '1 hour'", 1, 20_000);
-    // The same of its tracks: 20,000 that finished an hour ago.
+        + " 'completed_at', now() - interval '1 hour'", 1, 5_000);
+    // The same of its tracks: 5,000 that finished an hour ago.
     String track = "t.project_id = 'flow' AND t.document_type = 'job'";
     String finished = "'id', t.id || '-' || g, 'state', (ARRAY['stabilized', 'escalated', 'cancelled'])[1 + g % 3], ";
-    Plans.copyRows(node, "tracks", track, finished + "'finalized_at', now() - interval '1 hour'", 1, 20_000);
+    Plans.copyRows(node, "tracks", track, finished + "'finalized_at', now() - interval '1 hour'", 1, 5_000);
     node.sql("ANALYZE station_tasks");
     node.sql("ANALYZE tracks");
     // Then 30 of each that ended within the window, ten of each end.
     Plans.copyTask(node, "flow", "'status', (ARRAY['completed', 'cancelled', 'dropped'])[1 + g % 3], 'created_at', now() - interval '10 seconds',"
-        + " 'completed_at', now()", 20_001, 20_030);
-    Plans.copyRows(node, "tracks", track + " AND t.finalized_at IS NULL", finished + "'finalized_at', now()", 20_001, 20_030);
+        + " 'completed_at', now()", 5_001, 5_030);
+    Plans.copyRows(node, "tracks", track + " AND t.finalized_at IS NULL", finished + "'finalized_at', now()", 5_001, 5_030);
   }
 
   @AfterAll
@@ -68,7 +68,7 @@ class AnalyticsReadsPlanTest {
   }
 
   @Test
-  @DisplayName("a line's tasks of the window: the open ones and the 30 that ended since, not the 20,000 before")
+  @DisplayName("a line's tasks of the window: the open ones and the 30 that ended since, not the 5,000 before")
   void lineTasks() {
     readsWhatItReturns(FlowSql.LINE_TASKS.replace("$1", "'slowjob'").replace("$2", SINCE), "station_tasks", OPEN_TASKS);
   }
@@ -80,7 +80,7 @@ class AnalyticsReadsPlanTest {
   }
 
   @Test
-  @DisplayName("a line's tracks of the window: the unfinished ones and the 30 that finished since, not the 20,000 before")
+  @DisplayName("a line's tracks of the window: the unfinished ones and the 30 that finished since, not the 5,000 before")
   void lineTracks() {
     readsWhatItReturns(FlowSql.LINE_TRACKS.replace("$1", "'slowjob'").replace("$2", SINCE), "tracks", "tracks WHERE finalized_at IS NULL");
   }

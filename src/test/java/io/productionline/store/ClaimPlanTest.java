@@ -30,7 +30,7 @@ class ClaimPlanTest {
     node.close();
   }
 
-  /** The plans PostgreSQL made for {@code sql} on {@code conn}: generic (kept) and custom (made for each call). */
+  /** The plans PostgreSQL made for {@code sql} on {@code conn}: generic (made once, kept) and custom (made at a call). */
   private static Row plans(SqlConnection conn, String sql) {
     List<Row> rows = TaskRepository.all(conn.preparedQuery("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1")
         .execute(Tuple.of(sql)).await(), r -> r);
@@ -39,7 +39,7 @@ class ClaimPlanTest {
   }
 
   @Test
-  @DisplayName("after a few claims of one task on a connection, the next ones reuse one plan; a claim of eight is planned each time")
+  @DisplayName("after a few claims of one task on a connection, among claims of eight, the next ones reuse one plan")
   void oneTaskClaimKeepsItsPlan() {
     node = TestNode.start();
     node.createProject("cp", "slowjob");
@@ -56,8 +56,6 @@ class ClaimPlanTest {
       }
       Row one = plans(conn, TaskSql.CLAIM_ONE_NEXT);
       assertTrue(one.getLong("generic_plans") >= 4, "one plan kept for the single-task claim: " + one.toJson());
-      Row eight = plans(conn, TaskSql.CLAIM_ONE);
-      assertEquals(10, eight.getLong("custom_plans"), "a claim of several tasks is planned for its limit: " + eight.toJson());
     } finally {
       conn.close().await();
     }
