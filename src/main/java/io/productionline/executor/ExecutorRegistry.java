@@ -69,11 +69,12 @@ public final class ExecutorRegistry {
 
   /** Registers (or re-registers) an executor and marks it alive and idle; live figures are kept. */
   public Future<JsonObject> register(ExecutorInfo info) {
-    String now = clock.instant().toString();
+    Instant at = clock.instant();
+    String now = at.toString();
     List<String> args = new ArrayList<>(List.of(hash(info.id()),
         "executor_id", info.id(), "type", info.type(), "environment", info.environment(),
         "capabilities", new JsonArray(info.capabilities()).encode(), "role", info.role(),
-        "status", "idle", "current_task", "", "status_at", micros(clock.instant()), "registered_at", now, "last_heartbeat", now));
+        "status", "idle", "current_task", "", "status_at", micros(at), "registered_at", now, "last_heartbeat", now));
     // Alive first: a registration seen half-written (the hash without its liveness) would read as an executor gone.
     return redis.setex(alive(info.id()), Integer.toString(staleSeconds), now)
         .compose(r -> redis.hset(args))
@@ -103,9 +104,9 @@ public final class ExecutorRegistry {
 
   /** One round trip: the script checks the registration, renews, and reads back the hash (or, {@code brief}, two fields). */
   private Future<Response> beat(String id, String status, String currentTask, boolean brief) {
-    String now = clock.instant().toString();
-    return redis.eval(List.of(HEARTBEAT, "2", hash(id), alive(id), now, status == null ? "" : status,
-            currentTask == null ? "" : currentTask, Integer.toString(staleSeconds), brief ? "brief" : "", micros(clock.instant())))
+    Instant now = clock.instant();
+    return redis.eval(List.of(HEARTBEAT, "2", hash(id), alive(id), now.toString(), status == null ? "" : status,
+            currentTask == null ? "" : currentTask, Integer.toString(staleSeconds), brief ? "brief" : "", micros(now)))
         .compose(r -> r == null
             ? Future.failedFuture(Refusal.notFound("executor " + id + " is not registered; register first")
                 .with("register", "/api/v1/executors"))
@@ -210,8 +211,9 @@ public final class ExecutorRegistry {
 
   /** {@link #finishStation} for {@code stations} station runs at once (a batch of completions), {@code millis} their total time. */
   public Future<Optional<JsonObject>> finishStations(String id, int stations, long millis, int stabilized) {
+    Instant now = clock.instant();
     return redis.eval(List.of(FINISH_STATION, "2", hash(id), alive(id), Long.toString(Math.max(0, millis)), Integer.toString(stabilized),
-            clock.instant().toString(), Integer.toString(staleSeconds), Integer.toString(stations), micros(clock.instant())))
+            now.toString(), Integer.toString(staleSeconds), Integer.toString(stations), micros(now)))
         .map(this::viewOf);
   }
 

@@ -90,11 +90,11 @@ final class TaskSql {
 
   /**
    * The claim statement, the queued task's capability matched by {@code capability} ({@code $5});
-   * {@code anyLimit}: limited to the line {@code $7} (when not null) and to {@code $8} tasks, else
+   * {@code general}: limited to the line {@code $7} (when not null) and to {@code $8} tasks, else
    * to one task of any line.
    */
-  private static String claim(String capability, boolean anyLimit) {
-    String line = anyLimit ? "\n          AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM projects p WHERE p.id = q.project_id AND p.line = $7))" : "";
+  private static String claim(String capability, boolean general) {
+    String line = general ? "\n          AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM projects p WHERE p.id = q.project_id AND p.line = $7))" : "";
     return """
         UPDATE station_tasks t
            SET status = 'claimed', executor_id = $1,
@@ -111,7 +111,7 @@ final class TaskSql {
                 ORDER BY q.priority DESC, q.created_at, q.id
                 LIMIT %s
                 FOR UPDATE SKIP LOCKED))
-        RETURNING t.*""".formatted(capability, line, anyLimit ? "$8" : "1");
+        RETURNING t.*""".formatted(capability, line, general ? "$8" : "1");
   }
 
   /**
