@@ -66,23 +66,21 @@ public final class TableStatistics {
   /** One check: the tables it analyzed (none when another node holds the check or none was stale). */
   public Future<List<String>> runOnce() {
     // A session lock on one connection, and each ANALYZE a statement of its own (not in a transaction block).
-    return pool.withConnection(conn -> conn.query("SELECT pg_try_advisory_lock(" + LOCK_KEY + ") AS locked").execute()
-        .compose(locked -> !locked.iterator().next().getBoolean("locked") ? Future.succeededFuture(List.<String>of())
-            : conn.preparedQuery(STALE).execute(Tuple.of((Object) TABLES)).compose(rows -> {
-              List<String> analyzed = new ArrayList<>();
-              Future<Void> chain = Future.succeededFuture();
-              for (Row r : rows) {
-                String table = r.getString("relname");
-                long live = r.getLong("live");
-                long planned = r.getLong("planned");
-                // The name is one of TABLES, as PostgreSQL returned it: safe to name in the statement.
-                chain = chain.compose(v -> conn.query("ANALYZE " + table).execute().map(x -> {
-                  analyzed.add(table);
-                  log.info("Statistics of {} refreshed: it holds {} rows, its plans were made for {}", table, live, planned);
-                  return null;
-                }));
-              }
-              return chain.<List<String>>map(v -> List.copyOf(analyzed));
-            }).eventually(() -> conn.query("SELECT pg_advisory_unlock(" + LOCK_KEY + ")").execute())));
+    return AdvisoryLocks.whileHeld(pool, LOCK_KEY, conn -> conn.preparedQuery(STALE).execute(Tuple.of((Object) TABLES)).compose(rows -> {
+      List<String> analyzed = new ArrayList<>();
+      Future<Void> chain = Future.succeededFuture();
+      for (Row r : rows) {
+        String table = r.getString("relname");
+        long live = r.getLong("live");
+        long planned = r.getLong("planned");
+        // The name is one of TABLES, as PostgreSQL returned it: safe to name in the statement.
+        chain = chain.compose(v -> conn.query("ANALYZE " + table).execute().map(x -> {
+          analyzed.add(table);
+          log.info("Statistics of {} refreshed: it holds {} rows, its plans were made for {}", table, live, planned);
+          return null;
+        }));
+      }
+      return chain.<List<String>>map(v -> List.copyOf(analyzed));
+    })).map(analyzed -> analyzed == null ? List.<String>of() : analyzed);
   }
 }

@@ -28,8 +28,9 @@ import org.slf4j.LoggerFactory;
  * ({@code task_lost} to the track's verticle). Executors whose heartbeat lapsed are announced
  * offline on {@code pl.executors}, once.
  *
- * <p>Runs once cluster-wide at a time: each sweep takes a PostgreSQL advisory lock for its
- * transaction and skips when another node holds it. {@link #runOnce()} is what the timer calls and
+ * <p>Runs once cluster-wide at a time: each sweep takes a PostgreSQL advisory lock for its session
+ * and skips when another node holds it; it requeues in a transaction and asks Redis about the
+ * executors after that transaction is committed. {@link #runOnce()} is what the timer calls and
  * what tests call with a settable clock.
  */
 public final class RescueSweeper {
@@ -68,20 +69,21 @@ public final class RescueSweeper {
 
   public Future<Sweep> runOnce() {
     Instant now = s.clock.instant();
-    return s.tasks.holders(s.pool).compose(executors::dead).compose(dead -> s.pool.withTransaction(conn ->
-        AdvisoryLocks.tryForTransaction(conn, LOCK_KEY).compose(locked -> {
-          if (!locked) {
-            return Future.succeededFuture(new Sweep(false, List.of(), List.of(), dead, List.of()));
-          }
-          return s.tasks.requeueLost(conn, dead, now).compose(requeued -> s.tasks.exhausted(conn, dead, now)
-              .compose(exhausted -> executors.markLapsed().map(offline -> {
-                for (JsonObject e : offline) {
-                  log.info("Executor {} went offline: no heartbeat for {} s", e.getString("executor_id"), executors.staleSeconds());
-                  s.vertx.eventBus().publish(Addresses.EXECUTORS, e.copy().put("type", EventType.EXECUTOR_STATUS));
-                }
-                return new Sweep(true, requeued, exhausted, dead, offline.stream().map(e -> e.getString("executor_id")).toList());
-              })));
-        })))
+    // The lost work is requeued in a transaction; the executors are asked about in Redis after it is committed, so no
+    // transaction stays open while Redis answers (one took seconds on a busy machine, and PostgreSQL's cost a task
+    // doubled meanwhile). The session's lock keeps both to one node at a time.
+    return s.tasks.holders(s.pool).compose(executors::dead).compose(dead -> AdvisoryLocks.whileHeld(s.pool, LOCK_KEY, conn ->
+        AdvisoryLocks.inTransaction(conn, tx -> s.tasks.requeueLost(tx, dead, now)
+                .compose(requeued -> s.tasks.exhausted(tx, dead, now).map(exhausted -> new Sweep(true, requeued, exhausted, dead, List.of()))))
+            .compose(swept -> executors.markLapsed().map(offline -> {
+              for (JsonObject e : offline) {
+                log.info("Executor {} went offline: no heartbeat for {} s", e.getString("executor_id"), executors.staleSeconds());
+                s.vertx.eventBus().publish(Addresses.EXECUTORS, e.copy().put("type", EventType.EXECUTOR_STATUS));
+              }
+              return new Sweep(true, swept.requeued(), swept.exhausted(), dead,
+                  offline.stream().map(e -> e.getString("executor_id")).toList());
+            })))
+        .map(sweep -> sweep == null ? new Sweep(false, List.of(), List.of(), dead, List.of()) : sweep))
         .compose(sweep -> {
           for (Requeued r : sweep.requeued()) {
             String why = sweep.deadExecutors().contains(r.lostBy()) ? "its executor " + r.lostBy() + " stopped answering" : "its lease ran out";

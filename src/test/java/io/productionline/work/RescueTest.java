@@ -287,6 +287,39 @@ class RescueTest {
     assertEquals(2, after.requeued().get(0).attempt());
   }
 
+  @Test
+  @DisplayName("While a sweep asks Redis about the executors, it holds no transaction open (an open one kept PostgreSQL from "
+      + "cleaning the rows the line ended meanwhile, and a task's cost doubled)")
+  void noTransactionWhileRedisAnswers() {
+    // Executors nobody registered: the sweep forgets each (two Redis calls), so its look at the executors takes a while.
+    var redis = node.node.services().redis;
+    String set = node.config.getJsonObject("redis").getString("prefix") + "executors";
+    int ghosts = 1_000;
+    List<String> add = new java.util.ArrayList<>(List.of(set));
+    for (int i = 1; i <= ghosts; i++) {
+      add.add("ghost-" + i);
+    }
+    redis.sadd(add).await();
+
+    var sweeping = node.node.sweeper().runOnce();
+    int looked = 0;
+    List<String> open = new java.util.ArrayList<>();
+    while (!sweeping.isComplete()) {
+      long left = redis.scard(set).await().toLong();
+      // The sweep's session, while it is forgetting the ghosts: idle, or idle in its transaction after the lost work's read.
+      List<Row> tx = node.sql("SELECT query FROM pg_stat_activity WHERE datname = current_database() "
+          + "AND state = 'idle in transaction' AND query LIKE '%lease_ran_out%'");
+      if (left > 0 && left < ghosts) {
+        looked++;
+        tx.forEach(r -> open.add(r.getString("query")));
+      }
+    }
+    assertTrue(sweeping.await().ran(), "the sweep ran");
+    assertTrue(looked >= 3, "the sessions were looked at while Redis answered (" + looked + " times)");
+    assertEquals(List.of(), open, "no transaction of the sweep open while Redis answered");
+    assertEquals(0L, redis.scard(set).await().toLong(), "the ghosts are forgotten");
+  }
+
   /** What a restart of a Redis that keeps no data leaves: none of this node's keys. */
   private void forgetEverythingInRedis() {
     var redis = node.node.services().redis;
