@@ -23,8 +23,8 @@ public final class AdvisoryLocks {
    * transaction's: {@code work} may wait on others (Redis, the event bus) with no transaction open,
    * so it holds back no snapshot meanwhile (an open transaction keeps PostgreSQL from marking any row
    * that ended after it began as dead, and every scan of the line's busy indexes reads those rows
-   * again: docs/benchmarks.md, "Where the last tenth goes"). The lock goes with the session should
-   * the connection drop.
+   * again: docs/benchmarks.md, "Where the last tenth goes, measured, and a sweep that held a
+   * transaction open"). The lock goes with the session should the connection drop.
    */
   public static <T> Future<T> whileHeld(Pool pool, long key, Function<SqlConnection, Future<T>> work) {
     return pool.withConnection(conn -> conn.query("SELECT pg_try_advisory_lock(" + key + ") AS locked").execute()
