@@ -75,7 +75,11 @@ public final class RescueSweeper {
     return s.tasks.holders(s.pool).compose(executors::dead).compose(dead -> AdvisoryLocks.whileHeld(s.pool, LOCK_KEY, conn ->
         AdvisoryLocks.inTransaction(conn, tx -> s.tasks.requeueLost(tx, dead, now)
                 .compose(requeued -> s.tasks.exhausted(tx, dead, now).map(exhausted -> new Sweep(true, requeued, exhausted, dead, List.of()))))
-            .compose(swept -> executors.markLapsed().map(offline -> {
+            .compose(swept -> executors.markLapsed().recover(err -> {
+              // The requeue is committed: it is announced below whatever Redis says; the lapsed executors wait for the next sweep.
+              log.warn("Executors whose heartbeat lapsed not looked up: {}", err.toString());
+              return Future.succeededFuture(List.of());
+            }).map(offline -> {
               for (JsonObject e : offline) {
                 log.info("Executor {} went offline: no heartbeat for {} s", e.getString("executor_id"), executors.staleSeconds());
                 s.vertx.eventBus().publish(Addresses.EXECUTORS, e.copy().put("type", EventType.EXECUTOR_STATUS));
