@@ -162,31 +162,73 @@ public final class ExecutorRegistry {
     return redis.smembers(ids()).compose(members -> {
       List<String> all = new ArrayList<>();
       members.forEach(m -> all.add(m.toString()));
-      return inChunks(all, id -> redis.hget(hash(id), "status").compose(status -> {
-        if (status == null) {
-          return redis.srem(List.of(ids(), id)).map(Optional.<JsonObject>empty());
-        }
-        if ("offline".equals(status.toString())) {
-          return forgetIfLongGone(id).map(Optional.<JsonObject>empty());
-        }
-        return redis.get(alive(id)).compose(a -> isAlive(a)
-            ? Future.succeededFuture(Optional.<JsonObject>empty())
-            : setStatus(id, "offline", null).compose(v -> get(id)));
-      }));
+      List<JsonObject> out = new ArrayList<>();
+      Future<Void> chain = Future.succeededFuture();
+      // One script a chunk reads every executor's status and liveness; only those whose status changes are written.
+      for (int i = 0; i < all.size(); i += SWEEP_CHUNK) {
+        List<String> chunk = all.subList(i, Math.min(all.size(), i + SWEEP_CHUNK));
+        chain = chain.compose(v -> {
+          List<String> args = new ArrayList<>(List.of(SWEEP, Integer.toString(chunk.size() * 2)));
+          chunk.forEach(id -> args.add(hash(id)));
+          chunk.forEach(id -> args.add(alive(id)));
+          return redis.eval(args).compose(values -> {
+            List<Future<Optional<JsonObject>>> changed = new ArrayList<>();
+            for (int k = 0; k < chunk.size(); k++) {
+              changed.add(lapse(chunk.get(k), values.get(k)));
+            }
+            return Future.all(changed).map(cf -> {
+              changed.forEach(f -> f.result().ifPresent(out::add));
+              return (Void) null;
+            });
+          });
+        });
+      }
+      return chain.map(v -> out);
     });
   }
 
-  private Future<Void> forgetIfLongGone(String id) {
-    return redis.hget(hash(id), "last_heartbeat").compose(last -> {
-      boolean gone;
-      try {
-        gone = last == null || Instant.parse(last.toString()).plus(FORGET_AFTER).isBefore(clock.instant());
-      } catch (DateTimeParseException e) {
-        gone = true;
-      }
-      return gone ? redis.del(List.of(hash(id), alive(id))).compose(r -> redis.srem(List.of(ids(), id))).mapEmpty()
-          : Future.succeededFuture();
-    });
+  /**
+   * What the sweep does with one executor, given its {status, last heartbeat, liveness}: a registration
+   * Redis no longer has leaves the set; an offline one is forgotten when long gone; a live one whose
+   * liveness lapsed is marked offline now and returned.
+   */
+  private Future<Optional<JsonObject>> lapse(String id, Response read) {
+    Response status = read.get(0);
+    if (status == null) {
+      return redis.srem(List.of(ids(), id)).map(Optional.<JsonObject>empty());
+    }
+    if ("offline".equals(status.toString())) {
+      return forgetIfLongGone(id, read.get(1)).map(Optional.<JsonObject>empty());
+    }
+    return isAlive(read.get(2)) ? Future.succeededFuture(Optional.<JsonObject>empty())
+        : setStatus(id, "offline", null).compose(v -> get(id));
+  }
+
+  /** How many executors one sweep script reads. */
+  private static final int SWEEP_CHUNK = 512;
+
+  /**
+   * For each executor (KEYS: its hashes, then its liveness keys, in the same order): its status and last
+   * heartbeat, and its liveness value; each false (nil) when Redis does not have it.
+   */
+  private static final String SWEEP = """
+      local n = #KEYS / 2
+      local out = {}
+      for i = 1, n do
+        local h = redis.call('HMGET', KEYS[i], 'status', 'last_heartbeat')
+        out[i] = {h[1], h[2], redis.call('GET', KEYS[n + i])}
+      end
+      return out""";
+
+  private Future<Void> forgetIfLongGone(String id, Response last) {
+    boolean gone;
+    try {
+      gone = last == null || Instant.parse(last.toString()).plus(FORGET_AFTER).isBefore(clock.instant());
+    } catch (DateTimeParseException e) {
+      gone = true;
+    }
+    return gone ? redis.del(List.of(hash(id), alive(id))).compose(r -> redis.srem(List.of(ids(), id))).mapEmpty()
+        : Future.succeededFuture();
   }
 
   /**

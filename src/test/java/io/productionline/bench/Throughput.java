@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * completes every task it gets at once (a 0 ms sim step). A task counts when its completion has
  * been answered, which the server does only after the track's transition committed, the next
  * station's task was queued and the events were published. Window A measures tasks per second,
- * PostgreSQL commits per task and claim/complete latency; window B, with the line still running,
+ * PostgreSQL commits per task, claim/complete latency and what held PostgreSQL's horizon back
+ * ({@link Horizon}); window B, with the line still running,
  * measures {@code GET /production}: its first read of the project on its own, then the polling.
  *
  * <p>With {@code chained}, an executor takes its next task with each completion
@@ -91,6 +92,7 @@ final class Throughput {
     long c0 = b.db.commits();
     long w0 = b.db.walSyncs();
     cpu.start();
+    Horizon horizon = new Horizon(b.db).start();
     jfr("", windowS);
     aStart = System.nanoTime();
     aEnd = aStart + (long) (windowS * 1e9);
@@ -98,6 +100,7 @@ final class Throughput {
     long c1 = b.db.commits();
     long w1 = b.db.walSyncs();
     JsonObject cpuA = cpu.stop();
+    JsonObject held = horizon.stop();
     bEnd = aEnd + (long) (apiWindowS * 1e9);
     Cpu cpuPolled = new Cpu(b.serverPid());
     cpuPolled.start();
@@ -154,6 +157,7 @@ final class Throughput {
         .put("tasks_per_s_during_get_production", Samples.round(doneB.get() / apiWindowS))
         .put("cpu_during_get_production", cpuB)
         .put("cpu", cpuA)
+        .put("snapshots_held", held)
         // CPU per task moves less with the machine's other load than tasks per second do.
         .put("server_cpu_ms_per_task", doneA.get() == 0 ? null : Samples.round(cpuA.getDouble("server_pct") * 10 / tasksPerS))
         .put("postgres_cpu_ms_per_task", doneA.get() == 0 ? null : Samples.round(cpuA.getDouble("postgres_pct") * 10 / tasksPerS))

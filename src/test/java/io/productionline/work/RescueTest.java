@@ -291,10 +291,10 @@ class RescueTest {
   @DisplayName("While a sweep asks Redis about the executors, it holds no transaction open (an open one kept PostgreSQL from "
       + "cleaning the rows the line ended meanwhile, and a task's cost doubled)")
   void noTransactionWhileRedisAnswers() {
-    // Executors nobody registered: the sweep forgets each (two Redis calls), so its look at the executors takes a while.
+    // Executors nobody registered: the sweep forgets each (a Redis call each), so its look at the executors takes a while.
     var redis = node.node.services().redis;
     String set = node.config.getJsonObject("redis").getString("prefix") + "executors";
-    int ghosts = 1_000;
+    int ghosts = 3_000;
     List<String> add = new java.util.ArrayList<>(List.of(set));
     for (int i = 1; i <= ghosts; i++) {
       add.add("ghost-" + i);
