@@ -1,5 +1,6 @@
 package io.productionline.bench;
 
+import io.vertx.core.json.JsonObject;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -101,6 +102,72 @@ final class Db implements AutoCloseable {
   long commits() throws SQLException {
     exec("SELECT pg_stat_clear_snapshot()");
     return scalar("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
+  }
+
+  /**
+   * Counters of the bench database's tables and indexes so far, by name: for a table its buffers read
+   * (heap and index), updates (and HOT ones) and live and dead rows; for an index its scans and the
+   * entries they read. Two of them a window apart say where PostgreSQL's reads went ({@link #perTask}).
+   */
+  JsonObject relations() throws SQLException {
+    exec("SELECT pg_stat_clear_snapshot()");
+    JsonObject out = new JsonObject();
+    try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery("""
+        SELECT t.relname, coalesce(io.heap_blks_hit, 0) + coalesce(io.heap_blks_read, 0),
+               coalesce(io.idx_blks_hit, 0) + coalesce(io.idx_blks_read, 0), t.n_tup_upd, t.n_tup_hot_upd, t.n_live_tup, t.n_dead_tup,
+               t.seq_scan, t.seq_tup_read
+        FROM pg_stat_user_tables t JOIN pg_statio_user_tables io USING (relid)""")) {
+      while (rs.next()) {
+        out.put("table " + rs.getString(1), new JsonObject().put("heap_blks", rs.getLong(2)).put("idx_blks", rs.getLong(3))
+            .put("updates", rs.getLong(4)).put("hot_updates", rs.getLong(5)).put("live", rs.getLong(6)).put("dead", rs.getLong(7))
+            .put("seq_scans", rs.getLong(8)).put("seq_read", rs.getLong(9)));
+      }
+    }
+    try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(
+        "SELECT indexrelname, idx_scan, idx_tup_read FROM pg_stat_user_indexes")) {
+      while (rs.next()) {
+        out.put("index " + rs.getString(1), new JsonObject().put("scans", rs.getLong(2)).put("read", rs.getLong(3)));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * What the window between {@code before} and {@code after} ({@link #relations}) cost a task: per table,
+   * buffers and updates a task, the share of HOT updates, the dead rows left and what sequential scans read; per index used, scans a
+   * task and entries read a scan. Relations the window did not touch are left out.
+   */
+  static JsonObject perTask(JsonObject before, JsonObject after, long tasks) {
+    JsonObject out = new JsonObject();
+    if (tasks == 0) {
+      return out;
+    }
+    for (String name : after.fieldNames()) {
+      JsonObject a = after.getJsonObject(name);
+      JsonObject b = before.getJsonObject(name, new JsonObject());
+      if (name.startsWith("table ")) {
+        long heap = a.getLong("heap_blks") - b.getLong("heap_blks", 0L);
+        long idx = a.getLong("idx_blks") - b.getLong("idx_blks", 0L);
+        long upd = a.getLong("updates") - b.getLong("updates", 0L);
+        long hot = a.getLong("hot_updates") - b.getLong("hot_updates", 0L);
+        long seqScans = a.getLong("seq_scans") - b.getLong("seq_scans", 0L);
+        long seqRead = a.getLong("seq_read") - b.getLong("seq_read", 0L);
+        if (heap + idx > 0) {
+          out.put(name, new JsonObject().put("heap_blks_per_task", Samples.round((double) heap / tasks))
+              .put("idx_blks_per_task", Samples.round((double) idx / tasks)).put("updates_per_task", Samples.round((double) upd / tasks))
+              .put("hot_share", upd == 0 ? null : Samples.round((double) hot / upd)).put("live", a.getLong("live")).put("dead", a.getLong("dead"))
+              .put("seq_scans", seqScans).put("seq_rows_read_per_task", Samples.round((double) seqRead / tasks)));
+        }
+      } else {
+        long scans = a.getLong("scans") - b.getLong("scans", 0L);
+        long read = a.getLong("read") - b.getLong("read", 0L);
+        if (scans > 0) {
+          out.put(name, new JsonObject().put("scans_per_task", Samples.round((double) scans / tasks))
+              .put("read_per_scan", Samples.round((double) read / scans)));
+        }
+      }
+    }
+    return out;
   }
 
   /** WAL flushes (fsyncs) of the whole server so far; other databases' work counts too. */

@@ -14,8 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * completes every task it gets at once (a 0 ms sim step). A task counts when its completion has
  * been answered, which the server does only after the track's transition committed, the next
  * station's task was queued and the events were published. Window A measures tasks per second,
- * PostgreSQL commits per task, claim/complete latency and what held PostgreSQL's horizon back
- * ({@link Horizon}); window B, with the line still running,
+ * PostgreSQL commits per task, claim/complete latency, the buffers and index entries PostgreSQL read
+ * per task, and what held PostgreSQL's horizon back from the phase's start ({@link Horizon}); window B, with the line still running,
  * measures {@code GET /production}: its first read of the project on its own, then the polling.
  *
  * <p>With {@code chained}, an executor takes its next task with each completion
@@ -75,6 +75,8 @@ final class Throughput {
     for (int p = 1; p <= Math.max(1, tracks / tracksPerProject); p++) {
       projects.add(line + "-p" + p);
     }
+    // From the phase's start: a horizon held back during setup or warm-up leaves its mark in the window too.
+    Horizon horizon = new Horizon(b.db).start();
     long setup0 = System.nanoTime();
     Bench.inBatches(projects, 4, id -> load.project(id, line, true));
     double setupS = (System.nanoTime() - setup0) / 1e9;
@@ -91,14 +93,15 @@ final class Throughput {
     Cpu cpu = new Cpu(b.serverPid());
     long c0 = b.db.commits();
     long w0 = b.db.walSyncs();
+    JsonObject rel0 = b.db.relations();
     cpu.start();
-    Horizon horizon = new Horizon(b.db).start();
     jfr("", windowS);
     aStart = System.nanoTime();
     aEnd = aStart + (long) (windowS * 1e9);
     Bench.sleepUntil(aEnd);
     long c1 = b.db.commits();
     long w1 = b.db.walSyncs();
+    JsonObject rel1 = b.db.relations();
     JsonObject cpuA = cpu.stop();
     JsonObject held = horizon.stop();
     bEnd = aEnd + (long) (apiWindowS * 1e9);
@@ -158,6 +161,7 @@ final class Throughput {
         .put("cpu_during_get_production", cpuB)
         .put("cpu", cpuA)
         .put("snapshots_held", held)
+        .put("relations_per_task", Db.perTask(rel0, rel1, doneA.get()))
         // CPU per task moves less with the machine's other load than tasks per second do.
         .put("server_cpu_ms_per_task", doneA.get() == 0 ? null : Samples.round(cpuA.getDouble("server_pct") * 10 / tasksPerS))
         .put("postgres_cpu_ms_per_task", doneA.get() == 0 ? null : Samples.round(cpuA.getDouble("postgres_pct") * 10 / tasksPerS))
