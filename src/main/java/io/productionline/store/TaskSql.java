@@ -62,8 +62,9 @@ final class TaskSql {
    * again; its secret is the claim's ({@code $2}) hashed with the task's id, so each task of a
    * batch has a secret of its own. A task an operator reserved for another executor ({@code reserved_for})
    * is passed over until its reservation runs out; the claim clears the reservation. The rows the
-   * subquery locked are updated by their {@code ctid}: locked, no other transaction can move them, and
-   * finding them again by primary key read about 300 buffers of a claim of 32's 1,100.
+   * subquery locked are updated by their {@code ctid}: locked, no other transaction can move them, so
+   * the update does not look each up again by primary key (one index scan a task fewer; the buffers
+   * it saves are within the bench's run-to-run noise, docs/benchmarks.md).
    */
   static final String CLAIM = claim("= ANY ($5)");
 
