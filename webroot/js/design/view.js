@@ -260,26 +260,31 @@ export function mountDesign(root) {
     const list = model.types(st.def);
     const t = list.find((x) => x.name === st.selected);
     if (!t) {
-      delete ui.type.dataset.sig;
-      ui.type.replaceChildren(h('p', { class: 'design-muted' }, list.length ? 'Select a document type on the graph.' : 'Add a document type to begin.'));
+      delete ui.typeBody.dataset.sig;
+      ui.typeHead.replaceChildren();
+      ui.typeHead.hidden = true;
+      ui.typeBody.replaceChildren(h('p', { class: 'design-muted' }, list.length ? 'Select a document type on the graph.' : 'Add a document type to begin.'));
+      ui.addStationRow.hidden = true;
       return;
     }
+    ui.typeHead.hidden = false;
+    ui.addStationRow.hidden = false;
+    ui.addStation.disabled = !editable;
     const ti = list.indexOf(t);
     // Rebuild only when the type, its findings or the skills changed: an input keeps its focus.
     const mine = st.findings.filter((f) => model.typeOfPath(f.path) === ti);
     const sig = JSON.stringify([t, ti, list.map((x) => x.name), mine, editable, st.skills.length]);
-    if (ui.type.dataset.sig === sig) return;
-    ui.type.dataset.sig = sig;
+    if (ui.typeBody.dataset.sig === sig) return;
+    ui.typeBody.dataset.sig = sig;
     const typeFindings = mine.filter((f) => model.stationOfPath(f.path) < 0 && model.fanOutFieldOfPath(f.path) == null);
     const others = list.filter((x) => x.name !== t.name);
     const stations = (t.stations || []).map((s, si) => station(t, ti, s, si, editable));
-    const focused = ui.type.contains(document.activeElement) ? document.activeElement.dataset.fk : null;
+    const focused = ui.typeBody.contains(document.activeElement) ? document.activeElement.dataset.fk : null;
     // replaceChildren would write a left-out part (null) as the text "null": leave those out.
-    ui.type.replaceChildren(...[
-      h('div', { class: 'design-type-head' },
-        h('h3', null, t.name),
-        h('button', { class: 'btn btn-danger', type: 'button', id: 'design-remove-type', disabled: !editable,
-          onclick: () => { model.removeType(st.def, t.name); st.selected = model.types(st.def)[0]?.name ?? null; changed(); } }, 'Remove type')),
+    ui.typeHead.replaceChildren(h('h3', null, t.name),
+      h('button', { class: 'btn btn-danger', type: 'button', id: 'design-remove-type', disabled: !editable,
+        onclick: () => { model.removeType(st.def, t.name); st.selected = model.types(st.def)[0]?.name ?? null; changed(); } }, 'Remove type'));
+    ui.typeBody.replaceChildren(...[
       findingList(typeFindings),
       h('fieldset', { class: 'design-deps' }, h('legend', null, 'Depends on'),
         others.length ? others.map((o) => h('label', { class: 'dep-toggle' },
@@ -289,16 +294,19 @@ export function mountDesign(root) {
               changed();
             } }), ` ${o.name}`)) : h('span', { class: 'design-muted' }, 'no other types')),
       fanOut(t, ti, list, editable),
-      h('div', { class: 'design-stations' }, stations.length ? stations : h('p', { class: 'design-muted' }, 'No stations yet: add one from a preset.')),
-      h('div', { class: 'design-add-station' },
-        h('label', null, 'Kind ', ui.presetKind), h('label', null, 'Step ', ui.presetStep),
-        h('button', { class: 'btn', type: 'button', id: 'design-add-station', dataset: { fk: 'add-station' }, disabled: !editable, onclick: () => {
-          t.stations = t.stations || [];
-          t.stations.push(model.presetStation(t, ui.presetKind.value, ui.presetStep.value, st.skills));
-          changed();
-        } }, 'Add station'))].filter(Boolean));
+      h('div', { class: 'design-stations' }, stations.length ? stations : h('p', { class: 'design-muted' }, 'No stations yet: add one from a preset.'))]
+      .filter(Boolean));
     // Keep the keyboard where it was: the panel is rebuilt after each edit.
-    if (focused) ui.type.querySelector(`[data-fk="${CSS.escape(focused)}"]`)?.focus();
+    if (focused) ui.typeBody.querySelector(`[data-fk="${CSS.escape(focused)}"]`)?.focus();
+  }
+
+  /** Adds a station from the preset to the selected type. */
+  function addStation() {
+    const t = model.types(st.def).find((x) => x.name === st.selected);
+    if (!t || !st.admin) return;
+    t.stations = t.stations || [];
+    t.stations.push(model.presetStation(t, ui.presetKind.value, ui.presetStep.value, st.skills));
+    changed();
   }
 
   /**
@@ -409,6 +417,7 @@ export function mountDesign(root) {
   ui.versionSelect.addEventListener('change', () => openLine(st.line, Number(ui.versionSelect.value)));
   ui.newLine.addEventListener('click', () => { ui.lineSelect.value = ''; openLine(null); ui.lineName.focus(); });
   ui.addType.addEventListener('click', addType);
+  ui.addStation.addEventListener('click', addStation);
   ui.typeName.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); addType(); } });
   ui.lineName.addEventListener('input', () => changed());
   ui.title.addEventListener('change', () => { st.def.title = ui.title.value; changed(); });
@@ -436,8 +445,11 @@ function build(root) {
     typeName: h('input', { id: 'design-type-name', placeholder: 'document type name', autocomplete: 'off', spellcheck: 'false' }),
     addType: h('button', { class: 'btn', type: 'button', id: 'design-add-type' }, 'Add type'),
     type: h('div', { class: 'design-type', id: 'design-type' }),
+    typeHead: h('div', { class: 'design-type-head' }),
+    typeBody: h('div', { class: 'design-type-body' }),
     presetKind: h('select', { id: 'design-preset-kind' }),
     presetStep: h('select', { id: 'design-preset-step' }),
+    addStation: h('button', { class: 'btn', type: 'button', id: 'design-add-station' }, 'Add station'),
     findings: h('ul', { class: 'design-findings', id: 'design-findings', 'aria-live': 'polite' }),
     status: h('span', { class: 'design-status', id: 'design-status' }),
     note: h('input', { id: 'design-note', placeholder: 'note for this version', maxlength: 500, autocomplete: 'off' }),
@@ -446,6 +458,12 @@ function build(root) {
     create: h('button', { class: 'btn', type: 'button', id: 'design-create-project' }, 'Create project'),
     diff: h('div', { class: 'design-diff', id: 'design-diff' }),
   };
+  // The type's editor is redrawn when the validator answers, and its findings come and go. The
+  // add-station row is neither redrawn nor moved by them (it sits under the one-line head): a click
+  // pressed before the answer and released after is not lost, nor does it land beside the button.
+  ui.addStationRow = h('div', { class: 'design-add-station', hidden: true },
+    h('label', null, 'Kind ', ui.presetKind), h('label', null, 'Step ', ui.presetStep), ui.addStation);
+  ui.type.replaceChildren(ui.typeHead, ui.addStationRow, ui.typeBody);
   // The graph is SVG: make it in the SVG namespace.
   ui.graph = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
   ui.graph.id = 'design-graph';

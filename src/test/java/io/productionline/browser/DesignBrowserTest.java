@@ -66,7 +66,10 @@ class DesignBrowserTest {
     new Select(byId("design-preset-step")).selectByValue("sim");
     int before = browser.driver.findElements(By.cssSelector("#design-type .design-station")).size();
     browser.waiting(WAIT).ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(d -> {
-      d.findElement(By.id("design-add-station")).click();
+      WebElement add = d.findElement(By.id("design-add-station"));
+      // Into the middle of the view: scrolled only to its edge, the button can sit under the status bar at the top.
+      ((org.openqa.selenium.JavascriptExecutor) d).executeScript("arguments[0].scrollIntoView({block: 'center'})", add);
+      add.click();
       return true;
     });
     browser.waiting(WAIT).until(d -> d.findElements(By.cssSelector("#design-type .design-station")).size() == before + 1);
@@ -171,6 +174,35 @@ class DesignBrowserTest {
     browser.waiting(Duration.ofSeconds(60)).until(d -> d.findElements(By.cssSelector("#tracks .track[data-state='stabilized']")).size() == 3);
     assertTrue(byId("line-title").getText().contains("v1"), byId("line-title").getText());
     assertEquals(1, node.sql("SELECT line_version FROM projects WHERE line = 'designed'").get(0).getInteger(0));
+  }
+
+  @Test
+  @DisplayName("Add station stays where it is when the validator answers, and a click on it pressed before an edit "
+      + "redraws the type's editor and released after adds the station")
+  void addStationStaysPut() {
+    openDesign("admin");
+    byId("design-new").click();
+    byId("design-name").sendKeys("steady");
+    for (String type : List.of("spec", "code")) {
+      byId("design-type-name").sendKeys(type);
+      byId("design-add-type").click();
+      browser.waiting(WAIT).until(d -> !d.findElements(By.cssSelector(".design-node[data-type='" + type + "']")).isEmpty());
+    }
+    pick("code");
+    awaitStatus("findings");
+    int y = byId("design-add-station").getLocation().getY();
+    addStation("assemble");
+    awaitStatus("findings");
+    assertEquals(y, byId("design-add-station").getLocation().getY(), "a station added and the findings answered do not move the button");
+
+    // Pressed; then an edit redraws the editor (as the validator's answer does, but on cue); then released.
+    int before = browser.driver.findElements(By.cssSelector("#design-type .design-station")).size();
+    new Actions(browser.driver).clickAndHold(byId("design-add-station")).perform();
+    browser.driver.executeScript("document.querySelector(\"#design-type input[data-dep='spec']\").click();");
+    new Actions(browser.driver).release().perform();
+    browser.waiting(WAIT).until(d -> d.findElements(By.cssSelector("#design-type .design-station")).size() == before + 1);
+    assertTrue(browser.driver.findElement(By.cssSelector("#design-type input[data-dep='spec']")).isSelected(),
+        "the edit made while the button was held stands");
   }
 
   @Test
