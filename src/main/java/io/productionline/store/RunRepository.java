@@ -126,7 +126,7 @@ public final class RunRepository {
 
   /** Who holds what: claimed tasks and queued tasks reserved for an executor whose reservation still runs. */
   private static final String ASSIGNMENTS = "SELECT " + COLUMNS + " FROM station_tasks t"
-      + " WHERE t.status = 'claimed' OR (t.status = 'queued' AND t.reserved_for IS NOT NULL AND t.reserved_until > $1)"
+      + " WHERE (" + TaskSql.held("t.") + ") OR (t.status = 'queued' AND t.reserved_for IS NOT NULL AND t.reserved_until > $1)"
       + " ORDER BY COALESCE(t.executor_id, t.reserved_for), t.created_at, t.id";
 
   /** A page of a task's log lines after an id, of some levels and containing a text (each filter may be null). */

@@ -128,11 +128,22 @@ final class TaskSql {
              progress = NULL, progress_message = NULL, available_at =\s""";
 
   /**
+   * A held task, as a read of every held task (of no one executor) says it: the predicate of the
+   * index {@code station_tasks_held} (V021), so that such a read can use that index. A claimed task
+   * always has its executor; {@code executor_id IS NOT NULL} is there so that a statement naming
+   * one task by its id and status cannot take that index for its own (it read every held task for
+   * each task after an ANALYZE that saw none held; docs/benchmarks.md).
+   */
+  static String held(String alias) {
+    return alias + "status = 'claimed' AND " + alias + "executor_id IS NOT NULL";
+  }
+
+  /**
    * A claimed task whose work is still in its executor's hands: not one whose executor's report is
    * stored for its track ({@link #STORE_REPORT}). Only such a task can be lost, handed back or have
    * its lease ended: a stored report is finished work, waiting for a node to own the track.
    */
-  private static final String OUT_AT_WORK = "status = 'claimed' AND report IS NULL";
+  private static final String OUT_AT_WORK = held("") + " AND report IS NULL";
 
   /**
    * The holder hands a task back (graceful stop): queued again at once, same attempt; the lease
@@ -251,7 +262,7 @@ final class TaskSql {
       UPDATE station_tasks SET status = 'dropped', completed_at = $3
        WHERE id = $1 AND lease_token = $2 AND status = 'claimed'""";
 
-  static final String HOLDERS = "SELECT DISTINCT executor_id FROM station_tasks WHERE status = 'claimed'";
+  static final String HOLDERS = "SELECT DISTINCT executor_id FROM station_tasks WHERE " + held("");
 
   static final String QUEUE_DEPTH = """
       SELECT capability, count(*) AS n FROM station_tasks WHERE status = 'queued' GROUP BY capability""";
@@ -314,7 +325,7 @@ final class TaskSql {
   static final String AHEAD_OF = """
       SELECT count(*) AS n FROM station_tasks
        WHERE capability = $1 AND project_id <> $3
-         AND (status = 'claimed' OR (status = 'queued' AND priority >= $2))""";
+         AND ((%s) OR (status = 'queued' AND priority >= $2))""".formatted(held(""));
 
   private TaskSql() {
   }

@@ -18,7 +18,8 @@ public final class Plans {
   /** Rows each scan of {@code table} produced or filtered out, times its loops, summed over the plan. */
   public static long rowsRead(JsonObject plan, String table) {
     long read = 0;
-    if (table.equals(plan.getString("Relation Name"))) {
+    // A ModifyTable node names the table too; what it counts are the rows it wrote, not read.
+    if (table.equals(plan.getString("Relation Name")) && !"ModifyTable".equals(plan.getString("Node Type"))) {
       long loops = plan.getLong("Actual Loops", 1L);
       // EXPLAIN gives each figure as the average of one loop.
       read += loops * (plan.getLong("Actual Rows", 0L) + plan.getLong("Rows Removed by Filter", 0L)
