@@ -236,7 +236,7 @@ final class TaskSql {
    * Lost work with attempts left goes back to the queue after its backoff. The lost tasks are found
    * once ({@code MATERIALIZED}) and then updated by id: as a subquery joined to the tasks at work,
    * the planner, whose statistics counted one task at work, read every task at work again for each
-   * one (2,000 at work: 4 million rows, 1.5 s a sweep, every second; {@code RescueSweepPlanTest}).
+   * one (2,000 at work: 4 million rows, 1.5 s a sweep, every second; {@code HeldTaskPlanTest}).
    */
   static final String REQUEUE_LOST = """
       WITH lost AS MATERIALIZED (

@@ -41,7 +41,8 @@ public final class Plans {
 
   /** Copies g = {@code from} to {@code to} of the rows t of {@code table} that meet {@code where}, with {@code fields} (SQL, g the copy). */
   public static void copyRows(TestNode node, String table, String where, String fields, int from, int to) {
-    node.sql("INSERT INTO " + table + " SELECT (jsonb_populate_record(NULL::" + table + ", to_jsonb(t) || jsonb_build_object(" + fields + "))).*"
-        + " FROM " + table + " t, generate_series(" + from + ", " + to + ") g WHERE " + where);
+    // The record made once a copy (LATERAL): (f(...)).* would call f once for each of its columns.
+    node.sql("INSERT INTO " + table + " SELECT r.* FROM " + table + " t, generate_series(" + from + ", " + to + ") g,"
+        + " LATERAL jsonb_populate_record(NULL::" + table + ", to_jsonb(t) || jsonb_build_object(" + fields + ")) r WHERE " + where);
   }
 }
