@@ -49,6 +49,20 @@ class DesignBrowserTest {
     browser.waiting(WAIT).until(d -> d.findElements(By.cssSelector("#design-line option")).size() > 1);
   }
 
+  /** An admin starts a new line named {@code name} in the designer. */
+  private void newLine(String name) {
+    openDesign("admin");
+    byId("design-new").click();
+    byId("design-name").sendKeys(name);
+  }
+
+  /** Adds a document type and waits for it on the graph. */
+  private void addType(String type) {
+    byId("design-type-name").sendKeys(type);
+    byId("design-add-type").click();
+    browser.waiting(WAIT).until(d -> !d.findElements(By.cssSelector(".design-node[data-type='" + type + "']")).isEmpty());
+  }
+
   private WebElement byId(String id) {
     return browser.driver.findElement(By.id(id));
   }
@@ -103,13 +117,9 @@ class DesignBrowserTest {
   @DisplayName("a three-type line built from scratch: a cycle is refused with its members named on the graph, fixed, "
       + "saved as version 1, and a project of it runs to the end")
   void buildSaveAndRun() {
-    openDesign("admin");
-    byId("design-new").click();
-    byId("design-name").sendKeys("designed");
+    newLine("designed");
     for (String type : List.of("spec", "code", "tests")) {
-      byId("design-type-name").sendKeys(type);
-      byId("design-add-type").click();
-      browser.waiting(WAIT).until(d -> !d.findElements(By.cssSelector(".design-node[data-type='" + type + "']")).isEmpty());
+      addType(type);
       pick(type);
       addStation("assemble");
       addStation("audit");
@@ -180,14 +190,9 @@ class DesignBrowserTest {
   @DisplayName("Add station stays where it is when the validator answers, and a click on it pressed before an edit "
       + "redraws the type's editor and released after adds the station")
   void addStationStaysPut() {
-    openDesign("admin");
-    byId("design-new").click();
-    byId("design-name").sendKeys("steady");
-    for (String type : List.of("spec", "code")) {
-      byId("design-type-name").sendKeys(type);
-      byId("design-add-type").click();
-      browser.waiting(WAIT).until(d -> !d.findElements(By.cssSelector(".design-node[data-type='" + type + "']")).isEmpty());
-    }
+    newLine("steady");
+    addType("spec");
+    addType("code");
     pick("code");
     awaitStatus("findings");
     int y = byId("design-add-station").getLocation().getY();
