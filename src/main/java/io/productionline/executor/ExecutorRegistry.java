@@ -174,7 +174,8 @@ public final class ExecutorRegistry {
           return redis.eval(args).compose(values -> {
             List<Future<Optional<JsonObject>>> changed = new ArrayList<>();
             for (int k = 0; k < chunk.size(); k++) {
-              changed.add(lapse(chunk.get(k), values.get(k)));
+              Response read = values.get(k);
+              changed.add(lapse(chunk.get(k), new SweepRead(text(read.get(0)), text(read.get(1)), text(read.get(2)))));
             }
             return Future.all(changed).map(cf -> {
               changed.forEach(f -> f.result().ifPresent(out::add));
@@ -187,22 +188,42 @@ public final class ExecutorRegistry {
     });
   }
 
+  /** What the sweep read of one executor: its status, last heartbeat and liveness value, each null when Redis has none. */
+  record SweepRead(String status, String lastHeartbeat, String liveness) {
+  }
+
+  private static String text(Response r) {
+    return r == null ? null : r.toString();
+  }
+
   /**
-   * What the sweep does with one executor, given its {status, last heartbeat, liveness}: a registration
-   * Redis no longer has leaves the set; an offline one is forgotten when long gone; a live one whose
-   * liveness lapsed is marked offline now and returned.
+   * What the sweep does with one executor, given what it read: a registration Redis no longer has
+   * leaves the set; an offline one is forgotten when long gone; a live one whose liveness lapsed is
+   * marked offline now and returned, unless its liveness or status changed since the read (a
+   * heartbeat came in between: written regardless, a live executor was shown and announced offline
+   * until its next heartbeat).
    */
-  private Future<Optional<JsonObject>> lapse(String id, Response read) {
-    Response status = read.get(0);
-    if (status == null) {
+  Future<Optional<JsonObject>> lapse(String id, SweepRead read) {
+    if (read.status() == null) {
       return redis.srem(List.of(ids(), id)).map(Optional.<JsonObject>empty());
     }
-    if ("offline".equals(status.toString())) {
-      return forgetIfLongGone(id, read.get(1)).map(Optional.<JsonObject>empty());
+    if ("offline".equals(read.status())) {
+      return forgetIfLongGone(id, read.lastHeartbeat()).map(Optional.<JsonObject>empty());
     }
-    return isAlive(read.get(2)) ? Future.succeededFuture(Optional.<JsonObject>empty())
-        : setStatus(id, "offline", null).compose(v -> get(id));
+    if (isAlive(read.liveness())) {
+      return Future.succeededFuture(Optional.empty());
+    }
+    return redis.eval(List.of(LAPSE, "2", hash(id), alive(id), micros(clock.instant()),
+            read.liveness() == null ? "" : read.liveness(), read.status()))
+        .compose(r -> r != null && r.toInteger() == 1 ? get(id) : Future.succeededFuture(Optional.<JsonObject>empty()));
   }
+
+  /** Offline, if the liveness value (ARGV[2], '' for none) and the status (ARGV[3]) are still those the sweep read. */
+  private static final String LAPSE = """
+      if (redis.call('GET', KEYS[2]) or '') ~= ARGV[2] then return 0 end
+      if redis.call('HGET', KEYS[1], 'status') ~= ARGV[3] then return 0 end
+      redis.call('HSET', KEYS[1], 'status', 'offline', 'current_task', '', 'status_at', ARGV[1])
+      return 1""";
 
   /** How many executors one sweep script reads. */
   private static final int SWEEP_CHUNK = 512;
@@ -220,10 +241,10 @@ public final class ExecutorRegistry {
       end
       return out""";
 
-  private Future<Void> forgetIfLongGone(String id, Response last) {
+  private Future<Void> forgetIfLongGone(String id, String last) {
     boolean gone;
     try {
-      gone = last == null || Instant.parse(last.toString()).plus(FORGET_AFTER).isBefore(clock.instant());
+      gone = last == null || Instant.parse(last).plus(FORGET_AFTER).isBefore(clock.instant());
     } catch (DateTimeParseException e) {
       gone = true;
     }
@@ -387,11 +408,15 @@ public final class ExecutorRegistry {
   }
 
   private boolean isAlive(Response lastBeat) {
+    return isAlive(text(lastBeat));
+  }
+
+  private boolean isAlive(String lastBeat) {
     if (lastBeat == null) {
       return false;
     }
     try {
-      return !Instant.parse(lastBeat.toString()).plusSeconds(staleSeconds).isBefore(clock.instant());
+      return !Instant.parse(lastBeat).plusSeconds(staleSeconds).isBefore(clock.instant());
     } catch (DateTimeParseException e) {
       return true;
     }

@@ -159,6 +159,26 @@ class ExecutorRegistryTest {
   }
 
   @Test
+  @DisplayName("A heartbeat that comes in between the sweep's read of a lapsed executor and its write keeps the executor live")
+  void heartbeatBetweenSweepReadAndWriteWins() throws Exception {
+    register("back", new JsonObject());
+    assertEquals("idle", nextEvent("back").getString("status"));
+    ExecutorRegistry registry = node.node.work().executors();
+    // What the sweep read before the heartbeat: idle, its liveness a beat long past. Since then a
+    // heartbeat (the registration's) wrote a new liveness.
+    ExecutorRegistry.SweepRead stale = new ExecutorRegistry.SweepRead("idle", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z");
+    assertTrue(registry.lapse("back", stale).await().isEmpty(), "not announced offline");
+    assertEquals("idle", api.get("/api/v1/executors/back").json().getString("status"));
+
+    // Read again as it is, and stale by the clock: now it lapses, once.
+    clock.advance(Duration.ofSeconds(61));
+    List<JsonObject> lapsed = registry.markLapsed().await();
+    assertEquals(List.of("back"), lapsed.stream().map(v -> v.getString("executor_id")).toList());
+    assertEquals("offline", api.get("/api/v1/executors/back").json().getString("status"));
+    assertTrue(registry.markLapsed().await().isEmpty(), "announced by one sweep only");
+  }
+
+  @Test
   @DisplayName("A claim's busy that reaches Redis after the executor's completion, heartbeat or leave does not undo them")
   void lateBusyUndoesNothing() {
     register("late", new JsonObject());
