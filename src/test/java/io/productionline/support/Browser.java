@@ -38,7 +38,11 @@ public final class Browser implements AutoCloseable {
   }
 
   public WebDriverWait waiting(Duration timeout) {
-    return new WebDriverWait(driver, timeout);
+    WebDriverWait wait = new WebDriverWait(driver, timeout);
+    // Each poll finds its elements afresh; one the page redrew between the find and the read (a
+    // push redraws a view) is read again at the next poll, not a failure.
+    wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
+    return wait;
   }
 
   /** Saves a screenshot under target/screenshots/ and returns its path. */
