@@ -59,7 +59,7 @@ public final class Api {
 
   public Reply send(HttpRequest.Builder b) {
     try {
-      HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r = answer(http.sendAsync(b.build(), HttpResponse.BodyHandlers.ofString()));
       JsonObject json;
       try {
         json = r.body() == null || r.body().isBlank() || !r.body().trim().startsWith("{") ? new JsonObject() : new JsonObject(r.body());
@@ -74,6 +74,28 @@ public final class Api {
       throw new IllegalStateException(e);
     }
   }
+
+  /**
+   * The response, or an HttpTimeoutException past {@link #NO_ANSWER}: the request's own timeout
+   * (60 s) once failed to fire and a test waited for ever on a response that never came
+   * (FanOutCrashTest, fresh clone, 2026-12-07); a test fails instead of the suite hanging.
+   */
+  private static HttpResponse<String> answer(java.util.concurrent.CompletableFuture<HttpResponse<String>> sent)
+      throws IOException, InterruptedException {
+    try {
+      return sent.get(NO_ANSWER.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      sent.cancel(true);
+      throw new java.net.http.HttpTimeoutException("no response within " + NO_ANSWER);
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      throw new IllegalStateException(e.getCause());
+    }
+  }
+
+  private static final Duration NO_ANSWER = Duration.ofSeconds(90);
 
   public HttpRequest.Builder builder(String path) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60));
