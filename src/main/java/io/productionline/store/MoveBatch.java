@@ -1,6 +1,7 @@
 package io.productionline.store;
 
 import io.productionline.line.LineState;
+import io.productionline.line.TrackState;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
 import java.lang.reflect.Array;
@@ -22,7 +23,9 @@ import java.util.stream.Collectors;
  * locked; the task is found by its id and its status checked after, in {@code leased}: with the
  * status in the scan, a planner whose statistics counted few tasks at work scanned every task at
  * work, through the index of claimed tasks, for each batch) and {@code ok} (its track still has
- * the version, owner and epoch its supervisor read, the owner's lease is valid; locked). Every part writes only the moves in {@code ok}, so a move whose
+ * the version, owner and epoch its supervisor read, the owner's lease is valid; locked; the lease
+ * is looked up once for each node and epoch of the batch, in {@code leases}, not once a move). Every
+ * part writes only the moves in {@code ok}, so a move whose
  * compare-and-set lost writes nothing and the others are written; its row says {@code lost} (its
  * caller gets {@link StaleWriteException}, as from {@code pl_stale_write} alone) or, when its lease
  * did not hold its task, has no {@code attempts} (nothing was completed, as alone).
@@ -35,7 +38,10 @@ import java.util.stream.Collectors;
  * written one statement after the other would give. The projects' rows are locked in id order, as
  * a group's statements lock them, so two nodes' groups cannot deadlock on them. The projects' tracks
  * are counted once for the batch ({@code base}, materialized: inlined, the planner counted a
- * project's tracks again for every move of the batch).
+ * project's tracks again for every move of the batch). Each move's counts are then running sums in
+ * batch order, one column a track state ({@code deltas}, {@code running}): one pass over the batch,
+ * where looking up each move's project among the batch's moves and counts read them all for each
+ * move. A move's attempts are grouped once ({@code done}), not looked up for each move.
  */
 final class MoveBatch {
 
@@ -142,6 +148,11 @@ final class MoveBatch {
         + cols.stream().map(c -> c.name().substring(prefix.length())).collect(Collectors.joining(", ")) + (ordinality ? ", ord" : "") + ")";
   }
 
+  /** {@code column} of each track state (its wire name), joined by commas. */
+  private static String perState(java.util.function.Function<String, String> column) {
+    return Arrays.stream(TrackState.values()).map(TrackState::wire).map(column).collect(Collectors.joining(", "));
+  }
+
   private static String sql() {
     String claimed = TaskStatus.CLAIMED.wire();
     return """
@@ -154,10 +165,13 @@ final class MoveBatch {
              FOR NO KEY UPDATE OF s),
         held AS (
           SELECT ord FROM leased WHERE status = '%s'),
+        leases AS MATERIALIZED (
+          SELECT f.node, f.epoch FROM (SELECT DISTINCT node, epoch FROM m) f WHERE %s),
         ok AS (
           SELECT m.ord, m.project, t.state AS old_state, m.state AS new_state
             FROM m JOIN tracks t ON t.id = m.track
-           WHERE t.version = m.version AND t.owner_node = m.node AND t.owner_epoch = m.epoch AND %s
+           WHERE t.version = m.version AND t.owner_node = m.node AND t.owner_epoch = m.epoch
+             AND (m.node, m.epoch) IN (SELECT node, epoch FROM leases)
              AND (m.task IS NULL OR m.ord IN (SELECT ord FROM held))
            ORDER BY t.id
              FOR NO KEY UPDATE OF t),
@@ -188,14 +202,15 @@ final class MoveBatch {
            WHERE t.id = m.track AND t.version = m.version AND m.ord IN (SELECT ord FROM ok)),
         base AS MATERIALIZED (
           SELECT project_id, state, count(*) AS n FROM tracks WHERE project_id IN (SELECT project FROM ok) GROUP BY 1, 2),
+        deltas AS (
+          SELECT project, ord, %s FROM ok
+          UNION ALL
+          SELECT project_id, 0, %s FROM base GROUP BY project_id),
+        running AS (
+          SELECT ord, %s FROM deltas WINDOW w AS (PARTITION BY project ORDER BY ord)),
         counted AS (
-          SELECT i.ord, c.state, sum(c.n)::bigint AS n
-            FROM ok i, LATERAL (
-                   SELECT b.state, b.n FROM base b WHERE b.project_id = i.project
-                   UNION ALL SELECT j.new_state, 1 FROM ok j WHERE j.project = i.project AND j.ord <= i.ord
-                   UNION ALL SELECT j.old_state, -1 FROM ok j WHERE j.project = i.project AND j.ord <= i.ord) c
-           GROUP BY i.ord, c.state
-          HAVING sum(c.n) <> 0),
+          SELECT r.ord, c.state, c.n FROM running r, LATERAL (VALUES %s) c (state, n)
+           WHERE r.ord > 0 AND c.n <> 0),
         progress AS (
           SELECT ord, %s AS summary,
                  %s AS line_state
@@ -218,15 +233,17 @@ final class MoveBatch {
                       THEN e.payload || jsonb_build_object('summary', pr.summary, 'line_state', pr.line_state)
                       ELSE e.payload END, m.at
             FROM %s JOIN m ON m.ord = e.move JOIN numbered n ON n.ord = e.move JOIN progress pr ON pr.ord = e.move)
-        SELECT m.ord, true AS fenced,
-               (SELECT array_agg(d.attempt) FROM done d WHERE d.ord = m.ord) AS attempts,
-               n.last_seq::bigint AS last_seq, pr.summary, pr.line_state,
+        SELECT m.ord, true AS fenced, d.attempts, n.last_seq::bigint AS last_seq, pr.summary, pr.line_state,
                ok.ord IS NULL AND (m.task IS NULL OR m.ord IN (SELECT ord FROM held)) AS lost
-          FROM m LEFT JOIN ok USING (ord) LEFT JOIN numbered n USING (ord) LEFT JOIN progress pr USING (ord)
+          FROM m LEFT JOIN ok USING (ord) LEFT JOIN (SELECT ord, array_agg(attempt) AS attempts FROM done GROUP BY ord) d USING (ord)
+               LEFT JOIN numbered n USING (ord) LEFT JOIN progress pr USING (ord)
          ORDER BY m.ord""".formatted(unnest(PER_MOVE, "", "m", true), claimed,
-        TrackSql.leaseHeld("m.node", "m.epoch"), TaskStatus.COMPLETED.wire(), claimed, TrackWrite.QUEUED_COLUMNS,
+        TrackSql.leaseHeld("f.node", "f.epoch"), TaskStatus.COMPLETED.wire(), claimed, TrackWrite.QUEUED_COLUMNS,
         TrackWrite.projectEnvironment("m.environment"), TrackWrite.projectPriority("m.priority"), TaskStatus.QUEUED.wire(),
         unnest(PER_TASK, "q_", "q", false), TaskStatus.CANCELLED.wire(), TaskStatus.QUEUED.wire(), claimed,
+        perState(s -> "(new_state = '" + s + "')::int - (old_state = '" + s + "')::int AS " + s),
+        perState(s -> "coalesce(sum(n) FILTER (WHERE state = '" + s + "'), 0)::bigint"),
+        perState(s -> "sum(" + s + ") OVER w AS " + s), perState(s -> "('" + s + "', r." + s + "::bigint)"),
         LineState.sqlSummary("state", "n"), LineState.sqlOf("state", "n"), unnest(PER_EVENT, "e_", "e", false));
   }
 }
