@@ -201,14 +201,18 @@ public final class TrackRepository {
         .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next().getString(0)));
   }
 
-  /** Tracks a lost command would strand ({@link TrackSql#STRANDED}), cluster-wide. */
   /** Marks queued tracks as asked to start (before their start commands are sent): a lost start is then found again. */
   public Future<Void> requestStart(SqlClient db, List<String> trackIds) {
     return db.preparedQuery(TrackSql.REQUEST_START).execute(Tuple.of(trackIds.toArray(String[]::new))).mapEmpty();
   }
 
-  public Future<List<TrackRow>> stranded(SqlClient db) {
-    return db.preparedQuery(TrackSql.STRANDED).execute(Tuple.tuple().addArrayOfString(Arrays.stream(TrackState.values()).filter(TrackState::atStation).map(TrackState::wire).toArray(String[]::new))).map(rows -> {
+  /**
+   * Tracks a lost command would strand ({@link TrackSql#STRANDED}), cluster-wide; a track at a station
+   * only when it has not moved since {@code stillSince}.
+   */
+  public Future<List<TrackRow>> stranded(SqlClient db, Instant stillSince) {
+    String[] atStation = Arrays.stream(TrackState.values()).filter(TrackState::atStation).map(TrackState::wire).toArray(String[]::new);
+    return db.preparedQuery(TrackSql.STRANDED).execute(Tuple.tuple().addArrayOfString(atStation).addValue(utc(stillSince))).map(rows -> {
       List<TrackRow> out = new ArrayList<>();
       rows.forEach(r -> out.add(TrackRow.of(r)));
       return out;

@@ -90,8 +90,10 @@ final class TrackSql {
    * Tracks a lost command would strand, for the reconciliation: blocked tracks (their dependencies
    * may have cleared), queued tracks asked to start more than 5 s ago, queued replacements of a track cancelled by
    * qc_reject and queued children of a fan-out (their start may have been lost), unfinished children of a cancelled parent (their
-   * cancel may have been lost), and tracks at a station ({@code $1}, the states at a station) whose current run has
-   * no open task.
+   * cancel may have been lost), and tracks at a station ({@code $1}, the states at a station) that have not moved since
+   * {@code $2} (by the clock of the nodes that move them) and whose current run has no open task. Only a track
+   * that stood still is looked at for open work: on a busy line every track moves every few seconds, and looking
+   * for each one's open task read every open task of the line at every reconciliation.
    */
   static final String STRANDED = """
       SELECT t.* FROM tracks t
@@ -103,7 +105,8 @@ final class TrackSql {
               OR (t.state = 'queued' AND t.parent_track_id IS NOT NULL)
               OR (t.parent_track_id IS NOT NULL
                   AND EXISTS (SELECT 1 FROM tracks p WHERE p.id = t.parent_track_id AND p.state = 'cancelled'))
-              OR (t.state = ANY ($1) AND NOT EXISTS (SELECT 1 FROM station_tasks k
+              OR (t.state = ANY ($1) AND t.state_entered_at < $2
+                  AND NOT EXISTS (SELECT 1 FROM station_tasks k
                                                       WHERE k.track_id = t.id AND k.run_no = t.runs AND k.status IN ('queued', 'claimed'))))
        ORDER BY t.created_at""";
 

@@ -32,8 +32,10 @@ import org.slf4j.LoggerFactory;
  *   <li>Wake-ups: blocked tracks whose dependencies are all stabilized or escalated (their
  *       {@code dependency_cleared} may have been lost), queued qc_reject replacements (their
  *       {@code start} may have been lost) and tracks at a station with no open task in their
- *       current run are sent {@code reconcile}, which their verticle answers as the lost command
- *       would have been.</li>
+ *       current run, that have not moved for {@link #STILL} (a busy line's tracks all move within
+ *       seconds; only one that stands still can be stranded, so the pass does not read every open
+ *       task of the line), are sent {@code reconcile}, which their verticle answers as the lost
+ *       command would have been.</li>
  * </ul>
  *
  * <p>Runs once cluster-wide at a time: each pass takes a PostgreSQL advisory lock for the
@@ -45,6 +47,8 @@ public final class Reconciler {
   private static final Logger log = LoggerFactory.getLogger(Reconciler.class);
   private static final long LOCK_KEY = 0x50_4c_72_65_63L;
   private static final int STORED_REPORTS_PER_PASS = 500;
+  /** How long a track at a station stands still before a pass looks for its open task. */
+  static final java.time.Duration STILL = java.time.Duration.ofSeconds(5);
 
   /**
    * What one pass did: {@code ran} is false when another node held the lock (or this node holds no
@@ -96,7 +100,7 @@ public final class Reconciler {
     }
     return s.pool.withTransaction(conn -> AdvisoryLocks.tryForTransaction(conn, LOCK_KEY).compose(locked -> !locked
             ? Future.succeededFuture((Found) null)
-            : s.tracks.orphans(conn).compose(orphans -> s.tracks.stranded(conn)
+            : s.tracks.orphans(conn).compose(orphans -> s.tracks.stranded(conn, s.clock.instant().minus(STILL))
                 .compose(stranded -> leases.holders(conn).map(holders -> new Found(orphans, stranded, holders))))))
         .compose(found -> found == null ? Future.succeededFuture(Pass.SKIPPED)
             : adopt(found.orphans(), found.holders()).compose(adopted -> wake(found.stranded())
