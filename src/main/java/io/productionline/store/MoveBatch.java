@@ -1,7 +1,6 @@
 package io.productionline.store;
 
 import io.productionline.line.LineState;
-import io.productionline.line.TrackState;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
 import java.lang.reflect.Array;
@@ -38,10 +37,10 @@ import java.util.stream.Collectors;
  * written one statement after the other would give. The projects' rows are locked in id order, as
  * a group's statements lock them, so two nodes' groups cannot deadlock on them. The projects' tracks
  * are counted once for the batch ({@code base}, materialized: inlined, the planner counted a
- * project's tracks again for every move of the batch). Each move's counts are then running sums in
- * batch order, one column a track state ({@code deltas}, {@code running}): one pass over the batch,
- * where looking up each move's project among the batch's moves and counts read them all for each
- * move. A move's attempts are grouped once ({@code done}), not looked up for each move.
+ * project's tracks again for every move of the batch). Each move's counts join the batch's counts
+ * and moves on its project ({@code counted}, a hash join: a lookup of each move's project in them
+ * read them all for each move, 64 moves a batch). A move's attempts are grouped once
+ * ({@code done}), not looked up for each move.
  */
 final class MoveBatch {
 
@@ -148,11 +147,6 @@ final class MoveBatch {
         + cols.stream().map(c -> c.name().substring(prefix.length())).collect(Collectors.joining(", ")) + (ordinality ? ", ord" : "") + ")";
   }
 
-  /** {@code column} of each track state (its wire name), joined by commas. */
-  private static String perState(java.util.function.Function<String, String> column) {
-    return Arrays.stream(TrackState.values()).map(TrackState::wire).map(column).collect(Collectors.joining(", "));
-  }
-
   private static String sql() {
     String claimed = TaskStatus.CLAIMED.wire();
     return """
@@ -202,15 +196,14 @@ final class MoveBatch {
            WHERE t.id = m.track AND t.version = m.version AND m.ord IN (SELECT ord FROM ok)),
         base AS MATERIALIZED (
           SELECT project_id, state, count(*) AS n FROM tracks WHERE project_id IN (SELECT project FROM ok) GROUP BY 1, 2),
-        deltas AS (
-          SELECT project, ord, %s FROM ok
-          UNION ALL
-          SELECT project_id, 0, %s FROM base GROUP BY project_id),
-        running AS (
-          SELECT ord, %s FROM deltas WINDOW w AS (PARTITION BY project ORDER BY ord)),
         counted AS (
-          SELECT r.ord, c.state, c.n FROM running r, LATERAL (VALUES %s) c (state, n)
-           WHERE r.ord > 0 AND c.n <> 0),
+          SELECT i.ord, c.state, sum(c.n)::bigint AS n
+            FROM ok i JOIN (
+                   SELECT b.project_id AS project, 0 AS ord, b.state, b.n FROM base b
+                   UNION ALL SELECT j.project, j.ord, j.new_state, 1 FROM ok j
+                   UNION ALL SELECT j.project, j.ord, j.old_state, -1 FROM ok j) c ON c.project = i.project AND c.ord <= i.ord
+           GROUP BY i.ord, c.state
+          HAVING sum(c.n) <> 0),
         progress AS (
           SELECT ord, %s AS summary,
                  %s AS line_state
@@ -241,9 +234,6 @@ final class MoveBatch {
         TrackSql.leaseHeld("f.node", "f.epoch"), TaskStatus.COMPLETED.wire(), claimed, TrackWrite.QUEUED_COLUMNS,
         TrackWrite.projectEnvironment("m.environment"), TrackWrite.projectPriority("m.priority"), TaskStatus.QUEUED.wire(),
         unnest(PER_TASK, "q_", "q", false), TaskStatus.CANCELLED.wire(), TaskStatus.QUEUED.wire(), claimed,
-        perState(s -> "(new_state = '" + s + "')::int - (old_state = '" + s + "')::int AS " + s),
-        perState(s -> "coalesce(sum(n) FILTER (WHERE state = '" + s + "'), 0)::bigint"),
-        perState(s -> "sum(" + s + ") OVER w AS " + s), perState(s -> "('" + s + "', r." + s + "::bigint)"),
         LineState.sqlSummary("state", "n"), LineState.sqlOf("state", "n"), unnest(PER_EVENT, "e_", "e", false));
   }
 }
