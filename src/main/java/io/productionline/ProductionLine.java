@@ -117,6 +117,7 @@ public final class ProductionLine {
     Pool pool = PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(pg.getInteger("pool_size", 8)).setName("pl-writes"))
         .connectingTo(connectOptions(pg))
+        .withConnectHandler(ProductionLine::withoutJit)
         .using(vertx)
         .build();
     JsonObject group = pg.getJsonObject("group_commit", new JsonObject());
@@ -125,6 +126,7 @@ public final class ProductionLine {
     Pool reads = readPoolSize <= 0 ? pool : PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(readPoolSize).setName("pl-reads"))
         .connectingTo(connectOptions(pg))
+        .withConnectHandler(ProductionLine::withoutJit)
         .using(vertx)
         .build();
     Redis redisClient = Redis.createClient(vertx, new RedisOptions()
@@ -150,14 +152,22 @@ public final class ProductionLine {
    * Every statement is prepared once per connection and kept, the line's longest too: the client
    * keeps none longer than 2,048 characters by default, and the one-statement completion
    * ({@code store.TrackWrite}, built from named parts) is longer, so it would be parsed and planned anew
-   * each time. JIT compilation is off for the product's sessions: the line's statements are short,
-   * and a read whose plan PostgreSQL costs above {@code jit_above_cost} (the reconciliation's look
-   * at every unfinished track, an analytics read of a busy line) was compiled again at every
-   * execution, about 50 ms of CPU each time on a busy machine, more than the read itself saves.
+   * each time.
    */
   private static PgConnectOptions connectOptions(JsonObject pg) {
-    return PgConnectOptions.fromUri(pg.getString("url")).setCachePreparedStatements(true).setPreparedStatementCacheSqlLimit(16_384)
-        .addProperty("jit", "off");
+    return PgConnectOptions.fromUri(pg.getString("url")).setCachePreparedStatements(true).setPreparedStatementCacheSqlLimit(16_384);
+  }
+
+  /**
+   * Each new connection of a pool runs without JIT compilation before the pool lends it: the line's
+   * statements are short, and a read whose plan PostgreSQL costs above {@code jit_above_cost} (the
+   * reconciliation's look at every unfinished track, an analytics read of a busy line) was compiled
+   * again at every execution, about 50 ms of CPU each time on a busy machine, more than the read
+   * saves. A {@code SET}, not a startup parameter, so that a connection pooler in front, which
+   * refuses startup parameters it does not know, still lets the product connect.
+   */
+  private static void withoutJit(io.vertx.sqlclient.SqlConnection conn) {
+    conn.query("SET jit = off").execute().onComplete(done -> conn.close());
   }
 
   private static Future<ProductionLine> start(ProductionLine node, JsonObject config, Map<String, LineDefinition> lines) {
