@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.productionline.support.Plans;
 import io.productionline.support.TestNode;
 import io.vertx.core.json.JsonObject;
-import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -31,12 +30,7 @@ class AnalyticsReadsPlanTest {
   /** One line's history, read by every test (they only read). */
   @BeforeAll
   void start() {
-    JsonObject config = TestNode.config();
-    config.getJsonObject("pg").put("analyze_check_ms", 0);
-    node = TestNode.start(config, java.time.Clock.systemUTC());
-    node.createProject("flow", "slowjob");
-    node.api.post("/production/start?project=flow&doc=job", new JsonObject());
-    node.awaitProduction("flow", p -> "assembling".equals(TestNode.track(p, "job").getString("state")), Duration.ofSeconds(30));
+    node = Plans.nodeWithJobAtWork("flow");
     // A line's history: 5,000 tasks that ended an hour ago, completed, cancelled or dropped, and the planner's statistics of it.
     Plans.copyTask(node, "flow", "'status', (ARRAY['completed', 'cancelled', 'dropped'])[1 + g % 3], 'created_at', now() - interval '2 hours',"
         + " 'completed_at', now() - interval '1 hour'", 1, 5_000);

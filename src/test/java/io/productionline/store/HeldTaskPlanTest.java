@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.productionline.support.Plans;
 import io.productionline.support.TestNode;
 import io.vertx.core.json.JsonObject;
-import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -32,13 +31,8 @@ class HeldTaskPlanTest {
 
   @BeforeAll
   static void start() {
-    JsonObject config = TestNode.config();
-    config.getJsonObject("pg").put("analyze_check_ms", 0);
-    node = TestNode.start(config, java.time.Clock.systemUTC());
+    node = Plans.nodeWithJobAtWork("held");
     node.sql("ALTER TABLE station_tasks SET (autovacuum_enabled = false)");
-    node.createProject("held", "slowjob");
-    node.api.post("/production/start?project=held&doc=job", new JsonObject());
-    node.awaitProduction("held", p -> "assembling".equals(TestNode.track(p, "job").getString("state")), Duration.ofSeconds(30));
     // A line's history, and the planner's statistics of it taken when no task was held.
     Plans.copyTask(node, "held", "'status', 'completed', 'completed_at', now()", 1, 20_000);
     node.sql("ANALYZE station_tasks");

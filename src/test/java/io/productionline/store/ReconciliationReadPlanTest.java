@@ -8,7 +8,6 @@ import io.productionline.support.Plans;
 import io.productionline.support.TestNode;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -29,12 +28,7 @@ class ReconciliationReadPlanTest {
 
   @BeforeAll
   static void start() {
-    JsonObject config = TestNode.config();
-    config.getJsonObject("pg").put("analyze_check_ms", 0);
-    node = TestNode.start(config, java.time.Clock.systemUTC());
-    node.createProject("busy", "slowjob");
-    node.api.post("/production/start?project=busy&doc=job", new JsonObject());
-    node.awaitProduction("busy", p -> "assembling".equals(TestNode.track(p, "job").getString("state")), Duration.ofSeconds(30));
+    node = Plans.nodeWithJobAtWork("busy");
     // 4,000 more tracks at their station that have just moved, as on a line running a few thousand tasks a second.
     Plans.copyRows(node, "tracks", "t.project_id = 'busy'", "'id', t.id || '-' || g, 'state_entered_at', now()", 1, TRACKS);
     node.sql("ANALYZE tracks");

@@ -45,4 +45,19 @@ public final class Plans {
     node.sql("INSERT INTO " + table + " SELECT r.* FROM " + table + " t, generate_series(" + from + ", " + to + ") g,"
         + " LATERAL jsonb_populate_record(NULL::" + table + ", to_jsonb(t) || jsonb_build_object(" + fields + ")) r WHERE " + where);
   }
+
+  /**
+   * A node whose planner's statistics only the test refreshes (its table statistics check is off),
+   * with one track of {@code project} (line slowjob, document job) at its assembly station, its task
+   * queued: the rows a test copies into a line's history.
+   */
+  public static TestNode nodeWithJobAtWork(String project) {
+    io.vertx.core.json.JsonObject config = TestNode.config();
+    config.getJsonObject("pg").put("analyze_check_ms", 0);
+    TestNode node = TestNode.start(config, java.time.Clock.systemUTC());
+    node.createProject(project, "slowjob");
+    node.api.post("/production/start?project=" + project + "&doc=job", new io.vertx.core.json.JsonObject());
+    node.awaitProduction(project, p -> "assembling".equals(TestNode.track(p, "job").getString("state")), java.time.Duration.ofSeconds(30));
+    return node;
+  }
 }
