@@ -50,7 +50,41 @@ public final class LineAnalytics {
    * is how many line changes this node had heard of when it was started.
    */
   public record Snapshot(Instant at, long madeNanos, long changes, Forecast.Input input, Forecast.Result result, StationTimes times,
-                         List<TaskRow> openTasks, List<JsonObject> executors) {
+                         List<TaskRow> openTasks, QueueOrder queues, List<JsonObject> executors) {
+  }
+
+  /**
+   * The queued tasks of a snapshot by capability, each in claim order (priority, then age, then id),
+   * made once with the snapshot: how many are ahead of a task is then a binary search, where it was
+   * a pass over every open task of the line for each track a view shows (a tenth of the node's CPU
+   * while {@code GET /production} was polled on a line of 4,000 open tasks; docs/benchmarks.md).
+   */
+  public static final class QueueOrder {
+
+    private static final Comparator<TaskRow> CLAIM_ORDER = Comparator.comparingInt((TaskRow x) -> -x.priority())
+        .thenComparing(TaskRow::createdAt).thenComparing(TaskRow::id);
+    private final Map<String, List<TaskRow>> byCapability;
+
+    private QueueOrder(Map<String, List<TaskRow>> byCapability) {
+      this.byCapability = byCapability;
+    }
+
+    public static QueueOrder of(List<TaskRow> open) {
+      Map<String, List<TaskRow>> by = new HashMap<>();
+      for (TaskRow t : open) {
+        if (t.status() == TaskStatus.QUEUED) {
+          by.computeIfAbsent(t.capability(), c -> new ArrayList<>()).add(t);
+        }
+      }
+      by.values().forEach(q -> q.sort(CLAIM_ORDER));
+      return new QueueOrder(by);
+    }
+
+    /** The queued tasks of {@code task}'s capability that a claim takes before it ({@code task} not counted). */
+    public long ahead(TaskRow task) {
+      int at = java.util.Collections.binarySearch(byCapability.getOrDefault(task.capability(), List.of()), task, CLAIM_ORDER);
+      return at >= 0 ? at : -at - 1;
+    }
   }
 
   private static final long CACHE_MS = 1000;
@@ -163,7 +197,7 @@ public final class LineAnalytics {
         long heard = changes.get();
         Forecast.Result result = Forecast.run(input);
         // Made when the replay is done: what it cost (the spacing of forecastForView) includes the replay itself.
-        return new Snapshot(now, System.nanoTime(), heard, input, result, times, open.result(), live.result());
+        return new Snapshot(now, System.nanoTime(), heard, input, result, times, open.result(), QueueOrder.of(open.result()), live.result());
       }));
     }).onSuccess(snap -> {
       synchronized (this) {
@@ -514,19 +548,12 @@ public final class LineAnalytics {
       }
       List<TaskRow> own = byTrack.getOrDefault(t.id(), List.of());
       TaskRow queued = own.stream().filter(x -> x.runNo() == t.runs() && x.status() == TaskStatus.QUEUED).findFirst().orElse(null);
-      Long ahead = queued == null ? null : ahead(snap.openTasks(), queued);
+      Long ahead = queued == null ? null : snap.queues().ahead(queued);
       InterruptRow open = interrupts.stream().filter(i -> i.trackId().equals(t.id())).findFirst().orElse(null);
       out.add(Why.explain(new Why.Context(now, t, type.get(), own, open, tracks, snap.executors(), s.heartbeatSeconds(),
           s.staleSeconds(), sweepIntervalMs(), ahead, snap.result().tracks(), slaSeconds)).summary());
     }
     return out;
-  }
-
-  private static long ahead(List<TaskRow> open, TaskRow task) {
-    Comparator<TaskRow> order = Comparator.comparingInt((TaskRow x) -> -x.priority()).thenComparing(TaskRow::createdAt)
-        .thenComparing(TaskRow::id);
-    return open.stream().filter(x -> x.status() == TaskStatus.QUEUED && x.capability().equals(task.capability())
-        && !x.id().equals(task.id()) && order.compare(x, task) < 0).count();
   }
 
   /**
@@ -542,7 +569,7 @@ public final class LineAnalytics {
     view.getJsonArray("executors", new JsonArray()).forEach(e -> floor.add((JsonObject) e));
     return forecastForView(newest).map(shared -> {
       Snapshot snap = new Snapshot(shared.at(), shared.madeNanos(), shared.changes(), shared.input(), shared.result(), shared.times(),
-          shared.openTasks(), floor);
+          shared.openTasks(), shared.queues(), floor);
       List<JsonObject> whys = explainAll(line, tracks, shown, tasks, interrupts, snap);
       Map<String, JsonObject> byId = new HashMap<>();
       for (int i = 0; i < shown.size(); i++) {
