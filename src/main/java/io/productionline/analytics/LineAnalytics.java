@@ -56,8 +56,9 @@ public final class LineAnalytics {
   /**
    * The queued tasks of a snapshot by capability, each in claim order (priority, then age, then id),
    * made once with the snapshot: how many are ahead of a task is then a binary search, where it was
-   * a pass over every open task of the line for each track a view shows (a tenth of the node's CPU
-   * while {@code GET /production} was polled on a line of 4,000 open tasks; docs/benchmarks.md).
+   * a pass over every open task of the line for each track a view shows (5% of the node's CPU samples
+   * while {@code GET /production} was polled on a line of 4,000 open tasks; docs/benchmarks.md). The
+   * order is the claim's ({@code TaskSql.claim}'s and {@code FlowSql.OPEN_TASKS}' {@code ORDER BY}).
    */
   public static final class QueueOrder {
 
