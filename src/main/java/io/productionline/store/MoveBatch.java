@@ -39,8 +39,10 @@ import java.util.stream.Collectors;
  * are counted once for the batch ({@code base}, materialized: inlined, the planner counted a
  * project's tracks again for every move of the batch). Each move's counts join the batch's counts
  * and moves on its project ({@code counted}, a hash join: a lookup of each move's project in them
- * read them all for each move, 64 moves a batch). A move's attempts are grouped once
- * ({@code done}), not looked up for each move.
+ * read them all for each move, 64 moves a batch). Only the moves that have a {@code line_progress}
+ * ({@code told}: those that change their project's counts, {@code TrackEvents}) get counts, and
+ * only their projects are counted; every written move still counts in them. A move's attempts are
+ * grouped once ({@code done}), not looked up for each move.
  */
 final class MoveBatch {
 
@@ -152,6 +154,10 @@ final class MoveBatch {
     return """
         WITH m AS (
           SELECT * FROM %s),
+        ev AS (
+          SELECT * FROM %s),
+        told AS (
+          SELECT DISTINCT move AS ord FROM ev WHERE type = #{progress_type}),
         leased AS (
           SELECT m.ord, s.status FROM m JOIN station_tasks s ON s.id = m.task
            WHERE s.track_id = m.track AND s.run_no = m.completed_run AND s.lease_token = m.lease
@@ -195,13 +201,15 @@ final class MoveBatch {
             FROM m
            WHERE t.id = m.track AND t.version = m.version AND m.ord IN (SELECT ord FROM ok)),
         base AS MATERIALIZED (
-          SELECT project_id, state, count(*) AS n FROM tracks WHERE project_id IN (SELECT project FROM ok) GROUP BY 1, 2),
+          SELECT project_id, state, count(*) AS n FROM tracks
+           WHERE project_id IN (SELECT project FROM ok WHERE ord IN (SELECT ord FROM told)) GROUP BY 1, 2),
         counted AS (
           SELECT i.ord, c.state, sum(c.n)::bigint AS n
             FROM ok i JOIN (
                    SELECT b.project_id AS project, 0 AS ord, b.state, b.n FROM base b
                    UNION ALL SELECT j.project, j.ord, j.new_state, 1 FROM ok j
                    UNION ALL SELECT j.project, j.ord, j.old_state, -1 FROM ok j) c ON c.project = i.project AND c.ord <= i.ord
+           WHERE i.ord IN (SELECT ord FROM told)
            GROUP BY i.ord, c.state
           HAVING sum(c.n) <> 0),
         progress AS (
@@ -225,15 +233,15 @@ final class MoveBatch {
                  CASE WHEN e.type = #{progress_type}
                       THEN e.payload || jsonb_build_object('summary', pr.summary, 'line_state', pr.line_state)
                       ELSE e.payload END, m.at
-            FROM %s JOIN m ON m.ord = e.move JOIN numbered n ON n.ord = e.move JOIN progress pr ON pr.ord = e.move)
+            FROM ev e JOIN m ON m.ord = e.move JOIN numbered n ON n.ord = e.move LEFT JOIN progress pr ON pr.ord = e.move)
         SELECT m.ord, true AS fenced, d.attempts, n.last_seq::bigint AS last_seq, pr.summary, pr.line_state,
                ok.ord IS NULL AND (m.task IS NULL OR m.ord IN (SELECT ord FROM held)) AS lost
           FROM m LEFT JOIN ok USING (ord) LEFT JOIN (SELECT ord, array_agg(attempt) AS attempts FROM done GROUP BY ord) d USING (ord)
                LEFT JOIN numbered n USING (ord) LEFT JOIN progress pr USING (ord)
-         ORDER BY m.ord""".formatted(unnest(PER_MOVE, "", "m", true), claimed,
+         ORDER BY m.ord""".formatted(unnest(PER_MOVE, "", "m", true), unnest(PER_EVENT, "e_", "e", false), claimed,
         TrackSql.leaseHeld("f.node", "f.epoch"), TaskStatus.COMPLETED.wire(), claimed, TrackWrite.QUEUED_COLUMNS,
         TrackWrite.projectEnvironment("m.environment"), TrackWrite.projectPriority("m.priority"), TaskStatus.QUEUED.wire(),
         unnest(PER_TASK, "q_", "q", false), TaskStatus.CANCELLED.wire(), TaskStatus.QUEUED.wire(), claimed,
-        LineState.sqlSummary("state", "n"), LineState.sqlOf("state", "n"), unnest(PER_EVENT, "e_", "e", false));
+        LineState.sqlSummary("state", "n"), LineState.sqlOf("state", "n"));
   }
 }

@@ -201,6 +201,11 @@ public final class TrackWrite {
     return List.of(ids);
   }
 
+  /** Whether the write creates tracks (a fan-out's children): the project's counts change with it. */
+  public boolean createsTracks() {
+    return children;
+  }
+
   /** Appends {@code events} (the last write); a {@code line_progress} among them gets the project's summary after the move. */
   public TrackWrite events(List<NewEvent> events) {
     this.events = List.copyOf(events);

@@ -20,10 +20,14 @@ final class TrackEvents {
 
   /**
    * The events of a move; {@code audit} (the server's audit of the station: verdict, decided_by,
-   * gates) goes on the transition. The {@code line_progress} event gets the project's summary and
-   * line state as the move's statement appends it ({@code TrackWrite}).
+   * gates) goes on the transition. A move that changes the project's counts ({@code countsChange}:
+   * the track's state, or tracks it creates) also has a {@code line_progress}, which gets the
+   * project's summary and line state as the move's statement appends it ({@code TrackWrite},
+   * {@code MoveBatch}). A move from station to station in one state leaves the counts as they were:
+   * it has none (most moves of a line; their summary was half of a move's stored events).
    */
-  static List<NewEvent> of(TrackRow from, DocumentType type, Decision d, String taskId, String interruptId, JsonObject audit) {
+  static List<NewEvent> of(TrackRow from, DocumentType type, Decision d, String taskId, String interruptId, JsonObject audit,
+                           boolean countsChange) {
     List<NewEvent> out = new ArrayList<>();
     String station = type.stations().isEmpty() ? null : type.station(d.stationIndex()).id();
     JsonObject transition = base(from)
@@ -53,7 +57,9 @@ final class TrackEvents {
       out.add(new NewEvent(EventType.PRODUCTION_COMPLETE, base(from).put("outcome", d.to().wire())
           .put("reason", d.reason()).put("at", d.at().toString())));
     }
-    out.add(new NewEvent(EventType.LINE_PROGRESS, new JsonObject().put("project", from.projectId()).put("at", d.at().toString())));
+    if (countsChange) {
+      out.add(new NewEvent(EventType.LINE_PROGRESS, new JsonObject().put("project", from.projectId()).put("at", d.at().toString())));
+    }
     return out;
   }
 

@@ -772,7 +772,7 @@ public final class TrackVerticle extends VerticleBase {
     int keepRun = d.to().atStation() ? runs : -1;
     w.move(move(d, runs, taskId), keepRun);
     String interruptId = d.interrupt() == null ? null : w.interrupt(d.stationIndex(), d.interrupt());
-    w.events(events(d, extra, after, interruptId, taskId, audit));
+    w.events(events(d, extra, after, interruptId, taskId, audit, track.state() != d.to() || w.createsTracks()));
     return w.execute(db).map(r -> !r.completed() ? null
         : moved(d, actor, executor, attempt != null ? attempt : r.attempts().isEmpty() ? null : r.attempts().get(0), runs, taskId,
             r.events()));
@@ -782,11 +782,14 @@ public final class TrackVerticle extends VerticleBase {
     return new Move(d.to(), d.stationIndex(), d.remediationCount(), runs, taskId, d.reason());
   }
 
-  /** The events of a move, in order: {@code extra}, the move's own, {@code after}. */
+  /**
+   * The events of a move, in order: {@code extra}, the move's own, {@code after}; {@code countsChange}
+   * when the move changes the project's counts (the track's state, or tracks it creates).
+   */
   private List<NewEvent> events(Decision d, List<NewEvent> extra, List<NewEvent> after, String interruptId, String taskId,
-                                JsonObject audit) {
+                                JsonObject audit, boolean countsChange) {
     List<NewEvent> events = new ArrayList<>(extra);
-    TrackEvents.of(track, type(), d, taskId, interruptId, audit).forEach(e -> events.add(
+    TrackEvents.of(track, type(), d, taskId, interruptId, audit, countsChange).forEach(e -> events.add(
         EventType.STATION_TRANSITION.equals(e.type())
             ? new NewEvent(e.type(), e.payload().put("node", track.ownerNode()).put("epoch", track.ownerEpoch())) : e));
     events.addAll(after);

@@ -122,6 +122,44 @@ class CompletionTest {
     assertEquals(2, node.production("whole").getJsonObject("summary").getInteger("stabilized"));
   }
 
+  @Test
+  @DisplayName("A move that changes the track's state appends a line_progress with the project's counts; a move between two stations in one state appends none")
+  void progressOnlyWhenTheCountsChange() throws Exception {
+    node = TestNode.start();
+    // The fast line's root document with a second assembly station after the first: one move from assembling to assembling.
+    JsonObject line = new JsonObject(java.nio.file.Files.readString(java.nio.file.Path.of("src/test/resources/lines/fast.json")))
+        .put("name", "relay");
+    JsonObject root = line.getJsonArray("document_types").getJsonObject(0);
+    line.put("document_types", new io.vertx.core.json.JsonArray().add(root));
+    io.vertx.core.json.JsonArray stations = root.getJsonArray("stations");
+    stations.add(2, stations.getJsonObject(1).copy().put("id", "asm2"));
+    Api.Reply created = node.apiAs("admin").post("/api/v1/lines", new JsonObject().put("definition", line).put("note", "two assemblies"));
+    assertEquals(201, created.status(), created.text());
+    node.createProject("relay", "relay");
+    RawExecutor x = new RawExecutor(node, "relay-x", "server", "sim");
+    assertEquals(200, node.api.post("/production/start?project=relay", new JsonObject()).status());
+
+    List<String> said = new java.util.ArrayList<>();
+    for (Optional<JsonObject> task = x.claim(5); task.isPresent(); task = x.claim(1)) {
+      long before = progressEvents("relay");
+      Api.Reply r = x.complete(task.get(), "stabilized");
+      assertEquals(200, r.status(), r.text());
+      said.add(task.get().getString("station") + ":" + (progressEvents("relay") - before));
+    }
+    assertEquals(List.of("bind:1", "asm:0", "asm2:1", "aud:1"), said,
+        "binding → assembling, assembling → assembling (none), assembling → auditing, auditing → stabilized");
+    Row last = node.sql("SELECT payload FROM track_events WHERE project_id = 'relay' AND type = 'line_progress' ORDER BY seq DESC LIMIT 1").get(0);
+    JsonObject view = node.production("relay");
+    assertEquals(view.getJsonObject("summary"), ((JsonObject) last.getValue("payload")).getJsonObject("summary"));
+    assertEquals("complete", ((JsonObject) last.getValue("payload")).getString("line_state"));
+    List<Long> seqs = node.sql("SELECT seq FROM track_events WHERE project_id = 'relay' ORDER BY seq").stream().map(row -> row.getLong(0)).toList();
+    assertEquals(seqs.size(), seqs.get(seqs.size() - 1).intValue(), "the project's events are numbered without a hole: " + seqs);
+  }
+
+  private long progressEvents(String project) {
+    return node.sql("SELECT count(*) FROM track_events WHERE project_id = '" + project + "' AND type = 'line_progress'").get(0).getLong(0);
+  }
+
   /**
    * Starts {@code project} on {@code line} and completes each of its stations with one executor,
    * one at a time, checking after each that the line_progress appended with the move says what the
