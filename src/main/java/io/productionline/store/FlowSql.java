@@ -6,7 +6,7 @@ final class FlowSql {
   /**
    * A line's station tasks touched since {@code $2}, and every open one (without their step, input and
    * result). A task created since is open or ended since: every task that ends (completed, cancelled,
-   * dropped) gets its {@code completed_at}. {@link #ENDED_OR_OPEN} reads them by index, not the line's
+   * dropped) gets its {@code completed_at}. {@link #endedOrOpen} reads them by index, not the line's
    * whole history.
    */
   static final String LINE_TASKS = "SELECT " + TaskSql.columns("t", false, false) + " " + """
@@ -28,7 +28,7 @@ final class FlowSql {
 
   /** Every queued or claimed task of every project: the work in the system now (without step, input and result). */
   static final String OPEN_TASKS = "SELECT " + TaskSql.columns(false, false)
-      + " FROM station_tasks WHERE status IN ('queued', 'claimed') ORDER BY priority DESC, created_at, id";
+      + " FROM station_tasks WHERE " + TaskSql.open("") + " ORDER BY priority DESC, created_at, id";
 
   /** Every track of the projects that have an unfinished track (a project's finished tracks clear or block the rest). */
   static final String ACTIVE_PROJECT_TRACKS = """
@@ -52,13 +52,11 @@ final class FlowSql {
        WHERE capability <> 'manual' AND %s""".formatted(endedOrOpen("", "$1"));
 
   /**
-   * Open, or ended at or after {@code since}: the open tasks' index and the ended tasks' (V004,
+   * Open, or ended at or after {@code since}: the open tasks' index and the ended tasks' (V022,
    * V019), each arm matching one, so the read costs what it returns and not the table's history.
    */
-  static final String ENDED_OR_OPEN = "(%sstatus IN ('queued', 'claimed') OR %scompleted_at >= %s)";
-
   private static String endedOrOpen(String alias, String since) {
-    return ENDED_OR_OPEN.formatted(alias, alias, since);
+    return "(" + TaskSql.open(alias) + " OR " + alias + "completed_at >= " + since + ")";
   }
 
   /** Queued tasks of a capability that an executor takes before the given one (priority, then age). */

@@ -128,6 +128,18 @@ final class TaskSql {
              progress = NULL, progress_message = NULL, available_at =\s""";
 
   /**
+   * An open task (queued or claimed), as a read of every open task (of no one track) says it: the
+   * predicate of the index {@code station_tasks_open} (V022), so that such a read can use that
+   * index. Every task has its track; {@code track_id IS NOT NULL} is there so that the claim, which
+   * asks for queued tasks of no one track, cannot take that index for its own (it read every open
+   * task for each claim after an ANALYZE that saw none open; docs/benchmarks.md). A read of some
+   * tracks' open tasks names them, which implies it.
+   */
+  static String open(String alias) {
+    return "(" + alias + "status IN ('queued', 'claimed') AND " + alias + "track_id IS NOT NULL)";
+  }
+
+  /**
    * A held task, as a read of every held task (of no one executor) says it: the predicate of the
    * index {@code station_tasks_held} (V021), so that such a read can use that index. A claimed task
    * always has its executor; {@code executor_id IS NOT NULL} is there so that a statement naming
