@@ -32,10 +32,7 @@ class HeldTaskPlanTest {
   @BeforeAll
   static void start() {
     node = Plans.nodeWithJobAtWork("held");
-    node.sql("ALTER TABLE station_tasks SET (autovacuum_enabled = false)");
-    // A line's history, and the planner's statistics of it taken when no task was held.
-    Plans.copyTask(node, "held", "'status', 'completed', 'completed_at', now()", 1, 20_000);
-    node.sql("ANALYZE station_tasks");
+    Plans.endedHistoryAnalyzed(node, "held");
     // Then 2,000 tasks at work: 64 executors holding 32 or so each, leases running for an hour.
     Plans.copyTask(node, "held", "'status', 'claimed', 'executor_id', 'x' || (g % " + EXECUTORS + "), 'lease_token', 'l' || g,"
         + " 'lease_expires_at', now() + interval '1 hour', 'claimed_at', now()", 20_001, 20_000 + AT_WORK);

@@ -30,11 +30,7 @@ class QueuePlanTest {
   @BeforeAll
   static void start() {
     node = Plans.nodeWithJobAtWork("queue");
-    node.sql("ALTER TABLE station_tasks SET (autovacuum_enabled = false)");
-    // A line's history, and the planner's statistics of it taken when nothing was open.
-    Plans.copyTask(node, "queue", "'status', 'completed', 'completed_at', now()", 1, 20_000);
-    node.sql("UPDATE station_tasks SET status = 'completed', completed_at = now() WHERE project_id = 'queue' AND item = 1");
-    node.sql("ANALYZE station_tasks");
+    Plans.endedHistoryAnalyzed(node, "queue");
     // Then 2,000 tasks queued for a capability, and 2,000 at work.
     Plans.copyTask(node, "queue", "'status', 'queued', 'capability', 'drill', 'available_at', now() - interval '1 minute',"
         + " 'created_at', now() - interval '1 minute' + g * interval '1 millisecond'", 20_001, 20_000 + QUEUED);

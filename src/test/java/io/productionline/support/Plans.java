@@ -47,6 +47,18 @@ public final class Plans {
   }
 
   /**
+   * {@code project}'s history on a node of {@link #nodeWithJobAtWork}: 20,000 ended copies of its task,
+   * and the task itself ended, analyzed while nothing of the line was open or held (the moment a
+   * table that doubled is analyzed can be such a one); autovacuum off, so the statistics stay.
+   */
+  public static void endedHistoryAnalyzed(TestNode node, String project) {
+    node.sql("ALTER TABLE station_tasks SET (autovacuum_enabled = false)");
+    copyTask(node, project, "'status', 'completed', 'completed_at', now()", 1, 20_000);
+    node.sql("UPDATE station_tasks SET status = 'completed', completed_at = now() WHERE project_id = '" + project + "' AND item = 1");
+    node.sql("ANALYZE station_tasks");
+  }
+
+  /**
    * A node whose planner's statistics only the test refreshes (its table statistics check is off),
    * with one track of {@code project} (line slowjob, document job) at its assembly station, its task
    * queued: the rows a test copies into a line's history.
