@@ -191,7 +191,7 @@ final class MoveBatch {
         dropped AS (
           UPDATE station_tasks s SET status = '%s', cancel_requested = true, completed_at = m.at
             FROM m
-           WHERE s.track_id = m.track AND s.status IN ('%s', '%s') AND s.run_no <> m.keep_run
+           WHERE s.track_id = m.track AND %s AND s.run_no <> m.keep_run
              AND (m.task IS NULL OR s.id <> m.task) AND m.ord IN (SELECT ord FROM ok)),
         moved AS (
           UPDATE tracks t
@@ -241,7 +241,7 @@ final class MoveBatch {
          ORDER BY m.ord""".formatted(unnest(PER_MOVE, "", "m", true), unnest(PER_EVENT, "e_", "e", false), claimed,
         TrackSql.leaseHeld("f.node", "f.epoch"), TaskStatus.COMPLETED.wire(), claimed, TrackWrite.QUEUED_COLUMNS,
         TrackWrite.projectEnvironment("m.environment"), TrackWrite.projectPriority("m.priority"), TaskStatus.QUEUED.wire(),
-        unnest(PER_TASK, "q_", "q", false), TaskStatus.CANCELLED.wire(), TaskStatus.QUEUED.wire(), claimed,
+        unnest(PER_TASK, "q_", "q", false), TaskStatus.CANCELLED.wire(), TaskSql.open("s."),
         LineState.sqlSummary("state", "n"), LineState.sqlOf("state", "n"));
   }
 }

@@ -133,10 +133,12 @@ final class TaskSql {
    * index. Every task has its track; {@code track_id IS NOT NULL} is there so that the claim, which
    * asks for queued tasks of no one track, cannot take that index for its own (it read every open
    * task for each claim after an ANALYZE that saw none open; docs/benchmarks.md). A read of some
-   * tracks' open tasks names them, which implies it.
+   * tracks' open tasks names them, which implies it. The statuses are {@link TaskStatus#open()}'s.
    */
   static String open(String alias) {
-    return "(" + alias + "status IN ('queued', 'claimed') AND " + alias + "track_id IS NOT NULL)";
+    String statuses = java.util.Arrays.stream(TaskStatus.values()).filter(TaskStatus::open).map(st -> "'" + st.wire() + "'")
+        .collect(java.util.stream.Collectors.joining(", "));
+    return "(" + alias + "status IN (" + statuses + ") AND " + alias + "track_id IS NOT NULL)";
   }
 
   /**

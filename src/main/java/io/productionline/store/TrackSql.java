@@ -107,8 +107,8 @@ final class TrackSql {
                   AND EXISTS (SELECT 1 FROM tracks p WHERE p.id = t.parent_track_id AND p.state = 'cancelled'))
               OR (t.state = ANY ($1) AND t.state_entered_at < $2
                   AND NOT EXISTS (SELECT 1 FROM station_tasks k
-                                                      WHERE k.track_id = t.id AND k.run_no = t.runs AND k.status IN ('queued', 'claimed'))))
-       ORDER BY t.created_at""";
+                                                      WHERE k.track_id = t.id AND k.run_no = t.runs AND %s)))
+       ORDER BY t.created_at""".formatted(TaskSql.open("k."));
 
   static final String SUMMARY = "SELECT state, count(*) AS n FROM tracks WHERE project_id = $1 GROUP BY state";
 

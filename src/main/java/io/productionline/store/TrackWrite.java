@@ -347,8 +347,8 @@ public final class TrackWrite {
       parts.add("""
           dropped AS (
             UPDATE station_tasks SET status = '%s', cancel_requested = true, completed_at = #{at}
-             WHERE track_id = #{track} AND status IN ('%s', '%s') AND run_no <> #{keep_run}%s AND %s)""".formatted(
-          TaskStatus.CANCELLED.wire(), TaskStatus.QUEUED.wire(), TaskStatus.CLAIMED.wire(),
+             WHERE track_id = #{track} AND %s AND run_no <> #{keep_run}%s AND %s)""".formatted(
+          TaskStatus.CANCELLED.wire(), TaskSql.open(""),
           completion != null ? " AND id <> ALL (#{completed}::text[])" : "", gate));
       parts.add("""
           moved AS (
