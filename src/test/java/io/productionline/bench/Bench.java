@@ -63,7 +63,8 @@ public final class Bench {
                                    instead of PL_PG_URL (default postgresql://postgres@127.0.0.1:5432/test)
         --synchronous-commit on|off  with --embedded: that server's synchronous_commit replaced (to measure its cost)
         --jfr, --jfr-settings F    Flight Recorder on the server (window A; window B in its own file)
-        --poll-window S            window B, the line run while GET /production is polled (4; 2 with --quick)
+        --poll-window S            window B's polled time: slices of 1 s with GET /production polled, each followed
+                                   by one unpolled (the control), S of each (4; 2 with --quick)
         --compare                  the throughput phase, then the peers' run and the ratios to them
         --peers-skip LIST          with --compare: peers left out (jobrunr, pgbench), as the peers' script's --skip
         --ready-seconds S          how long the server may take to start (120)
@@ -73,6 +74,8 @@ public final class Bench {
 
   /** Stations of a bench line's document type: as many as a line may have ({@code LineValidator.MAX_STATIONS}). */
   static final int STATIONS = io.productionline.line.LineValidator.MAX_STATIONS;
+  /** The tasks a second a throughput phase's line is sized to last at: twice what the line does on this machine. */
+  static final int LASTING_RATE = 10_000;
 
   private static final Set<String> ALL = new LinkedHashSet<>(List.of("throughput", "pickup", "events", "scale-tracks", "scale-queue",
       "scale-executors", "floor"));
@@ -243,15 +246,16 @@ public final class Bench {
         int batch = Integer.parseInt(opts.getOrDefault("batch", "1"));
         // The warm-up runs the hot paths, and polls GET /production for 5 s with the line still moving: otherwise the
         // view's and the forecast's code is compiled in the first measured window B, and the compiler's threads (a
-        // quarter of a core) are counted against the polling. Its line lasts that long at 4,000 tasks/s.
+        // quarter of a core) are counted against the polling. Its line lasts that long at LASTING_RATE.
         int warmS = Math.max(1, warmup - 1);
-        new Throughput(this, load, 64, "warm", 8, chained, batch).run((int) Math.ceil(4000.0 * (warmS + 1 + 5) / STATIONS), warmS, 1, 5);
+        new Throughput(this, load, 64, "warm", 8, chained, batch).run((int) Math.ceil((double) LASTING_RATE * (warmS + 1 + 2 * 5) / STATIONS), warmS, 1, 5);
         double pollWindow = Double.parseDouble(opts.getOrDefault("poll-window", quick ? "2" : "4"));
         JsonArray runs = new JsonArray();
         for (int n : ns) {
-          // Enough tracks for the line to last the run (3 s, window A, window B) at 4,000 tasks/s: each track is STATIONS tasks.
-          // With fewer, the N = 16 line ran dry in window B and its tasks/s while polled read 0.
-          int lasting = (int) Math.ceil(4000 * (3 + window + pollWindow) / STATIONS);
+          // Enough tracks for the line to last the run (3 s, window A, window B: twice the poll window) at LASTING_RATE
+          // tasks/s: each track is STATIONS tasks. With fewer, the line runs dry in window B and its tasks/s while polled
+          // reads low (sized at 4,000 a second until 2026-12-07, the N = 16 line of a 4,600 tasks/s run ran out in B).
+          int lasting = (int) Math.ceil(LASTING_RATE * (3 + window + 2 * pollWindow) / STATIONS);
           runs.add(new Throughput(this, load, n, "tp" + n, tracksPerProject, chained, batch)
               .run(Math.max(lasting, Math.max(4 * n, 2 * n * batch)), 3, window, pollWindow));
         }
