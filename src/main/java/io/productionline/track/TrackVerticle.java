@@ -796,7 +796,15 @@ public final class TrackVerticle extends VerticleBase {
     return events;
   }
 
-  /** A move whose events were appended ({@code published}): the track's new row, and the move's log line. */
+  /**
+   * A move whose events were appended ({@code published}): the track's new row, and the move's log
+   * line. A change of the track's state, and a station run again in the same state (a retry, a
+   * remediation's audit), are logged at INFO with their structured fields; a move on to the next
+   * station in the same state (one assembly station to the next) at DEBUG: its
+   * {@code station_transition} event is the record, and a line of many assembly stations at a few
+   * thousand tasks a second would otherwise write a log line a task (docs/benchmarks.md, "A log line
+   * a state change").
+   */
   private Written moved(Decision d, String actor, String executor, Integer attempt, int runs, String taskId, List<JsonObject> published) {
     Instant now = d.at();
     DocumentType type = type();
@@ -805,20 +813,29 @@ public final class TrackVerticle extends VerticleBase {
         runs, taskId, d.reason(), before.version() + 1, before.ownerNode(), before.ownerEpoch(), before.replaces(), before.createdAt(), now,
         d.to().terminal() ? now : null, before.parentTrackId(), before.fanOutRound(),
         before.fanOutIndex(), before.fanOutItem());
-    Map<String, Object> fields = new LinkedHashMap<>();
-    fields.put("event", "transition");
-    fields.put("track_id", trackId);
-    fields.put("project", before.projectId());
-    fields.put("document_type", before.documentType());
-    fields.put("station", type.station(d.stationIndex()).id());
-    fields.put("from", d.from().wire());
-    fields.put("to", d.to().wire());
-    fields.put("executor", executor);
-    fields.put("attempt", attempt);
-    fields.put("actor", actor);
-    fields.put("reason", d.reason());
-    log.info("{} / {}: moved {} -> {} at {} (track {})", before.projectId(), before.documentType(), d.from().wire(), d.to().wire(),
-        type.station(d.stationIndex()).id(), trackId, net.logstash.logback.argument.StructuredArguments.entries(fields));
+    boolean onward = d.from() == d.to() && d.stationIndex() != before.stationIndex();
+    if (onward ? log.isDebugEnabled() : log.isInfoEnabled()) {
+      Map<String, Object> fields = new LinkedHashMap<>();
+      fields.put("event", "transition");
+      fields.put("track_id", trackId);
+      fields.put("project", before.projectId());
+      fields.put("document_type", before.documentType());
+      fields.put("station", type.station(d.stationIndex()).id());
+      fields.put("from", d.from().wire());
+      fields.put("to", d.to().wire());
+      fields.put("executor", executor);
+      fields.put("attempt", attempt);
+      fields.put("actor", actor);
+      fields.put("reason", d.reason());
+      String message = "{} / {}: moved {} -> {} at {} (track {})";
+      Object[] args = {before.projectId(), before.documentType(), d.from().wire(), d.to().wire(), type.station(d.stationIndex()).id(),
+          trackId, net.logstash.logback.argument.StructuredArguments.entries(fields)};
+      if (onward) {
+        log.debug(message, args);
+      } else {
+        log.info(message, args);
+      }
+    }
     return new Written(next, published);
   }
 

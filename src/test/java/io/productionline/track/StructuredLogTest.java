@@ -143,4 +143,38 @@ class StructuredLogTest {
     assertEquals(java.util.Set.of(tasks.getJsonObject(0).getString("task_id"), tasks.getJsonObject(1).getString("task_id")), logged,
         "every claimed task is named once: " + claims);
   }
+
+  @Test
+  @DisplayName("every change of a track's state is an INFO line; a move on to the next assembly station is a DEBUG line")
+  void stateChangesAtInfoOnwardMovesAtDebug() {
+    node.createProject("onw", "onward");
+    node.executor("e1");
+    node.api.post("/production/start?project=onw&doc=doc", new JsonObject());
+    node.awaitProduction("onw", p -> TestNode.allTracks(p, "stabilized"), Duration.ofSeconds(30));
+    assertEquals(List.of("queued -> binding at bind", "binding -> assembling at asm1", "assembling -> auditing at aud",
+        "auditing -> stabilized at aud"), moves("onw"), "each state change once, and not the move from asm1 to asm2");
+
+    Logger track = logger(TrackVerticle.class);
+    ch.qos.logback.classic.Level was = track.getLevel();
+    track.setLevel(ch.qos.logback.classic.Level.DEBUG);
+    try {
+      node.createProject("onw2", "onward");
+      node.api.post("/production/start?project=onw2&doc=doc", new JsonObject());
+      node.awaitProduction("onw2", p -> TestNode.allTracks(p, "stabilized"), Duration.ofSeconds(30));
+    } finally {
+      track.setLevel(was);
+    }
+    JsonObject onward = json().stream().filter(j -> "transition".equals(j.getString("event")) && "onw2".equals(j.getString("project"))
+        && "asm2".equals(j.getString("station"))).findFirst().orElseThrow(() -> new AssertionError("no line for the move to asm2: " + json()));
+    assertEquals("DEBUG", onward.getString("level"));
+    assertEquals("assembling", onward.getString("from"));
+    assertEquals("assembling", onward.getString("to"));
+    assertEquals("e1", onward.getString("executor"), onward.encode());
+  }
+
+  /** The transition lines of {@code project}, as "from -> to at station", in order. */
+  private List<String> moves(String project) {
+    return json().stream().filter(j -> "transition".equals(j.getString("event")) && project.equals(j.getString("project")))
+        .map(j -> j.getString("from") + " -> " + j.getString("to") + " at " + j.getString("station")).toList();
+  }
 }
