@@ -105,10 +105,6 @@ final class Contract {
     }
   }
 
-  OpenAPIContract openapi() {
-    return contract;
-  }
-
   /** The request body schema of an operation, as written in the document. */
   JsonObject requestBodySchema(String operationId) {
     var op = contract.operation(operationId);
