@@ -5,6 +5,7 @@ import static io.productionline.store.TrackRepository.utc;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
@@ -208,13 +209,26 @@ public final class TaskRepository {
     });
   }
 
-  public Future<List<Requeued>> requeueLost(SqlClient db, List<String> deadExecutors, Instant now) {
+  /**
+   * Lost work with attempts left, queued again; in the caller's transaction, whose reads of the
+   * tasks at work then go by index ({@link TaskSql#BY_INDEX}).
+   */
+  public Future<List<Requeued>> requeueLost(SqlClient tx, List<String> deadExecutors, Instant now) {
+    return byIndex(tx).compose(v -> requeue(tx, deadExecutors, now));
+  }
+
+  private Future<List<Requeued>> requeue(SqlClient db, List<String> deadExecutors, Instant now) {
     return db.preparedQuery(TaskSql.REQUEUE_LOST).execute(Tuple.tuple().addOffsetDateTime(utc(now)).addArrayOfString(deadExecutors.toArray(String[]::new)))
         .map(rows -> all(rows, r -> new Requeued(r.getString("id"), r.getString("track_id"), r.getString("project_id"),
             r.getInteger("attempt"), r.getString("capability"), TrackRow.instant(r, "available_at"), r.getString("lost_by"))));
   }
 
-  public Future<List<Exhausted>> exhausted(SqlClient db, List<String> deadExecutors, Instant now) {
+  /** Lost work with no attempts left; in the caller's transaction, as {@link #requeueLost}. */
+  public Future<List<Exhausted>> exhausted(SqlClient tx, List<String> deadExecutors, Instant now) {
+    return byIndex(tx).compose(v -> exhaustedOf(tx, deadExecutors, now));
+  }
+
+  private Future<List<Exhausted>> exhaustedOf(SqlClient db, List<String> deadExecutors, Instant now) {
     return db.preparedQuery(TaskSql.EXHAUSTED).execute(Tuple.tuple().addOffsetDateTime(utc(now)).addArrayOfString(deadExecutors.toArray(String[]::new)))
         .map(rows -> all(rows, r -> new Exhausted(r.getString("id"), r.getString("track_id"), r.getString("project_id"),
             r.getInteger("attempt"), r.getString("lease_token"), r.getString("executor_id"), Boolean.TRUE.equals(r.getBoolean("lease_ran_out")))));
@@ -225,8 +239,14 @@ public final class TaskRepository {
     return db.preparedQuery(TaskSql.DROP).execute(Tuple.of(taskId, leaseToken, utc(now))).map(rows -> rows.rowCount() == 1);
   }
 
-  public Future<List<String>> holders(SqlClient db) {
-    return db.preparedQuery(TaskSql.HOLDERS).execute().map(rows -> all(rows, r -> r.getString(0)));
+  /** The executors holding work, read by index ({@link TaskSql#BY_INDEX}) in a transaction of its own. */
+  public Future<List<String>> holders(Pool pool) {
+    return pool.withTransaction(tx -> byIndex(tx).compose(v -> tx.preparedQuery(TaskSql.HOLDERS).execute())
+        .map(rows -> all(rows, r -> r.getString(0))));
+  }
+
+  private static Future<Void> byIndex(SqlClient tx) {
+    return tx.query(TaskSql.BY_INDEX).execute().mapEmpty();
   }
 
   public Future<Map<String, Integer>> queueDepth(SqlClient db) {

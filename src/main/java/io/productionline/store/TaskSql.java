@@ -278,6 +278,21 @@ final class TaskSql {
 
   static final String HOLDERS = "SELECT DISTINCT executor_id FROM station_tasks WHERE " + held("");
 
+  /**
+   * The rescue sweep's reads of the tasks at work ({@link #HOLDERS}, {@link #REQUEUE_LOST},
+   * {@link #EXHAUSTED}) go through the index of held tasks entry by entry, in the transaction this
+   * is run in, not as a bitmap. Every claim adds an entry to that index and every completion leaves
+   * one behind, pointing at a task no longer held, until a vacuum removes it. A bitmap scan reads the
+   * task of every such entry at every sweep, so a sweep that found nothing read the rows of every task
+   * completed since the last vacuum: 146,000 of them and 100–160 ms for each of the three reads, every
+   * 2 s, a tenth of the machine on a busy line. An index scan marks each such entry dead in the index
+   * the first time it reads its task, and later sweeps step over it without reading the row: 0.3 ms
+   * (docs/benchmarks.md, "A sweep that read every task completed since the last vacuum"). Sequential
+   * scans are off too: statistics taken while most of a young table was at work would otherwise make
+   * one the cheaper plan, and it reads every task.
+   */
+  static final String BY_INDEX = "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off";
+
   static final String QUEUE_DEPTH = """
       SELECT capability, count(*) AS n FROM station_tasks WHERE status = 'queued' GROUP BY capability""";
 
