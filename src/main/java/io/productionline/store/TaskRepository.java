@@ -103,12 +103,12 @@ public final class TaskRepository {
       t.addArrayOfString(capabilities.toArray(String[]::new));
     }
     t.addString(environment);
-    // Tasks of any line: a statement for each limit, whose plan each connection keeps.
-    boolean next = line == null && max <= TaskSql.MAX_NEXT;
+    // One task of any line: the statement whose plan each connection keeps.
+    boolean next = max == 1 && line == null;
     if (!next) {
       t.addString(line).addInteger(max);
     }
-    String sql = next ? TaskSql.claimNext(one, max) : (one ? TaskSql.CLAIM_ONE : TaskSql.CLAIM);
+    String sql = next ? (one ? TaskSql.CLAIM_ONE_NEXT : TaskSql.CLAIM_NEXT) : (one ? TaskSql.CLAIM_ONE : TaskSql.CLAIM);
     return db.preparedQuery(sql).execute(t).map(rows -> {
       List<TaskRow> claimed = all(rows, TaskRow::of);
       claimed.sort(CLAIM_ORDER);

@@ -82,49 +82,21 @@ final class TaskSql {
    * a single-task claim spent 0.375 ms planning against 0.10 executing, and a task's pick-up by a
    * waiting executor waited for it (docs/benchmarks.md, "One task's claim planned once").
    */
-  static final String CLAIM_NEXT = claim("= ANY ($5)", 1);
+  static final String CLAIM_NEXT = claim("= ANY ($5)", false);
 
   /** {@link #CLAIM_NEXT} for an executor of one capability ({@code $5}, a text), as {@link #CLAIM_ONE}. */
-  static final String CLAIM_ONE_NEXT = claim("= $5", 1);
-
-  /** The most tasks a claim of any line has its limit written in for ({@link #claimNext}). */
-  static final int MAX_NEXT = 64;
-
-  private static final String[] CLAIMS_NEXT = new String[MAX_NEXT + 1];
-  private static final String[] CLAIMS_ONE_NEXT = new String[MAX_NEXT + 1];
-
-  static {
-    for (int k = 1; k <= MAX_NEXT; k++) {
-      CLAIMS_NEXT[k] = claim("= ANY ($5)", k);
-      CLAIMS_ONE_NEXT[k] = claim("= $5", k);
-    }
-  }
-
-  /**
-   * {@link #CLAIM_NEXT} of up to {@code max} tasks (1 to {@link #MAX_NEXT}), one statement for each
-   * limit, written in: planned once per connection and kept, as the claim of one task is. With the
-   * limit a parameter, PostgreSQL planned a batched claim again at every call (0.6 ms of each claim
-   * of 32 on a busy line; docs/benchmarks.md, "A sweep that read every task completed since the
-   * last vacuum").
-   */
-  static String claimNext(boolean oneCapability, int max) {
-    if (max < 1 || max > MAX_NEXT) {
-      throw new IllegalArgumentException("a claim of any line takes 1 to " + MAX_NEXT + " tasks, not " + max);
-    }
-    return (oneCapability ? CLAIMS_ONE_NEXT : CLAIMS_NEXT)[max];
-  }
+  static final String CLAIM_ONE_NEXT = claim("= $5", false);
 
   private static String claim(String capability) {
-    return claim(capability, null);
+    return claim(capability, true);
   }
 
   /**
    * The claim statement, the queued task's capability matched by {@code capability} ({@code $5});
-   * {@code limit} null: limited to the line {@code $7} (when not null) and to {@code $8} tasks, else
-   * to {@code limit} tasks of any line.
+   * {@code general}: limited to the line {@code $7} (when not null) and to {@code $8} tasks, else
+   * to one task of any line.
    */
-  private static String claim(String capability, Integer limit) {
-    boolean general = limit == null;
+  private static String claim(String capability, boolean general) {
     String line = general ? "\n          AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM projects p WHERE p.id = q.project_id AND p.line = $7))" : "";
     return """
         UPDATE station_tasks t
@@ -142,7 +114,7 @@ final class TaskSql {
                 ORDER BY q.priority DESC, q.created_at, q.id
                 LIMIT %s
                 FOR UPDATE SKIP LOCKED))
-        RETURNING t.*""".formatted(capability, line, general ? "$8" : limit.toString());
+        RETURNING t.*""".formatted(capability, line, general ? "$8" : "1");
   }
 
   /**
