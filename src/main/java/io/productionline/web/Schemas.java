@@ -27,8 +27,8 @@ import java.util.stream.Collectors;
  *
  * <p>The validator is networknt's json-schema-validator, compiled once a schema: a completion's
  * body is checked in about half a microsecond, where vertx-json-schema's validator (which
- * vertx-openapi uses to load the contract) took 8 to 15 and was a seventh of the server's CPU on a
- * busy line (docs/benchmarks.md, "A log line a state change, and a body checked in half a
+ * vertx-openapi uses to load the contract) took 8 to 15 µs and was a seventh of the server's CPU
+ * on a busy line (docs/benchmarks.md, "A log line a state change, a body checked in half a
  * microsecond"). A body is first only asked whether it matches; its findings are collected only
  * when it does not.
  *
