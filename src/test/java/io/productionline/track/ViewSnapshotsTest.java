@@ -41,8 +41,15 @@ class ViewSnapshotsTest {
 
     // The first read of the project is still on its way when the claim of that task is heard.
     Promise<Optional<ProductionView.Rows>> firstRead = Promise.promise();
-    ViewSnapshots kept = new ViewSnapshots(node.node.services(), id -> firstRead.future());
+    Promise<Void> asked = Promise.promise();
+    ViewSnapshots kept = new ViewSnapshots(node.node.services(), id -> {
+      asked.tryComplete();
+      return firstRead.future();
+    });
     var reading = kept.rows("late");
+    // The read has looked at the project's head and asked for its rows: it is on its way (a claim heard before that,
+    // with no read of the project begun, has nobody to tell, and the read that begins after it sees the claim).
+    asked.future().await();
     node.sql("UPDATE station_tasks SET status = 'claimed', executor_id = 'late-x', lease_token = 'late-lease',"
         + " lease_expires_at = now() + interval '10 minutes', claimed_at = now() WHERE id = '" + task.id() + "'");
     kept.executorStatus(new JsonObject().put("status", "busy").put("current_task", task.id()));
