@@ -195,8 +195,11 @@ public final class ProductionView {
     Future<JsonObject> reading;
     JsonObject last;
     synchronized (this) {
-      long clockAge = floorLast == null ? 0 : Math.abs(java.time.Duration.between(floorClock, s.clock.instant()).toMillis());
-      if (floorReading == null && (floorLast == null || now - floorAt >= FLOOR_MS * 1_000_000 || clockAge >= FLOOR_MS)) {
+      // How far the node's clock moved apart from the monotonic one since the last read (a clock set, a test's clock
+      // moved): not the read's age, which alone made every view a second after a read wait for the next one.
+      long clockMoved = floorLast == null ? 0
+          : Math.abs(java.time.Duration.between(floorClock, s.clock.instant()).toMillis() - (now - floorAt) / 1_000_000);
+      if (floorReading == null && (floorLast == null || now - floorAt >= FLOOR_MS * 1_000_000 || clockMoved >= FLOOR_MS)) {
         Instant clockAt = s.clock.instant();
         Future<JsonObject> f = floor();
         floorReading = f;
@@ -213,7 +216,7 @@ public final class ProductionView {
       }
       reading = floorReading;
       last = floorLast;
-      if (last != null && now - floorAt < FLOOR_STALE_MS * 1_000_000 && clockAge < FLOOR_MS) {
+      if (last != null && now - floorAt < FLOOR_STALE_MS * 1_000_000 && clockMoved < FLOOR_MS) {
         return Future.succeededFuture(last.copy());
       }
     }
