@@ -179,26 +179,37 @@ public final class LineAnalytics {
     return ageMs < CACHE_MS && clockMs < CACHE_MS;
   }
 
+  /** What a forecast is made from that PostgreSQL holds: the open tasks, the active projects' tracks, recent completions. */
+  private record LineReads(List<TaskRow> open, List<TrackRow> tracks, List<FlowRepository.Completed> recent) {
+  }
+
   /**
    * A forecast made now from what PostgreSQL and Redis hold. The replay runs on a worker thread:
    * with thousands of tracks it takes longer than an event loop may be held.
    */
   public Future<Snapshot> forecastNow() {
     long started = System.nanoTime();
-    Future<List<TaskRow>> open = flow.openTasks(s.reads);
-    Future<List<TrackRow>> tracks = flow.activeProjectTracks(s.reads);
-    Future<List<FlowRepository.Completed>> recent = flow.recentCompleted(s.reads, SAMPLES);
+    // The line's three big reads go one after another on one connection of the operators' pool (pipelined, so no
+    // more round trips): at the same time, they took every connection of it and the small reads of the line views
+    // (a project's head, a catch-up) waited behind them.
+    Future<LineReads> read = s.reads.withConnection(db -> {
+      Future<List<TaskRow>> open = flow.openTasks(db);
+      Future<List<TrackRow>> tracks = flow.activeProjectTracks(db);
+      Future<List<FlowRepository.Completed>> recent = flow.recentCompleted(db, SAMPLES);
+      return Future.all(open, tracks, recent).map(x -> new LineReads(open.result(), tracks.result(), recent.result()));
+    });
     Future<List<JsonObject>> live = executors.list();
-    return Future.all(open, tracks, recent, live).compose(all -> {
-      List<String> ids = tracks.result().stream().map(TrackRow::projectId).distinct().toList();
+    return Future.all(read, live).compose(all -> {
+      LineReads r = read.result();
+      List<String> ids = r.tracks().stream().map(TrackRow::projectId).distinct().toList();
       return s.lines.linesOf(s.reads, s.projects, ids).compose(projects -> offLoop(() -> {
         Instant now = s.clock.instant();
-        StationTimes times = new StationTimes(recent.result(), defaultStationMs);
-        Forecast.Input input = input(now, open.result(), tracks.result(), projects, live.result(), times);
+        StationTimes times = new StationTimes(r.recent(), defaultStationMs);
+        Forecast.Input input = input(now, r.open(), r.tracks(), projects, live.result(), times);
         long heard = changes.get();
         Forecast.Result result = Forecast.run(input);
         // Made when the replay is done: what it cost (the spacing of forecastForView) includes the replay itself.
-        return new Snapshot(now, System.nanoTime(), heard, input, result, times, open.result(), QueueOrder.of(open.result()), live.result());
+        return new Snapshot(now, System.nanoTime(), heard, input, result, times, r.open(), QueueOrder.of(r.open()), live.result());
       }));
     }).onSuccess(snap -> {
       synchronized (this) {

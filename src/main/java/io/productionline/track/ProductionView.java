@@ -120,29 +120,44 @@ public final class ProductionView {
 
   /** A project's rows read whole from PostgreSQL; empty when there is no such project. */
   public Future<java.util.Optional<Rows>> read(String projectId) {
-    return inOneSnapshot(s, db -> s.projects.find(db, projectId).compose(p -> {
-      if (p.isEmpty()) {
-        return Future.succeededFuture(java.util.Optional.<Rows>empty());
-      }
-      return s.tracks.head(db, projectId).compose(head -> {
-        long seq = head.orElseThrow().lastSeq();
-        Future<List<TrackRow>> tracks = s.tracks.ofProject(db, projectId);
-        Future<List<TaskRow>> tasks = s.tasks.viewOfProject(db, projectId);
-        Future<List<InterruptRow>> interrupts = s.interrupts.openOfProject(db, projectId);
-        return Future.all(tracks, tasks, interrupts).map(x -> java.util.Optional.of(
-            new Rows(p.get(), seq, tracks.result(), tasks.result(), interrupts.result())));
-      });
-    }));
+    // All five reads go out at once (pipelined, one round trip); a project that is not there has no rows either.
+    return inOneSnapshot(s, db -> {
+      Future<java.util.Optional<ProjectRow>> project = s.projects.find(db, projectId);
+      Future<java.util.Optional<io.productionline.store.TrackRepository.Head>> head = s.tracks.head(db, projectId);
+      Future<List<TrackRow>> tracks = s.tracks.ofProject(db, projectId);
+      Future<List<TaskRow>> tasks = s.tasks.viewOfProject(db, projectId);
+      Future<List<InterruptRow>> interrupts = s.interrupts.openOfProject(db, projectId);
+      return Future.all(List.of(project, head, tracks, tasks, interrupts)).map(x -> project.result().isEmpty()
+          ? java.util.Optional.<Rows>empty()
+          : java.util.Optional.of(new Rows(project.result().get(), head.result().orElseThrow().lastSeq(), tracks.result(), tasks.result(),
+              interrupts.result())));
+    });
   }
 
   /**
    * Runs {@code reads} on one connection of the operators' pool in one read-only snapshot
    * (REPEATABLE READ), so the rows they return belong to one moment: the project's {@code last_seq}
    * and every row read with it, nothing committed after it.
+   *
+   * <p>The {@code BEGIN} goes out with the first reads, pipelined on the connection, rather than
+   * being waited for (and then the isolation level) as a transaction of the pool begins: on a busy
+   * machine each round trip was 20–75 ms of a line view's read (docs/benchmarks.md).
    */
   static <T> Future<T> inOneSnapshot(Services s, java.util.function.Function<io.vertx.sqlclient.SqlConnection, Future<T>> reads) {
-    return s.reads.withTransaction(conn -> conn.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute()
-        .compose(v -> reads.apply(conn)));
+    return s.reads.withConnection(conn -> {
+      Future<?> begin = conn.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute();
+      Future<T> read;
+      try {
+        read = reads.apply(conn);
+      } catch (RuntimeException e) {
+        read = Future.failedFuture(e);
+      }
+      Future<T> done = read;
+      // The connection goes back to the pool only with the transaction ended, whatever the reads did.
+      return Future.all(begin, done).transform(ar -> conn.query(ar.succeeded() ? "COMMIT" : "ROLLBACK").execute()
+          .transform(end -> ar.failed() ? Future.failedFuture(ar.cause())
+              : end.failed() ? Future.failedFuture(end.cause()) : Future.succeededFuture(done.result())));
+    });
   }
 
   /** The view rendered from rows read whole from PostgreSQL now (what the kept rows must always equal). */

@@ -302,34 +302,35 @@ final class ViewSnapshots {
 
     private Future<Optional<Rows>> catchUp(io.vertx.sqlclient.SqlClient db, Rows old, Set<String> marked) {
       Future<Head> head = s.tracks.head(db, projectId).map(h -> h.orElseThrow(() -> Refusal.notFound("no project " + projectId)));
-      return head.compose(h -> {
+      // Asked with the head, not after it (one round trip): in this snapshot the events after the rows' last_seq are
+      // those up to the head read with them. Bounded, so that a gap too long to catch up on is not read through.
+      Future<List<String>> changed = s.tracks.changedSince(db, projectId, old.lastSeq(), old.lastSeq() + MAX_CATCH_UP + 1);
+      return Future.all(head, changed).compose(read -> {
+        Head h = head.result();
+        List<String> ids = changed.result();
         if (!Objects.equals(h.lineVersion(), old.project().lineVersion()) || h.lastSeq() - old.lastSeq() > MAX_CATCH_UP) {
           return Future.succeededFuture(Optional.<Rows>empty());
         }
-        Future<List<String>> changed = h.lastSeq() > old.lastSeq()
-            ? s.tracks.changedSince(db, projectId, old.lastSeq(), h.lastSeq()) : Future.succeededFuture(List.of());
-        return changed.compose(ids -> {
-          if (!old.tracks().stream().map(TrackRow::id).collect(java.util.stream.Collectors.toSet()).containsAll(ids)) {
-            return Future.succeededFuture(Optional.<Rows>empty()); // a new track: its place among the others is the database's order
-          }
-          Set<String> touched = new HashSet<>(ids);
-          touched.addAll(marked);
-          if (touched.isEmpty()) {
-            return Future.succeededFuture(Optional.of(new Rows(old.project(), h.lastSeq(), old.tracks(), old.tasks(), old.interrupts())));
-          }
-          Future<List<TrackRow>> tracks = s.tracks.ofIds(db, touched);
-          Future<List<TaskRow>> tasks = s.tasks.viewOfTracks(db, List.copyOf(touched));
-          Future<List<io.productionline.store.InterruptRepository.InterruptRow>> interrupts = s.interrupts.openOfProject(db, projectId);
-          return Future.all(tracks, tasks, interrupts).map(x -> {
-            Map<String, TrackRow> fresh = new HashMap<>();
-            tracks.result().forEach(t -> fresh.put(t.id(), t));
-            List<TrackRow> allTracks = new ArrayList<>(old.tracks().size());
-            old.tracks().forEach(t -> allTracks.add(fresh.getOrDefault(t.id(), t)));
-            List<TaskRow> allTasks = new ArrayList<>(old.tasks().size() + tasks.result().size());
-            old.tasks().stream().filter(t -> !touched.contains(t.trackId())).forEach(allTasks::add);
-            allTasks.addAll(tasks.result());
-            return Optional.of(new Rows(old.project(), h.lastSeq(), List.copyOf(allTracks), List.copyOf(allTasks), interrupts.result()));
-          });
+        if (!old.tracks().stream().map(TrackRow::id).collect(java.util.stream.Collectors.toSet()).containsAll(ids)) {
+          return Future.succeededFuture(Optional.<Rows>empty()); // a new track: its place among the others is the database's order
+        }
+        Set<String> touched = new HashSet<>(ids);
+        touched.addAll(marked);
+        if (touched.isEmpty()) {
+          return Future.succeededFuture(Optional.of(new Rows(old.project(), h.lastSeq(), old.tracks(), old.tasks(), old.interrupts())));
+        }
+        Future<List<TrackRow>> tracks = s.tracks.ofIds(db, touched);
+        Future<List<TaskRow>> tasks = s.tasks.viewOfTracks(db, List.copyOf(touched));
+        Future<List<io.productionline.store.InterruptRepository.InterruptRow>> interrupts = s.interrupts.openOfProject(db, projectId);
+        return Future.all(tracks, tasks, interrupts).map(x -> {
+          Map<String, TrackRow> fresh = new HashMap<>();
+          tracks.result().forEach(t -> fresh.put(t.id(), t));
+          List<TrackRow> allTracks = new ArrayList<>(old.tracks().size());
+          old.tracks().forEach(t -> allTracks.add(fresh.getOrDefault(t.id(), t)));
+          List<TaskRow> allTasks = new ArrayList<>(old.tasks().size() + tasks.result().size());
+          old.tasks().stream().filter(t -> !touched.contains(t.trackId())).forEach(allTasks::add);
+          allTasks.addAll(tasks.result());
+          return Optional.of(new Rows(old.project(), h.lastSeq(), List.copyOf(allTracks), List.copyOf(allTasks), interrupts.result()));
         });
       });
     }
