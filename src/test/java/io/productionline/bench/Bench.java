@@ -224,6 +224,10 @@ public final class Bench {
     // The bench's executors on epoll, as the reference executor's (ExecutorCommand): they share the cores with the server.
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setPreferNativeTransport(true));
     Load load = new Load(vertx, port, Tokens.withSecret(vertx, secret), 2048);
+    // The operator polling GET /production is a browser on its own thread, not a call queued on the executors' event
+    // loops behind their batches (there it waited up to 70 ms in the bench itself, with the server's answer long sent).
+    Vertx operatorVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setPreferNativeTransport(true));
+    Load operator = new Load(operatorVertx, port, Tokens.withSecret(operatorVertx, secret), 4);
     JsonObject result = new JsonObject()
         .put("bench", "production-line").put("label", opts.getOrDefault("label", "")).put("at", Instant.now().toString())
         .put("machine", new JsonObject().put("cores", Runtime.getRuntime().availableProcessors())
@@ -248,7 +252,7 @@ public final class Bench {
         // view's and the forecast's code is compiled in the first measured window B, and the compiler's threads (a
         // quarter of a core) are counted against the polling. Its line lasts that long at LASTING_RATE.
         int warmS = Math.max(1, warmup - 1);
-        new Throughput(this, load, 64, "warm", 8, chained, batch).run((int) Math.ceil((double) LASTING_RATE * (warmS + 1 + 2 * 5) / STATIONS), warmS, 1, 5);
+        new Throughput(this, load, operator, 64, "warm", 8, chained, batch).run((int) Math.ceil((double) LASTING_RATE * (warmS + 1 + 2 * 5) / STATIONS), warmS, 1, 5);
         double pollWindow = Double.parseDouble(opts.getOrDefault("poll-window", quick ? "2" : "4"));
         JsonArray runs = new JsonArray();
         for (int n : ns) {
@@ -256,7 +260,7 @@ public final class Bench {
           // tasks/s: each track is STATIONS tasks. With fewer, the line runs dry in window B and its tasks/s while polled
           // reads low (sized at 4,000 a second until 2026-12-07, the N = 16 line of a 4,600 tasks/s run ran out in B).
           int lasting = (int) Math.ceil(LASTING_RATE * (3 + window + 2 * pollWindow) / STATIONS);
-          runs.add(new Throughput(this, load, n, "tp" + n, tracksPerProject, chained, batch)
+          runs.add(new Throughput(this, load, operator, n, "tp" + n, tracksPerProject, chained, batch)
               .run(Math.max(lasting, Math.max(4 * n, 2 * n * batch)), 3, window, pollWindow));
         }
         result.put("throughput", runs);
@@ -298,6 +302,7 @@ public final class Bench {
     }
     cleanRedis(vertx, redisUrl, prefix);
     vertx.close().await();
+    operatorVertx.close().await();
     if (compare && result.containsKey("throughput")) {
       guarded(result, "compare", () -> result.put("compare", compare(result.getJsonArray("throughput"))));
     }
