@@ -140,11 +140,14 @@ public final class ProductionView {
    * and every row read with it, nothing committed after it.
    *
    * <p>The {@code BEGIN} goes out with the first reads, pipelined on the connection, rather than
-   * being waited for (and then the isolation level) as a transaction of the pool begins: on a busy
-   * machine each round trip was 20–75 ms of a line view's read (docs/benchmarks.md).
+   * being waited for (and then the isolation level) as a transaction of the pool begins; and the
+   * reads are answered as soon as they are read, while the snapshot is ended ({@code COMMIT}, or
+   * {@code ROLLBACK} after a failure) behind the answer: a read-only snapshot's rows are whole once
+   * read. The connection goes back to the pool only with the snapshot ended. On a busy machine each
+   * round trip was 20–75 ms of a line view's read (docs/benchmarks.md).
    */
   static <T> Future<T> inOneSnapshot(Services s, java.util.function.Function<io.vertx.sqlclient.SqlConnection, Future<T>> reads) {
-    return s.reads.withConnection(conn -> {
+    return s.reads.getConnection().compose(conn -> {
       Future<?> begin = conn.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute();
       Future<T> read;
       try {
@@ -153,10 +156,9 @@ public final class ProductionView {
         read = Future.failedFuture(e);
       }
       Future<T> done = read;
-      // The connection goes back to the pool only with the transaction ended, whatever the reads did.
-      return Future.all(begin, done).transform(ar -> conn.query(ar.succeeded() ? "COMMIT" : "ROLLBACK").execute()
-          .transform(end -> ar.failed() ? Future.failedFuture(ar.cause())
-              : end.failed() ? Future.failedFuture(end.cause()) : Future.succeededFuture(done.result())));
+      Future<?> both = Future.all(begin, done);
+      both.onComplete(ar -> conn.query(ar.succeeded() ? "COMMIT" : "ROLLBACK").execute().onComplete(end -> conn.close()));
+      return both.map(x -> done.result());
     });
   }
 
