@@ -204,8 +204,9 @@ public final class ProductionView {
 
   /**
    * The floor as line views show it: read at most once a {@value #FLOOR_MS} ms and shared by every
-   * view in between; a reader waits for it only when none was read in the last {@value #FLOOR_STALE_MS} ms,
-   * or the node's clock moved by a second since (executors' liveness is judged against it).
+   * view in between, read again behind the reader once it is a second old; a reader waits for it only
+   * when none was read in the last {@value #FLOOR_STALE_MS} ms, or the node's clock
+   * moved by a second since (executors' liveness is judged against it).
    */
   private Future<JsonObject> floorForView() {
     long now = System.nanoTime();
