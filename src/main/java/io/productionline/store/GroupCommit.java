@@ -21,15 +21,15 @@ import java.util.WeakHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Group commit of tracks' writes ({@link TrackWrite}) on a pool: the writes the node's track
- * verticles decide while others are on their way are written together, in one transaction sent as
- * one pipeline ({@code BEGIN}, each write's statement, {@code COMMIT}: one round trip and one commit
- * for all of them).
+ * Group commit of tracks' writes ({@link TrackWrite}) and executors' claims on a pool: the writes the
+ * node's track verticles decide, and the claims its executors make, while others are on their way
+ * are written together, in one transaction sent as one pipeline ({@code BEGIN}, each write's
+ * statement, {@code COMMIT}: one round trip and one commit for all of them).
  *
  * <p>Batching takes no timer: while fewer than {@code maxInFlight} groups are on their way, a write
  * goes at once, alone, committing on its own as it did before (a lone write waits for nothing);
  * otherwise it waits for the next group, which takes every write waiting (up to
- * {@code maxWrites}), ordered by project and track.
+ * {@code maxWrites}), ordered by project and track (claims, of no project, first).
  *
  * <p>A group never takes a write of a project that a group on its way holds: a move locks its
  * project's row (the project's event sequence) until its group commits, so a second group with a
@@ -37,19 +37,22 @@ import java.util.concurrent.atomic.AtomicLong;
  * the rows of its other moves meanwhile (a track's first move waited 1.6 of its 1.8 ms so,
  * docs/benchmarks.md, "Where the CPU goes"). Such a write waits in the node instead and goes with
  * the next group after that commit, together with the project's other writes decided meanwhile. So
- * the groups on their way hold disjoint projects and never wait for each other.
+ * the groups on their way hold disjoint projects and never wait for each other. A claim holds no
+ * project: it takes queued tasks {@code FOR UPDATE SKIP LOCKED}, so it never waits for a row another
+ * group holds, and a task a move of its own group queued or completed is one it sees as such.
  *
  * <p>A group's moves of the common shape (a held task completed or none, the next run queued or
  * none, the move, its events) go as one statement over arrays, {@link MoveBatch}, after the group's
  * other writes; each move keeps its own fence and compare-and-set in it, and one that lost writes
- * nothing and hears so from its row. The other writes go as their own statements, each with its own
- * fence and compare-and-set. A write whose statement fails (a lost compare-and-set raises
- * {@code pl_stale_write}) fails alone: PostgreSQL turns the group's {@code COMMIT} into a rollback,
- * the failing write gets its error, and the group's other writes go again in the next group, so
- * nothing of them was written and nothing is written twice. Should the batch's statement itself fail,
- * its moves go again each as its own statement. No write hears its result before its group has
- * committed. When the commit itself fails (the connection was lost) every write of the group gets
- * that error, as a lone statement's would.
+ * nothing and hears so from its row. The other writes and the claims go as their own statements,
+ * each with its own fence and compare-and-set. A write whose statement fails (a lost compare-and-set
+ * raises {@code pl_stale_write}) fails alone: PostgreSQL turns the group's {@code COMMIT} into a
+ * rollback, the failing write gets its error, and the group's other writes go again in the next
+ * group, so nothing of them was written and nothing is written twice. Should the batch's statement
+ * itself fail, its moves go again each as its own statement. No write and no claim hears its result
+ * before its group has committed: a claimed task's lease is durable before its executor hears of it.
+ * When the commit itself fails (the connection was lost) every write of the group gets that error,
+ * as a lone statement's would.
  *
  * <p>Every group is sent from one event-loop context of the node ({@code home}), which lives as
  * long as the node, never from the callback of the group before it, whose context may be a retired
@@ -64,12 +67,12 @@ public final class GroupCommit {
 
   /**
    * A write waiting: its statement, its values, its move's values when it can go in a {@link MoveBatch}
-   * (else null), where its caller waits, and the order key.
+   * (else null), where its caller waits, and the order key (a claim's project and track are null).
    */
   private record Pending(String sql, Tuple params, Map<String, Object> move, String project, String track, Context context,
-                         Promise<Row> promise) {
+                         Promise<List<Row>> promise) {
 
-    void deliver(AsyncResult<Row> result) {
+    void deliver(AsyncResult<List<Row>> result) {
       if (context == null) {
         promise.handle(result);
       } else {
@@ -94,6 +97,7 @@ public final class GroupCommit {
   private final AtomicLong groups = new AtomicLong();
   private final AtomicLong grouped = new AtomicLong();
   private final AtomicLong batched = new AtomicLong();
+  private final AtomicLong claims = new AtomicLong();
 
   private GroupCommit(Pool pool, Context home, int maxInFlight, int maxWrites) {
     this.pool = pool;
@@ -126,12 +130,13 @@ public final class GroupCommit {
   }
 
   /**
-   * Groups committed so far, the writes they held, and how many of those went in a group's one
-   * statement of moves ({@link MoveBatch}): how much the batching took (what tests read).
+   * Groups committed so far, the writes they held, how many of those went in a group's one
+   * statement of moves ({@link MoveBatch}), and how many were claims: how much the batching took
+   * (what tests read).
    */
   public static long[] counts(Pool pool) {
     GroupCommit g = ON_POOL.get(pool);
-    return g == null ? new long[] {0, 0, 0} : new long[] {g.groups.get(), g.grouped.get(), g.batched.get()};
+    return g == null ? new long[] {0, 0, 0, 0} : new long[] {g.groups.get(), g.grouped.get(), g.batched.get(), g.claims.get()};
   }
 
   /**
@@ -140,7 +145,20 @@ public final class GroupCommit {
    * else null); its result row arrives on the caller's context once the write has committed.
    */
   Future<Row> submit(String sql, Tuple params, Map<String, Object> move, String project, String track) {
-    Promise<Row> promise = Promise.promise();
+    return enqueue(sql, params, move, project, track).map(rows -> rows.get(0));
+  }
+
+  /**
+   * Runs a claim ({@code sql} with {@code params}, a statement of {@link TaskSql} that claims queued
+   * tasks {@code FOR UPDATE SKIP LOCKED}); its rows, the tasks it claimed, arrive on the caller's
+   * context once it has committed.
+   */
+  Future<List<Row>> claim(String sql, Tuple params) {
+    return enqueue(sql, params, null, null, null);
+  }
+
+  private Future<List<Row>> enqueue(String sql, Tuple params, Map<String, Object> move, String project, String track) {
+    Promise<List<Row>> promise = Promise.promise();
     Pending p = new Pending(sql, params, move, project, track, Vertx.currentContext(), promise);
     List<Pending> now = null;
     synchronized (this) {
@@ -158,15 +176,16 @@ public final class GroupCommit {
 
   /**
    * The next group, counted as on its way: every write waiting whose project no group on its way
-   * holds, up to {@code maxWrites}, in the order of their projects and tracks (a track's writes in the
-   * order they were submitted); null, and nothing counted, when every write waiting is of such a project.
+   * holds (and every claim), up to {@code maxWrites}, in the order of their projects and tracks (a
+   * track's writes in the order they were submitted, claims first); null, and nothing counted, when
+   * every write waiting is of such a project.
    */
   private List<Pending> take() {
     List<Pending> group = new ArrayList<>(Math.min(waiting.size(), maxWrites));
     java.util.Iterator<Pending> it = waiting.iterator();
     while (it.hasNext() && group.size() < maxWrites) {
       Pending p = it.next();
-      if (!held.containsKey(p.project())) {
+      if (p.project() == null || !held.containsKey(p.project())) {
         it.remove();
         group.add(p);
       }
@@ -174,18 +193,29 @@ public final class GroupCommit {
     if (group.isEmpty()) {
       return null;
     }
-    group.forEach(p -> held.merge(p.project(), 1, Integer::sum));
+    group.forEach(p -> {
+      if (p.project() != null) {
+        held.merge(p.project(), 1, Integer::sum);
+      }
+    });
     inFlight++;
-    group.sort(Comparator.comparing(Pending::project).thenComparing(Pending::track));
+    group.sort(ORDER);
     return group;
   }
+
+  private static final Comparator<Pending> ORDER = Comparator.comparing(Pending::project, Comparator.nullsFirst(Comparator.naturalOrder()))
+      .thenComparing(Pending::track, Comparator.nullsFirst(Comparator.naturalOrder()));
 
   private void send(List<Pending> group) {
     Future<Void> sent = group.size() == 1 ? alone(group.get(0)) : together(group);
     sent.onComplete(x -> {
       List<Pending> next;
       synchronized (this) {
-        group.forEach(p -> held.computeIfPresent(p.project(), (k, n) -> n <= 1 ? null : n - 1));
+        group.forEach(p -> {
+          if (p.project() != null) {
+            held.computeIfPresent(p.project(), (k, n) -> n <= 1 ? null : n - 1);
+          }
+        });
         inFlight--;
         next = take();
       }
@@ -203,24 +233,27 @@ public final class GroupCommit {
   /** A lone write: its statement commits on its own. */
   private Future<Void> alone(Pending p) {
     return pool.preparedQuery(p.sql()).execute(p.params()).transform(r -> {
-      p.deliver(r.map(GroupCommit::first));
+      p.deliver(r.map(GroupCommit::rows));
       return Future.succeededFuture();
     });
   }
 
-  private static Row first(RowSet<Row> rows) {
-    return rows.iterator().next();
+  private static List<Row> rows(RowSet<Row> set) {
+    List<Row> out = new ArrayList<>(set.size());
+    set.forEach(out::add);
+    return out;
   }
 
   /**
    * A group: one transaction, sent as one pipeline. The moves that can go in a {@link MoveBatch}
    * (two or more, each of a track with no other write in the group) go as its one statement, after
-   * the group's other writes; the rest go as their own statements.
+   * the group's other writes; the rest, claims included, go as their own statements.
    */
   private Future<Void> together(List<Pending> group) {
     List<Pending> batch = new ArrayList<>();
     List<Pending> singles = new ArrayList<>();
-    boolean distinct = group.stream().map(Pending::track).distinct().count() == group.size();
+    List<String> tracks = group.stream().map(Pending::track).filter(java.util.Objects::nonNull).toList();
+    boolean distinct = tracks.stream().distinct().count() == tracks.size();
     for (Pending p : group) {
       (distinct && p.move() != null ? batch : singles).add(p);
     }
@@ -239,21 +272,17 @@ public final class GroupCommit {
       }
       SqlConnection conn = got.result();
       Future<RowSet<Row>> begun = conn.query("BEGIN").execute();
-      List<Future<Row>> each = new ArrayList<>(ordered.size());
+      List<Future<List<Row>>> each = new ArrayList<>(ordered.size());
       for (Pending p : alone) {
-        each.add(conn.preparedQuery(p.sql()).execute(p.params()).map(GroupCommit::first));
+        each.add(conn.preparedQuery(p.sql()).execute(p.params()).map(GroupCommit::rows));
       }
       Future<RowSet<Row>> batched = moves.isEmpty() ? null : conn.preparedQuery(MoveBatch.STATEMENT.sql())
           .execute(MoveBatch.tuple(moves.stream().map(Pending::move).toList(), io.productionline.events.EventType.LINE_PROGRESS));
       // One row a move, in batch order.
-      Future<List<Row>> rows = batched == null ? null : batched.map(rs -> {
-        List<Row> out = new ArrayList<>(moves.size());
-        rs.forEach(out::add);
-        return out;
-      });
+      Future<List<Row>> rows = batched == null ? null : batched.map(GroupCommit::rows);
       for (int i = 0; i < moves.size(); i++) {
         int ord = i;
-        each.add(rows.map(r -> r.get(ord)));
+        each.add(rows.map(r -> List.of(r.get(ord))));
       }
       // Sent with the writes: when one of them failed, PostgreSQL ends the transaction with a rollback instead.
       Future<RowSet<Row>> committed = conn.query("COMMIT").execute();
@@ -276,7 +305,7 @@ public final class GroupCommit {
    * order its statements were sent, its first {@code singles} each as its own statement, the rest in
    * one {@link MoveBatch}.
    */
-  private void settle(List<Pending> group, int singles, Future<RowSet<Row>> begun, List<Future<Row>> each,
+  private void settle(List<Pending> group, int singles, Future<RowSet<Row>> begun, List<Future<List<Row>>> each,
                       Future<RowSet<Row>> committed) {
     if (begun.failed() || committed.failed()) {
       // Whether the group committed is not known (the connection was lost): every write hears so, as a lone one would.
@@ -295,6 +324,7 @@ public final class GroupCommit {
       groups.incrementAndGet();
       grouped.addAndGet(group.size());
       batched.addAndGet(group.size() - singles);
+      claims.addAndGet(group.stream().filter(p -> p.project() == null).count());
       for (int i = 0; i < group.size(); i++) {
         group.get(i).deliver(each.get(i));
       }
@@ -314,7 +344,7 @@ public final class GroupCommit {
     group.get(failing).deliver(each.get(failing));
     synchronized (this) {
       for (int i = group.size() - 1; i >= 0; i--) {
-        Future<Row> r = each.get(i);
+        Future<List<Row>> r = each.get(i);
         if (i == failing) {
           continue;
         }

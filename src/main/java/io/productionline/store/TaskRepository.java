@@ -91,7 +91,8 @@ public final class TaskRepository {
   /**
    * Claims the best queued tasks an executor can do (capability, environment, priority, then age),
    * up to {@code max}, each with a lease of its own, in claim order; {@code line}, when not null,
-   * limits them to projects of that line.
+   * limits them to projects of that line. On a pool with group commit the claim goes in the next
+   * group when others are on their way ({@link GroupCommit#claim}); it answers once it committed.
    */
   public Future<List<TaskRow>> claim(SqlClient db, String executorId, List<String> capabilities, String environment,
                                      int leaseSeconds, Instant now, String line, int max) {
@@ -109,8 +110,12 @@ public final class TaskRepository {
       t.addString(line).addInteger(max);
     }
     String sql = next ? (one ? TaskSql.CLAIM_ONE_NEXT : TaskSql.CLAIM_NEXT) : (one ? TaskSql.CLAIM_ONE : TaskSql.CLAIM);
-    return db.preparedQuery(sql).execute(t).map(rows -> {
-      List<TaskRow> claimed = all(rows, TaskRow::of);
+    GroupCommit group = db instanceof Pool pool ? GroupCommit.of(pool) : null;
+    Future<List<Row>> rows = group != null ? group.claim(sql, t)
+        : db.preparedQuery(sql).execute(t).map(set -> all(set, Function.identity()));
+    return rows.map(claimedRows -> {
+      List<TaskRow> claimed = new ArrayList<>(claimedRows.size());
+      claimedRows.forEach(r -> claimed.add(TaskRow.of(r)));
       claimed.sort(CLAIM_ORDER);
       return claimed;
     });

@@ -26,10 +26,11 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /**
- * Group commit: the moves of many tracks decided at once are written in one transaction, each
- * keeping its own compare-and-set, so a stale move fails alone and the others are written once.
+ * Group commit: the moves of many tracks decided at once, and the claims executors make meanwhile,
+ * are written in one transaction, each keeping its own compare-and-set, so a stale move fails alone
+ * and the others are written once.
  */
-@DisplayName("Group commit of tracks' moves")
+@DisplayName("Group commit of tracks' moves and executors' claims")
 class GroupCommitTest {
 
   private TestNode node;
@@ -250,6 +251,108 @@ class GroupCommitTest {
     }
   }
 
+  @Test
+  @DisplayName("claims made while others are on their way go together in one commit; each executor holds tasks no other holds, with the lease it was answered")
+  void claimsGoTogether() throws Exception {
+    List<TrackRow> tracks = started("claimed");
+    List<String> capabilities = queuedCapabilities("claimed");
+    long[] before = GroupCommit.counts(node.pool());
+
+    // Every claim is made from one event loop before any is answered: two go at once, alone; the rest wait and go together.
+    List<Future<List<TaskRow>>> claims = claim(tracks.size(), capabilities);
+    Future.all(new ArrayList<>(claims)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+    long[] after = GroupCommit.counts(node.pool());
+    assertTrue(after[3] - before[3] >= tracks.size() - 2, "the claims that waited went in a group: " + (after[3] - before[3]));
+    assertEachHoldsItsOwn(claims, tracks.size());
+  }
+
+  @Test
+  @DisplayName("a claim whose group met a stale move goes again and holds its task once; the stale move alone is refused")
+  void claimsOfAGroupWithAStaleMoveGoAgain() throws Exception {
+    List<TrackRow> tracks = started("claimed-stale");
+    List<String> capabilities = queuedCapabilities("claimed-stale");
+    TrackRow stale = tracks.get(0);
+    node.sql("UPDATE tracks SET version = version + 1 WHERE id = '" + stale.id() + "'");
+
+    // Two claims go at once, alone; the stale move and the other claims wait and go in one group, whose COMMIT the stale
+    // move turns into a rollback: the claims of that group go again.
+    Promise<List<Future<?>>> made = Promise.promise();
+    int claimers = tracks.size() - 1;
+    node.vertx.getOrCreateContext().runOnContext(v -> {
+      List<Future<?>> all = new ArrayList<>();
+      for (int i = 0; i < claimers; i++) {
+        all.add(claimOne(i, capabilities));
+        if (i == 2) {
+          all.add(halt(stale));
+        }
+      }
+      made.complete(all);
+    });
+    List<Future<?>> all = made.future().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    Future.join(new ArrayList<>(all)).otherwiseEmpty().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+    assertInstanceOf(StaleWriteException.class, all.get(3).cause(), "the stale move is refused");
+    List<Future<List<TaskRow>>> claims = new ArrayList<>();
+    for (int i = 0; i < all.size(); i++) {
+      if (i != 3) {
+        @SuppressWarnings("unchecked")
+        Future<List<TaskRow>> claim = (Future<List<TaskRow>>) all.get(i);
+        claims.add(claim);
+      }
+    }
+    assertEachHoldsItsOwn(claims, claimers);
+    assertEquals(0L, node.sql("SELECT count(*) FROM station_tasks WHERE project_id = 'claimed-stale' AND attempt <> 1").get(0).getLong(0),
+        "no task was claimed twice");
+  }
+
+  /** Each claim answered one task; no two the same; each task held in PostgreSQL by its claimer with the lease it was answered. */
+  private void assertEachHoldsItsOwn(List<Future<List<TaskRow>>> claims, int expected) {
+    java.util.Set<String> held = new java.util.HashSet<>();
+    for (int i = 0; i < claims.size(); i++) {
+      assertTrue(claims.get(i).succeeded(), "claim " + i + " answered: " + claims.get(i).cause());
+      List<TaskRow> got = claims.get(i).result();
+      assertEquals(1, got.size(), "claim " + i + " holds one task");
+      TaskRow t = got.get(0);
+      assertTrue(held.add(t.id()), "task " + t.id() + " handed to one executor only");
+      Row row = node.sql("SELECT status, executor_id, lease_token FROM station_tasks WHERE id = '" + t.id() + "'").get(0);
+      assertEquals("claimed", row.getString("status"));
+      assertEquals("claimer-" + i, row.getString("executor_id"), "task " + t.id() + " held by the executor that was answered");
+      assertEquals(t.leaseToken(), row.getString("lease_token"), "the lease answered is the lease written");
+    }
+    assertEquals(expected, held.size());
+  }
+
+  /** The capabilities of a project's queued tasks. */
+  private List<String> queuedCapabilities(String project) {
+    return node.sql("SELECT DISTINCT capability FROM station_tasks WHERE status = 'queued' AND project_id = '" + project + "'")
+        .stream().map(r -> r.getString(0)).toList();
+  }
+
+  /** {@code n} claims of one task each (executors claimer-0 …), all made from one event loop before any is answered. */
+  private List<Future<List<TaskRow>>> claim(int n, List<String> capabilities) throws Exception {
+    Promise<List<Future<List<TaskRow>>>> made = Promise.promise();
+    node.vertx.getOrCreateContext().runOnContext(v -> {
+      List<Future<List<TaskRow>>> claims = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        claims.add(claimOne(i, capabilities));
+      }
+      made.complete(claims);
+    });
+    return made.future().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  private Future<List<TaskRow>> claimOne(int i, List<String> capabilities) {
+    return node.node.services().tasks.claim(node.pool(), "claimer-" + i, capabilities, "either", 60, Instant.now(), null, 1);
+  }
+
+  private Future<TrackWrite.Result> halt(TrackRow t) {
+    return TrackWrite.of(t, Instant.now())
+        .move(new Move(TrackState.HALTED, t.stationIndex(), t.remediationCount(), t.runs(), t.currentTaskId(), "held by the test"), -1)
+        .events(List.of(new NewEvent(EventType.LINE_PROGRESS, new JsonObject())))
+        .execute(node.pool());
+  }
+
   /** The tracks of a new project of the wide line, started, each at its first station (as its supervisor read it). */
   private List<TrackRow> started(String project) {
     node.createProject(project, "wide");
@@ -265,10 +368,7 @@ class GroupCommitTest {
     node.vertx.getOrCreateContext().runOnContext(v -> {
       List<Future<TrackWrite.Result>> writes = new ArrayList<>();
       for (TrackRow t : tracks) {
-        writes.add(TrackWrite.of(t, Instant.now())
-            .move(new Move(TrackState.HALTED, t.stationIndex(), t.remediationCount(), t.runs(), t.currentTaskId(), "held by the test"), -1)
-            .events(List.of(new NewEvent(EventType.LINE_PROGRESS, new JsonObject())))
-            .execute(node.pool()));
+        writes.add(halt(t));
       }
       submitted.complete(writes);
     });
