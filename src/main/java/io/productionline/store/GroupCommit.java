@@ -108,8 +108,9 @@ public final class GroupCommit {
 
   /**
    * Writes on {@code pool} go through group commit from now on: at most {@code maxInFlight} groups
-   * (or lone writes) on their way at once, at most {@code maxWrites} writes in a group. With
-   * {@code maxWrites} below 2 every write goes alone, as without group commit.
+   * (or lone writes) on their way at once, at most {@code maxWrites} writes in a group; and its
+   * holders' reads of a task are gathered ({@link HolderReads}), at most {@code maxInFlight} on their
+   * way. With {@code maxWrites} below 2 every write and read goes alone, as without group commit.
    */
   public static void enable(Vertx vertx, Pool pool, int maxInFlight, int maxWrites) {
     if (maxWrites < 2 || maxInFlight < 1) {
@@ -117,11 +118,13 @@ public final class GroupCommit {
       return;
     }
     ON_POOL.put(pool, new GroupCommit(pool, vertx.getOrCreateContext(), maxInFlight, maxWrites));
+    HolderReads.enable(vertx, pool, maxInFlight);
   }
 
   /** Writes on {@code pool} go alone from now on; its group commit is forgotten (the pool is closing). */
   public static void disable(Pool pool) {
     ON_POOL.remove(pool);
+    HolderReads.disable(pool);
   }
 
   /** The group commit of {@code pool}, or null when its writes go alone. */

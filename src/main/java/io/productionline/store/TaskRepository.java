@@ -40,22 +40,30 @@ public final class TaskRepository {
     return db.preparedQuery(TaskSql.FIND).execute(Tuple.of(taskId)).map(TaskRepository::first);
   }
 
-  /** The task as a call of its holder checks it: without its step, input and result. */
+  /**
+   * The task as a call of its holder checks it: without its step, input and result. On a pool with
+   * group commit, reads asked while others are on their way go together ({@link HolderReads}).
+   */
   public Future<Optional<TaskRow>> findForHolder(SqlClient db, String taskId) {
-    return db.preparedQuery(TaskSql.FIND_FOR_HOLDER).execute(Tuple.of(taskId)).map(TaskRepository::first);
+    HolderReads gathered = db instanceof Pool pool ? HolderReads.of(pool) : null;
+    return gathered != null ? gathered.read(taskId)
+        : db.preparedQuery(TaskSql.FIND_FOR_HOLDER).execute(Tuple.of(taskId)).map(TaskRepository::first);
   }
 
   /** {@link #findForHolder} of several tasks in one round trip, by id; ids of no task are absent. */
   public Future<Map<String, TaskRow>> findForHolders(SqlClient db, List<String> taskIds) {
     return db.preparedQuery(TaskSql.FIND_FOR_HOLDERS).execute(Tuple.tuple().addArrayOfString(taskIds.toArray(String[]::new)))
-        .map(rows -> {
-          Map<String, TaskRow> out = new LinkedHashMap<>();
-          rows.forEach(r -> {
-            TaskRow t = TaskRow.of(r);
-            out.put(t.id(), t);
-          });
-          return out;
-        });
+        .map(TaskRepository::byId);
+  }
+
+  /** Tasks read, by id. */
+  static Map<String, TaskRow> byId(RowSet<Row> rows) {
+    Map<String, TaskRow> out = new LinkedHashMap<>();
+    rows.forEach(r -> {
+      TaskRow t = TaskRow.of(r);
+      out.put(t.id(), t);
+    });
+    return out;
   }
 
   public Future<List<TaskRow>> ofTrack(SqlClient db, String trackId) {

@@ -306,6 +306,35 @@ class GroupCommitTest {
         "no task was claimed twice");
   }
 
+  @Test
+  @DisplayName("holders' reads of a task asked while others are on their way go as one read; each is answered its own task, an unknown one none")
+  void holderReadsGoTogether() throws Exception {
+    started("read");
+    List<String> ids = node.sql("SELECT id FROM station_tasks WHERE project_id = 'read' ORDER BY id").stream().map(r -> r.getString(0)).toList();
+    List<String> asked = new ArrayList<>(ids);
+    asked.add("no-such-task");
+    asked.add(ids.get(ids.size() - 1));
+    long[] before = HolderReads.counts(node.pool());
+
+    Promise<List<Future<java.util.Optional<TaskRow>>>> made = Promise.promise();
+    node.vertx.getOrCreateContext().runOnContext(v -> made.complete(asked.stream().map(id -> node.node.services().tasks.findForHolder(node.pool(), id)).toList()));
+    List<Future<java.util.Optional<TaskRow>>> reads = made.future().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    Future.all(new ArrayList<>(reads)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+    for (int i = 0; i < asked.size(); i++) {
+      java.util.Optional<TaskRow> got = reads.get(i).result();
+      if (asked.get(i).equals("no-such-task")) {
+        assertTrue(got.isEmpty(), "no task answered for an id of none");
+      } else {
+        assertEquals(asked.get(i), got.orElseThrow().id(), "read " + i + " answered its own task");
+        assertEquals("queued", got.get().status().wire());
+      }
+    }
+    long[] after = HolderReads.counts(node.pool());
+    assertEquals(asked.size(), after[1] - before[1], "every read answered");
+    assertTrue(after[0] - before[0] <= 3, "two reads went alone and the rest as one: " + (after[0] - before[0]) + " statements");
+  }
+
   /** Each claim answered one task; no two the same; each task held in PostgreSQL by its claimer with the lease it was answered. */
   private void assertEachHoldsItsOwn(List<Future<List<TaskRow>>> claims, int expected) {
     java.util.Set<String> held = new java.util.HashSet<>();
