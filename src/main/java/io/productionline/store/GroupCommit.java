@@ -69,8 +69,8 @@ public final class GroupCommit {
    * A write waiting: its statement, its values, its move's values when it can go in a {@link MoveBatch}
    * (else null), where its caller waits, and the order key (a claim's project and track are null).
    */
-  private record Pending(String sql, Tuple params, Map<String, Object> move, String project, String track, Context context,
-                         Promise<List<Row>> promise) {
+  private record Pending(String sql, Tuple params, Map<String, Object> move, ClaimBatch.Ask ask, String project, String track,
+                         Context context, Promise<List<Row>> promise) {
 
     void deliver(AsyncResult<List<Row>> result) {
       if (context == null) {
@@ -82,7 +82,7 @@ public final class GroupCommit {
 
     /** The same write, to go as its own statement. */
     Pending alone() {
-      return new Pending(sql, params, null, project, track, context, promise);
+      return new Pending(sql, params, null, null, project, track, context, promise);
     }
   }
 
@@ -98,6 +98,7 @@ public final class GroupCommit {
   private final AtomicLong grouped = new AtomicLong();
   private final AtomicLong batched = new AtomicLong();
   private final AtomicLong claims = new AtomicLong();
+  private final AtomicLong claimsBatched = new AtomicLong();
 
   private GroupCommit(Pool pool, Context home, int maxInFlight, int maxWrites) {
     this.pool = pool;
@@ -134,12 +135,13 @@ public final class GroupCommit {
 
   /**
    * Groups committed so far, the writes they held, how many of those went in a group's one
-   * statement of moves ({@link MoveBatch}), and how many were claims: how much the batching took
-   * (what tests read).
+   * statement of moves ({@link MoveBatch}), how many were claims, and how many of those went in a
+   * statement of claims ({@link ClaimBatch}): how much the batching took (what tests read).
    */
   public static long[] counts(Pool pool) {
     GroupCommit g = ON_POOL.get(pool);
-    return g == null ? new long[] {0, 0, 0, 0} : new long[] {g.groups.get(), g.grouped.get(), g.batched.get(), g.claims.get()};
+    return g == null ? new long[] {0, 0, 0, 0, 0}
+        : new long[] {g.groups.get(), g.grouped.get(), g.batched.get(), g.claims.get(), g.claimsBatched.get()};
   }
 
   /**
@@ -148,21 +150,23 @@ public final class GroupCommit {
    * else null); its result row arrives on the caller's context once the write has committed.
    */
   Future<Row> submit(String sql, Tuple params, Map<String, Object> move, String project, String track) {
-    return enqueue(sql, params, move, project, track).map(rows -> rows.get(0));
+    return enqueue(sql, params, move, null, project, track).map(rows -> rows.get(0));
   }
 
   /**
    * Runs a claim ({@code sql} with {@code params}, a statement of {@link TaskSql} that claims queued
    * tasks {@code FOR UPDATE SKIP LOCKED}); its rows, the tasks it claimed, arrive on the caller's
-   * context once it has committed.
+   * context once it has committed. A claim of one task ({@code ask}, else null) goes in one
+   * {@link ClaimBatch} with the group's other claims of its shape.
    */
-  Future<List<Row>> claim(String sql, Tuple params) {
-    return enqueue(sql, params, null, null, null);
+  Future<List<Row>> claim(String sql, Tuple params, ClaimBatch.Ask ask) {
+    return enqueue(sql, params, null, ask, null, null);
   }
 
-  private Future<List<Row>> enqueue(String sql, Tuple params, Map<String, Object> move, String project, String track) {
+  private Future<List<Row>> enqueue(String sql, Tuple params, Map<String, Object> move, ClaimBatch.Ask ask, String project,
+                                    String track) {
     Promise<List<Row>> promise = Promise.promise();
-    Pending p = new Pending(sql, params, move, project, track, Vertx.currentContext(), promise);
+    Pending p = new Pending(sql, params, move, ask, project, track, Vertx.currentContext(), promise);
     List<Pending> now = null;
     synchronized (this) {
       waiting.add(p);
@@ -248,23 +252,42 @@ public final class GroupCommit {
   }
 
   /**
-   * A group: one transaction, sent as one pipeline. The moves that can go in a {@link MoveBatch}
-   * (two or more, each of a track with no other write in the group) go as its one statement, after
-   * the group's other writes; the rest, claims included, go as their own statements.
+   * A group: one transaction, sent as one pipeline. Its claims of one task of a shape made by two or
+   * more executors go as one {@link ClaimBatch} statement each shape; the moves that can go in a
+   * {@link MoveBatch} (two or more, each of a track with no other write in the group) go as its one
+   * statement, after the group's other writes; the rest, other claims included, go as their own
+   * statements.
    */
   private Future<Void> together(List<Pending> group) {
     List<Pending> batch = new ArrayList<>();
     List<Pending> singles = new ArrayList<>();
+    Map<String, List<Pending>> byShape = new java.util.LinkedHashMap<>();
     List<String> tracks = group.stream().map(Pending::track).filter(java.util.Objects::nonNull).toList();
     boolean distinct = tracks.stream().distinct().count() == tracks.size();
     for (Pending p : group) {
-      (distinct && p.move() != null ? batch : singles).add(p);
+      if (p.ask() != null) {
+        byShape.computeIfAbsent(p.ask().shape(), k -> new ArrayList<>()).add(p);
+      } else {
+        (distinct && p.move() != null ? batch : singles).add(p);
+      }
     }
     if (batch.size() < 2) {
-      singles = group;
+      singles.addAll(batch);
       batch = List.of();
     }
+    List<List<Pending>> claimBatches = new ArrayList<>();
+    for (List<Pending> shape : byShape.values()) {
+      boolean oneEach = shape.stream().map(p -> p.ask().executorId()).distinct().count() == shape.size();
+      if (shape.size() >= 2 && oneEach) {
+        claimBatches.add(shape);
+      } else {
+        singles.addAll(shape);
+      }
+    }
+    // Singles first, in the group's order (claims first, then by project and track), then the claims' batches, then the moves'.
+    singles.sort(ORDER);
     List<Pending> ordered = new ArrayList<>(singles);
+    claimBatches.forEach(ordered::addAll);
     ordered.addAll(batch);
     List<Pending> moves = batch;
     List<Pending> alone = singles;
@@ -276,8 +299,27 @@ public final class GroupCommit {
       SqlConnection conn = got.result();
       Future<RowSet<Row>> begun = conn.query("BEGIN").execute();
       List<Future<List<Row>>> each = new ArrayList<>(ordered.size());
+      List<Future<?>> statements = new ArrayList<>();
       for (Pending p : alone) {
         each.add(conn.preparedQuery(p.sql()).execute(p.params()).map(GroupCommit::rows));
+      }
+      for (List<Pending> claims : claimBatches) {
+        List<ClaimBatch.Ask> asks = claims.stream().map(Pending::ask).toList();
+        Future<RowSet<Row>> claimed = conn.preparedQuery(asks.get(0).sql()).execute(ClaimBatch.Ask.tuple(asks));
+        statements.add(claimed);
+        // Each claim's row, by its place in the batch (1-based); none when it got no task.
+        for (int i = 0; i < claims.size(); i++) {
+          long ord = i + 1;
+          each.add(claimed.map(rs -> {
+            List<Row> mine = new ArrayList<>(1);
+            rs.forEach(r -> {
+              if (r.getLong("ord") == ord) {
+                mine.add(r);
+              }
+            });
+            return mine;
+          }));
+        }
       }
       Future<RowSet<Row>> batched = moves.isEmpty() ? null : conn.preparedQuery(MoveBatch.STATEMENT.sql())
           .execute(MoveBatch.tuple(moves.stream().map(Pending::move).toList(), io.productionline.events.EventType.LINE_PROGRESS));
@@ -287,17 +329,18 @@ public final class GroupCommit {
         int ord = i;
         each.add(rows.map(r -> List.of(r.get(ord))));
       }
+      if (batched != null) {
+        statements.add(batched);
+      }
       // Sent with the writes: when one of them failed, PostgreSQL ends the transaction with a rollback instead.
       Future<RowSet<Row>> committed = conn.query("COMMIT").execute();
       List<Future<?>> all = new ArrayList<>(each);
       all.add(begun);
       all.add(committed);
-      if (batched != null) {
-        all.add(batched);
-      }
+      all.addAll(statements);
       return Future.join(all).transform(x -> {
         conn.close();
-        settle(ordered, alone.size(), begun, each, committed);
+        settle(ordered, alone.size(), moves.size(), begun, each, committed);
         return Future.succeededFuture();
       });
     });
@@ -308,7 +351,7 @@ public final class GroupCommit {
    * order its statements were sent, its first {@code singles} each as its own statement, the rest in
    * one {@link MoveBatch}.
    */
-  private void settle(List<Pending> group, int singles, Future<RowSet<Row>> begun, List<Future<List<Row>>> each,
+  private void settle(List<Pending> group, int singles, int moves, Future<RowSet<Row>> begun, List<Future<List<Row>>> each,
                       Future<RowSet<Row>> committed) {
     if (begun.failed() || committed.failed()) {
       // Whether the group committed is not known (the connection was lost): every write hears so, as a lone one would.
@@ -326,8 +369,9 @@ public final class GroupCommit {
       // Committed: every write that reached PostgreSQL is written (one the client could not send failed alone).
       groups.incrementAndGet();
       grouped.addAndGet(group.size());
-      batched.addAndGet(group.size() - singles);
+      batched.addAndGet(moves);
       claims.addAndGet(group.stream().filter(p -> p.project() == null).count());
+      claimsBatched.addAndGet(group.size() - singles - moves);
       for (int i = 0; i < group.size(); i++) {
         group.get(i).deliver(each.get(i));
       }

@@ -104,7 +104,8 @@ public final class TaskRepository {
    */
   public Future<List<TaskRow>> claim(SqlClient db, String executorId, List<String> capabilities, String environment,
                                      int leaseSeconds, Instant now, String line, int max) {
-    Tuple t = Tuple.tuple().addString(executorId).addString(Ids.secret()).addOffsetDateTime(utc(now)).addInteger(leaseSeconds);
+    String secret = Ids.secret();
+    Tuple t = Tuple.tuple().addString(executorId).addString(secret).addOffsetDateTime(utc(now)).addInteger(leaseSeconds);
     boolean one = capabilities.size() == 1;
     if (one) {
       t.addString(capabilities.get(0));
@@ -119,7 +120,10 @@ public final class TaskRepository {
     }
     String sql = next ? (one ? TaskSql.CLAIM_ONE_NEXT : TaskSql.CLAIM_NEXT) : (one ? TaskSql.CLAIM_ONE : TaskSql.CLAIM);
     GroupCommit group = db instanceof Pool pool ? GroupCommit.of(pool) : null;
-    Future<List<Row>> rows = group != null ? group.claim(sql, t)
+    // A claim of one task of any line can go in one statement with the group's other claims of its shape.
+    ClaimBatch.Ask ask = next ? new ClaimBatch.Ask(String.join("\u0000", capabilities) + "|" + environment + "|" + leaseSeconds,
+        executorId, secret, utc(now), leaseSeconds, capabilities, environment) : null;
+    Future<List<Row>> rows = group != null ? group.claim(sql, t, ask)
         : db.preparedQuery(sql).execute(t).map(set -> all(set, Function.identity()));
     return rows.map(claimedRows -> {
       List<TaskRow> claimed = new ArrayList<>(claimedRows.size());

@@ -264,7 +264,35 @@ class GroupCommitTest {
 
     long[] after = GroupCommit.counts(node.pool());
     assertTrue(after[3] - before[3] >= tracks.size() - 2, "the claims that waited went in a group: " + (after[3] - before[3]));
+    assertTrue(after[4] - before[4] >= tracks.size() - 2, "and as one statement: " + (after[4] - before[4]));
     assertEachHoldsItsOwn(claims, tracks.size());
+  }
+
+  @Test
+  @DisplayName("claims in one statement: a task reserved for one of the claiming executors goes to it, one reserved for another executor to nobody")
+  void claimsInOneStatementKeepReservations() throws Exception {
+    List<TrackRow> tracks = started("reserved");
+    List<String> capabilities = queuedCapabilities("reserved");
+    List<String> queued = node.sql("SELECT id FROM station_tasks WHERE project_id = 'reserved' AND status = 'queued'"
+        + " ORDER BY priority DESC, created_at, id").stream().map(r -> r.getString(0)).toList();
+    // The best task is reserved for claimer-5, which claims in the batch; the next for an executor that does not claim.
+    String forFive = queued.get(0);
+    String forOther = queued.get(1);
+    node.sql("UPDATE station_tasks SET reserved_for = 'claimer-5', reserved_until = now() + interval '1 hour' WHERE id = '" + forFive + "'");
+    node.sql("UPDATE station_tasks SET reserved_for = 'elsewhere', reserved_until = now() + interval '1 hour' WHERE id = '" + forOther + "'");
+    long[] before = GroupCommit.counts(node.pool());
+
+    // Two claims go alone and take two free tasks; the rest go in one statement and take every task left that they may.
+    int claimers = tracks.size() - 1;
+    List<Future<List<TaskRow>>> claims = claim(claimers, capabilities);
+    Future.all(new ArrayList<>(claims)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+    assertTrue(GroupCommit.counts(node.pool())[4] - before[4] >= claimers - 2, "the claims that waited went as one statement");
+    assertEquals(forFive, claims.get(5).result().get(0).id(), "the task reserved for claimer-5 went to claimer-5");
+    assertEachHoldsItsOwn(claims, claimers);
+    Row other = node.sql("SELECT status, reserved_for FROM station_tasks WHERE id = '" + forOther + "'").get(0);
+    assertEquals("queued", other.getString("status"), "the task reserved for an executor that did not claim was taken by none");
+    assertEquals("elsewhere", other.getString("reserved_for"));
   }
 
   @Test
