@@ -44,12 +44,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>A group's moves of the common shape (a held task completed or none, the next run queued or
  * none, the move, its events) go as one statement over arrays, {@link MoveBatch}, after the group's
  * other writes; each move keeps its own fence and compare-and-set in it, and one that lost writes
- * nothing and hears so from its row. The other writes and the claims go as their own statements,
- * each with its own fence and compare-and-set. A write whose statement fails (a lost compare-and-set
+ * nothing and hears so from its row. The claims of one task made by two or more executors of one
+ * shape go as one statement, {@link ClaimBatch}. The other writes and claims go as their own
+ * statements, each with its own fence and compare-and-set. A write whose statement fails (a lost compare-and-set
  * raises {@code pl_stale_write}) fails alone: PostgreSQL turns the group's {@code COMMIT} into a
  * rollback, the failing write gets its error, and the group's other writes go again in the next
- * group, so nothing of them was written and nothing is written twice. Should the batch's statement
- * itself fail, its moves go again each as its own statement. No write and no claim hears its result
+ * group, so nothing of them was written and nothing is written twice. Should a batch's statement
+ * itself fail, its moves or claims go again each as its own statement. No write and no claim hears its result
  * before its group has committed: a claimed task's lease is durable before its executor hears of it.
  * When the commit itself fails (the connection was lost) every write of the group gets that error,
  * as a lone statement's would.
@@ -80,7 +81,7 @@ public final class GroupCommit {
       }
     }
 
-    /** The same write, to go as its own statement. */
+    /** The same write or claim, to go as its own statement. */
     Pending alone() {
       return new Pending(sql, params, null, null, project, track, context, promise);
     }
@@ -378,8 +379,8 @@ public final class GroupCommit {
       return;
     }
     if (failing >= singles) {
-      // The batch's statement failed, not a move's compare-and-set (a lost one writes nothing and says so in its row):
-      // its moves go again, each as its own statement, and each hears its own result.
+      // A batch's statement failed, not a move's compare-and-set (a lost one writes nothing and says so in its row):
+      // its moves and claims go again, each as its own statement, and each hears its own result.
       synchronized (this) {
         for (int i = group.size() - 1; i >= 0; i--) {
           waiting.addFirst(i >= singles ? group.get(i).alone() : group.get(i));
