@@ -55,7 +55,11 @@ public final class TestServers {
     return pgBase;
   }
 
-  /** A new, empty database on the test server; returns its URL. */
+  /**
+   * A new, empty database on the test server; returns its URL. On a server named by
+   * {@code PL_PG_URL} the databases a test JVM made are dropped when it exits (an embedded server
+   * goes with its directory), unless {@code PL_TEST_KEEP_DATABASES} is set, to look into them.
+   */
   public static String freshDatabase() {
     String name = "pl_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
     String base = pgBase();
@@ -65,7 +69,36 @@ public final class TestServers {
     } catch (SQLException e) {
       throw new IllegalStateException("could not create test database " + name + " on " + base, e);
     }
+    madeOnGivenServer(name);
     return base + "/" + name;
+  }
+
+  private static final java.util.List<String> MADE = new java.util.ArrayList<>();
+
+  private static synchronized void madeOnGivenServer(String name) {
+    if (embeddedPg != null || System.getenv("PL_TEST_KEEP_DATABASES") != null) {
+      return;
+    }
+    if (MADE.isEmpty()) {
+      Runtime.getRuntime().addShutdownHook(new Thread(TestServers::dropMade));
+    }
+    MADE.add(name);
+  }
+
+  /** Drops the databases this JVM made on the given server; what cannot be dropped is said, and left. */
+  private static synchronized void dropMade() {
+    String base = pgBase;
+    try (Connection c = DriverManager.getConnection(jdbc(base + "/postgres"), user(base), null); Statement st = c.createStatement()) {
+      for (String name : MADE) {
+        try {
+          st.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+        } catch (SQLException e) {
+          System.err.println("test database " + name + " on " + base + " not dropped: " + e.getMessage());
+        }
+      }
+    } catch (SQLException e) {
+      System.err.println("the test databases on " + base + " were not dropped: " + e.getMessage());
+    }
   }
 
   public static synchronized String redisUrl() {
