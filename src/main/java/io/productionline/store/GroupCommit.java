@@ -309,17 +309,18 @@ public final class GroupCommit {
         Future<RowSet<Row>> claimed = conn.preparedQuery(asks.get(0).sql()).execute(ClaimBatch.Ask.tuple(asks));
         statements.add(claimed);
         // Each claim's row, by its place in the batch (1-based); none when it got no task.
-        for (int i = 0; i < claims.size(); i++) {
-          long ord = i + 1;
-          each.add(claimed.map(rs -> {
-            List<Row> mine = new ArrayList<>(1);
-            rs.forEach(r -> {
-              if (r.getLong("ord") == ord) {
-                mine.add(r);
-              }
-            });
-            return mine;
-          }));
+        int size = claims.size();
+        Future<List<List<Row>>> byPlace = claimed.map(rs -> {
+          List<List<Row>> out = new ArrayList<>(size);
+          for (int i = 0; i < size; i++) {
+            out.add(new ArrayList<>(1));
+          }
+          rs.forEach(r -> out.get(r.getLong("ord").intValue() - 1).add(r));
+          return out;
+        });
+        for (int i = 0; i < size; i++) {
+          int place = i;
+          each.add(byPlace.map(rows -> rows.get(place)));
         }
       }
       Future<RowSet<Row>> batched = moves.isEmpty() ? null : conn.preparedQuery(MoveBatch.STATEMENT.sql())
