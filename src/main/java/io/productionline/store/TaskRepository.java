@@ -266,8 +266,9 @@ public final class TaskRepository {
     return tx.query(TaskSql.BY_INDEX).execute().mapEmpty();
   }
 
-  public Future<Map<String, Integer>> queueDepth(SqlClient db) {
-    return db.preparedQuery(TaskSql.QUEUE_DEPTH).execute().map(rows -> {
+  /** Queued tasks by capability, read by index ({@link TaskSql#QUEUE_DEPTH}) in a transaction of its own. */
+  public Future<Map<String, Integer>> queueDepth(Pool pool) {
+    return pool.withTransaction(tx -> byIndex(tx).compose(v -> tx.preparedQuery(TaskSql.QUEUE_DEPTH).execute())).map(rows -> {
       Map<String, Integer> out = new LinkedHashMap<>();
       rows.forEach(r -> out.put(r.getString("capability"), r.getInteger("n")));
       return out;

@@ -293,6 +293,13 @@ final class TaskSql {
    */
   static final String BY_INDEX = "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off";
 
+  /**
+   * The queue's depth by capability, run after {@link #BY_INDEX}: it reads the index of queued tasks
+   * ({@code station_tasks_claim_order}). Planned alone with statistics taken while much of a young
+   * table was queued, it read every task the line ever had, in parallel: 240-490 ms of three
+   * processes for each count on the bench's line, once a second while a line view was open
+   * (docs/benchmarks.md, "The queue's depth read from the queue").
+   */
   static final String QUEUE_DEPTH = """
       SELECT capability, count(*) AS n FROM station_tasks WHERE status = 'queued' GROUP BY capability""";
 
