@@ -3,6 +3,7 @@ package io.productionline.store;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.productionline.support.Await;
 import io.productionline.support.Plans;
 import io.productionline.support.TestNode;
 import java.util.Map;
@@ -33,6 +34,8 @@ class QueueDepthReadTest {
   private static final long BOUND = 300;
 
   private static TestNode node;
+  /** A transaction id taken after the 20,000 tasks were completed. */
+  private static long after;
 
   @BeforeAll
   static void start() {
@@ -43,6 +46,7 @@ class QueueDepthReadTest {
     node.sql("ANALYZE station_tasks");
     node.sql("UPDATE station_tasks SET status = 'completed', completed_at = now() WHERE project_id = 'depth' AND status = 'queued'"
         + " AND item > " + (HISTORY + 1) + " AND item <= " + (HISTORY + 1 + ONCE_QUEUED));
+    after = node.sql("SELECT pg_current_xact_id()::text::bigint % 4294967296").get(0).getLong(0);
   }
 
   @AfterAll
@@ -70,8 +74,12 @@ class QueueDepthReadTest {
     long planned = buffers(null);
     assertTrue(planned >= pages, "as planned alone, the count reads the whole table (" + planned + " buffers, the table " + pages
         + " pages): else this test shows nothing");
-    // Read by index, the count marks the index's entries of the 20,000 tasks no longer queued the first time; a read of
-    // the whole table marks none, and the count after it would read them all again.
+    // Read by index, the count marks the index's entries of the 20,000 tasks no longer queued the first time (once no
+    // transaction of the database still sees them queued); a read of the whole table marks none, and the count after it
+    // would read them all again.
+    Await.until(() -> node.sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        + " AND backend_xmin IS NOT NULL AND backend_xmin::text::bigint < " + after).get(0).getLong(0), n -> n == 0,
+        java.time.Duration.ofSeconds(30), "no transaction of the database still sees the 20,000 tasks queued");
     node.node.services().tasks.queueDepth(node.pool()).await();
     long after = buffers(TaskSql.BY_INDEX);
     assertTrue(after <= BOUND, "after the dashboards' count, a count by index read " + after + " buffers for " + QUEUED
