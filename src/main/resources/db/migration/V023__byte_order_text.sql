@@ -1,12 +1,14 @@
--- Every text column of the line's tables (text, its arrays and the value domains over it) compares in byte order (COLLATE "C"). Ids, capabilities,
--- states and names were compared by the database's default collation: on a database made with a
--- libc locale (C.UTF-8, en_US.UTF-8) PostgreSQL compares each pair of strings through the locale's
--- rules, in every index descent of every write and lookup, in every sort and in every join by id.
--- Ids and the line's vocabulary are ASCII; in byte order they compare alike under C.UTF-8 (code
--- point order is byte order in UTF-8). A task's index writes and lookups cost PostgreSQL 9-20% less
--- CPU a task on the bench's line (docs/benchmarks.md, "Text compared in byte order"). Every column,
--- not some: two columns of different collations cannot be compared.
--- A table or column added later says COLLATE "C" for each text column (SchemaTest checks it).
+-- Every text column of the line's tables (text, its arrays and the value domains over it) compares
+-- in byte order (COLLATE "C"). They compared by the database's default collation: on a database
+-- made with a libc locale (C.UTF-8, en_US.UTF-8) PostgreSQL compares each pair of strings through
+-- the locale's rules, in every index descent of every write and lookup, in every sort and in every
+-- join by id. Ids and the line's vocabulary are ASCII, and in byte order they compare as under
+-- C.UTF-8 (code point order is byte order in UTF-8). On the bench's line a database made with
+-- LC_COLLATE C took 9% and 20% less PostgreSQL CPU a task in two alternating pairs; an index lookup
+-- by id took 27% less (docs/benchmarks.md, "Text compared in byte order"). Every column, not some:
+-- two columns of different collations cannot be compared. A case-blind search of free text says
+-- COLLATE "default" (byte order lowers ASCII letters only: RunRepository's log search). A table or
+-- column added later says COLLATE "C" for each text column (ByteOrderTextTest checks it).
 DO $$
 DECLARE
   t record;

@@ -129,16 +129,20 @@ public final class RunRepository {
       + " WHERE (" + TaskSql.held("t.") + ") OR (t.status = 'queued' AND t.reserved_for IS NOT NULL AND t.reserved_until > $1)"
       + " ORDER BY COALESCE(t.executor_id, t.reserved_for), t.created_at, t.id";
 
-  /** A page of a task's log lines after an id, of some levels and containing a text (each filter may be null). */
+  /**
+   * A page of a task's log lines after an id, of some levels and containing a text (each filter may
+   * be null), its case ignored by the database's collation: the column's own (byte order, V023)
+   * lowers ASCII letters only.
+   */
   private static final String LOGS = """
       SELECT id, at, level, message, fields FROM task_logs
-       WHERE task_id = $1 AND id > $2 AND ($3::text[] IS NULL OR level = ANY ($3)) AND ($4::text IS NULL OR strpos(lower(message), lower($4)) > 0)
+       WHERE task_id = $1 AND id > $2 AND ($3::text[] IS NULL OR level = ANY ($3)) AND ($4::text IS NULL OR strpos(lower(message COLLATE "default"), lower($4 COLLATE "default")) > 0)
        ORDER BY id LIMIT $5""";
 
   /** The last lines of a task's log before an id, of some levels and containing a text, newest first (the caller turns them). */
   private static final String LOGS_BEFORE = """
       SELECT id, at, level, message, fields FROM task_logs
-       WHERE task_id = $1 AND id < $2 AND ($3::text[] IS NULL OR level = ANY ($3)) AND ($4::text IS NULL OR strpos(lower(message), lower($4)) > 0)
+       WHERE task_id = $1 AND id < $2 AND ($3::text[] IS NULL OR level = ANY ($3)) AND ($4::text IS NULL OR strpos(lower(message COLLATE "default"), lower($4 COLLATE "default")) > 0)
        ORDER BY id DESC LIMIT $5""";
 
   private static final String LOG_LEVELS = "SELECT level, count(*) AS n FROM task_logs WHERE task_id = $1 GROUP BY level ORDER BY level";
