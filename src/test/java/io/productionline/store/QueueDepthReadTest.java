@@ -35,7 +35,7 @@ class QueueDepthReadTest {
 
   private static TestNode node;
   /** A transaction id taken after the 20,000 tasks were completed. */
-  private static long after;
+  private static long completedBefore;
 
   @BeforeAll
   static void start() {
@@ -46,7 +46,7 @@ class QueueDepthReadTest {
     node.sql("ANALYZE station_tasks");
     node.sql("UPDATE station_tasks SET status = 'completed', completed_at = now() WHERE project_id = 'depth' AND status = 'queued'"
         + " AND item > " + (HISTORY + 1) + " AND item <= " + (HISTORY + 1 + ONCE_QUEUED));
-    after = node.sql("SELECT pg_current_xact_id()::text::bigint % 4294967296").get(0).getLong(0);
+    completedBefore = node.sql("SELECT pg_current_xact_id()::text::bigint % 4294967296").get(0).getLong(0);
   }
 
   @AfterAll
@@ -78,11 +78,11 @@ class QueueDepthReadTest {
     // transaction of the database still sees them queued); a read of the whole table marks none, and the count after it
     // would read them all again.
     Await.until(() -> node.sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        + " AND backend_xmin IS NOT NULL AND backend_xmin::text::bigint < " + after).get(0).getLong(0), n -> n == 0,
+        + " AND backend_xmin IS NOT NULL AND backend_xmin::text::bigint < " + completedBefore).get(0).getLong(0), n -> n == 0,
         java.time.Duration.ofSeconds(30), "no transaction of the database still sees the 20,000 tasks queued");
     node.node.services().tasks.queueDepth(node.pool()).await();
-    long after = buffers(TaskSql.BY_INDEX);
-    assertTrue(after <= BOUND, "after the dashboards' count, a count by index read " + after + " buffers for " + QUEUED
+    long read = buffers(TaskSql.BY_INDEX);
+    assertTrue(read <= BOUND, "after the dashboards' count, a count by index read " + read + " buffers for " + QUEUED
         + " queued tasks: the dashboards' count did not read the index");
   }
 
