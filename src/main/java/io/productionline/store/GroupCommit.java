@@ -46,14 +46,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * other writes; each move keeps its own fence and compare-and-set in it, and one that lost writes
  * nothing and hears so from its row. The claims of one task made by two or more executors of one
  * shape go as one statement, {@link ClaimBatch}. The other writes and claims go as their own
- * statements, each with its own fence and compare-and-set. A write whose statement fails (a lost compare-and-set
- * raises {@code pl_stale_write}) fails alone: PostgreSQL turns the group's {@code COMMIT} into a
- * rollback, the failing write gets its error, and the group's other writes go again in the next
- * group, so nothing of them was written and nothing is written twice. Should a batch's statement
- * itself fail, its moves or claims go again each as its own statement. No write and no claim hears its result
- * before its group has committed: a claimed task's lease is durable before its executor hears of it.
- * When the commit itself fails (the connection was lost) every write of the group gets that error,
- * as a lone statement's would.
+ * statements, each with its own fence and compare-and-set. A write whose statement fails (a lost
+ * compare-and-set raises {@code pl_stale_write}) fails alone: PostgreSQL turns the group's
+ * {@code COMMIT} into a rollback, the failing write gets its error, and the group's other writes go again
+ * in the next group, so nothing of them was written and nothing is written twice. Should a batch's
+ * statement itself fail, its moves or claims go again each as its own statement. No write and no
+ * claim hears its result before its group has committed: a claimed task's lease is durable before
+ * its executor hears of it. When the commit itself fails (the connection was lost) every write of
+ * the group gets that error, as a lone statement's would.
  *
  * <p>Every group is sent from one event-loop context of the node ({@code home}), which lives as
  * long as the node, never from the callback of the group before it, whose context may be a retired
@@ -350,8 +350,8 @@ public final class GroupCommit {
 
   /**
    * Hands each write of a group its result once the group's fate is known; {@code group} is in the
-   * order its statements were sent, its first {@code singles} each as its own statement, the rest in
-   * one {@link MoveBatch}.
+   * order its statements were sent: its first {@code singles} each as its own statement, then the
+   * claims of its {@link ClaimBatch}es, then its last {@code moves} in one {@link MoveBatch}.
    */
   private void settle(List<Pending> group, int singles, int moves, Future<RowSet<Row>> begun, List<Future<List<Row>>> each,
                       Future<RowSet<Row>> committed) {
