@@ -6,27 +6,28 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * The claims of one task each that executors of one shape (the same capabilities, environment and
- * lease) made into one group of {@link GroupCommit}, as one statement: PostgreSQL finds, locks and
- * hands out the group's tasks in one scan of the queue instead of one a claim.
+ * The claims that executors of one shape (the same capabilities, environment and lease) made into
+ * one group of {@link GroupCommit}, as one statement: PostgreSQL finds, locks and hands out the
+ * group's tasks in one scan of the queue instead of one a claim. Each claim asks for one task or
+ * several (an executor that runs several at once).
  *
- * <p>It takes as many queued tasks as there are claims, in claim order, {@code FOR UPDATE SKIP
- * LOCKED}, as each claim alone would. A task an operator reserved for one of the claiming
- * executors ({@code reserved_for}, until {@code reserved_until}) goes to that executor only; one
- * reserved for another executor is not taken; the others go to the remaining claims in the order
- * they were made, the best task to the first. A claim may so be handed a task reserved for it
- * ahead of a better free one (alone it takes the best it may take). Each executor's lease token is
- * made with its own secret, as alone. Its rows carry {@code ord}, the claim's place in the batch
- * (1-based); a claim that got no task has no row.
+ * <p>It takes as many queued tasks as the claims ask for together, in claim order, {@code FOR
+ * UPDATE SKIP LOCKED}, as the claims one after the other would. A task an operator reserved for
+ * one of the claiming executors ({@code reserved_for}, until {@code reserved_until}) goes to that
+ * executor only; one reserved for another executor is not taken; the others go to the remaining
+ * places in the order the claims were made, the first claim's first: the best tasks to the first
+ * claim. A claim may so be handed a task reserved for it ahead of a better free one (alone it takes
+ * the best it may take). Each executor's lease token is made with its own secret, as alone. Its rows
+ * carry {@code ord}, the claim's place in the batch (1-based); a claim that got no task has no row.
  */
 final class ClaimBatch {
 
   private ClaimBatch() {
   }
 
-  /** A claim of one task by {@code executorId} with its lease's {@code secret}, made at {@code now}. */
+  /** A claim of up to {@code max} tasks by {@code executorId} with its lease's {@code secret}, made at {@code now}. */
   record Ask(String shape, String executorId, String secret, OffsetDateTime now, int leaseSeconds, List<String> capabilities,
-             String environment) {
+             String environment, int max) {
 
     /** The values of the batch's statement for these claims, all of {@code asks}' shape. */
     static Tuple tuple(List<Ask> asks) {
@@ -40,7 +41,8 @@ final class ClaimBatch {
       } else {
         t.addArrayOfString(first.capabilities().toArray(String[]::new));
       }
-      return t.addString(first.environment());
+      return t.addString(first.environment()).addArrayOfInteger(asks.stream().map(Ask::max).toArray(Integer[]::new))
+          .addInteger(asks.stream().mapToInt(Ask::max).sum());
     }
 
     /** The statement for claims of this shape. */
@@ -58,8 +60,8 @@ final class ClaimBatch {
   private static String sql(String capability) {
     return """
         WITH asked AS (
-          SELECT a.executor_id, a.secret, a.ord
-            FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS a (executor_id, secret, ord)
+          SELECT a.executor_id, a.secret, a.wants, a.ord
+            FROM unnest($1::text[], $2::text[], $7::int[]) WITH ORDINALITY AS a (executor_id, secret, wants, ord)
         ), picked AS MATERIALIZED (
           SELECT q.ctid AS tid, q.reserved_for, q.reserved_until,
                  row_number() OVER (ORDER BY q.priority DESC, q.created_at, q.id) AS rank
@@ -68,21 +70,22 @@ final class ClaimBatch {
                      AND (q.reserved_for IS NULL OR q.reserved_for = ANY ($1) OR q.reserved_until <= $3)
                      AND (q.environment = 'either' OR $6 = 'either' OR q.environment = $6)
                    ORDER BY q.priority DESC, q.created_at, q.id
-                   LIMIT cardinality($1)
+                   LIMIT $8
                    FOR UPDATE SKIP LOCKED) q
         ), mine AS MATERIALIZED (
-          SELECT DISTINCT ON (a.ord) p.tid, a.ord
-            FROM picked p JOIN asked a ON a.executor_id = p.reserved_for
-           WHERE p.reserved_until > $3
-           ORDER BY a.ord, p.rank
+          SELECT r.tid, a.ord
+            FROM (SELECT p.tid, p.reserved_for, row_number() OVER (PARTITION BY p.reserved_for ORDER BY p.rank) AS k
+                    FROM picked p
+                   WHERE p.reserved_until > $3) r
+            JOIN asked a ON a.executor_id = r.reserved_for AND r.k <= a.wants
         ), free AS (
           SELECT p.tid, row_number() OVER (ORDER BY p.rank) AS n
             FROM picked p
            WHERE p.reserved_for IS NULL OR p.reserved_until <= $3
         ), rest AS (
-          SELECT a.ord, row_number() OVER (ORDER BY a.ord) AS n
+          SELECT a.ord, row_number() OVER (ORDER BY a.ord, s.k) AS n
             FROM asked a
-           WHERE a.ord NOT IN (SELECT ord FROM mine)
+            CROSS JOIN LATERAL generate_series((SELECT count(*) FROM mine m WHERE m.ord = a.ord) + 1, a.wants) AS s (k)
         ), assigned AS (
           SELECT tid, ord FROM mine
           UNION ALL

@@ -44,8 +44,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>A group's moves of the common shape (a held task completed or none, the next run queued or
  * none, the move, its events) go as one statement over arrays, {@link MoveBatch}, after the group's
  * other writes; each move keeps its own fence and compare-and-set in it, and one that lost writes
- * nothing and hears so from its row. The claims of one task made by two or more executors of one
- * shape go as one statement, {@link ClaimBatch}. The other writes and claims go as their own
+ * nothing and hears so from its row. The claims of any line made by executors of one shape go as
+ * one statement, {@link ClaimBatch}, planned once on each connection and its plan kept
+ * ({@link #CLAIM_PLANS}). The other writes and claims go as their own
  * statements, each with its own fence and compare-and-set. A write whose statement fails (a lost
  * compare-and-set raises {@code pl_stale_write}) fails alone: PostgreSQL turns the group's
  * {@code COMMIT} into a rollback, the failing write gets its error, and the group's other writes go again
@@ -62,6 +63,26 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class GroupCommit {
 
   private static final Map<Pool, GroupCommit> ON_POOL = Collections.synchronizedMap(new WeakHashMap<>());
+
+  /**
+   * Sent in a group before its statements of claims ({@link ClaimBatch}): each connection plans
+   * them once and keeps the plan. PostgreSQL would otherwise plan each again at every call, since
+   * its plan for any values is costed above the plans for given ones, whose arrays and limit it
+   * knows: planning was 0.38 ms of a claim's 3.7 ms at 32 tasks a claim, and 0.5-0.8 ms of a
+   * claims' statement's 2-2.5 ms at one (docs/benchmarks.md, "Claims in one statement, planned
+   * once"). The plans read by index whatever the statistics say ({@link TaskSql#BY_INDEX}): a plan
+   * is kept until the table is next analyzed, and one made from the statistics of a young table
+   * read every task sequentially, for the claims and for the update of the tasks they took.
+   */
+  static final String CLAIM_PLANS = "SET LOCAL plan_cache_mode = force_generic_plan; " + TaskSql.BY_INDEX;
+
+  /**
+   * Sent after {@link #CLAIM_PLANS} before a group's {@link MoveBatch}: the moves are planned for
+   * their values as before. Their statement's bind is mostly its arrays' values decoded, not
+   * planning (0.6 ms of it in either mode), so a plan kept would save little.
+   */
+  static final String DEFAULT_PLANS = "SET LOCAL plan_cache_mode TO DEFAULT; SET LOCAL enable_bitmapscan TO DEFAULT;"
+      + " SET LOCAL enable_seqscan TO DEFAULT";
 
   /** SQLSTATE in_failed_sql_transaction: a statement after the group's failing one. */
   private static final String IN_FAILED_TRANSACTION = "25P02";
@@ -157,7 +178,7 @@ public final class GroupCommit {
   /**
    * Runs a claim ({@code sql} with {@code params}, a statement of {@link TaskSql} that claims queued
    * tasks {@code FOR UPDATE SKIP LOCKED}); its rows, the tasks it claimed, arrive on the caller's
-   * context once it has committed. A claim of one task ({@code ask}, else null) goes in one
+   * context once it has committed. A claim of any line ({@code ask}, else null) goes in one
    * {@link ClaimBatch} with the group's other claims of its shape.
    */
   Future<List<Row>> claim(String sql, Tuple params, ClaimBatch.Ask ask) {
@@ -253,11 +274,11 @@ public final class GroupCommit {
   }
 
   /**
-   * A group: one transaction, sent as one pipeline. Its claims of one task of a shape made by two or
-   * more executors go as one {@link ClaimBatch} statement each shape; the moves that can go in a
-   * {@link MoveBatch} (two or more, each of a track with no other write in the group) go as its one
-   * statement, after the group's other writes; the rest, other claims included, go as their own
-   * statements.
+   * A group: one transaction, sent as one pipeline. Its claims of any line, one an executor, go as
+   * one {@link ClaimBatch} statement each shape; the moves that can go in a {@link MoveBatch} (two
+   * or more, each of a track with no other write in the group) go as its one statement; both after
+   * the group's other writes (the claims after {@link #CLAIM_PLANS}); the rest, other claims included, go
+   * as their own statements.
    */
   private Future<Void> together(List<Pending> group) {
     List<Pending> batch = new ArrayList<>();
@@ -279,7 +300,7 @@ public final class GroupCommit {
     List<List<Pending>> claimBatches = new ArrayList<>();
     for (List<Pending> shape : byShape.values()) {
       boolean oneEach = shape.stream().map(p -> p.ask().executorId()).distinct().count() == shape.size();
-      if (shape.size() >= 2 && oneEach) {
+      if (oneEach) {
         claimBatches.add(shape);
       } else {
         singles.addAll(shape);
@@ -304,6 +325,10 @@ public final class GroupCommit {
       for (Pending p : alone) {
         each.add(conn.preparedQuery(p.sql()).execute(p.params()).map(GroupCommit::rows));
       }
+      List<Future<?>> settings = new ArrayList<>();
+      if (!claimBatches.isEmpty()) {
+        settings.add(conn.query(CLAIM_PLANS).execute());
+      }
       for (List<Pending> claims : claimBatches) {
         List<ClaimBatch.Ask> asks = claims.stream().map(Pending::ask).toList();
         Future<RowSet<Row>> claimed = conn.preparedQuery(asks.get(0).sql()).execute(ClaimBatch.Ask.tuple(asks));
@@ -323,6 +348,9 @@ public final class GroupCommit {
           each.add(byPlace.map(rows -> rows.get(place)));
         }
       }
+      if (!claimBatches.isEmpty() && !moves.isEmpty()) {
+        settings.add(conn.query(DEFAULT_PLANS).execute());
+      }
       Future<RowSet<Row>> batched = moves.isEmpty() ? null : conn.preparedQuery(MoveBatch.STATEMENT.sql())
           .execute(MoveBatch.tuple(moves.stream().map(Pending::move).toList(), io.productionline.events.EventType.LINE_PROGRESS));
       // One row a move, in batch order.
@@ -338,6 +366,8 @@ public final class GroupCommit {
       Future<RowSet<Row>> committed = conn.query("COMMIT").execute();
       List<Future<?>> all = new ArrayList<>(each);
       all.add(begun);
+      // Should the settings fail, the batches after them fail in PostgreSQL too, and go again as their own statements.
+      all.addAll(settings);
       all.add(committed);
       all.addAll(statements);
       return Future.join(all).transform(x -> {

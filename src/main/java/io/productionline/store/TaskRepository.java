@@ -120,9 +120,9 @@ public final class TaskRepository {
     }
     String sql = next ? (one ? TaskSql.CLAIM_ONE_NEXT : TaskSql.CLAIM_NEXT) : (one ? TaskSql.CLAIM_ONE : TaskSql.CLAIM);
     GroupCommit group = db instanceof Pool pool ? GroupCommit.of(pool) : null;
-    // A claim of one task of any line can go in one statement with the group's other claims of its shape.
-    ClaimBatch.Ask ask = next ? new ClaimBatch.Ask(String.join("\u0000", capabilities) + "|" + environment + "|" + leaseSeconds,
-        executorId, secret, utc(now), leaseSeconds, capabilities, environment) : null;
+    // A claim of any line can go in one statement with the group's other claims of its shape.
+    ClaimBatch.Ask ask = line == null ? new ClaimBatch.Ask(String.join("\u0000", capabilities) + "|" + environment + "|" + leaseSeconds,
+        executorId, secret, utc(now), leaseSeconds, capabilities, environment, max) : null;
     Future<List<Row>> rows = group != null ? group.claim(sql, t, ask)
         : db.preparedQuery(sql).execute(t).map(set -> all(set, Function.identity()));
     return rows.map(claimedRows -> {

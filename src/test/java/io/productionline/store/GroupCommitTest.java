@@ -296,6 +296,42 @@ class GroupCommitTest {
   }
 
   @Test
+  @DisplayName("claims of several tasks in one statement: each executor holds as many as it asked for, the earlier claim the better tasks,"
+      + " and a task reserved for one of them goes to it")
+  void claimsOfSeveralTasksGoTogether() throws Exception {
+    List<TrackRow> tracks = started("several");
+    List<String> capabilities = queuedCapabilities("several");
+    List<String> queued = node.sql("SELECT id FROM station_tasks WHERE project_id = 'several' AND status = 'queued'"
+        + " ORDER BY priority DESC, created_at, id").stream().map(r -> r.getString(0)).toList();
+    // The tenth task of the queue is reserved for claimer-3: the two claims that go alone take the six before it, as
+    // the first free ones, and pass it over.
+    String forThree = queued.get(9);
+    node.sql("UPDATE station_tasks SET reserved_for = 'claimer-3', reserved_until = now() + interval '1 hour' WHERE id = '" + forThree + "'");
+    long[] before = GroupCommit.counts(node.pool());
+
+    // Four executors ask for three tasks each: two claims go alone, the other two in one statement.
+    Promise<List<Future<List<TaskRow>>>> made = Promise.promise();
+    node.vertx.getOrCreateContext().runOnContext(v -> {
+      List<Future<List<TaskRow>>> claims = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        claims.add(node.node.services().tasks.claim(node.pool(), "claimer-" + i, capabilities, "either", 60, Instant.now(), null, 3));
+      }
+      made.complete(claims);
+    });
+    List<Future<List<TaskRow>>> claims = made.future().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    Future.all(new ArrayList<>(claims)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+    assertTrue(tracks.size() >= 12, "the line has work for every claim");
+    assertEquals(2, GroupCommit.counts(node.pool())[4] - before[4], "the two claims that waited went as one statement");
+    assertEachHoldsItsOwn(claims, 3, 12);
+    List<String> three = claims.get(3).result().stream().map(TaskRow::id).toList();
+    assertTrue(three.contains(forThree), "the task reserved for claimer-3 went to claimer-3: " + three);
+    int lastOfTwo = claims.get(2).result().stream().mapToInt(t -> queued.indexOf(t.id())).max().orElseThrow();
+    int firstFreeOfThree = three.stream().filter(id -> !id.equals(forThree)).mapToInt(queued::indexOf).min().orElseThrow();
+    assertTrue(lastOfTwo < firstFreeOfThree, "the earlier claim of the statement got the better tasks");
+  }
+
+  @Test
   @DisplayName("a claim whose group met a stale move goes again and holds its task once; the stale move alone is refused")
   void claimsOfAGroupWithAStaleMoveGoAgain() throws Exception {
     List<TrackRow> tracks = started("claimed-stale");
@@ -365,17 +401,23 @@ class GroupCommitTest {
 
   /** Each claim answered one task; no two the same; each task held in PostgreSQL by its claimer with the lease it was answered. */
   private void assertEachHoldsItsOwn(List<Future<List<TaskRow>>> claims, int expected) {
+    assertEachHoldsItsOwn(claims, 1, expected);
+  }
+
+  /** Each claim answered {@code each} tasks; no two the same; each held in PostgreSQL by its claimer with the lease it was answered. */
+  private void assertEachHoldsItsOwn(List<Future<List<TaskRow>>> claims, int each, int expected) {
     java.util.Set<String> held = new java.util.HashSet<>();
     for (int i = 0; i < claims.size(); i++) {
       assertTrue(claims.get(i).succeeded(), "claim " + i + " answered: " + claims.get(i).cause());
       List<TaskRow> got = claims.get(i).result();
-      assertEquals(1, got.size(), "claim " + i + " holds one task");
-      TaskRow t = got.get(0);
-      assertTrue(held.add(t.id()), "task " + t.id() + " handed to one executor only");
-      Row row = node.sql("SELECT status, executor_id, lease_token FROM station_tasks WHERE id = '" + t.id() + "'").get(0);
-      assertEquals("claimed", row.getString("status"));
-      assertEquals("claimer-" + i, row.getString("executor_id"), "task " + t.id() + " held by the executor that was answered");
-      assertEquals(t.leaseToken(), row.getString("lease_token"), "the lease answered is the lease written");
+      assertEquals(each, got.size(), "claim " + i + " holds " + each);
+      for (TaskRow t : got) {
+        assertTrue(held.add(t.id()), "task " + t.id() + " handed to one executor only");
+        Row row = node.sql("SELECT status, executor_id, lease_token FROM station_tasks WHERE id = '" + t.id() + "'").get(0);
+        assertEquals("claimed", row.getString("status"));
+        assertEquals("claimer-" + i, row.getString("executor_id"), "task " + t.id() + " held by the executor that was answered");
+        assertEquals(t.leaseToken(), row.getString("lease_token"), "the lease answered is the lease written");
+      }
     }
     assertEquals(expected, held.size());
   }
