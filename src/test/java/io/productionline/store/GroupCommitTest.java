@@ -273,13 +273,12 @@ class GroupCommitTest {
   void claimsInOneStatementKeepReservations() throws Exception {
     List<TrackRow> tracks = started("reserved");
     List<String> capabilities = queuedCapabilities("reserved");
-    List<String> queued = node.sql("SELECT id FROM station_tasks WHERE project_id = 'reserved' AND status = 'queued'"
-        + " ORDER BY priority DESC, created_at, id").stream().map(r -> r.getString(0)).toList();
+    List<String> queued = queueOrder("reserved");
     // The best task is reserved for claimer-5, which claims in the batch; the next for an executor that does not claim.
     String forFive = queued.get(0);
     String forOther = queued.get(1);
-    node.sql("UPDATE station_tasks SET reserved_for = 'claimer-5', reserved_until = now() + interval '1 hour' WHERE id = '" + forFive + "'");
-    node.sql("UPDATE station_tasks SET reserved_for = 'elsewhere', reserved_until = now() + interval '1 hour' WHERE id = '" + forOther + "'");
+    reserve(forFive, "claimer-5");
+    reserve(forOther, "elsewhere");
     long[] before = GroupCommit.counts(node.pool());
 
     // Two claims go alone and take two free tasks; the rest go in one statement and take every task left that they may.
@@ -300,18 +299,24 @@ class GroupCommitTest {
       + " and a task reserved for one of them goes to it")
   void claimsOfSeveralTasksGoTogether() throws Exception {
     List<TrackRow> tracks = started("several");
+    assertTrue(tracks.size() >= 12, "the line has work for every claim");
     List<String> capabilities = queuedCapabilities("several");
-    List<String> queued = node.sql("SELECT id FROM station_tasks WHERE project_id = 'several' AND status = 'queued'"
-        + " ORDER BY priority DESC, created_at, id").stream().map(r -> r.getString(0)).toList();
-    // The tenth task of the queue is reserved for claimer-3: the two claims that go alone take the six before it, as
-    // the first free ones, and pass it over.
+    List<String> queued = queueOrder("several");
+    // The tenth task of the queue is reserved for claimer-3, the last to claim.
     String forThree = queued.get(9);
-    node.sql("UPDATE station_tasks SET reserved_for = 'claimer-3', reserved_until = now() + interval '1 hour' WHERE id = '" + forThree + "'");
+    reserve(forThree, "claimer-3");
+    // Two moves of projects of another line (another capability) take both places of groups on their way, and wait for
+    // the test's lock on their projects' rows until every claim is made: the four claims then go in one group.
+    List<TrackRow> blockers = List.of(jobAtWork("several-a"), jobAtWork("several-b"));
+    io.vertx.sqlclient.SqlConnection lock = node.pool().getConnection().await();
+    lock.query("BEGIN").execute().await();
+    lock.query("SELECT id FROM projects WHERE id IN ('several-a', 'several-b') FOR UPDATE").execute().await();
     long[] before = GroupCommit.counts(node.pool());
 
-    // Four executors ask for three tasks each: two claims go alone, the other two in one statement.
     Promise<List<Future<List<TaskRow>>>> made = Promise.promise();
+    List<Future<TrackWrite.Result>> halts = new ArrayList<>();
     node.vertx.getOrCreateContext().runOnContext(v -> {
+      blockers.forEach(b -> halts.add(halt(b)));
       List<Future<List<TaskRow>>> claims = new ArrayList<>();
       for (int i = 0; i < 4; i++) {
         claims.add(node.node.services().tasks.claim(node.pool(), "claimer-" + i, capabilities, "either", 60, Instant.now(), null, 3));
@@ -319,11 +324,14 @@ class GroupCommitTest {
       made.complete(claims);
     });
     List<Future<List<TaskRow>>> claims = made.future().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    lock.query("COMMIT").execute().await();
+    lock.close().await();
     Future.all(new ArrayList<>(claims)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    Future.all(new ArrayList<>(halts)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
 
-    assertTrue(tracks.size() >= 12, "the line has work for every claim");
-    assertEquals(2, GroupCommit.counts(node.pool())[4] - before[4], "the two claims that waited went as one statement");
+    assertEquals(4, GroupCommit.counts(node.pool())[4] - before[4], "the four claims went as one statement");
     assertEachHoldsItsOwn(claims, 3, 12);
+    assertEquals(queued.subList(0, 3), claims.get(0).result().stream().map(TaskRow::id).toList(), "the first claim got the three best tasks");
     List<String> three = claims.get(3).result().stream().map(TaskRow::id).toList();
     assertTrue(three.contains(forThree), "the task reserved for claimer-3 went to claimer-3: " + three);
     int lastOfTwo = claims.get(2).result().stream().mapToInt(t -> queued.indexOf(t.id())).max().orElseThrow();
@@ -428,13 +436,29 @@ class GroupCommitTest {
         .stream().map(r -> r.getString(0)).toList();
   }
 
+  /** The ids of {@code project}'s queued tasks, in claim order. */
+  private List<String> queueOrder(String project) {
+    return node.sql("SELECT id FROM station_tasks WHERE project_id = '" + project + "' AND status = 'queued'"
+        + " ORDER BY priority DESC, created_at, id").stream().map(r -> r.getString(0)).toList();
+  }
+
+  /** An operator's reservation of {@code task} for {@code executor}, for an hour. */
+  private void reserve(String task, String executor) {
+    node.sql("UPDATE station_tasks SET reserved_for = '" + executor + "', reserved_until = now() + interval '1 hour' WHERE id = '" + task + "'");
+  }
+
   /** {@code n} claims of one task each (executors claimer-0 …), all made from one event loop before any is answered. */
   private List<Future<List<TaskRow>>> claim(int n, List<String> capabilities) throws Exception {
+    return claim(n, capabilities, 1);
+  }
+
+  /** {@code n} claims of up to {@code max} tasks each (executors claimer-0 …), all made from one event loop before any is answered. */
+  private List<Future<List<TaskRow>>> claim(int n, List<String> capabilities, int max) throws Exception {
     Promise<List<Future<List<TaskRow>>>> made = Promise.promise();
     node.vertx.getOrCreateContext().runOnContext(v -> {
       List<Future<List<TaskRow>>> claims = new ArrayList<>();
       for (int i = 0; i < n; i++) {
-        claims.add(claimOne(i, capabilities));
+        claims.add(node.node.services().tasks.claim(node.pool(), "claimer-" + i, capabilities, "either", 60, Instant.now(), null, max));
       }
       made.complete(claims);
     });
@@ -450,6 +474,16 @@ class GroupCommitTest {
         .move(new Move(TrackState.HALTED, t.stationIndex(), t.remediationCount(), t.runs(), t.currentTaskId(), "held by the test"), -1)
         .events(List.of(new NewEvent(EventType.LINE_PROGRESS, new JsonObject())))
         .execute(node.pool());
+  }
+
+  /** The job of a new project of the line slowjob, at its assembly station (as its supervisor read it), its task queued. */
+  private TrackRow jobAtWork(String project) {
+    node.createProject(project, "slowjob");
+    assertEquals(200, node.api.post("/production/start?project=" + project + "&doc=job", new JsonObject()).status());
+    Await.until(() -> node.sql("SELECT count(*) FROM tracks WHERE project_id = '" + project + "' AND state = 'assembling'"
+        + " AND owner_node IS NOT NULL").get(0).getLong(0), n -> n == 1, Duration.ofSeconds(30), "the job at its assembly station");
+    return node.node.services().tracks.ofProject(node.pool(), project).await().stream().filter(t -> t.ownerNode() != null).findFirst()
+        .orElseThrow();
   }
 
   /** The tracks of a new project of the wide line, started, each at its first station (as its supervisor read it). */
