@@ -69,18 +69,18 @@ public final class RunRepository {
 
   private static final String FILTERS = """
        WHERE ($1::text IS NULL OR t.status = $1)
-         AND ($2::text IS NULL OR t.project_id = $2)
+         AND ($2::text IS NULL OR %s)
          AND ($3::text IS NULL OR t.document_type = $3)
          AND ($4::text IS NULL OR t.station_id = $4)
          AND ($5::text IS NULL OR t.executor_id = $5 OR t.reserved_for = $5)
          AND ($6::timestamptz IS NULL OR t.created_at >= $6)
-         AND ($7::timestamptz IS NULL OR t.created_at < $7)""";
+         AND ($7::timestamptz IS NULL OR t.created_at < $7)""".formatted(TaskSql.ofProject("t.", "$2::text"));
 
   private static final Map<Sort, String> LIST = Map.of(
       Sort.CREATED_AT, list(Sort.CREATED_AT), Sort.CREATED_AT_DESC, list(Sort.CREATED_AT_DESC),
       Sort.COMPLETED_AT, list(Sort.COMPLETED_AT), Sort.COMPLETED_AT_DESC, list(Sort.COMPLETED_AT_DESC));
 
-  private static String list(Sort sort) {
+  static String list(Sort sort) {
     String cmp = sort.desc ? "<" : ">";
     String dir = sort.desc ? "DESC" : "ASC";
     return "SELECT " + COLUMNS + ", " + sort.key + " AS sort_key FROM station_tasks t\n" + FILTERS + """

@@ -15,7 +15,18 @@ final class TaskSql {
 
   static final String OF_RUN = "SELECT * FROM station_tasks WHERE track_id = $1 AND run_no = $2 ORDER BY item";
 
-  static final String OF_PROJECT = "SELECT * FROM station_tasks WHERE project_id = $1 ORDER BY track_id, run_no";
+  static final String OF_PROJECT = "SELECT * FROM station_tasks WHERE " + ofProject("", "$1") + " ORDER BY track_id, run_no";
+
+  /**
+   * A task of the project {@code param}, found by its project's tracks: by {@code tracks_project}
+   * and the unique (track_id, run_no, item) index. station_tasks has no index by project (V024):
+   * each task's three writes went into it, for reads that its tracks serve as well. Every task has
+   * its track, and a track's tasks are of its project. An array, not {@code IN}, so that it stays
+   * an index condition inside an {@code OR} (a filter that may be null).
+   */
+  static String ofProject(String alias, String param) {
+    return alias + "track_id = ANY (ARRAY(SELECT id FROM tracks WHERE project_id = " + param + "))";
+  }
 
   /**
    * A task's columns without its step (read as NULL), and with or without its input and reported
@@ -51,7 +62,7 @@ final class TaskSql {
   /** {@link #FIND_FOR_HOLDER} of several tasks at once (a batch of completions). */
   static final String FIND_FOR_HOLDERS = "SELECT " + columns(false, false) + " FROM station_tasks WHERE id = ANY ($1)";
 
-  static final String VIEW_OF_PROJECT = "SELECT " + VIEW_COLUMNS + " FROM station_tasks WHERE project_id = $1 ORDER BY track_id, run_no";
+  static final String VIEW_OF_PROJECT = "SELECT " + VIEW_COLUMNS + " FROM station_tasks WHERE " + ofProject("", "$1") + " ORDER BY track_id, run_no";
 
   static final String VIEW_OF_TRACKS = "SELECT " + VIEW_COLUMNS + " FROM station_tasks WHERE track_id = ANY ($1) ORDER BY track_id, run_no";
 
@@ -335,7 +346,7 @@ final class TaskSql {
 
   /** The last task of an intent that an executor held, whatever became of it. */
   static final String LAST_HELD_IN_PROJECT = """
-      SELECT * FROM station_tasks WHERE project_id = $1 AND executor_id = $2 ORDER BY run_no DESC LIMIT 1""";
+      SELECT * FROM station_tasks WHERE %s AND executor_id = $2 ORDER BY run_no DESC LIMIT 1""".formatted(ofProject("", "$1"));
 
   /** Intents of a line by where they stand: waiting for an executor, at an executor, done, stopped. */
   static final String INTENT_COUNTS = """
