@@ -30,7 +30,8 @@ public final class Migrations {
       "V012__line_catalogue.sql", "V013__workbench.sql", "V014__releases_and_sla_actions.sql", "V015__fan_out.sql", "V016__stored_reports.sql",
       "V017__restarts.sql", "V018__value_domains.sql", "V019__ended_tasks.sql",
       "V020__finished_tracks.sql", "V021__held_index_by_executor_only.sql",
-      "V022__open_index_not_for_the_claim.sql", "V023__byte_order_text.sql", "V024__no_task_index_by_project.sql");
+      "V022__open_index_not_for_the_claim.sql", "V023__byte_order_text.sql", "V024__no_task_index_by_project.sql",
+      "V025__tasks_queued_by_their_tracks_move.sql");
 
   private Migrations() {
   }

@@ -214,6 +214,45 @@ class GroupCommitTest {
   }
 
   @Test
+  @DisplayName("a move of a track the database does not have is refused and queues no task; the other moves of its group queue theirs")
+  void aMoveOfAnUnknownTrackQueuesNothing() throws Exception {
+    List<TrackRow> tracks = started("unknown");
+    TrackRow known = tracks.get(0);
+    // The same track under an id no track has: what a supervisor of a track the database lost would write.
+    TrackRow unknown = new TrackRow("trk_unknown", known.projectId(), known.documentType(), known.state(), known.stationIndex(),
+        known.remediationCount(), known.runs(), known.currentTaskId(), known.reason(), known.version(), known.ownerNode(), known.ownerEpoch(),
+        known.replaces(), known.createdAt(), known.stateEnteredAt(), known.finalizedAt(), known.parentTrackId(), known.fanOutRound(),
+        known.fanOutIndex(), known.fanOutItem());
+    io.productionline.line.LineDefinition wide = io.productionline.line.Lines.parse(new com.fasterxml.jackson.databind.ObjectMapper(),
+        java.nio.file.Files.readString(java.nio.file.Path.of("src/test/resources/lines/wide.json")));
+    List<TrackRow> moving = List.of(tracks.get(1), unknown, tracks.get(2));
+    long tasks = node.sql("SELECT count(*) FROM station_tasks").get(0).getLong(0);
+
+    Promise<List<Future<TrackWrite.Result>>> submitted = Promise.promise();
+    node.vertx.getOrCreateContext().runOnContext(v -> {
+      List<Future<TrackWrite.Result>> writes = new ArrayList<>();
+      for (TrackRow t : moving) {
+        io.productionline.line.DocumentType type = wide.type(t.documentType()).orElseThrow();
+        TrackWrite w = TrackWrite.of(t, Instant.now());
+        String task = w.queue(type, new io.productionline.line.TrackMachine.StationRun(1, type.stations().get(1), java.util.Map.of()),
+            t.runs() + 1, 0);
+        writes.add(w.move(new Move(TrackState.AUDITING, 1, 0, t.runs() + 1, task, null), t.runs() + 1)
+            .events(List.of(new NewEvent(EventType.STATION_TRANSITION, new JsonObject())))
+            .execute(node.pool()));
+      }
+      submitted.complete(writes);
+    });
+    List<Future<TrackWrite.Result>> writes = submitted.future().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    Future.join(new ArrayList<>(writes)).otherwiseEmpty().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+    assertInstanceOf(StaleWriteException.class, writes.get(1).cause(), "the move of a track the database does not have is refused");
+    assertTrue(writes.get(0).succeeded() && writes.get(2).succeeded(), "the other moves are written: " + writes);
+    assertEquals(0, node.sql("SELECT count(*) FROM station_tasks WHERE track_id = 'trk_unknown'").get(0).getLong(0).longValue(),
+        "no task of a track the database does not have");
+    assertEquals(tasks + 2, node.sql("SELECT count(*) FROM station_tasks").get(0).getLong(0).longValue(), "each written move queued its task once");
+  }
+
+  @Test
   @DisplayName("when a group's one statement of moves fails as a whole, its moves go again one by one and each is written once")
   void aFailedBatchGoesAgainMoveByMove() throws Exception {
     List<TrackRow> tracks = started("refused");
