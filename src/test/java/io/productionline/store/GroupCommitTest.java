@@ -217,15 +217,12 @@ class GroupCommitTest {
   @DisplayName("a move of a track the database does not have is refused and queues no task; the other moves of its group queue theirs")
   void aMoveOfAnUnknownTrackQueuesNothing() throws Exception {
     List<TrackRow> tracks = started("unknown");
-    TrackRow known = tracks.get(0);
-    // The same track under an id no track has: what a supervisor of a track the database lost would write.
-    TrackRow unknown = new TrackRow("trk_unknown", known.projectId(), known.documentType(), known.state(), known.stationIndex(),
-        known.remediationCount(), known.runs(), known.currentTaskId(), known.reason(), known.version(), known.ownerNode(), known.ownerEpoch(),
-        known.replaces(), known.createdAt(), known.stateEnteredAt(), known.finalizedAt(), known.parentTrackId(), known.fanOutRound(),
-        known.fanOutIndex(), known.fanOutItem());
     io.productionline.line.LineDefinition wide = io.productionline.line.Lines.parse(new com.fasterxml.jackson.databind.ObjectMapper(),
         java.nio.file.Files.readString(java.nio.file.Path.of("src/test/resources/lines/wide.json")));
-    List<TrackRow> moving = List.of(tracks.get(1), unknown, tracks.get(2));
+    // Two moves of tracks the database does not have (what a supervisor of a lost track would write): the first of the
+    // moves goes alone, in a statement of its own; the other goes in the group's statement with the known tracks' moves.
+    List<TrackRow> moving = List.of(unknown(tracks.get(0), "trk_unknown_alone"), tracks.get(1), unknown(tracks.get(0), "trk_unknown_grouped"),
+        tracks.get(2));
     long tasks = node.sql("SELECT count(*) FROM station_tasks").get(0).getLong(0);
 
     Promise<List<Future<TrackWrite.Result>>> submitted = Promise.promise();
@@ -245,11 +242,20 @@ class GroupCommitTest {
     List<Future<TrackWrite.Result>> writes = submitted.future().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     Future.join(new ArrayList<>(writes)).otherwiseEmpty().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
 
-    assertInstanceOf(StaleWriteException.class, writes.get(1).cause(), "the move of a track the database does not have is refused");
-    assertTrue(writes.get(0).succeeded() && writes.get(2).succeeded(), "the other moves are written: " + writes);
-    assertEquals(0, node.sql("SELECT count(*) FROM station_tasks WHERE track_id = 'trk_unknown'").get(0).getLong(0).longValue(),
+    assertInstanceOf(StaleWriteException.class, writes.get(0).cause(), "the lone move of a track the database does not have is refused");
+    assertInstanceOf(StaleWriteException.class, writes.get(2).cause(), "so is the grouped one");
+    assertTrue(writes.get(1).succeeded() && writes.get(3).succeeded(), "the other moves are written: " + writes);
+    assertEquals(0, node.sql("SELECT count(*) FROM station_tasks WHERE track_id LIKE 'trk_unknown%'").get(0).getLong(0).longValue(),
         "no task of a track the database does not have");
     assertEquals(tasks + 2, node.sql("SELECT count(*) FROM station_tasks").get(0).getLong(0).longValue(), "each written move queued its task once");
+  }
+
+  /** {@code known} under an id no track has. */
+  private static TrackRow unknown(TrackRow known, String id) {
+    return new TrackRow(id, known.projectId(), known.documentType(), known.state(), known.stationIndex(), known.remediationCount(),
+        known.runs(), known.currentTaskId(), known.reason(), known.version(), known.ownerNode(), known.ownerEpoch(), known.replaces(),
+        known.createdAt(), known.stateEnteredAt(), known.finalizedAt(), known.parentTrackId(), known.fanOutRound(), known.fanOutIndex(),
+        known.fanOutItem());
   }
 
   @Test
