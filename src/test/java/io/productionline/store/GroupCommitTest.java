@@ -138,8 +138,7 @@ class GroupCommitTest {
     TrackRow notHeld = tracks.get(n - 2);
     long lastSeq = node.sql("SELECT last_seq FROM projects WHERE id = 'batched'").get(0).getLong(0);
     long[] before = GroupCommit.counts(node.pool());
-    io.productionline.line.LineDefinition wide = io.productionline.line.Lines.parse(new com.fasterxml.jackson.databind.ObjectMapper(),
-        java.nio.file.Files.readString(java.nio.file.Path.of("src/test/resources/lines/wide.json")));
+    io.productionline.line.LineDefinition wide = wideLine();
 
     Promise<List<Future<TrackWrite.Result>>> submitted = Promise.promise();
     java.util.Map<String, String> next = new java.util.HashMap<>();
@@ -217,8 +216,7 @@ class GroupCommitTest {
   @DisplayName("a move of a track the database does not have is refused and queues no task; the other moves of its group queue theirs")
   void aMoveOfAnUnknownTrackQueuesNothing() throws Exception {
     List<TrackRow> tracks = started("unknown");
-    io.productionline.line.LineDefinition wide = io.productionline.line.Lines.parse(new com.fasterxml.jackson.databind.ObjectMapper(),
-        java.nio.file.Files.readString(java.nio.file.Path.of("src/test/resources/lines/wide.json")));
+    io.productionline.line.LineDefinition wide = wideLine();
     // Two moves of tracks the database does not have (what a supervisor of a lost track would write): the first of the
     // moves goes alone, in a statement of its own; the other goes in the group's statement with the known tracks' moves.
     List<TrackRow> moving = List.of(unknown(tracks.get(0), "trk_unknown_alone"), tracks.get(1), unknown(tracks.get(0), "trk_unknown_grouped"),
@@ -248,6 +246,12 @@ class GroupCommitTest {
     assertEquals(0, node.sql("SELECT count(*) FROM station_tasks WHERE track_id LIKE 'trk_unknown%'").get(0).getLong(0).longValue(),
         "no task of a track the database does not have");
     assertEquals(tasks + 2, node.sql("SELECT count(*) FROM station_tasks").get(0).getLong(0).longValue(), "each written move queued its task once");
+  }
+
+  /** The line the tests' projects run (src/test/resources/lines/wide.json). */
+  private static io.productionline.line.LineDefinition wideLine() throws java.io.IOException {
+    return io.productionline.line.Lines.parse(new com.fasterxml.jackson.databind.ObjectMapper(),
+        java.nio.file.Files.readString(java.nio.file.Path.of("src/test/resources/lines/wide.json")));
   }
 
   /** {@code known} under an id no track has. */
