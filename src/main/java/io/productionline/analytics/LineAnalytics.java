@@ -569,34 +569,44 @@ public final class LineAnalytics {
   }
 
   /**
-   * Adds {@code why} and {@code eta_at} to each track of a {@code GET /production} view, and the
-   * project's {@code eta_at}, from the rows the view read and the shared forecast.
+   * The shared forecast a line view of {@code tracks} is annotated with ({@link #forecastForView}),
+   * or null when none could be made (the view is then shown without its {@code why} and ETAs).
    */
-  public Future<JsonObject> annotate(JsonObject view, LineDefinition line, List<TrackRow> tracks, List<TrackRow> shown,
-                                     List<TaskRow> tasks, List<InterruptRow> interrupts) {
+  public Future<Snapshot> forecastFor(List<TrackRow> tracks) {
     Instant newest = tracks.stream().map(TrackRow::createdAt).max(Instant::compareTo).orElse(null);
+    return forecastForView(newest).otherwise((Snapshot) null);
+  }
+
+  /**
+   * Adds {@code why} and {@code eta_at} to each track of a {@code GET /production} view, and the
+   * project's {@code eta_at}, from the rows the view read and the shared forecast {@code shared}
+   * ({@link #forecastFor}; with none, the view stays as it is).
+   */
+  public JsonObject annotate(JsonObject view, LineDefinition line, List<TrackRow> tracks, List<TrackRow> shown,
+                             List<TaskRow> tasks, List<InterruptRow> interrupts, Snapshot shared) {
+    if (shared == null) {
+      return view;
+    }
     // The executors the view shows (its floor, at most a second old), not the forecast's older copy: whether
     // an executor stopped beating is judged against now.
     List<JsonObject> floor = new ArrayList<>();
     view.getJsonArray("executors", new JsonArray()).forEach(e -> floor.add((JsonObject) e));
-    return forecastForView(newest).map(shared -> {
-      Snapshot snap = new Snapshot(shared.at(), shared.madeNanos(), shared.changes(), shared.input(), shared.result(), shared.times(),
-          shared.openTasks(), shared.queues(), floor);
-      List<JsonObject> whys = explainAll(line, tracks, shown, tasks, interrupts, snap);
-      Map<String, JsonObject> byId = new HashMap<>();
-      for (int i = 0; i < shown.size(); i++) {
-        byId.put(shown.get(i).id(), whys.get(i));
-      }
-      for (Object o : view.getJsonArray("tracks", new JsonArray())) {
-        JsonObject t = (JsonObject) o;
-        t.put("why", byId.get(t.getString("track_id")));
-        Forecast.Outlook out = snap.result().track(t.getString("track_id"));
-        t.put("eta_at", out == null || out.finish() == null ? null : out.finish().toString());
-      }
-      ProjectEta eta = projectEta(tracks, snap.result());
-      return view.put("eta_at", eta.finish == null ? null : eta.finish.toString())
-          .put("finish_at_moving", eta.moving == null ? null : eta.moving.toString());
-    }).otherwise(view);
+    Snapshot snap = new Snapshot(shared.at(), shared.madeNanos(), shared.changes(), shared.input(), shared.result(), shared.times(),
+        shared.openTasks(), shared.queues(), floor);
+    List<JsonObject> whys = explainAll(line, tracks, shown, tasks, interrupts, snap);
+    Map<String, JsonObject> byId = new HashMap<>();
+    for (int i = 0; i < shown.size(); i++) {
+      byId.put(shown.get(i).id(), whys.get(i));
+    }
+    for (Object o : view.getJsonArray("tracks", new JsonArray())) {
+      JsonObject t = (JsonObject) o;
+      t.put("why", byId.get(t.getString("track_id")));
+      Forecast.Outlook out = snap.result().track(t.getString("track_id"));
+      t.put("eta_at", out == null || out.finish() == null ? null : out.finish().toString());
+    }
+    ProjectEta eta = projectEta(tracks, snap.result());
+    return view.put("eta_at", eta.finish == null ? null : eta.finish.toString())
+        .put("finish_at_moving", eta.moving == null ? null : eta.moving.toString());
   }
 
   // --- build intents ----------------------------------------------------------------------------

@@ -38,6 +38,7 @@ import org.slf4j.LoggerFactory;
  *   pl_interrupts_open                          gauge     open operator interrupts (read at scrape)
  *   pl_event_delivery_seconds{channel}          histogram write to an SSE, WebSocket or bridge client minus the event's commit time
  *   pl_clients_connected{channel}               gauge     SSE, WebSocket and bridge clients of this node
+ *   pl_line_views_total{how}                    counter   GET /production views sent: rendered, or sent again unchanged
  * </pre>
  *
  * A registry per Vert.x instance (several nodes may share a JVM in tests): {@link #enable} names
@@ -124,6 +125,13 @@ public final class Metrics {
    * The meters of the hot path are looked up once per name and tags and kept: registering a meter
    * each time finds the same one again, but builds its id and searches the registry for it first.
    */
+
+  /** A line view was sent: {@code rendered} for it, or the one rendered before sent again (nothing it shows changed). */
+  public void lineViewServed(boolean rendered) {
+    String how = rendered ? "rendered" : "sent_again";
+    meter("line_view|" + how, () -> Counter.builder("pl.line.views").tag("how", how)
+        .description("Line views (GET /production) sent by this node: rendered, or sent again unchanged").register(registry)).increment();
+  }
 
   public void claimed(String capability) {
     meter("claimed|" + capability, () -> Counter.builder("pl.tasks.claimed").tag("capability", capability)

@@ -69,22 +69,71 @@ public final class ProductionView {
   /**
    * The line view of a project; with {@code limit}, only that page of its tracks (from
    * {@code offset}, in creation order) with their stations, while the summary counts, interrupts,
-   * executors and queue are always the whole project's.
+   * executors and queue are always the whole project's. The view {@code GET /production} sends
+   * ({@link #projectJson}), read back.
    */
   public Future<JsonObject> project(String projectId, Integer limit, int offset) {
+    return projectJson(projectId, limit, offset).map(JsonObject::new);
+  }
+
+  /**
+   * {@link #project}'s view as the JSON {@code GET /production} sends. A view is rendered once for
+   * what it shows and sent to every reader until that changes ({@link Served}): readers polling a
+   * line do not render it again and again while it runs.
+   */
+  public Future<io.vertx.core.buffer.Buffer> projectJson(String projectId, Integer limit, int offset) {
     return snapshots.rows(projectId).compose(found -> {
       if (found.isEmpty()) {
         return Tracks.unknownProject(s, projectId);
       }
-      return view(found.get(), limit == null ? null : all -> all.subList(Math.min(offset, all.size()), Math.min(all.size(), offset + limit)))
-          .map(out -> {
-            if (limit != null) {
-              out.put("page", new JsonObject().put("offset", offset).put("limit", limit)
-                  .put("tracks_total", out.getJsonObject("summary").getInteger("total")));
-            }
-            return out;
-          });
+      Rows rows = found.get();
+      Future<JsonObject> floor = floorForView();
+      Future<LineAnalytics.Snapshot> forecast = analytics.forecastFor(rows.tracks());
+      return Future.all(floor, forecast).map(x -> {
+        String key = projectId + (limit == null ? "" : "|" + limit + "|" + offset);
+        long nanos = System.nanoTime();
+        Instant now = s.clock.instant();
+        Served last = served.get(key);
+        if (last != null && last.serves(rows, floor.result(), forecast.result(), nanos, now)) {
+          s.metrics.lineViewServed(false);
+          return io.vertx.core.buffer.Buffer.buffer(last.json());
+        }
+        JsonObject out = render(rows, limit == null ? null : all -> all.subList(Math.min(offset, all.size()), Math.min(all.size(), offset + limit)),
+            floor.result(), forecast.result(), now);
+        if (limit != null) {
+          out.put("page", new JsonObject().put("offset", offset).put("limit", limit)
+              .put("tracks_total", out.getJsonObject("summary").getInteger("total")));
+        }
+        byte[] json = out.toBuffer().getBytes();
+        if (served.size() >= MAX_SERVED) {
+          served.clear();
+        }
+        served.put(key, new Served(rows, floor.result(), forecast.result(), nanos, now, json));
+        s.metrics.lineViewServed(true);
+        return io.vertx.core.buffer.Buffer.buffer(json);
+      });
     });
+  }
+
+  /** How long a rendered view is sent again while nothing it shows changed: its times ({@code as_of}, {@code elapsed_ms}) are at most this old. */
+  static final long REUSE_MS = 1000;
+  /** Rendered views kept at most (a project's whole view and the pages read of it), all forgotten when more are asked for. */
+  private static final int MAX_SERVED = 4 * ViewSnapshots.MAX_PROJECTS;
+  private final Map<String, Served> served = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * A view as rendered from these very rows, floor and forecast (each kept, and replaced when it
+   * changes, so the same object means the same content) at {@code nanos}, by the node's clock
+   * {@code at}. It is sent again only for the same three and within {@link #REUSE_MS} by both clocks
+   * (a clock set or moved by a test renders anew): the view is then what rendering would give but for its times.
+   */
+  private record Served(Rows rows, JsonObject floor, LineAnalytics.Snapshot forecast, long nanos, Instant at, byte[] json) {
+    boolean serves(Rows r, JsonObject f, LineAnalytics.Snapshot snap, long nanosNow, Instant now) {
+      long ageMs = (nanosNow - nanos) / 1_000_000;
+      long clockMs = Duration.between(at, now).toMillis();
+      return r == rows && f == floor && snap == forecast && ageMs < REUSE_MS && clockMs >= 0 && clockMs < REUSE_MS
+          && Math.abs(clockMs - ageMs) < 50;
+    }
   }
 
   /**
@@ -172,41 +221,47 @@ public final class ProductionView {
    * (all when null). The summary always counts every track.
    */
   private Future<JsonObject> view(Rows rows, java.util.function.UnaryOperator<List<TrackRow>> shown) {
+    Future<JsonObject> floor = floorForView();
+    Future<LineAnalytics.Snapshot> forecast = analytics.forecastFor(rows.tracks());
+    return Future.all(floor, forecast).map(x -> render(rows, shown, floor.result(), forecast.result(), s.clock.instant()));
+  }
+
+  /** The view of a project from its rows, the floor and the shared forecast (null: none), at {@code now}. */
+  private JsonObject render(Rows rows, java.util.function.UnaryOperator<List<TrackRow>> shown, JsonObject floor,
+                            LineAnalytics.Snapshot forecast, Instant now) {
     ProjectRow project = rows.project();
     String projectId = project.id();
     LineDefinition line = s.lines.ofProject(project);
     List<TrackRow> all = rows.tracks();
     List<TrackRow> rendered = shown == null ? all : shown.apply(all);
-    return floorForView().compose(floor -> {
-      Instant now = s.clock.instant();
-      JsonObject summary = io.productionline.store.TrackRepository.summaryOf(all);
-      Map<String, List<TaskRow>> byTrack = rows.tasks().stream().collect(Collectors.groupingBy(TaskRow::trackId));
-      Map<String, InterruptRow> openByTrack = new java.util.HashMap<>();
-      rows.interrupts().forEach(i -> openByTrack.put(i.trackId(), i));
-      JsonArray trackJson = new JsonArray();
-      for (TrackRow t : rendered) {
-        InterruptRow open = openByTrack.get(t.id());
-        trackJson.add(fanOut(line, t, all, track(line, t, byTrack.getOrDefault(t.id(), List.of()), now))
-            .put("interrupt", open == null ? null : open.toJson()));
-      }
-      JsonArray interruptJson = new JsonArray();
-      rows.interrupts().forEach(i -> interruptJson.add(i.toJson()));
-      JsonObject out = new JsonObject()
-          .put("project_id", projectId).put("line", line.name()).put("line_version", project.lineVersion()).put("line_title", line.title())
-          .put("line_state", io.productionline.store.TrackRepository.lineState(summary))
-          .put("last_seq", rows.lastSeq())
-          .put("as_of", now.toString())
-          .put("tracks", trackJson).put("interrupts", interruptJson).put("summary", summary)
-          .mergeIn(floor);
-      return analytics.annotate(out, line, all, rendered, rows.tasks(), rows.interrupts());
-    });
+    JsonObject summary = io.productionline.store.TrackRepository.summaryOf(all);
+    Map<String, List<TaskRow>> byTrack = rows.tasks().stream().collect(Collectors.groupingBy(TaskRow::trackId));
+    Map<String, InterruptRow> openByTrack = new java.util.HashMap<>();
+    rows.interrupts().forEach(i -> openByTrack.put(i.trackId(), i));
+    JsonArray trackJson = new JsonArray();
+    for (TrackRow t : rendered) {
+      InterruptRow open = openByTrack.get(t.id());
+      trackJson.add(fanOut(line, t, all, track(line, t, byTrack.getOrDefault(t.id(), List.of()), now))
+          .put("interrupt", open == null ? null : open.toJson()));
+    }
+    JsonArray interruptJson = new JsonArray();
+    rows.interrupts().forEach(i -> interruptJson.add(i.toJson()));
+    JsonObject out = new JsonObject()
+        .put("project_id", projectId).put("line", line.name()).put("line_version", project.lineVersion()).put("line_title", line.title())
+        .put("line_state", io.productionline.store.TrackRepository.lineState(summary))
+        .put("last_seq", rows.lastSeq())
+        .put("as_of", now.toString())
+        .put("tracks", trackJson).put("interrupts", interruptJson).put("summary", summary)
+        .mergeIn(floor.copy());
+    return analytics.annotate(out, line, all, rendered, rows.tasks(), rows.interrupts(), forecast);
   }
 
   /**
    * The floor as line views show it: read at most once a {@value #FLOOR_MS} ms and shared by every
    * view in between, read again behind the reader once it is a second old; a reader waits for it only
    * when none was read in the last {@value #FLOOR_STALE_MS} ms, or the node's clock
-   * moved by a second since (executors' liveness is judged against it).
+   * moved by a second since (executors' liveness is judged against it). The kept floor itself, not
+   * a copy: a new read replaces it, so views rendered from the same floor show the same floor.
    */
   private Future<JsonObject> floorForView() {
     long now = System.nanoTime();
@@ -235,10 +290,10 @@ public final class ProductionView {
       reading = floorReading;
       last = floorLast;
       if (last != null && now - floorAt < FLOOR_STALE_MS * 1_000_000 && clockMoved < FLOOR_MS) {
-        return Future.succeededFuture(last.copy());
+        return Future.succeededFuture(last);
       }
     }
-    return reading != null ? reading.map(JsonObject::copy) : Future.succeededFuture(last.copy());
+    return reading != null ? reading : Future.succeededFuture(last);
   }
 
   /**

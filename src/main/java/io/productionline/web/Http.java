@@ -25,7 +25,8 @@ final class Http {
       return;
     }
     ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
-        .end(body instanceof JsonObject o ? o.encode() : body instanceof JsonArray a ? a.encode() : String.valueOf(body));
+        .end(body instanceof io.vertx.core.buffer.Buffer b ? b
+            : io.vertx.core.buffer.Buffer.buffer(body instanceof JsonObject o ? o.encode() : body instanceof JsonArray a ? a.encode() : String.valueOf(body)));
   }
 
   /**

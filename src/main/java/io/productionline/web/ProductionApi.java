@@ -44,7 +44,7 @@ final class ProductionApi {
       boolean paged = c.queryParams().contains("limit");
       int limit = Http.intQuery(c, "limit", 0, 0, 10_000);
       int offset = Http.intQuery(c, "offset", 0, 0, Integer.MAX_VALUE);
-      return view.project(project, paged ? Integer.valueOf(limit) : null, offset);
+      return view.projectJson(project, paged ? Integer.valueOf(limit) : null, offset);
     }));
     router.post("/production/start").handler(ctx -> Http.guarded(ctx, this::start));
     router.get("/production/track/:id").handler(ctx -> Http.guarded(ctx, c -> view.track(Http.id(c, "id"))));
