@@ -46,11 +46,16 @@ final class Throughput {
   private volatile long bStart = Long.MAX_VALUE;
   private volatile long bEnd = Long.MAX_VALUE;
   private final AtomicLong doneA = new AtomicLong();
-  private final AtomicLong doneB = new AtomicLong();
-  /** Completions in window B's unpolled slices (the control the polled slices are compared with). */
-  private final AtomicLong doneBetween = new AtomicLong();
-  /** Window B alternates polled and unpolled slices of this length, so that a drift of the line over the phase falls on both. */
-  static final double SLICE_S = 1.0;
+  /** Completions in each slice of window B ({@link #polled} says which slices were polled). */
+  private volatile java.util.concurrent.atomic.AtomicLongArray doneInSlice = new java.util.concurrent.atomic.AtomicLongArray(0);
+  /**
+   * Window B's slices, polled or not: as many of each, in an order drawn at random. Alternating
+   * polled and unpolled seconds lined the polled ones up with what recurs every two seconds on the
+   * server (the lease sweep runs every 2 s), so a phase's slowdown could read 12% either way.
+   */
+  private volatile boolean[] polled = new boolean[0];
+  /** The length of a slice of window B. */
+  static final double SLICE_S = 0.5;
   private final AtomicLong doneFirst = new AtomicLong();
   private final AtomicLong emptyClaimsA = new AtomicLong();
   private final AtomicLong refused = new AtomicLong();
@@ -132,10 +137,12 @@ final class Throughput {
     Cpu cpuPolled = new Cpu(b.serverPid());
     cpuPolled.start();
     jfr("-polled", 2 * apiWindowS);
-    // Window B: polled slices (apiWindowS in all) alternating with unpolled ones of the same length. Throughput drifts
+    // Window B: polled slices (apiWindowS in all) mixed with unpolled ones of the same length. Throughput drifts
     // over a phase (its tables grow; this machine's PostgreSQL runs without autovacuum), and an unpolled window B read
     // anywhere from 7% below to 35% above window A: a control taken between the polled slices cancels that drift.
     int slices = Math.max(1, (int) Math.round(apiWindowS / SLICE_S));
+    polled = shuffledHalves(slices);
+    doneInSlice = new java.util.concurrent.atomic.AtomicLongArray(2 * slices);
     bStart = System.nanoTime();
     bEnd = bStart + (long) (2 * slices * SLICE_S * 1e9);
     while (System.nanoTime() < bEnd) {
@@ -157,6 +164,7 @@ final class Throughput {
       Bench.sleep(0.05);
     }
     JsonObject cpuB = cpuPolled.stop();
+    Slowdown slowdown = Slowdown.of(polled, doneInSlice, SLICE_S);
     stop = true;
     Future.all(loops).await();
     long left = b.db.scalar("SELECT count(*) FROM station_tasks WHERE capability = '" + line + "' AND status = 'queued'");
@@ -180,9 +188,11 @@ final class Throughput {
         .put("get_production_bytes", productionBytes)
         .put("get_production_latency", production.summary())
         .put("get_production_refused", productionRefused.get()).put("first_refusal", firstRefusal)
-        .put("tasks_per_s_during_get_production", Samples.round(doneB.get() / (slices * SLICE_S)))
-        .put("tasks_per_s_between_get_production", Samples.round(doneBetween.get() / (slices * SLICE_S)))
-        .put("get_production_slowdown", doneBetween.get() == 0 ? null : Samples.round(1 - (double) doneB.get() / doneBetween.get()))
+        .put("tasks_per_s_during_get_production", Samples.round(slowdown.polledPerS()))
+        .put("tasks_per_s_between_get_production", Samples.round(slowdown.unpolledPerS()))
+        .put("get_production_slowdown", slowdown.unpolledPerS() == 0 ? null : Samples.round(slowdown.slowdown()))
+        .put("get_production_slowdown_stderr", slowdown.unpolledPerS() == 0 ? null : Samples.round(slowdown.stderr()))
+        .put("get_production_slices", 2 * slices)
         .put("cpu_during_get_production", cpuB)
         .put("cpu", cpuA)
         .put("snapshots_held", held)
@@ -280,7 +290,7 @@ final class Throughput {
         complete.addNanos(s2 - s1);
         doneA.incrementAndGet();
       } else if (s2 >= bStart && s2 < bEnd) {
-        (polledSlice(s2) ? doneB : doneBetween).incrementAndGet();
+        doneInSlice.incrementAndGet(slice(s2));
       } else if (s2 >= aEnd && s2 < bStart) {
         doneFirst.incrementAndGet();
       }
@@ -311,7 +321,7 @@ final class Throughput {
         complete.addNanos(s2 - s1);
         doneA.addAndGet(ok);
       } else if (s2 >= bStart && s2 < bEnd) {
-        (polledSlice(s2) ? doneB : doneBetween).addAndGet(ok);
+        doneInSlice.addAndGet(slice(s2), (int) ok);
       } else if (s2 >= aEnd && s2 < bStart) {
         doneFirst.addAndGet(ok);
       }
@@ -336,8 +346,56 @@ final class Throughput {
     return t >= aStart && t < aEnd;
   }
 
-  /** Whether {@code t} (in window B) falls in one of its polled slices: the first, third, fifth, … */
+  /** The slice of window B that {@code t} falls in. */
+  private int slice(long t) {
+    return Math.min(polled.length - 1, (int) ((t - bStart) / (SLICE_S * 1e9)));
+  }
+
+  /** Whether {@code t} (in window B) falls in one of its polled slices. */
   private boolean polledSlice(long t) {
-    return ((long) ((t - bStart) / (SLICE_S * 1e9))) % 2 == 0;
+    return polled[slice(t)];
+  }
+
+  /** {@code 2 × n} slices, {@code n} of them polled, in a random order. */
+  static boolean[] shuffledHalves(int n) {
+    List<Boolean> order = new ArrayList<>();
+    for (int i = 0; i < 2 * n; i++) {
+      order.add(i < n);
+    }
+    java.util.Collections.shuffle(order);
+    boolean[] out = new boolean[2 * n];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = order.get(i);
+    }
+    return out;
+  }
+
+  /**
+   * The line's tasks a second in window B's polled and unpolled slices, how much slower the polled
+   * ones ran, and that figure's standard error from the slices' spread (two independent means).
+   */
+  record Slowdown(double polledPerS, double unpolledPerS, double slowdown, double stderr) {
+    static Slowdown of(boolean[] polled, java.util.concurrent.atomic.AtomicLongArray done, double sliceS) {
+      List<Double> on = new ArrayList<>();
+      List<Double> off = new ArrayList<>();
+      for (int i = 0; i < polled.length; i++) {
+        (polled[i] ? on : off).add(done.get(i) / sliceS);
+      }
+      double p = mean(on);
+      double u = mean(off);
+      if (u == 0) {
+        return new Slowdown(p, u, 0, 0);
+      }
+      double se = Math.sqrt(variance(on, p) / on.size() + variance(off, u) / off.size()) / u;
+      return new Slowdown(p, u, 1 - p / u, se);
+    }
+
+    private static double mean(List<Double> xs) {
+      return xs.stream().mapToDouble(Double::doubleValue).average().orElse(0);
+    }
+
+    private static double variance(List<Double> xs, double mean) {
+      return xs.size() < 2 ? 0 : xs.stream().mapToDouble(x -> (x - mean) * (x - mean)).sum() / (xs.size() - 1);
+    }
   }
 }
