@@ -115,7 +115,10 @@ public final class ProductionView {
     });
   }
 
-  /** How long a rendered view is sent again while nothing it shows changed: its times ({@code as_of}, {@code elapsed_ms}) are at most this old. */
+  /**
+   * How long a rendered view is sent again while nothing it shows changed: what it works out from the
+   * clock ({@code as_of}, {@code elapsed_ms}, a {@code why} that turns on the time) is at most this old.
+   */
   static final long REUSE_MS = 1000;
   /** Rendered views kept at most (a project's whole view and the pages read of it), all forgotten when more are asked for. */
   private static final int MAX_SERVED = 4 * ViewSnapshots.MAX_PROJECTS;
