@@ -84,6 +84,22 @@ final class Load {
         : Future.failedFuture("GET " + uri + " answered " + res.statusCode() + ": " + res.bodyAsString()));
   }
 
+  /** The sum of {@code GET /metrics}' samples named {@code name} whose labels include {@code label} (as {@code key="value"}). */
+  Future<Double> metric(String name, String label) {
+    return request(HttpMethod.GET, "/metrics").send().compose(res -> {
+      if (res.statusCode() != 200) {
+        return Future.failedFuture("GET /metrics answered " + res.statusCode());
+      }
+      double sum = 0;
+      for (String line : res.bodyAsString().split("\n")) {
+        if (line.startsWith(name + "{") && line.contains(label)) {
+          sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        }
+      }
+      return Future.succeededFuture(sum);
+    });
+  }
+
   Future<JsonObject> register(String executorId, String capability) {
     return jsonAsExecutor(executorId, HttpMethod.POST, "/api/v1/executors", new JsonObject().put("executor_id", executorId).put("type", "bench")
         .put("environment", "server").put("capabilities", new io.vertx.core.json.JsonArray().add(capability)));

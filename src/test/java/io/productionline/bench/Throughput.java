@@ -142,6 +142,8 @@ final class Throughput {
     // anywhere from 7% below to 35% above window A: a control taken between the polled slices cancels that drift.
     int slices = Math.max(1, (int) Math.round(apiWindowS / SLICE_S));
     polled = shuffledHalves(slices);
+    double rendered0 = views("rendered");
+    double again0 = views("sent_again");
     doneInSlice = new java.util.concurrent.atomic.AtomicLongArray(2 * slices);
     bStart = System.nanoTime();
     bEnd = bStart + (long) (2 * slices * SLICE_S * 1e9);
@@ -165,6 +167,9 @@ final class Throughput {
     }
     JsonObject cpuB = cpuPolled.stop();
     Slowdown slowdown = Slowdown.of(polled, doneInSlice, SLICE_S);
+    double rendered1 = views("rendered");
+    double again1 = views("sent_again");
+    boolean counted = rendered0 >= 0 && again0 >= 0 && rendered1 >= 0 && again1 >= 0;
     stop = true;
     Future.all(loops).await();
     long left = b.db.scalar("SELECT count(*) FROM station_tasks WHERE capability = '" + line + "' AND status = 'queued'");
@@ -193,6 +198,9 @@ final class Throughput {
         .put("get_production_slowdown", slowdown.unpolledPerS() == 0 ? null : Samples.round(slowdown.slowdown()))
         .put("get_production_slowdown_stderr", slowdown.unpolledPerS() == 0 ? null : Samples.round(slowdown.stderr()))
         .put("get_production_slices", 2 * slices)
+        // How the polled reads were answered: rendered, or the view rendered before sent again (pl_line_views_total).
+        .put("get_production_rendered", counted ? Math.round(rendered1 - rendered0) : null)
+        .put("get_production_sent_again", counted ? Math.round(again1 - again0) : null)
         .put("cpu_during_get_production", cpuB)
         .put("cpu", cpuA)
         .put("snapshots_held", held)
@@ -344,6 +352,15 @@ final class Throughput {
 
   private boolean inA(long t) {
     return t >= aStart && t < aEnd;
+  }
+
+  /** {@code pl_line_views_total{how}} on the server now; -1 when it cannot be read (the figures are then null). */
+  private double views(String how) {
+    try {
+      return operator.metric("pl_line_views_total", "how=\"" + how + "\"").await();
+    } catch (Exception e) {
+      return -1;
+    }
   }
 
   /** The slice of window B that {@code t} falls in. */
