@@ -87,19 +87,17 @@ public final class ProductionView {
         return Tracks.unknownProject(s, projectId);
       }
       Rows rows = found.get();
-      Future<JsonObject> floor = floorForView();
-      Future<LineAnalytics.Snapshot> forecast = analytics.forecastFor(rows.tracks());
-      return Future.all(floor, forecast).map(x -> {
+      return sharedInputs(rows).map(in -> {
         String key = projectId + (limit == null ? "" : "|" + limit + "|" + offset);
         long nanos = System.nanoTime();
         Instant now = s.clock.instant();
         Served last = served.get(key);
-        if (last != null && last.serves(rows, floor.result(), forecast.result(), nanos, now)) {
+        if (last != null && last.serves(rows, in.floor(), in.forecast(), nanos, now)) {
           s.metrics.lineViewServed(false);
           return io.vertx.core.buffer.Buffer.buffer(last.json());
         }
         JsonObject out = render(rows, limit == null ? null : all -> all.subList(Math.min(offset, all.size()), Math.min(all.size(), offset + limit)),
-            floor.result(), forecast.result(), now);
+            in, now);
         if (limit != null) {
           out.put("page", new JsonObject().put("offset", offset).put("limit", limit)
               .put("tracks_total", out.getJsonObject("summary").getInteger("total")));
@@ -108,7 +106,7 @@ public final class ProductionView {
         if (served.size() >= MAX_SERVED) {
           served.clear();
         }
-        served.put(key, new Served(rows, floor.result(), forecast.result(), nanos, now, json));
+        served.put(key, new Served(rows, in.floor(), in.forecast(), nanos, now, json));
         s.metrics.lineViewServed(true);
         return io.vertx.core.buffer.Buffer.buffer(json);
       });
@@ -224,14 +222,21 @@ public final class ProductionView {
    * (all when null). The summary always counts every track.
    */
   private Future<JsonObject> view(Rows rows, java.util.function.UnaryOperator<List<TrackRow>> shown) {
-    Future<JsonObject> floor = floorForView();
-    Future<LineAnalytics.Snapshot> forecast = analytics.forecastFor(rows.tracks());
-    return Future.all(floor, forecast).map(x -> render(rows, shown, floor.result(), forecast.result(), s.clock.instant()));
+    return sharedInputs(rows).map(in -> render(rows, shown, in, s.clock.instant()));
   }
 
-  /** The view of a project from its rows, the floor and the shared forecast (null: none), at {@code now}. */
-  private JsonObject render(Rows rows, java.util.function.UnaryOperator<List<TrackRow>> shown, JsonObject floor,
-                            LineAnalytics.Snapshot forecast, Instant now) {
+  /** What a view takes besides its project's rows, each kept and shared by every view: the floor, and the forecast (null: none). */
+  private record SharedInputs(JsonObject floor, LineAnalytics.Snapshot forecast) {
+  }
+
+  private Future<SharedInputs> sharedInputs(Rows rows) {
+    Future<JsonObject> floor = floorForView();
+    Future<LineAnalytics.Snapshot> forecast = analytics.forecastFor(rows.tracks());
+    return Future.all(floor, forecast).map(x -> new SharedInputs(floor.result(), forecast.result()));
+  }
+
+  /** The view of a project from its rows and the shared floor and forecast, at {@code now}. */
+  private JsonObject render(Rows rows, java.util.function.UnaryOperator<List<TrackRow>> shown, SharedInputs in, Instant now) {
     ProjectRow project = rows.project();
     String projectId = project.id();
     LineDefinition line = s.lines.ofProject(project);
@@ -255,8 +260,8 @@ public final class ProductionView {
         .put("last_seq", rows.lastSeq())
         .put("as_of", now.toString())
         .put("tracks", trackJson).put("interrupts", interruptJson).put("summary", summary)
-        .mergeIn(floor.copy());
-    return analytics.annotate(out, line, all, rendered, rows.tasks(), rows.interrupts(), forecast);
+        .mergeIn(in.floor().copy());
+    return analytics.annotate(out, line, all, rendered, rows.tasks(), rows.interrupts(), in.forecast());
   }
 
   /**
