@@ -103,10 +103,7 @@ public final class ProductionView {
               .put("tracks_total", out.getJsonObject("summary").getInteger("total")));
         }
         byte[] json = out.toBuffer().getBytes();
-        if (served.size() >= MAX_SERVED) {
-          served.clear();
-        }
-        served.put(key, new Served(rows, in.floor(), in.forecast(), nanos, now, json));
+        keep(key, new Served(rows, in.floor(), in.forecast(), nanos, now, json));
         s.metrics.lineViewServed(true);
         return io.vertx.core.buffer.Buffer.buffer(json);
       });
@@ -120,7 +117,28 @@ public final class ProductionView {
   static final long REUSE_MS = 1000;
   /** Rendered views kept at most (a project's whole view and the pages read of it), all forgotten when more are asked for. */
   private static final int MAX_SERVED = 4 * ViewSnapshots.MAX_PROJECTS;
+  /**
+   * The bytes of the rendered views kept at most, all forgotten when more are asked for; a view
+   * larger than an eighth of it (a project of thousands of tracks read whole) is rendered for each
+   * read and not kept.
+   */
+  static final long MAX_SERVED_BYTES = 64L << 20;
   private final Map<String, Served> served = new java.util.concurrent.ConcurrentHashMap<>();
+  private long servedBytes;
+
+  private synchronized void keep(String key, Served view) {
+    if (view.json().length > MAX_SERVED_BYTES / 8) {
+      Served old = served.remove(key);
+      servedBytes -= old == null ? 0 : old.json().length;
+      return;
+    }
+    if (served.size() >= MAX_SERVED || servedBytes + view.json().length > MAX_SERVED_BYTES) {
+      served.clear();
+      servedBytes = 0;
+    }
+    Served old = served.put(key, view);
+    servedBytes += view.json().length - (old == null ? 0 : old.json().length);
+  }
 
   /**
    * A view as rendered from these very rows, floor and forecast (each kept, and replaced when it
