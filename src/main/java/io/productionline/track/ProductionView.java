@@ -92,7 +92,7 @@ public final class ProductionView {
         long nanos = System.nanoTime();
         Instant now = s.clock.instant();
         Served last = served.get(key);
-        if (last != null && last.serves(rows, in.floor(), in.forecast(), nanos, now)) {
+        if (last != null && last.serves(rows, in, nanos, now)) {
           s.metrics.lineViewServed(false);
           return io.vertx.core.buffer.Buffer.buffer(last.json());
         }
@@ -103,7 +103,7 @@ public final class ProductionView {
               .put("tracks_total", out.getJsonObject("summary").getInteger("total")));
         }
         byte[] json = out.toBuffer().getBytes();
-        keep(key, new Served(rows, in.floor(), in.forecast(), nanos, now, json));
+        keep(key, new Served(rows, in, nanos, now, json));
         s.metrics.lineViewServed(true);
         return io.vertx.core.buffer.Buffer.buffer(json);
       });
@@ -146,12 +146,12 @@ public final class ProductionView {
    * {@code at}. It is sent again only for the same three and within {@link #REUSE_MS} by both clocks
    * (a clock set or moved by a test renders anew): the view is then what rendering would give but for its times.
    */
-  private record Served(Rows rows, JsonObject floor, LineAnalytics.Snapshot forecast, long nanos, Instant at, byte[] json) {
-    boolean serves(Rows r, JsonObject f, LineAnalytics.Snapshot snap, long nanosNow, Instant now) {
+  private record Served(Rows rows, SharedInputs in, long nanos, Instant at, byte[] json) {
+    boolean serves(Rows r, SharedInputs now, long nanosNow, Instant clockNow) {
       long ageMs = (nanosNow - nanos) / 1_000_000;
-      long clockMs = Duration.between(at, now).toMillis();
-      return r == rows && f == floor && snap == forecast && ageMs < REUSE_MS && clockMs >= 0 && clockMs < REUSE_MS
-          && Math.abs(clockMs - ageMs) < 50;
+      long clockMs = Duration.between(at, clockNow).toMillis();
+      return r == rows && now.floor() == in.floor() && now.forecast() == in.forecast() && ageMs < REUSE_MS && clockMs >= 0
+          && clockMs < REUSE_MS && Math.abs(clockMs - ageMs) < 50;
     }
   }
 

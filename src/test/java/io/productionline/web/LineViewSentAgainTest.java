@@ -36,16 +36,15 @@ class LineViewSentAgainTest {
     node.createProject("still", "fast");
     // Its tracks wait at their first station: no executor has the capability.
     assertEquals(200, node.api.post("/production/start?project=still", new JsonObject()).status());
-    String first = node.api.get("/production?project=still").text();
+    JsonObject first = new JsonObject(node.api.get("/production?project=still").text());
     double rendered0 = views("rendered");
     double again0 = views("sent_again");
 
     for (int i = 0; i < READS; i++) {
-      String text = node.api.get("/production?project=still").text();
       // Sent again, the view is the same bytes; rendered anew (the floor is read again each second), only its times move.
-      JsonObject view = new JsonObject(text);
-      assertEquals(new JsonObject(first).getLong("last_seq"), view.getLong("last_seq"));
-      assertEquals(new JsonObject(first).getJsonObject("summary"), view.getJsonObject("summary"));
+      JsonObject view = new JsonObject(node.api.get("/production?project=still").text());
+      assertEquals(first.getLong("last_seq"), view.getLong("last_seq"));
+      assertEquals(first.getJsonObject("summary"), view.getJsonObject("summary"));
     }
 
     double rendered = views("rendered") - rendered0;
